@@ -1,0 +1,44 @@
+import { ProbeVerdict } from '../../protocols/probe.js';
+import { DETACH, Direction, type StreamParser } from '../../protocols/stream.js';
+import { probeTls } from '../../protocols/tls/probe.js';
+import { probeRdp, probeRfb, probeSsh } from '../../protocols/remote/probes.js';
+import { probeHttp, probeSmb } from '../../protocols/cleartext/probes.js';
+import type { TcpAnalyzerFactory } from './registry.js';
+
+type Probe = (buf: Buffer, off: number, len: number) => ProbeVerdict;
+
+/** A parser for protocols we only label so far: it has nothing to read, so it detaches at once. */
+const LABEL_ONLY: StreamParser = {
+  data: () => DETACH,
+  gap: () => {},
+  end: () => {},
+};
+
+/**
+ * An analyzer that recognises a protocol by content and labels the flow, without parsing it
+ * further. The protocol issues replace these with full analyzers under the same app names.
+ */
+export function labelOnlyAnalyzer(app: string, encrypted: boolean, probe: Probe, dirs: 'both' | 'client' | 'server' = 'both'): TcpAnalyzerFactory {
+  return {
+    app,
+    encrypted,
+    probe(dir, buf, off, len) {
+      if (dirs === 'client' && dir !== Direction.ToServer) return ProbeVerdict.No;
+      if (dirs === 'server' && dir !== Direction.ToClient) return ProbeVerdict.No;
+      return probe(buf, off, len);
+    },
+    create: () => LABEL_ONLY,
+  };
+}
+
+/** Content-recognised protocols that have no full analyzer yet. */
+export function labelOnlyAnalyzers(): TcpAnalyzerFactory[] {
+  return [
+    labelOnlyAnalyzer('tls', true, probeTls),
+    labelOnlyAnalyzer('ssh', true, probeSsh),
+    labelOnlyAnalyzer('rdp', false, probeRdp, 'client'),
+    labelOnlyAnalyzer('vnc', false, probeRfb, 'server'),
+    labelOnlyAnalyzer('http', false, probeHttp),
+    labelOnlyAnalyzer('smb', false, probeSmb),
+  ];
+}

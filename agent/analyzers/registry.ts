@@ -1,0 +1,194 @@
+import { ProbeVerdict } from '../../protocols/probe.js';
+import { DETACH, type Direction, type StreamEndReason, type StreamParser } from '../../protocols/stream.js';
+import type { Flow } from '../flows/flow.js';
+import type { MuvaktEvent } from '../events/types.js';
+
+/** What an analyzer may do besides parsing: label its flow and report events about it. */
+export interface AnalyzerContext {
+  readonly flow: Flow;
+  /** Emits an event of `type` for this flow, stamped with the given capture time. */
+  emit(type: string, fields: Record<string, unknown>, tsSec: number, tsNsec: number): void;
+  setApp(app: string, encrypted: boolean): void;
+}
+
+/**
+ * A TCP protocol analyzer as the registry knows it: a cheap probe over the first bytes of a
+ * direction, and a factory for the stream parser once the probe says yes.
+ */
+export interface TcpAnalyzerFactory {
+  /** Flow label when this analyzer takes the flow (e.g. "dicom"). */
+  readonly app: string;
+  readonly encrypted: boolean;
+  /** Directions whose first bytes identify the protocol (SSH: both; RFB: the server's). */
+  probe(dir: Direction, buf: Buffer, off: number, len: number): ProbeVerdict;
+  create(ctx: AnalyzerContext): StreamParser;
+}
+
+export interface AnalyzerHints {
+  /** Ports the site policy declares for an app (e.g. DICOM on 4242): that app is probed first. */
+  portApps: Map<number, string>;
+}
+
+/**
+ * The analyzers in play, in probe order. Port numbers never decide a protocol; a hint only
+ * changes which probe runs first.
+ */
+export class AnalyzerRegistry {
+  private readonly factories: TcpAnalyzerFactory[] = [];
+  /** Per hinted port, the factories with the hinted app moved to the front. */
+  private readonly hinted = new Map<number, TcpAnalyzerFactory[]>();
+  private hints: AnalyzerHints = { portApps: new Map() };
+
+  register(f: TcpAnalyzerFactory): this {
+    this.factories.push(f);
+    this.rebuildHints();
+    return this;
+  }
+
+  setHints(hints: AnalyzerHints): void {
+    this.hints = hints;
+    this.rebuildHints();
+  }
+
+  get apps(): string[] {
+    return this.factories.map((f) => f.app);
+  }
+
+  /** Factories to probe for a connection to `serverPort`. */
+  forPort(serverPort: number): readonly TcpAnalyzerFactory[] {
+    return this.hinted.get(serverPort) ?? this.factories;
+  }
+
+  private rebuildHints(): void {
+    this.hinted.clear();
+    for (const [port, app] of this.hints.portApps) {
+      const first = this.factories.filter((f) => f.app === app);
+      if (first.length === 0) continue;
+      this.hinted.set(port, [...first, ...this.factories.filter((f) => f.app !== app)]);
+    }
+  }
+}
+
+/** Bytes per direction a connection may show before we give up recognising it. */
+export const PROBE_WINDOW = 256;
+
+/**
+ * Sits in front of every new TCP connection until one analyzer recognises it. It copies at
+ * most PROBE_WINDOW bytes per direction (once per connection), then hands over — replaying
+ * what it held in arrival order — or detaches so unrecognised traffic costs nothing more.
+ */
+export class AnalyzerDispatcher implements StreamParser {
+  private parser: StreamParser | null = null;
+  private readonly held: [Buffer | null, Buffer | null] = [null, null];
+  private readonly heldLen = [0, 0];
+  /** Arrival order of held chunks: direction, length, direction, length… (≤ 2·PROBE_WINDOW entries). */
+  private order: number[] = [];
+  /** Per direction, per factory: that probe said No. */
+  private readonly ruledOut: [Uint8Array, Uint8Array];
+  private gaveUp = false;
+
+  constructor(
+    private readonly factories: readonly TcpAnalyzerFactory[],
+    private readonly ctx: AnalyzerContext,
+    /** Asks the reassembler to drop the next n bytes of a direction. */
+    private readonly addSkip: (dir: Direction, n: number) => void,
+    private readonly onUnrecognised: () => void,
+  ) {
+    this.ruledOut = [new Uint8Array(factories.length), new Uint8Array(factories.length)];
+  }
+
+  data(dir: Direction, buf: Buffer, off: number, len: number, tsSec: number, tsNsec: number): number {
+    if (this.parser !== null) return this.parser.data(dir, buf, off, len, tsSec, tsNsec);
+    if (this.gaveUp) return DETACH;
+    const have = this.heldLen[dir];
+    let window = this.held[dir];
+    if (window === null) window = this.held[dir] = Buffer.allocUnsafe(PROBE_WINDOW);
+    const take = Math.min(len, PROBE_WINDOW - have);
+    buf.copy(window, have, off, off + take);
+    const seen = have + take;
+    const ruled = this.ruledOut[dir];
+    for (let i = 0; i < this.factories.length; i++) {
+      if (ruled[i]) continue;
+      const v = this.factories[i].probe(dir, window, 0, seen);
+      if (v === ProbeVerdict.Yes) return this.handOver(this.factories[i], dir, buf, off, len, tsSec, tsNsec);
+      if (v === ProbeVerdict.No) ruled[i] = 1;
+    }
+    // Bytes beyond the window could not be replayed to a parser chosen later.
+    if (take < len) return this.giveUp();
+    this.heldLen[dir] = seen;
+    this.order.push(dir, len);
+    return this.allRuledOut() ? this.giveUp() : 0;
+  }
+
+  gap(dir: Direction, len: number): void {
+    if (this.parser !== null) this.parser.gap(dir, len);
+    // Before recognition a gap breaks the probe window: what follows is not "first bytes".
+    else if (!this.gaveUp) this.giveUp();
+  }
+
+  end(reason: StreamEndReason): void {
+    if (this.parser !== null) this.parser.end(reason);
+    this.release();
+  }
+
+  /** Every factory said No in both directions (a direction without data has not said No yet). */
+  private allRuledOut(): boolean {
+    if (this.heldLen[0] === 0 || this.heldLen[1] === 0) return false;
+    for (let i = 0; i < this.factories.length; i++) {
+      if (!this.ruledOut[0][i] || !this.ruledOut[1][i]) return false;
+    }
+    return true;
+  }
+
+  private giveUp(): number {
+    this.gaveUp = true;
+    this.release();
+    this.onUnrecognised();
+    return DETACH;
+  }
+
+  private handOver(f: TcpAnalyzerFactory, dir: Direction, buf: Buffer, off: number, len: number, tsSec: number, tsNsec: number): number {
+    this.ctx.setApp(f.app, f.encrypted);
+    const p = f.create(this.ctx);
+    this.parser = p;
+    // Replay held chunks in arrival order, then the current one from the caller's buffer,
+    // honouring any skip the parser asks for along the way.
+    const skip = [0, 0];
+    const pos = [0, 0];
+    const order = this.order;
+    const held = this.held;
+    this.order = [];
+    for (let i = 0; i < order.length; i += 2) {
+      const d = order[i] as Direction;
+      const n = order[i + 1];
+      let from = pos[d];
+      pos[d] += n;
+      let count = n;
+      const s = Math.min(skip[d], count);
+      skip[d] -= s;
+      from += s;
+      count -= s;
+      if (count === 0) continue;
+      const r = p.data(d, held[d]!, from, count, tsSec, tsNsec);
+      if (r === DETACH) {
+        this.release();
+        return DETACH;
+      }
+      skip[d] += r;
+    }
+    this.release();
+    const other = dir === 0 ? 1 : 0;
+    if (skip[other] > 0) this.addSkip(other as Direction, skip[other]);
+    const s = Math.min(skip[dir], len);
+    const rest = skip[dir] - s;
+    if (len - s === 0) return rest;
+    const r = p.data(dir, buf, off + s, len - s, tsSec, tsNsec);
+    return r === DETACH ? DETACH : r + rest;
+  }
+
+  private release(): void {
+    this.held[0] = null;
+    this.held[1] = null;
+    this.order = [];
+  }
+}

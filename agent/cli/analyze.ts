@@ -1,0 +1,105 @@
+import { parseArgs } from 'node:util';
+import { readCaptureFile } from '../capture/capture-file.js';
+import { CaptureFormatError } from '../capture/packet-record.js';
+import { defaultRegistry } from '../analyzers/default-registry.js';
+import { NdjsonSink } from '../events/ndjson-sink.js';
+import type { EventSink } from '../events/types.js';
+import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
+import { Pipeline } from '../pipeline.js';
+import { positiveInt, UsageError } from './args.js';
+import { ProgressBar } from './progress.js';
+import { formatSummary } from './summary.js';
+
+export const ANALYZE_USAGE = `muvakt analyze <capture>... [--events FILE|-] [--quiet] [--max-flows N]
+
+  Reads pcap (µs/ns, either byte order) and pcapng files in order, as one capture.
+  --events FILE   write events as NDJSON to FILE ("-" = stdout; the summary then goes to stderr)
+  --quiet         no progress bar and no summary
+  --max-flows N   flow-table capacity (default ${DEFAULT_FLOW_LIMITS.maxFlows}); the flow idle longest is evicted
+`;
+
+/** `muvakt analyze`: returns the process exit code. */
+export async function analyzeCommand(argv: string[]): Promise<number> {
+  let values: { events?: string; quiet?: boolean; 'max-flows'?: string; help?: boolean };
+  let files: string[];
+  try {
+    const parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        events: { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        'max-flows': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    values = parsed.values;
+    files = parsed.positionals;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(ANALYZE_USAGE);
+    return 0;
+  }
+  if (files.length === 0) throw new UsageError('analyze needs at least one capture file');
+  const maxFlows = positiveInt('max-flows', values['max-flows'], DEFAULT_FLOW_LIMITS.maxFlows);
+
+  let sink: EventSink;
+  try {
+    sink = values.events ? new NdjsonSink(values.events) : { write() {}, flush() {}, close() {} };
+  } catch (e) {
+    throw new UsageError(`cannot write events to ${values.events}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const pipeline = new Pipeline({
+    events: sink,
+    registry: defaultRegistry(),
+    flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows },
+  });
+  const summaryOut = values.events === '-' ? process.stderr : process.stdout;
+  let stop = false;
+  const onSignal = () => {
+    stop = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const t0 = process.hrtime.bigint();
+  let captureBytes = 0;
+  let error: string | undefined;
+  try {
+    for (const file of files) {
+      if (stop) break;
+      const bar = values.quiet ? null : new ProgressBar(file);
+      try {
+        const r = await readCaptureFile(file, pipeline.handle, {
+          onChunk: async (p) => {
+            bar?.update(p.bytesRead, p.totalBytes, pipeline.stats.packets);
+            // Let signals and the progress bar through between 8 MB chunks.
+            await new Promise<void>((resolve) => setImmediate(resolve));
+          },
+          shouldStop: () => stop,
+        });
+        captureBytes += r.bytes;
+      } finally {
+        bar?.done();
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof CaptureFormatError)) throw e;
+    error = e.message;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  // Flows seen before a truncated record are reported like any other.
+  pipeline.finish('shutdown');
+  sink.close();
+  const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (error) process.stderr.write(`muvakt: ${error}\n`);
+  if (!values.quiet) {
+    summaryOut.write(formatSummary(pipeline, { wallSeconds, captureBytes, files: files.length, error }));
+    summaryOut.write(`peak memory (RSS)  ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`);
+  }
+  return error ? 1 : 0;
+}

@@ -1,0 +1,55 @@
+import type { Pipeline } from '../pipeline.js';
+
+export interface RunFigures {
+  wallSeconds: number;
+  captureBytes: number;
+  files: number;
+  captureDrops?: number;
+  error?: string;
+}
+
+function fmtInt(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function fmtBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+/** The readable end-of-run table: what was seen, what could not be decoded, how fast. */
+export function formatSummary(p: Pipeline, fig: RunFigures): string {
+  const st = p.stats;
+  const rows: [string, string][] = [];
+  rows.push(['packets', fmtInt(st.packets)]);
+  rows.push(['bytes (on the wire)', `${fmtInt(st.bytes)} (${fmtBytes(st.bytes)})`]);
+  const span = st.firstTs >= 0 ? st.lastTs - st.firstTs : 0;
+  rows.push(['capture span', `${span.toFixed(3)} s`]);
+  rows.push(['flows', fmtInt(p.flows.created)]);
+  const apps = [...st.flowsByApp.entries()].sort((a, b) => b[1] - a[1]);
+  for (const [app, n] of apps) rows.push([`  ${app}`, fmtInt(n)]);
+  if (p.flows.evictions > 0) rows.push(['flow evictions (table full)', fmtInt(p.flows.evictions)]);
+  rows.push(['non-IP frames', fmtInt(st.nonIp)]);
+  if (st.icmp > 0) rows.push(['ICMP packets', fmtInt(st.icmp)]);
+  if (st.otherIp > 0) rows.push(['other IP protocols', fmtInt(st.otherIp)]);
+  if (st.fragments > 0) rows.push(['IP fragments', `${fmtInt(st.fragments)} (${fmtInt(p.fragments.stats.completed)} datagrams rebuilt)`]);
+  if (st.unsupportedLink > 0) rows.push(['unsupported link type', fmtInt(st.unsupportedLink)]);
+  const errs = Object.entries(st.decodeErrors).filter(([, n]) => n > 0);
+  rows.push(['decode errors', errs.length === 0 ? '0' : errs.map(([k, n]) => `${k} ${fmtInt(n)}`).join(', ')]);
+  const r = p.reassembly;
+  if (r.gaps > 0) rows.push(['TCP gaps (capture loss)', `${fmtInt(r.gaps)} (${fmtBytes(r.gapBytes)})`]);
+  if (r.capHits > 0) rows.push(['reassembly cap hits', fmtInt(r.capHits)]);
+  if (fig.captureDrops !== undefined) rows.push(['kernel drops', fmtInt(fig.captureDrops)]);
+  rows.push(['duration', `${fig.wallSeconds.toFixed(2)} s`]);
+  const pps = fig.wallSeconds > 0 ? st.packets / fig.wallSeconds : 0;
+  const mbps = fig.wallSeconds > 0 ? fig.captureBytes / 1e6 / fig.wallSeconds : 0;
+  rows.push(['throughput', `${fmtInt(Math.round(pps))} packets/s, ${mbps.toFixed(1)} MB/s`]);
+  if (fig.error) rows.push(['stopped early', fig.error]);
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n';
+}

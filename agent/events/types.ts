@@ -1,0 +1,54 @@
+/**
+ * The event contract (ARCHITECTURE.md "Events"): NDJSON, one object per line, snake_case.
+ * Every event names the flow it came from; the client (initiator) is `src`.
+ */
+export interface FlowRef {
+  id: string;
+  /** VLAN ids, outer first; empty when untagged. */
+  vlan: number[];
+  src_ip: string;
+  src_port: number;
+  dst_ip: string;
+  dst_port: number;
+  proto: string;
+  app: string;
+}
+
+export interface MuvaktEvent {
+  ts: string;
+  type: string;
+  flow?: FlowRef;
+  [field: string]: unknown;
+}
+
+export interface FlowEvent extends MuvaktEvent {
+  type: 'flow';
+  flow: FlowRef;
+  app: string;
+  /** new (handshake never completed) | established | closed (FIN or RST seen). */
+  state: 'new' | 'established' | 'closed';
+  tcp_state?: string;
+  reason: string;
+  pkts_toserver: number;
+  pkts_toclient: number;
+  bytes_toserver: number;
+  bytes_toclient: number;
+  start: string;
+  end: string;
+  encrypted: boolean;
+  ip_version: number;
+  client_mac?: string;
+  server_mac?: string;
+  midstream?: boolean;
+  /** Bytes of the TCP streams that the capture missed, per direction. */
+  gap_bytes_toserver?: number;
+  gap_bytes_toclient?: number;
+}
+
+/** Where events go: an NDJSON file, stdout, the store (later), or a test's array. */
+export interface EventSink {
+  write(event: MuvaktEvent): void;
+  /** Flushes buffered output. */
+  flush(): void;
+  close(): void;
+}

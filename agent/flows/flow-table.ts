@@ -1,0 +1,246 @@
+import { IpProto, type DecodedPacket } from '../../protocols/packet.js';
+import { Flow, TIMEOUT_CLASS_COUNT, TimeoutClass, type FlowEndReason } from './flow.js';
+import { isLikelyServerPort } from './service-ports.js';
+
+export interface FlowTableLimits {
+  /** Flows held at once; when full, the flow idle longest is evicted. */
+  maxFlows: number;
+  /** Idle timeouts in seconds, per TimeoutClass. */
+  timeouts: Record<'new' | 'established' | 'closed' | 'udp' | 'other', number>;
+}
+
+export const DEFAULT_FLOW_LIMITS: FlowTableLimits = {
+  maxFlows: 500_000,
+  timeouts: { new: 30, established: 600, closed: 10, udp: 120, other: 60 },
+};
+
+class LruList {
+  head: Flow | null = null;
+  tail: Flow | null = null;
+  constructor(readonly timeout: number) {}
+}
+
+function mix(h: number, v: number): number {
+  h = Math.imul(h ^ v, 0x9e3779b1);
+  return (h ^ (h >>> 15)) | 0;
+}
+
+function endpointHash(a0: number, a1: number, a2: number, a3: number, port: number): number {
+  let h = mix(0x811c9dc5, a0);
+  h = mix(h, a1);
+  h = mix(h, a2);
+  h = mix(h, a3);
+  return mix(h, port);
+}
+
+/**
+ * Bidirectional, VLAN-aware flow table. Lookup is a hash over numbers and a field-by-field
+ * comparison — no string keys, so the per-packet path allocates nothing; only a new flow does.
+ * Each timeout class keeps its flows in least-recently-seen order, so expiry looks only at list
+ * heads and eviction of the oldest idle flow is O(classes).
+ */
+export class FlowTable {
+  private readonly buckets = new Map<number, Flow>();
+  private readonly lists: LruList[] = [];
+  size = 0;
+  created = 0;
+  evictions = 0;
+  /** Set by lookup(): true when the packet goes from client to server. */
+  toServer = true;
+  private idSeq = 0;
+
+  constructor(
+    private readonly limits: FlowTableLimits,
+    private readonly onEnd: (flow: Flow, reason: FlowEndReason) => void,
+  ) {
+    const t = limits.timeouts;
+    const byClass = [t.new, t.established, t.closed, t.udp, t.other];
+    for (let i = 0; i < TIMEOUT_CLASS_COUNT; i++) this.lists.push(new LruList(byClass[i]));
+  }
+
+  /** Finds the flow of the packet in `d` (sets `toServer`), or returns null. */
+  lookup(d: DecodedPacket): Flow | null {
+    const hash = this.hashOf(d);
+    let f = this.buckets.get(hash) ?? null;
+    while (f !== null) {
+      if (f.proto === d.l4Proto && f.vlanOuter === d.vlanOuter && f.vlanInner === d.vlanInner && f.vlanCount === d.vlanCount) {
+        if (f.cport === d.sport && f.sport === d.dport && f.c3 === d.src3 && f.s3 === d.dst3 && f.c2 === d.src2 && f.s2 === d.dst2 && f.c1 === d.src1 && f.s1 === d.dst1 && f.c0 === d.src0 && f.s0 === d.dst0) {
+          this.toServer = true;
+          return f;
+        }
+        if (f.cport === d.dport && f.sport === d.sport && f.c3 === d.dst3 && f.s3 === d.src3 && f.c2 === d.dst2 && f.s2 === d.src2 && f.c1 === d.dst1 && f.s1 === d.src1 && f.c0 === d.dst0 && f.s0 === d.src0) {
+          this.toServer = false;
+          return f;
+        }
+      }
+      f = f.bucketNext;
+    }
+    return null;
+  }
+
+  /**
+   * Creates the flow for the packet in `d`. The client is the SYN sender; without a SYN,
+   * the side using a well-known or lower port is taken as the server.
+   */
+  create(d: DecodedPacket, tsSec: number, tsNsec: number): Flow {
+    if (this.size >= this.limits.maxFlows) this.evictOldest();
+    const f = new Flow();
+    let srcIsClient: boolean;
+    if (d.l4Proto === IpProto.Tcp && (d.tcpFlags & 0x12) === 0x02) {
+      srcIsClient = true;
+      f.roleBySyn = true;
+    } else if (d.l4Proto === IpProto.Tcp && (d.tcpFlags & 0x12) === 0x12) {
+      srcIsClient = false;
+      f.roleBySyn = true;
+    } else {
+      srcIsClient = !serverSideIsSource(d.sport, d.dport);
+    }
+    f.vlanCount = d.vlanCount;
+    f.vlanOuter = d.vlanOuter;
+    f.vlanInner = d.vlanInner;
+    f.ipVersion = d.ipVersion;
+    f.proto = d.l4Proto;
+    if (srcIsClient) {
+      f.c0 = d.src0; f.c1 = d.src1; f.c2 = d.src2; f.c3 = d.src3; f.cport = d.sport;
+      f.s0 = d.dst0; f.s1 = d.dst1; f.s2 = d.dst2; f.s3 = d.dst3; f.sport = d.dport;
+    } else {
+      f.c0 = d.dst0; f.c1 = d.dst1; f.c2 = d.dst2; f.c3 = d.dst3; f.cport = d.dport;
+      f.s0 = d.src0; f.s1 = d.src1; f.s2 = d.src2; f.s3 = d.src3; f.sport = d.sport;
+    }
+    this.toServer = srcIsClient;
+    f.startSec = tsSec;
+    f.startNsec = tsNsec;
+    f.lastSec = tsSec;
+    f.lastNsec = tsNsec;
+    f.lastSeen = tsSec + tsNsec * 1e-9;
+    f.id = flowId(++this.idSeq, f);
+    f.hash = this.hashOf(d);
+    f.bucketNext = this.buckets.get(f.hash) ?? null;
+    this.buckets.set(f.hash, f);
+    f.timeoutClass = d.l4Proto === IpProto.Tcp ? TimeoutClass.New : d.l4Proto === IpProto.Udp ? TimeoutClass.Udp : TimeoutClass.Other;
+    this.append(this.lists[f.timeoutClass], f);
+    this.size++;
+    this.created++;
+    return f;
+  }
+
+  /** Marks the flow as just seen, moving it to the tail of its (possibly new) timeout class. */
+  touch(f: Flow, cls: TimeoutClass, tsSec: number, tsNsec: number): void {
+    f.lastSec = tsSec;
+    f.lastNsec = tsNsec;
+    f.lastSeen = tsSec + tsNsec * 1e-9;
+    const list = this.lists[f.timeoutClass];
+    if (list.tail === f && f.timeoutClass === cls) return;
+    this.unlink(list, f);
+    f.timeoutClass = cls;
+    this.append(this.lists[cls], f);
+  }
+
+  /** Ends every flow idle for longer than its class allows at capture time `now`. */
+  expire(now: number): void {
+    for (const list of this.lists) {
+      while (list.head !== null && now - list.head.lastSeen > list.timeout) {
+        this.end(list.head, 'timeout');
+      }
+    }
+  }
+
+  /** Ends one flow now (closed connection, port reuse, shutdown). */
+  end(f: Flow, reason: FlowEndReason): void {
+    this.unlink(this.lists[f.timeoutClass], f);
+    this.removeFromBucket(f);
+    this.size--;
+    this.onEnd(f, reason);
+  }
+
+  /** Ends all flows (end of capture, SIGTERM), oldest first. */
+  flushAll(reason: FlowEndReason): void {
+    for (;;) {
+      const f = this.oldest();
+      if (f === null) return;
+      this.end(f, reason);
+    }
+  }
+
+  private oldest(): Flow | null {
+    let best: Flow | null = null;
+    for (const list of this.lists) {
+      const h = list.head;
+      if (h !== null && (best === null || h.lastSeen < best.lastSeen)) best = h;
+    }
+    return best;
+  }
+
+  private evictOldest(): void {
+    const f = this.oldest();
+    if (f === null) return;
+    this.evictions++;
+    this.end(f, 'evicted');
+  }
+
+  private hashOf(d: DecodedPacket): number {
+    // Symmetric in the two endpoints so both directions land in the same bucket.
+    const a = endpointHash(d.src0, d.src1, d.src2, d.src3, d.sport);
+    const b = endpointHash(d.dst0, d.dst1, d.dst2, d.dst3, d.dport);
+    let h = (a + b) | 0;
+    h = mix(h, d.l4Proto | (d.vlanCount << 8));
+    h = mix(h, d.vlanOuter | (d.vlanInner << 12));
+    // Small integers stay V8 Smis, so Map lookups never box the key.
+    return h & 0x3fffffff;
+  }
+
+  private removeFromBucket(f: Flow): void {
+    let cur = this.buckets.get(f.hash) ?? null;
+    if (cur === f) {
+      if (f.bucketNext === null) this.buckets.delete(f.hash);
+      else this.buckets.set(f.hash, f.bucketNext);
+    } else {
+      while (cur !== null && cur.bucketNext !== f) cur = cur.bucketNext;
+      if (cur !== null) cur.bucketNext = f.bucketNext;
+    }
+    f.bucketNext = null;
+  }
+
+  private append(list: LruList, f: Flow): void {
+    f.lruNext = null;
+    f.lruPrev = list.tail;
+    if (list.tail !== null) list.tail.lruNext = f;
+    else list.head = f;
+    list.tail = f;
+  }
+
+  private unlink(list: LruList, f: Flow): void {
+    if (f.lruPrev !== null) f.lruPrev.lruNext = f.lruNext;
+    else list.head = f.lruNext;
+    if (f.lruNext !== null) f.lruNext.lruPrev = f.lruPrev;
+    else list.tail = f.lruPrev;
+    f.lruPrev = null;
+    f.lruNext = null;
+  }
+}
+
+/** True when the packet's source port looks like the server side of the conversation. */
+function serverSideIsSource(sport: number, dport: number): boolean {
+  const s = isLikelyServerPort(sport);
+  const d = isLikelyServerPort(dport);
+  if (s !== d) return s;
+  // Both or neither well known: the lower port is usually the service.
+  return sport < dport;
+}
+
+/**
+ * A flow id that is the same for the same traffic in any capture format: a hash of the key
+ * and start time, made unique within a run by the creation counter only on collision risk.
+ */
+function flowId(seq: number, f: Flow): string {
+  let h1 = mix(0x12345678, f.c3);
+  h1 = mix(h1, f.s3);
+  h1 = mix(h1, f.c0 ^ f.c1 ^ f.c2);
+  h1 = mix(h1, f.s0 ^ f.s1 ^ f.s2);
+  h1 = mix(h1, (f.cport << 16) | f.sport);
+  let h2 = mix(h1 ^ 0x5bd1e995, f.startSec);
+  h2 = mix(h2, f.startNsec);
+  h2 = mix(h2, f.proto | (f.vlanOuter << 8) | (f.vlanInner << 20));
+  void seq;
+  return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
+}

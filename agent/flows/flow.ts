@@ -1,0 +1,99 @@
+import type { TcpReassembler } from '../reassembly/tcp-reassembler.js';
+
+/** TCP connection state as far as a passive observer can tell. */
+export const enum TcpState {
+  /** Only the client's SYN so far. */
+  SynSent = 0,
+  /** SYN-ACK seen, handshake not completed. */
+  SynReceived = 1,
+  Established = 2,
+  /** One side sent FIN. */
+  Closing = 3,
+  /** Both sides sent FIN. */
+  Closed = 4,
+  Reset = 5,
+  /** Picked up without seeing the handshake. */
+  Midstream = 6,
+  /** Not TCP. */
+  None = 7,
+}
+
+export const TCP_STATE_NAMES = ['syn_sent', 'syn_received', 'established', 'closing', 'closed', 'reset', 'midstream', 'none'] as const;
+
+/** Which idle timeout applies; each class is its own LRU list in the flow table. */
+export const enum TimeoutClass {
+  /** Handshake not completed: SYN floods and scans end up here, so the timeout is short. */
+  New = 0,
+  Established = 1,
+  /** FIN/RST seen: wait briefly for the last ACKs and retransmissions. */
+  Closed = 2,
+  Udp = 3,
+  Other = 4,
+}
+export const TIMEOUT_CLASS_COUNT = 5;
+
+export type FlowEndReason = 'closed' | 'timeout' | 'evicted' | 'shutdown' | 'reused';
+
+/**
+ * One bidirectional conversation. Addresses are stored as numbers (see DecodedPacket) and
+ * turned into text only when the flow is reported.
+ */
+export class Flow {
+  // key: the client (initiator) side first
+  vlanCount = 0;
+  vlanOuter = 0;
+  vlanInner = 0;
+  ipVersion = 0;
+  proto = 0;
+  c0 = 0;
+  c1 = 0;
+  c2 = 0;
+  c3 = 0;
+  s0 = 0;
+  s1 = 0;
+  s2 = 0;
+  s3 = 0;
+  cport = 0;
+  sport = 0;
+  hash = 0;
+  /** Next flow in the same hash bucket. */
+  bucketNext: Flow | null = null;
+  // LRU list (one per timeout class), most recently seen at the tail
+  lruPrev: Flow | null = null;
+  lruNext: Flow | null = null;
+  timeoutClass: TimeoutClass = TimeoutClass.Other;
+
+  id = '';
+  startSec = 0;
+  startNsec = 0;
+  lastSec = 0;
+  lastNsec = 0;
+  /** lastSec + lastNsec·1e-9, kept for cheap timeout comparisons. */
+  lastSeen = 0;
+  pktsToServer = 0;
+  pktsToClient = 0;
+  bytesToServer = 0;
+  bytesToClient = 0;
+  clientMac = '';
+  serverMac = '';
+
+  tcpState: TcpState = TcpState.None;
+  /** How the client/server roles were decided. */
+  roleBySyn = false;
+  synSeen = false;
+  finToServer = false;
+  finToClient = false;
+  rstSeen = false;
+
+  /** Protocol label: set by the analyzer that recognised the stream, or from a port hint. */
+  app = 'unknown';
+  encrypted = false;
+  /** Initial sequence numbers from the SYNs (-1 until seen), so a stream opened later starts there. */
+  isnToServer = -1;
+  isnToClient = -1;
+  stream: TcpReassembler | null = null;
+  /** The stream was ended; late segments are counted but not reassembled again. */
+  streamDone = false;
+  /** Mutable per-flow storage for analyzers that are not stream parsers (UDP). */
+  udpAnalyzer: unknown = null;
+}

@@ -1,0 +1,391 @@
+import { decodeLink, EtherType, isSupportedLinkType } from '../protocols/link/link.js';
+import { decodeIpv4 } from '../protocols/ip/ipv4.js';
+import { decodeIpv6 } from '../protocols/ip/ipv6.js';
+import { DEFAULT_FRAGMENT_LIMITS, FragmentReassembler, type FragmentLimits } from '../protocols/ip/fragments.js';
+import { decodeTcp } from '../protocols/transport/tcp.js';
+import { decodeUdp } from '../protocols/transport/udp.js';
+import { DecodeStatus, DecodedPacket, IpProto, TcpFlag } from '../protocols/packet.js';
+import { Direction, type StreamEndReason } from '../protocols/stream.js';
+import type { PacketRecord } from './capture/packet-record.js';
+import { Flow, TCP_STATE_NAMES, TcpState, TimeoutClass, type FlowEndReason } from './flows/flow.js';
+import { DEFAULT_FLOW_LIMITS, FlowTable, type FlowTableLimits } from './flows/flow-table.js';
+import { udpAppForPorts } from './flows/udp-apps.js';
+import { DEFAULT_REASSEMBLY_LIMITS, ReassemblyBudget, TcpReassembler, type ReassemblyLimits } from './reassembly/tcp-reassembler.js';
+import { AnalyzerDispatcher, AnalyzerRegistry, type AnalyzerContext } from './analyzers/registry.js';
+import { ipToString, isoMicro, macToString, protoName } from './events/format.js';
+import type { EventSink, FlowEvent, FlowRef, MuvaktEvent } from './events/types.js';
+
+/** Decode failures, counted per layer (the `layer` label of muvakt_decode_errors_total). */
+export class DecodeErrors {
+  link = 0;
+  ipv4 = 0;
+  ipv6 = 0;
+  fragment = 0;
+  tcp = 0;
+  udp = 0;
+}
+
+export class PipelineStats {
+  packets = 0;
+  bytes = 0;
+  /** Frames of a link type we do not decode. */
+  unsupportedLink = 0;
+  /** Valid frames that carry no IP (ARP, LLDP, STP…). */
+  nonIp = 0;
+  icmp = 0;
+  /** IP packets of protocols without flows (ESP, GRE, …). */
+  otherIp = 0;
+  fragments = 0;
+  /** TCP streams no analyzer recognised (detached after the probe window). */
+  unrecognisedStreams = 0;
+  readonly decodeErrors = new DecodeErrors();
+  readonly flowsByApp = new Map<string, number>();
+  firstTs = -1;
+  lastTs = -1;
+}
+
+export interface PipelineOptions {
+  events: EventSink;
+  registry: AnalyzerRegistry;
+  flowLimits?: FlowTableLimits;
+  reassemblyLimits?: ReassemblyLimits;
+  fragmentLimits?: FragmentLimits;
+}
+
+const END_REASON: Record<FlowEndReason, StreamEndReason> = {
+  closed: 'fin',
+  timeout: 'timeout',
+  evicted: 'evicted',
+  shutdown: 'shutdown',
+  reused: 'fin',
+};
+
+/**
+ * capture → decode → flows → reassembly → analyzers. One instance per capture session; the
+ * capture source calls `handle` for every frame. The steady-state path (a packet of a known
+ * flow, in order) allocates nothing: decoders write into one DecodedPacket, the flow lookup
+ * hashes numbers, and payload reaches the analyzer as a view.
+ */
+export class Pipeline {
+  readonly stats = new PipelineStats();
+  readonly flows: FlowTable;
+  readonly reassembly: ReassemblyBudget;
+  readonly fragments: FragmentReassembler;
+  private readonly d = new DecodedPacket();
+  private readonly events: EventSink;
+  private readonly registry: AnalyzerRegistry;
+  private lastExpirySec = -1;
+  private lastTsSec = 0;
+  private lastTsNsec = 0;
+
+  constructor(opts: PipelineOptions) {
+    this.events = opts.events;
+    this.registry = opts.registry;
+    this.flows = new FlowTable(opts.flowLimits ?? DEFAULT_FLOW_LIMITS, (f, r) => this.flowEnded(f, r));
+    this.reassembly = new ReassemblyBudget(opts.reassemblyLimits ?? DEFAULT_REASSEMBLY_LIMITS);
+    this.fragments = new FragmentReassembler(opts.fragmentLimits ?? DEFAULT_FRAGMENT_LIMITS);
+  }
+
+  readonly handle = (rec: PacketRecord): void => {
+    const st = this.stats;
+    st.packets++;
+    st.bytes += rec.origLen;
+    const tsSec = rec.tsSec;
+    const tsNsec = rec.tsNsec;
+    const now = tsSec + tsNsec * 1e-9;
+    if (st.firstTs < 0) st.firstTs = now;
+    if (now > st.lastTs) st.lastTs = now;
+    this.lastTsSec = tsSec;
+    this.lastTsNsec = tsNsec;
+    if (tsSec !== this.lastExpirySec) {
+      this.lastExpirySec = tsSec;
+      this.flows.expire(now);
+      if (this.fragments.pending > 0) this.fragments.expire(now);
+    }
+    if (!isSupportedLinkType(rec.linkType)) {
+      st.unsupportedLink++;
+      return;
+    }
+    const d = this.d;
+    let buf = rec.buf;
+    const end = rec.off + rec.capLen;
+    let status = decodeLink(rec.linkType, buf, rec.off, end, d);
+    if (status !== DecodeStatus.Ok) {
+      if (status === DecodeStatus.NotIp) st.nonIp++;
+      else st.decodeErrors.link++;
+      return;
+    }
+    d.resetL3();
+    if (d.etherType === EtherType.Ipv4) {
+      status = decodeIpv4(buf, end, d);
+      if (status !== DecodeStatus.Ok) {
+        st.decodeErrors.ipv4++;
+        return;
+      }
+    } else {
+      status = decodeIpv6(buf, end, d);
+      if (status !== DecodeStatus.Ok) {
+        st.decodeErrors.ipv6++;
+        return;
+      }
+    }
+    let frames = 1;
+    let frameBytes = rec.origLen;
+    if (d.isFragment) {
+      st.fragments++;
+      const whole = this.fragments.add(buf, d, now, rec.origLen);
+      if (whole === null) {
+        return;
+      }
+      // Decode the rebuilt upper-layer segment as if it had arrived in one packet.
+      buf = whole.payload;
+      d.l4Off = 0;
+      d.ipEnd = whole.payload.length;
+      d.ipTruncated = false;
+      d.payloadMissing = 0;
+      frames = whole.frames;
+      frameBytes = whole.frameBytes;
+    }
+    const proto = d.l4Proto;
+    if (proto === IpProto.Tcp) {
+      if (decodeTcp(buf, d) !== DecodeStatus.Ok) {
+        st.decodeErrors.tcp++;
+        return;
+      }
+    } else if (proto === IpProto.Udp) {
+      if (decodeUdp(buf, d) !== DecodeStatus.Ok) {
+        st.decodeErrors.udp++;
+        return;
+      }
+    } else {
+      if (proto === IpProto.Icmp || proto === IpProto.Icmpv6) st.icmp++;
+      else st.otherIp++;
+      return;
+    }
+
+    const table = this.flows;
+    let f = table.lookup(d);
+    if (f !== null && proto === IpProto.Tcp && (d.tcpFlags & (TcpFlag.Syn | TcpFlag.Ack)) === TcpFlag.Syn && this.isNewConnection(f, table.toServer)) {
+      // A fresh SYN on a finished connection's 5-tuple: port reuse, a new conversation.
+      table.end(f, 'reused');
+      f = null;
+    }
+    if (f === null) {
+      f = table.create(d, tsSec, tsNsec);
+      this.flowStarted(f);
+    }
+    const toServer = table.toServer;
+    if (toServer) {
+      f.pktsToServer += frames;
+      f.bytesToServer += frameBytes;
+    } else {
+      f.pktsToClient += frames;
+      f.bytesToClient += frameBytes;
+    }
+    if (d.srcMacOff >= 0) {
+      if (toServer) {
+        if (f.clientMac === '') f.clientMac = macToString(rec.buf, d.srcMacOff);
+      } else if (f.serverMac === '') f.serverMac = macToString(rec.buf, d.srcMacOff);
+    }
+    if (proto === IpProto.Tcp) {
+      this.tcpPacket(f, toServer, buf, tsSec, tsNsec);
+    } else {
+      table.touch(f, TimeoutClass.Udp, tsSec, tsNsec);
+    }
+  };
+
+  /** Advances flow timeouts on wall-clock time when a live capture is quiet. */
+  tick(nowSec: number): void {
+    this.flows.expire(nowSec);
+    this.fragments.expire(nowSec);
+  }
+
+  /** Ends every flow (end of capture or shutdown) so each one is reported. */
+  finish(reason: FlowEndReason = 'shutdown'): void {
+    this.flows.flushAll(reason);
+    this.events.flush();
+  }
+
+  private isNewConnection(f: Flow, toServer: boolean): boolean {
+    if (!toServer) return true;
+    return f.tcpState === TcpState.Closed || f.tcpState === TcpState.Reset;
+  }
+
+  private flowStarted(f: Flow): void {
+    const d = this.d;
+    if (f.proto === IpProto.Tcp) {
+      f.tcpState = f.roleBySyn ? ((d.tcpFlags & TcpFlag.Ack) !== 0 ? TcpState.SynReceived : TcpState.SynSent) : TcpState.Midstream;
+    } else if (f.proto === IpProto.Udp) {
+      f.app = udpAppForPorts(f.cport, f.sport);
+    }
+  }
+
+  private tcpPacket(f: Flow, toServer: boolean, buf: Buffer, tsSec: number, tsNsec: number): void {
+    const d = this.d;
+    const flags = d.tcpFlags;
+    const dir = toServer ? Direction.ToServer : Direction.ToClient;
+    const syn = (flags & TcpFlag.Syn) !== 0;
+    const fin = (flags & TcpFlag.Fin) !== 0;
+    const rst = (flags & TcpFlag.Rst) !== 0;
+    if (syn) {
+      f.synSeen = true;
+      if (toServer) f.isnToServer = d.seq;
+      else f.isnToClient = d.seq;
+      if ((flags & TcpFlag.Ack) !== 0 && f.tcpState === TcpState.SynSent) f.tcpState = TcpState.SynReceived;
+    } else if (f.tcpState === TcpState.SynReceived && (flags & TcpFlag.Ack) !== 0 && toServer) {
+      f.tcpState = TcpState.Established;
+    } else if (f.tcpState === TcpState.SynSent && d.payloadLen > 0) {
+      // We missed the SYN-ACK (asymmetric span): data flowing means the connection is up.
+      f.tcpState = TcpState.Established;
+    }
+    if (fin) {
+      if (toServer) f.finToServer = true;
+      else f.finToClient = true;
+      if (f.tcpState !== TcpState.Reset) f.tcpState = f.finToServer && f.finToClient ? TcpState.Closed : TcpState.Closing;
+    }
+    if (rst) {
+      f.rstSeen = true;
+      f.tcpState = TcpState.Reset;
+    }
+
+    let stream = f.stream;
+    const carries = d.payloadLen > 0 || d.payloadMissing > 0;
+    if (stream === null && carries && !f.streamDone) {
+      stream = this.openStream(f, dir, syn);
+    }
+    if (stream !== null) {
+      if (carries || syn || fin) {
+        stream.segment(dir, d.seq, syn, fin, buf, d.payloadOff, d.payloadLen, d.payloadMissing, tsSec, tsNsec);
+      }
+      if ((flags & TcpFlag.Ack) !== 0) stream.acknowledged(toServer ? Direction.ToClient : Direction.ToServer, d.ack);
+    }
+
+    let cls: TimeoutClass;
+    switch (f.tcpState) {
+      case TcpState.Established:
+      case TcpState.Midstream:
+      case TcpState.Closing:
+        cls = TimeoutClass.Established;
+        break;
+      case TcpState.Closed:
+      case TcpState.Reset:
+        cls = TimeoutClass.Closed;
+        break;
+      default:
+        cls = TimeoutClass.New;
+    }
+    this.flows.touch(f, cls, tsSec, tsNsec);
+  }
+
+  /** Reassembly and analyzer dispatch start with a connection's first payload byte. */
+  private openStream(f: Flow, dir: Direction, syn: boolean): TcpReassembler {
+    const ctx = this.contextFor(f);
+    let reassembler: TcpReassembler;
+    const dispatcher = new AnalyzerDispatcher(
+      this.registry.forPort(f.sport),
+      ctx,
+      (skipDir, n) => reassembler.addSkip(skipDir, n),
+      () => {
+        this.stats.unrecognisedStreams++;
+      },
+    );
+    reassembler = new TcpReassembler(dispatcher, this.reassembly);
+    // Replay the handshake we saw so sequence numbers start at the ISNs, not at this segment.
+    const ts = this.lastTsSec;
+    const tn = this.lastTsNsec;
+    if (f.isnToServer >= 0 && !(syn && dir === Direction.ToServer)) reassembler.segment(Direction.ToServer, f.isnToServer, true, false, EMPTY, 0, 0, 0, ts, tn);
+    if (f.isnToClient >= 0 && !(syn && dir === Direction.ToClient)) reassembler.segment(Direction.ToClient, f.isnToClient, true, false, EMPTY, 0, 0, 0, ts, tn);
+    f.stream = reassembler;
+    return reassembler;
+  }
+
+  private contextFor(f: Flow): AnalyzerContext {
+    const events = this.events;
+    return {
+      flow: f,
+      emit: (type, fields, tsSec, tsNsec) => {
+        const e: MuvaktEvent = { ts: isoMicro(tsSec, tsNsec), type, flow: flowRef(f), ...fields };
+        events.write(e);
+      },
+      setApp: (app, encrypted) => {
+        f.app = app;
+        f.encrypted = encrypted;
+      },
+    };
+  }
+
+  private flowEnded(f: Flow, reason: FlowEndReason): void {
+    const stream = f.stream;
+    let gapS = 0;
+    let gapC = 0;
+    if (stream !== null) {
+      stream.end(reason === 'closed' && f.rstSeen ? 'rst' : END_REASON[reason]);
+      gapS = stream.counters(Direction.ToServer).gapBytes;
+      gapC = stream.counters(Direction.ToClient).gapBytes;
+      f.stream = null;
+    }
+    f.streamDone = true;
+    const st = this.stats;
+    st.flowsByApp.set(f.app, (st.flowsByApp.get(f.app) ?? 0) + 1);
+    const e: FlowEvent = {
+      ts: isoMicro(f.lastSec, f.lastNsec),
+      type: 'flow',
+      flow: flowRef(f),
+      app: f.app,
+      state: flowState(f),
+      reason: reason === 'timeout' && (f.tcpState === TcpState.Closed || f.tcpState === TcpState.Reset) ? 'closed' : reason,
+      pkts_toserver: f.pktsToServer,
+      pkts_toclient: f.pktsToClient,
+      bytes_toserver: f.bytesToServer,
+      bytes_toclient: f.bytesToClient,
+      start: isoMicro(f.startSec, f.startNsec),
+      end: isoMicro(f.lastSec, f.lastNsec),
+      encrypted: f.encrypted,
+      ip_version: f.ipVersion,
+    };
+    if (f.proto === IpProto.Tcp) {
+      e.tcp_state = TCP_STATE_NAMES[f.tcpState];
+      if (!f.roleBySyn) e.midstream = true;
+      if (gapS > 0) e.gap_bytes_toserver = gapS;
+      if (gapC > 0) e.gap_bytes_toclient = gapC;
+    }
+    if (f.clientMac !== '') e.client_mac = f.clientMac;
+    if (f.serverMac !== '') e.server_mac = f.serverMac;
+    this.events.write(e);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function flowState(f: Flow): 'new' | 'established' | 'closed' {
+  if (f.proto === IpProto.Tcp) {
+    switch (f.tcpState) {
+      case TcpState.SynSent:
+      case TcpState.SynReceived:
+        return 'new';
+      case TcpState.Closed:
+      case TcpState.Reset:
+        return 'closed';
+      default:
+        return 'established';
+    }
+  }
+  return f.pktsToClient > 0 && f.pktsToServer > 0 ? 'established' : 'new';
+}
+
+/** The `flow` object every event carries. */
+export function flowRef(f: Flow): FlowRef {
+  const vlan: number[] = [];
+  if (f.vlanCount > 0) vlan.push(f.vlanOuter);
+  if (f.vlanCount > 1) vlan.push(f.vlanInner);
+  return {
+    id: f.id,
+    vlan,
+    src_ip: ipToString(f.ipVersion, f.c0, f.c1, f.c2, f.c3),
+    src_port: f.cport,
+    dst_ip: ipToString(f.ipVersion, f.s0, f.s1, f.s2, f.s3),
+    dst_port: f.sport,
+    proto: protoName(f.proto),
+    app: f.app,
+  };
+}
