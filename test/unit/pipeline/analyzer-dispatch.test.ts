@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { AnalyzerDispatcher, AnalyzerRegistry, PROBE_WINDOW, type AnalyzerContext, type TcpAnalyzerFactory } from '../../../agent/analyzers/registry.js';
+import { Flow } from '../../../agent/flows/flow.js';
+import { ProbeVerdict } from '../../../protocols/probe.js';
+import { DETACH, Direction, type StreamParser } from '../../../protocols/stream.js';
+import { eth, ipv4, tcp } from '../../support/packet-builder.js';
+import { runFrames } from '../../support/frames.js';
+
+const B = (s: string) => Buffer.from(s, 'latin1');
+
+/** Recognises "MAGIC" sent by the server; records what it is fed; can ask to skip. */
+function serverFirstFactory(log: string[], skipAfterHello = 0): TcpAnalyzerFactory {
+  return {
+    app: 'magic',
+    encrypted: false,
+    probe(dir, buf, off, len) {
+      if (dir !== Direction.ToClient) return ProbeVerdict.No;
+      const want = 'MAGIC';
+      for (let i = 0; i < Math.min(len, want.length); i++) if (buf[off + i] !== want.charCodeAt(i)) return ProbeVerdict.No;
+      return len >= want.length ? ProbeVerdict.Yes : ProbeVerdict.NeedMore;
+    },
+    create(): StreamParser {
+      let first = true;
+      return {
+        data(dir, buf, off, len) {
+          log.push(`${dir}:${buf.toString('latin1', off, off + len)}`);
+          if (first && dir === Direction.ToServer && skipAfterHello) {
+            first = false;
+            return skipAfterHello;
+          }
+          return 0;
+        },
+        gap: (dir, len) => void log.push(`gap${dir}:${len}`),
+        end: (r) => void log.push(`end:${r}`),
+      };
+    },
+  };
+}
+
+function ctx(): AnalyzerContext & { app: string } {
+  const c = {
+    flow: new Flow(),
+    app: '',
+    emit() {},
+    setApp(app: string) {
+      c.app = app;
+    },
+  };
+  return c;
+}
+
+describe('AnalyzerDispatcher', () => {
+  it('replays what it held in arrival order once a later chunk identifies the protocol', () => {
+    const log: string[] = [];
+    const c = ctx();
+    const d = new AnalyzerDispatcher([serverFirstFactory(log)], c, () => {}, () => {});
+    expect(d.data(Direction.ToServer, B('hi'), 0, 2, 0, 0)).toBe(0);
+    expect(d.data(Direction.ToClient, B('MAG'), 0, 3, 0, 0)).toBe(0);
+    expect(d.data(Direction.ToServer, B('there'), 0, 5, 0, 0)).toBe(0);
+    expect(d.data(Direction.ToClient, B('IC v1'), 0, 5, 0, 0)).toBe(0);
+    expect(c.app).toBe('magic');
+    expect(log).toEqual(['0:hi', '1:MAG', '0:there', '1:IC v1']);
+    d.data(Direction.ToServer, B('more'), 0, 4, 0, 0);
+    d.end('fin');
+    expect(log.slice(-2)).toEqual(['0:more', 'end:fin']);
+  });
+
+  it('passes a skip asked for during replay to the reassembler of that direction', () => {
+    const log: string[] = [];
+    const skips: [number, number][] = [];
+    const d = new AnalyzerDispatcher([serverFirstFactory(log, 1000)], ctx(), (dir, n) => skips.push([dir, n]), () => {});
+    d.data(Direction.ToServer, B('hello'), 0, 5, 0, 0);
+    d.data(Direction.ToClient, B('MAGIC'), 0, 5, 0, 0);
+    expect(skips).toEqual([[Direction.ToServer, 1000]]);
+  });
+
+  it('gives up (detaches) when nothing matches both directions or the window fills, and on a gap', () => {
+    let unrecognised = 0;
+    const none = new AnalyzerDispatcher([serverFirstFactory([])], ctx(), () => {}, () => unrecognised++);
+    expect(none.data(Direction.ToServer, B('abc'), 0, 3, 0, 0)).toBe(0);
+    expect(none.data(Direction.ToClient, B('xyz'), 0, 3, 0, 0)).toBe(DETACH);
+    const full = new AnalyzerDispatcher([serverFirstFactory([])], ctx(), () => {}, () => unrecognised++);
+    expect(full.data(Direction.ToServer, Buffer.alloc(PROBE_WINDOW + 1), 0, PROBE_WINDOW + 1, 0, 0)).toBe(DETACH);
+    const gapped = new AnalyzerDispatcher([serverFirstFactory([])], ctx(), () => {}, () => unrecognised++);
+    gapped.data(Direction.ToServer, B('abc'), 0, 3, 0, 0);
+    gapped.gap(Direction.ToServer, 10);
+    expect(gapped.data(Direction.ToClient, B('MAGIC'), 0, 5, 0, 0)).toBe(DETACH);
+    expect(unrecognised).toBe(3);
+  });
+
+  it('recognises by content on any port, and a policy port hint only reorders the probes', () => {
+    const reg = new AnalyzerRegistry();
+    const log: string[] = [];
+    reg.register(serverFirstFactory(log));
+    const other: TcpAnalyzerFactory = { app: 'other', encrypted: false, probe: () => ProbeVerdict.No, create: () => ({ data: () => 0, gap() {}, end() {} }) };
+    reg.register(other);
+    reg.setHints({ portApps: new Map([[4242, 'other']]) });
+    expect(reg.forPort(4242).map((f) => f.app)).toEqual(['other', 'magic']);
+    expect(reg.forPort(80).map((f) => f.app)).toEqual(['magic', 'other']);
+    const C = '10.0.0.1';
+    const S = '10.0.0.2';
+    const frames = [
+      eth(ipv4(C, S, 6, tcp({ sport: 50000, dport: 4242, seq: 1, flags: 'S' })), 0x0800),
+      eth(ipv4(S, C, 6, tcp({ sport: 4242, dport: 50000, seq: 7, ack: 2, flags: 'SA' })), 0x0800),
+      eth(ipv4(S, C, 6, tcp({ sport: 4242, dport: 50000, seq: 8, ack: 2, flags: 'PA', payload: B('MAGIC hello') })), 0x0800),
+    ];
+    const { flows } = runFrames(frames.map((data, i) => ({ data, t: 1_795_000_000 + i })), { registry: reg });
+    expect(flows[0].app).toBe('magic');
+    expect(log).toEqual(['1:MAGIC hello', 'end:shutdown']);
+  });
+});
