@@ -66,7 +66,17 @@ export class TcpdumpBackend implements LiveCaptureBackend {
 
   constructor(private readonly opts: LiveCaptureOptions) {}
 
+  /** MUVAKT_TCPDUMP names the helper explicitly (e.g. a build with a newer libpcap). */
   static available(): string | null {
+    const explicit = process.env.MUVAKT_TCPDUMP;
+    if (explicit) {
+      try {
+        accessSync(explicit, constants.X_OK);
+        return explicit;
+      } catch {
+        return null;
+      }
+    }
     return findExecutable('tcpdump');
   }
 

@@ -88,7 +88,7 @@ export function ipv6(src: string, dst: string, proto: number, payload: Buffer, e
 
 export function eth(payload: Buffer, etherType: number, o: { vlans?: [number, number][]; src?: string; dst?: string } = {}): Buffer {
   const mac = (s: string) => Buffer.from(s.split(':').map((x) => parseInt(x, 16)));
-  const parts = [mac(o.dst ?? '02:00:00:00:00:02'), mac(o.src ?? '02:00:00:00:00:01')];
+  const parts: Buffer[] = [mac(o.dst ?? '02:00:00:00:00:02'), mac(o.src ?? '02:00:00:00:00:01')];
   for (const [tpid, vid] of o.vlans ?? []) {
     const t = Buffer.alloc(4);
     t.writeUInt16BE(tpid, 0);

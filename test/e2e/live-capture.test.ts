@@ -1,0 +1,102 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FlowEvent, MuvaktEvent } from '../../agent/events/types.js';
+import { NetnsPair, waitFor } from '../support/netns.js';
+import { tsharkConversations } from '../support/tshark.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const CLI = join(ROOT, 'dist/agent/cli/main.js');
+const PORT = '11112';
+
+describe('live capture on a veth pair with real dcmtk peers', () => {
+  const pair = new NetnsPair('live');
+  const tmp = mkdtempSync(join(tmpdir(), 'muvakt-live-'));
+
+  beforeAll(() => {
+    NetnsPair.requireRoot();
+    if (!existsSync(CLI)) throw new Error('dist/ is missing: run "npm run build" (npm test does)');
+    pair.create();
+    execFileSync('python3', [join(ROOT, 'fixtures/corpus/scripts/mkdicom.py'), '--modality', 'CT', '--rows', '128', '--cols', '128', '--name', 'TEST^LIVE', '--pid', '12345678', '--out', join(tmp, 'ct.dcm')], { stdio: 'pipe' });
+  });
+  afterAll(() => {
+    pair.destroy();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('reports the flows the peers made, with kernel drop counters, and exits 0 on SIGTERM', async () => {
+    const scp = pair.spawn(pair.b, 'storescp', ['-aet', 'PACS_E2E', '-od', tmp, PORT]);
+    for (let i = 0; i < 100 && !pair.exec(pair.b, 'ss', '-Hltn', `sport = :${PORT}`).trim(); i++) await new Promise((r) => setTimeout(r, 50));
+    // A reference capture of the same interface, taken by tcpdump itself.
+    const ref = pair.spawn(pair.a, 'tcpdump', ['-i', pair.ifA, '-n', '-U', '-w', join(tmp, 'ref.pcap'), 'tcp port ' + PORT]);
+    await waitFor(ref.stderr!, /listening on/);
+    const events = join(tmp, 'events.ndjson');
+    const sensor = pair.spawn(pair.a, process.execPath, [CLI, 'run', '--interface', pair.ifA, '--events', events, '--stats-interval', '1', '--filter', 'tcp port ' + PORT, '--buffer-mb', '8']);
+    let sensorErr = '';
+    sensor.stderr!.on('data', (d: Buffer) => (sensorErr += d.toString()));
+    await waitFor(sensor.stderr!, /capture started/);
+
+    pair.exec(pair.a, 'echoscu', '-aet', 'CT_E2E', '-aec', 'PACS_E2E', pair.ipB, PORT);
+    pair.exec(pair.a, 'storescu', '-aet', 'CT_E2E', '-aec', 'PACS_E2E', pair.ipB, PORT, join(tmp, 'ct.dcm'));
+    pair.exec(pair.a, 'echoscu', '-aet', 'CT_E2E', '-aec', 'PACS_E2E', pair.ipB, PORT);
+    await new Promise((r) => setTimeout(r, 1500));
+
+    const exited = new Promise<number | null>((resolve) => sensor.once('exit', resolve));
+    sensor.kill('SIGTERM');
+    expect(await exited, sensorErr).toBe(0);
+    ref.kill('SIGINT');
+    await new Promise((resolve) => ref.once('exit', resolve));
+    scp.kill('SIGTERM');
+
+    const all = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MuvaktEvent);
+    const flows = all.filter((e): e is FlowEvent => e.type === 'flow');
+    const stats = all.filter((e) => e.type === 'stats');
+    expect(flows).toHaveLength(3);
+    for (const f of flows) {
+      expect(f.flow).toMatchObject({ src_ip: pair.ipA, dst_ip: pair.ipB, dst_port: Number(PORT), proto: 'tcp', vlan: [] });
+      expect(f.state).toBe('closed');
+      expect(f.midstream).toBeUndefined();
+    }
+    // Same flows, packets and bytes as tshark finds in tcpdump's own capture.
+    const convs = tsharkConversations(join(tmp, 'ref.pcap'));
+    expect(convs).toHaveLength(3);
+    for (const c of convs) {
+      const f = flows.find((x) => x.flow.src_port === (c.a === pair.ipA ? c.aPort : c.bPort))!;
+      expect(f, `flow for ${c.a}:${c.aPort}`).toBeDefined();
+      const [up, down] = c.a === pair.ipA ? [c.framesAtoB, c.framesBtoA] : [c.framesBtoA, c.framesAtoB];
+      expect([f.pkts_toserver, f.pkts_toclient]).toEqual([up, down]);
+    }
+    // Kernel counters came through: nothing dropped, everything received was analysed.
+    expect(stats.length).toBeGreaterThan(0);
+    const last = stats[stats.length - 1] as MuvaktEvent & { capture: { dropped: number; received: number }; packets: number };
+    expect(last.capture.dropped).toBe(0);
+    expect(last.packets).toBe(flows.reduce((a, f) => a + f.pkts_toserver + f.pkts_toclient, 0));
+    expect(last.capture.received).toBeGreaterThanOrEqual(last.packets);
+  });
+
+  it('says exactly what to install when the capture backend is missing', () => {
+    let out = '';
+    let code = 0;
+    try {
+      execFileSync(process.execPath, [CLI, 'run', '--interface', 'lo'], { env: { ...process.env, PATH: '/nonexistent', MUVAKT_TCPDUMP: '/nonexistent/tcpdump' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      const err = e as { status: number; stderr: string };
+      code = err.status;
+      out = err.stderr;
+    }
+    expect(code).toBe(1);
+    expect(out).toMatch(/apt-get install tcpdump/);
+  });
+
+  it('names the interface when it cannot be opened', () => {
+    let out = '';
+    try {
+      execFileSync(process.execPath, [CLI, 'run', '--interface', 'nosuchif0'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      out = (e as { stderr: string }).stderr;
+    }
+    expect(out).toMatch(/cannot capture on nosuchif0/);
+  });
+});
