@@ -8,11 +8,11 @@ import { DecodeStatus, DecodedPacket, IpProto, TcpFlag } from '../protocols/pack
 import { Direction, type StreamEndReason } from '../protocols/stream.js';
 import type { PacketRecord } from './capture/packet-record.js';
 import { Flow, TCP_STATE_NAMES, TcpState, TimeoutClass, type FlowEndReason } from './flows/flow.js';
-import { DEFAULT_FLOW_LIMITS, FlowTable, type FlowTableLimits } from './flows/flow-table.js';
+import { DEFAULT_FLOW_LIMITS, FlowTable, flowId, type FlowTableLimits } from './flows/flow-table.js';
 import { udpAppForPorts } from './flows/udp-apps.js';
 import { DEFAULT_REASSEMBLY_LIMITS, ReassemblyBudget, TcpReassembler, type ReassemblyLimits } from './reassembly/tcp-reassembler.js';
 import { AnalyzerDispatcher, AnalyzerRegistry, type AnalyzerContext } from './analyzers/registry.js';
-import { ipToString, isoMicro, macToString, protoName } from './events/format.js';
+import { ipToString, isoMicro, macFromHalves, protoName } from './events/format.js';
 import type { EventSink, FlowEvent, FlowRef, MuvaktEvent } from './events/types.js';
 
 /** Decode failures, counted per layer (the `layer` label of muvakt_decode_errors_total). */
@@ -182,10 +182,17 @@ export class Pipeline {
       f.pktsToClient += frames;
       f.bytesToClient += frameBytes;
     }
-    if (d.srcMacOff >= 0) {
+    const mac = d.srcMacOff;
+    if (mac >= 0) {
       if (toServer) {
-        if (f.clientMac === '') f.clientMac = macToString(rec.buf, d.srcMacOff);
-      } else if (f.serverMac === '') f.serverMac = macToString(rec.buf, d.srcMacOff);
+        if (f.clientMacHi < 0) {
+          f.clientMacHi = rec.buf.readUInt16BE(mac);
+          f.clientMacLo = rec.buf.readUInt32BE(mac + 2);
+        }
+      } else if (f.serverMacHi < 0) {
+        f.serverMacHi = rec.buf.readUInt16BE(mac);
+        f.serverMacLo = rec.buf.readUInt32BE(mac + 2);
+      }
     }
     if (proto === IpProto.Tcp) {
       this.tcpPacket(f, toServer, buf, tsSec, tsNsec);
@@ -301,13 +308,17 @@ export class Pipeline {
 
   private contextFor(f: Flow): AnalyzerContext {
     const events = this.events;
+    // Flow objects are recycled: an analyzer that outlives its flow must not write into the next one.
+    const generation = f.generation;
     return {
       flow: f,
       emit: (type, fields, tsSec, tsNsec) => {
+        if (f.generation !== generation) return;
         const e: MuvaktEvent = { ts: isoMicro(tsSec, tsNsec), type, flow: flowRef(f), ...fields };
         events.write(e);
       },
       setApp: (app, encrypted) => {
+        if (f.generation !== generation) return;
         f.app = app;
         f.encrypted = encrypted;
       },
@@ -349,8 +360,8 @@ export class Pipeline {
       if (gapS > 0) e.gap_bytes_toserver = gapS;
       if (gapC > 0) e.gap_bytes_toclient = gapC;
     }
-    if (f.clientMac !== '') e.client_mac = f.clientMac;
-    if (f.serverMac !== '') e.server_mac = f.serverMac;
+    if (f.clientMacHi >= 0) e.client_mac = macFromHalves(f.clientMacHi, f.clientMacLo);
+    if (f.serverMacHi >= 0) e.server_mac = macFromHalves(f.serverMacHi, f.serverMacLo);
     this.events.write(e);
   }
 }
@@ -379,7 +390,7 @@ export function flowRef(f: Flow): FlowRef {
   if (f.vlanCount > 0) vlan.push(f.vlanOuter);
   if (f.vlanCount > 1) vlan.push(f.vlanInner);
   return {
-    id: f.id,
+    id: flowId(f),
     vlan,
     src_ip: ipToString(f.ipVersion, f.c0, f.c1, f.c2, f.c3),
     src_port: f.cport,

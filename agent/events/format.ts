@@ -40,10 +40,10 @@ export function ipToString(version: number, w0: number, w1: number, w2: number, 
   return version === 4 ? ipv4ToString(w3) : ipv6ToString(w0, w1, w2, w3);
 }
 
-export function macToString(buf: Buffer, off: number): string {
-  let s = '';
-  for (let i = 0; i < 6; i++) s += (i ? ':' : '') + buf[off + i].toString(16).padStart(2, '0');
-  return s;
+/** A MAC address kept as its first 16 and last 32 bits. */
+export function macFromHalves(hi: number, lo: number): string {
+  const bytes = [hi >>> 8, hi & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff];
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
 const PROTO_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'ipv6-icmp', 50: 'esp', 51: 'ah', 47: 'gre', 132: 'sctp' };

@@ -40,19 +40,29 @@ function endpointHash(a0: number, a1: number, a2: number, a3: number, port: numb
  * heads and eviction of the oldest idle flow is O(classes).
  */
 export class FlowTable {
-  private readonly buckets = new Map<number, Flow>();
+  /**
+   * Chained hash buckets in one array sized once from the capacity: a Map would rehash its
+   * backing store again and again under churn, leaving megabytes of old-generation garbage.
+   */
+  private readonly buckets: (Flow | null)[];
+  private readonly mask: number;
   private readonly lists: LruList[] = [];
   size = 0;
   created = 0;
   evictions = 0;
   /** Set by lookup(): true when the packet goes from client to server. */
   toServer = true;
-  private idSeq = 0;
+  /** Ended flows kept for reuse (at most maxFlows of them exist at any time anyway). */
+  private readonly free: Flow[] = [];
 
   constructor(
     private readonly limits: FlowTableLimits,
     private readonly onEnd: (flow: Flow, reason: FlowEndReason) => void,
   ) {
+    let n = 1024;
+    while (n < limits.maxFlows) n *= 2;
+    this.buckets = new Array<Flow | null>(n).fill(null);
+    this.mask = n - 1;
     const t = limits.timeouts;
     const byClass = [t.new, t.established, t.closed, t.udp, t.other];
     for (let i = 0; i < TIMEOUT_CLASS_COUNT; i++) this.lists.push(new LruList(byClass[i]));
@@ -61,7 +71,7 @@ export class FlowTable {
   /** Finds the flow of the packet in `d` (sets `toServer`), or returns null. */
   lookup(d: DecodedPacket): Flow | null {
     const hash = this.hashOf(d);
-    let f = this.buckets.get(hash) ?? null;
+    let f = this.buckets[hash];
     while (f !== null) {
       if (f.proto === d.l4Proto && f.vlanOuter === d.vlanOuter && f.vlanInner === d.vlanInner && f.vlanCount === d.vlanCount) {
         if (f.cport === d.sport && f.sport === d.dport && f.c3 === d.src3 && f.s3 === d.dst3 && f.c2 === d.src2 && f.s2 === d.dst2 && f.c1 === d.src1 && f.s1 === d.dst1 && f.c0 === d.src0 && f.s0 === d.dst0) {
@@ -84,7 +94,7 @@ export class FlowTable {
    */
   create(d: DecodedPacket, tsSec: number, tsNsec: number): Flow {
     if (this.size >= this.limits.maxFlows) this.evictOldest();
-    const f = new Flow();
+    const f = this.free.pop() ?? new Flow();
     let srcIsClient: boolean;
     if (d.l4Proto === IpProto.Tcp && (d.tcpFlags & 0x12) === 0x02) {
       srcIsClient = true;
@@ -113,10 +123,9 @@ export class FlowTable {
     f.lastSec = tsSec;
     f.lastNsec = tsNsec;
     f.lastSeen = tsSec + tsNsec * 1e-9;
-    f.id = flowId(++this.idSeq, f);
     f.hash = this.hashOf(d);
-    f.bucketNext = this.buckets.get(f.hash) ?? null;
-    this.buckets.set(f.hash, f);
+    f.bucketNext = this.buckets[f.hash];
+    this.buckets[f.hash] = f;
     f.timeoutClass = d.l4Proto === IpProto.Tcp ? TimeoutClass.New : d.l4Proto === IpProto.Udp ? TimeoutClass.Udp : TimeoutClass.Other;
     this.append(this.lists[f.timeoutClass], f);
     this.size++;
@@ -151,6 +160,8 @@ export class FlowTable {
     this.removeFromBucket(f);
     this.size--;
     this.onEnd(f, reason);
+    f.reset();
+    this.free.push(f);
   }
 
   /** Ends all flows (end of capture, SIGTERM), oldest first. */
@@ -185,15 +196,13 @@ export class FlowTable {
     let h = (a + b) | 0;
     h = mix(h, d.l4Proto | (d.vlanCount << 8));
     h = mix(h, d.vlanOuter | (d.vlanInner << 12));
-    // Small integers stay V8 Smis, so Map lookups never box the key.
-    return h & 0x3fffffff;
+    return h & this.mask;
   }
 
   private removeFromBucket(f: Flow): void {
-    let cur = this.buckets.get(f.hash) ?? null;
+    let cur = this.buckets[f.hash];
     if (cur === f) {
-      if (f.bucketNext === null) this.buckets.delete(f.hash);
-      else this.buckets.set(f.hash, f.bucketNext);
+      this.buckets[f.hash] = f.bucketNext;
     } else {
       while (cur !== null && cur.bucketNext !== f) cur = cur.bucketNext;
       if (cur !== null) cur.bucketNext = f.bucketNext;
@@ -229,10 +238,10 @@ function serverSideIsSource(sport: number, dport: number): boolean {
 }
 
 /**
- * A flow id that is the same for the same traffic in any capture format: a hash of the key
- * and start time, made unique within a run by the creation counter only on collision risk.
+ * A flow id that is the same for the same traffic in any capture format and any run: a hash
+ * of the key and the start time (Suricata's flow_id is likewise a hash).
  */
-function flowId(seq: number, f: Flow): string {
+export function flowId(f: Flow): string {
   let h1 = mix(0x12345678, f.c3);
   h1 = mix(h1, f.s3);
   h1 = mix(h1, f.c0 ^ f.c1 ^ f.c2);
@@ -241,6 +250,5 @@ function flowId(seq: number, f: Flow): string {
   let h2 = mix(h1 ^ 0x5bd1e995, f.startSec);
   h2 = mix(h2, f.startNsec);
   h2 = mix(h2, f.proto | (f.vlanOuter << 8) | (f.vlanInner << 20));
-  void seq;
   return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
 }

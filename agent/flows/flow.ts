@@ -63,7 +63,6 @@ export class Flow {
   lruNext: Flow | null = null;
   timeoutClass: TimeoutClass = TimeoutClass.Other;
 
-  id = '';
   startSec = 0;
   startNsec = 0;
   lastSec = 0;
@@ -74,8 +73,11 @@ export class Flow {
   pktsToClient = 0;
   bytesToServer = 0;
   bytesToClient = 0;
-  clientMac = '';
-  serverMac = '';
+  /** Source MACs per direction as 16 + 32 bit halves (-1 = not seen): numbers, not strings, so a flow holds no garbage-to-be. */
+  clientMacHi = -1;
+  clientMacLo = 0;
+  serverMacHi = -1;
+  serverMacLo = 0;
 
   tcpState: TcpState = TcpState.None;
   /** How the client/server roles were decided. */
@@ -94,6 +96,49 @@ export class Flow {
   stream: TcpReassembler | null = null;
   /** The stream was ended; late segments are counted but not reassembled again. */
   streamDone = false;
-  /** Mutable per-flow storage for analyzers that are not stream parsers (UDP). */
-  udpAnalyzer: unknown = null;
+  /**
+   * Bumped each time the object is recycled for another conversation, so a holder of a stale
+   * reference (an analyzer context) can tell the flow it knew has ended.
+   */
+  generation = 0;
+
+  /**
+   * Clears the object for reuse. The flow table recycles ended flows: under a SYN flood the
+   * steady state then allocates no new flow objects and leaves no old-generation garbage.
+   */
+  reset(): void {
+    this.vlanCount = 0;
+    this.vlanOuter = 0;
+    this.vlanInner = 0;
+    this.ipVersion = 0;
+    this.proto = 0;
+    this.c0 = this.c1 = this.c2 = this.c3 = 0;
+    this.s0 = this.s1 = this.s2 = this.s3 = 0;
+    this.cport = 0;
+    this.sport = 0;
+    this.hash = 0;
+    this.bucketNext = null;
+    this.lruPrev = null;
+    this.lruNext = null;
+    this.timeoutClass = TimeoutClass.Other;
+    this.startSec = this.startNsec = this.lastSec = this.lastNsec = this.lastSeen = 0;
+    this.pktsToServer = this.pktsToClient = this.bytesToServer = this.bytesToClient = 0;
+    this.clientMacHi = -1;
+    this.clientMacLo = 0;
+    this.serverMacHi = -1;
+    this.serverMacLo = 0;
+    this.tcpState = TcpState.None;
+    this.roleBySyn = false;
+    this.synSeen = false;
+    this.finToServer = false;
+    this.finToClient = false;
+    this.rstSeen = false;
+    this.app = 'unknown';
+    this.encrypted = false;
+    this.isnToServer = -1;
+    this.isnToClient = -1;
+    this.stream = null;
+    this.streamDone = false;
+    this.generation++;
+  }
 }
