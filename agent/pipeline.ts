@@ -75,6 +75,8 @@ export class Pipeline {
   private readonly events: EventSink;
   private readonly registry: AnalyzerRegistry;
   private lastExpirySec = -1;
+  /** Per-flow protocol timers (HL7 ACK timeouts…), dropped when their flow ends. */
+  private readonly tickers = new Set<{ flow: Flow; generation: number; fn: (tsSec: number, tsNsec: number) => void }>();
   private lastTsSec = 0;
   private lastTsNsec = 0;
 
@@ -101,6 +103,7 @@ export class Pipeline {
       this.lastExpirySec = tsSec;
       this.flows.expire(now);
       if (this.fragments.pending > 0) this.fragments.expire(now);
+      if (this.tickers.size > 0) this.runTickers(tsSec, tsNsec);
     }
     if (!isSupportedLinkType(rec.linkType)) {
       st.unsupportedLink++;
@@ -205,6 +208,14 @@ export class Pipeline {
   tick(nowSec: number): void {
     this.flows.expire(nowSec);
     this.fragments.expire(nowSec);
+    this.runTickers(Math.floor(nowSec), Math.floor((nowSec % 1) * 1e9));
+  }
+
+  private runTickers(tsSec: number, tsNsec: number): void {
+    for (const t of this.tickers) {
+      if (t.flow.generation !== t.generation) this.tickers.delete(t);
+      else t.fn(tsSec, tsNsec);
+    }
   }
 
   /** Ends every flow (end of capture or shutdown) so each one is reported. */
@@ -321,6 +332,9 @@ export class Pipeline {
         if (f.generation !== generation) return;
         f.app = app;
         f.encrypted = encrypted;
+      },
+      onTick: (fn) => {
+        if (f.generation === generation) this.tickers.add({ flow: f, generation, fn });
       },
     };
   }

@@ -1,9 +1,12 @@
 import { labelOnlyAnalyzers } from './classifiers.js';
+import type { AnalyzerEnvironment } from './environment.js';
+import { hl7Analyzer } from './hl7-analyzer.js';
 import { AnalyzerRegistry } from './registry.js';
 
-/** The analyzers a sensor runs unless told otherwise. */
-export function defaultRegistry(): AnalyzerRegistry {
+/** The analyzers a sensor runs unless told otherwise, in probe order. */
+export function defaultRegistry(env: AnalyzerEnvironment): AnalyzerRegistry {
   const r = new AnalyzerRegistry();
+  r.register(hl7Analyzer(env));
   for (const f of labelOnlyAnalyzers()) r.register(f);
   return r;
 }

@@ -9,6 +9,8 @@ export interface AnalyzerContext {
   /** Emits an event of `type` for this flow, stamped with the given capture time. */
   emit(type: string, fields: Record<string, unknown>, tsSec: number, tsNsec: number): void;
   setApp(app: string, encrypted: boolean): void;
+  /** Calls `fn` once per second of capture time while the flow lives (timeouts inside a protocol). */
+  onTick(fn: (tsSec: number, tsNsec: number) => void): void;
 }
 
 /**

@@ -83,6 +83,9 @@ export class CaptureFormatParser {
       if (magic === Magic.PcapngShb) {
         this.format = Format.Pcapng;
       } else {
+        if (magic !== Magic.PcapMicro && magic !== Magic.PcapNano && magic !== Magic.PcapMicroSwapped && magic !== Magic.PcapNanoSwapped) {
+          throw new CaptureFormatError(this.source, fileOffset, `not a pcap or pcapng file (magic 0x${magic.toString(16).padStart(8, '0')})`);
+        }
         if (end - off < 24) return off;
         this.readPcapHeader(buf, off, fileOffset);
         off += 24;

@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { readCaptureFile } from '../capture/capture-file.js';
 import { CaptureFormatError } from '../capture/packet-record.js';
 import { defaultRegistry } from '../analyzers/default-registry.js';
+import { defaultEnvironment } from '../analyzers/environment.js';
+import { loadPseudonymKey } from '../pseudonym-key.js';
 import { NdjsonSink } from '../events/ndjson-sink.js';
 import type { EventSink } from '../events/types.js';
 import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
@@ -10,17 +12,18 @@ import { positiveInt, UsageError } from './args.js';
 import { ProgressBar } from './progress.js';
 import { formatSummary } from './summary.js';
 
-export const ANALYZE_USAGE = `muvakt analyze <capture>... [--events FILE|-] [--quiet] [--max-flows N]
+export const ANALYZE_USAGE = `muvakt analyze <capture>... [--events FILE|-] [--quiet] [--max-flows N] [--pseudonym-key FILE]
 
   Reads pcap (µs/ns, either byte order) and pcapng files in order, as one capture.
   --events FILE   write events as NDJSON to FILE ("-" = stdout; the summary then goes to stderr)
   --quiet         no progress bar and no summary
+  --pseudonym-key FILE  the site's HMAC key for pseudonyms (default: a random key for this run only)
   --max-flows N   flow-table capacity (default ${DEFAULT_FLOW_LIMITS.maxFlows}); the flow idle longest is evicted
 `;
 
 /** `muvakt analyze`: returns the process exit code. */
 export async function analyzeCommand(argv: string[]): Promise<number> {
-  let values: { events?: string; quiet?: boolean; 'max-flows'?: string; help?: boolean };
+  let values: { events?: string; quiet?: boolean; 'max-flows'?: string; 'pseudonym-key'?: string; help?: boolean };
   let files: string[];
   try {
     const parsed = parseArgs({
@@ -30,6 +33,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         events: { type: 'string' },
         quiet: { type: 'boolean', default: false },
         'max-flows': { type: 'string' },
+        'pseudonym-key': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -53,7 +57,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   }
   const pipeline = new Pipeline({
     events: sink,
-    registry: defaultRegistry(),
+    registry: defaultRegistry(defaultEnvironment(loadPseudonymKey(values['pseudonym-key']).key)),
     flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows },
   });
   const summaryOut = values.events === '-' ? process.stderr : process.stdout;
@@ -66,7 +70,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
 
   const t0 = process.hrtime.bigint();
   let captureBytes = 0;
-  let error: string | undefined;
+  const errors: string[] = [];
   try {
     for (const file of files) {
       if (stop) break;
@@ -75,28 +79,30 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         const r = await readCaptureFile(file, pipeline.handle, {
           onChunk: async (p) => {
             bar?.update(p.bytesRead, p.totalBytes, pipeline.stats.packets);
-            // Let signals and the progress bar through between 8 MB chunks.
+            // Let signals and the progress bar through between chunks.
             await new Promise<void>((resolve) => setImmediate(resolve));
           },
           shouldStop: () => stop,
         });
         captureBytes += r.bytes;
+      } catch (e) {
+        // A broken file ends that file only: what it held so far is analysed, the next file follows.
+        if (!(e instanceof CaptureFormatError)) throw e;
+        errors.push(e.message);
+        process.stderr.write(`muvakt: ${e.message}\n`);
       } finally {
         bar?.done();
       }
     }
-  } catch (e) {
-    if (!(e instanceof CaptureFormatError)) throw e;
-    error = e.message;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  const error = errors.length > 0 ? errors.join('; ') : undefined;
   // Flows seen before a truncated record are reported like any other.
   pipeline.finish('shutdown');
   sink.close();
   const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (error) process.stderr.write(`muvakt: ${error}\n`);
   if (!values.quiet) {
     summaryOut.write(formatSummary(pipeline, { wallSeconds, captureBytes, files: files.length, error }));
     summaryOut.write(`peak memory (RSS)  ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`);

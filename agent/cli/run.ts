@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { defaultRegistry } from '../analyzers/default-registry.js';
+import { defaultEnvironment } from '../analyzers/environment.js';
+import { loadPseudonymKey } from '../pseudonym-key.js';
 import { CaptureBackendMissing, DEFAULT_LIVE_OPTIONS, TcpdumpBackend, type LiveCaptureBackend } from '../capture/live-capture.js';
 import { NdjsonSink } from '../events/ndjson-sink.js';
 import type { EventSink } from '../events/types.js';
@@ -11,7 +13,7 @@ import { positiveInt, UsageError } from './args.js';
 import { formatSummary } from './summary.js';
 
 export const RUN_USAGE = `muvakt run --interface IFACE [--filter BPF] [--events FILE|-] [--snaplen N] [--buffer-mb N]
-           [--no-promisc] [--stats-interval S] [--max-flows N]
+           [--no-promisc] [--stats-interval S] [--max-flows N] [--pseudonym-key FILE]
 
   Captures live from IFACE (a SPAN/mirror port) through tcpdump/libpcap. Never transmits.
   Stops on SIGINT/SIGTERM: flows are flushed, then it exits 0.
@@ -37,6 +39,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         'no-promisc': { type: 'boolean', default: false },
         'stats-interval': { type: 'string' },
         'max-flows': { type: 'string' },
+        'pseudonym-key': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -61,7 +64,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError(`cannot write events to ${v.events}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const pipeline = new Pipeline({ events: sink, registry: defaultRegistry(), flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows } });
+  const pipeline = new Pipeline({ events: sink, registry: defaultRegistry(defaultEnvironment(loadPseudonymKey(v['pseudonym-key'] as string | undefined).key)), flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows } });
   const backend: LiveCaptureBackend = new TcpdumpBackend({
     iface,
     filter: v.filter as string | undefined,

@@ -2,10 +2,16 @@
 
 /** ISO 8601 UTC with microseconds, like Suricata's EVE timestamps. */
 export function isoMicro(sec: number, nsec: number): string {
-  const iso = new Date(sec * 1000).toISOString(); // 2026-11-23T14:08:27.000Z
+  // Events come in bursts from the same second; format the date part once per second.
+  if (sec !== cachedSec) {
+    cachedSec = sec;
+    cachedPrefix = new Date(sec * 1000).toISOString().slice(0, 19); // 2026-11-23T14:08:27
+  }
   const micros = Math.floor(nsec / 1000);
-  return `${iso.slice(0, 19)}.${String(micros).padStart(6, '0')}Z`;
+  return `${cachedPrefix}.${String(micros).padStart(6, '0')}Z`;
 }
+let cachedSec = NaN;
+let cachedPrefix = '';
 
 export function ipv4ToString(a: number): string {
   return `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
@@ -42,9 +48,10 @@ export function ipToString(version: number, w0: number, w1: number, w2: number, 
 
 /** A MAC address kept as its first 16 and last 32 bits. */
 export function macFromHalves(hi: number, lo: number): string {
-  const bytes = [hi >>> 8, hi & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff];
-  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+  const h = HEX_BYTE;
+  return `${h[hi >>> 8]}:${h[hi & 0xff]}:${h[lo >>> 24]}:${h[(lo >>> 16) & 0xff]}:${h[(lo >>> 8) & 0xff]}:${h[lo & 0xff]}`;
 }
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 const PROTO_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'ipv6-icmp', 50: 'esp', 51: 'ah', 47: 'gre', 132: 'sctp' };
 

@@ -1,6 +1,8 @@
 import { readCaptureFile } from '../../agent/capture/capture-file.js';
 import { defaultRegistry } from '../../agent/analyzers/default-registry.js';
+import { defaultEnvironment } from '../../agent/analyzers/environment.js';
 import type { AnalyzerRegistry } from '../../agent/analyzers/registry.js';
+import { TEST_PSEUDONYM_KEY } from './keys.js';
 import { MemorySink } from '../../agent/events/ndjson-sink.js';
 import type { FlowEvent, MuvaktEvent } from '../../agent/events/types.js';
 import { Pipeline, type PipelineOptions } from '../../agent/pipeline.js';
@@ -15,7 +17,7 @@ export interface AnalyzeResult {
 /** Runs the pipeline in-process over capture files and returns everything it emitted. */
 export async function analyzeFiles(files: string[], opts: Partial<PipelineOptions> & { registry?: AnalyzerRegistry; chunkSize?: number } = {}): Promise<AnalyzeResult> {
   const sink = new MemorySink();
-  const pipeline = new Pipeline({ events: sink, registry: opts.registry ?? defaultRegistry(), ...opts });
+  const pipeline = new Pipeline({ events: sink, registry: opts.registry ?? defaultRegistry(defaultEnvironment(TEST_PSEUDONYM_KEY)), ...opts });
   let error: Error | undefined;
   try {
     for (const f of files) await readCaptureFile(f, pipeline.handle, { chunkSize: opts.chunkSize });

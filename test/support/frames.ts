@@ -1,6 +1,8 @@
 import { defaultRegistry } from '../../agent/analyzers/default-registry.js';
+import { defaultEnvironment } from '../../agent/analyzers/environment.js';
 import type { AnalyzerRegistry } from '../../agent/analyzers/registry.js';
 import { newPacketRecord } from '../../agent/capture/packet-record.js';
+import { TEST_PSEUDONYM_KEY } from './keys.js';
 import { MemorySink } from '../../agent/events/ndjson-sink.js';
 import type { FlowEvent } from '../../agent/events/types.js';
 import { Pipeline, type PipelineOptions } from '../../agent/pipeline.js';
@@ -16,7 +18,7 @@ export interface TestFrame {
 /** Feeds frames straight into a pipeline and returns its events. */
 export function runFrames(frames: TestFrame[], opts: Partial<PipelineOptions> & { registry?: AnalyzerRegistry } = {}) {
   const sink = new MemorySink();
-  const pipeline = new Pipeline({ events: sink, registry: opts.registry ?? defaultRegistry(), ...opts });
+  const pipeline = new Pipeline({ events: sink, registry: opts.registry ?? defaultRegistry(defaultEnvironment(TEST_PSEUDONYM_KEY)), ...opts });
   const rec = newPacketRecord();
   for (const f of frames) {
     rec.buf = f.data;

@@ -1,0 +1,27 @@
+import { Hl7StreamParser, probeHl7, type Hl7Record } from '../../protocols/hl7/index.js';
+import { Direction } from '../../protocols/stream.js';
+import type { AnalyzerEnvironment } from './environment.js';
+import type { TcpAnalyzerFactory } from './registry.js';
+
+/** HL7 v2 over MLLP, recognised by content on any port. */
+export function hl7Analyzer(env: AnalyzerEnvironment): TcpAnalyzerFactory {
+  return {
+    app: 'hl7',
+    encrypted: false,
+    probe: (_dir, buf, off, len) => probeHl7(buf, off, len),
+    create(ctx) {
+      const parser = new Hl7StreamParser({
+        emit: (rec: Hl7Record) => {
+          const { type, ts_sec, ts_nsec, direction, ...fields } = rec as Hl7Record & { direction?: Direction };
+          const extra = direction === undefined ? {} : { direction: direction === Direction.ToServer ? 'to_server' : 'to_client' };
+          ctx.emit(type, { ...fields, ...extra }, ts_sec, ts_nsec);
+        },
+        pseudonymize: env.pseudonymize,
+        ackTimeoutMs: env.hl7AckTimeoutSec * 1000,
+        maxMessageSize: env.hl7MaxMessageSize,
+      });
+      ctx.onTick((sec, nsec) => parser.tick(sec, nsec));
+      return parser;
+    },
+  };
+}

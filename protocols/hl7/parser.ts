@@ -1,0 +1,432 @@
+import type { Pseudonymize } from '../phi/pseudonym.js';
+import { DETACH, type Direction, type StreamEndReason, type StreamParser } from '../stream.js';
+import { AckTracker, DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_OUTSTANDING, type Pending } from './ack-tracker.js';
+import { DEFAULT_MAX_MESSAGE_SIZE, FrameFlags, newFramerCounters, type Framer, type FramerCounters, type FrameSink } from './framing.js';
+import { Hl7Scanner, readAck, readEquipment, readHeader, Seg, type Hl7AckInfo, type Hl7Header } from './message.js';
+import { MllpFramer } from './mllp-framer.js';
+import { readPhi } from './phi.js';
+import type { Hl7Counters, Hl7MessageRecord, Hl7Record, Hl7UndeliveredRecord, PhiObservedRecord } from './records.js';
+import { UnframedFramer } from './unframed-framer.js';
+
+export interface Hl7ParserOptions {
+  /** Receives every record, synchronously. */
+  emit: (rec: Hl7Record) => void;
+  /** Keyed pseudonymizer for identifiers; without it records carry kinds and counts only. */
+  pseudonymize?: Pseudonymize;
+  /** Default 4 MiB. */
+  maxMessageSize?: number;
+  /** The policy's hl7.ack_timeout_s in ms. Default 30 s. */
+  ackTimeoutMs?: number;
+  /** Outstanding messages per connection. Default 10,000. */
+  maxOutstanding?: number;
+  /** HL7 without MLLP (a port the policy declares). A stream that starts with VT is still read as MLLP. */
+  unframed?: boolean;
+  /** Give up on a connection that shows no HL7 frame in this many bytes. Default 1 MiB. */
+  detachAfterBytes?: number;
+}
+
+/** One scanner for all connections: parsing is synchronous, so it is never shared mid-use. */
+const scanner = new Hl7Scanner();
+
+const NEGATIVE = new Set(['AE', 'AR', 'CE', 'CR']);
+
+/**
+ * Whether the sender asked for an acknowledgement. Original mode (MSH-15/16 empty) always
+ * expects one; in enhanced mode only AL/SU do, and ER means "only on error" — silence is success.
+ */
+function expectsAck(h: Hl7Header): boolean {
+  const a = h.acceptAckType;
+  const b = h.applicationAckType;
+  if (a === '' && b === '') return true;
+  return a === 'AL' || a === 'SU' || b === 'AL' || b === 'SU';
+}
+
+function round3(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+function newCounters(): Hl7Counters {
+  return {
+    frames: 0,
+    messages: 0,
+    responses: 0,
+    batches: 0,
+    nonHl7Frames: 0,
+    truncatedMessages: 0,
+    oversizeFrames: 0,
+    oversizeBytes: 0,
+    bytesOutsideFrames: 0,
+    unterminatedFrames: 0,
+    framesLostToGap: 0,
+    commitAcks: 0,
+    commitNaks: 0,
+    acksMatched: 0,
+    acksUnmatched: 0,
+    negativeAcks: 0,
+    ackTimeouts: 0,
+    closedOutstanding: 0,
+    outstandingOverflow: 0,
+    gaps: 0,
+    gapBytes: 0,
+    phiMessages: 0,
+  };
+}
+
+interface OrphanAck {
+  ack: Hl7AckInfo;
+  ackMs: number;
+}
+
+/**
+ * HL7 v2 over one TCP connection: frames both directions, parses each message once, pairs
+ * messages with the ACK that comes back the other way (MSA-2 = MSH-10) and reports messages
+ * that were refused, never answered or left outstanding when the connection ended.
+ */
+export class Hl7StreamParser implements StreamParser {
+  private readonly stats: Hl7Counters = newCounters();
+  private readonly framerCounters: FramerCounters = newFramerCounters();
+  private readonly framers: [Framer, Framer];
+  private readonly tracker: AckTracker<Hl7MessageRecord>;
+  private readonly emit: (rec: Hl7Record) => void;
+  private readonly pseudonymize: Pseudonymize | undefined;
+  private readonly unframed: boolean;
+  private readonly detachAfterBytes: number;
+  private readonly maxMessageSize: number;
+  private readonly gapsByDir = [0, 0];
+  private bytesSeen = 0;
+  private nowSec = 0;
+  private nowNsec = 0;
+  private nowMs = 0;
+  /** Capture time of each direction's latest bytes: a frame flushed later was complete by then. */
+  private readonly lastSec = [0, 0];
+  private readonly lastNsec = [0, 0];
+  private readonly lastMs = [0, 0];
+  private readonly prevSec = [0, 0];
+  private readonly prevNsec = [0, 0];
+  private readonly prevMs = [0, 0];
+  private ended = false;
+  private orphans: OrphanAck[] | null = null;
+  /** Unframed mode: whether each direction's first byte has been looked at (VT switches to MLLP). */
+  private sniffed = [false, false];
+
+  constructor(opts: Hl7ParserOptions) {
+    this.emit = opts.emit;
+    this.pseudonymize = opts.pseudonymize;
+    this.unframed = opts.unframed === true;
+    this.detachAfterBytes = opts.detachAfterBytes ?? 1024 * 1024;
+    this.maxMessageSize = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    this.tracker = new AckTracker(opts.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS, opts.maxOutstanding ?? DEFAULT_MAX_OUTSTANDING);
+    this.framers = [this.makeFramer(0), this.makeFramer(1)];
+  }
+
+  private makeFramer(dir: Direction): Framer {
+    const sink: FrameSink = {
+      onFrame: (buf, off, len, flags) => this.onFrame(dir, buf, off, len, flags),
+      onCommitAck: () => {},
+    };
+    return this.unframed
+      ? new UnframedFramer(sink, this.maxMessageSize, this.framerCounters)
+      : new MllpFramer(sink, this.maxMessageSize, this.framerCounters);
+  }
+
+  data(dir: Direction, buf: Buffer, off: number, len: number, tsSec: number, tsNsec: number): number {
+    if (this.ended) return DETACH;
+    this.setNow(tsSec, tsNsec);
+    this.expire();
+    if (this.unframed) {
+      if (!this.sniffed[dir]) this.sniff(dir, buf, off, len);
+      // Unframed: the peer speaking means the other side's message is complete.
+      if (len > 0) this.framers[dir ^ 1].flush();
+    }
+    this.prevSec[dir] = this.lastSec[dir];
+    this.prevNsec[dir] = this.lastNsec[dir];
+    this.prevMs[dir] = this.lastMs[dir];
+    this.lastSec[dir] = this.nowSec;
+    this.lastNsec[dir] = this.nowNsec;
+    this.lastMs[dir] = this.nowMs;
+    this.framers[dir].push(buf, off, len);
+    this.bytesSeen += len;
+    if (this.bytesSeen > this.detachAfterBytes && this.neverSawHl7()) return DETACH;
+    return 0;
+  }
+
+  gap(dir: Direction, len: number): void {
+    this.stats.gaps++;
+    this.stats.gapBytes += len;
+    this.gapsByDir[dir]++;
+    this.framers[dir].gap();
+  }
+
+  end(reason: StreamEndReason): void {
+    if (this.ended) return;
+    // Frames without an end block are delivered: the sender may never send one.
+    this.framers[0].flush();
+    this.framers[1].flush();
+    this.ended = true;
+    // What already passed its deadline is a timeout, not a casualty of the close.
+    this.expire();
+    for (const e of this.tracker.drain()) {
+      this.stats.closedOutstanding++;
+      this.emit(e.data);
+      this.emit(this.undelivered(e, 'connection-closed', { waited_ms: round3(this.nowMs - e.sentMs), end_reason: reason }));
+    }
+  }
+
+  /** Advances capture time without data, so ACK timeouts fire on quiet connections. */
+  tick(tsSec: number, tsNsec: number): void {
+    if (this.ended) return;
+    this.setNow(tsSec, tsNsec);
+    this.expire();
+  }
+
+  /** Messages waiting for an ACK. */
+  get outstanding(): number {
+    return this.tracker.size;
+  }
+
+  /** Bytes buffered by the framers (bounded by maxMessageSize per direction). */
+  get bufferedBytes(): number {
+    return this.framers[0].capacity() + this.framers[1].capacity();
+  }
+
+  /** This connection's counters (a live object; read it at end() to add to the agent's metrics). */
+  get counters(): Hl7Counters {
+    const f = this.framerCounters;
+    const c = this.stats;
+    c.frames = f.frames;
+    c.oversizeFrames = f.oversizeFrames;
+    c.oversizeBytes = f.oversizeBytes;
+    c.bytesOutsideFrames = f.bytesOutsideFrames;
+    c.unterminatedFrames = f.unterminatedFrames;
+    c.framesLostToGap = f.framesLostToGap;
+    c.commitAcks = f.commitAcks;
+    c.commitNaks = f.commitNaks;
+    return c;
+  }
+
+  /** No frame yet and none in progress (a big first message is not a reason to give up). */
+  private neverSawHl7(): boolean {
+    const f = this.framerCounters;
+    return f.frames === 0 && f.oversizeFrames === 0 && this.framers[0].partial() === null && this.framers[1].partial() === null;
+  }
+
+  private setNow(tsSec: number, tsNsec: number): void {
+    const ms = tsSec * 1000 + tsNsec / 1e6;
+    // Capture time can step back a little between directions; never move the clock backwards.
+    if (ms < this.nowMs) return;
+    this.nowSec = tsSec;
+    this.nowNsec = tsNsec;
+    this.nowMs = ms;
+  }
+
+  private sniff(dir: Direction, buf: Buffer, off: number, len: number): void {
+    for (let i = off; i < off + len; i++) {
+      const b = buf[i];
+      if (b === 0x0d || b === 0x0a || b === 0x20) continue;
+      this.sniffed[dir] = true;
+      if (b === 0x0b) {
+        this.framers[dir] = new MllpFramer(
+          { onFrame: (bb, o, l, fl) => this.onFrame(dir, bb, o, l, fl), onCommitAck: () => {} },
+          this.maxMessageSize,
+          this.framerCounters,
+        );
+      }
+      return;
+    }
+  }
+
+  private expire(): void {
+    if (this.tracker.size === 0) return;
+    this.tracker.expire(this.nowMs, (e) => {
+      this.stats.ackTimeouts++;
+      this.emit(e.data);
+      const rec = this.undelivered(e, 'ack-timeout', { waited_ms: round3(this.nowMs - e.sentMs) });
+      if (this.gapsByDir[e.dir ^ 1] !== e.gapsAtSend) rec.capture_loss = true;
+      this.emit(rec);
+    });
+  }
+
+  private onFrame(dir: Direction, buf: Buffer, off: number, len: number, flags: FrameFlags): void {
+    const sc = scanner;
+    const n = sc.scan(buf, off, len);
+    if (n === 0) {
+      this.stats.nonHl7Frames++;
+      return;
+    }
+    if (sc.truncated) this.stats.truncatedMessages++;
+    let batchId = '';
+    let s = 0;
+    while (s < n) {
+      const id = sc.segId[s];
+      if (id === Seg.BHS || id === Seg.FHS) {
+        sc.useHeader(s);
+        const b = sc.field(s, 11) ? sc.text(sc.rs, sc.re) : '';
+        // BHS-11 names the batch a batch-level ACK refers to; FHS-11 only if there is no BHS.
+        if (id === Seg.BHS) {
+          this.stats.batches++;
+          batchId = b;
+        } else if (batchId === '') batchId = b;
+        s++;
+        continue;
+      }
+      if (id !== Seg.MSH) {
+        s++;
+        continue;
+      }
+      let t = s + 1;
+      while (t < n) {
+        const u = sc.segId[t];
+        if (u === Seg.MSH || u === Seg.BHS || u === Seg.FHS || u === Seg.BTS || u === Seg.FTS) break;
+        t++;
+      }
+      this.onMessage(dir, s, t, batchId, flags);
+      s = t;
+    }
+    if (this.orphans !== null) this.retryOrphans(dir);
+  }
+
+  private onMessage(dir: Direction, from: number, to: number, batchId: string, flags: FrameFlags): void {
+    const sc = scanner;
+    const earlier = (flags & FrameFlags.EndedEarlier) !== 0;
+    const tsSec = earlier ? this.prevSec[dir] : this.lastSec[dir];
+    const tsNsec = earlier ? this.prevNsec[dir] : this.lastNsec[dir];
+    const tsMs = earlier ? this.prevMs[dir] : this.lastMs[dir];
+    const h = readHeader(sc, from);
+    const ack = readAck(sc, from, to);
+    const phi = readPhi(sc, from, to, this.pseudonymize);
+    this.stats.messages++;
+
+    const rec: Hl7MessageRecord = {
+      type: 'hl7.message',
+      ts_sec: tsSec,
+      ts_nsec: tsNsec,
+      direction: dir,
+      message_type: h.triggerEvent === '' ? h.messageCode : `${h.messageCode}^${h.triggerEvent}`,
+      message_structure: h.messageStructure,
+      control_id: h.controlId,
+      version: h.version,
+      processing_id: h.processingId,
+      message_datetime: h.dateTime,
+      sending_application: h.sendingApplication,
+      sending_facility: h.sendingFacility,
+      receiving_application: h.receivingApplication,
+      receiving_facility: h.receivingFacility,
+      charset: h.charset,
+      equipment_ids: readEquipment(sc, from, to),
+      phi_fields: phi === null ? [] : phi.fields,
+    };
+    if (batchId !== '') rec.batch_control_id = batchId;
+    if (flags & FrameFlags.Unterminated) rec.unterminated = true;
+
+    if (phi !== null) this.stats.phiMessages++;
+    if (phi !== null && phi.count > 0) {
+      const p: PhiObservedRecord = {
+        type: 'phi.observed',
+        ts_sec: tsSec,
+        ts_nsec: tsNsec,
+        direction: dir,
+        protocol: 'hl7',
+        kinds: phi.kinds,
+        count: phi.count,
+        pseudonyms: phi.pseudonyms,
+        phi_fields: phi.fields,
+        control_id: h.controlId,
+      };
+      this.emit(p);
+    }
+
+    if (ack !== null) {
+      this.stats.responses++;
+      rec.acknowledgment = { code: ack.code, control_id: ack.controlId, error_codes: ack.errorCodes, severities: ack.severities };
+      // The answered message goes out first, so consumers see request before response.
+      if (!this.resolve(dir, ack, tsMs)) {
+        // Maybe the message it answers is still in the other framer, missing its end block.
+        if (this.framers[dir ^ 1].partial() !== null) (this.orphans ??= []).push({ ack, ackMs: tsMs });
+        else this.stats.acksUnmatched++;
+      }
+      this.emit(rec);
+      return;
+    }
+
+    if (h.controlId === '' || !expectsAck(h)) {
+      this.emit(rec);
+      return;
+    }
+    const evicted = this.tracker.add(dir, h.controlId, batchId, tsMs, this.gapsByDir[dir ^ 1], rec);
+    if (evicted !== null) {
+      this.stats.outstandingOverflow++;
+      this.emit(evicted.data);
+    }
+  }
+
+  /** Pairs a response arriving in `dir` with what it answers. */
+  private resolve(dir: Direction, ack: Hl7AckInfo, ackMs: number): boolean {
+    const e = this.tracker.match(dir, ack.controlId);
+    if (e !== null) {
+      this.answer(e, ack, ackMs);
+      return true;
+    }
+    const batch = this.tracker.matchBatch(dir, ack.controlId);
+    for (const b of batch) this.answer(b, ack, ackMs);
+    return batch.length > 0;
+  }
+
+  private answer(e: Pending<Hl7MessageRecord>, ack: Hl7AckInfo, ackMs: number): void {
+    this.stats.acksMatched++;
+    const latency = round3(Math.max(0, ackMs - e.sentMs));
+    const rec = e.data;
+    rec.ack_code = ack.code;
+    rec.ack_latency_ms = latency;
+    this.emit(rec);
+    if (NEGATIVE.has(ack.code)) {
+      this.stats.negativeAcks++;
+      const u = this.undelivered(e, 'negative-ack', { ack_code: ack.code, ack_latency_ms: latency });
+      if (ack.errorCodes.length > 0) u.error_codes = ack.errorCodes;
+      this.emit(u);
+    }
+  }
+
+  /**
+   * ACKs that matched nothing while the other direction holds an unfinished frame: if that
+   * frame is the answered message (its sender omits end blocks), deliver it and pair them.
+   */
+  private retryOrphans(dir: Direction): void {
+    const orphans = this.orphans!;
+    this.orphans = null;
+    const other = this.framers[dir ^ 1];
+    const p = other.partial();
+    let found = false;
+    if (p !== null && scanner.scan(p, 0, p.length) > 0) {
+      for (let s = 0; s < scanner.count && !found; s++) {
+        if (scanner.segId[s] !== Seg.MSH || !scanner.field(s, 10)) continue;
+        const id = scanner.text(scanner.rs, scanner.re);
+        found = orphans.some((o) => o.ack.controlId === id);
+      }
+    }
+    if (found) other.flush();
+    for (const o of orphans) if (!found || !this.resolve(dir, o.ack, o.ackMs)) this.stats.acksUnmatched++;
+  }
+
+  private undelivered(
+    e: Pending<Hl7MessageRecord>,
+    reason: Hl7UndeliveredRecord['reason'],
+    extra: Partial<Hl7UndeliveredRecord>,
+  ): Hl7UndeliveredRecord {
+    const m = e.data;
+    return {
+      type: 'hl7.undelivered',
+      ts_sec: this.nowSec,
+      ts_nsec: this.nowNsec,
+      direction: m.direction,
+      reason,
+      message_type: m.message_type,
+      control_id: m.control_id,
+      version: m.version,
+      sending_application: m.sending_application,
+      sending_facility: m.sending_facility,
+      receiving_application: m.receiving_application,
+      receiving_facility: m.receiving_facility,
+      ...extra,
+    };
+  }
+}

@@ -1,0 +1,113 @@
+import { classifyFnr, FnrKind, fnrKindName, scanFnr } from '../phi/fodselsnummer.js';
+import type { Pseudonymize } from '../phi/pseudonym.js';
+import { Seg, type Hl7Scanner } from './message.js';
+
+/**
+ * Patient data in one message, reduced to what may leave the parser: field names, identifier
+ * kinds and keyed pseudonyms. Values are only held in locals for the duration of the call.
+ */
+export interface Hl7PhiSummary {
+  /** e.g. ["PID-3","PID-5","PID-7","NK1"], in a fixed order */
+  fields: string[];
+  /** e.g. ["fodselsnummer","patient-id"] */
+  kinds: string[];
+  /** distinct identifiers seen (PID-3 values and valid 11-digit runs) */
+  count: number;
+  /** pseudonymize(kind, value) for each distinct identifier; empty without a pseudonymizer */
+  pseudonyms: string[];
+}
+
+/** PID fields that identify a person (v2.5 numbering). */
+const PID_FIELDS = [2, 3, 4, 5, 6, 7, 9, 11, 13, 14, 18, 19, 20, 21, 29];
+const PID_NAMES = PID_FIELDS.map((n) => `PID-${n}`);
+
+/** Segments that are about a person as a whole (next of kin, insurance, guarantor, merge). */
+const PERSON_SEGMENTS: [number, string][] = [
+  [Seg.NK1, 'NK1'],
+  [Seg.IN1, 'IN1'],
+  [Seg.IN2, 'IN2'],
+  [Seg.IN3, 'IN3'],
+  [Seg.GT1, 'GT1'],
+  [Seg.MRG, 'MRG'],
+];
+
+/** Bounds per message: a hostile message with thousands of ids costs a counter, not thousands of HMACs. */
+const MAX_IDS = 32;
+const MAX_PID3_REPS = 16;
+
+export const PATIENT_ID_KIND = 'patient-id';
+
+/**
+ * Reads segments [from, to) of the scanner's last scan. Returns null when the message carries no patient data at all.
+ */
+export function readPhi(
+  sc: Hl7Scanner,
+  from: number,
+  to: number,
+  pseudonymize: Pseudonymize | undefined,
+): Hl7PhiSummary | null {
+  let pidMask = 0;
+  let segMask = 0;
+  const values: string[] = [];
+  const kinds: string[] = [];
+
+  const add = (kind: string, value: string) => {
+    if (values.length >= MAX_IDS || values.includes(value)) return;
+    values.push(value);
+    kinds.push(kind);
+  };
+
+  for (let s = from; s < to; s++) {
+    const id = sc.segId[s];
+    if (id === Seg.PID) {
+      for (let k = 0; k < PID_FIELDS.length; k++) {
+        if (sc.fieldHasValue(s, PID_FIELDS[k])) pidMask |= 1 << k;
+      }
+      if (sc.field(s, 3)) {
+        const fs = sc.rs;
+        const fe = sc.re;
+        for (let r = 0; r < MAX_PID3_REPS; r++) {
+          sc.rs = fs;
+          sc.re = fe;
+          if (!sc.repetition(r)) {
+            if (sc.rs >= fe) break;
+            continue;
+          }
+          if (!sc.comp(1)) continue;
+          const v = sc.text(sc.rs, sc.re).trim();
+          if (v === '' || v === '""') continue;
+          const fk = classifyFnr(v);
+          add(fk === FnrKind.Invalid ? PATIENT_ID_KIND : fnrKindName(fk), v);
+        }
+      }
+    } else {
+      for (let k = 0; k < PERSON_SEGMENTS.length; k++) {
+        if (id === PERSON_SEGMENTS[k][0] && sc.segmentHasValue(s)) segMask |= 1 << k;
+      }
+    }
+  }
+
+  // Any valid 11-digit run anywhere (NK1, OBX notes, Z-segments, free text) counts too.
+  if (to > from) {
+    const buf = sc.buf;
+    const start = sc.segStart[from];
+    const end = sc.segEnd[to - 1];
+    scanFnr(buf, start, end - start, (at, kind) => {
+      add(fnrKindName(kind), buf.toString('latin1', at, at + 11));
+    });
+  }
+
+  if (pidMask === 0 && segMask === 0 && values.length === 0) return null;
+
+  const fields: string[] = [];
+  for (let k = 0; k < PID_FIELDS.length; k++) if (pidMask & (1 << k)) fields.push(PID_NAMES[k]);
+  for (let k = 0; k < PERSON_SEGMENTS.length; k++) if (segMask & (1 << k)) fields.push(PERSON_SEGMENTS[k][1]);
+
+  const kindSet: string[] = [];
+  for (const k of kinds) if (!kindSet.includes(k)) kindSet.push(k);
+  kindSet.sort();
+  const pseudonyms: string[] = [];
+  if (pseudonymize) for (let i = 0; i < values.length; i++) pseudonyms.push(pseudonymize(kinds[i], values[i]));
+
+  return { fields, kinds: kindSet, count: values.length, pseudonyms };
+}

@@ -1,0 +1,77 @@
+/**
+ * npm run bench -- [FILE] [--runs N]
+ *
+ * Throughput of the capture reader and of the packet pipeline (decode → flows → reassembly →
+ * analyzer dispatch) on one capture, against `tcpdump -r FILE -w /dev/null` timed in the same
+ * invocation. FILE defaults to the capture made by fixtures/corpus/scripts/make-bench.sh.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { readCaptureFile } from '../../agent/capture/capture-file.js';
+import { defaultRegistry } from '../../agent/analyzers/default-registry.js';
+import { defaultEnvironment } from '../../agent/analyzers/environment.js';
+import { Pipeline } from '../../agent/pipeline.js';
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '5' } } });
+const file = positionals[0] ?? process.env.MUVAKT_BENCH_FILE ?? '/tmp/bench.pcap';
+const runs = Number(values.runs);
+const size = statSync(file).size;
+const cli = join(dirname(fileURLToPath(import.meta.url)), '../../agent/cli/main.js');
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function timeCommand(cmd: string, args: string[]): number {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+async function timeInProcess(withPipeline: boolean): Promise<{ s: number; packets: number }> {
+  const t = process.hrtime.bigint();
+  let packets = 0;
+  if (withPipeline) {
+    const p = new Pipeline({ events: { write() {}, flush() {}, close() {} }, registry: defaultRegistry(defaultEnvironment(Buffer.alloc(32, 7))) });
+    await readCaptureFile(file, p.handle);
+    p.finish();
+    packets = p.stats.packets;
+  } else {
+    await readCaptureFile(file, (rec) => {
+      packets += rec.buf[rec.off + 12] >= 0 ? 1 : 0;
+    });
+  }
+  return { s: Number(process.hrtime.bigint() - t) / 1e9, packets };
+}
+
+readFileSync(file); // warm the page cache so every contender reads from memory
+const tcpdump = [] as number[];
+const reader = [] as number[];
+const pipeline = [] as number[];
+const cliRuns = [] as number[];
+let packets = 0;
+for (let i = 0; i < runs; i++) {
+  tcpdump.push(timeCommand('tcpdump', ['-r', file, '-w', '/dev/null']));
+  const r = await timeInProcess(false);
+  reader.push(r.s);
+  packets = r.packets;
+  pipeline.push((await timeInProcess(true)).s);
+  cliRuns.push(timeCommand(process.execPath, [cli, 'analyze', file, '--quiet']));
+}
+
+const ref = median(tcpdump);
+const row = (name: string, s: number) => {
+  const pps = packets / s;
+  const mbs = size / 1e6 / s;
+  return `${name.padEnd(44)} ${s.toFixed(3).padStart(8)} s ${Math.round(pps).toLocaleString('en-US').padStart(12)} pkt/s ${mbs.toFixed(0).padStart(7)} MB/s ${(ref / s).toFixed(2).padStart(6)}× tcpdump`;
+};
+console.log(`muvakt bench: ${file}, ${packets.toLocaleString('en-US')} packets, ${(size / 1e6).toFixed(1)} MB, node ${process.version}, median of ${runs}`);
+console.log(row('tcpdump -r FILE -w /dev/null (reference)', ref));
+console.log(row('capture reader only (in-process)', median(reader)));
+console.log(row('full pipeline, L2-L4+flows+reassembly (in-process)', median(pipeline)));
+console.log(row('muvakt analyze FILE --quiet (whole process)', median(cliRuns)));
