@@ -326,12 +326,15 @@ export class Pipeline {
       emit: (type, fields, tsSec, tsNsec) => {
         if (f.generation !== generation) return;
         const e: MuvaktEvent = { ts: isoMicro(tsSec, tsNsec), type, flow: flowRef(f), ...fields };
+        // Analyzer records carry their capture time as numbers; the event has it as `ts`.
+        if (e.ts_sec !== undefined) e.ts_sec = e.ts_nsec = undefined;
         events.write(e);
       },
       setApp: (app, encrypted) => {
         if (f.generation !== generation) return;
         f.app = app;
         f.encrypted = encrypted;
+        f.ref = null;
       },
       onTick: (fn) => {
         if (f.generation === generation) this.tickers.add({ flow: f, generation, fn });
@@ -398,12 +401,13 @@ function flowState(f: Flow): 'new' | 'established' | 'closed' {
   return f.pktsToClient > 0 && f.pktsToServer > 0 ? 'established' : 'new';
 }
 
-/** The `flow` object every event carries. */
+/** The `flow` object every event carries; one per flow, shared by its events (never mutated). */
 export function flowRef(f: Flow): FlowRef {
+  if (f.ref !== null) return f.ref;
   const vlan: number[] = [];
   if (f.vlanCount > 0) vlan.push(f.vlanOuter);
   if (f.vlanCount > 1) vlan.push(f.vlanInner);
-  return {
+  return (f.ref = {
     id: flowId(f),
     vlan,
     src_ip: ipToString(f.ipVersion, f.c0, f.c1, f.c2, f.c3),
@@ -412,5 +416,5 @@ export function flowRef(f: Flow): FlowRef {
     dst_port: f.sport,
     proto: protoName(f.proto),
     app: f.app,
-  };
+  });
 }

@@ -12,9 +12,10 @@ export function hl7Analyzer(env: AnalyzerEnvironment): TcpAnalyzerFactory {
     create(ctx) {
       const parser = new Hl7StreamParser({
         emit: (rec: Hl7Record) => {
-          const { type, ts_sec, ts_nsec, direction, ...fields } = rec as Hl7Record & { direction?: Direction };
-          const extra = direction === undefined ? {} : { direction: direction === Direction.ToServer ? 'to_server' : 'to_client' };
-          ctx.emit(type, { ...fields, ...extra }, ts_sec, ts_nsec);
+          // The record becomes the event's fields as it is (no copy but the one emit makes).
+          const r = rec as unknown as Record<string, unknown>;
+          r.direction = rec.direction === Direction.ToServer ? 'to_server' : 'to_client';
+          ctx.emit(rec.type, r, rec.ts_sec, rec.ts_nsec);
         },
         pseudonymize: env.pseudonymize,
         ackTimeoutMs: env.hl7AckTimeoutSec * 1000,

@@ -1,4 +1,5 @@
 import type { TcpReassembler } from '../reassembly/tcp-reassembler.js';
+import type { FlowRef } from '../events/types.js';
 
 /** TCP connection state as far as a passive observer can tell. */
 export const enum TcpState {
@@ -101,6 +102,8 @@ export class Flow {
    * reference (an analyzer context) can tell the flow it knew has ended.
    */
   generation = 0;
+  /** The `flow` object of this flow's events, built on first use (cleared when the app changes). */
+  ref: FlowRef | null = null;
 
   /**
    * Clears the object for reuse. The flow table recycles ended flows: under a SYN flood the
@@ -139,6 +142,7 @@ export class Flow {
     this.isnToClient = -1;
     this.stream = null;
     this.streamDone = false;
+    this.ref = null;
     this.generation++;
   }
 }
