@@ -31,10 +31,25 @@ export function labelOnlyAnalyzer(app: string, encrypted: boolean, probe: Probe,
   };
 }
 
+/**
+ * TLS, labelled `dicom-tls` on a port the site declares as DICOM (LEV 6.4 asks for DICOM to
+ * be protected; this is how it looks when it is).
+ */
+export function tlsAnalyzer(dicomPorts: ReadonlySet<number>): TcpAnalyzerFactory {
+  return {
+    app: 'tls',
+    encrypted: true,
+    probe: (_dir, buf, off, len) => probeTls(buf, off, len),
+    create(ctx) {
+      if (dicomPorts.has(ctx.flow.sport)) ctx.setApp('dicom-tls', true);
+      return LABEL_ONLY;
+    },
+  };
+}
+
 /** Content-recognised protocols that have no full analyzer yet. */
 export function labelOnlyAnalyzers(): TcpAnalyzerFactory[] {
   return [
-    labelOnlyAnalyzer('tls', true, probeTls),
     labelOnlyAnalyzer('ssh', true, probeSsh),
     labelOnlyAnalyzer('rdp', false, probeRdp, 'client'),
     labelOnlyAnalyzer('vnc', false, probeRfb, 'server'),

@@ -1,4 +1,5 @@
-import { labelOnlyAnalyzers } from './classifiers.js';
+import { labelOnlyAnalyzers, tlsAnalyzer } from './classifiers.js';
+import { dicomAnalyzer } from './dicom-analyzer.js';
 import type { AnalyzerEnvironment } from './environment.js';
 import { hl7Analyzer } from './hl7-analyzer.js';
 import { AnalyzerRegistry } from './registry.js';
@@ -6,7 +7,9 @@ import { AnalyzerRegistry } from './registry.js';
 /** The analyzers a sensor runs unless told otherwise, in probe order. */
 export function defaultRegistry(env: AnalyzerEnvironment): AnalyzerRegistry {
   const r = new AnalyzerRegistry();
+  r.register(dicomAnalyzer(env));
   r.register(hl7Analyzer(env));
+  r.register(tlsAnalyzer(env.dicomPorts));
   for (const f of labelOnlyAnalyzers()) r.register(f);
   return r;
 }

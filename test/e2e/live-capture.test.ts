@@ -58,7 +58,13 @@ describe('live capture on a veth pair with real dcmtk peers', () => {
       expect(f.flow).toMatchObject({ src_ip: pair.ipA, dst_ip: pair.ipB, dst_port: Number(PORT), proto: 'tcp', vlan: [] });
       expect(f.state).toBe('closed');
       expect(f.midstream).toBeUndefined();
+      expect(f.app).toBe('dicom');
     }
+    // What the peers did, as the DICOM analyzer saw it live.
+    const assocs = all.filter((e) => e.type === 'dicom.association') as (MuvaktEvent & Record<string, unknown>)[];
+    expect(assocs.map((a) => [a.calling_ae, a.called_ae, a.result])).toEqual(Array(3).fill(['CT_E2E', 'PACS_E2E', 'released']));
+    const commands = all.filter((e) => e.type === 'dicom.dimse').map((e) => e.command);
+    expect(commands).toEqual(['C-ECHO-RQ', 'C-ECHO-RSP', 'C-STORE-RQ', 'C-STORE-RSP', 'C-ECHO-RQ', 'C-ECHO-RSP']);
     // Same flows, packets and bytes as tshark finds in tcpdump's own capture.
     const convs = tsharkConversations(join(tmp, 'ref.pcap'));
     expect(convs).toHaveLength(3);

@@ -1,0 +1,102 @@
+/**
+ * A bounds-checked cursor over one Buffer window [pos, end).
+ *
+ * Hostile lengths are the normal case for a passive parser, so reads past `end` do not
+ * throw: they return 0/'' and set the sticky `overrun` flag, and the caller checks it once
+ * per item. This keeps exceptions (slow, and easy to forget to catch) off the hot path and
+ * makes "item length runs past its PDU" a flag, never an out-of-bounds read.
+ */
+export class ByteReader {
+  overrun = false;
+
+  constructor(
+    readonly buf: Buffer,
+    public pos: number,
+    public end: number,
+  ) {
+    if (end > buf.length) this.end = buf.length;
+    if (pos > this.end) this.pos = this.end;
+  }
+
+  remaining(): number {
+    return this.end - this.pos;
+  }
+
+  has(n: number): boolean {
+    return n >= 0 && this.end - this.pos >= n;
+  }
+
+  private take(n: number): number {
+    if (n < 0 || this.end - this.pos < n) {
+      this.overrun = true;
+      this.pos = this.end;
+      return -1;
+    }
+    const p = this.pos;
+    this.pos += n;
+    return p;
+  }
+
+  u8(): number {
+    const p = this.take(1);
+    return p < 0 ? 0 : this.buf[p];
+  }
+
+  u16be(): number {
+    const p = this.take(2);
+    return p < 0 ? 0 : this.buf.readUInt16BE(p);
+  }
+
+  u32be(): number {
+    const p = this.take(4);
+    return p < 0 ? 0 : this.buf.readUInt32BE(p);
+  }
+
+  skip(n: number): void {
+    this.take(n);
+  }
+
+  /** A sub-reader over the next n bytes; the parent moves past them. */
+  sub(n: number): ByteReader {
+    const p = this.take(n);
+    return p < 0 ? new ByteReader(this.buf, this.end, this.end) : new ByteReader(this.buf, p, p + n);
+  }
+
+  /** Next n bytes as printable text (see `printable`). */
+  text(n: number, max = 64): string {
+    const p = this.take(n);
+    return p < 0 ? '' : printable(this.buf, p, p + n, max);
+  }
+}
+
+/**
+ * Bytes as trimmed printable ASCII, at most `max` characters. Anything else becomes '?', so
+ * a hostile peer cannot put control characters or terminal escapes into our events; the
+ * trailing NUL/space padding DICOM uses for even lengths is dropped.
+ */
+export function printable(buf: Buffer, start: number, end: number, max = 64): string {
+  while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0x00)) end--;
+  while (start < end && (buf[start] === 0x20 || buf[start] === 0x00)) start++;
+  if (end - start > max) end = start + max;
+  let s = '';
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    s += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '?';
+  }
+  return s;
+}
+
+/** A UID is digits and dots, ≤ 64 chars; anything else is reported as invalid, not echoed. */
+export function uidText(buf: Buffer, start: number, end: number): string {
+  while (end > start && (buf[end - 1] === 0x00 || buf[end - 1] === 0x20)) end--;
+  const n = end - start;
+  if (n <= 0) return '';
+  if (n > 64) return INVALID_UID;
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (c !== 0x2e && (c < 0x30 || c > 0x39)) return INVALID_UID;
+  }
+  return buf.toString('latin1', start, end);
+}
+
+export const INVALID_UID = '<invalid-uid>';
