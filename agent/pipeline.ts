@@ -325,7 +325,7 @@ export class Pipeline {
       flow: f,
       emit: (type, fields, tsSec, tsNsec) => {
         if (f.generation !== generation) return;
-        const e: MuvaktEvent = { ts: isoMicro(tsSec, tsNsec), type, flow: flowRef(f), ...fields };
+        const e: MuvaktEvent = { ts: isoMicro(tsSec, tsNsec), type, flow: flowRef(f, true), ...fields };
         // Analyzer records carry their capture time as numbers; the event has it as `ts`.
         if (e.ts_sec !== undefined) e.ts_sec = e.ts_nsec = undefined;
         events.write(e);
@@ -401,13 +401,24 @@ function flowState(f: Flow): 'new' | 'established' | 'closed' {
   return f.pktsToClient > 0 && f.pktsToServer > 0 ? 'established' : 'new';
 }
 
-/** The `flow` object every event carries; one per flow, shared by its events (never mutated). */
-export function flowRef(f: Flow): FlowRef {
+/**
+ * The `flow` object every event carries. Analyzer events share one per flow (`cache`); the
+ * flow's own end event does not store it, because a short-lived object hung on a long-lived
+ * flow teaches V8 to allocate all of them in the old generation (pretenuring), and a SYN
+ * flood then fills the heap with garbage faster than the major GC collects it.
+ */
+export function flowRef(f: Flow, cache = false): FlowRef {
   if (f.ref !== null) return f.ref;
+  const ref = buildFlowRef(f);
+  if (cache) f.ref = ref;
+  return ref;
+}
+
+function buildFlowRef(f: Flow): FlowRef {
   const vlan: number[] = [];
   if (f.vlanCount > 0) vlan.push(f.vlanOuter);
   if (f.vlanCount > 1) vlan.push(f.vlanInner);
-  return (f.ref = {
+  return {
     id: flowId(f),
     vlan,
     src_ip: ipToString(f.ipVersion, f.c0, f.c1, f.c2, f.c3),
@@ -416,5 +427,5 @@ export function flowRef(f: Flow): FlowRef {
     dst_port: f.sport,
     proto: protoName(f.proto),
     app: f.app,
-  });
+  };
 }
