@@ -13,9 +13,12 @@ import { parseArgs } from 'node:util';
 import { readCaptureFile } from '../../agent/capture/capture-file.js';
 import { defaultRegistry } from '../../agent/analyzers/default-registry.js';
 import { defaultEnvironment } from '../../agent/analyzers/environment.js';
+import { labelOnlyAnalyzers, tlsAnalyzer } from '../../agent/analyzers/classifiers.js';
+import { AnalyzerRegistry } from '../../agent/analyzers/registry.js';
+import type { MuvaktEvent } from '../../agent/events/types.js';
 import { Pipeline } from '../../agent/pipeline.js';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '5' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '5' }, 'no-cli': { type: 'boolean', default: false } } });
 const file = positionals[0] ?? process.env.MUVAKT_BENCH_FILE ?? '/tmp/bench.pcap';
 const runs = Number(values.runs);
 const size = statSync(file).size;
@@ -33,11 +36,33 @@ function timeCommand(cmd: string, args: string[]): number {
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
-async function timeInProcess(withPipeline: boolean): Promise<{ s: number; packets: number }> {
+type Stage = 'reader' | 'foundation' | 'no-dicom' | 'all';
+
+/** The foundation's stages only: dispatch runs, protocols are recognised and labelled, none parsed. */
+function registryFor(stage: Stage): AnalyzerRegistry {
+  const env = defaultEnvironment(Buffer.alloc(32, 7));
+  if (stage === 'all') return defaultRegistry(env);
+  const r = new AnalyzerRegistry();
+  const all = defaultRegistry(env);
+  if (stage === 'no-dicom') {
+    // Everything but the DICOM parser (DICOM flows are then left unrecognised and detached).
+    for (const app of all.apps) if (app !== 'dicom') r.register(all.forPort(0).find((f) => f.app === app)!);
+    return r;
+  }
+  r.register(tlsAnalyzer(env.dicomPorts));
+  for (const f of labelOnlyAnalyzers()) r.register(f);
+  return r;
+}
+
+const eventCounts = new Map<string, number>();
+
+async function timeInProcess(stage: Stage): Promise<{ s: number; packets: number }> {
   const t = process.hrtime.bigint();
   let packets = 0;
-  if (withPipeline) {
-    const p = new Pipeline({ events: { write() {}, flush() {}, close() {} }, registry: defaultRegistry(defaultEnvironment(Buffer.alloc(32, 7))) });
+  if (stage !== 'reader') {
+    eventCounts.clear();
+    const count = (e: MuvaktEvent) => eventCounts.set(e.type, (eventCounts.get(e.type) ?? 0) + 1);
+    const p = new Pipeline({ events: { write: count, flush() {}, close() {} }, registry: registryFor(stage) });
     await readCaptureFile(file, p.handle);
     p.finish();
     packets = p.stats.packets;
@@ -52,15 +77,19 @@ async function timeInProcess(withPipeline: boolean): Promise<{ s: number; packet
 readFileSync(file); // warm the page cache so every contender reads from memory
 const tcpdump = [] as number[];
 const reader = [] as number[];
-const pipeline = [] as number[];
+const foundation = [] as number[];
+const noDicom = [] as number[];
+const all = [] as number[];
 const cliRuns = [] as number[];
 let packets = 0;
 for (let i = 0; i < runs; i++) {
   tcpdump.push(timeCommand('tcpdump', ['-r', file, '-w', '/dev/null']));
-  const r = await timeInProcess(false);
+  const r = await timeInProcess('reader');
   reader.push(r.s);
   packets = r.packets;
-  pipeline.push((await timeInProcess(true)).s);
+  foundation.push((await timeInProcess('foundation')).s);
+  noDicom.push((await timeInProcess('no-dicom')).s);
+  all.push((await timeInProcess('all')).s);
   cliRuns.push(timeCommand(process.execPath, [cli, 'analyze', file, '--quiet']));
 }
 
@@ -73,5 +102,11 @@ const row = (name: string, s: number) => {
 console.log(`muvakt bench: ${file}, ${packets.toLocaleString('en-US')} packets, ${(size / 1e6).toFixed(1)} MB, node ${process.version}, median of ${runs}`);
 console.log(row('tcpdump -r FILE -w /dev/null (reference)', ref));
 console.log(row('capture reader only (in-process)', median(reader)));
-console.log(row('full pipeline, L2-L4+flows+reassembly (in-process)', median(pipeline)));
+console.log(row('foundation: decode+flows+reassembly+dispatch', median(foundation)));
+console.log(row('all analyzers but DICOM', median(noDicom)));
+console.log(row('all analyzers (DICOM, HL7, labels)', median(all)));
 console.log(row('muvakt analyze FILE --quiet (whole process)', median(cliRuns)));
+console.log(`DICOM on / off rate: ${(median(noDicom) / median(all)).toFixed(2)}×`);
+const hl7 = eventCounts.get('hl7.message') ?? 0;
+if (hl7 > 0) console.log(`HL7: ${hl7.toLocaleString('en-US')} messages, ${Math.round(hl7 / median(all)).toLocaleString('en-US')} messages/s through the whole pipeline`);
+console.log(`events (last run): ${[...eventCounts.entries()].map(([k, v]) => `${k} ${v}`).join(', ')}`);
