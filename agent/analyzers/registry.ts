@@ -1,5 +1,6 @@
 import { ProbeVerdict } from '../../protocols/probe.js';
 import { DETACH, type Direction, type StreamEndReason, type StreamParser } from '../../protocols/stream.js';
+import type { DatagramParser } from '../../protocols/datagram.js';
 import type { Flow } from '../flows/flow.js';
 import type { MuvaktEvent } from '../events/types.js';
 
@@ -26,6 +27,18 @@ export interface TcpAnalyzerFactory {
   create(ctx: AnalyzerContext): StreamParser;
 }
 
+/**
+ * A UDP protocol analyzer. Its probe sees single datagrams (the first few of a flow, either
+ * direction); the server port is passed as a hint for protocols whose content alone is
+ * ambiguous, but content must still agree (a syslog PRI, an SNMP BER header…).
+ */
+export interface UdpAnalyzerFactory {
+  readonly app: string;
+  readonly encrypted: boolean;
+  probe(dir: Direction, buf: Buffer, off: number, len: number, serverPort: number): ProbeVerdict;
+  create(ctx: AnalyzerContext): DatagramParser;
+}
+
 export interface AnalyzerHints {
   /** Ports the site policy declares for an app (e.g. DICOM on 4242): that app is probed first. */
   portApps: Map<number, string>;
@@ -41,10 +54,24 @@ export class AnalyzerRegistry {
   private readonly hinted = new Map<number, TcpAnalyzerFactory[]>();
   private hints: AnalyzerHints = { portApps: new Map() };
 
+  private readonly udp: UdpAnalyzerFactory[] = [];
+  /** Parser for TCP streams and UDP flows nobody recognised (the cleartext PHI scanner). */
+  fallbackTcp: TcpAnalyzerFactory | null = null;
+  fallbackUdp: UdpAnalyzerFactory | null = null;
+
   register(f: TcpAnalyzerFactory): this {
     this.factories.push(f);
     this.rebuildHints();
     return this;
+  }
+
+  registerUdp(f: UdpAnalyzerFactory): this {
+    this.udp.push(f);
+    return this;
+  }
+
+  get udpFactories(): readonly UdpAnalyzerFactory[] {
+    return this.udp;
   }
 
   setHints(hints: AnalyzerHints): void {
