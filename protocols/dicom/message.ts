@@ -80,7 +80,9 @@ export class MessageSink implements PeekSink {
   patientId(value: string): void {
     const m = this.message;
     if (m === null || m.ids.size >= MAX_IDS_PER_MESSAGE) return;
-    m.ids.set(this.pseudonymize('patient-id', value), patientIdKind(value));
+    // A fødselsnummer gets the same pseudonym whichever protocol carried it (HL7 PID-3, syslog…).
+    const kind = patientIdKind(value);
+    m.ids.set(this.pseudonymize(kind === 'other' ? 'patient-id' : kind, value), kind);
   }
 
   device(key: DeviceKey, value: string): void {

@@ -226,8 +226,8 @@ describe('data sets', () => {
         expect(rq.command).toBe('C-STORE-RQ');
         expect(rq.phi_fields.sort()).toEqual(['AccessionNumber', 'OtherPatientIDsSequence', 'PatientBirthDate', 'PatientID', 'PatientName']);
         expect(rq.patient_ids).toEqual([
-          { kind: 'fodselsnummer', pseudonym: pseudonymize('patient-id', PATIENT.id) },
-          { kind: 'd-nummer', pseudonym: pseudonymize('patient-id', '41017510078') },
+          { kind: 'fodselsnummer', pseudonym: pseudonymize('fodselsnummer', PATIENT.id) },
+          { kind: 'd-nummer', pseudonym: pseudonymize('d-nummer', '41017510078') },
         ]);
         expect(rq.device).toEqual({
           modality: 'CT',

@@ -95,8 +95,8 @@ describe('privacy: no patient value or credential leaves the parser', () => {
           drive(parser, s.segments, chunking, 99);
           parser.end('fin');
           expect(leaks(records)).toEqual([]);
-          // Only the two kinds the brief allows are ever handed to the pseudonymizer.
-          for (const k of seen) expect(['patient-id', 'dicom-username']).toContain(k);
+          // Only identifier kinds are ever handed to the pseudonymizer.
+          for (const k of seen) expect(['patient-id', 'fodselsnummer', 'd-nummer', 'h-nummer', 'dicom-username']).toContain(k);
         }
       }
     });
