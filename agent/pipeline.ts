@@ -5,7 +5,8 @@ import { DEFAULT_FRAGMENT_LIMITS, FragmentReassembler, type FragmentLimits } fro
 import { decodeTcp } from '../protocols/transport/tcp.js';
 import { decodeUdp } from '../protocols/transport/udp.js';
 import { DecodeStatus, DecodedPacket, IpProto, TcpFlag } from '../protocols/packet.js';
-import { Direction, type StreamEndReason } from '../protocols/stream.js';
+import { DETACH, Direction, type StreamEndReason } from '../protocols/stream.js';
+import { ProbeVerdict } from '../protocols/probe.js';
 import type { PacketRecord } from './capture/packet-record.js';
 import { Flow, TCP_STATE_NAMES, TcpState, TimeoutClass, type FlowEndReason } from './flows/flow.js';
 import { DEFAULT_FLOW_LIMITS, FlowTable, flowId, type FlowTableLimits } from './flows/flow-table.js';
@@ -201,8 +202,48 @@ export class Pipeline {
       this.tcpPacket(f, toServer, buf, tsSec, tsNsec);
     } else {
       table.touch(f, TimeoutClass.Udp, tsSec, tsNsec);
+      if (d.payloadLen > 0 && f.udpProbed <= UDP_PROBE_DATAGRAMS) this.udpDatagram(f, toServer ? Direction.ToServer : Direction.ToClient, buf, tsSec, tsNsec);
     }
   };
+
+  /**
+   * A UDP payload. The first datagrams are offered to the UDP analyzers' probes; a flow nobody
+   * claims goes to the fallback scanner. `udpProbed` past the limit means "decided, no parser".
+   */
+  private udpDatagram(f: Flow, dir: Direction, buf: Buffer, tsSec: number, tsNsec: number): void {
+    const d = this.d;
+    let p = f.udpParser;
+    if (p === null) {
+      f.udpProbed++;
+      const factories = this.registry.udpFactories;
+      let pending = false;
+      for (let i = 0; i < factories.length; i++) {
+        const v = factories[i].probe(dir, buf, d.payloadOff, d.payloadLen, f.sport);
+        if (v === ProbeVerdict.Yes) {
+          const ctx = this.contextFor(f);
+          ctx.setApp(factories[i].app, factories[i].encrypted);
+          p = factories[i].create(ctx);
+          break;
+        }
+        if (v === ProbeVerdict.NeedMore) pending = true;
+      }
+      if (p === null) {
+        if (pending && f.udpProbed < UDP_PROBE_DATAGRAMS) return;
+        const fb = this.registry.fallbackUdp;
+        if (fb === null) {
+          f.udpProbed = UDP_PROBE_DATAGRAMS + 1;
+          return;
+        }
+        p = fb.create(this.contextFor(f));
+      }
+      f.udpParser = p;
+    }
+    if (p.datagram(dir, buf, d.payloadOff, d.payloadLen, tsSec, tsNsec) === DETACH) {
+      f.udpParser = null;
+      f.udpProbed = UDP_PROBE_DATAGRAMS + 1;
+      p.end();
+    }
+  }
 
   /** Advances flow timeouts on wall-clock time when a live capture is quiet. */
   tick(nowSec: number): void {
@@ -306,6 +347,7 @@ export class Pipeline {
       () => {
         this.stats.unrecognisedStreams++;
       },
+      this.registry.fallbackTcp,
     );
     reassembler = new TcpReassembler(dispatcher, this.reassembly);
     // Replay the handshake we saw so sequence numbers start at the ISNs, not at this segment.
@@ -353,6 +395,10 @@ export class Pipeline {
       f.stream = null;
     }
     f.streamDone = true;
+    if (f.udpParser !== null) {
+      f.udpParser.end();
+      f.udpParser = null;
+    }
     const st = this.stats;
     st.flowsByApp.set(f.app, (st.flowsByApp.get(f.app) ?? 0) + 1);
     const e: FlowEvent = {
@@ -384,6 +430,8 @@ export class Pipeline {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Datagrams of a UDP flow offered to the probes before it is handed to the fallback. */
+const UDP_PROBE_DATAGRAMS = 4;
 
 function flowState(f: Flow): 'new' | 'established' | 'closed' {
   if (f.proto === IpProto.Tcp) {

@@ -3,6 +3,7 @@ import { dicomAnalyzer } from './dicom-analyzer.js';
 import type { AnalyzerEnvironment } from './environment.js';
 import { hl7Analyzer } from './hl7-analyzer.js';
 import { AnalyzerRegistry } from './registry.js';
+import { phiFallbackTcp, phiFallbackUdp } from './phi-fallback.js';
 
 /** The analyzers a sensor runs unless told otherwise, in probe order. */
 export function defaultRegistry(env: AnalyzerEnvironment): AnalyzerRegistry {
@@ -11,5 +12,7 @@ export function defaultRegistry(env: AnalyzerEnvironment): AnalyzerRegistry {
   r.register(hl7Analyzer(env));
   r.register(tlsAnalyzer(env.dicomPorts));
   for (const f of labelOnlyAnalyzers()) r.register(f);
+  r.fallbackTcp = phiFallbackTcp(env);
+  r.fallbackUdp = phiFallbackUdp(env);
   return r;
 }

@@ -12,6 +12,8 @@ export interface AnalyzerEnvironment {
   dicomMaxPduLength: number;
   /** Ports the site says carry DICOM: TLS there is reported as `dicom-tls`. */
   dicomPorts: ReadonlySet<number>;
+  /** Cleartext bytes per direction scanned for identity numbers in flows no analyzer claimed. */
+  phiScanDepth: number;
   /** Counters for muvakt_dicom_associations_total / muvakt_dicom_dimse_total (wired by the API). */
   dicomMetrics?: DicomMetricsHooks;
 }
@@ -26,5 +28,6 @@ export function defaultEnvironment(key: Buffer): AnalyzerEnvironment {
     hl7MaxMessageSize: 4 * 1024 * 1024,
     dicomMaxPduLength: 16 * 1024 * 1024,
     dicomPorts: DEFAULT_DICOM_PORTS,
+    phiScanDepth: 64 * 1024,
   };
 }

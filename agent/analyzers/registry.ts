@@ -98,6 +98,8 @@ export class AnalyzerRegistry {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** Bytes per direction a connection may show before we give up recognising it. */
 export const PROBE_WINDOW = 256;
 
@@ -115,6 +117,9 @@ export class AnalyzerDispatcher implements StreamParser {
   /** Per direction, per factory: that probe said No. */
   private readonly ruledOut: [Uint8Array, Uint8Array];
   private gaveUp = false;
+  /** Capture time of the last chunk held, for records made when the stream is given up. */
+  private lastTsSec = 0;
+  private lastTsNsec = 0;
 
   constructor(
     private readonly factories: readonly TcpAnalyzerFactory[],
@@ -122,6 +127,8 @@ export class AnalyzerDispatcher implements StreamParser {
     /** Asks the reassembler to drop the next n bytes of a direction. */
     private readonly addSkip: (dir: Direction, n: number) => void,
     private readonly onUnrecognised: () => void,
+    /** Takes streams nobody recognised (the cleartext PHI scanner); null detaches them. */
+    private readonly fallback: TcpAnalyzerFactory | null = null,
   ) {
     this.ruledOut = [new Uint8Array(factories.length), new Uint8Array(factories.length)];
   }
@@ -129,6 +136,8 @@ export class AnalyzerDispatcher implements StreamParser {
   data(dir: Direction, buf: Buffer, off: number, len: number, tsSec: number, tsNsec: number): number {
     if (this.parser !== null) return this.parser.data(dir, buf, off, len, tsSec, tsNsec);
     if (this.gaveUp) return DETACH;
+    this.lastTsSec = tsSec;
+    this.lastTsNsec = tsNsec;
     const have = this.heldLen[dir];
     let window = this.held[dir];
     if (window === null) window = this.held[dir] = Buffer.allocUnsafe(PROBE_WINDOW);
@@ -143,19 +152,24 @@ export class AnalyzerDispatcher implements StreamParser {
       if (v === ProbeVerdict.No) ruled[i] = 1;
     }
     // Bytes beyond the window could not be replayed to a parser chosen later.
-    if (take < len) return this.giveUp();
+    if (take < len) return this.giveUp(dir, buf, off, len, tsSec, tsNsec);
     this.heldLen[dir] = seen;
     this.order.push(dir, len);
-    return this.allRuledOut() ? this.giveUp() : 0;
+    return this.allRuledOut() ? this.giveUp(dir, buf, off, 0, tsSec, tsNsec) : 0;
   }
 
   gap(dir: Direction, len: number): void {
     if (this.parser !== null) this.parser.gap(dir, len);
-    // Before recognition a gap breaks the probe window: what follows is not "first bytes".
-    else if (!this.gaveUp) this.giveUp();
+    else if (!this.gaveUp) {
+      // Before recognition a gap breaks the probe window: what follows is not "first bytes".
+      this.giveUp(dir, EMPTY, 0, 0, this.lastTsSec, this.lastTsNsec);
+      (this.parser as StreamParser | null)?.gap(dir, len);
+    }
   }
 
   end(reason: StreamEndReason): void {
+    // Undecided when the connection ends (one side never spoke): the fallback still reads it.
+    if (this.parser === null && !this.gaveUp && this.order.length > 0) this.giveUp(0, EMPTY, 0, 0, this.lastTsSec, this.lastTsNsec);
     if (this.parser !== null) this.parser.end(reason);
     this.release();
   }
@@ -169,15 +183,22 @@ export class AnalyzerDispatcher implements StreamParser {
     return true;
   }
 
-  private giveUp(): number {
+  /**
+   * Nobody recognised the stream. With a fallback, it gets the held bytes and the current
+   * chunk (`len` may be 0 when that chunk was already held); otherwise the stream is detached.
+   */
+  private giveUp(dir: Direction, buf: Buffer, off: number, len: number, tsSec: number, tsNsec: number): number {
     this.gaveUp = true;
-    this.release();
     this.onUnrecognised();
-    return DETACH;
+    if (this.fallback === null) {
+      this.release();
+      return DETACH;
+    }
+    return this.handOver(this.fallback, dir, buf, off, len, tsSec, tsNsec, false);
   }
 
-  private handOver(f: TcpAnalyzerFactory, dir: Direction, buf: Buffer, off: number, len: number, tsSec: number, tsNsec: number): number {
-    this.ctx.setApp(f.app, f.encrypted);
+  private handOver(f: TcpAnalyzerFactory, dir: Direction, buf: Buffer, off: number, len: number, tsSec: number, tsNsec: number, label = true): number {
+    if (label) this.ctx.setApp(f.app, f.encrypted);
     const p = f.create(this.ctx);
     this.parser = p;
     // Replay held chunks in arrival order, then the current one from the caller's buffer,

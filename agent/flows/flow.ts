@@ -1,4 +1,5 @@
 import type { TcpReassembler } from '../reassembly/tcp-reassembler.js';
+import type { DatagramParser } from '../../protocols/datagram.js';
 import type { FlowRef } from '../events/types.js';
 
 /** TCP connection state as far as a passive observer can tell. */
@@ -97,6 +98,9 @@ export class Flow {
   stream: TcpReassembler | null = null;
   /** The stream was ended; late segments are counted but not reassembled again. */
   streamDone = false;
+  /** UDP: the parser chosen for this flow's datagrams, and how many datagrams were probed. */
+  udpParser: DatagramParser | null = null;
+  udpProbed = 0;
   /**
    * Bumped each time the object is recycled for another conversation, so a holder of a stale
    * reference (an analyzer context) can tell the flow it knew has ended.
@@ -142,6 +146,8 @@ export class Flow {
     this.isnToClient = -1;
     this.stream = null;
     this.streamDone = false;
+    this.udpParser = null;
+    this.udpProbed = 0;
     this.ref = null;
     this.generation++;
   }

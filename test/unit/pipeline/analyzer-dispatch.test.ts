@@ -3,7 +3,7 @@ import { AnalyzerDispatcher, AnalyzerRegistry, PROBE_WINDOW, type AnalyzerContex
 import { Flow } from '../../../agent/flows/flow.js';
 import { ProbeVerdict } from '../../../protocols/probe.js';
 import { DETACH, Direction, type StreamParser } from '../../../protocols/stream.js';
-import { eth, ipv4, tcp } from '../../support/packet-builder.js';
+import { eth, ipv4, tcp, udp } from '../../support/packet-builder.js';
 import { runFrames } from '../../support/frames.js';
 
 const B = (s: string) => Buffer.from(s, 'latin1');
@@ -107,5 +107,47 @@ describe('AnalyzerDispatcher', () => {
     const { flows } = runFrames(frames.map((data, i) => ({ data, t: 1_795_000_000 + i })), { registry: reg });
     expect(flows[0].app).toBe('magic');
     expect(log).toEqual(['1:MAGIC hello', 'end:shutdown']);
+  });
+});
+
+describe('UDP dispatch and the fallback scanner', () => {
+  const C = '10.77.10.23';
+  const S = '10.77.20.50';
+  const FNR = '14078521210';
+  const dg = (sport: number, dport: number, text: string, from = C, to = S) => eth(ipv4(from, to, 17, udp(sport, dport, Buffer.from(text))), 0x0800);
+
+  it('offers the first datagrams to the probes, then feeds the chosen parser every datagram', () => {
+    const seen: string[] = [];
+    const reg = new AnalyzerRegistry();
+    reg.registerUdp({
+      app: 'angle',
+      encrypted: false,
+      probe: (_d, buf, off, len) => (len < 1 ? ProbeVerdict.NeedMore : buf[off] === 0x3c ? ProbeVerdict.Yes : ProbeVerdict.No),
+      create: () => ({ datagram: (dir, buf, off, len) => (seen.push(`${dir}:${buf.toString('latin1', off, off + len)}`), 0), end: () => void seen.push('end') }),
+    });
+    const { flows } = runFrames([dg(50000, 9999, '<1>a'), dg(50000, 9999, 'b'), dg(9999, 50000, 'c', S, C)].map((data, i) => ({ data, t: 1_795_000_000 + i })), { registry: reg });
+    expect(flows[0].app).toBe('angle');
+    expect(seen).toEqual(['0:<1>a', '0:b', '1:c', 'end']);
+  });
+
+  it('UDP and TCP flows nobody claims are scanned for identity numbers by the fallback', async () => {
+    const { defaultRegistry } = await import('../../../agent/analyzers/default-registry.js');
+    const { defaultEnvironment } = await import('../../../agent/analyzers/environment.js');
+    const { TEST_PSEUDONYM_KEY } = await import('../../support/keys.js');
+    const reg = defaultRegistry(defaultEnvironment(TEST_PSEUDONYM_KEY));
+    const T = 1_795_000_000;
+    const tcpFrames = [
+      eth(ipv4(C, S, 6, tcp({ sport: 41000, dport: 7777, seq: 1, flags: 'S' })), 0x0800),
+      eth(ipv4(S, C, 6, tcp({ sport: 7777, dport: 41000, seq: 9, ack: 2, flags: 'SA' })), 0x0800),
+      eth(ipv4(C, S, 6, tcp({ sport: 41000, dport: 7777, seq: 2, ack: 10, flags: 'PA', payload: Buffer.from(`STATUS pt=${FNR.slice(0, 5)}`) })), 0x0800),
+      eth(ipv4(C, S, 6, tcp({ sport: 41000, dport: 7777, seq: 17, ack: 10, flags: 'PA', payload: Buffer.from(`${FNR.slice(5)} ok\n`) })), 0x0800),
+    ];
+    const { events } = runFrames([dg(40000, 6000, `device log ${FNR}`), ...tcpFrames].map((data, i) => ({ data, t: T + i })), { registry: reg });
+    const phi = events.filter((e) => e.type === 'phi.observed') as (typeof events[number] & { protocol: string; count: number })[];
+    expect(phi.map((p) => [p.protocol, p.count, p.flow!.app]).sort()).toEqual([
+      ['tcp', 1, 'unknown'],
+      ['udp', 1, 'unknown'],
+    ]);
+    expect(JSON.stringify(events)).not.toContain(FNR);
   });
 });
