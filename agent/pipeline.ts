@@ -15,6 +15,8 @@ import { DEFAULT_REASSEMBLY_LIMITS, ReassemblyBudget, TcpReassembler, type Reass
 import { AnalyzerDispatcher, AnalyzerRegistry, type AnalyzerContext } from './analyzers/registry.js';
 import { ipToString, isoMicro, macFromHalves, protoName } from './events/format.js';
 import type { EventSink, FlowEvent, FlowRef, MuvaktEvent } from './events/types.js';
+import { macVendorOf } from './enrich/mac-vendor.js';
+import { countryOfWords } from './enrich/country.js';
 
 /** Decode failures, counted per layer (the `layer` label of muvakt_decode_errors_total). */
 export class DecodeErrors {
@@ -423,8 +425,22 @@ export class Pipeline {
       if (gapS > 0) e.gap_bytes_toserver = gapS;
       if (gapC > 0) e.gap_bytes_toclient = gapC;
     }
-    if (f.clientMacHi >= 0) e.client_mac = macFromHalves(f.clientMacHi, f.clientMacLo);
-    if (f.serverMacHi >= 0) e.server_mac = macFromHalves(f.serverMacHi, f.serverMacLo);
+    if (f.clientMacHi >= 0) {
+      e.client_mac = macFromHalves(f.clientMacHi, f.clientMacLo);
+      const v = macVendorOf(f.clientMacHi, f.clientMacLo);
+      if (v !== null) e.client_vendor = v;
+    }
+    if (f.serverMacHi >= 0) {
+      e.server_mac = macFromHalves(f.serverMacHi, f.serverMacLo);
+      const v = macVendorOf(f.serverMacHi, f.serverMacLo);
+      if (v !== null) e.server_vendor = v;
+    }
+    // Country of public peers, offline (MU 4.9.1: transfers outside the EU/EEA).
+    const ref = e.flow;
+    const srcCountry = countryOfWords(f.ipVersion, f.c0, f.c3, () => ref.src_ip);
+    if (srcCountry !== null) e.src_country = srcCountry;
+    const dstCountry = countryOfWords(f.ipVersion, f.s0, f.s3, () => ref.dst_ip);
+    if (dstCountry !== null) e.dst_country = dstCountry;
     this.events.write(e);
   }
 }

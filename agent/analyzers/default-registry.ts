@@ -4,6 +4,7 @@ import type { AnalyzerEnvironment } from './environment.js';
 import { hl7Analyzer } from './hl7-analyzer.js';
 import { AnalyzerRegistry } from './registry.js';
 import { phiFallbackTcp, phiFallbackUdp } from './phi-fallback.js';
+import { dhcpAnalyzer, dnsAnalyzer } from './inventory-analyzers.js';
 
 /** The analyzers a sensor runs unless told otherwise, in probe order. */
 export function defaultRegistry(env: AnalyzerEnvironment): AnalyzerRegistry {
@@ -12,6 +13,8 @@ export function defaultRegistry(env: AnalyzerEnvironment): AnalyzerRegistry {
   r.register(hl7Analyzer(env));
   r.register(tlsAnalyzer(env.dicomPorts));
   for (const f of labelOnlyAnalyzers()) r.register(f);
+  r.registerUdp(dnsAnalyzer());
+  r.registerUdp(dhcpAnalyzer());
   r.fallbackTcp = phiFallbackTcp(env);
   r.fallbackUdp = phiFallbackUdp(env);
   return r;

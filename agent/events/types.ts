@@ -39,6 +39,12 @@ export interface FlowEvent extends MuvaktEvent {
   ip_version: number;
   client_mac?: string;
   server_mac?: string;
+  /** Manufacturer from the IEEE OUI registry. */
+  client_vendor?: string;
+  server_vendor?: string;
+  /** ISO country of a public address (offline database). */
+  src_country?: string;
+  dst_country?: string;
   midstream?: boolean;
   /** Bytes of the TCP streams that the capture missed, per direction. */
   gap_bytes_toserver?: number;

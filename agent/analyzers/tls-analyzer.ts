@@ -1,0 +1,37 @@
+import { probeTls, TlsStreamParser, type TlsHandshakeRecord, type TlsMetricsHooks } from '../../protocols/tls/index.js';
+import type { AnalyzerEnvironment } from './environment.js';
+import type { TcpAnalyzerFactory } from './registry.js';
+
+export interface TlsAnalyzerOptions {
+  /** Counter for muvakt_tls_handshakes_total{version} (wired by the API). */
+  metrics?: TlsMetricsHooks;
+  /** Cap for one buffered handshake message (certificate chains). Default 64 KiB. */
+  maxMessageLength?: number;
+}
+
+/**
+ * TLS on any port, recognised by a ClientHello or ServerHello record. Emits one
+ * `tls.handshake` event per connection (version, SNI, ALPN, suite, certificate, weak
+ * verdict), then detaches: the encrypted records are never delivered, let alone copied.
+ *
+ * Labelled `dicom-tls` on a port the site declares as DICOM (LEV 6.4 asks for DICOM to be
+ * protected; this is how it looks when it is), `tls` elsewhere.
+ */
+export function tlsAnalyzer(env: AnalyzerEnvironment, opts: TlsAnalyzerOptions = {}): TcpAnalyzerFactory {
+  return {
+    app: 'tls',
+    encrypted: true,
+    probe: (_dir, buf, off, len) => probeTls(buf, off, len),
+    create(ctx) {
+      if (env.dicomPorts.has(ctx.flow.sport)) ctx.setApp('dicom-tls', true);
+      return new TlsStreamParser({
+        emit: (rec: TlsHandshakeRecord) => {
+          // The record becomes the event's fields as it is; the pipeline turns ts_* into `ts`.
+          ctx.emit(rec.type, rec as unknown as Record<string, unknown>, rec.ts_sec, rec.ts_nsec);
+        },
+        maxMessageLength: opts.maxMessageLength,
+        metrics: opts.metrics,
+      });
+    },
+  };
+}

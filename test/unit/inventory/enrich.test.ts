@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { countryOf, EEA, isPublicAddress } from '../../../agent/enrich/country.js';
+import { macVendor } from '../../../agent/enrich/mac-vendor.js';
+
+describe('enrichment from packaged databases', () => {
+  it('names medical-device vendors from the IEEE OUI registry', () => {
+    expect(macVendor('00:09:fb:12:34:56')).toMatch(/Philips/);
+    expect(macVendor('00:1f:e3:00:00:01')).not.toBeNull();
+    // Locally administered (the corpus' 02:77:…) and unregistered addresses have no vendor.
+    expect(macVendor('02:77:0a:00:00:15')).toBeNull();
+  });
+
+  it('gives public addresses a country and special-purpose ranges none', () => {
+    expect(countryOf('193.156.90.1')).toBe('NO');
+    expect(countryOf('8.8.8.8')).toBe('US');
+    expect(countryOf('2001:700::1')).toBe('NO');
+    for (const ip of ['10.77.10.21', '192.168.1.1', '172.20.0.1', '127.0.0.1', '169.254.1.1', '198.51.100.23', '203.0.113.45', '192.0.2.1', 'fd77::20:30', 'fe80::1', '2001:db8::1', '224.0.0.251']) {
+      expect(isPublicAddress(ip), ip).toBe(false);
+      expect(countryOf(ip), ip).toBeNull();
+    }
+    expect(EEA.has('NO') && EEA.has('SE') && !EEA.has('US') && !EEA.has('GB')).toBe(true);
+  });
+});
