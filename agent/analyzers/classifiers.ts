@@ -32,10 +32,11 @@ export function labelOnlyAnalyzer(app: string, encrypted: boolean, probe: Probe,
 }
 
 /**
- * TLS, labelled `dicom-tls` on a port the site declares as DICOM (LEV 6.4 asks for DICOM to
+ * TLS recognised and labelled only (the benchmark's foundation baseline; the real analyzer is
+ * tls-analyzer.ts), `dicom-tls` on a port the site declares as DICOM (LEV 6.4 asks for DICOM to
  * be protected; this is how it looks when it is).
  */
-export function tlsAnalyzer(dicomPorts: ReadonlySet<number>): TcpAnalyzerFactory {
+export function tlsLabelAnalyzer(dicomPorts: ReadonlySet<number>): TcpAnalyzerFactory {
   return {
     app: 'tls',
     encrypted: true,

@@ -1,4 +1,5 @@
-import { labelOnlyAnalyzers, tlsAnalyzer } from './classifiers.js';
+import { labelOnlyAnalyzers } from './classifiers.js';
+import { tlsAnalyzer } from './tls-analyzer.js';
 import { dicomAnalyzer } from './dicom-analyzer.js';
 import type { AnalyzerEnvironment } from './environment.js';
 import { hl7Analyzer } from './hl7-analyzer.js';
@@ -11,7 +12,7 @@ export function defaultRegistry(env: AnalyzerEnvironment): AnalyzerRegistry {
   const r = new AnalyzerRegistry();
   r.register(dicomAnalyzer(env));
   r.register(hl7Analyzer(env));
-  r.register(tlsAnalyzer(env.dicomPorts));
+  r.register(tlsAnalyzer(env));
   for (const f of labelOnlyAnalyzers()) r.register(f);
   r.registerUdp(dnsAnalyzer());
   r.registerUdp(dhcpAnalyzer());

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { readCaptureFile } from '../../agent/capture/capture-file.js';
 import { defaultRegistry } from '../../agent/analyzers/default-registry.js';
 import { defaultEnvironment } from '../../agent/analyzers/environment.js';
-import { labelOnlyAnalyzers, tlsAnalyzer } from '../../agent/analyzers/classifiers.js';
+import { labelOnlyAnalyzers, tlsLabelAnalyzer } from '../../agent/analyzers/classifiers.js';
 import { AnalyzerRegistry } from '../../agent/analyzers/registry.js';
 import type { MuvaktEvent } from '../../agent/events/types.js';
 import { Pipeline } from '../../agent/pipeline.js';
@@ -49,7 +49,7 @@ function registryFor(stage: Stage): AnalyzerRegistry {
     for (const app of all.apps) if (app !== 'dicom') r.register(all.forPort(0).find((f) => f.app === app)!);
     return r;
   }
-  r.register(tlsAnalyzer(env.dicomPorts));
+  r.register(tlsLabelAnalyzer(env.dicomPorts));
   for (const f of labelOnlyAnalyzers()) r.register(f);
   return r;
 }

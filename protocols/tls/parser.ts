@@ -1,0 +1,546 @@
+/**
+ * The TLS handshake over one TCP connection, as a StreamParser.
+ *
+ * Per direction: a 5-byte record-header buffer that only fills when a header straddles two
+ * chunks, then the record body by content type. Handshake records feed a small message
+ * assembler (4-byte header buffer, and a body buffer only for the three messages we read —
+ * ClientHello, ServerHello, Certificate — capped at `maxMessageLength`); messages that fit in
+ * the chunk are read in place. Alerts give their first two bytes. Everything else, and every
+ * record after a direction's ChangeCipherSpec or first application data, is encrypted or
+ * irrelevant: its body goes back to the reassembler as a skip, never copied.
+ *
+ * Once the facts are known — after the ServerHello for TLS 1.3 (the rest is encrypted), after
+ * the Certificate or ServerHelloDone for TLS ≤ 1.2, or when encryption starts — the parser
+ * emits one `tls.handshake` record and detaches. A record header that is not TLS detaches
+ * at once (with what was learnt so far); lengths are never trusted past their record or
+ * message; nothing a peer sends can make it throw or hold more than the caps.
+ */
+import { DETACH, Direction, type StreamEndReason, type StreamParser } from '../stream.js';
+import { parseCertificateMessage, type LeafCertificate } from './certificate.js';
+import { cipherSuiteName, cipherSuiteWeaknesses, hex16 } from './cipher-suites.js';
+import {
+  alertName,
+  ContentType,
+  HANDSHAKE_HEADER_LENGTH,
+  HandshakeType,
+  isDeprecatedVersion,
+  isTls13,
+  MAX_RECORD_LENGTH,
+  RECORD_HEADER_LENGTH,
+  SSL3,
+  TLS10,
+  TLS11,
+  TLS12,
+  TLS13,
+  versionName,
+} from './constants.js';
+import { parseClientHello, parseServerHello, type ClientHelloInfo, type ServerHelloInfo } from './hello.js';
+import { newTlsCounters, type TlsCounters, type TlsHandshakeRecord, type WeakReason } from './records.js';
+
+export interface TlsMetricsHooks {
+  /** muvakt_tls_handshakes_total{version}: a bounded label ("TLS 1.2", …, "other", "none"). */
+  handshake(version: string): void;
+}
+
+export interface TlsParserOptions {
+  /** Receives the connection's one tls.handshake record, synchronously. */
+  emit: (record: TlsHandshakeRecord) => void;
+  /** Handshake messages we read (hellos, certificate chain) are kept up to this. Default 64 KiB. */
+  maxMessageLength?: number;
+  /** Bytes (both directions, read or skipped) after which a handshake without its facts is given up. Default 256 KiB. */
+  maxHandshakeBytes?: number;
+  metrics?: TlsMetricsHooks;
+}
+
+export const DEFAULT_MAX_MESSAGE_LENGTH = 64 * 1024;
+const DEFAULT_MAX_HANDSHAKE_BYTES = 256 * 1024;
+/** First allocation of a message body buffer; it doubles as bytes arrive, up to the cap. */
+const BODY_STEP = 2048;
+
+const enum Rec {
+  Header,
+  Handshake,
+  Alert,
+  Skip,
+}
+
+class DirState {
+  rec = Rec.Header;
+  readonly hdr = Buffer.alloc(RECORD_HEADER_LENGTH);
+  hdrLen = 0;
+  recRemaining = 0;
+  readonly hsHdr = Buffer.alloc(HANDSHAKE_HEADER_LENGTH);
+  hsHdrLen = 0;
+  inMessage = false;
+  msgType = 0;
+  msgLen = 0;
+  msgRemaining = 0;
+  /** Bytes of the current message we keep (0: not a message we read). */
+  keep = 0;
+  body: Buffer | null = null;
+  bodyLen = 0;
+  alert0 = 0;
+  alertLen = 0;
+  /** ChangeCipherSpec or application data seen: the rest of this direction is ciphertext. */
+  encrypted = false;
+  /** A gap broke this direction's framing: its bytes are ignored. */
+  lost = false;
+  constructor(readonly dir: Direction) {}
+
+  dropMessage(): void {
+    this.inMessage = false;
+    this.hsHdrLen = 0;
+    this.body = null;
+    this.bodyLen = 0;
+    this.keep = 0;
+  }
+}
+
+export class TlsStreamParser implements StreamParser {
+  readonly counters: TlsCounters = newTlsCounters();
+
+  private readonly emitFn: (r: TlsHandshakeRecord) => void;
+  private readonly maxMessage: number;
+  private readonly maxBytes: number;
+  private readonly metrics: TlsMetricsHooks | undefined;
+  private readonly dirs: [DirState, DirState] = [new DirState(Direction.ToServer), new DirState(Direction.ToClient)];
+
+  private client: ClientHelloInfo | null = null;
+  private server: ServerHelloInfo | null = null;
+  private serverDir: Direction | -1 = -1;
+  private leaf: LeafCertificate | null = null;
+  /** Capture time (s) of the Certificate message: expiry is judged against it, not the wall clock. */
+  private certTs = 0;
+  private alert: string | undefined;
+  private issues: string[] | null = null;
+  private done = false;
+  private ended = false;
+  private tsSec = 0;
+  private tsNsec = 0;
+
+  constructor(opts: TlsParserOptions) {
+    this.emitFn = opts.emit;
+    this.maxMessage = Math.max(64, opts.maxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH);
+    this.maxBytes = opts.maxHandshakeBytes ?? DEFAULT_MAX_HANDSHAKE_BYTES;
+    this.metrics = opts.metrics;
+  }
+
+  // ---------------------------------------------------------------- StreamParser
+
+  data(dir: Direction, buf: Buffer, off: number, len: number, tsSec: number, tsNsec: number): number {
+    if (this.done || this.ended) return DETACH;
+    this.tsSec = tsSec;
+    this.tsNsec = tsNsec;
+    this.counters.bytes += len;
+    const ds = this.dirs[dir];
+    try {
+      if (!ds.lost) this.consume(ds, buf, off, Math.min(off + len, buf.length));
+      if (this.done) return DETACH;
+      const skip = this.takeSkip(ds);
+      // Skipped bytes count too: endless ciphertext before a ServerHello must end somewhere.
+      if (this.counters.bytes + this.counters.bytes_skipped > this.maxBytes) {
+        this.counters.abandoned++;
+        this.finish();
+        return DETACH;
+      }
+      return skip;
+    } catch {
+      // A bug here must cost one connection's decoding, never the sensor.
+      this.counters.internal_errors++;
+      this.safeFinish();
+      return DETACH;
+    }
+  }
+
+  gap(dir: Direction, len: number): void {
+    if (len <= 0) return;
+    this.counters.gaps++;
+    this.counters.gap_bytes += len;
+    if (this.done || this.ended) return;
+    const ds = this.dirs[dir];
+    ds.lost = true;
+    ds.dropMessage();
+    try {
+      // Once the server has spoken, its direction is the only one that still matters.
+      if (this.server !== null ? dir === this.serverDir : this.bothSilenced()) this.finish();
+    } catch {
+      this.counters.internal_errors++;
+      this.safeFinish();
+    }
+  }
+
+  end(_reason: StreamEndReason): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.safeFinish();
+  }
+
+  /** Whether the parser is done with this connection (facts emitted or given up). */
+  get isDetached(): boolean {
+    return this.done;
+  }
+
+  /** Bytes held for framing right now (both directions), for the bounded-memory tests. */
+  get bufferedBytes(): number {
+    let n = 0;
+    for (const d of this.dirs) n += d.body?.length ?? 0;
+    return n;
+  }
+
+  // ---------------------------------------------------------------- records
+
+  private consume(ds: DirState, buf: Buffer, p: number, end: number): void {
+    while (p < end && !this.done) {
+      switch (ds.rec) {
+        case Rec.Header: {
+          let type: number;
+          let major: number;
+          let minor: number;
+          let length: number;
+          if (ds.hdrLen === 0 && end - p >= RECORD_HEADER_LENGTH) {
+            type = buf[p];
+            major = buf[p + 1];
+            minor = buf[p + 2];
+            length = buf.readUInt16BE(p + 3);
+            p += RECORD_HEADER_LENGTH;
+          } else {
+            const n = Math.min(RECORD_HEADER_LENGTH - ds.hdrLen, end - p);
+            buf.copy(ds.hdr, ds.hdrLen, p, p + n);
+            ds.hdrLen += n;
+            p += n;
+            if (ds.hdrLen < RECORD_HEADER_LENGTH) break;
+            ds.hdrLen = 0;
+            type = ds.hdr[0];
+            major = ds.hdr[1];
+            minor = ds.hdr[2];
+            length = ds.hdr.readUInt16BE(3);
+          }
+          this.onRecordHeader(ds, type, major, minor, length);
+          break;
+        }
+        case Rec.Handshake: {
+          const n = Math.min(ds.recRemaining, end - p);
+          this.handshakeBytes(ds, buf, p, p + n);
+          p += n;
+          ds.recRemaining -= n;
+          if (ds.recRemaining === 0) ds.rec = Rec.Header;
+          break;
+        }
+        case Rec.Alert: {
+          const n = Math.min(ds.recRemaining, end - p);
+          for (let i = 0; i < n && ds.alertLen < 2; i++) {
+            if (ds.alertLen === 0) ds.alert0 = buf[p + i];
+            else this.onAlert(ds.alert0, buf[p + i]);
+            ds.alertLen++;
+          }
+          p += n;
+          ds.recRemaining -= n;
+          if (ds.recRemaining === 0) ds.rec = Rec.Header;
+          break;
+        }
+        case Rec.Skip: {
+          const n = Math.min(ds.recRemaining, end - p);
+          p += n;
+          ds.recRemaining -= n;
+          if (ds.recRemaining === 0) ds.rec = Rec.Header;
+          break;
+        }
+      }
+    }
+  }
+
+  private onRecordHeader(ds: DirState, type: number, major: number, minor: number, length: number): void {
+    if (type < ContentType.ChangeCipherSpec || type > ContentType.Heartbeat || major !== 3 || minor > 4 || length > MAX_RECORD_LENGTH) {
+      // Not a TLS record: the stream is not (or no longer) TLS we can frame.
+      this.counters.bad_records++;
+      this.issue('bad-record');
+      this.finish();
+      return;
+    }
+    this.counters.records++;
+    ds.recRemaining = length;
+    switch (type) {
+      case ContentType.ChangeCipherSpec:
+      case ContentType.ApplicationData:
+        if (ds.inMessage || ds.hsHdrLen > 0) {
+          // A handshake message cut off by another content type (RFC 8446 §5.1 forbids it).
+          this.counters.malformed_messages++;
+          this.issue('interleaved-record');
+          ds.dropMessage();
+        }
+        ds.rec = Rec.Skip;
+        if (!ds.encrypted) {
+          ds.encrypted = true;
+          this.onEncrypted();
+        }
+        break;
+      case ContentType.Alert:
+        ds.rec = ds.encrypted ? Rec.Skip : Rec.Alert;
+        ds.alertLen = 0;
+        break;
+      case ContentType.Handshake:
+        ds.rec = ds.encrypted ? Rec.Skip : Rec.Handshake;
+        break;
+      default:
+        ds.rec = Rec.Skip;
+    }
+    if (length === 0) ds.rec = Rec.Header;
+  }
+
+  /** At the end of a chunk: the rest of a record we do not read becomes the reassembler's skip. */
+  private takeSkip(ds: DirState): number {
+    if (ds.rec !== Rec.Skip || ds.recRemaining === 0) return 0;
+    const s = ds.recRemaining;
+    ds.recRemaining = 0;
+    ds.rec = Rec.Header;
+    this.counters.bytes_skipped += s;
+    return s;
+  }
+
+  // ---------------------------------------------------------------- handshake messages
+
+  private handshakeBytes(ds: DirState, buf: Buffer, p: number, e: number): void {
+    while (p < e && !this.done) {
+      if (!ds.inMessage) {
+        let type: number;
+        let len: number;
+        if (ds.hsHdrLen === 0 && e - p >= HANDSHAKE_HEADER_LENGTH) {
+          type = buf[p];
+          len = buf.readUIntBE(p + 1, 3);
+          p += HANDSHAKE_HEADER_LENGTH;
+          if (len <= e - p && len <= this.maxMessage) {
+            // The whole message is in this chunk: read it in place.
+            this.onMessage(ds, type, buf, p, p + len, false);
+            p += len;
+            continue;
+          }
+        } else {
+          const n = Math.min(HANDSHAKE_HEADER_LENGTH - ds.hsHdrLen, e - p);
+          buf.copy(ds.hsHdr, ds.hsHdrLen, p, p + n);
+          ds.hsHdrLen += n;
+          p += n;
+          if (ds.hsHdrLen < HANDSHAKE_HEADER_LENGTH) return;
+          ds.hsHdrLen = 0;
+          type = ds.hsHdr[0];
+          len = ds.hsHdr.readUIntBE(1, 3);
+        }
+        this.startMessage(ds, type, len);
+        continue;
+      }
+      const n = Math.min(ds.msgRemaining, e - p);
+      const room = ds.keep - ds.bodyLen;
+      if (room > 0) this.append(ds, buf, p, Math.min(n, room));
+      ds.msgRemaining -= n;
+      p += n;
+      if (ds.msgRemaining === 0) this.completeMessage(ds);
+    }
+  }
+
+  private startMessage(ds: DirState, type: number, len: number): void {
+    ds.inMessage = true;
+    ds.msgType = type;
+    ds.msgLen = len;
+    ds.msgRemaining = len;
+    ds.bodyLen = 0;
+    ds.body = null;
+    ds.keep = this.wants(type) ? Math.min(len, this.maxMessage) : 0;
+    if (ds.keep > 0 && len > this.maxMessage) this.counters.messages_truncated++;
+    if (len === 0) this.completeMessage(ds);
+  }
+
+  private append(ds: DirState, buf: Buffer, p: number, n: number): void {
+    const need = ds.bodyLen + n;
+    if (ds.body === null || ds.body.length < need) {
+      // Grow with the bytes that actually arrive, never to what a length field claims.
+      const size = Math.min(ds.keep, Math.max(need, BODY_STEP, (ds.body?.length ?? 0) * 2));
+      const grown = Buffer.allocUnsafe(size);
+      if (ds.body !== null) ds.body.copy(grown, 0, 0, ds.bodyLen);
+      ds.body = grown;
+    }
+    buf.copy(ds.body, ds.bodyLen, p, p + n);
+    ds.bodyLen = need;
+  }
+
+  private completeMessage(ds: DirState): void {
+    const body = ds.body;
+    const len = ds.bodyLen;
+    const truncated = ds.msgLen > len;
+    const type = ds.msgType;
+    ds.dropMessage();
+    this.onMessage(ds, type, body ?? EMPTY, 0, len, truncated);
+  }
+
+  /** Messages worth buffering: the first of each hello, and the server certificate of TLS ≤ 1.2. */
+  private wants(type: number): boolean {
+    switch (type) {
+      case HandshakeType.ClientHello:
+        return this.client === null;
+      case HandshakeType.ServerHello:
+        return this.server === null;
+      case HandshakeType.Certificate:
+        return this.server !== null && this.leaf === null && !isTls13(this.negotiatedVersion());
+    }
+    return false;
+  }
+
+  private onMessage(ds: DirState, type: number, buf: Buffer, s: number, e: number, truncated: boolean): void {
+    this.counters.handshake_messages++;
+    switch (type) {
+      case HandshakeType.ClientHello: {
+        if (this.client !== null) return;
+        const info = parseClientHello(buf, s, e);
+        if (info === null) {
+          this.malformed('client_hello', truncated ? 'truncated' : 'short');
+          return;
+        }
+        this.client = info;
+        if (info.issue !== null) this.malformed('client_hello', info.issue);
+        return;
+      }
+      case HandshakeType.ServerHello: {
+        if (this.server !== null) return;
+        const info = parseServerHello(buf, s, e);
+        if (info === null) {
+          // Without version and suite there is nothing more to learn from this connection.
+          this.malformed('server_hello', truncated ? 'truncated' : 'short');
+          this.finish();
+          return;
+        }
+        this.server = info;
+        this.serverDir = ds.dir;
+        if (info.issue !== null) this.malformed('server_hello', info.issue);
+        // TLS 1.3: everything after the ServerHello is encrypted. HRR: its suite is the one.
+        if (info.helloRetry || isTls13(this.negotiatedVersion())) this.finish();
+        return;
+      }
+      case HandshakeType.Certificate: {
+        if (this.server === null || this.leaf !== null || isTls13(this.negotiatedVersion())) return;
+        this.counters.certificates++;
+        const r = parseCertificateMessage(buf, s, e);
+        if (typeof r === 'string') {
+          this.counters.certificates_unreadable++;
+          this.malformed('certificate', r);
+        } else {
+          this.leaf = r;
+          this.certTs = this.tsSec + this.tsNsec / 1e9;
+        }
+        this.finish();
+        return;
+      }
+      case HandshakeType.ServerHelloDone:
+        if (this.server !== null) this.finish();
+        return;
+    }
+  }
+
+  private onAlert(level: number, description: number): void {
+    this.alert ??= alertName(description);
+    // A fatal alert in the clear ends the handshake (a server refusing an old client).
+    if (level === 2) this.finish();
+  }
+
+  private onEncrypted(): void {
+    // Resumption (1.2: ServerHello then ChangeCipherSpec) or 0-RTT from the client (then we
+    // wait for the ServerHello, skipping the client's ciphertext).
+    if (this.server !== null || this.bothSilenced()) this.finish();
+  }
+
+  private bothSilenced(): boolean {
+    const [a, b] = this.dirs;
+    return (a.lost || a.encrypted) && (b.lost || b.encrypted);
+  }
+
+  private negotiatedVersion(): number {
+    const s = this.server;
+    if (s === null) return 0;
+    return s.selectedVersion ?? s.legacyVersion;
+  }
+
+  private malformed(what: string, issue: string): void {
+    this.counters.malformed_messages++;
+    this.issue(`${what}:${issue}`);
+  }
+
+  private issue(s: string): void {
+    const list = (this.issues ??= []);
+    if (list.length < 8 && !list.includes(s)) list.push(s);
+  }
+
+  // ---------------------------------------------------------------- the record
+
+  private safeFinish(): void {
+    try {
+      this.finish();
+    } catch {
+      this.counters.internal_errors++;
+      this.done = true;
+    }
+  }
+
+  /** Emits what is known (once) and stops reading the connection. */
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    for (const d of this.dirs) d.dropMessage();
+    if (this.client === null && this.server === null) return;
+    const r = this.record();
+    this.counters.handshakes_emitted++;
+    this.metrics?.handshake(metricVersion(this.server === null ? -1 : this.negotiatedVersion()));
+    this.emitFn(r);
+  }
+
+  private record(): TlsHandshakeRecord {
+    const c = this.client;
+    const s = this.server;
+    const v = this.negotiatedVersion();
+    const leaf = this.leaf;
+    const reasons: WeakReason[] = [];
+    if (s !== null) {
+      if (isDeprecatedVersion(v)) reasons.push('deprecated-version');
+      for (const w of cipherSuiteWeaknesses(s.cipherSuite)) reasons.push(w);
+      if (s.compression !== 0 && !isTls13(v)) reasons.push('compression');
+    }
+    if (leaf !== null) {
+      if (leaf.notAfterSec < this.certTs) reasons.push('expired-certificate');
+      if (leaf.notBeforeSec > this.certTs) reasons.push('not-yet-valid-certificate');
+      if (leaf.info.self_signed) reasons.push('self-signed-certificate');
+    }
+    // Built in the order the event reads best; absent facts are absent keys, never undefined.
+    const r = { type: 'tls.handshake', ts_sec: this.tsSec, ts_nsec: this.tsNsec } as TlsHandshakeRecord;
+    if (s !== null) r.version = versionName(v);
+    r.client_versions = c === null ? [] : (c.supportedVersions ?? [c.legacyVersion]).map(versionName);
+    if (c !== null && c.sni !== null) r.sni = c.sni;
+    r.alpn = c === null ? [] : c.alpn;
+    if (s !== null) {
+      if (s.alpn !== null) r.alpn_selected = s.alpn;
+      r.cipher_suite = cipherSuiteName(s.cipherSuite);
+      r.cipher_suite_id = hex16(s.cipherSuite);
+    }
+    if (c !== null) r.offered_suites = c.suitesOffered;
+    if (leaf !== null) r.certificate = leaf.info;
+    r.weak = reasons.length > 0;
+    r.weak_reasons = reasons;
+    r.negotiated = s !== null;
+    if (s !== null && s.helloRetry) r.hello_retry = true;
+    if (this.alert !== undefined) r.alert = this.alert;
+    if (this.issues !== null) r.issues = this.issues;
+    r.encrypted = true;
+    return r;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function metricVersion(v: number): string {
+  switch (v) {
+    case -1:
+      return 'none';
+    case SSL3:
+    case TLS10:
+    case TLS11:
+    case TLS12:
+    case TLS13:
+      return versionName(v);
+  }
+  return 'other';
+}
