@@ -1,0 +1,189 @@
+import { isIP } from 'node:net';
+import { contains, parsePrefix, type Prefix } from './cidr.js';
+import type { Policy, ZoneKind } from './schema.js';
+
+/** EU member states plus Iceland, Liechtenstein and Norway. */
+export const EEA_COUNTRIES: ReadonlySet<string> = new Set([
+  'AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE', 'IT', 'LV', 'LT', 'LU', 'MT', 'NL',
+  'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE', 'IS', 'LI', 'NO',
+]);
+
+export interface ZoneInfo {
+  /** Zone name, or `unknown` (internal address in no zone) or `external` (anything else). */
+  name: string;
+  kind: ZoneKind | 'unknown' | 'external';
+}
+
+export const UNKNOWN_ZONE: ZoneInfo = { name: 'unknown', kind: 'unknown' };
+export const EXTERNAL_ZONE: ZoneInfo = { name: 'external', kind: 'external' };
+
+/**
+ * Internal-but-unzoned space: RFC 1918, CGNAT, loopback, link-local, ULA, IPv6 link-local.
+ * Everything else — including documentation ranges — counts as external, which is how the
+ * corpus' rewritten internet peers (198.51.100.0/24, 203.0.113.0/24) must be seen.
+ */
+const INTERNAL: Prefix[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '0.0.0.0/8', '224.0.0.0/4', '255.255.255.255/32', 'fc00::/7', 'fe80::/10', '::1/128', 'ff00::/8', '::/128'].map(
+  (t) => parsePrefix(t)!,
+);
+
+interface ZonePrefix {
+  prefix: Prefix;
+  zone: ZoneInfo;
+}
+
+/** An address in four words, as parsed once from an event's text. */
+function words(ip: string): [number, number, number, number] | null {
+  return isIP(ip) === 0 ? null : parsePrefix(ip)!.words;
+}
+
+interface FlowRule {
+  from: ZoneInfo | Prefix | 'any';
+  to: ZoneInfo | Prefix | 'any';
+  apps: Set<string> | null;
+  ports: Set<number> | null;
+  encryptedRequired: boolean;
+  index: number;
+}
+
+export interface FlowQuery {
+  srcIp: string;
+  dstIp: string;
+  srcZone: ZoneInfo;
+  dstZone: ZoneInfo;
+  app: string;
+  dstPort: number;
+  encrypted: boolean;
+}
+
+/**
+ * The policy prepared for the rules: zone lookup by longest-prefix CIDR match (then VLAN),
+ * allow-list matching, remote-access sources, countries. Built once per policy load.
+ */
+export class CompiledPolicy {
+  readonly site: string;
+  private readonly zonePrefixes: ZonePrefix[];
+  private readonly vlanZones = new Map<number, ZoneInfo>();
+  private readonly zonesByName = new Map<string, ZoneInfo>();
+  private readonly flows: FlowRule[];
+  readonly jumpHosts: Prefix[];
+  readonly vendors: { name: string; prefixes: Prefix[]; windows: { days: Set<string> | null; from: number; to: number }[] }[];
+  readonly allowedCountries: ReadonlySet<string>;
+  readonly allowedDestinations: Prefix[];
+  readonly minTls: number;
+  readonly encryptionRequiredFor: ReadonlySet<string>;
+  readonly hl7AckTimeoutSec: number;
+  readonly hl7Ports: ReadonlySet<number>;
+  readonly dicomPorts: ReadonlySet<number>;
+  readonly retentionDays: number;
+  readonly sharedSecretDevices: number;
+
+  constructor(readonly policy: Policy) {
+    this.site = policy.site;
+    const prefixes: ZonePrefix[] = [];
+    for (const z of policy.zones) {
+      const info: ZoneInfo = { name: z.name, kind: z.kind };
+      this.zonesByName.set(z.name, info);
+      for (const v of z.vlans ?? []) this.vlanZones.set(v, info);
+      for (const c of z.cidrs ?? []) prefixes.push({ prefix: parsePrefix(c)!, zone: info });
+    }
+    // Longest prefix first, so the first hit is the most specific.
+    this.zonePrefixes = prefixes.sort((a, b) => b.prefix.bits - a.prefix.bits);
+    const endpoint = (v: string): ZoneInfo | Prefix | 'any' => {
+      if (v === 'any') return 'any';
+      if (v === 'external') return EXTERNAL_ZONE;
+      return this.zonesByName.get(v) ?? parsePrefix(v)!;
+    };
+    this.flows = (policy.allowed_flows ?? []).map((f, index) => ({
+      from: endpoint(f.from),
+      to: endpoint(f.to),
+      apps: f.apps ? new Set(f.apps) : null,
+      ports: f.ports ? new Set(f.ports) : null,
+      encryptedRequired: f.encrypted === 'required',
+      index,
+    }));
+    this.jumpHosts = (policy.remote_access?.jump_hosts ?? []).map((h) => parsePrefix(h)!);
+    this.vendors = (policy.remote_access?.vendors ?? []).map((v) => ({
+      name: v.name,
+      prefixes: v.cidrs.map((c) => parsePrefix(c)!),
+      windows: (v.windows ?? []).map((w) => ({ days: w.days ? new Set(w.days) : null, from: clock(w.from), to: clock(w.to) })),
+    }));
+    const countries = policy.external?.allowed_countries ?? 'EEA';
+    this.allowedCountries = countries === 'EEA' ? EEA_COUNTRIES : new Set(countries);
+    this.allowedDestinations = (policy.external?.allowed_destinations ?? []).map((c) => parsePrefix(c)!);
+    this.minTls = Number(policy.encryption?.min_tls ?? '1.2');
+    this.encryptionRequiredFor = new Set(policy.encryption?.require_for ?? ['external', 'cross-zone-phi']);
+    this.hl7AckTimeoutSec = policy.hl7?.ack_timeout_s ?? 30;
+    this.hl7Ports = new Set(policy.hl7?.ports ?? [2575]);
+    this.dicomPorts = new Set(policy.dicom?.ports ?? [104, 2761, 2762, 11112]);
+    this.retentionDays = policy.retention_days ?? 180;
+    this.sharedSecretDevices = policy.shared_secret_devices ?? 3;
+  }
+
+  zone(name: string): ZoneInfo | undefined {
+    return this.zonesByName.get(name);
+  }
+
+  get zones(): ZoneInfo[] {
+    return [...this.zonesByName.values()];
+  }
+
+  /**
+   * The zone of an address seen with these VLAN tags: the longest CIDR match, else the zone
+   * of the innermost VLAN tag (a trunk's customer VLAN), else unknown/external by address.
+   */
+  zoneOf(ip: string, vlans: readonly number[] = []): ZoneInfo {
+    const w = words(ip);
+    if (w === null) return UNKNOWN_ZONE;
+    for (const zp of this.zonePrefixes) if (contains(zp.prefix, w[0], w[1], w[2], w[3])) return zp.zone;
+    for (let i = vlans.length - 1; i >= 0; i--) {
+      const z = this.vlanZones.get(vlans[i]);
+      if (z) return z;
+    }
+    return INTERNAL.some((p) => contains(p, w[0], w[1], w[2], w[3])) ? UNKNOWN_ZONE : EXTERNAL_ZONE;
+  }
+
+  /** The allow-list entry that permits this flow, or null. */
+  allowedFlow(q: FlowQuery): { index: number; encryptedRequired: boolean } | null {
+    const sw = words(q.srcIp);
+    const dw = words(q.dstIp);
+    const match = (ep: FlowRule['from'], zone: ZoneInfo, w: typeof sw) =>
+      ep === 'any' || ('name' in ep ? ep.name === zone.name : w !== null && contains(ep, w[0], w[1], w[2], w[3]));
+    for (const f of this.flows) {
+      if (!match(f.from, q.srcZone, sw) || !match(f.to, q.dstZone, dw)) continue;
+      if (f.apps && !f.apps.has(q.app) && !(f.ports && f.ports.has(q.dstPort))) continue;
+      if (!f.apps && f.ports && !f.ports.has(q.dstPort)) continue;
+      return { index: f.index, encryptedRequired: f.encryptedRequired };
+    }
+    return null;
+  }
+
+  isJumpHost(ip: string): boolean {
+    return inAny(this.jumpHosts, ip);
+  }
+
+  /** The declared vendor an external address belongs to, and whether now is inside its window. */
+  vendorOf(ip: string, at: Date): { name: string; inWindow: boolean } | null {
+    for (const v of this.vendors) {
+      if (!inAny(v.prefixes, ip)) continue;
+      if (v.windows.length === 0) return { name: v.name, inWindow: true };
+      const day = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][at.getDay()];
+      const minute = at.getHours() * 60 + at.getMinutes();
+      const inWindow = v.windows.some((w) => (!w.days || w.days.has(day)) && minute >= w.from && minute < w.to);
+      return { name: v.name, inWindow };
+    }
+    return null;
+  }
+
+  isAllowedDestination(ip: string): boolean {
+    return inAny(this.allowedDestinations, ip);
+  }
+}
+
+function clock(hhmm: string): number {
+  return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+}
+
+function inAny(prefixes: Prefix[], ip: string): boolean {
+  const w = words(ip);
+  return w !== null && prefixes.some((p) => contains(p, w[0], w[1], w[2], w[3]));
+}

@@ -1,0 +1,102 @@
+import Type, { type Static } from 'typebox';
+
+/**
+ * The site policy (ARCHITECTURE.md "Policy"): one TypeBox schema gives the TypeScript type, the
+ * JSON Schema the loader validates against, and (later) the API's `GET /policy` response.
+ * Every object refuses unknown keys, so a typo is an error, not a silently ignored setting.
+ */
+
+export const ZONE_KINDS = ['medical', 'clinical', 'server', 'office', 'remote-access', 'dmz', 'guest'] as const;
+
+const ZoneKind = Type.Union(ZONE_KINDS.map((k) => Type.Literal(k)));
+const Vlan = Type.Integer({ minimum: 1, maximum: 4094 });
+const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+/** Checked further by the loader (address syntax, prefix length). */
+const Cidr = Type.String({ minLength: 3 });
+/** A zone name, an address/CIDR, or `external` / `any`. */
+const Endpoint = Type.String({ minLength: 1 });
+
+export const ZoneSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$' }),
+    kind: ZoneKind,
+    vlans: Type.Optional(Type.Array(Vlan)),
+    cidrs: Type.Optional(Type.Array(Cidr)),
+    description: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export const AllowedFlowSchema = Type.Object(
+  {
+    from: Endpoint,
+    to: Endpoint,
+    apps: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    ports: Type.Optional(Type.Array(Port)),
+    encrypted: Type.Optional(Type.Union([Type.Literal('required'), Type.Literal('optional')])),
+    comment: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+const Weekday = Type.Union(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => Type.Literal(d)));
+const Clock = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });
+
+export const VendorSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    cidrs: Type.Array(Cidr, { minItems: 1 }),
+    /** When vendor sessions are expected (local time of the sensor); none = any time. */
+    windows: Type.Optional(Type.Array(Type.Object({ days: Type.Optional(Type.Array(Weekday)), from: Clock, to: Clock }, { additionalProperties: false }))),
+  },
+  { additionalProperties: false },
+);
+
+export const PolicySchema = Type.Object(
+  {
+    site: Type.String({ minLength: 1 }),
+    pseudonym_key_file: Type.Optional(Type.String({ minLength: 1 })),
+    zones: Type.Array(ZoneSchema, { minItems: 1 }),
+    allowed_flows: Type.Optional(Type.Array(AllowedFlowSchema)),
+    remote_access: Type.Optional(
+      Type.Object(
+        {
+          jump_hosts: Type.Optional(Type.Array(Cidr)),
+          vendors: Type.Optional(Type.Array(VendorSchema)),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    encryption: Type.Optional(
+      Type.Object(
+        {
+          min_tls: Type.Optional(Type.Union([Type.Literal('1.0'), Type.Literal('1.1'), Type.Literal('1.2'), Type.Literal('1.3')])),
+          require_for: Type.Optional(Type.Array(Type.Union([Type.Literal('external'), Type.Literal('cross-zone-phi'), Type.Literal('remote-access'), Type.Literal('cross-zone')]))),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    external: Type.Optional(
+      Type.Object(
+        {
+          /** `EEA` or a list of ISO 3166-1 alpha-2 codes. */
+          allowed_countries: Type.Optional(Type.Union([Type.Literal('EEA'), Type.Array(Type.String({ pattern: '^[A-Z]{2}$' }))])),
+          allowed_destinations: Type.Optional(Type.Array(Cidr)),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    hl7: Type.Optional(Type.Object({ ack_timeout_s: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86400 })), ports: Type.Optional(Type.Array(Port)) }, { additionalProperties: false })),
+    dicom: Type.Optional(Type.Object({ ports: Type.Optional(Type.Array(Port)) }, { additionalProperties: false })),
+    /** Days alerts and audit entries are kept (LEV 6.3: no longer than needed). */
+    retention_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+    /** Distinct client devices sharing one credential before it counts as hard-coded (MU 4.4). */
+    shared_secret_devices: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
+  },
+  { additionalProperties: false },
+);
+
+export type Policy = Static<typeof PolicySchema>;
+export type Zone = Static<typeof ZoneSchema>;
+export type AllowedFlow = Static<typeof AllowedFlowSchema>;
+export type ZoneKind = (typeof ZONE_KINDS)[number];
