@@ -1,7 +1,6 @@
 import { ProbeVerdict } from '../../protocols/probe.js';
 import { DETACH, Direction, type StreamParser } from '../../protocols/stream.js';
 import { probeTls } from '../../protocols/tls/probe.js';
-import { probeRdp, probeRfb, probeSsh } from '../../protocols/remote/probes.js';
 import { probeHttp, probeSmb } from '../../protocols/cleartext/probes.js';
 import type { TcpAnalyzerFactory } from './registry.js';
 
@@ -51,9 +50,6 @@ export function tlsLabelAnalyzer(dicomPorts: ReadonlySet<number>): TcpAnalyzerFa
 /** Content-recognised protocols that have no full analyzer yet. */
 export function labelOnlyAnalyzers(): TcpAnalyzerFactory[] {
   return [
-    labelOnlyAnalyzer('ssh', true, probeSsh),
-    labelOnlyAnalyzer('rdp', false, probeRdp, 'client'),
-    labelOnlyAnalyzer('vnc', false, probeRfb, 'server'),
     labelOnlyAnalyzer('http', false, probeHttp),
     labelOnlyAnalyzer('smb', false, probeSmb),
   ];

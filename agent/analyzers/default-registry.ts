@@ -1,5 +1,6 @@
 import { labelOnlyAnalyzers } from './classifiers.js';
 import { tlsAnalyzer } from './tls-analyzer.js';
+import { remoteAnalyzers } from './remote-analyzers.js';
 import { dicomAnalyzer } from './dicom-analyzer.js';
 import type { AnalyzerEnvironment } from './environment.js';
 import { hl7Analyzer } from './hl7-analyzer.js';
@@ -13,6 +14,7 @@ export function defaultRegistry(env: AnalyzerEnvironment): AnalyzerRegistry {
   r.register(dicomAnalyzer(env));
   r.register(hl7Analyzer(env));
   r.register(tlsAnalyzer(env));
+  for (const f of remoteAnalyzers(env)) r.register(f);
   for (const f of labelOnlyAnalyzers()) r.register(f);
   r.registerUdp(dnsAnalyzer());
   r.registerUdp(dhcpAnalyzer());

@@ -1,4 +1,5 @@
 import { probeTls, TlsStreamParser, type TlsHandshakeRecord, type TlsMetricsHooks } from '../../protocols/tls/index.js';
+import { remoteAccessFromTls, tlsRemoteAccessRecord } from '../../protocols/remote/apps.js';
 import type { AnalyzerEnvironment } from './environment.js';
 import type { TcpAnalyzerFactory } from './registry.js';
 
@@ -28,6 +29,13 @@ export function tlsAnalyzer(env: AnalyzerEnvironment, opts: TlsAnalyzerOptions =
         emit: (rec: TlsHandshakeRecord) => {
           // The record becomes the event's fields as it is; the pipeline turns ts_* into `ts`.
           ctx.emit(rec.type, rec as unknown as Record<string, unknown>, rec.ts_sec, rec.ts_nsec);
+          // TeamViewer and AnyDesk hide inside TLS: their SNI (or port) names them (MU 4.7).
+          const remote = remoteAccessFromTls(rec.sni, ctx.flow.sport);
+          if (remote !== null) {
+            ctx.setApp(remote.protocol, true);
+            const ra = tlsRemoteAccessRecord(remote.protocol, remote.detection, rec.ts_sec, rec.ts_nsec);
+            ctx.emit(ra.type, ra as unknown as Record<string, unknown>, ra.ts_sec, ra.ts_nsec);
+          }
         },
         maxMessageLength: opts.maxMessageLength,
         metrics: opts.metrics,

@@ -1,0 +1,115 @@
+/**
+ * Remote-access analyzers (MU 4.7, LEV 10.1; GUIDE-MAP G7, G8, G13): SSH, RDP, VNC, Telnet
+ * and TeamViewer, each recognised by content on any port. Each labels its flow, emits exactly
+ * one `remote_access` event per session — `initiator` is always `client`, the flow's `src` —
+ * and `credential.cleartext` where a credential crosses the wire in the clear (Telnet login,
+ * VNC Authentication, VeNCrypt Plain). The flow's `encrypted` flag follows what the session
+ * actually negotiated (RDP standard security or VNC without TLS turn it off).
+ *
+ * AnyDesk (and TeamViewer over TLS) run inside TLS: the TLS analyzer recognises them with
+ * `remoteAccessFromTls(sni, serverPort)` / `remoteAccessFromTlsSni(sni)` from here.
+ */
+import {
+  probeRdpConnectionRequest,
+  probeRfb,
+  probeSsh,
+  probeTeamViewer,
+  probeTelnet,
+  RdpStreamParser,
+  RfbStreamParser,
+  SshStreamParser,
+  TeamViewerStreamParser,
+  TelnetStreamParser,
+  type RemoteParserOptions,
+  type RemoteRecord,
+} from '../../protocols/remote/index.js';
+import { ProbeVerdict } from '../../protocols/probe.js';
+import { Direction, type StreamParser } from '../../protocols/stream.js';
+import type { AnalyzerEnvironment } from './environment.js';
+import type { AnalyzerContext, TcpAnalyzerFactory } from './registry.js';
+
+export {
+  remoteAccessFromPort,
+  remoteAccessFromTls,
+  remoteAccessFromTlsSni,
+  REMOTE_ACCESS_TLS_PORTS,
+  tlsRemoteAccessRecord,
+  type TlsRemoteApp,
+} from '../../protocols/remote/index.js';
+
+/** Parser options that route records to the flow's events, relabelling it with the verdict. */
+function options(env: AnalyzerEnvironment, ctx: AnalyzerContext, app: string): RemoteParserOptions {
+  return {
+    pseudonymize: env.pseudonymize,
+    emit: (rec: RemoteRecord) => {
+      if (rec.type === 'remote_access') {
+        ctx.setApp(app, rec.encrypted);
+        if (!ctx.flow.roleBySyn) rec.initiator_inferred = true;
+      }
+      ctx.emit(rec.type, rec as unknown as Record<string, unknown>, rec.ts_sec, rec.ts_nsec);
+    },
+  };
+}
+
+function factory(
+  app: string,
+  encrypted: boolean,
+  probe: (dir: Direction, buf: Buffer, off: number, len: number) => ProbeVerdict,
+  make: (opts: RemoteParserOptions) => StreamParser,
+  env: AnalyzerEnvironment,
+): TcpAnalyzerFactory {
+  return { app, encrypted, probe, create: (ctx) => make(options(env, ctx, app)) };
+}
+
+/** SSH: the identification string, from either side. */
+export function sshAnalyzer(env: AnalyzerEnvironment): TcpAnalyzerFactory {
+  return factory('ssh', true, (_dir, buf, off, len) => probeSsh(buf, off, len), (o) => new SshStreamParser(o), env);
+}
+
+/** RDP: the client's X.224 Connection Request (with a cookie or RDP_NEG_REQ). */
+export function rdpAnalyzer(env: AnalyzerEnvironment): TcpAnalyzerFactory {
+  return factory(
+    'rdp',
+    false,
+    (dir, buf, off, len) => (dir === Direction.ToServer ? probeRdpConnectionRequest(buf, off, len) : ProbeVerdict.No),
+    (o) => new RdpStreamParser(o),
+    env,
+  );
+}
+
+/** VNC: the server's "RFB xxx.yyy\n" (the server speaks first). */
+export function vncAnalyzer(env: AnalyzerEnvironment): TcpAnalyzerFactory {
+  return factory(
+    'vnc',
+    false,
+    (dir, buf, off, len) => (dir === Direction.ToClient ? probeRfb(buf, off, len) : ProbeVerdict.No),
+    (o) => new RfbStreamParser(o),
+    env,
+  );
+}
+
+/**
+ * Telnet has no client greeting: the server's first bytes are option negotiation
+ * (IAC DO/WILL …). A client that opens with two negotiations in a row is accepted too.
+ * A server that negotiates nothing and only prints `login:` is not recognised: that text
+ * alone is no signature.
+ */
+export function telnetAnalyzer(env: AnalyzerEnvironment): TcpAnalyzerFactory {
+  return factory(
+    'telnet',
+    false,
+    (dir, buf, off, len) => probeTelnet(buf, off, len, dir === Direction.ToClient ? 1 : 2),
+    (o) => new TelnetStreamParser(o),
+    env,
+  );
+}
+
+/** TeamViewer: frame magic 0x17 0x24 / 0x11 0x30 and a command code, from either side. */
+export function teamViewerAnalyzer(env: AnalyzerEnvironment): TcpAnalyzerFactory {
+  return factory('teamviewer', true, (_dir, buf, off, len) => probeTeamViewer(buf, off, len), (o) => new TeamViewerStreamParser(o), env);
+}
+
+/** All of them, in probe order (content signatures are disjoint, so order is only cost). */
+export function remoteAnalyzers(env: AnalyzerEnvironment): TcpAnalyzerFactory[] {
+  return [sshAnalyzer(env), rdpAnalyzer(env), vncAnalyzer(env), telnetAnalyzer(env), teamViewerAnalyzer(env)];
+}

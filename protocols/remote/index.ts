@@ -1,0 +1,16 @@
+/** The remote-access parsers' public surface, for the agent's analyzer registry. */
+export { probeRdp, probeRdpConnectionRequest, probeRfb, probeSsh, probeTeamViewer, probeTelnet } from './probes.js';
+export { SshStreamParser, SSH_MAX_BANNER, type SshCounters } from './ssh.js';
+export { RdpStreamParser, MAX_TPKT, requestedProtocolNames, selectedProtocolName, type RdpCounters } from './rdp.js';
+export { RfbStreamParser, rfbSecurityName, type RfbCounters } from './rfb.js';
+export { TelnetStreamParser, telnetOptionName, type TelnetCounters, type TelnetParserOptions } from './telnet.js';
+export { TeamViewerStreamParser, teamViewerCommandName, type TeamViewerCounters } from './teamviewer.js';
+export {
+  remoteAccessFromPort,
+  remoteAccessFromTls,
+  remoteAccessFromTlsSni,
+  REMOTE_ACCESS_TLS_PORTS,
+  tlsRemoteAccessRecord,
+  type TlsRemoteApp,
+} from './apps.js';
+export { asciiField, SKIP_REST, type RemoteAccessRecord, type RemoteCredentialRecord, type RemoteDetection, type RemoteParserOptions, type RemoteProtocol, type RemoteRecord } from './records.js';

@@ -1,0 +1,138 @@
+/**
+ * Hand-built remote-access PDUs. RDP follows MS-RDPBCGR §2.2.1.1 (Client X.224 Connection
+ * Request PDU) and §2.2.1.2 (Server X.224 Connection Confirm PDU) byte for byte; the
+ * spec's own examples (§4.1.1, §4.1.2) are reproduced as constants.
+ */
+import { eth, ipv4, tcp } from '../../support/packet-builder.js';
+import type { TestFrame } from '../../support/frames.js';
+import { Direction } from '../../../protocols/stream.js';
+
+/** MS-RDPBCGR §4.1.1: Cookie "mstshash=eltons", RDP_NEG_REQ requesting PROTOCOL_RDP (0). */
+export const SPEC_CR = Buffer.from('0300002c27e00000000000436f6f6b69653a206d737473686173683d656c746f6e730d0a0100080000000000', 'hex');
+/** MS-RDPBCGR §4.1.2: RDP_NEG_RSP selecting PROTOCOL_RDP (standard RDP security). */
+export const SPEC_CC = Buffer.from('030000130ed000001234000200080000000000', 'hex');
+
+export const PROTOCOL_RDP = 0;
+export const PROTOCOL_SSL = 0x1;
+export const PROTOCOL_HYBRID = 0x2;
+export const PROTOCOL_RDSTLS = 0x4;
+export const PROTOCOL_HYBRID_EX = 0x8;
+
+function tpkt(x224: Buffer): Buffer {
+  const h = Buffer.alloc(4);
+  h[0] = 3;
+  h.writeUInt16BE(4 + x224.length, 2);
+  return Buffer.concat([h, x224]);
+}
+
+/** x224Crq / x224Ccf fixed part: LI, code, DST-REF, SRC-REF, class; LI covers the variable part too. */
+function x224(code: number, variable: Buffer, srcRef = 0): Buffer {
+  const f = Buffer.alloc(7);
+  f[0] = 6 + variable.length;
+  f[1] = code;
+  f.writeUInt16BE(srcRef, 4);
+  return Buffer.concat([f, variable]);
+}
+
+function neg(type: number, flags: number, value: number): Buffer {
+  const b = Buffer.alloc(8);
+  b[0] = type;
+  b[1] = flags;
+  b.writeUInt16LE(8, 2);
+  b.writeUInt32LE(value >>> 0, 4);
+  return b;
+}
+
+export interface CrOpts {
+  /** `Cookie: mstshash=<user>\r\n` */
+  user?: string;
+  /** `Cookie: msts=<token>\r\n` (a load balancer's routing token) */
+  routingToken?: string;
+  /** RDP_NEG_REQ requestedProtocols; undefined = no RDP_NEG_REQ at all (pre-5.2 clients). */
+  requested?: number;
+  /** RDP_CORRELATION_INFO after the request (flag CORRELATION_INFO_PRESENT). */
+  correlation?: boolean;
+}
+
+export function connectionRequest(o: CrOpts = {}): Buffer {
+  const parts: Buffer[] = [];
+  if (o.user !== undefined) parts.push(Buffer.from(`Cookie: mstshash=${o.user}\r\n`, 'latin1'));
+  if (o.routingToken !== undefined) parts.push(Buffer.from(`Cookie: msts=${o.routingToken}\r\n`, 'latin1'));
+  if (o.requested !== undefined) parts.push(neg(0x01, o.correlation ? 0x08 : 0, o.requested));
+  if (o.correlation) {
+    const c = Buffer.alloc(36);
+    c[0] = 0x06;
+    c.writeUInt16LE(36, 2);
+    c.fill(0x5a, 4, 20);
+    parts.push(c);
+  }
+  return tpkt(x224(0xe0, Buffer.concat(parts)));
+}
+
+/** RDP_NEG_RSP with selectedProtocol, RDP_NEG_FAILURE with a code, or nothing (legacy server). */
+export function connectionConfirm(o: { selected?: number; failure?: number } = {}): Buffer {
+  let v: Buffer = Buffer.alloc(0);
+  if (o.selected !== undefined) v = neg(0x02, 0x1f, o.selected);
+  else if (o.failure !== undefined) v = neg(0x03, 0, o.failure);
+  return tpkt(x224(0xd0, v, 0x1234));
+}
+
+/** RFB ProtocolVersion. */
+export const rfbVersion = (v: string) => Buffer.from(`RFB ${v}\n`, 'latin1');
+export const u8 = (...n: number[]) => Buffer.from(n);
+export function u32(...n: number[]): Buffer {
+  const b = Buffer.alloc(4 * n.length);
+  n.forEach((x, i) => b.writeUInt32BE(x >>> 0, 4 * i));
+  return b;
+}
+
+export const IAC = 255;
+export const WILL = 251;
+export const WONT = 252;
+export const DO = 253;
+export const DONT = 254;
+export const SB = 250;
+export const SE = 240;
+export const text = (s: string) => Buffer.from(s, 'latin1');
+
+/**
+ * A whole TCP connection as Ethernet frames: handshake, the payloads in order (each one
+ * segment, ACKed), FIN from both sides.
+ */
+export function tcpSession(
+  client: string,
+  server: string,
+  cport: number,
+  sport: number,
+  payloads: [Direction, Buffer][],
+  t0 = 1_795_000_000,
+): TestFrame[] {
+  const frames: TestFrame[] = [];
+  let cseq = 1000;
+  let sseq = 5000;
+  let t = t0;
+  const c2s = (flags: string, payload?: Buffer) =>
+    frames.push({ data: eth(ipv4(client, server, 6, tcp({ sport: cport, dport: sport, seq: cseq, ack: sseq, flags, payload })), 0x0800), t: (t += 0.001) });
+  const s2c = (flags: string, payload?: Buffer) =>
+    frames.push({ data: eth(ipv4(server, client, 6, tcp({ sport, dport: cport, seq: sseq, ack: cseq, flags, payload })), 0x0800, { src: '02:00:00:00:00:02', dst: '02:00:00:00:00:01' }), t: (t += 0.001) });
+  c2s('S');
+  cseq++;
+  s2c('SA');
+  sseq++;
+  c2s('A');
+  for (const [dir, p] of payloads) {
+    if (dir === Direction.ToServer) {
+      c2s('PA', p);
+      cseq += p.length;
+    } else {
+      s2c('PA', p);
+      sseq += p.length;
+    }
+  }
+  c2s('FA');
+  cseq++;
+  s2c('FA');
+  sseq++;
+  c2s('A');
+  return frames;
+}
