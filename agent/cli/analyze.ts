@@ -11,6 +11,7 @@ import { Pipeline } from '../pipeline.js';
 import { positiveInt, UsageError } from './args.js';
 import { ProgressBar } from './progress.js';
 import { formatSummary } from './summary.js';
+import { isoMicro } from '../events/format.js';
 
 export const ANALYZE_USAGE = `muvakt analyze <capture>... [--events FILE|-] [--quiet] [--max-flows N] [--pseudonym-key FILE]
 
@@ -89,6 +90,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         // A broken file ends that file only: what it held so far is analysed, the next file follows.
         if (!(e instanceof CaptureFormatError)) throw e;
         errors.push(e.message);
+        const now = Date.now();
+        sink.write({ ts: isoMicro(Math.floor(now / 1000), (now % 1000) * 1e6), type: 'capture.error', source: e.source, byte_offset: e.byteOffset, reason: e.reason });
         process.stderr.write(`muvakt: ${e.message}\n`);
       } finally {
         bar?.done();

@@ -1,0 +1,57 @@
+import { finding, zonesOf } from '../engine/helpers.js';
+import type { Rule } from '../engine/types.js';
+
+export const malformedDicom: Rule = {
+  id: 'malformed-dicom-pdu',
+  title: { nb: 'Ugyldig DICOM-PDU', en: 'Malformed DICOM PDU' },
+  recommendation: {
+    nb: 'Ugyldige DICOM-data kan være feil i utstyret eller et angrep på tjenesten. Finn avsenderen, og skjerm tjenester som ikke tåler det.',
+    en: 'Malformed DICOM can be a device fault or an attack on the service. Find the sender, and shield services that cannot cope with it.',
+  },
+  severity: 'medium',
+  guide_refs: ['MU annex #10', 'MU annex #14', 'LEV 6.4'],
+  requirements: ['G14', 'G5'],
+  events: ['dicom.malformed'],
+  create: (ctx) => (e) => finding(e, zonesOf(ctx, e)!, { reason: e.reason, action: e.action, pdu_type: e.pdu_type, length: e.length, direction: e.direction }),
+};
+
+export const nonDicomOnDicomPort: Rule = {
+  id: 'non-dicom-traffic-on-dicom-port',
+  title: { nb: 'Annen trafikk enn DICOM på DICOM-port', en: 'Non-DICOM traffic on a DICOM port' },
+  recommendation: {
+    nb: 'Porten er oppgitt som DICOM i policyen, men trafikken er ikke DICOM. Undersøk avsenderen: skanning, feilkonfigurasjon eller et forsøk på å misbruke tjenesten.',
+    en: 'The policy names this port as DICOM but the traffic is not DICOM. Look into the sender: scanning, misconfiguration, or an attempt to misuse the service.',
+  },
+  severity: 'medium',
+  guide_refs: ['MU 5.1.2 #5', 'MU annex #10', 'LEV 6.4'],
+  requirements: ['G5', 'G14'],
+  events: ['flow'],
+  create: (ctx) => (e) => {
+    const f = e.flow!;
+    if (!ctx.policy.dicomPorts.has(f.dst_port) || f.proto !== 'tcp') return null;
+    if (f.app === 'dicom' || f.app === 'dicom-tls' || f.app === 'tls') return null;
+    // Only connections that carried data: a refused or probed port is the scanning rules' business.
+    if (e.state === 'new' || Number(e.bytes_toserver ?? 0) <= Number(e.pkts_toserver ?? 0) * 80) return null;
+    return finding(e, zonesOf(ctx, e)!, { app: f.app, state: e.state, bytes_toserver: e.bytes_toserver, packets_toserver: e.pkts_toserver });
+  },
+};
+
+export const captureTruncated: Rule = {
+  id: 'capture-truncated',
+  title: { nb: 'Opptaksfilen er avkortet eller skadet', en: 'Capture file truncated or corrupt' },
+  recommendation: {
+    nb: 'Analysen stoppet ved feilen; det som kom før er med. Sjekk lagringen og overføringen av opptakene (fullt disk, avbrutt kopiering).',
+    en: 'Analysis stopped at the error; everything before it is included. Check how captures are stored and transferred (full disk, interrupted copy).',
+  },
+  severity: 'low',
+  guide_refs: ['LEV 6.3'],
+  requirements: [],
+  events: ['capture.error'],
+  create: () => (e) => ({
+    subject: { src_ip: '', dst_ip: '', zone_src: '', zone_dst: '', device_id: `capture:${String(e.source ?? '')}` },
+    evidence: { source: e.source, byte_offset: e.byte_offset, reason: e.reason },
+    ts: e.ts,
+  }),
+};
+
+export const integrityRules: Rule[] = [malformedDicom, nonDicomOnDicomPort, captureTruncated];
