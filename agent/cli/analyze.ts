@@ -5,18 +5,24 @@ import { defaultRegistry } from '../analyzers/default-registry.js';
 import { defaultEnvironment } from '../analyzers/environment.js';
 import { loadPseudonymKey } from '../pseudonym-key.js';
 import { NdjsonSink } from '../events/ndjson-sink.js';
-import type { EventSink } from '../events/types.js';
+import type { EventSink, MuvaktEvent } from '../events/types.js';
+import { AlertingSink, alertForExport, policyFromFile } from '../alerts.js';
+import { AlertStore } from '../store/index.js';
 import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
 import { Pipeline } from '../pipeline.js';
 import { positiveInt, UsageError } from './args.js';
 import { ProgressBar } from './progress.js';
-import { formatSummary } from './summary.js';
+import { formatAlertSummary, formatSummary } from './summary.js';
 import { isoMicro } from '../events/format.js';
 
-export const ANALYZE_USAGE = `muvakt analyze <capture>... [--events FILE|-] [--quiet] [--max-flows N] [--pseudonym-key FILE]
+export const ANALYZE_USAGE = `muvakt analyze <capture>... [--policy FILE] [--db FILE] [--events FILE|-] [--alerts FILE|-]
+                [--quiet] [--max-flows N] [--pseudonym-key FILE]
 
   Reads pcap (µs/ns, either byte order) and pcapng files in order, as one capture.
+  --policy FILE   judge the traffic against this site policy (alerts need one; see deploy/)
+  --db FILE       keep alerts in this SQLite store (default: in memory for this run)
   --events FILE   write events as NDJSON to FILE ("-" = stdout; the summary then goes to stderr)
+  --alerts FILE   write the run's alerts as NDJSON to FILE ("-" = stdout)
   --quiet         no progress bar and no summary
   --pseudonym-key FILE  the site's HMAC key for pseudonyms (default: a random key for this run only)
   --max-flows N   flow-table capacity (default ${DEFAULT_FLOW_LIMITS.maxFlows}); the flow idle longest is evicted
@@ -24,7 +30,7 @@ export const ANALYZE_USAGE = `muvakt analyze <capture>... [--events FILE|-] [--q
 
 /** `muvakt analyze`: returns the process exit code. */
 export async function analyzeCommand(argv: string[]): Promise<number> {
-  let values: { events?: string; quiet?: boolean; 'max-flows'?: string; 'pseudonym-key'?: string; help?: boolean };
+  let values: { events?: string; alerts?: string; policy?: string; db?: string; quiet?: boolean; 'max-flows'?: string; 'pseudonym-key'?: string; help?: boolean };
   let files: string[];
   try {
     const parsed = parseArgs({
@@ -32,6 +38,9 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         events: { type: 'string' },
+        alerts: { type: 'string' },
+        policy: { type: 'string' },
+        db: { type: 'string' },
         quiet: { type: 'boolean', default: false },
         'max-flows': { type: 'string' },
         'pseudonym-key': { type: 'string' },
@@ -50,11 +59,25 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   if (files.length === 0) throw new UsageError('analyze needs at least one capture file');
   const maxFlows = positiveInt('max-flows', values['max-flows'], DEFAULT_FLOW_LIMITS.maxFlows);
 
+  if (values.alerts && !values.policy) throw new UsageError('--alerts needs --policy: alerts are judged against the site policy');
+  if (values.events === '-' && values.alerts === '-') throw new UsageError('--events and --alerts cannot both go to stdout');
+  const policy = values.policy ? policyFromFile(values.policy) : null;
   let sink: EventSink;
   try {
     sink = values.events ? new NdjsonSink(values.events) : { write() {}, flush() {}, close() {} };
   } catch (e) {
     throw new UsageError(`cannot write events to ${values.events}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let alerting: AlertingSink | null = null;
+  if (policy) {
+    let store: AlertStore;
+    try {
+      store = AlertStore.open(values.db ?? ':memory:', { retentionDays: policy.retentionDays });
+    } catch (e) {
+      throw new UsageError(`cannot open the store ${values.db}: ${(e as Error).message}`);
+    }
+    alerting = new AlertingSink(sink, policy, store);
+    sink = alerting;
   }
   const pipeline = new Pipeline({
     events: sink,
@@ -109,6 +132,16 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   if (!values.quiet) {
     summaryOut.write(formatSummary(pipeline, { wallSeconds, captureBytes, files: files.length, error }));
     summaryOut.write(`peak memory (RSS)  ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`);
+  }
+  if (alerting) {
+    const alerts = alerting.allAlerts();
+    if (!values.quiet) summaryOut.write(formatAlertSummary(alerts, values.db));
+    if (values.alerts) {
+      const out = new NdjsonSink(values.alerts);
+      for (const a of alerts) out.write(alertForExport(a) as unknown as MuvaktEvent);
+      out.close();
+    }
+    alerting.store.close();
   }
   return error ? 1 : 0;
 }

@@ -4,7 +4,9 @@ import { defaultEnvironment } from '../analyzers/environment.js';
 import { loadPseudonymKey } from '../pseudonym-key.js';
 import { CaptureBackendMissing, DEFAULT_LIVE_OPTIONS, TcpdumpBackend, type LiveCaptureBackend } from '../capture/live-capture.js';
 import { NdjsonSink } from '../events/ndjson-sink.js';
-import type { EventSink } from '../events/types.js';
+import type { EventSink, MuvaktEvent } from '../events/types.js';
+import { AlertingSink, alertForExport, policyFromFile } from '../alerts.js';
+import { AlertStore } from '../store/index.js';
 import { isoMicro } from '../events/format.js';
 import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
 import { createLogger } from '../log.js';
@@ -12,12 +14,14 @@ import { Pipeline } from '../pipeline.js';
 import { positiveInt, UsageError } from './args.js';
 import { formatSummary } from './summary.js';
 
-export const RUN_USAGE = `muvakt run --interface IFACE [--filter BPF] [--events FILE|-] [--snaplen N] [--buffer-mb N]
-           [--no-promisc] [--stats-interval S] [--max-flows N] [--pseudonym-key FILE]
+export const RUN_USAGE = `muvakt run --interface IFACE [--filter BPF] [--policy FILE] [--db FILE] [--events FILE|-] [--alerts FILE|-]
+           [--snaplen N] [--buffer-mb N] [--no-promisc] [--stats-interval S] [--max-flows N] [--pseudonym-key FILE]
 
   Captures live from IFACE (a SPAN/mirror port) through tcpdump/libpcap. Never transmits.
   Stops on SIGINT/SIGTERM: flows are flushed, then it exits 0.
   --filter BPF          capture filter, e.g. "not port 22"
+  --policy FILE         judge traffic against the site policy; alerts go to the store (--db, default muvakt.db)
+  --alerts FILE         also write each new or reopened alert as NDJSON ("-" = stdout)
   --buffer-mb N         kernel capture buffer (default ${DEFAULT_LIVE_OPTIONS.bufferKiB / 1024} MiB)
   --snaplen N           bytes kept per frame (default ${DEFAULT_LIVE_OPTIONS.snaplen})
   --no-promisc          do not put the interface in promiscuous mode
@@ -34,6 +38,9 @@ export async function runCommand(argv: string[]): Promise<number> {
         interface: { type: 'string', short: 'i' },
         filter: { type: 'string' },
         events: { type: 'string' },
+        alerts: { type: 'string' },
+        policy: { type: 'string' },
+        db: { type: 'string' },
         snaplen: { type: 'string' },
         'buffer-mb': { type: 'string' },
         'no-promisc': { type: 'boolean', default: false },
@@ -63,6 +70,27 @@ export async function runCommand(argv: string[]): Promise<number> {
     sink = v.events ? new NdjsonSink(v.events as string) : { write() {}, flush() {}, close() {} };
   } catch (e) {
     throw new UsageError(`cannot write events to ${v.events}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (v.alerts && !v.policy) throw new UsageError('--alerts needs --policy: alerts are judged against the site policy');
+  let alerting: AlertingSink | null = null;
+  if (v.policy) {
+    const policy = policyFromFile(v.policy as string);
+    const dbFile = (v.db as string | undefined) ?? 'muvakt.db';
+    let store: AlertStore;
+    try {
+      store = AlertStore.open(dbFile, { retentionDays: policy.retentionDays });
+    } catch (e) {
+      throw new UsageError(`cannot open the store ${dbFile}: ${(e as Error).message}`);
+    }
+    const alertOut = v.alerts ? new NdjsonSink(v.alerts as string) : null;
+    alerting = new AlertingSink(sink, policy, store, (r) => {
+      // A SIEM wants to hear of an alert once it is stored: new ones and ones that came back.
+      if (alertOut) {
+        for (const a of [...r.created, ...r.reopened]) alertOut.write(alertForExport(a) as unknown as MuvaktEvent);
+        alertOut.flush();
+      }
+    });
+    sink = alerting;
   }
   const pipeline = new Pipeline({ events: sink, registry: defaultRegistry(defaultEnvironment(loadPseudonymKey(v['pseudonym-key'] as string | undefined).key)), flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows } });
   const backend: LiveCaptureBackend = new TcpdumpBackend({
@@ -122,6 +150,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   pipeline.finish('shutdown');
   emitStats();
   sink.close();
+  alerting?.store.close();
   const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   log.info({ received: backend.stats.received, dropped: backend.stats.dropped, packets: pipeline.stats.packets }, 'capture stopped');
   process.stderr.write(formatSummary(pipeline, { wallSeconds, captureBytes: pipeline.stats.bytes, files: 0, captureDrops: backend.stats.dropped, error }));

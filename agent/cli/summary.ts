@@ -53,3 +53,22 @@ export function formatSummary(p: Pipeline, fig: RunFigures): string {
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n';
 }
+
+/** Alerts by rule and severity, the last part of the summary. */
+export function formatAlertSummary(alerts: { rule_id: string; severity: string; count: number }[], db?: string): string {
+  if (alerts.length === 0) return `alerts             none${db ? ` (store: ${db})` : ''}\n`;
+  const byRule = new Map<string, { severity: string; alerts: number; events: number }>();
+  const rank: Record<string, number> = { low: 1, medium: 2, high: 3, critical: 4 };
+  for (const a of alerts) {
+    const r = byRule.get(a.rule_id) ?? { severity: a.severity, alerts: 0, events: 0 };
+    if (rank[a.severity] > rank[r.severity]) r.severity = a.severity;
+    r.alerts++;
+    r.events += a.count;
+    byRule.set(a.rule_id, r);
+  }
+  const rows = [...byRule.entries()].sort((a, b) => rank[b[1].severity] - rank[a[1].severity] || a[0].localeCompare(b[0]));
+  const w = Math.max(...rows.map(([k]) => k.length));
+  let s = `alerts by rule${db ? ` (store: ${db})` : ''}\n`;
+  for (const [id, r] of rows) s += `  ${id.padEnd(w)}  ${r.severity.padEnd(8)}  ${r.alerts} alert${r.alerts === 1 ? '' : 's'}, ${r.events} event${r.events === 1 ? '' : 's'}\n`;
+  return s;
+}

@@ -1,0 +1,291 @@
+/**
+ * Takes alert candidates from the packet path and commits them in batches, so SQLite never
+ * runs per packet. `write()` is a Map lookup: repeats of the same (rule_id, subject) inside
+ * a batch are coalesced (count, first/last seen, latest evidence). A batch is committed when
+ * it holds `maxBatch` distinct alerts, when `flushIntervalMs` has passed (checked by a timer
+ * and on every write, so a long synchronous analysis still commits), on `flush()` and on
+ * `close()`. "Reported as stored" = `onCommit` has been called / `committed()` resolved /
+ * `flush()` returned: the transaction is in the WAL and survives kill -9.
+ *
+ * Bounded: at most `maxNewPerRulePerHour` new alerts per rule per clock hour (updates to
+ * existing alerts always pass), and at most `maxPending` distinct alerts held while commits
+ * fail (e.g. disk full); beyond that candidates are dropped and counted.
+ */
+import type { AlertStore } from './alert-store.js';
+import type { AlertCandidate, PruneResult, UpsertResult } from './types.js';
+import { alertKey, parseTs } from './values.js';
+
+export interface AlertWriterOptions {
+  /** Commit when this many distinct alerts are pending (default 500). */
+  maxBatch?: number;
+  /** Commit pending alerts at least this often (default 250 ms). */
+  flushIntervalMs?: number;
+  /** New distinct alerts per rule per clock hour (default 1000). Updates are never capped. */
+  maxNewPerRulePerHour?: number;
+  /** Distinct alerts held while commits fail; beyond that, new ones are dropped (default 20 000). */
+  maxPending?: number;
+  /** Prune the store this often (default daily; 0 = never). The store also prunes at open. */
+  pruneIntervalMs?: number;
+  /** Run the flush and prune timers (default true; off for tests that drive `flush()`). */
+  timers?: boolean;
+  /** Clock (epoch ms) for the rate-cap window and the flush interval; default Date.now. */
+  now?: () => number;
+  /** Called after every committed batch (not called for empty flushes). */
+  onCommit?: (result: UpsertResult) => void;
+  /** Commit or prune failures from timers, and exceptions thrown by onCommit. */
+  onError?: (error: Error) => void;
+}
+
+export interface AlertWriterStats {
+  /** Candidates passed to write(). */
+  received: number;
+  /** Candidates merged into an alert already pending in the same batch. */
+  coalesced: number;
+  batches: number;
+  created: number;
+  updated: number;
+  reopened: number;
+  /** New alerts refused by the per-rule cap, in total and per rule id. */
+  capped: number;
+  cappedByRule: Map<string, number>;
+  rejectedPhi: number;
+  invalid: number;
+  /** Candidates dropped because commits were failing and `maxPending` was reached. */
+  dropped: number;
+  commitErrors: number;
+  pruned: PruneResult;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** At most `limit` admissions per key per fixed clock-hour window. */
+export class RateCap {
+  private readonly windows = new Map<string, { window: number; n: number }>();
+  readonly capped = new Map<string, number>();
+
+  constructor(
+    readonly limit: number,
+    private readonly now: () => number = Date.now,
+    readonly windowMs = HOUR_MS,
+  ) {}
+
+  admit(key: string): boolean {
+    const window = Math.floor(this.now() / this.windowMs);
+    let w = this.windows.get(key);
+    if (w === undefined) {
+      w = { window, n: 0 };
+      this.windows.set(key, w);
+    } else if (w.window !== window) {
+      w.window = window;
+      w.n = 0;
+    }
+    if (w.n >= this.limit) {
+      this.capped.set(key, (this.capped.get(key) ?? 0) + 1);
+      return false;
+    }
+    w.n++;
+    return true;
+  }
+}
+
+interface Pending {
+  c: AlertCandidate;
+  first: string;
+  last: string;
+  count: number;
+}
+
+export class AlertWriter {
+  readonly stats: AlertWriterStats = {
+    received: 0,
+    coalesced: 0,
+    batches: 0,
+    created: 0,
+    updated: 0,
+    reopened: 0,
+    capped: 0,
+    cappedByRule: new Map(),
+    rejectedPhi: 0,
+    invalid: 0,
+    dropped: 0,
+    commitErrors: 0,
+    pruned: { alerts: 0, history: 0, audit: 0 },
+  };
+  private pending = new Map<string, Pending>();
+  private readonly maxBatch: number;
+  private readonly flushIntervalMs: number;
+  private readonly maxPending: number;
+  private readonly now: () => number;
+  private readonly cap: RateCap;
+  private readonly admit: (ruleId: string) => boolean;
+  private lastFlush: number;
+  private flushing = false;
+  private closed = false;
+  private waiters: { resolve: (r: UpsertResult) => void; reject: (e: Error) => void }[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    readonly store: AlertStore,
+    private readonly options: AlertWriterOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 500;
+    this.flushIntervalMs = options.flushIntervalMs ?? 250;
+    this.maxPending = Math.max(options.maxPending ?? 20_000, this.maxBatch);
+    this.now = options.now ?? Date.now;
+    this.cap = new RateCap(options.maxNewPerRulePerHour ?? 1000, this.now);
+    this.admit = (ruleId) => this.cap.admit(ruleId);
+    this.stats.cappedByRule = this.cap.capped;
+    this.lastFlush = this.now();
+    if (options.timers ?? true) {
+      const t = setInterval(() => {
+        if (this.pending.size > 0) this.flushQuietly();
+      }, this.flushIntervalMs);
+      t.unref();
+      this.timers.push(t);
+      const pruneMs = options.pruneIntervalMs ?? 86_400_000;
+      if (pruneMs > 0) {
+        const p = setInterval(() => {
+          try {
+            this.prune();
+          } catch (e) {
+            this.report(e);
+          }
+        }, pruneMs);
+        p.unref();
+        this.timers.push(p);
+      }
+    }
+  }
+
+  /** Alerts waiting for the next commit. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Queues a candidate; may commit a batch synchronously (size or age reached). */
+  write(c: AlertCandidate): void {
+    if (this.closed) throw new Error('AlertWriter is closed');
+    this.stats.received++;
+    const subject = c?.subject;
+    const t = typeof c?.ts === 'string' && typeof c.rule_id === 'string' && typeof subject === 'object' && subject !== null ? parseTs(c.ts) : null;
+    const f = t !== null && c.first_ts !== undefined ? parseTs(c.first_ts) : t;
+    if (t === null || f === null) {
+      this.stats.invalid++;
+      return;
+    }
+    const key = alertKey(c.rule_id, subject);
+    const n = c.count ?? 1;
+    const p = this.pending.get(key);
+    if (p !== undefined) {
+      this.stats.coalesced++;
+      p.c = c; // latest title, severity, evidence, recommendation
+      p.count += n;
+      if (t.iso > p.last) p.last = t.iso;
+      if (f.iso < p.first) p.first = f.iso;
+    } else if (this.pending.size >= this.maxPending) {
+      this.stats.dropped++;
+      return;
+    } else {
+      this.pending.set(key, { c, first: f.iso, last: t.iso, count: n });
+    }
+    if (this.pending.size >= this.maxBatch || this.now() - this.lastFlush >= this.flushIntervalMs) this.flushQuietly();
+  }
+
+  /**
+   * Commits everything pending in one transaction and returns what it did. Throws if the
+   * commit fails; the alerts stay pending and are retried by the next flush.
+   */
+  flush(): UpsertResult {
+    const empty: UpsertResult = { created: [], updated: [], reopened: [], capped: 0, rejected_phi: 0, invalid: 0 };
+    if (this.flushing || this.pending.size === 0) {
+      if (!this.flushing) this.settle(empty);
+      return empty;
+    }
+    this.flushing = true;
+    this.lastFlush = this.now();
+    let result: UpsertResult;
+    try {
+      const batch: AlertCandidate[] = [];
+      for (const p of this.pending.values()) {
+        batch.push({ ...p.c, ts: p.last, first_ts: p.first, count: p.count });
+      }
+      try {
+        result = this.store.upsertAlerts(batch, { admitNew: this.admit });
+      } catch (e) {
+        this.stats.commitErrors++;
+        throw e;
+      }
+      this.pending = new Map();
+    } finally {
+      this.flushing = false;
+    }
+    const s = this.stats;
+    s.batches++;
+    s.created += result.created.length;
+    s.updated += result.updated.length;
+    s.reopened += result.reopened.length;
+    s.capped += result.capped;
+    s.rejectedPhi += result.rejected_phi;
+    s.invalid += result.invalid;
+    if (this.options.onCommit !== undefined) {
+      try {
+        this.options.onCommit(result);
+      } catch (e) {
+        this.report(e);
+      }
+    }
+    this.settle(result);
+    return result;
+  }
+
+  /** Resolves after the next commit that includes everything written so far. */
+  committed(): Promise<UpsertResult> {
+    if (this.pending.size === 0 && !this.flushing) {
+      return Promise.resolve({ created: [], updated: [], reopened: [], capped: 0, rejected_phi: 0, invalid: 0 });
+    }
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /** Commits pending alerts, then deletes what is past the store's retention. */
+  prune(): PruneResult {
+    this.flush();
+    const r = this.store.prune(this.now());
+    this.stats.pruned.alerts += r.alerts;
+    this.stats.pruned.history += r.history;
+    this.stats.pruned.audit += r.audit;
+    return r;
+  }
+
+  /** Stops the timers and commits what is pending (throws if that commit fails). Does not close the store. */
+  close(): void {
+    if (this.closed) return;
+    for (const t of this.timers) clearInterval(t);
+    try {
+      this.flush();
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      for (const w of this.waiters.splice(0)) w.reject(err);
+      throw e;
+    } finally {
+      this.closed = true;
+    }
+  }
+
+  private flushQuietly(): void {
+    try {
+      this.flush();
+    } catch (e) {
+      this.report(e);
+    }
+  }
+
+  private settle(r: UpsertResult): void {
+    if (this.waiters.length === 0) return;
+    for (const w of this.waiters.splice(0)) w.resolve(r);
+  }
+
+  private report(e: unknown): void {
+    const err = e instanceof Error ? e : new Error(String(e));
+    if (this.options.onError !== undefined) this.options.onError(err);
+  }
+}

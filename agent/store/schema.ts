@@ -1,0 +1,136 @@
+/**
+ * Schema and ordered migrations. `schema_version` holds one row per applied migration; each
+ * migration runs in its own IMMEDIATE transaction together with its version row, so a crash
+ * mid-migration leaves the previous version intact and the next open applies it again.
+ *
+ * Append migrations; never edit one that has shipped. v1 creates everything.
+ */
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database.Database): void;
+}
+
+/** 'MUVK' in the SQLite header (`PRAGMA application_id`), so a wrong `--db` file is refused. */
+export const APPLICATION_ID = 0x4d55564b;
+
+const V1 = `
+CREATE TABLE alerts (
+  id             TEXT PRIMARY KEY,              -- sha256(rule_id, subject)[0:32], stable across restarts
+  rule_id        TEXT NOT NULL,
+  title          TEXT NOT NULL,
+  severity       TEXT NOT NULL CHECK (severity IN ('low','medium','high','critical')),
+  sev_rank       INTEGER NOT NULL CHECK (sev_rank BETWEEN 1 AND 4),
+  guide_refs     TEXT NOT NULL,                 -- JSON array
+  first_seen     TEXT NOT NULL,                 -- ISO 8601 UTC, µs
+  first_seen_ms  INTEGER NOT NULL,
+  last_seen      TEXT NOT NULL,
+  last_seen_ms   INTEGER NOT NULL,
+  count          INTEGER NOT NULL CHECK (count >= 1),
+  status         TEXT NOT NULL CHECK (status IN ('open','acknowledged','resolved')),
+  subject        TEXT NOT NULL,                 -- JSON {src_ip, dst_ip, zone_src, zone_dst, device_id?}
+  src_ip         TEXT NOT NULL,
+  dst_ip         TEXT NOT NULL,
+  zone_src       TEXT NOT NULL,
+  zone_dst       TEXT NOT NULL,
+  device_id      TEXT,
+  evidence       TEXT NOT NULL,                 -- JSON, ≤ 4 KiB, PHI-free
+  recommendation TEXT NOT NULL,
+  updated_at     TEXT NOT NULL
+);
+-- Keyset pagination: every index ends in (last_seen_ms, id) so a filter + "newest first" is one range scan.
+CREATE INDEX alerts_last_seen ON alerts (last_seen_ms, id);
+CREATE INDEX alerts_severity  ON alerts (sev_rank, last_seen_ms, id);
+CREATE INDEX alerts_rule      ON alerts (rule_id, last_seen_ms, id);
+CREATE INDEX alerts_status    ON alerts (status, last_seen_ms, id);
+CREATE INDEX alerts_src_ip    ON alerts (src_ip, last_seen_ms, id);
+CREATE INDEX alerts_dst_ip    ON alerts (dst_ip, last_seen_ms, id);
+CREATE INDEX alerts_zone_src  ON alerts (zone_src, last_seen_ms, id);
+CREATE INDEX alerts_zone_dst  ON alerts (zone_dst, last_seen_ms, id);
+
+CREATE TABLE alert_history (
+  id       INTEGER PRIMARY KEY AUTOINCREMENT,
+  alert_id TEXT NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+  at       TEXT NOT NULL,
+  at_ms    INTEGER NOT NULL,
+  actor    TEXT NOT NULL,
+  action   TEXT NOT NULL CHECK (action IN ('ack','resolve','reopen')),
+  comment  TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX alert_history_alert ON alert_history (alert_id, id);
+
+-- Who read or changed what (LEV 6.4). AUTOINCREMENT: ids are never reused after pruning, so cursors stay sane.
+CREATE TABLE audit_log (
+  id     INTEGER PRIMARY KEY AUTOINCREMENT,
+  at     TEXT NOT NULL,
+  at_ms  INTEGER NOT NULL,
+  actor  TEXT NOT NULL,
+  role   TEXT NOT NULL,
+  action TEXT NOT NULL,
+  query  TEXT NOT NULL                          -- JSON, bounded, fødselsnummer-like values redacted
+);
+CREATE INDEX audit_log_at     ON audit_log (at_ms);
+CREATE INDEX audit_log_actor  ON audit_log (actor, id);
+CREATE INDEX audit_log_action ON audit_log (action, id);
+
+-- Small state for the inventory and baseline (JSON values).
+CREATE TABLE kv (
+  key        TEXT PRIMARY KEY,
+  value      TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'alerts, alert_history, audit_log, kv',
+    up(db) {
+      db.exec(V1);
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+    },
+  },
+];
+
+/** The highest version applied to this file (0 for a new file). */
+export function schemaVersion(db: Database.Database): number {
+  const row = db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null };
+  return row.v ?? 0;
+}
+
+/**
+ * Applies the migrations newer than the file's version, in order. Refuses a file written by a
+ * newer muvakt (unknown version) and a SQLite file that is not a muvakt store. Returns the
+ * versions applied.
+ */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS, nowIso = new Date().toISOString()): number[] {
+  for (let i = 0; i < migrations.length; i++) {
+    if (migrations[i].version !== i + 1) throw new Error(`migration ${i} has version ${migrations[i].version}, expected ${i + 1}`);
+  }
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  const hasVersionTable = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_version'").get() !== undefined;
+  if (!hasVersionTable) {
+    const tables = db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").get() as { n: number };
+    if (tables.n > 0 || (appId !== 0 && appId !== APPLICATION_ID)) throw new Error('not a muvakt store: the file holds other tables');
+    db.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  } else if (appId !== 0 && appId !== APPLICATION_ID) {
+    throw new Error(`not a muvakt store: application_id is 0x${appId.toString(16)}`);
+  }
+  const current = schemaVersion(db);
+  if (current > migrations.length) {
+    throw new Error(`store schema version ${current} is newer than this muvakt knows (${migrations.length}); upgrade muvakt`);
+  }
+  const applied: number[] = [];
+  const record = db.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      m.up(db);
+      record.run(m.version, m.name, nowIso);
+    }).immediate();
+    applied.push(m.version);
+  }
+  return applied;
+}
