@@ -391,7 +391,9 @@ export class Pipeline {
     let gapS = 0;
     let gapC = 0;
     if (stream !== null) {
-      stream.end(reason === 'closed' && f.rstSeen ? 'rst' : END_REASON[reason]);
+      // A connection that closed before the flush (end of capture) ended by FIN/RST, not by us.
+      const closedByPeers = f.tcpState === TcpState.Closed || f.tcpState === TcpState.Reset;
+      stream.end(f.rstSeen && (reason === 'closed' || closedByPeers) ? 'rst' : closedByPeers ? 'fin' : END_REASON[reason]);
       gapS = stream.counters(Direction.ToServer).gapBytes;
       gapC = stream.counters(Direction.ToClient).gapBytes;
       f.stream = null;

@@ -1,21 +1,25 @@
-import { labelOnlyAnalyzers } from './classifiers.js';
-import { tlsAnalyzer } from './tls-analyzer.js';
-import { remoteAnalyzers } from './remote-analyzers.js';
+import { cleartextTcpAnalyzers, cleartextUdpAnalyzers } from './cleartext-analyzers.js';
 import { dicomAnalyzer } from './dicom-analyzer.js';
 import type { AnalyzerEnvironment } from './environment.js';
 import { hl7Analyzer } from './hl7-analyzer.js';
-import { AnalyzerRegistry } from './registry.js';
-import { phiFallbackTcp, phiFallbackUdp } from './phi-fallback.js';
 import { dhcpAnalyzer, dnsAnalyzer } from './inventory-analyzers.js';
+import { phiFallbackTcp, phiFallbackUdp } from './phi-fallback.js';
+import { AnalyzerRegistry } from './registry.js';
+import { remoteAnalyzers } from './remote-analyzers.js';
+import { tlsAnalyzer } from './tls-analyzer.js';
 
-/** The analyzers a sensor runs unless told otherwise, in probe order. */
+/**
+ * The analyzers a sensor runs, in probe order. Order matters only where first bytes are
+ * ambiguous: FTP and SMTP greetings are probed before Telnet's.
+ */
 export function defaultRegistry(env: AnalyzerEnvironment): AnalyzerRegistry {
   const r = new AnalyzerRegistry();
   r.register(dicomAnalyzer(env));
   r.register(hl7Analyzer(env));
   r.register(tlsAnalyzer(env));
+  for (const f of cleartextTcpAnalyzers(env)) r.register(f);
   for (const f of remoteAnalyzers(env)) r.register(f);
-  for (const f of labelOnlyAnalyzers()) r.register(f);
+  for (const f of cleartextUdpAnalyzers(env)) r.registerUdp(f);
   r.registerUdp(dnsAnalyzer());
   r.registerUdp(dhcpAnalyzer());
   r.fallbackTcp = phiFallbackTcp(env);

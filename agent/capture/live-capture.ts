@@ -35,6 +35,9 @@ export interface LiveCaptureBackend {
 
 export class CaptureBackendMissing extends Error {}
 
+/** tcpdump's packet-buffer timeout (1000 ms) plus a margin. */
+const BLOCK_RETIRE_MS = 1200;
+
 /** Finds an executable on PATH (plus the sbin directories, where Debian puts tcpdump). */
 export function findExecutable(name: string): string | null {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/usr/local/sbin'];
@@ -125,7 +128,12 @@ export class TcpdumpBackend implements LiveCaptureBackend {
   async stop(): Promise<void> {
     const child = this.child;
     if (!child || !this.exited) return;
-    if (child.exitCode === null) child.kill('SIGINT');
+    if (child.exitCode === null) {
+      // libpcap on Linux (TPACKET_V3) hands packets over in blocks that retire after up to
+      // 1 s; a SIGINT before that loses the last block although the kernel "received" it.
+      await new Promise((resolve) => setTimeout(resolve, BLOCK_RETIRE_MS));
+      child.kill('SIGINT');
+    }
     await this.exited;
     this.reader?.end();
   }

@@ -1,12 +1,10 @@
 import { parseArgs } from 'node:util';
 import { readCaptureFile } from '../capture/capture-file.js';
 import { CaptureFormatError } from '../capture/packet-record.js';
-import { defaultRegistry } from '../analyzers/default-registry.js';
-import { defaultEnvironment } from '../analyzers/environment.js';
-import { loadPseudonymKey } from '../pseudonym-key.js';
+import { prepareAnalysis } from '../setup.js';
 import { NdjsonSink } from '../events/ndjson-sink.js';
 import type { EventSink, MuvaktEvent } from '../events/types.js';
-import { AlertingSink, alertForExport, policyFromFile } from '../alerts.js';
+import { AlertingSink, alertForExport } from '../alerts.js';
 import { AlertStore } from '../store/index.js';
 import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
 import { Pipeline } from '../pipeline.js';
@@ -61,7 +59,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
 
   if (values.alerts && !values.policy) throw new UsageError('--alerts needs --policy: alerts are judged against the site policy');
   if (values.events === '-' && values.alerts === '-') throw new UsageError('--events and --alerts cannot both go to stdout');
-  const policy = values.policy ? policyFromFile(values.policy) : null;
+  const { policy, registry } = prepareAnalysis({ policyFile: values.policy, pseudonymKeyFile: values['pseudonym-key'] });
   let sink: EventSink;
   try {
     sink = values.events ? new NdjsonSink(values.events) : { write() {}, flush() {}, close() {} };
@@ -81,7 +79,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   }
   const pipeline = new Pipeline({
     events: sink,
-    registry: defaultRegistry(defaultEnvironment(loadPseudonymKey(values['pseudonym-key']).key)),
+    registry,
     flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows },
   });
   const summaryOut = values.events === '-' ? process.stderr : process.stdout;

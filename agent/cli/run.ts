@@ -1,11 +1,9 @@
 import { parseArgs } from 'node:util';
-import { defaultRegistry } from '../analyzers/default-registry.js';
-import { defaultEnvironment } from '../analyzers/environment.js';
-import { loadPseudonymKey } from '../pseudonym-key.js';
+import { prepareAnalysis } from '../setup.js';
 import { CaptureBackendMissing, DEFAULT_LIVE_OPTIONS, TcpdumpBackend, type LiveCaptureBackend } from '../capture/live-capture.js';
 import { NdjsonSink } from '../events/ndjson-sink.js';
 import type { EventSink, MuvaktEvent } from '../events/types.js';
-import { AlertingSink, alertForExport, policyFromFile } from '../alerts.js';
+import { AlertingSink, alertForExport } from '../alerts.js';
 import { AlertStore } from '../store/index.js';
 import { isoMicro } from '../events/format.js';
 import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
@@ -72,9 +70,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw new UsageError(`cannot write events to ${v.events}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   if (v.alerts && !v.policy) throw new UsageError('--alerts needs --policy: alerts are judged against the site policy');
+  const { policy, registry } = prepareAnalysis({ policyFile: v.policy as string | undefined, pseudonymKeyFile: v['pseudonym-key'] as string | undefined });
   let alerting: AlertingSink | null = null;
-  if (v.policy) {
-    const policy = policyFromFile(v.policy as string);
+  if (policy) {
     const dbFile = (v.db as string | undefined) ?? 'muvakt.db';
     let store: AlertStore;
     try {
@@ -92,7 +90,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     });
     sink = alerting;
   }
-  const pipeline = new Pipeline({ events: sink, registry: defaultRegistry(defaultEnvironment(loadPseudonymKey(v['pseudonym-key'] as string | undefined).key)), flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows } });
+  const pipeline = new Pipeline({ events: sink, registry, flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows } });
   const backend: LiveCaptureBackend = new TcpdumpBackend({
     iface,
     filter: v.filter as string | undefined,

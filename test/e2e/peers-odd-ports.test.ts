@@ -56,8 +56,11 @@ describe('real peers on odd ports, analysed from a capture', () => {
     // The silent receiver never acknowledges: mllp_send waits; stop it after 2 s.
     const silent = pair.spawn(pair.a, 'mllp_send', ['--loose', '-f', join(tmp, 'one.hl7'), '-p', HL7_SILENT_PORT, pair.ipB]);
     await sleep(2000);
+    // More traffic after the silence, so capture time passes the policy's ACK timeout (1 s).
+    pair.exec(pair.a, 'echoscu', ...dcm);
     silent.kill('SIGTERM');
-    await sleep(500);
+    // libpcap hands packets over in blocks that retire after up to 1 s: let the last one go out.
+    await sleep(1500);
     cap.kill('SIGINT');
     await new Promise((r) => cap.once('exit', r));
 
@@ -74,7 +77,7 @@ describe('real peers on odd ports, analysed from a capture', () => {
   it('recognises DICOM on 4242 and HL7 on 6661/6662 by content', () => {
     const apps = events.filter((e) => e.type === 'flow').map((e) => [e.flow!.dst_port, e.app]);
     expect(apps.filter(([p]) => p === 4242).every(([, a]) => a === 'dicom')).toBe(true);
-    expect(apps.filter(([p]) => p === 4242)).toHaveLength(3);
+    expect(apps.filter(([p]) => p === 4242)).toHaveLength(4);
     expect(apps.filter(([p]) => p === 6661 || p === 6662).map(([, a]) => a)).toEqual(['hl7', 'hl7']);
   });
 
@@ -87,12 +90,12 @@ describe('real peers on odd ports, analysed from a capture', () => {
     const assoc = events.filter((e) => e.type === 'dicom.association');
     expect(assoc.map((a) => [a.calling_ae, a.called_ae])).toEqual(ts.map((t) => [t[1].trim(), t[2].trim()]));
     expect(assoc.map((a) => a.user_identity?.type ?? '')).toEqual(ts.map((t) => (t[3] ? Number(t[3]) : '')));
-    expect(assoc.map((a) => a.result)).toEqual(['released', 'released', 'aborted']);
+    expect(assoc.map((a) => a.result)).toEqual(['released', 'released', 'aborted', 'released']);
     // DIMSE commands as tshark's info column names them, in capture order.
     const info = execFileSync('tshark', ['-n', '-r', pcap, '-d', `tcp.port==${DICOM_PORT},dicom`, '-Y', 'dicom', '-T', 'fields', '-e', '_ws.col.Info'], { encoding: 'utf8' });
     const tsharkCommands = [...info.matchAll(/\b([CN]-[A-Z]+-(?:RQ|RSP))\b/g)].map((m) => m[1]);
     const ours = events.filter((e) => e.type === 'dicom.dimse').map((e) => e.command);
-    expect(ours).toEqual(['C-ECHO-RQ', 'C-ECHO-RSP', 'C-STORE-RQ', 'C-STORE-RSP', 'C-STORE-RQ', 'C-STORE-RSP']);
+    expect(ours).toEqual(['C-ECHO-RQ', 'C-ECHO-RSP', 'C-STORE-RQ', 'C-STORE-RSP', 'C-STORE-RQ', 'C-STORE-RSP', 'C-ECHO-RQ', 'C-ECHO-RSP']);
     expect(ours).toEqual(tsharkCommands);
   });
 
@@ -111,6 +114,34 @@ describe('real peers on odd ports, analysed from a capture', () => {
       ['ODD000003', 'negative-ack'],
       ['SIL000001', 'connection-closed'],
     ]);
+  });
+
+  it('the rules judge it: undelivered HL7 (silent receiver), negative ACKs, DICOM identity password', () => {
+    const policy = join(tmp, 'policy.yaml');
+    writeFileSync(
+      policy,
+      [
+        'site: e2e',
+        'zones:',
+        `  - {name: modality, kind: medical, cidrs: [${pair.ipA}/32]}`,
+        `  - {name: servers, kind: server, cidrs: [${pair.ipB}/32]}`,
+        'allowed_flows:',
+        '  - {from: modality, to: servers, apps: [dicom, hl7]}',
+        `dicom: {ports: [${DICOM_PORT}]}`,
+        `hl7: {ports: [${HL7_PORT}, ${HL7_SILENT_PORT}], ack_timeout_s: 1}`,
+        '',
+      ].join('\n'),
+    );
+    const r = spawnSync(process.execPath, [CLI, 'analyze', pcap, '--policy', policy, '--alerts', '-', '--quiet'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const alerts = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const by = (id: string) => alerts.filter((a) => a.rule_id === id);
+    expect(by('hl7-message-undelivered').map((a) => [a.evidence.reason, a.count])).toEqual([['ack-timeout', 1]]);
+    expect(by('hl7-negative-ack').reduce((n: number, a: { count: number }) => n + a.count, 0)).toBe(2);
+    expect(by('dicom-user-identity-cleartext-password')).toHaveLength(1);
+    expect(by('dicom-association-aborted')).toHaveLength(1);
+    expect(by('flow-not-allowed')).toEqual([]);
+    expect(r.stdout).not.toContain('S3cret!pw');
   });
 
   it('no password, username or patient value comes out', () => {

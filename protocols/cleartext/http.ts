@@ -1,0 +1,830 @@
+/**
+ * HTTP/1.x over one TCP connection, as a StreamParser.
+ *
+ * Per direction, heads are read line by line through a bounded line buffer (a line split over
+ * chunks is copied, nothing else); bodies are never buffered: content-length and chunked
+ * bodies are scanned for fødselsnumre while the connection's scan budget lasts (default
+ * 64 KiB), and the rest is handed back to the reassembler as a skip. Requests queue up for
+ * their responses (pipelining, keep-alive); each request/response pair becomes one `http`
+ * record. Authorization: Basic and Digest become `credential.cleartext` records.
+ *
+ * What it never reports: query values, bodies, header values other than Host, User-Agent,
+ * Server and the media type, and any value that holds a valid fødselsnummer (in the path it
+ * is replaced by `{fnr}` and counted as PHI). Lost framing (a gap in a head, a bad start
+ * line) moves a direction into a bounded search for the next start line; endless heads cost
+ * a counter and detach the connection. Nothing a peer sends makes it throw.
+ */
+import type { Pseudonymize } from '../phi/pseudonym.js';
+import { classifyFnr, FnrKind, scanFnr } from '../phi/fodselsnummer.js';
+import { healthContentKind } from '../hl7/content-type.js';
+import { DETACH, type Direction, type StreamEndReason, type StreamParser } from '../stream.js';
+import { CredentialLog } from './credential-log.js';
+import { LineBuffer } from './lines.js';
+import { FnrStream, PhiAccumulator } from './phi-scan.js';
+import type { CleartextEmit, CleartextPhiRecord, HttpRecord } from './records.js';
+import { cleanText, decodeBase64, holdsFnr } from './text.js';
+
+export interface HttpParserOptions {
+  emit: CleartextEmit;
+  pseudonymize: Pseudonymize;
+  /** Body bytes per connection (both directions) scanned for fødselsnumre. Default 64 KiB. */
+  phiScanDepth?: number;
+  /** One head line (request line, header, chunk size). Default 16 KiB. */
+  maxLineLength?: number;
+  /** One message head. Default 64 KiB. */
+  maxHeaderBytes?: number;
+  /** Header lines per message. Default 256. */
+  maxHeaderLines?: number;
+  /** Requests waiting for their response. Default 64. */
+  maxPending?: number;
+  /** Bytes a direction may search for a start line after losing framing. Default 64 KiB. */
+  maxLostBytes?: number;
+}
+
+export const DEFAULT_PHI_SCAN_DEPTH = 64 * 1024;
+
+export interface HttpCounters {
+  requests: number;
+  responses: number;
+  /** 1xx other than 101. */
+  interimResponses: number;
+  exchanges: number;
+  /** Responses with no request waiting (midstream pickup, lost request). */
+  unpairedResponses: number;
+  /** Requests never answered (reported with `incomplete`). */
+  incompleteRequests: number;
+  /** Heads above maxHeaderBytes/maxHeaderLines or a line above maxLineLength: the connection is detached. */
+  headerOverflows: number;
+  badStartLines: number;
+  badHeaders: number;
+  foldedHeaders: number;
+  badContentLength: number;
+  badChunks: number;
+  badAuthorization: number;
+  /** Requests pushed out of the queue by maxPending. */
+  pendingOverflow: number;
+  /** Heads cut by a gap or by the end of the connection. */
+  truncatedHeads: number;
+  gaps: number;
+  gapBytes: number;
+  resyncs: number;
+  lostBytes: number;
+  /** Directions that found no start line within maxLostBytes. */
+  deadDirections: number;
+  bodyBytesScanned: number;
+  bodyBytesSkipped: number;
+  /** Bodies with a Content-Encoding (gzip…) that are not scanned. */
+  encodedBodies: number;
+  /** The connection's scan budget ran out. */
+  depthReached: number;
+  phiMessages: number;
+  credentials: number;
+}
+
+function newCounters(): HttpCounters {
+  return {
+    requests: 0,
+    responses: 0,
+    interimResponses: 0,
+    exchanges: 0,
+    unpairedResponses: 0,
+    incompleteRequests: 0,
+    headerOverflows: 0,
+    badStartLines: 0,
+    badHeaders: 0,
+    foldedHeaders: 0,
+    badContentLength: 0,
+    badChunks: 0,
+    badAuthorization: 0,
+    pendingOverflow: 0,
+    truncatedHeads: 0,
+    gaps: 0,
+    gapBytes: 0,
+    resyncs: 0,
+    lostBytes: 0,
+    deadDirections: 0,
+    bodyBytesScanned: 0,
+    bodyBytesSkipped: 0,
+    encodedBodies: 0,
+    depthReached: 0,
+    phiMessages: 0,
+    credentials: 0,
+  };
+}
+
+const enum St {
+  Start,
+  Headers,
+  ChunkSize,
+  ChunkDataEnd,
+  Trailers,
+  Lost,
+  // body states (>= Body)
+  Body,
+  ChunkData,
+  ToClose,
+  Dead,
+}
+
+/** "Skip everything that follows": a direction with nothing left to read. */
+const FOREVER = 2 ** 50;
+const MAX_URL = 1024;
+const MAX_QUERY_PARAMS = 16;
+const PARAM_NAME = /^[A-Za-z_%][\w.\-[\]%]{0,63}$/;
+const FNR_RUN = /(?<!\d)\d{11}(?!\d)/g;
+
+interface Msg {
+  tsSec: number;
+  tsNsec: number;
+  /** Requests only. */
+  method: string;
+  url: string;
+  queryParams: string[] | null;
+  version: string;
+  /** Responses only (-1 for requests). */
+  status: number;
+  host: string | undefined;
+  userAgent: string | undefined;
+  server: string | undefined;
+  contentType: string | undefined;
+  authScheme: string | undefined;
+  /** -1 absent, -2 invalid. */
+  contentLength: number;
+  chunked: boolean;
+  /** Transfer-Encoding other than chunked. */
+  otherCoding: boolean;
+  encoded: boolean;
+  bodyBytes: number;
+  phi: PhiAccumulator | null;
+  tunnel: boolean;
+}
+
+function newMsg(tsSec: number, tsNsec: number): Msg {
+  return {
+    tsSec,
+    tsNsec,
+    method: '',
+    url: '',
+    queryParams: null,
+    version: '',
+    status: -1,
+    host: undefined,
+    userAgent: undefined,
+    server: undefined,
+    contentType: undefined,
+    authScheme: undefined,
+    contentLength: -1,
+    chunked: false,
+    otherCoding: false,
+    encoded: false,
+    bodyBytes: 0,
+    phi: null,
+    tunnel: false,
+  };
+}
+
+class Side {
+  state = St.Start;
+  readonly lines: LineBuffer;
+  headBytes = 0;
+  headLines = 0;
+  msg: Msg | null = null;
+  remaining = 0;
+  scanning = false;
+  readonly fnr = new FnrStream();
+  lostBytes = 0;
+  lastSec = 0;
+  lastNsec = 0;
+
+  constructor(maxLine: number) {
+    this.lines = new LineBuffer(maxLine);
+  }
+}
+
+const isUpperToken = (c: number) => (c >= 0x41 && c <= 0x5a) || c === 0x2d || c === 0x5f;
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+
+/** "HTTP/d.d" at line[o, o+8). */
+function isVersion(b: Buffer, o: number, e: number): boolean {
+  return (
+    e - o === 8 &&
+    b[o] === 0x48 &&
+    b[o + 1] === 0x54 &&
+    b[o + 2] === 0x54 &&
+    b[o + 3] === 0x50 &&
+    b[o + 4] === 0x2f &&
+    isDigit(b[o + 5]) &&
+    b[o + 6] === 0x2e &&
+    isDigit(b[o + 7])
+  );
+}
+
+export class HttpStreamParser implements StreamParser {
+  readonly counters: HttpCounters = newCounters();
+  private readonly emit: CleartextEmit;
+  private readonly pseudonymize: Pseudonymize;
+  private readonly creds: CredentialLog;
+  private readonly sides: [Side, Side];
+  private readonly queue: Msg[] = [];
+  private budget: number;
+  private readonly maxHeaderBytes: number;
+  private readonly maxHeaderLines: number;
+  private readonly maxPending: number;
+  private readonly maxLostBytes: number;
+  private ended = false;
+
+  constructor(opts: HttpParserOptions) {
+    this.emit = opts.emit;
+    this.pseudonymize = opts.pseudonymize;
+    this.creds = new CredentialLog(opts.pseudonymize, 'http', opts.emit);
+    const maxLine = opts.maxLineLength ?? 16 * 1024;
+    this.sides = [new Side(maxLine), new Side(maxLine)];
+    this.budget = opts.phiScanDepth ?? DEFAULT_PHI_SCAN_DEPTH;
+    this.maxHeaderBytes = opts.maxHeaderBytes ?? 64 * 1024;
+    this.maxHeaderLines = opts.maxHeaderLines ?? 256;
+    this.maxPending = opts.maxPending ?? 64;
+    this.maxLostBytes = opts.maxLostBytes ?? 64 * 1024;
+  }
+
+  /** Bytes held by the line buffers (bounded by 2 × maxLineLength). */
+  get bufferedBytes(): number {
+    return this.sides[0].lines.capacity + this.sides[1].lines.capacity;
+  }
+
+  get pendingRequests(): number {
+    return this.queue.length;
+  }
+
+  data(dir: Direction, buf: Buffer, off: number, len: number, tsSec: number, tsNsec: number): number {
+    if (this.ended) return DETACH;
+    const s = this.sides[dir];
+    s.lastSec = tsSec;
+    s.lastNsec = tsNsec;
+    const end = off + len;
+    let pos = off;
+    while (pos < end) {
+      const st = s.state;
+      if (st === St.Dead) return FOREVER;
+      if (st >= St.Body) {
+        const m = s.msg!;
+        const n = Math.min(end - pos, s.remaining);
+        if (s.scanning) {
+          const k = Math.min(n, this.budget);
+          if (k > 0) {
+            s.fnr.push(buf, pos, k);
+            this.budget -= k;
+            this.counters.bodyBytesScanned += k;
+          }
+          if (this.budget === 0) {
+            s.scanning = false;
+            s.fnr.flush();
+            this.counters.depthReached++;
+          }
+        }
+        m.bodyBytes += n;
+        pos += n;
+        if (st !== St.ToClose) s.remaining -= n;
+        if (s.remaining === 0) {
+          this.bodyPartDone(dir, s);
+          continue;
+        }
+        if (s.scanning) continue;
+        // Nothing more to read in this body part: the reassembler drops it.
+        if (st === St.ToClose) {
+          this.messageDone(dir, s);
+          return this.kill(s, false);
+        }
+        const skip = s.remaining;
+        m.bodyBytes += skip;
+        this.counters.bodyBytesSkipped += skip;
+        s.remaining = 0;
+        this.bodyPartDone(dir, s);
+        return skip;
+      }
+
+      const next = s.lines.take(buf, pos, end);
+      const used = (next < 0 ? end : next) - pos;
+      pos = next < 0 ? end : next;
+      if (st === St.Lost) {
+        this.counters.lostBytes += used;
+        s.lostBytes += used;
+        if (s.lostBytes > this.maxLostBytes) {
+          this.counters.deadDirections++;
+          return this.kill(s, true);
+        }
+        if (next < 0) break;
+        if (this.parseStart(dir, s, true)) {
+          this.counters.resyncs++;
+          s.lostBytes = 0;
+        }
+        continue;
+      }
+      s.headBytes += used;
+      if (s.headBytes > this.maxHeaderBytes || s.lines.overflowing || (next >= 0 && s.lines.truncated)) return this.overflow();
+      if (next < 0) break;
+      const r = this.onLine(dir, s);
+      if (r === DETACH) return DETACH;
+    }
+    return 0;
+  }
+
+  gap(dir: Direction, len: number): void {
+    if (this.ended) return;
+    this.counters.gaps++;
+    this.counters.gapBytes += len;
+    const s = this.sides[dir];
+    const m = s.msg;
+    switch (s.state) {
+      case St.Dead:
+        return;
+      case St.ToClose:
+        s.fnr.poison();
+        m!.bodyBytes += len;
+        return;
+      case St.Body:
+      case St.ChunkData:
+        if (len <= s.remaining) {
+          s.remaining -= len;
+          m!.bodyBytes += len;
+          s.fnr.poison();
+          if (s.remaining === 0) this.bodyPartDone(dir, s);
+          return;
+        }
+        break;
+      default:
+        break;
+    }
+    // Framing is lost: keep what the message had, then search for the next start line.
+    if (m !== null) {
+      if (s.state === St.Headers) {
+        this.counters.truncatedHeads++;
+        s.msg = null;
+      } else {
+        this.messageDone(dir, s);
+      }
+    }
+    s.state = St.Lost;
+    s.scanning = false;
+    s.lines.reset();
+    s.lostBytes = 0;
+  }
+
+  end(_reason: StreamEndReason): void {
+    this.finishAll();
+  }
+
+  /** Reports everything still open (end of connection, or before detaching). */
+  private finishAll(): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const dir of [0, 1] as Direction[]) {
+      const s = this.sides[dir];
+      if (s.msg === null) continue;
+      if (s.state === St.Headers) {
+        this.counters.truncatedHeads++;
+        s.msg = null;
+      } else {
+        this.messageDone(dir, s);
+      }
+    }
+    for (const req of this.queue) {
+      this.counters.incompleteRequests++;
+      this.exchange(req, null, this.sides[0].lastSec, this.sides[0].lastNsec);
+    }
+    this.queue.length = 0;
+  }
+
+  private overflow(): number {
+    this.counters.headerOverflows++;
+    this.finishAll();
+    return DETACH;
+  }
+
+  /** This direction has nothing more to give: skip it, or detach when the other is done too. */
+  private kill(s: Side, lost: boolean): number {
+    s.state = St.Dead;
+    s.scanning = false;
+    if (lost) s.msg = null;
+    const other = this.sides[0] === s ? this.sides[1] : this.sides[0];
+    if (other.state === St.Dead) {
+      this.finishAll();
+      return DETACH;
+    }
+    return FOREVER;
+  }
+
+  private onLine(dir: Direction, s: Side): number {
+    const ln = s.lines;
+    switch (s.state) {
+      case St.Start:
+        if (ln.lineLen === 0) return 0;
+        if (!this.parseStart(dir, s, false)) {
+          this.counters.badStartLines++;
+          s.state = St.Lost;
+          s.lostBytes = 0;
+        }
+        return 0;
+      case St.Headers:
+        if (ln.lineLen === 0) return this.headEnd(dir, s);
+        if (++s.headLines > this.maxHeaderLines) return this.overflow();
+        this.header(dir, s);
+        return 0;
+      case St.Trailers:
+        if (ln.lineLen === 0) this.messageDone(dir, s);
+        return 0;
+      case St.ChunkSize: {
+        s.headBytes = 0;
+        const size = chunkSize(ln.line, ln.lineOff, ln.lineLen);
+        if (size < 0) return this.badChunk(dir, s);
+        if (size === 0) {
+          s.state = St.Trailers;
+          return 0;
+        }
+        s.remaining = size;
+        s.state = St.ChunkData;
+        return 0;
+      }
+      case St.ChunkDataEnd:
+        if (ln.lineLen !== 0) return this.badChunk(dir, s);
+        s.state = St.ChunkSize;
+        return 0;
+      default:
+        return 0;
+    }
+  }
+
+  private badChunk(dir: Direction, s: Side): number {
+    this.counters.badChunks++;
+    this.messageDone(dir, s);
+    s.state = St.Lost;
+    s.lostBytes = 0;
+    return 0;
+  }
+
+  /** The line in the buffer as a request line (to server) or status line (to client). */
+  private parseStart(dir: Direction, s: Side, resync: boolean): boolean {
+    const ln = s.lines;
+    const b = ln.line;
+    const o = ln.lineOff;
+    const e = o + ln.lineLen;
+    const m = newMsg(s.lastSec, s.lastNsec);
+    if (dir === 0) {
+      let i = o;
+      while (i < e && isUpperToken(b[i])) i++;
+      if (i === o || i - o > 24 || i >= e || b[i] !== 0x20) return false;
+      let sp = e - 1;
+      while (sp > i && b[sp] !== 0x20) sp--;
+      if (sp <= i + 1 || !isVersion(b, sp + 1, e)) return false;
+      m.method = b.toString('latin1', o, i);
+      m.version = b.toString('latin1', sp + 1, e);
+      this.target(m, b, i + 1, sp);
+    } else {
+      if (e - o < 12 || !isVersion(b, o, o + 8) || b[o + 8] !== 0x20) return false;
+      if (!isDigit(b[o + 9]) || !isDigit(b[o + 10]) || !isDigit(b[o + 11])) return false;
+      if (e - o > 12 && b[o + 12] !== 0x20) return false;
+      m.version = b.toString('latin1', o, o + 8);
+      m.status = (b[o + 9] - 0x30) * 100 + (b[o + 10] - 0x30) * 10 + (b[o + 11] - 0x30);
+    }
+    if (resync && s.msg !== null) this.messageDone(dir, s);
+    s.msg = m;
+    s.state = St.Headers;
+    s.headBytes = ln.lineLen;
+    s.headLines = 0;
+    return true;
+  }
+
+  /** Request target → hostname (absolute form), path without query or fragment, parameter names. */
+  private target(m: Msg, b: Buffer, from: number, to: number): void {
+    // Identifiers anywhere in the target (path or query values) are PHI in cleartext.
+    this.scanPhi(m, b, from, to - from, 'url');
+    let t = b.toString('latin1', from, Math.min(to, from + 8192)).trim();
+    if (m.method === 'CONNECT') {
+      m.url = cleanText(t, 255);
+      m.host = m.url;
+      return;
+    }
+    const scheme = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.exec(t);
+    if (scheme) {
+      const rest = t.slice(scheme[0].length);
+      let a = rest.search(/[/?#]/);
+      if (a < 0) a = rest.length;
+      const authority = rest.slice(0, a);
+      const at = authority.lastIndexOf('@');
+      const host = cleanText(at >= 0 ? authority.slice(at + 1) : authority, 255);
+      if (host !== '' && !holdsFnr(host)) m.host = host;
+      t = rest.slice(a);
+      if (t === '' || t[0] !== '/') t = '/' + t;
+    }
+    const hash = t.indexOf('#');
+    if (hash >= 0) t = t.slice(0, hash);
+    const q = t.indexOf('?');
+    let path = q >= 0 ? t.slice(0, q) : t;
+    if (q >= 0) {
+      const names: string[] = [];
+      for (const item of t.slice(q + 1).split(/[&;]/)) {
+        const eq = item.indexOf('=');
+        if (eq <= 0) continue;
+        const name = item.slice(0, eq);
+        if (PARAM_NAME.test(name) && !names.includes(name) && names.length < MAX_QUERY_PARAMS) names.push(name);
+      }
+      if (names.length > 0) m.queryParams = names;
+    }
+    if (path.length >= 11) path = path.replace(FNR_RUN, (d) => (classifyFnr(d) !== FnrKind.Invalid ? '{fnr}' : d));
+    m.url = cleanText(path, MAX_URL);
+  }
+
+  /** Identifiers in a bounded piece of a head; the accumulator only exists once one is found. */
+  private scanPhi(m: Msg, b: Buffer, off: number, len: number, location: string): void {
+    if (len >= 11 && scanFnr(b, off, len) > 0) this.acc(m).scan(b, off, len, location);
+  }
+
+  private acc(m: Msg): PhiAccumulator {
+    return (m.phi ??= new PhiAccumulator(this.pseudonymize));
+  }
+
+  private header(dir: Direction, s: Side): void {
+    const ln = s.lines;
+    const b = ln.line;
+    const o = ln.lineOff;
+    const e = o + ln.lineLen;
+    const m = s.msg!;
+    if (b[o] === 0x20 || b[o] === 0x09) {
+      this.counters.foldedHeaders++;
+      return;
+    }
+    let c = o;
+    while (c < e && b[c] !== 0x3a && b[c] > 0x20 && b[c] < 0x7f) c++;
+    if (c === o || c >= e || b[c] !== 0x3a) {
+      this.counters.badHeaders++;
+      return;
+    }
+    this.scanPhi(m, b, c + 1, e - c - 1, 'headers');
+    const nameLen = c - o;
+    // Only the headers we report are turned into strings.
+    if (nameLen < 4 || nameLen > 19) return;
+    const name = b.toString('latin1', o, c).toLowerCase();
+    const value = () => b.toString('latin1', c + 1, Math.min(e, c + 1 + 8192)).trim();
+    switch (name) {
+      case 'host': {
+        const h = cleanText(value(), 255);
+        if (h !== '' && !holdsFnr(h)) m.host = h;
+        break;
+      }
+      case 'user-agent': {
+        const ua = cleanText(value(), 256);
+        if (!holdsFnr(ua)) m.userAgent = ua;
+        break;
+      }
+      case 'server':
+        if (dir === 1) {
+          const sv = cleanText(value(), 128);
+          if (!holdsFnr(sv)) m.server = sv;
+        }
+        break;
+      case 'content-type': {
+        const v = value();
+        const semi = v.indexOf(';');
+        m.contentType = cleanText((semi < 0 ? v : v.slice(0, semi)).toLowerCase(), 128);
+        break;
+      }
+      case 'content-length': {
+        const v = value();
+        const n = /^\d{1,15}$/.test(v) ? Number(v) : -2;
+        if (n === -2 || (m.contentLength >= 0 && m.contentLength !== n)) {
+          this.counters.badContentLength++;
+          m.contentLength = -2;
+        } else if (m.contentLength !== -2) {
+          m.contentLength = n;
+        }
+        break;
+      }
+      case 'transfer-encoding': {
+        const codings = value().toLowerCase().split(',');
+        const last = codings[codings.length - 1].trim();
+        if (last === 'chunked') m.chunked = true;
+        else m.otherCoding = true;
+        break;
+      }
+      case 'content-encoding': {
+        const v = value().toLowerCase();
+        if (v !== '' && v !== 'identity') m.encoded = true;
+        break;
+      }
+      case 'authorization':
+      case 'proxy-authorization':
+        if (dir === 0) this.authorization(m, value());
+        break;
+      default:
+        break;
+    }
+  }
+
+  private authorization(m: Msg, v: string): void {
+    const sp = v.indexOf(' ');
+    const scheme = (sp < 0 ? v : v.slice(0, sp)).toLowerCase();
+    if (!/^[a-z0-9_-]{1,24}$/.test(scheme)) {
+      this.counters.badAuthorization++;
+      return;
+    }
+    m.authScheme = scheme;
+    const rest = sp < 0 ? '' : v.slice(sp + 1).trim();
+    if (scheme === 'basic') {
+      const raw = decodeBase64(rest);
+      if (raw === null) {
+        this.counters.badAuthorization++;
+        return;
+      }
+      const text = raw.toString('utf8');
+      const colon = text.indexOf(':');
+      const user = colon < 0 ? text : text.slice(0, colon);
+      const pass = colon < 0 ? undefined : text.slice(colon + 1);
+      if (colon < 0) this.counters.badAuthorization++;
+      this.credential('basic-auth', user, pass, m);
+    } else if (scheme === 'digest') {
+      const user = digestUsername(rest);
+      if (user === null) this.counters.badAuthorization++;
+      this.credential('digest-auth', user ?? undefined, undefined, m);
+    }
+  }
+
+  private credential(kind: 'basic-auth' | 'digest-auth', user: string | undefined, secret: string | undefined, m: Msg): void {
+    this.counters.credentials++;
+    this.creds.report(this.creds.record(kind, user, secret, m.tsSec, m.tsNsec));
+  }
+
+  private headEnd(dir: Direction, s: Side): number {
+    const m = s.msg!;
+    if (dir === 0) {
+      this.counters.requests++;
+      if (this.queue.length >= this.maxPending) {
+        this.counters.pendingOverflow++;
+        this.counters.incompleteRequests++;
+        this.exchange(this.queue.shift()!, null, s.lastSec, s.lastNsec);
+      }
+      this.queue.push(m);
+      if (m.chunked) return this.beginBody(s, m, St.ChunkSize);
+      if (m.contentLength === -2 || m.otherCoding) {
+        // A body we cannot frame: report the request, then look for the next one.
+        this.messageDone(dir, s);
+        s.state = St.Lost;
+        s.lostBytes = 0;
+        return 0;
+      }
+      if (m.contentLength > 0) return this.beginBody(s, m, St.Body);
+      this.messageDone(dir, s);
+      return 0;
+    }
+    const status = m.status;
+    if (status >= 100 && status < 200 && status !== 101) {
+      this.counters.interimResponses++;
+      s.msg = null;
+      s.state = St.Start;
+      return 0;
+    }
+    this.counters.responses++;
+    const req = this.queue.length > 0 ? this.queue[0] : null;
+    if (status === 101 || (req !== null && req.method === 'CONNECT' && status >= 200 && status < 300)) {
+      // The connection now carries another protocol (WebSocket, a tunnel): nothing more for us.
+      m.tunnel = true;
+      this.messageDone(dir, s);
+      this.finishAll();
+      return DETACH;
+    }
+    if ((req !== null && req.method === 'HEAD') || status === 204 || status === 304) {
+      this.messageDone(dir, s);
+      return 0;
+    }
+    if (m.chunked) return this.beginBody(s, m, St.ChunkSize);
+    if (m.contentLength === 0) {
+      this.messageDone(dir, s);
+      return 0;
+    }
+    if (m.contentLength > 0) return this.beginBody(s, m, St.Body);
+    return this.beginBody(s, m, St.ToClose);
+  }
+
+  private beginBody(s: Side, m: Msg, state: St): number {
+    s.state = state;
+    s.remaining = state === St.Body ? m.contentLength : state === St.ToClose ? Infinity : 0;
+    if (m.encoded) this.counters.encodedBodies++;
+    s.scanning = this.budget > 0 && !m.encoded;
+    if (s.scanning) s.fnr.begin(this.acc(m), 'body');
+    return 0;
+  }
+
+  private bodyPartDone(dir: Direction, s: Side): void {
+    if (s.state === St.ChunkData) s.state = St.ChunkDataEnd;
+    else this.messageDone(dir, s);
+  }
+
+  /** A message is over (body read or skipped): report its PHI; a response completes an exchange. */
+  private messageDone(dir: Direction, s: Side): void {
+    const m = s.msg;
+    s.msg = null;
+    s.state = St.Start;
+    s.headBytes = 0;
+    s.remaining = 0;
+    if (m === null) return;
+    if (s.scanning) s.fnr.flush();
+    s.scanning = false;
+    const tsSec = s.lastSec;
+    const tsNsec = s.lastNsec;
+    const phi = m.phi;
+    if (phi !== null && phi.empty) m.phi = null;
+    if (m.phi !== null) {
+      this.counters.phiMessages++;
+      const req = dir === 0 ? m : this.queue.length > 0 ? this.queue[0] : null;
+      const rec: CleartextPhiRecord = {
+        type: 'phi.observed',
+        ts_sec: tsSec,
+        ts_nsec: tsNsec,
+        protocol: 'http',
+        direction: dir === 0 ? 'to_server' : 'to_client',
+        kinds: m.phi.kinds,
+        count: m.phi.occurrences,
+        distinct: m.phi.distinct,
+        pseudonyms: m.phi.pseudonyms,
+        locations: m.phi.locations,
+      };
+      if (req !== null) {
+        rec.http_method = req.method;
+        rec.url = req.url;
+      }
+      if (m.contentType !== undefined) rec.content_type = m.contentType;
+      this.emit(rec);
+    }
+    if (dir === 1) {
+      const req = this.queue.length > 0 ? this.queue.shift()! : null;
+      if (req === null) this.counters.unpairedResponses++;
+      this.exchange(req, m, tsSec, tsNsec);
+    }
+  }
+
+  private exchange(req: Msg | null, res: Msg | null, tsSec: number, tsNsec: number): void {
+    this.counters.exchanges++;
+    const r: HttpRecord = { type: 'http', ts_sec: tsSec, ts_nsec: tsNsec };
+    if (req !== null) {
+      r.http_method = req.method;
+      if (req.host !== undefined) r.hostname = req.host;
+      r.url = req.url;
+      if (req.queryParams !== null) r.query_params = req.queryParams;
+      r.http_protocol = req.version;
+      if (req.userAgent !== undefined) r.http_user_agent = req.userAgent;
+      if (req.contentType !== undefined) r.http_request_content_type = req.contentType;
+      const rl = req.contentLength >= 0 ? req.contentLength : req.bodyBytes;
+      if (rl > 0) r.request_length = rl;
+      if (req.authScheme !== undefined) r.auth_scheme = req.authScheme;
+    }
+    if (res !== null) {
+      r.status = res.status;
+      if (res.contentType !== undefined) r.http_content_type = res.contentType;
+      r.length = res.contentLength >= 0 ? res.contentLength : res.bodyBytes;
+      if (res.server !== undefined) r.http_server = res.server;
+      if (res.tunnel) r.tunnel = true;
+    } else {
+      r.incomplete = true;
+    }
+    const health = healthContentKind(req?.contentType) ?? healthContentKind(res?.contentType);
+    if (health !== null) r.health_content = health;
+    const kinds: string[] = [];
+    for (const m of [req, res]) if (m?.phi) for (const k of m.phi.kinds) if (!kinds.includes(k)) kinds.push(k);
+    if (kinds.length > 0) r.phi_kinds = kinds;
+    this.emit(r);
+  }
+}
+
+/** Hex chunk size of a chunk-size line (extensions ignored); -1 if malformed. */
+function chunkSize(b: Buffer, o: number, n: number): number {
+  let v = 0;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = b[o + i];
+    let d: number;
+    if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+    else if (c >= 0x61 && c <= 0x66) d = c - 0x57;
+    else if (c >= 0x41 && c <= 0x46) d = c - 0x37;
+    else break;
+    if (i >= 13) return -1;
+    v = v * 16 + d;
+  }
+  if (i === 0) return -1;
+  // Only whitespace or an extension may follow.
+  while (i < n && (b[o + i] === 0x20 || b[o + i] === 0x09)) i++;
+  if (i < n && b[o + i] !== 0x3b) return -1;
+  return v;
+}
+
+/** username="…" (or username*=UTF-8''…) of a Digest header; null if absent. */
+function digestUsername(v: string): string | null {
+  const q = /(?:^|[\s,])username\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/i.exec(v);
+  if (q) return q[1] !== undefined ? q[1].replace(/\\(.)/g, '$1') : q[2];
+  const x = /(?:^|[\s,])username\*\s*=\s*[A-Za-z0-9-]*'[^']*'([^\s,]+)/i.exec(v);
+  if (x) {
+    try {
+      return decodeURIComponent(x[1]);
+    } catch {
+      return x[1];
+    }
+  }
+  return null;
+}
