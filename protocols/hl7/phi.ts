@@ -90,11 +90,19 @@ export function readPhi(
   // Any valid 11-digit run anywhere (NK1, OBX notes, Z-segments, free text) counts too.
   if (to > from) {
     const buf = sc.buf;
-    const start = sc.segStart[from];
+    const onMatch = (at: number, kind: FnrKind) => add(fnrKindName(kind), buf.toString('latin1', at, at + 11));
+    // Encapsulated data (OBX-2 = ED: a base64 PDF or image) is not text: its digit runs are
+    // noise that would only produce false matches, and it is most of a big message's bytes.
+    let start = sc.segStart[from];
+    for (let s = from; s < to; s++) {
+      if (sc.segId[s] !== Seg.OBX || !isEncapsulated(sc, s) || !sc.field(s, 5)) continue;
+      const skipFrom = sc.rs;
+      const skipTo = sc.re;
+      if (skipFrom > start) scanFnr(buf, start, skipFrom - start, onMatch);
+      start = skipTo;
+    }
     const end = sc.segEnd[to - 1];
-    scanFnr(buf, start, end - start, (at, kind) => {
-      add(fnrKindName(kind), buf.toString('latin1', at, at + 11));
-    });
+    if (end > start) scanFnr(buf, start, end - start, onMatch);
   }
 
   if (pidMask === 0 && segMask === 0 && values.length === 0) return null;
@@ -110,4 +118,10 @@ export function readPhi(
   if (pseudonymize) for (let i = 0; i < values.length; i++) pseudonyms.push(pseudonymize(kinds[i], values[i]));
 
   return { fields, kinds: kindSet, count: values.length, pseudonyms };
+}
+
+/** OBX-2 value type ED (encapsulated data) or RP with inline data. */
+function isEncapsulated(sc: Hl7Scanner, seg: number): boolean {
+  if (!sc.field(seg, 2) || sc.re - sc.rs !== 2) return false;
+  return sc.buf[sc.rs] === 0x45 && sc.buf[sc.rs + 1] === 0x44; // "ED"
 }

@@ -84,6 +84,10 @@ export function readCertificate(buf: Buffer, s: number, e: number): LeafCertific
   const notAfterSec = na === null ? NaN : derTime(buf, na.tag, na.start, na.end);
 
   const der = buf.subarray(s, e);
+  const sha256 = createHash('sha256').update(der).digest('hex');
+  // A server shows the same certificate to every client: decode and verify it once.
+  const known = certificateCache.get(sha256);
+  if (known !== undefined) return { info: { ...known.info }, notBeforeSec: known.notBeforeSec, notAfterSec: known.notAfterSec };
   const sameName = buf.compare(buf, issuer.hdr, issuer.end, subject.hdr, subject.end) === 0;
   const info: CertificateInfo = {
     subject: '',
@@ -91,7 +95,7 @@ export function readCertificate(buf: Buffer, s: number, e: number): LeafCertific
     not_before: isoSeconds(notBeforeSec),
     not_after: isoSeconds(notAfterSec),
     self_signed: false,
-    sha256: createHash('sha256').update(der).digest('hex'),
+    sha256,
     chain_length: 1,
   };
   let x: X509Certificate | null = null;
@@ -115,8 +119,15 @@ export function readCertificate(buf: Buffer, s: number, e: number): LeafCertific
     }
     info.self_signed = verified !== false;
   }
-  return { info, notBeforeSec, notAfterSec };
+  const leaf = { info, notBeforeSec, notAfterSec };
+  if (certificateCache.size >= CERTIFICATE_CACHE_SIZE) certificateCache.delete(certificateCache.keys().next().value as string);
+  certificateCache.set(sha256, { info: { ...info }, notBeforeSec, notAfterSec });
+  return leaf;
 }
+
+/** Certificates seen recently, by SHA-256 of their DER (bounded; oldest out first). */
+const CERTIFICATE_CACHE_SIZE = 256;
+const certificateCache = new Map<string, LeafCertificate>();
 
 /**
  * Whether checking the self-signature costs at most a normal handshake's worth of CPU. A

@@ -15,7 +15,9 @@ import { defaultRegistry } from '../../agent/analyzers/default-registry.js';
 import { defaultEnvironment } from '../../agent/analyzers/environment.js';
 import { labelOnlyAnalyzers, tlsLabelAnalyzer } from '../../agent/analyzers/classifiers.js';
 import { AnalyzerRegistry } from '../../agent/analyzers/registry.js';
-import type { MuvaktEvent } from '../../agent/events/types.js';
+import type { EventSink, MuvaktEvent } from '../../agent/events/types.js';
+import { AlertingSink, policyFromFile } from '../../agent/alerts.js';
+import { AlertStore } from '../../agent/store/index.js';
 import { Pipeline } from '../../agent/pipeline.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '5' }, 'no-cli': { type: 'boolean', default: false } } });
@@ -23,6 +25,7 @@ const file = positionals[0] ?? process.env.MUVAKT_BENCH_FILE ?? '/tmp/bench.pcap
 const runs = Number(values.runs);
 const size = statSync(file).size;
 const cli = join(dirname(fileURLToPath(import.meta.url)), '../../agent/cli/main.js');
+const POLICY = join(dirname(fileURLToPath(import.meta.url)), '../../../deploy/policy.example.yaml');
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -36,12 +39,12 @@ function timeCommand(cmd: string, args: string[]): number {
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
-type Stage = 'reader' | 'foundation' | 'no-dicom' | 'all';
+type Stage = 'reader' | 'foundation' | 'no-dicom' | 'all' | 'rules';
 
 /** The foundation's stages only: dispatch runs, protocols are recognised and labelled, none parsed. */
 function registryFor(stage: Stage): AnalyzerRegistry {
   const env = defaultEnvironment(Buffer.alloc(32, 7));
-  if (stage === 'all') return defaultRegistry(env);
+  if (stage === 'all' || stage === 'rules') return defaultRegistry(env);
   const r = new AnalyzerRegistry();
   const all = defaultRegistry(env);
   if (stage === 'no-dicom') {
@@ -62,9 +65,18 @@ async function timeInProcess(stage: Stage): Promise<{ s: number; packets: number
   if (stage !== 'reader') {
     eventCounts.clear();
     const count = (e: MuvaktEvent) => eventCounts.set(e.type, (eventCounts.get(e.type) ?? 0) + 1);
-    const p = new Pipeline({ events: { write: count, flush() {}, close() {} }, registry: registryFor(stage) });
+    let events: EventSink = { write: count, flush() {}, close() {} };
+    let alerting: AlertingSink | null = null;
+    if (stage === 'rules') {
+      // Rules and the alert store (in memory) on top of every analyzer, as `analyze --policy` runs.
+      alerting = new AlertingSink(events, policyFromFile(POLICY), AlertStore.open(':memory:'));
+      events = alerting;
+    }
+    const p = new Pipeline({ events, registry: registryFor(stage) });
     await readCaptureFile(file, p.handle);
     p.finish();
+    alerting?.close();
+    alerting?.store.close();
     packets = p.stats.packets;
   } else {
     await readCaptureFile(file, (rec) => {
@@ -80,6 +92,7 @@ const reader = [] as number[];
 const foundation = [] as number[];
 const noDicom = [] as number[];
 const all = [] as number[];
+const rules = [] as number[];
 const cliRuns = [] as number[];
 let packets = 0;
 for (let i = 0; i < runs; i++) {
@@ -90,6 +103,7 @@ for (let i = 0; i < runs; i++) {
   foundation.push((await timeInProcess('foundation')).s);
   noDicom.push((await timeInProcess('no-dicom')).s);
   all.push((await timeInProcess('all')).s);
+  rules.push((await timeInProcess('rules')).s);
   cliRuns.push(timeCommand(process.execPath, [cli, 'analyze', file, '--quiet']));
 }
 
@@ -104,9 +118,12 @@ console.log(row('tcpdump -r FILE -w /dev/null (reference)', ref));
 console.log(row('capture reader only (in-process)', median(reader)));
 console.log(row('foundation: decode+flows+reassembly+dispatch', median(foundation)));
 console.log(row('all analyzers but DICOM', median(noDicom)));
-console.log(row('all analyzers (DICOM, HL7, labels)', median(all)));
+console.log(row('all analyzers (DICOM, HL7, TLS, remote, cleartext…)', median(all)));
+console.log(row('all analyzers + rules + alert store', median(rules)));
 console.log(row('muvakt analyze FILE --quiet (whole process)', median(cliRuns)));
 console.log(`DICOM on / off rate: ${(median(noDicom) / median(all)).toFixed(2)}×`);
+console.log(`all analyzers / foundation rate: ${(median(foundation) / median(all)).toFixed(2)}×`);
+console.log(`rules add ${(((median(rules) - median(all)) / median(all)) * 100).toFixed(1)}% to the analysis time`);
 const hl7 = eventCounts.get('hl7.message') ?? 0;
 if (hl7 > 0) console.log(`HL7: ${hl7.toLocaleString('en-US')} messages, ${Math.round(hl7 / median(all)).toLocaleString('en-US')} messages/s through the whole pipeline`);
 console.log(`events (last run): ${[...eventCounts.entries()].map(([k, v]) => `${k} ${v}`).join(', ')}`);
