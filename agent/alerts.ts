@@ -24,6 +24,8 @@ export function candidateOf(f: EngineFinding): AlertCandidate {
   };
 }
 
+const SEVERITY_ORDER = { low: 1, medium: 2, high: 3, critical: 4 } as const;
+
 const RULES_BY_ID = new Map<string, Rule>(ALL_RULES.map((r) => [r.id, r]));
 
 /** The alert as written to NDJSON: the contract shape plus the rule's bokmål texts. */
@@ -41,6 +43,13 @@ export class AlertingSink implements EventSink {
   readonly engine: RuleEngine;
   readonly writer: AlertWriter;
 
+  /**
+   * Findings of one rule about one subject, merged until the next hand-over: a busy HL7 link
+   * raises the same finding for every message, and only the count and the times change.
+   */
+  private readonly pending = new Map<string, { finding: EngineFinding; count: number; first: string }>();
+  private readonly handOver: NodeJS.Timeout;
+
   constructor(
     private readonly inner: EventSink,
     policy: CompiledPolicy,
@@ -48,23 +57,54 @@ export class AlertingSink implements EventSink {
     onCommit?: (r: UpsertResult) => void,
   ) {
     this.writer = new AlertWriter(store, { onCommit });
-    this.engine = new RuleEngine(policy, ALL_RULES, (f) => this.writer.write(candidateOf(f)));
+    this.engine = new RuleEngine(policy, ALL_RULES, (f) => this.merge(f));
+    this.handOver = setInterval(() => this.drain(), 200);
+    this.handOver.unref();
   }
 
   write(event: MuvaktEvent): void {
     this.inner.write(event);
     this.engine.evaluate(event as Parameters<RuleEngine['evaluate']>[0]);
+    if (this.pending.size >= 1000) this.drain();
   }
 
   flush(): void {
     this.inner.flush();
+    this.drain();
     this.writer.flush();
   }
 
   close(): void {
+    clearInterval(this.handOver);
     this.inner.close();
+    this.drain();
     this.writer.flush();
     this.writer.close();
+  }
+
+  private merge(f: EngineFinding): void {
+    const s = f.subject;
+    const key = `${f.rule.id}\u0000${s.src_ip}\u0000${s.dst_ip}\u0000${s.zone_src}\u0000${s.zone_dst}\u0000${s.device_id ?? ''}`;
+    const p = this.pending.get(key);
+    if (p === undefined) {
+      this.pending.set(key, { finding: f, count: 1, first: f.ts });
+      return;
+    }
+    p.count++;
+    // The latest evidence and the highest severity win, as in the store.
+    if (SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER[p.finding.severity]) p.finding = f;
+    else p.finding = { ...f, severity: p.finding.severity };
+    if (f.ts < p.first) p.first = f.ts;
+  }
+
+  private drain(): void {
+    for (const p of this.pending.values()) {
+      const c = candidateOf(p.finding);
+      c.count = p.count;
+      c.first_ts = p.first;
+      this.writer.write(c);
+    }
+    this.pending.clear();
   }
 
   /** Every alert in the store, most recent first (for the end-of-run export and summary). */
