@@ -92,8 +92,8 @@ export class AlertingSink implements EventSink {
     }
     p.count++;
     // The latest evidence and the highest severity win, as in the store.
-    if (SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER[p.finding.severity]) p.finding = f;
-    else p.finding = { ...f, severity: p.finding.severity };
+    if (SEVERITY_ORDER[f.severity] < SEVERITY_ORDER[p.finding.severity]) f.severity = p.finding.severity;
+    p.finding = f;
     if (f.ts < p.first) p.first = f.ts;
   }
 

@@ -61,7 +61,11 @@ export class RuleEngine {
       if (out === null) continue;
       for (const f of Array.isArray(out) ? out : [out]) {
         this.findings.set(rule.id, (this.findings.get(rule.id) ?? 0) + 1);
-        this.onFinding({ ...f, rule, severity: f.severity ?? rule.severity });
+        // Completed in place (findings may build their evidence lazily; a copy would lose that).
+        const ef = f as EngineFinding;
+        ef.rule = rule;
+        if (!ef.severity) ef.severity = rule.severity;
+        this.onFinding(ef);
       }
     }
   }

@@ -20,10 +20,29 @@ export function flowEvidence(e: RuleEvent): Record<string, unknown> {
   return { flow_id: f.id, app: f.app, proto: f.proto, src_port: f.src_port, dst_port: f.dst_port, vlan: f.vlan };
 }
 
+/**
+ * A finding about a flow whose evidence is put together only when someone reads it: a busy
+ * link raises the same finding thousands of times, and the alert keeps only the latest.
+ */
+class FlowFinding implements RuleFinding {
+  severity?: Severity;
+  private built: Record<string, unknown> | null = null;
+  constructor(
+    readonly subject: AlertSubject,
+    private readonly event: RuleEvent,
+    private readonly extra: Record<string, unknown>,
+    readonly ts: string,
+    severity: Severity | undefined,
+  ) {
+    if (severity) this.severity = severity;
+  }
+  get evidence(): Record<string, unknown> {
+    return (this.built ??= { ...flowEvidence(this.event), ...this.extra });
+  }
+}
+
 export function finding(e: RuleEvent, z: { src: ZoneInfo; dst: ZoneInfo }, evidence: Record<string, unknown>, severity?: Severity): RuleFinding {
-  const f: RuleFinding = { subject: subjectOf(e, z), evidence: { ...flowEvidence(e), ...evidence }, ts: e.ts };
-  if (severity) f.severity = severity;
-  return f;
+  return new FlowFinding(subjectOf(e, z), e, evidence, e.ts, severity);
 }
 
 export function isExternal(z: ZoneInfo): boolean {
