@@ -25,7 +25,7 @@ export const hl7Undelivered: Rule = {
   title: { nb: 'HL7-melding uten kvittering', en: 'HL7 message without an acknowledgement' },
   recommendation: DELIVERY_TEXT,
   severity: 'medium',
-  guide_refs: ['LEV 6.4'],
+  guide_refs: ['LEV 6.4', 'MU annex #11'],
   requirements: ['G6'],
   events: ['hl7.undelivered'],
   create: (ctx) => (e) => {

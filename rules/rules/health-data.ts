@@ -15,7 +15,7 @@ export const dicomCleartextPhi: Rule = {
   title: { nb: 'Pasientopplysninger i ukryptert DICOM', en: 'Patient data in unencrypted DICOM' },
   recommendation: CLEARTEXT_PHI_TEXT,
   severity: 'medium',
-  guide_refs: ['LEV 6.4', 'MU 4.6', 'MU 4.7'],
+  guide_refs: ['LEV 6.4', 'MU 4.6', 'MU 4.7', 'MU annex #15'],
   requirements: ['G4'],
   events: ['dicom.dimse'],
   create: (ctx) => (e) => {
@@ -37,7 +37,7 @@ export const hl7CleartextPhi: Rule = {
   title: { nb: 'Pasientopplysninger i ukryptert HL7', en: 'Patient data in unencrypted HL7' },
   recommendation: CLEARTEXT_PHI_TEXT,
   severity: 'medium',
-  guide_refs: ['LEV 6.4', 'MU 4.6', 'MU 4.7'],
+  guide_refs: ['LEV 6.4', 'MU 4.6', 'MU 4.7', 'MU annex #15'],
   requirements: ['G4'],
   events: ['hl7.message'],
   create: (ctx) => (e) => {
@@ -110,7 +110,7 @@ export const phiCleartext: Rule = {
     en: 'Patient data must not cross zones unencrypted. Find out why the data is sent (for example a DICOM object uploaded over HTTP) and use an encrypted, approved integration.',
   },
   severity: 'high',
-  guide_refs: ['LEV 6.4', 'MU 4.6', 'MU 4.7'],
+  guide_refs: ['LEV 6.4', 'MU 4.6', 'MU 4.7', 'MU annex #15'],
   requirements: ['G4', 'G3'],
   events: ['phi.observed'],
   create: (ctx) => (e): RuleFinding | null => {

@@ -37,7 +37,7 @@ export const remoteAccessFromExternal: Rule = {
     en: 'Vendor access must terminate in a dedicated remote-access zone, only from agreed addresses and time windows. Close the access and investigate the session.',
   },
   severity: 'critical',
-  guide_refs: ['MU 4.7', 'LEV 10.1', 'MU annex #15'],
+  guide_refs: ['MU 4.7', 'LEV 10.1', 'MU annex #14'],
   requirements: ['G8'],
   events: ['remote_access'],
   create: (ctx) => (e) => {
@@ -78,7 +78,7 @@ export const remoteAccessUnencrypted: Rule = {
     en: 'All remote access must be encrypted: SSH instead of Telnet, VNC only inside TLS or a VPN, and RDP with TLS/NLA.',
   },
   severity: 'high',
-  guide_refs: ['MU 4.7', 'LEV 10.1', 'LEV 6.4'],
+  guide_refs: ['MU 4.7', 'LEV 10.1', 'LEV 6.4', 'MU annex #15'],
   requirements: ['G8', 'G3'],
   events: ['remote_access'],
   create: (ctx) => (e) => {

@@ -25,7 +25,7 @@ export const flowNotAllowed: Rule = {
     en: 'Keep medical devices on dedicated networks and pass only pre-approved traffic. Add the flow to the policy’s allowed_flows if it is intended; otherwise block it in the firewall.',
   },
   severity: 'medium',
-  guide_refs: ['MU 4.6', 'LEV 7', 'LEV 8'],
+  guide_refs: ['MU 4.6', 'LEV 7', 'LEV 8', 'MU annex #14'],
   requirements: ['G1'],
   events: ['flow'],
   create: (ctx) => (e) => {
@@ -79,7 +79,7 @@ export const cleartextToExternal: Rule = {
     en: 'All communication over networks the organisation does not control must be encrypted (Normen 5.3.5). Use TLS 1.2 or newer, or a VPN.',
   },
   severity: 'high',
-  guide_refs: ['MU 4.6', 'MU 4.7', 'LEV 6.4'],
+  guide_refs: ['MU 4.6', 'MU 4.7', 'LEV 6.4', 'MU annex #15'],
   requirements: ['G3'],
   events: ['flow'],
   create: (ctx) => (e) => {
