@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +33,10 @@ describe('live capture on a veth pair with real dcmtk peers', () => {
     const ref = pair.spawn(pair.a, 'tcpdump', ['-i', pair.ifA, '-n', '-U', '-w', join(tmp, 'ref.pcap'), 'tcp port ' + PORT]);
     await waitFor(ref.stderr!, /listening on/);
     const events = join(tmp, 'events.ndjson');
-    const sensor = pair.spawn(pair.a, process.execPath, [CLI, 'run', '--interface', pair.ifA, '--events', events, '--stats-interval', '1', '--filter', 'tcp port ' + PORT, '--buffer-mb', '8']);
+    const alertsFile = join(tmp, 'alerts.ndjson');
+    const policy = join(tmp, 'policy.yaml');
+    writeFileSync(policy, `site: live\nzones:\n  - {name: ct, kind: medical, cidrs: [${pair.ipA}/32]}\n  - {name: pacs, kind: server, cidrs: [${pair.ipB}/32]}\nallowed_flows:\n  - {from: ct, to: pacs, apps: [dicom]}\ndicom: {ports: [${PORT}]}\n`);
+    const sensor = pair.spawn(pair.a, process.execPath, [CLI, 'run', '--interface', pair.ifA, '--events', events, '--stats-interval', '1', '--filter', 'tcp port ' + PORT, '--buffer-mb', '8', '--policy', policy, '--db', join(tmp, 'live.db'), '--alerts', alertsFile]);
     let sensorErr = '';
     sensor.stderr!.on('data', (d: Buffer) => (sensorErr += d.toString()));
     await waitFor(sensor.stderr!, /capture started/);
@@ -80,6 +83,10 @@ describe('live capture on a veth pair with real dcmtk peers', () => {
     expect(last.capture.dropped).toBe(0);
     expect(last.packets).toBe(flows.reduce((a, f) => a + f.pkts_toserver + f.pkts_toclient, 0));
     expect(last.capture.received).toBeGreaterThanOrEqual(last.packets);
+    // Judged live: the stored CT image crossed zones in cleartext with patient fields.
+    const alerts = readFileSync(alertsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(alerts.map((a) => a.rule_id)).toContain('dicom-cleartext-phi');
+    expect(JSON.stringify(alerts)).not.toContain('TEST^LIVE');
   });
 
   it('says exactly what to install when the capture backend is missing', () => {
