@@ -3,12 +3,14 @@ import { analyzeCommand, ANALYZE_USAGE } from './analyze.js';
 import { UsageError } from './args.js';
 import { runCommand, RUN_USAGE } from './run.js';
 import { policyCommand, POLICY_USAGE } from './policy.js';
+import { serveCommand, SERVE_USAGE } from './serve.js';
 
 const USAGE = `muvakt — passive sensor for medical-device network segments
 
 ${ANALYZE_USAGE}
 ${RUN_USAGE}
 ${POLICY_USAGE}
+${SERVE_USAGE}
 Exit codes: 0 ok, 1 runtime failure (e.g. truncated capture), 2 bad arguments or configuration.
 `;
 
@@ -21,6 +23,8 @@ async function main(argv: string[]): Promise<number> {
       return runCommand(rest);
     case 'policy':
       return policyCommand(rest);
+    case 'serve':
+      return serveCommand(rest);
     case undefined:
     case 'help':
     case '--help':

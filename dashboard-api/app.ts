@@ -1,0 +1,118 @@
+/**
+ * The API app factory: `buildApp(opts)` returns a Fastify instance (not listening), so tests
+ * use `app.inject` and `serve` calls `listen`. Each concern is a plugin:
+ *
+ *   plugins/errors.ts   JSON errors, 400 for bad input, never a 500 for the caller's mistakes
+ *   plugins/auth.ts     bearer tokens (SHA-256 in the auth file), roles, rate limit per token
+ *   openapi.ts          /docs (UI) and /docs/json (OpenAPI 3)
+ *   plugins/audit.ts    every read of alerts/assets/audit and every change → audit log
+ *   routes/*.ts         /api/v1/alerts, assets, flows/summary, policy, audit; /healthz, /readyz, /metrics
+ *
+ * Responses go through their TypeBox schemas, so only declared fields leave the API.
+ */
+import type { Server } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Policy } from '../rules/policy/index.js';
+import { createMetrics, storeSnapshot, type Metrics, type SnapshotProvider } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
+import { auditPlugin } from './plugins/audit.js';
+import { authPlugin, EMPTY_AUTH, type AuthConfig } from './plugins/auth.js';
+import { errorsPlugin, formatSchemaErrors } from './plugins/errors.js';
+import { alertRoutes } from './routes/alerts.js';
+import { assetRoutes, type AssetProvider } from './routes/assets.js';
+import { auditRoutes } from './routes/audit.js';
+import { flowRoutes, type FlowSummaryProvider } from './routes/flows.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { policyRoutes, type PolicyHolder } from './routes/policy.js';
+import type { ApiInstance, ApiStore } from './types.js';
+
+export const API_VERSION = '1.0.0';
+export const API_PREFIX = '/api/v1';
+/** Request bodies are a comment at most: 16 KiB is plenty. */
+export const BODY_LIMIT = 16 * 1024;
+
+export interface BuildAppOptions {
+  store: ApiStore;
+  /** Tokens and metrics access; default: no tokens (every protected route is 401). */
+  auth?: AuthConfig;
+  /** The policy in force (GET /policy); null or absent = 404. */
+  policy?: Policy | null;
+  /** Re-reads the policy file (POST /policy/reload, admin). */
+  reloadPolicy?: () => Policy;
+  /** The sensor's counters for /metrics (a live `run` plugs its pipeline in). Alert gauges come from the store unless this gives them. */
+  metrics?: SnapshotProvider;
+  /** Default process metrics; default true. */
+  processMetrics?: boolean;
+  flows?: FlowSummaryProvider;
+  assets?: AssetProvider;
+  /** Readiness: false = capture has stopped (503). */
+  captureAlive?: () => boolean;
+  /** A pino logger; default: no logging. */
+  logger?: FastifyBaseLogger;
+  /** TLS for the listener (PEM). */
+  https?: { cert: string | Buffer; key: string | Buffer };
+  /** Honour X-Forwarded-For (only behind a trusted proxy); default false. */
+  trustProxy?: boolean;
+}
+
+/** Log serializers that keep query strings (filters an officer typed) and headers out of the log. */
+export const apiLogSerializers = {
+  req: (req: FastifyRequest) => ({ method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip }),
+};
+
+export interface BuiltApp {
+  app: ApiInstance;
+  metrics: Metrics;
+  policy: PolicyHolder;
+}
+
+export async function buildApp(opts: BuildAppOptions): Promise<ApiInstance> {
+  return (await buildAppWithParts(opts)).app;
+}
+
+export async function buildAppWithParts(opts: BuildAppOptions): Promise<BuiltApp> {
+  const options: FastifyHttpOptions<Server> = {
+    bodyLimit: BODY_LIMIT,
+    trustProxy: opts.trustProxy ?? false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    schemaErrorFormatter: formatSchemaErrors,
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+  };
+  // TLS changes only the server Fastify creates; the instance type stays the plain one.
+  if (opts.https) (options as Record<string, unknown>).https = { cert: opts.https.cert, key: opts.https.key, minVersion: 'TLSv1.2' };
+  const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>() as unknown as ApiInstance;
+
+  const storePart = storeSnapshot(opts.store);
+  const sensor = opts.metrics;
+  const metrics = createMetrics({
+    processMetrics: opts.processMetrics,
+    snapshot: () => {
+      const s = sensor ? sensor() : {};
+      return s.alertsOpen !== undefined && s.alertsByRule !== undefined ? s : { ...storePart(), ...s };
+    },
+  });
+  const policy: PolicyHolder = { current: opts.policy ?? null, reload: opts.reloadPolicy };
+
+  await app.register(errorsPlugin);
+  await app.register(authPlugin, { config: opts.auth ?? EMPTY_AUTH });
+  await registerOpenApi(app, API_VERSION);
+  await app.register(auditPlugin, { store: opts.store });
+
+  await app.register(healthRoutes, { store: opts.store, captureAlive: opts.captureAlive });
+  await app.register(metricsRoutes, { metrics });
+  await app.register(
+    async (api) => {
+      await api.register(alertRoutes, { store: opts.store });
+      await api.register(assetRoutes, { assets: opts.assets });
+      await api.register(flowRoutes, { flows: opts.flows });
+      await api.register(policyRoutes, { policy });
+      await api.register(auditRoutes, { store: opts.store });
+      await api.register(healthRoutes, { store: opts.store, captureAlive: opts.captureAlive });
+      await api.register(metricsRoutes, { metrics });
+    },
+    { prefix: API_PREFIX },
+  );
+  return { app, metrics, policy };
+}

@@ -1,0 +1,157 @@
+/**
+ * TypeBox schemas for every request and response. Responses are serialized through them
+ * (fast-json-stringify), so a field not declared here never leaves the API, whatever the
+ * store or a provider hands over.
+ */
+import Type, { type Static, type TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { SEVERITIES, STATUSES, type AlertStatus, type Severity } from '../agent/store/index.js';
+
+/** A string enum as plain JSON Schema (`{type: string, enum}`): clear 400 messages, fast serialization. */
+export function StrEnum<T extends string>(values: readonly T[], options: Record<string, unknown> = {}) {
+  return Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
+}
+
+export const SeveritySchema = StrEnum<Severity>(SEVERITIES);
+export const StatusSchema = StrEnum<AlertStatus>(STATUSES);
+
+export const ErrorSchema = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    error: Type.String(),
+    message: Type.String(),
+  },
+  { $id: 'Error', description: 'Every error: `{statusCode, error, message}`. Bad input is a 400 with a message naming the field.' },
+);
+
+/** Error responses every protected route may give. */
+export function errorResponses(...codes: number[]): Record<number, TSchema> {
+  const out: Record<number, TSchema> = {};
+  for (const c of [400, 401, 403, 429, 503, ...codes]) out[c] = ErrorSchema;
+  return out;
+}
+
+export const AlertIdParams = Type.Object(
+  { id: Type.String({ pattern: '^[0-9a-f]{32}$', description: 'Alert id: 32 lowercase hex digits' }) },
+  { additionalProperties: false },
+);
+
+const Text = (max: number, description?: string) => Type.String({ minLength: 1, maxLength: max, ...(description ? { description } : {}) });
+/** `?severity=high&severity=critical`, or one value. */
+const listOf = <T extends TSchema>(item: T, description: string) => Type.Array(item, { minItems: 1, maxItems: 20, description });
+
+export const AlertListQuery = Type.Object(
+  {
+    severity: Type.Optional(listOf(SeveritySchema, 'One or more severities (repeat the parameter)')),
+    rule_id: Type.Optional(listOf(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' }), 'One or more rule ids')),
+    status: Type.Optional(listOf(StatusSchema, 'One or more statuses')),
+    zone: Type.Optional(Text(128, 'Source or destination zone')),
+    ip: Type.Optional(Type.String({ minLength: 2, maxLength: 64, pattern: '^[0-9A-Fa-f.:]+$', description: 'Source or destination address (exact)' })),
+    since: Type.Optional(Text(40, 'Active at or after: ISO 8601 time or epoch milliseconds')),
+    until: Type.Optional(Text(40, 'First seen at or before: ISO 8601 time or epoch milliseconds')),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512, pattern: '^[A-Za-z0-9_-]*$', description: '`next_cursor` of the previous page of the same query' })),
+    sort: Type.Optional(StrEnum(['last_seen', 'severity'] as const, { default: 'last_seen' })),
+  },
+  { additionalProperties: false },
+);
+export type AlertListQuery = Static<typeof AlertListQuery>;
+
+export const SubjectSchema = Type.Object({
+  src_ip: Type.String(),
+  dst_ip: Type.String(),
+  zone_src: Type.String(),
+  zone_dst: Type.String(),
+  device_id: Type.Optional(Type.String()),
+});
+
+const AlertFields = {
+  id: Type.String(),
+  rule_id: Type.String(),
+  title: Type.String({ description: 'English title (the contract field)' }),
+  title_nb: Type.Optional(Type.String({ description: 'Norwegian (bokmål) title, from the rule set' })),
+  severity: SeveritySchema,
+  guide_refs: Type.Array(Type.String()),
+  first_seen: Type.String(),
+  last_seen: Type.String(),
+  count: Type.Integer(),
+  status: StatusSchema,
+  subject: SubjectSchema,
+  evidence: Type.Record(Type.String(), Type.Unknown(), { description: 'Protocol facts, addresses, zones and keyed pseudonyms; never patient values' }),
+  recommendation: Type.String(),
+  recommendation_nb: Type.Optional(Type.String()),
+  updated_at: Type.String(),
+};
+
+export const AlertSchema = Type.Object(AlertFields, { $id: 'Alert' });
+
+export const HistoryEntrySchema = Type.Object({
+  at: Type.String(),
+  actor: Type.String(),
+  action: StrEnum(['ack', 'resolve', 'reopen'] as const),
+  comment: Type.String(),
+});
+
+export const AlertDetailSchema = Type.Object({ ...AlertFields, history: Type.Array(HistoryEntrySchema) }, { $id: 'AlertDetail' });
+
+export const AlertPageSchema = Type.Object({
+  items: Type.Array(AlertSchema),
+  next_cursor: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const CommentBody = Type.Object(
+  { comment: Type.Optional(Type.String({ maxLength: 2000, description: 'Why (no patient identifiers: they are refused)' })) },
+  { additionalProperties: false },
+);
+
+export const AuditQuery = Type.Object(
+  {
+    actor: Type.Optional(Text(200)),
+    action: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z.]+$' })),
+    since: Type.Optional(Text(40)),
+    until: Type.Optional(Text(40)),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512, pattern: '^[A-Za-z0-9_-]*$' })),
+  },
+  { additionalProperties: false },
+);
+export type AuditQuery = Static<typeof AuditQuery>;
+
+export const AuditPageSchema = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      id: Type.Integer(),
+      at: Type.String(),
+      actor: Type.String(),
+      role: Type.String(),
+      action: Type.String(),
+      query: Type.Unknown({ description: 'The filters or target of the call, bounded and scrubbed of fødselsnummer-like values' }),
+    }),
+  ),
+  next_cursor: Type.Union([Type.String(), Type.Null()]),
+});
+
+/** Page queries without filters (assets until the inventory exists). */
+export const PageQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512, pattern: '^[A-Za-z0-9_-]*$' })),
+    zone: Type.Optional(Text(128)),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * A validator compiler for request bodies that never coerces (`{"comment": 42}` is a 400, not
+ * "42"): TypeBox's compiled checker, reporting Ajv-shaped errors to `formatSchemaErrors`.
+ * Query strings keep Fastify's Ajv with type coercion (everything there is text).
+ */
+export const strictValidatorCompiler = ({ schema }: { schema: unknown }) => {
+  const checker = Compile(schema as TSchema);
+  const fn = ((data: unknown) => {
+    if (checker.Check(data)) return true;
+    fn.errors = [...checker.Errors(data)].slice(0, 5);
+    return false;
+  }) as ((data: unknown) => boolean) & { errors?: unknown[] };
+  return fn;
+};

@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Compile } from 'typebox/compile';
+import { AlertDetailSchema, AlertPageSchema } from '../../../dashboard-api/schemas.js';
+import { bearer, fixture, iso, tempDir, T0, type Fixture } from './helpers.js';
+
+const tmp = tempDir('muvakt-api-');
+let f: Fixture;
+beforeAll(async () => {
+  f = await fixture(tmp);
+});
+afterAll(async () => {
+  await f.close();
+  tmp.cleanup();
+});
+
+const checkPage = Compile(AlertPageSchema);
+const checkDetail = Compile(AlertDetailSchema);
+
+async function get(url: string, role: 'viewer' | 'officer' | 'admin' = 'viewer') {
+  const r = await f.app.inject({ url, headers: bearer(role) });
+  return { code: r.statusCode, body: r.json() };
+}
+
+describe('GET /api/v1/alerts', () => {
+  it('lists newest first with schema-valid bodies and the bokmål texts', async () => {
+    const { code, body } = await get('/api/v1/alerts');
+    expect(code).toBe(200);
+    expect(checkPage.Check(body)).toBe(true);
+    expect(body.items).toHaveLength(6);
+    expect(body.next_cursor).toBeNull();
+    const seen = body.items.map((a: { last_seen: string }) => a.last_seen);
+    expect([...seen].sort().reverse()).toEqual(seen);
+    const crit = body.items.find((a: { rule_id: string }) => a.rule_id === 'phi-in-vendor-callhome');
+    expect(crit.title_nb).toMatch(/Helseopplysninger/);
+    expect(crit.recommendation_nb.length).toBeGreaterThan(10);
+    const retired = body.items.find((a: { rule_id: string }) => a.rule_id === 'some-retired-rule');
+    expect(retired.title_nb).toBeUndefined();
+  });
+
+  it('filters: severity (one or several), rule_id, status, zone, ip, since, until, sort', async () => {
+    const n = async (q: string) => (await get(`/api/v1/alerts?${q}`)).body.items.length;
+    expect(await n('severity=critical')).toBe(1);
+    expect(await n('severity=critical&severity=low')).toBe(2);
+    expect(await n('rule_id=mu-device-to-external')).toBe(2);
+    expect(await n('status=open')).toBe(6);
+    expect(await n('zone=pacs')).toBe(1);
+    expect(await n('ip=10.77.90.10')).toBe(1);
+    expect(await n(`since=${encodeURIComponent(iso(4 * 60_000))}`)).toBe(2);
+    expect(await n(`until=${T0 + 60_000}`)).toBe(2);
+    const bySev = (await get('/api/v1/alerts?sort=severity')).body.items.map((a: { severity: string }) => a.severity);
+    expect(bySev[0]).toBe('critical');
+    expect(bySev.at(-1)).toBe('low');
+  });
+
+  it('pages with the cursor: every alert once, in order', async () => {
+    const all: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const r: { body: { items: { id: string }[]; next_cursor: string | null } } = await get(`/api/v1/alerts?limit=2&sort=severity${cursor ? `&cursor=${cursor}` : ''}`);
+      all.push(...r.body.items.map((a) => a.id));
+      cursor = r.body.next_cursor;
+      pages++;
+    } while (cursor !== null);
+    expect(pages).toBe(3);
+    expect(new Set(all).size).toBe(6);
+    expect(all).toEqual((await get('/api/v1/alerts?sort=severity')).body.items.map((a: { id: string }) => a.id));
+  });
+
+  it('a cursor from another query is a 400', async () => {
+    const c = (await get('/api/v1/alerts?limit=1')).body.next_cursor;
+    const r = await get(`/api/v1/alerts?limit=1&severity=high&cursor=${c}`);
+    expect(r.code).toBe(400);
+    expect(r.body.message).toMatch(/different query/);
+  });
+});
+
+describe('alert detail and lifecycle', () => {
+  it('GET /alerts/:id gives the alert with history; unknown id 404', async () => {
+    const { code, body } = await get(`/api/v1/alerts/${f.ids[0]}`);
+    expect(code).toBe(200);
+    expect(checkDetail.Check(body)).toBe(true);
+    expect(body.history).toEqual([]);
+    const r = await get(`/api/v1/alerts/${'0'.repeat(32)}`);
+    expect(r.code).toBe(404);
+    expect(r.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'no alert with this id' });
+  });
+
+  it('ack then resolve by an officer; audit rows written; a second ack is 409', async () => {
+    const id = f.ids[1];
+    const ack = await f.app.inject({ method: 'POST', url: `/api/v1/alerts/${id}/ack`, headers: bearer('officer'), payload: { comment: 'Leverandør kontaktet' } });
+    expect(ack.statusCode).toBe(200);
+    expect(ack.json()).toMatchObject({ status: 'acknowledged', history: [{ actor: 'sikkerhetsleder', action: 'ack', comment: 'Leverandør kontaktet' }] });
+    expect(checkDetail.Check(ack.json())).toBe(true);
+
+    const again = await f.app.inject({ method: 'POST', url: `/api/v1/alerts/${id}/ack`, headers: bearer('officer'), payload: { comment: '' } });
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toMatchObject({ statusCode: 409, error: 'Conflict', message: expect.stringMatching(/acknowledged: cannot ack/) });
+
+    const res = await f.app.inject({ method: 'POST', url: `/api/v1/alerts/${id}/resolve`, headers: bearer('officer') });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().status).toBe('resolved');
+    const res2 = await f.app.inject({ method: 'POST', url: `/api/v1/alerts/${id}/resolve`, headers: bearer('officer'), payload: {} });
+    expect(res2.statusCode).toBe(409);
+
+    const unknown = await f.app.inject({ method: 'POST', url: `/api/v1/alerts/${'f'.repeat(32)}/ack`, headers: bearer('officer'), payload: {} });
+    expect(unknown.statusCode).toBe(404);
+
+    const audit = f.store.listAudit({ actor: 'sikkerhetsleder' }).items;
+    expect(audit.map((a) => a.action)).toEqual(['alerts.ack', 'alerts.resolve', 'alerts.resolve', 'alerts.ack', 'alerts.ack']);
+    expect(audit.at(-1)).toMatchObject({ role: 'officer', query: { params: { id } } });
+  });
+
+  it('every read is audited with who and what query; admins read the log through the API', async () => {
+    await get('/api/v1/alerts?severity=high&zone=mu-radiology&limit=5');
+    await get(`/api/v1/alerts/${f.ids[3]}`);
+    await get('/api/v1/assets');
+    await get('/api/v1/assets/dev-1');
+    const r = await get('/api/v1/audit?actor=soc-viewer&limit=4', 'admin');
+    expect(r.code).toBe(200);
+    const items = r.body.items;
+    expect(items.map((a: { action: string }) => a.action)).toEqual(['assets.get', 'assets.list', 'alerts.get', 'alerts.list']);
+    expect(items[3]).toMatchObject({ actor: 'soc-viewer', role: 'viewer', query: { query: { severity: ['high'], zone: 'mu-radiology', limit: 5 } } });
+    expect(Date.parse(items[0].at)).toBeGreaterThan(0);
+    // reading the audit log is itself audited
+    const again = await get('/api/v1/audit?action=audit.list', 'admin');
+    expect(again.body.items[0]).toMatchObject({ actor: 'ops-admin', action: 'audit.list' });
+  });
+});
+
+describe('assets, flows, policy', () => {
+  it('assets: empty page and 404 until the inventory exists; flows: empty summary', async () => {
+    expect((await get('/api/v1/assets')).body).toEqual({ items: [], next_cursor: null });
+    const one = await get('/api/v1/assets/dev-1');
+    expect(one.code).toBe(404);
+    expect(one.body.message).toMatch(/inventory/);
+    const fl = await get('/api/v1/flows/summary');
+    expect(fl.body.items).toEqual([]);
+    expect(typeof fl.body.generated_at).toBe('string');
+  });
+
+  it('injected flow and asset providers are served through their schemas', async () => {
+    const g = await fixture(tmp, {
+      flows: () => [{ zone_src: 'mu-radiology', zone_dst: 'pacs', app: 'dicom', flows: 12, bytes: 3_000_000, encrypted: 0, secret: 'x' } as never],
+      assets: {
+        list: () => ({ items: [{ id: 'dev-1', zone: 'mu-radiology', addresses: ['10.77.10.5'], first_seen: iso(0), last_seen: iso(1), protocols: ['dicom'], patient: 'Ola Nordmann' } as never], next_cursor: null }),
+        get: (id) => (id === 'dev-1' ? ({ id, zone: 'z', addresses: [], first_seen: iso(0), last_seen: iso(1), protocols: [] }) : null),
+      },
+    });
+    try {
+      const fl = await g.app.inject({ url: '/api/v1/flows/summary', headers: bearer('viewer') });
+      expect(fl.json().items).toEqual([{ zone_src: 'mu-radiology', zone_dst: 'pacs', app: 'dicom', flows: 12, bytes: 3_000_000, encrypted: 0 }]);
+      const as = await g.app.inject({ url: '/api/v1/assets', headers: bearer('viewer') });
+      expect(as.body).not.toContain('Nordmann');
+      expect(as.json().items[0].id).toBe('dev-1');
+      expect((await g.app.inject({ url: '/api/v1/assets/dev-1', headers: bearer('viewer') })).statusCode).toBe(200);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('policy: 404 when none is loaded; the policy (without the key file path) when loaded; reload for admins', async () => {
+    expect((await get('/api/v1/policy')).code).toBe(404);
+    const policy = { site: 'Test', pseudonym_key_file: '/etc/muvakt/key', zones: [{ name: 'mu', kind: 'medical' as const, cidrs: ['10.77.10.0/24'] }] };
+    let reloads = 0;
+    const g = await fixture(tmp, { policy, reloadPolicy: () => (reloads++ === 0 ? { ...policy, site: 'Reloaded' } : (() => { throw new Error('x.yaml:3:1: zones: bad'); })()) });
+    try {
+      const r = await g.app.inject({ url: '/api/v1/policy', headers: bearer('viewer') });
+      expect(r.json()).toEqual({ site: 'Test', zones: policy.zones });
+      expect((await g.app.inject({ method: 'POST', url: '/api/v1/policy/reload', headers: bearer('officer') })).statusCode).toBe(403);
+      const ok = await g.app.inject({ method: 'POST', url: '/api/v1/policy/reload', headers: bearer('admin') });
+      expect(ok.json().site).toBe('Reloaded');
+      const bad = await g.app.inject({ method: 'POST', url: '/api/v1/policy/reload', headers: bearer('admin') });
+      expect(bad.statusCode).toBe(422);
+      expect(bad.json().message).toMatch(/zones: bad/);
+      expect((await g.app.inject({ url: '/api/v1/policy', headers: bearer('viewer') })).json().site).toBe('Reloaded');
+    } finally {
+      await g.close();
+    }
+  });
+});
