@@ -1,0 +1,810 @@
+/**
+ * The passive device inventory (issue 8, GUIDE-MAP G11; MU 4.6, MU 5.2.1 "Få oversikt"):
+ * consumes the event stream and keeps one `Device` per MAC address, or per IP address where
+ * the MAC says nothing about the host.
+ *
+ * Identity heuristic (where a MAC is *not* used and the device is keyed by IP):
+ *  1. the address is external (zone kind `external`; without a policy: not RFC 1918/6598,
+ *     link-local, loopback or ULA) — on a local segment an internet host's frames always
+ *     carry the perimeter router's MAC (in the corpus `02:77:fe:00:00:01`);
+ *  2. the MAC is a declared router/gateway (`routerMacs` option);
+ *  3. the MAC was seen with more than `routerThreshold` (default 8) distinct IPv4 addresses
+ *     within `routerWindowMs` (default 10 min) of event time: it is routing for others. The
+ *     MAC is demoted: its device is flagged `router: true` (and keeps what it learnt so far),
+ *     its addresses are released and each becomes an IP-keyed device with `via_mac`.
+ *  4. the frame was routed: its VLAN belongs to another zone than the address's CIDR (with
+ *     `vlanZoneOf`; corpus 20: 10.77.10.23 on VLAN 130 behind the office router leg);
+ *  5. the address is already bound to another MAC and was seen there within `rebindAfterMs`
+ *     (default 1 h): it is seen through a router, not moved (DHCP re-use after that moves it). Only flow events carry MACs; protocol events
+ *  (emitted before their flow ends) first create an IP-keyed device, which is re-keyed to the
+ *  MAC (or merged into the MAC's device) when the flow event arrives.
+ *
+ * Bounds: at most `maxDevices` internal and `maxExternalDevices` external devices (new ones
+ * beyond that are counted in `counters`), per-device lists capped at `maxList` (peers per app at
+ * `maxPeersPerApp`) with a per-list `dropped` counter, and pending DNS names capped.
+ */
+import type { MuvaktEvent } from '../events/types.js';
+import type {
+  DatasetDevice,
+  Device,
+  DicomCounters,
+  InventoryCounters,
+  NameSource,
+  SoftwareSource,
+  ZoneOf,
+  ZoneRef,
+} from './types.js';
+
+export interface InventoryOptions {
+  /** Zone of an address (`CompiledPolicy.zoneOf`); default: `unknown` for private, `external` for public. */
+  zoneOf?: ZoneOf;
+  maxDevices?: number;
+  maxExternalDevices?: number;
+  maxList?: number;
+  maxPeersPerApp?: number;
+  maxAddresses?: number;
+  routerMacs?: Iterable<string>;
+  routerThreshold?: number;
+  routerWindowMs?: number;
+  /** An address bound to one MAC moves to another MAC only after this long unseen (default 1 h). */
+  rebindAfterMs?: number;
+  /** Zone of a VLAN stack alone (see `policyZones`); enables the routed-frame rule. */
+  vlanZoneOf?: (vlans: readonly number[]) => ZoneRef | null;
+  maxPendingNames?: number;
+}
+
+const MWL_FIND = '1.2.840.10008.5.1.4.31';
+const QR_PREFIX = '1.2.840.10008.5.1.4.1.2.';
+const MAX_TEXT = 128;
+
+export function isPrivateAddress(ip: string): boolean {
+  if (ip.includes(':')) {
+    const l = ip.toLowerCase();
+    if (l === '::1' || l === '::') return true;
+    if (l.startsWith('::ffff:')) return isPrivateAddress(l.slice(7));
+    const h = parseInt(l.split(':')[0] || '0', 16);
+    return (h & 0xfe00) === 0xfc00 || (h & 0xffc0) === 0xfe80;
+  }
+  const p = ip.split('.').map(Number);
+  if (p.length !== 4) return true;
+  const [a, b] = p;
+  return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254);
+}
+
+/** Broadcast, multicast and unspecified addresses never become devices. */
+export function isUnroutable(ip: string): boolean {
+  if (ip.includes(':')) {
+    const l = ip.toLowerCase();
+    return l === '::' || l.startsWith('ff');
+  }
+  const a = Number(ip.split('.')[0]);
+  return ip === '0.0.0.0' || ip === '255.255.255.255' || (a >= 224 && a <= 239);
+}
+
+function isMulticastMac(mac: string): boolean {
+  return (parseInt(mac.slice(0, 2), 16) & 1) === 1;
+}
+
+export const defaultZoneOf: ZoneOf = (ip) => (isPrivateAddress(ip) ? { name: 'unknown', kind: 'unknown' } : { name: 'external', kind: 'external' });
+
+/** Printable, bounded text from the wire; empty when nothing usable is left. */
+export function clean(v: unknown): string {
+  if (typeof v !== 'string') return '';
+  return v.replace(/[^\x20-\x7e\u00a0-\u024f]/g, '').trim().slice(0, MAX_TEXT);
+}
+
+function zeroCounters(): DicomCounters {
+  return { echo: 0, store: 0, mwl_find: 0, qr_find: 0, qr_move: 0, qr_get: 0, other: 0 };
+}
+
+function newDevice(id: string, keyedBy: 'mac' | 'ip', mac: string | null, ts: string): Device {
+  return {
+    id,
+    keyed_by: keyedBy,
+    mac,
+    via_mac: null,
+    external: false,
+    router: false,
+    vendor: null,
+    addresses: [],
+    vlans: [],
+    zone: { name: 'unknown', kind: 'unknown' },
+    names: [],
+    software: [],
+    dicom: { calling_aes: [], called_aes: [], implementations: [], datasets: [], issued: zeroCounters(), answered: zeroCounters(), stores_forwarded: 0, stores_retrieved: 0, phi_fields: [] },
+    hl7: { applications: [], addressed_as: [], equipment_ids: [], message_types_sent: [], sent: 0, received: 0, acks_sent: 0, phi_fields: [] },
+    services_offered: [],
+    services_used: [],
+    peers: {},
+    remote_access: [],
+    external_peers: [],
+    countries: [],
+    phi: { protocols: [], kinds: [], sent: 0, received: 0, sent_external: 0 },
+    credentials_cleartext: { protocols: [], as_client: 0, as_server: 0 },
+    tls: { contacted_names: [], weak_as_server: 0, weak_as_client: 0, versions: [] },
+    events: 0,
+    first_seen: ts,
+    last_seen: ts,
+    dropped: {},
+  };
+}
+
+function str(e: MuvaktEvent, k: string): string {
+  return clean(e[k]);
+}
+
+function strList(v: unknown): string[] {
+  return Array.isArray(v) ? v.map(clean).filter((s) => s !== '') : [];
+}
+
+function dimseKind(command: string, sop: string): keyof DicomCounters {
+  if (command.startsWith('C-ECHO')) return 'echo';
+  if (command.startsWith('C-STORE')) return 'store';
+  if (command.startsWith('C-FIND')) return sop === MWL_FIND ? 'mwl_find' : sop.startsWith(QR_PREFIX) ? 'qr_find' : 'other';
+  if (command.startsWith('C-MOVE')) return 'qr_move';
+  if (command.startsWith('C-GET')) return 'qr_get';
+  return 'other';
+}
+
+export interface InventoryState {
+  version: 1;
+  devices: Device[];
+  counters: InventoryCounters;
+  router_macs: string[];
+}
+
+export class Inventory {
+  readonly counters: InventoryCounters = { events: 0, devices_dropped: 0, external_devices_dropped: 0, merged: 0, routers: 0, pending_names_dropped: 0 };
+  private readonly byId = new Map<string, Device>();
+  private readonly ipIndex = new Map<string, Device>();
+  private readonly routerMacs = new Set<string>();
+  /** MAC → IPv4 → last seen (ms), for the router heuristic; transient. */
+  private readonly macIps = new Map<string, Map<string, number>>();
+  /** DNS names for addresses not (yet) in the inventory. */
+  private readonly pendingNames = new Map<string, string[]>();
+  private internalCount = 0;
+  private externalCount = 0;
+  private readonly zoneOf: ZoneOf;
+  private readonly maxDevices: number;
+  private readonly maxExternal: number;
+  private readonly maxList: number;
+  private readonly maxPeers: number;
+  private readonly maxAddresses: number;
+  private readonly routerThreshold: number;
+  private readonly routerWindowMs: number;
+  private readonly maxPending: number;
+  private readonly rebindAfterMs: number;
+  private readonly vlanZoneOf: ((vlans: readonly number[]) => ZoneRef | null) | undefined;
+
+  constructor(opts: InventoryOptions = {}) {
+    this.zoneOf = opts.zoneOf ?? defaultZoneOf;
+    this.maxDevices = opts.maxDevices ?? 100_000;
+    this.maxExternal = opts.maxExternalDevices ?? 10_000;
+    this.maxList = opts.maxList ?? 32;
+    this.maxPeers = opts.maxPeersPerApp ?? 64;
+    this.maxAddresses = opts.maxAddresses ?? 16;
+    this.routerThreshold = opts.routerThreshold ?? 8;
+    this.routerWindowMs = opts.routerWindowMs ?? 10 * 60_000;
+    this.maxPending = opts.maxPendingNames ?? 10_000;
+    this.rebindAfterMs = opts.rebindAfterMs ?? 3_600_000;
+    this.vlanZoneOf = opts.vlanZoneOf;
+    for (const m of opts.routerMacs ?? []) this.routerMacs.add(m.toLowerCase());
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  devices(): IterableIterator<Device> {
+    return this.byId.values();
+  }
+
+  get(id: string): Device | undefined {
+    return this.byId.get(id);
+  }
+
+  /** The device currently holding this address. */
+  byIp(ip: string): Device | undefined {
+    return this.ipIndex.get(ip);
+  }
+
+  isRouterMac(mac: string): boolean {
+    return this.routerMacs.has(mac.toLowerCase());
+  }
+
+  // ------------------------------------------------------------------ identity
+
+  private isExternal(zone: ZoneRef): boolean {
+    return zone.kind === 'external';
+  }
+
+  private create(keyedBy: 'mac' | 'ip', key: string, mac: string | null, external: boolean, ts: string): Device | null {
+    if (external ? this.externalCount >= this.maxExternal : this.internalCount >= this.maxDevices) {
+      if (external) this.counters.external_devices_dropped++;
+      else this.counters.devices_dropped++;
+      return null;
+    }
+    const d = newDevice(`${keyedBy}:${key}`, keyedBy, mac, ts);
+    d.external = external;
+    this.byId.set(d.id, d);
+    if (external) this.externalCount++;
+    else this.internalCount++;
+    return d;
+  }
+
+  private remove(d: Device): void {
+    if (this.byId.delete(d.id)) {
+      if (d.external) this.externalCount--;
+      else this.internalCount--;
+    }
+  }
+
+  /** The device for an endpoint of an event; null for unroutable addresses or when full. */
+  private resolve(ip: string, mac: string | undefined, vlans: readonly number[], ts: string): Device | null {
+    if (ip === '' || isUnroutable(ip)) return null;
+    const zone = this.zoneOf(ip, vlans);
+    const external = this.isExternal(zone);
+    const m = mac ? mac.toLowerCase() : undefined;
+    // Broadcast/multicast frames (a directed broadcast, mDNS…) are nobody's device.
+    if (m !== undefined && isMulticastMac(m)) return null;
+    const prev = this.ipIndex.get(ip);
+    let d: Device | null | undefined;
+    let useMac = m !== undefined && !external && !this.routerMacs.has(m);
+    if (useMac && this.noteMacIp(m!, ip, ts)) useMac = false;
+    // Seen on another zone's VLAN than its address belongs to: the frame was routed.
+    let routed = false;
+    if (!external && this.vlanZoneOf !== undefined && vlans.length > 0 && zone.kind !== 'unknown') {
+      const vz = this.vlanZoneOf(vlans);
+      routed = vz !== null && vz.name !== zone.name;
+    }
+    if (routed) useMac = false;
+    if (useMac && prev !== undefined && prev.keyed_by === 'mac' && prev.mac !== m && !prev.router) {
+      // Bound to another MAC recently: seen through a router, not moved.
+      const a = prev.addresses.find((x) => x.ip === ip);
+      if (a !== undefined && (Date.parse(ts) || 0) - (Date.parse(a.last_seen) || 0) < this.rebindAfterMs) useMac = false;
+    }
+    if (useMac) {
+      d = this.byId.get(`mac:${m!}`);
+      if (d === undefined) {
+        if (prev !== undefined && prev.keyed_by === 'ip' && !prev.external) {
+          // Learnt the MAC of a device first seen in a protocol event: re-key it.
+          this.byId.delete(prev.id);
+          prev.id = `mac:${m!}`;
+          prev.keyed_by = 'mac';
+          prev.mac = m!;
+          prev.via_mac = null;
+          this.byId.set(prev.id, prev);
+          d = prev;
+        } else {
+          d = this.create('mac', m!, m!, false, ts);
+        }
+      } else if (prev !== undefined && prev !== d && prev.keyed_by === 'ip' && !prev.external) {
+        this.merge(d, prev);
+      }
+    } else {
+      d = prev;
+      if (d === undefined || (external && !d.external)) {
+        d = this.create('ip', ip, null, external, ts);
+      }
+      if (d && d.keyed_by === 'ip' && m !== undefined && d.via_mac === null) d.via_mac = m;
+    }
+    if (!d) return null;
+    if (prev !== d) this.ipIndex.set(ip, d);
+    // A frame that reached it through a router says nothing about its own VLAN.
+    this.touchAddress(d, ip, ts, routed || (m !== undefined && !useMac && !external) ? [] : vlans, zone);
+    return d;
+  }
+
+  /** Records MAC↔IPv4 for the router heuristic; true when the MAC is (now) a router's. */
+  private noteMacIp(mac: string, ip: string, ts: string): boolean {
+    if (ip.includes(':')) return false;
+    const now = Date.parse(ts) || 0;
+    let seen = this.macIps.get(mac);
+    if (seen === undefined) {
+      seen = new Map();
+      this.macIps.set(mac, seen);
+      if (this.macIps.size > this.maxDevices) {
+        const oldest = this.macIps.keys().next().value;
+        if (oldest !== undefined) this.macIps.delete(oldest);
+      }
+    }
+    seen.set(ip, now);
+    if (seen.size <= this.routerThreshold) return false;
+    for (const [a, t] of seen) if (now - t > this.routerWindowMs) seen.delete(a);
+    if (seen.size <= this.routerThreshold) return false;
+    this.demote(mac);
+    return true;
+  }
+
+  /** The MAC routes for others: flag its device, release its addresses to per-IP devices. */
+  private demote(mac: string): void {
+    this.routerMacs.add(mac);
+    this.macIps.delete(mac);
+    this.counters.routers++;
+    const d = this.byId.get(`mac:${mac}`);
+    if (d === undefined) return;
+    d.router = true;
+    for (const a of d.addresses) if (this.ipIndex.get(a.ip) === d) this.ipIndex.delete(a.ip);
+  }
+
+  private touchAddress(d: Device, ip: string, ts: string, vlans: readonly number[], zone: ZoneRef): void {
+    if (ts < d.first_seen) d.first_seen = ts;
+    if (ts > d.last_seen) d.last_seen = ts;
+    const a = d.addresses.find((x) => x.ip === ip);
+    if (a) {
+      if (ts > a.last_seen) a.last_seen = ts;
+      if (ts < a.first_seen) a.first_seen = ts;
+    } else {
+      if (d.addresses.length >= this.maxAddresses) {
+        // Drop the stalest address record; the history is bounded.
+        let oldest = 0;
+        for (let i = 1; i < d.addresses.length; i++) if (d.addresses[i].last_seen < d.addresses[oldest].last_seen) oldest = i;
+        d.addresses.splice(oldest, 1);
+        this.drop(d, 'addresses');
+      }
+      d.addresses.push({ ip, version: ip.includes(':') ? 6 : 4, first_seen: ts, last_seen: ts });
+      const pending = this.pendingNames.get(ip);
+      if (pending) {
+        for (const n of pending) this.addName(d, n, 'dns');
+        this.pendingNames.delete(ip);
+      }
+    }
+    for (const v of vlans) this.add(d, d.vlans, v, 'vlans');
+    if (d.zone.kind === 'unknown' || (zone.kind !== 'unknown' && ip.indexOf(':') < 0)) d.zone = { name: zone.name, kind: zone.kind };
+  }
+
+  private drop(d: Device, list: string): void {
+    d.dropped[list] = (d.dropped[list] ?? 0) + 1;
+  }
+
+  private add<T>(d: Device, list: T[], v: T, name: string, cap = this.maxList): void {
+    if (v === '' || list.includes(v)) return;
+    if (list.length >= cap) this.drop(d, name);
+    else list.push(v);
+  }
+
+  private addName(d: Device, name: string, source: NameSource): void {
+    const n = clean(name).toLowerCase().replace(/\.$/, '');
+    if (n === '' || d.names.some((x) => x.name === n && x.source === source)) return;
+    if (d.names.length >= this.maxList) this.drop(d, 'names');
+    else d.names.push({ name: n, source });
+  }
+
+  private addSoftware(d: Device, value: string, source: SoftwareSource): void {
+    const v = clean(value);
+    if (v === '' || d.software.some((x) => x.value === v && x.source === source)) return;
+    if (d.software.length >= this.maxList) this.drop(d, 'software');
+    else d.software.push({ source, value: v });
+  }
+
+  private addPeer(d: Device, app: string, ip: string): void {
+    let list = d.peers[app];
+    if (list === undefined) {
+      if (Object.keys(d.peers).length >= this.maxList) return this.drop(d, 'peer_apps');
+      list = d.peers[app] = [];
+    }
+    this.add(d, list, ip, 'peers', this.maxPeers);
+  }
+
+  // ------------------------------------------------------------------ events
+
+  observe(e: MuvaktEvent): void {
+    this.counters.events++;
+    if (e.type === 'dhcp') return this.onDhcp(e);
+    const f = e.flow;
+    if (f === undefined || typeof f.src_ip !== 'string') return;
+    const ts = typeof e.ts === 'string' ? e.ts : '';
+    const isFlow = e.type === 'flow';
+    const client = this.resolve(f.src_ip, isFlow ? (e.client_mac as string | undefined) : undefined, f.vlan ?? [], ts);
+    const server = this.resolve(f.dst_ip, isFlow ? (e.server_mac as string | undefined) : undefined, f.vlan ?? [], ts);
+    if (client) client.events++;
+    if (server && server !== client) server.events++;
+    switch (e.type) {
+      case 'flow':
+        return this.onFlow(e, client, server);
+      case 'dicom.association':
+        return this.onAssociation(e, client, server);
+      case 'dicom.dimse':
+        return this.onDimse(e, client, server);
+      case 'hl7.message':
+        return this.onHl7(e, client, server);
+      case 'tls.handshake':
+        return this.onTls(e, client, server);
+      case 'remote_access':
+        return this.onRemote(e, client, server);
+      case 'credential.cleartext': {
+        const p = str(e, 'protocol');
+        for (const [d, k] of [[client, 'as_client'], [server, 'as_server']] as const) {
+          if (!d) continue;
+          d.credentials_cleartext[k]++;
+          this.add(d, d.credentials_cleartext.protocols, p, 'credential_protocols');
+        }
+        return;
+      }
+      case 'phi.observed':
+        return this.onPhi(e, client, server);
+      case 'http': {
+        if (client) this.addSoftware(client, str(e, 'http_user_agent'), 'http-user-agent');
+        if (server) {
+          this.addSoftware(server, str(e, 'http_server'), 'http-server');
+          const host = str(e, 'hostname').replace(/:\d+$/, '');
+          if (host !== '' && !/^[\d.]+$/.test(host) && !host.includes(':')) {
+            if (server.external && client) this.add(client, client.tls.contacted_names, host.toLowerCase(), 'contacted_names');
+            else this.addName(server, host, 'http-host');
+          }
+        }
+        return;
+      }
+      case 'dns':
+        return this.onDns(e);
+      case 'syslog':
+        if (client) this.addName(client, str(e, 'hostname'), 'syslog');
+        return;
+      default:
+        return;
+    }
+  }
+
+  observeAll(events: Iterable<MuvaktEvent>): this {
+    for (const e of events) this.observe(e);
+    return this;
+  }
+
+  private onFlow(e: MuvaktEvent, client: Device | null, server: Device | null): void {
+    const f = e.flow!;
+    const app = clean(e.app) || f.app || 'unknown';
+    if (client && !client.vendor && client.keyed_by === 'mac') client.vendor = clean(e.client_vendor) || null;
+    if (server && !server.vendor && server.keyed_by === 'mac') server.vendor = clean(e.server_vendor) || null;
+    // A service is offered when it answered, or (one-way UDP: syslog, SNMP traps) when the
+    // analyzers recognised its protocol.
+    const answered = e.state !== 'new' || Number(e.pkts_toclient) > 0 || (f.proto === 'udp' && app !== 'unknown');
+    if (server && answered) {
+      const s = server.services_offered.find((x) => x.proto === f.proto && x.port === f.dst_port);
+      if (s) {
+        s.count++;
+        if (s.app === 'unknown' && app !== 'unknown') s.app = app;
+      } else if (server.services_offered.length >= this.maxList) this.drop(server, 'services_offered');
+      else server.services_offered.push({ proto: f.proto, port: f.dst_port, app, count: 1 });
+    }
+    if (client) {
+      const u = client.services_used.find((x) => x.app === app);
+      if (u) u.count++;
+      else if (client.services_used.length >= this.maxList) this.drop(client, 'services_used');
+      else client.services_used.push({ app, count: 1 });
+    }
+    if (client && server && client !== server) {
+      this.addPeer(client, app, f.dst_ip);
+      this.addPeer(server, app, f.src_ip);
+      this.external(client, server, f.dst_ip, clean(e.dst_country), 'outbound', app);
+      this.external(server, client, f.src_ip, clean(e.src_country), 'inbound', app);
+    }
+  }
+
+  private external(d: Device, peer: Device, peerIp: string, country: string, direction: 'inbound' | 'outbound', app: string): void {
+    if (!peer.external || d.external) return;
+    let p = d.external_peers.find((x) => x.ip === peerIp && x.direction === direction);
+    if (!p) {
+      if (d.external_peers.length >= this.maxList) return this.drop(d, 'external_peers');
+      p = { ip: peerIp, direction, apps: [], count: 0 };
+      if (country) p.country = country;
+      d.external_peers.push(p);
+    }
+    p.count++;
+    this.add(d, p.apps, app, 'external_peer_apps', 8);
+    if (country) this.add(d, d.countries, country, 'countries');
+  }
+
+  private onAssociation(e: MuvaktEvent, client: Device | null, server: Device | null): void {
+    const rejected = e.result === 'rejected';
+    if (client) {
+      this.add(client, client.dicom.calling_aes, str(e, 'calling_ae'), 'calling_aes');
+      this.implementation(client, str(e, 'implementation_class_uid'), str(e, 'implementation_version'));
+    }
+    if (server && !rejected) {
+      this.add(server, server.dicom.called_aes, str(e, 'called_ae'), 'called_aes');
+      this.implementation(server, str(e, 'acceptor_implementation_class_uid'), str(e, 'acceptor_implementation_version'));
+    }
+  }
+
+  private implementation(d: Device, uid: string, version: string): void {
+    if (uid === '' && version === '') return;
+    if (d.dicom.implementations.some((x) => x.class_uid === uid && x.version === version)) return;
+    if (d.dicom.implementations.length >= 8) return this.drop(d, 'implementations');
+    d.dicom.implementations.push({ class_uid: uid, version });
+  }
+
+  private onDimse(e: MuvaktEvent, client: Device | null, server: Device | null): void {
+    const command = str(e, 'command');
+    if (!command.endsWith('-RQ')) return;
+    const toServer = e.direction !== 'to_client';
+    const requester = toServer ? client : server;
+    const responder = toServer ? server : client;
+    const kind = dimseKind(command, str(e, 'sop_class_uid'));
+    // A C-STORE sent by the association acceptor is a sub-operation (C-GET) or forwarding: it
+    // does not make the sender a modality nor the receiver an archive.
+    const subOp = kind === 'store' && !toServer;
+    if (requester) {
+      if (subOp) requester.dicom.stores_forwarded++;
+      else requester.dicom.issued[kind]++;
+      for (const fld of strList(e.phi_fields)) this.add(requester, requester.dicom.phi_fields, fld, 'dicom_phi_fields');
+      const dev = e.device;
+      if (kind === 'store' && dev !== null && typeof dev === 'object') {
+        const o = dev as Record<string, unknown>;
+        const rec: Omit<DatasetDevice, 'count'> = {
+          modality: clean(o.modality),
+          manufacturer: clean(o.manufacturer),
+          model: clean(o.model ?? o.model_name),
+          software_versions: clean(Array.isArray(o.software_versions) ? o.software_versions.join('\\') : o.software_versions),
+          station_name: clean(o.station_name),
+          via: toServer ? 'store-scu' : 'sub-op',
+        };
+        const same = requester.dicom.datasets.find(
+          (x) => x.modality === rec.modality && x.manufacturer === rec.manufacturer && x.model === rec.model && x.software_versions === rec.software_versions && x.station_name === rec.station_name && x.via === rec.via,
+        );
+        if (same) same.count++;
+        else if (requester.dicom.datasets.length >= this.maxList) this.drop(requester, 'datasets');
+        else requester.dicom.datasets.push({ ...rec, count: 1 });
+      }
+    }
+    if (responder) {
+      if (subOp) responder.dicom.stores_retrieved++;
+      else responder.dicom.answered[kind]++;
+      if (kind === 'store') for (const fld of strList(e.phi_fields)) this.add(responder, responder.dicom.phi_fields, fld, 'dicom_phi_fields');
+    }
+  }
+
+  private onHl7(e: MuvaktEvent, client: Device | null, server: Device | null): void {
+    const toServer = e.direction !== 'to_client';
+    const sender = toServer ? client : server;
+    const receiver = toServer ? server : client;
+    const app = [str(e, 'sending_application'), str(e, 'sending_facility')].filter((s) => s !== '').join('^');
+    const to = [str(e, 'receiving_application'), str(e, 'receiving_facility')].filter((s) => s !== '').join('^');
+    const type = str(e, 'message_type');
+    const ack = type.startsWith('ACK') || e.acknowledgment !== undefined;
+    if (sender) {
+      this.add(sender, sender.hl7.applications, app, 'hl7_applications');
+      for (const id of strList(e.equipment_ids)) this.add(sender, sender.hl7.equipment_ids, id, 'equipment_ids');
+      for (const fld of strList(e.phi_fields)) this.add(sender, sender.hl7.phi_fields, fld, 'hl7_phi_fields');
+      if (ack) sender.hl7.acks_sent++;
+      else {
+        sender.hl7.sent++;
+        this.add(sender, sender.hl7.message_types_sent, type, 'message_types');
+      }
+    }
+    if (receiver) {
+      this.add(receiver, receiver.hl7.addressed_as, to, 'hl7_addressed_as');
+      if (!ack) {
+        receiver.hl7.received++;
+        for (const fld of strList(e.phi_fields)) this.add(receiver, receiver.hl7.phi_fields, fld, 'hl7_phi_fields');
+      }
+    }
+  }
+
+  private onTls(e: MuvaktEvent, client: Device | null, server: Device | null): void {
+    const sni = str(e, 'sni');
+    const weak = e.weak === true;
+    const version = str(e, 'version');
+    if (server) {
+      if (sni !== '' && !server.external) this.addName(server, sni, 'tls-sni');
+      const cert = e.certificate as { subject?: unknown; san?: unknown } | undefined;
+      const cn = clean(cert?.subject).match(/CN=([^,]+)/);
+      if (cn && !server.external) this.addName(server, cn[1], 'tls-cert');
+      for (const n of strList(cert?.san)) if (!server.external) this.addName(server, n.replace(/^DNS:/, ''), 'tls-cert');
+      if (weak) server.tls.weak_as_server++;
+      this.add(server, server.tls.versions, version, 'tls_versions', 8);
+    }
+    if (client) {
+      if (sni !== '') this.add(client, client.tls.contacted_names, sni.toLowerCase(), 'contacted_names');
+      if (weak) client.tls.weak_as_client++;
+      this.add(client, client.tls.versions, version, 'tls_versions', 8);
+    }
+  }
+
+  private onRemote(e: MuvaktEvent, client: Device | null, server: Device | null): void {
+    const f = e.flow!;
+    const protocol = str(e, 'protocol') || f.app;
+    const encrypted = e.encrypted === true;
+    const ts = e.ts;
+    const src: SoftwareSource = protocol === 'ssh' ? 'ssh' : protocol === 'vnc' ? 'vnc' : protocol === 'telnet' ? 'telnet' : protocol === 'rdp' ? 'rdp' : 'remote-banner';
+    if (server) this.addSoftware(server, str(e, 'server_banner'), src);
+    if (client && protocol === 'ssh') this.addSoftware(client, str(e, 'client_banner'), src);
+    const rec = (d: Device, peer: Device | null, peerIp: string, direction: 'inbound' | 'outbound') => {
+      let r = d.remote_access.find((x) => x.protocol === protocol && x.direction === direction && x.peer === peerIp);
+      if (!r) {
+        if (d.remote_access.length >= this.maxList) return this.drop(d, 'remote_access');
+        r = { protocol, direction, peer: peerIp, peer_external: peer?.external ?? false, peer_zone: peer?.zone.name ?? 'unknown', encrypted, count: 0, first_seen: ts, last_seen: ts };
+        d.remote_access.push(r);
+      }
+      r.count++;
+      if (!encrypted) r.encrypted = false;
+      if (ts > r.last_seen) r.last_seen = ts;
+    };
+    if (server) rec(server, client, f.src_ip, 'inbound');
+    if (client) rec(client, server, f.dst_ip, 'outbound');
+  }
+
+  private onPhi(e: MuvaktEvent, client: Device | null, server: Device | null): void {
+    const toServer = e.direction !== 'to_client';
+    const sender = toServer ? client : server;
+    const receiver = toServer ? server : client;
+    const protocol = str(e, 'protocol') || e.flow!.app;
+    const kinds = strList(e.kinds);
+    for (const d of [sender, receiver]) {
+      if (!d) continue;
+      this.add(d, d.phi.protocols, protocol, 'phi_protocols');
+      for (const k of kinds) this.add(d, d.phi.kinds, k, 'phi_kinds');
+    }
+    if (sender) {
+      sender.phi.sent++;
+      if (receiver?.external) sender.phi.sent_external++;
+    }
+    if (receiver) receiver.phi.received++;
+  }
+
+  private onDns(e: MuvaktEvent): void {
+    if (e.dns_type !== 'response' || !Array.isArray(e.answers)) return;
+    const qname = str(e, 'rrname');
+    for (const a of e.answers as { rrname?: unknown; rrtype?: unknown; rdata?: unknown }[]) {
+      if (a.rrtype !== 'A' && a.rrtype !== 'AAAA') continue;
+      const ip = clean(a.rdata);
+      if (ip === '') continue;
+      const names = [qname, clean(a.rrname)].filter((n, i, arr) => n !== '' && arr.indexOf(n) === i);
+      const d = this.ipIndex.get(ip);
+      if (d) {
+        for (const n of names) this.addName(d, n, 'dns');
+        continue;
+      }
+      let pend = this.pendingNames.get(ip);
+      if (!pend) {
+        if (this.pendingNames.size >= this.maxPending) {
+          this.counters.pending_names_dropped++;
+          continue;
+        }
+        pend = [];
+        this.pendingNames.set(ip, pend);
+      }
+      for (const n of names) if (!pend.includes(n) && pend.length < 8) pend.push(n);
+    }
+  }
+
+  private onDhcp(e: MuvaktEvent): void {
+    const mac = str(e, 'client_mac').toLowerCase();
+    if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(mac) || this.routerMacs.has(mac)) return;
+    const ts = typeof e.ts === 'string' ? e.ts : '';
+    const ip = str(e, 'assigned_ip') || str(e, 'requested_ip');
+    const vlans = e.flow?.vlan ?? [];
+    let d: Device | null | undefined;
+    if (ip !== '' && !isUnroutable(ip) && e.dhcp_type !== 'nak' && e.dhcp_type !== 'decline' && e.dhcp_type !== 'release') {
+      d = this.resolve(ip, mac, vlans, ts);
+    } else {
+      d = this.byId.get(`mac:${mac}`) ?? this.create('mac', mac, mac, false, ts);
+      if (d) {
+        if (ts > d.last_seen) d.last_seen = ts;
+        for (const v of vlans) this.add(d, d.vlans, v, 'vlans');
+      }
+    }
+    if (!d) return;
+    d.events++;
+    this.addName(d, str(e, 'hostname'), 'dhcp');
+    this.addSoftware(d, str(e, 'vendor_class'), 'dhcp-vendor-class');
+  }
+
+  // ------------------------------------------------------------------ merge, persistence
+
+  /** Folds an IP-keyed device into the MAC-keyed device of the same host. */
+  private merge(into: Device, from: Device): void {
+    this.counters.merged++;
+    this.remove(from);
+    for (const a of from.addresses) {
+      if (this.ipIndex.get(a.ip) === from) this.ipIndex.set(a.ip, into);
+      const have = into.addresses.find((x) => x.ip === a.ip);
+      if (have) {
+        if (a.first_seen < have.first_seen) have.first_seen = a.first_seen;
+        if (a.last_seen > have.last_seen) have.last_seen = a.last_seen;
+      } else if (into.addresses.length < this.maxAddresses) into.addresses.push(a);
+      else this.drop(into, 'addresses');
+    }
+    if (from.first_seen < into.first_seen) into.first_seen = from.first_seen;
+    if (from.last_seen > into.last_seen) into.last_seen = from.last_seen;
+    into.events += from.events;
+    const lists = <T>(a: T[], b: T[], name: string, key: (x: T) => string = (x) => JSON.stringify(x)) => {
+      const seen = new Set(a.map(key));
+      for (const x of b) if (!seen.has(key(x))) (a.length < this.maxList ? a.push(x) : this.drop(into, name));
+    };
+    lists(into.vlans, from.vlans, 'vlans');
+    lists(into.names, from.names, 'names');
+    lists(into.software, from.software, 'software');
+    const dI = into.dicom;
+    const dF = from.dicom;
+    lists(dI.calling_aes, dF.calling_aes, 'calling_aes');
+    lists(dI.called_aes, dF.called_aes, 'called_aes');
+    lists(dI.implementations, dF.implementations, 'implementations');
+    lists(dI.phi_fields, dF.phi_fields, 'dicom_phi_fields');
+    for (const ds of dF.datasets) {
+      const same = dI.datasets.find((x) => JSON.stringify({ ...x, count: 0 }) === JSON.stringify({ ...ds, count: 0 }));
+      if (same) same.count += ds.count;
+      else lists(dI.datasets, [ds], 'datasets');
+    }
+    for (const k of Object.keys(dI.issued) as (keyof DicomCounters)[]) {
+      dI.issued[k] += dF.issued[k];
+      dI.answered[k] += dF.answered[k];
+    }
+    dI.stores_forwarded += dF.stores_forwarded;
+    dI.stores_retrieved += dF.stores_retrieved;
+    const hI = into.hl7;
+    const hF = from.hl7;
+    lists(hI.applications, hF.applications, 'hl7_applications');
+    lists(hI.addressed_as, hF.addressed_as, 'hl7_addressed_as');
+    lists(hI.equipment_ids, hF.equipment_ids, 'equipment_ids');
+    lists(hI.message_types_sent, hF.message_types_sent, 'message_types');
+    lists(hI.phi_fields, hF.phi_fields, 'hl7_phi_fields');
+    hI.sent += hF.sent;
+    hI.received += hF.received;
+    hI.acks_sent += hF.acks_sent;
+    for (const s of from.services_offered) {
+      const have = into.services_offered.find((x) => x.proto === s.proto && x.port === s.port);
+      if (have) have.count += s.count;
+      else lists(into.services_offered, [s], 'services_offered');
+    }
+    for (const s of from.services_used) {
+      const have = into.services_used.find((x) => x.app === s.app);
+      if (have) have.count += s.count;
+      else lists(into.services_used, [s], 'services_used');
+    }
+    for (const [app, ips] of Object.entries(from.peers)) for (const ip of ips) this.addPeer(into, app, ip);
+    for (const r of from.remote_access) {
+      const have = into.remote_access.find((x) => x.protocol === r.protocol && x.direction === r.direction && x.peer === r.peer);
+      if (have) {
+        have.count += r.count;
+        have.encrypted &&= r.encrypted;
+        if (r.first_seen < have.first_seen) have.first_seen = r.first_seen;
+        if (r.last_seen > have.last_seen) have.last_seen = r.last_seen;
+      } else lists(into.remote_access, [r], 'remote_access');
+    }
+    for (const p of from.external_peers) {
+      const have = into.external_peers.find((x) => x.ip === p.ip && x.direction === p.direction);
+      if (have) {
+        have.count += p.count;
+        for (const a of p.apps) this.add(into, have.apps, a, 'external_peer_apps', 8);
+      } else lists(into.external_peers, [p], 'external_peers');
+    }
+    lists(into.countries, from.countries, 'countries');
+    lists(into.phi.protocols, from.phi.protocols, 'phi_protocols');
+    lists(into.phi.kinds, from.phi.kinds, 'phi_kinds');
+    into.phi.sent += from.phi.sent;
+    into.phi.received += from.phi.received;
+    into.phi.sent_external += from.phi.sent_external;
+    lists(into.credentials_cleartext.protocols, from.credentials_cleartext.protocols, 'credential_protocols');
+    into.credentials_cleartext.as_client += from.credentials_cleartext.as_client;
+    into.credentials_cleartext.as_server += from.credentials_cleartext.as_server;
+    lists(into.tls.contacted_names, from.tls.contacted_names, 'contacted_names');
+    lists(into.tls.versions, from.tls.versions, 'tls_versions');
+    into.tls.weak_as_client += from.tls.weak_as_client;
+    into.tls.weak_as_server += from.tls.weak_as_server;
+    for (const [k, n] of Object.entries(from.dropped)) into.dropped[k] = (into.dropped[k] ?? 0) + n;
+    if (into.zone.kind === 'unknown') into.zone = from.zone;
+  }
+
+  toJSON(): InventoryState {
+    return { version: 1, devices: [...this.byId.values()], counters: { ...this.counters }, router_macs: [...this.routerMacs] };
+  }
+
+  static fromJSON(state: InventoryState, opts: InventoryOptions = {}): Inventory {
+    if (state?.version !== 1 || !Array.isArray(state.devices)) throw new Error('inventory state: expected version 1');
+    const inv = new Inventory({ ...opts, routerMacs: [...(opts.routerMacs ?? []), ...(state.router_macs ?? [])] });
+    Object.assign(inv.counters, state.counters);
+    for (const raw of state.devices) {
+      const d = structuredClone(raw);
+      if (d.external ? inv.externalCount >= inv.maxExternal : inv.internalCount >= inv.maxDevices) continue;
+      inv.byId.set(d.id, d);
+      if (d.external) inv.externalCount++;
+      else inv.internalCount++;
+      if (d.router) continue;
+      for (const a of d.addresses) {
+        const cur = inv.ipIndex.get(a.ip);
+        if (cur === undefined || cur.addresses.find((x) => x.ip === a.ip)!.last_seen < a.last_seen) inv.ipIndex.set(a.ip, d);
+      }
+    }
+    return inv;
+  }
+}

@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import type { MuvaktEvent } from '../../../agent/events/types.js';
+import { examplePolicy } from '../../support/rules.js';
+import { Inventory, alertCountsFrom, classify, deviceDetail, listSummaries, policyZones } from '../../../agent/inventory/index.js';
+
+const TS = '2026-11-23T10:00:00.000000Z';
+
+function flow(src: string, dst: string, port: number, app: string, extra: Record<string, unknown> = {}, ts = TS): MuvaktEvent {
+  return {
+    ts,
+    type: 'flow',
+    flow: { id: 'x', vlan: [], src_ip: src, src_port: 40000, dst_ip: dst, dst_port: port, proto: 'tcp', app },
+    app,
+    state: 'closed',
+    pkts_toclient: 3,
+    ...extra,
+  };
+}
+
+function ev(type: string, src: string, dst: string, port: number, app: string, extra: Record<string, unknown> = {}): MuvaktEvent {
+  return { ts: TS, type, flow: { id: 'x', vlan: [], src_ip: src, src_port: 40000, dst_ip: dst, dst_port: port, proto: 'tcp', app }, ...extra };
+}
+
+function mac(i: number): string {
+  return ['02', (i >> 24) & 255, (i >> 16) & 255, (i >> 8) & 255, i & 255, 1].map((x) => (typeof x === 'string' ? x : x.toString(16).padStart(2, '0'))).join(':');
+}
+
+describe('inventory bounds', () => {
+  it('caps 200k synthetic devices at maxDevices with a counter', () => {
+    const inv = new Inventory({ maxDevices: 100_000 });
+    const t0 = performance.now();
+    for (let i = 0; i < 200_000; i++) {
+      inv.observe({ ts: TS, type: 'dhcp', client_mac: mac(i), hostname: `host${i}`, dhcp_type: 'request' });
+    }
+    const ms = performance.now() - t0;
+    expect(inv.size).toBe(100_000);
+    expect(inv.counters.devices_dropped).toBe(100_000);
+    expect(inv.counters.events).toBe(200_000);
+    expect(ms).toBeLessThan(20_000);
+  });
+
+  it('caps external devices separately', () => {
+    const inv = new Inventory({ maxExternalDevices: 10 });
+    for (let i = 0; i < 50; i++) inv.observe(flow('10.0.0.5', `198.51.100.${i + 1}`, 443, 'tls', { client_mac: '02:00:00:00:00:05', server_mac: '02:77:fe:00:00:01' }));
+    expect([...inv.devices()].filter((d) => d.external)).toHaveLength(10);
+    expect(inv.counters.external_devices_dropped).toBe(40);
+    expect(inv.byIp('10.0.0.5')!.external_peers).toHaveLength(10);
+  });
+
+  it('caps per-device lists with counters', () => {
+    const inv = new Inventory({ maxPeersPerApp: 64, maxList: 32 });
+    for (let i = 0; i < 1000; i++) {
+      inv.observe(flow(`10.100.${i >> 8}.${i & 255}`, '10.9.9.9', 104, 'dicom', { client_mac: mac(i + 1), server_mac: '02:00:00:09:09:09' }));
+      inv.observe(ev('dicom.association', `10.100.${i >> 8}.${i & 255}`, '10.9.9.9', 104, 'dicom', { calling_ae: `AE${i}`, called_ae: `PACS${i}` }));
+    }
+    const pacs = inv.byIp('10.9.9.9')!;
+    expect(pacs.peers.dicom).toHaveLength(64);
+    expect(pacs.dropped.peers).toBe(1000 - 64);
+    expect(pacs.dicom.called_aes).toHaveLength(32);
+    expect(pacs.dropped.called_aes).toBe(1000 - 32);
+    expect(JSON.stringify(inv.toJSON()).length).toBeLessThan(2_000_000);
+  });
+});
+
+describe('identity heuristics', () => {
+  it('re-keys a device first seen in a protocol event when its flow brings the MAC, and merges a second address', () => {
+    const inv = new Inventory();
+    inv.observe(ev('dicom.association', '10.1.1.5', '10.1.2.10', 104, 'dicom', { calling_ae: 'US_1', called_ae: 'PACS' }));
+    expect(inv.byIp('10.1.1.5')!.id).toBe('ip:10.1.1.5');
+    inv.observe(flow('10.1.1.5', '10.1.2.10', 104, 'dicom', { client_mac: '02:00:00:00:01:05', server_mac: '02:00:00:00:02:10', client_vendor: 'Acme' }));
+    const d = inv.byIp('10.1.1.5')!;
+    expect(d.id).toBe('mac:02:00:00:00:01:05');
+    expect(d.vendor).toBe('Acme');
+    expect(d.dicom.calling_aes).toEqual(['US_1']);
+    // the same host on IPv6: first a protocol event, then the flow with the MAC → merged
+    inv.observe(ev('hl7.message', 'fd00::5', '10.1.2.40', 2575, 'hl7', { direction: 'to_server', sending_application: 'US', sending_facility: 'RAD', message_type: 'ORU^R01' }));
+    inv.observe(flow('fd00::5', '10.1.2.40', 2575, 'hl7', { client_mac: '02:00:00:00:01:05' }));
+    expect(inv.byIp('fd00::5')).toBe(d);
+    expect(d.addresses.map((a) => a.ip)).toEqual(['10.1.1.5', 'fd00::5']);
+    expect(d.hl7.applications).toEqual(['US^RAD']);
+    expect(inv.get('ip:fd00::5')).toBeUndefined();
+    expect(inv.counters.merged).toBe(1);
+  });
+
+  it('demotes a MAC seen with many addresses to a router and splits them per IP', () => {
+    const inv = new Inventory({ routerThreshold: 8 });
+    const gw = '02:00:00:00:00:01';
+    for (let i = 1; i <= 12; i++) inv.observe(flow(`10.5.0.${i}`, '10.1.2.10', 443, 'tls', { client_mac: gw, server_mac: '02:00:00:00:02:10' }));
+    expect(inv.isRouterMac(gw)).toBe(true);
+    expect(inv.get(`mac:${gw}`)!.router).toBe(true);
+    const later = inv.byIp('10.5.0.12')!;
+    expect(later).toMatchObject({ id: 'ip:10.5.0.12', via_mac: gw });
+    expect(inv.byIp('10.1.2.10')!.id).toBe('mac:02:00:00:00:02:10');
+    const roles = classify(inv.get(`mac:${gw}`)!).roles;
+    expect(roles.find((r) => r.role === 'infrastructure')!.facts.join()).toContain('router');
+  });
+
+  it('treats declared router MACs and broadcast frames as nobody', () => {
+    const inv = new Inventory({ routerMacs: ['02:77:FE:00:00:01'] });
+    inv.observe(flow('10.1.1.7', '10.1.1.255', 137, 'netbios', { client_mac: '02:00:00:00:01:07', server_mac: 'ff:ff:ff:ff:ff:ff' }));
+    inv.observe(flow('10.2.0.1', '10.1.1.7', 22, 'ssh', { client_mac: '02:77:fe:00:00:01', server_mac: '02:00:00:00:01:07' }));
+    expect(inv.byIp('10.1.1.255')).toBeUndefined();
+    expect(inv.byIp('10.2.0.1')).toMatchObject({ id: 'ip:10.2.0.1', via_mac: '02:77:fe:00:00:01' });
+    expect(inv.size).toBe(2);
+  });
+
+  it('takes DHCP hostnames and vendor classes, and DNS answers for addresses seen before or after', () => {
+    const inv = new Inventory();
+    inv.observe({ ts: TS, type: 'dns', flow: { id: 'd', vlan: [], src_ip: '10.1.1.7', src_port: 5000, dst_ip: '10.1.0.53', dst_port: 53, proto: 'udp', app: 'dns' }, dns_type: 'response', rrname: 'pacs01.hospital.example', answers: [{ rrname: 'pacs01.hospital.example', rrtype: 'A', rdata: '10.1.2.10', ttl: 60 }] });
+    inv.observe({ ...flow('10.1.1.7', '10.1.0.53', 53, 'dns', { client_mac: '02:00:00:00:01:07', server_mac: '02:00:00:00:00:53' }), flow: { id: 'd', vlan: [], src_ip: '10.1.1.7', src_port: 5000, dst_ip: '10.1.0.53', dst_port: 53, proto: 'udp', app: 'dns' } });
+    inv.observe({ ts: TS, type: 'dhcp', client_mac: '02:00:00:00:01:07', hostname: 'US-ROOM1', vendor_class: 'SyntheticMed US 4.2', dhcp_type: 'ack', assigned_ip: '10.1.1.7' });
+    inv.observe(flow('10.1.1.7', '10.1.2.10', 104, 'dicom', { client_mac: '02:00:00:00:01:07', server_mac: '02:00:00:00:02:10' }));
+    const us = inv.byIp('10.1.1.7')!;
+    expect(us.id).toBe('mac:02:00:00:00:01:07');
+    expect(us.names).toContainEqual({ name: 'us-room1', source: 'dhcp' });
+    expect(us.software).toContainEqual({ source: 'dhcp-vendor-class', value: 'SyntheticMed US 4.2' });
+    expect(inv.byIp('10.1.2.10')!.names).toContainEqual({ name: 'pacs01.hospital.example', source: 'dns' });
+    expect(inv.byIp('10.1.0.53')!.services_offered[0]).toMatchObject({ app: 'dns' });
+    expect(classify(inv.byIp('10.1.0.53')!).role).toBe('infrastructure');
+  });
+
+  it('strips control characters and bounds text from the wire', () => {
+    const inv = new Inventory();
+    inv.observe(ev('remote_access', '10.1.4.5', '10.1.1.40', 22, 'ssh', { protocol: 'ssh', encrypted: true, server_banner: `SSH-2.0-X\u0000\u001b[31m${'A'.repeat(500)}` }));
+    const v = inv.byIp('10.1.1.40')!.software[0].value;
+    expect(v).toMatch(/^SSH-2\.0-X\[31mA+$/);
+    expect(v.length).toBe(128);
+  });
+});
+
+describe('classification and exposure', () => {
+  const policy = examplePolicy();
+
+  function modalityWithVendorAccess(inv: Inventory): void {
+    inv.observe(flow('10.77.10.21', '10.77.20.10', 104, 'dicom', { client_mac: '02:77:0a:00:00:15', server_mac: '02:77:14:00:00:0a' }));
+    inv.observe(ev('dicom.dimse', '10.77.10.21', '10.77.20.10', 104, 'dicom', { direction: 'to_server', command: 'C-STORE-RQ', sop_class_uid: '1.2.840.10008.5.1.4.1.1.2', phi_fields: ['PatientName', 'PatientID'], device: { modality: 'CT', manufacturer: 'X', station_name: 'CT1' } }));
+    inv.observe(ev('dicom.association', '10.77.10.21', '10.77.20.10', 104, 'dicom', { calling_ae: 'CT1', called_ae: 'PACS' }));
+    inv.observe(ev('remote_access', '198.51.100.23', '10.77.10.21', 5900, 'vnc', { protocol: 'vnc', encrypted: false }));
+  }
+
+  it('ranks a networked modality with patient data, vendor remote access and cleartext PHI above a workstation with none', () => {
+    const inv = new Inventory(policyZones(policy));
+    modalityWithVendorAccess(inv);
+    inv.observe(flow('10.77.40.5', '10.77.20.10', 443, 'tls', { client_mac: '02:77:28:00:00:05', server_mac: '02:77:14:00:00:0a' }));
+    const alerts = alertCountsFrom([
+      { rule_id: 'dicom-cleartext-phi', subject: { src_ip: '10.77.10.21', dst_ip: '10.77.20.10' } },
+      { rule_id: 'dicom-cleartext-phi', subject: { src_ip: '10.77.10.21', dst_ip: '10.77.20.10' } },
+      { rule_id: 'tls-weak-version', subject: { src_ip: '10.77.10.21', dst_ip: '203.0.113.45' } },
+    ]);
+    const list = listSummaries(inv, { alertCounts: alerts });
+    expect(list[0]).toMatchObject({ id: 'mac:02:77:0a:00:00:15', role: 'modality', scenario: 3, zone: 'MU' });
+    const ws = list.find((s) => s.ips.includes('10.77.40.5'))!;
+    expect(list[0].exposure.score).toBeGreaterThan(ws.exposure.score);
+    expect(list[0].exposure.level).toBe('critical');
+    expect(ws.exposure.level).toBe('low');
+    const facts = list[0].exposure.reasons.map((r) => r.fact).join('\n');
+    expect(facts).toContain('patient-identifiable data + networked + vendor remote access');
+    expect(facts).toContain('dicom-cleartext-phi ×2');
+    expect(facts).toContain('tls-weak-version ×1');
+    expect(list[0].exposure.score).toBe(list[0].exposure.reasons.reduce((s, r) => s + r.points, 0));
+
+    const without = listSummaries(inv)[0];
+    expect(without.exposure.score).toBeLessThan(list[0].exposure.score);
+  });
+
+  it('never claims scenarios 1/2 or display/print/storage; flags an external device delivering health data as scenario 4 candidate', () => {
+    const inv = new Inventory(policyZones(policy));
+    modalityWithVendorAccess(inv);
+    inv.observe(ev('hl7.message', '203.0.113.80', '10.77.20.40', 2575, 'hl7', { direction: 'to_server', sending_application: 'HOMEBP', message_type: 'ORU^R01', phi_fields: ['PID-3'] }));
+    for (const d of inv.devices()) {
+      const c = classify(d);
+      expect([3, 4, null]).toContain(c.scenario.number);
+      for (const p of ['display', 'print', 'storage'] as const) expect(c.properties[p].value).toBe('not-visible');
+      expect(c.properties.network.value).toBe('yes');
+    }
+    const home = deviceDetail(inv, '203.0.113.80')!;
+    expect(home.scenario).toMatchObject({ number: 4, candidate: true, guide_ref: 'MU 5.1.1 Bruksscenario 4' });
+    expect(deviceDetail(inv, '198.51.100.23')!.role).toBe('vendor-endpoint');
+    const ct = deviceDetail(inv, '10.77.10.21')!;
+    expect(ct.properties.configuration_control.facts[0]).toContain('198.51.100.23');
+    const declared = classify(inv.byIp('10.77.10.21')!, { isVendor: (a) => a === '198.51.100.23' });
+    expect(declared.properties.configuration_control.facts[0]).toContain('declared vendor');
+  });
+});
