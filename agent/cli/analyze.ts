@@ -6,11 +6,12 @@ import { NdjsonSink } from '../events/ndjson-sink.js';
 import type { EventSink, MuvaktEvent } from '../events/types.js';
 import { AlertingSink, alertForExport } from '../alerts.js';
 import { AlertStore } from '../store/index.js';
+import { InventorySink } from '../inventory/sink.js';
 import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
 import { Pipeline } from '../pipeline.js';
 import { positiveInt, UsageError } from './args.js';
 import { ProgressBar } from './progress.js';
-import { formatAlertSummary, formatSummary } from './summary.js';
+import { formatAlertSummary, formatDeviceSummary, formatSummary } from './summary.js';
 import { isoMicro } from '../events/format.js';
 
 export const ANALYZE_USAGE = `muvakt analyze <capture>... [--policy FILE] [--db FILE] [--events FILE|-] [--alerts FILE|-]
@@ -66,6 +67,9 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError(`cannot write events to ${values.events}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  // Every run keeps a device inventory; with a store it is saved there, ranked against the alerts.
+  const inventory = new InventorySink(sink, policy);
+  sink = inventory;
   let alerting: AlertingSink | null = null;
   if (policy) {
     let store: AlertStore;
@@ -131,8 +135,10 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     summaryOut.write(formatSummary(pipeline, { wallSeconds, captureBytes, files: files.length, error }));
     summaryOut.write(`peak memory (RSS)  ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`);
   }
+  if (!values.quiet) summaryOut.write(formatDeviceSummary(inventory.counts()));
   if (alerting) {
     const alerts = alerting.allAlerts();
+    inventory.save(alerting.store, alerts);
     if (!values.quiet) summaryOut.write(formatAlertSummary(alerts, values.db));
     if (values.alerts) {
       const out = new NdjsonSink(values.alerts);

@@ -5,6 +5,7 @@ import { NdjsonSink } from '../events/ndjson-sink.js';
 import type { EventSink, MuvaktEvent } from '../events/types.js';
 import { AlertingSink, alertForExport } from '../alerts.js';
 import { AlertStore } from '../store/index.js';
+import { InventorySink } from '../inventory/sink.js';
 import { isoMicro } from '../events/format.js';
 import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
 import { createLogger } from '../log.js';
@@ -71,6 +72,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   if (v.alerts && !v.policy) throw new UsageError('--alerts needs --policy: alerts are judged against the site policy');
   const { policy, registry } = prepareAnalysis({ policyFile: v.policy as string | undefined, pseudonymKeyFile: v['pseudonym-key'] as string | undefined });
+  const inventory = new InventorySink(sink, policy);
+  sink = inventory;
   let alerting: AlertingSink | null = null;
   if (policy) {
     const dbFile = (v.db as string | undefined) ?? 'muvakt.db';
@@ -148,7 +151,10 @@ export async function runCommand(argv: string[]): Promise<number> {
   pipeline.finish('shutdown');
   emitStats();
   sink.close();
-  alerting?.store.close();
+  if (alerting) {
+    inventory.save(alerting.store, alerting.allAlerts());
+    alerting.store.close();
+  }
   const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   log.info({ received: backend.stats.received, dropped: backend.stats.dropped, packets: pipeline.stats.packets }, 'capture stopped');
   process.stderr.write(formatSummary(pipeline, { wallSeconds, captureBytes: pipeline.stats.bytes, files: 0, captureDrops: backend.stats.dropped, error }));

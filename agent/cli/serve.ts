@@ -5,6 +5,7 @@ import { AlertStore } from '../store/index.js';
 import { loadPolicy, type Policy } from '../../rules/policy/index.js';
 import { apiLogSerializers, buildApp } from '../../dashboard-api/app.js';
 import { DEFAULT_LISTEN, parseListen, plainHttpRefusal } from '../../dashboard-api/listen.js';
+import { storeAssets } from '../../dashboard-api/routes/assets.js';
 import { AuthConfigError, EMPTY_AUTH, loadAuthConfig, type AuthConfig } from '../../dashboard-api/plugins/auth.js';
 import { createLogger } from '../log.js';
 import { UsageError } from './args.js';
@@ -113,6 +114,7 @@ export async function serveCommand(argv: string[], hooks: ServeHooks = {}): Prom
     reloadPolicy: policyFile ? () => policyFrom(policyFile) : undefined,
     logger: log,
     https: tls,
+    assets: storeAssets(store),
   });
   try {
     const address = await app.listen({ host: listen.host, port: listen.port });

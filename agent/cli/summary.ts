@@ -72,3 +72,10 @@ export function formatAlertSummary(alerts: { rule_id: string; severity: string; 
   for (const [id, r] of rows) s += `  ${id.padEnd(w)}  ${r.severity.padEnd(8)}  ${r.alerts} alert${r.alerts === 1 ? '' : 's'}, ${r.events} event${r.events === 1 ? '' : 's'}\n`;
   return s;
 }
+
+/** Devices of the inventory by role and zone. */
+export function formatDeviceSummary(c: { byZone: Map<string, number>; byRole: Map<string, number>; total: number }): string {
+  if (c.total === 0) return 'devices            none\n';
+  const list = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+  return `devices            ${c.total} (roles: ${list(c.byRole)}; zones: ${list(c.byZone)})\n`;
+}

@@ -17,6 +17,7 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS, migrate, type Migration } from './schema.js';
 import {
   type AuditEntry,
+  type DeviceRow,
   type AuditInput,
   type AuditQuery,
   type Alert,
@@ -577,6 +578,67 @@ export class AlertStore {
     if (at === null) throw new StoreInputError('at: expected an ISO 8601 time or epoch milliseconds');
     const query = redactFnr(boundJson(entry.query ?? null, MAX_AUDIT_QUERY_BYTES));
     return Number(this.sAudit.run(at.iso, at.ms, redactFnr(entry.actor), entry.role, entry.action, query).lastInsertRowid);
+  }
+
+  /**
+   * Writes device records of the inventory (one transaction; a device seen again is replaced
+   * by its newer record, devices not in the batch stay). Records are refused if they hold a
+   * fødselsnummer-like value, like alert evidence.
+   */
+  saveDevices(rows: readonly DeviceRow[]): number {
+    const put = this.db.prepare(
+      `INSERT INTO inventory_devices (id, zone, role, exposure_score, exposure_level, first_seen_ms, last_seen_ms, summary, detail)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET zone = excluded.zone, role = excluded.role, exposure_score = excluded.exposure_score,
+         exposure_level = excluded.exposure_level, first_seen_ms = min(first_seen_ms, excluded.first_seen_ms),
+         last_seen_ms = max(last_seen_ms, excluded.last_seen_ms), summary = excluded.summary, detail = excluded.detail`,
+    );
+    let saved = 0;
+    this.db.transaction(() => {
+      for (const r of rows) {
+        const summary = JSON.stringify(r.summary);
+        const detail = JSON.stringify(r.detail);
+        if (containsFnr(summary) || containsFnr(detail)) continue;
+        put.run(r.id, r.zone, r.role, r.score, r.level, r.firstSeenMs, r.lastSeenMs, summary, detail);
+        saved++;
+      }
+    }).immediate();
+    return saved;
+  }
+
+  /** Device summaries, most exposed first, keyset-paginated on (score, id). */
+  listDevices(q: { limit?: number; cursor?: string; zone?: string } = {}): Page<unknown> {
+    const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000);
+    let after: { s: number; id: string } | null = null;
+    if (q.cursor !== undefined) {
+      try {
+        after = JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8')) as { s: number; id: string };
+      } catch {
+        after = null;
+      }
+      if (!after || typeof after.s !== 'number' || typeof after.id !== 'string') throw new StoreInputError('cursor: not a cursor this listing produced');
+    }
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.zone !== undefined) {
+      where.push('zone = ?');
+      args.push(q.zone);
+    }
+    if (after) {
+      where.push('(exposure_score < ? OR (exposure_score = ? AND id > ?))');
+      args.push(after.s, after.s, after.id);
+    }
+    const rows = this.db
+      .prepare(`SELECT id, exposure_score AS s, summary FROM inventory_devices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY exposure_score DESC, id LIMIT ?`)
+      .all(...args, limit + 1) as { id: string; s: number; summary: string }[];
+    const items = rows.slice(0, limit).map((r) => JSON.parse(r.summary) as unknown);
+    const last = rows.length > limit ? rows[limit - 1] : null;
+    return { items, next_cursor: last ? Buffer.from(JSON.stringify({ s: last.s, id: last.id })).toString('base64url') : null };
+  }
+
+  getDevice(id: string): unknown | null {
+    const row = this.db.prepare('SELECT detail FROM inventory_devices WHERE id = ?').get(id) as { detail: string } | undefined;
+    return row ? (JSON.parse(row.detail) as unknown) : null;
   }
 
   /** Audit rows, newest first, keyset-paginated on id. */

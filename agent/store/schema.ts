@@ -92,6 +92,27 @@ export const MIGRATIONS: readonly Migration[] = [
       db.pragma(`application_id = ${APPLICATION_ID}`);
     },
   },
+  {
+    version: 2,
+    name: 'inventory_devices',
+    up(db) {
+      db.exec(`
+CREATE TABLE inventory_devices (
+  id             TEXT PRIMARY KEY,              -- mac:… or ip:…
+  zone           TEXT NOT NULL,
+  role           TEXT NOT NULL,
+  exposure_score INTEGER NOT NULL,
+  exposure_level TEXT NOT NULL,
+  first_seen_ms  INTEGER NOT NULL,
+  last_seen_ms   INTEGER NOT NULL,
+  summary        TEXT NOT NULL,                 -- JSON DeviceSummary (PHI-free)
+  detail         TEXT NOT NULL                  -- JSON DeviceDetail (PHI-free)
+);
+CREATE INDEX inventory_devices_rank ON inventory_devices (exposure_score DESC, id);
+CREATE INDEX inventory_devices_zone ON inventory_devices (zone);
+`);
+    },
+  },
 ];
 
 /** The highest version applied to this file (0 for a new file). */

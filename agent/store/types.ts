@@ -164,3 +164,16 @@ export class AlertTransitionError extends Error {
     super(`alert ${alertId} is ${from}: cannot ${action}`);
   }
 }
+
+/** One inventory device as the store keeps it (see agent/inventory). */
+export interface DeviceRow {
+  id: string;
+  zone: string;
+  role: string;
+  score: number;
+  level: string;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  summary: unknown;
+  detail: unknown;
+}

@@ -1,6 +1,6 @@
 /**
- * Assets (the passive device inventory). The inventory is not part of the store yet: without
- * a provider the list is an empty page and every id is a 404. Reads are audited either way.
+ * Assets: the passive device inventory, as `analyze --db` / `run --db` stored it. Without a
+ * provider the list is an empty page and every id is a 404. Reads are audited either way.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -8,24 +8,45 @@ import Type, { type Static } from 'typebox';
 import { ApiError } from '../plugins/errors.js';
 import { PageQuery, errorResponses } from '../schemas.js';
 
+const ExposureSchema = Type.Object({
+  score: Type.Integer(),
+  level: Type.String(),
+  reasons: Type.Array(Type.Object({ fact: Type.String(), points: Type.Number(), guide_ref: Type.String() })),
+});
+
+/** A device of the passive inventory (agent/inventory `DeviceSummary`): PHI-free by construction. */
 export const AssetSchema = Type.Object(
   {
     id: Type.String(),
+    mac: Type.Union([Type.String(), Type.Null()]),
+    ips: Type.Array(Type.String()),
+    vendor: Type.Union([Type.String(), Type.Null()]),
+    names: Type.Array(Type.String()),
     zone: Type.String(),
-    addresses: Type.Array(Type.String()),
-    vendor: Type.Optional(Type.String()),
+    role: Type.String(),
+    scenario: Type.Union([Type.Integer(), Type.Null()]),
+    exposure: ExposureSchema,
     first_seen: Type.String(),
     last_seen: Type.String(),
-    protocols: Type.Array(Type.String()),
-    exposure_rank: Type.Optional(Type.Integer()),
   },
-  { $id: 'Asset', description: 'Provisional shape until the inventory issue lands; fields not listed here are not returned.' },
+  { $id: 'Asset', description: 'A device seen on the wire, its MU 5.1 usage scenario and exposure rank (each point explained).' },
 );
 export type Asset = Static<typeof AssetSchema>;
 
+/** The full device record (`DeviceDetail`): addresses over time, protocol facts, roles, properties. */
+export const AssetDetailSchema = Type.Record(Type.String(), Type.Unknown(), { description: 'The device record with its classification.' });
+
 export interface AssetProvider {
   list(q: { limit: number; cursor?: string; zone?: string }): { items: Asset[]; next_cursor: string | null };
-  get(id: string): Asset | null;
+  get(id: string): Record<string, unknown> | null;
+}
+
+/** Devices as the store keeps them (written by `analyze --db` / `run --db`). */
+export function storeAssets(store: { listDevices(q: { limit?: number; cursor?: string; zone?: string }): { items: unknown[]; next_cursor: string | null }; getDevice(id: string): unknown | null }): AssetProvider {
+  return {
+    list: (q) => store.listDevices(q) as { items: Asset[]; next_cursor: string | null },
+    get: (id) => store.getDevice(id) as Record<string, unknown> | null,
+  };
 }
 
 export const assetRoutes: FastifyPluginAsync<{ assets?: AssetProvider }> = async (instance, opts) => {
@@ -39,7 +60,7 @@ export const assetRoutes: FastifyPluginAsync<{ assets?: AssetProvider }> = async
       schema: {
         tags,
         security,
-        summary: 'List devices (empty until the inventory exists)',
+        summary: 'List devices, most exposed first',
         querystring: PageQuery,
         response: { 200: Type.Object({ items: Type.Array(AssetSchema), next_cursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses() },
       },
@@ -53,9 +74,9 @@ export const assetRoutes: FastifyPluginAsync<{ assets?: AssetProvider }> = async
       schema: {
         tags,
         security,
-        summary: 'One device (404 until the inventory exists)',
+        summary: 'One device with its facts, roles, properties and exposure rank',
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' }) }, { additionalProperties: false }),
-        response: { 200: AssetSchema, ...errorResponses(404) },
+        response: { 200: AssetDetailSchema, ...errorResponses(404) },
       },
     },
     async (request) => {

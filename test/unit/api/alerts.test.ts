@@ -139,21 +139,49 @@ describe('assets, flows, policy', () => {
     expect(typeof fl.body.generated_at).toBe('string');
   });
 
-  it('injected flow and asset providers are served through their schemas', async () => {
+  it('injected flow providers are served through their schema', async () => {
     const g = await fixture(tmp, {
       flows: () => [{ zone_src: 'mu-radiology', zone_dst: 'pacs', app: 'dicom', flows: 12, bytes: 3_000_000, encrypted: 0, secret: 'x' } as never],
-      assets: {
-        list: () => ({ items: [{ id: 'dev-1', zone: 'mu-radiology', addresses: ['10.77.10.5'], first_seen: iso(0), last_seen: iso(1), protocols: ['dicom'], patient: 'Ola Nordmann' } as never], next_cursor: null }),
-        get: (id) => (id === 'dev-1' ? ({ id, zone: 'z', addresses: [], first_seen: iso(0), last_seen: iso(1), protocols: [] }) : null),
-      },
     });
     try {
       const fl = await g.app.inject({ url: '/api/v1/flows/summary', headers: bearer('viewer') });
       expect(fl.json().items).toEqual([{ zone_src: 'mu-radiology', zone_dst: 'pacs', app: 'dicom', flows: 12, bytes: 3_000_000, encrypted: 0 }]);
-      const as = await g.app.inject({ url: '/api/v1/assets', headers: bearer('viewer') });
-      expect(as.body).not.toContain('Nordmann');
-      expect(as.json().items[0].id).toBe('dev-1');
-      expect((await g.app.inject({ url: '/api/v1/assets/dev-1', headers: bearer('viewer') })).statusCode).toBe(200);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('assets: the inventory the analysis stored, most exposed first, paged, with detail and 404s', async () => {
+    const { analyzeFiles } = await import('../../support/analyze.js');
+    const { examplePolicy } = await import('../../support/rules.js');
+    const { InventorySink } = await import('../../../agent/inventory/sink.js');
+    const { storeAssets } = await import('../../../dashboard-api/routes/assets.js');
+    const corpus = (f: string) => new URL(`../../../fixtures/corpus/${f}`, import.meta.url).pathname;
+    const g0 = await fixture(tmp);
+    const inv = new InventorySink({ write() {}, flush() {}, close() {} }, examplePolicy());
+    const { events } = await analyzeFiles(['02_dicom_cstore_ct_mr.pcap', '14_vnc_from_external.pcap', '08_hl7_adt_oru_batch.pcap'].map(corpus));
+    for (const e of events) inv.write(e);
+    expect(inv.save(g0.store, [])).toBeGreaterThan(3);
+    await g0.app.close();
+    const g = await fixture(tmp, { store: g0.store, assets: storeAssets(g0.store) });
+    try {
+      const page1 = await g.app.inject({ url: '/api/v1/assets?limit=2', headers: bearer('viewer') });
+      expect(page1.statusCode).toBe(200);
+      const p1 = page1.json();
+      expect(p1.items).toHaveLength(2);
+      expect(p1.items[0].exposure.score).toBeGreaterThanOrEqual(p1.items[1].exposure.score);
+      expect(p1.items[0].exposure.reasons.length).toBeGreaterThan(0);
+      const page2 = (await g.app.inject({ url: `/api/v1/assets?limit=2&cursor=${p1.next_cursor}`, headers: bearer('viewer') })).json();
+      expect(page2.items.map((a: { id: string }) => a.id)).not.toContain(p1.items[0].id);
+      const ct = (await g.app.inject({ url: '/api/v1/assets?limit=100&zone=MU', headers: bearer('viewer') })).json().items.find((a: { ips: string[] }) => a.ips.includes('10.77.10.21'));
+      expect(ct.role).toBe('modality');
+      const d = await g.app.inject({ url: `/api/v1/assets/${encodeURIComponent(ct.id)}`, headers: bearer('viewer') });
+      expect(d.statusCode).toBe(200);
+      expect(d.json().role).toBe('modality');
+      expect((await g.app.inject({ url: '/api/v1/assets/mac:00:00:00:00:00:01', headers: bearer('viewer') })).statusCode).toBe(404);
+      expect((await g.app.inject({ url: '/api/v1/assets?cursor=bogus', headers: bearer('viewer') })).statusCode).toBe(400);
+      const body = page1.body + page2 + d.body;
+      for (const planted of ['NORDMANN', 'KARI', '14078521210', 'BERG^INGRID', '29020456165']) expect(body).not.toContain(planted);
     } finally {
       await g.close();
     }

@@ -45,7 +45,7 @@ describe('AlertStore: pragmas and schema', () => {
     const path = tmp.db();
     let v1Runs = 0;
     const v1: Migration = { ...MIGRATIONS[0], up: (db) => (v1Runs++, MIGRATIONS[0].up(db)) };
-    open(path).close(); // real v1
+    AlertStore.open(path, { migrations: [MIGRATIONS[0]], now: () => T0 }).close(); // real v1
     AlertStore.open(path, { migrations: [v1], now: () => T0 }).close();
     expect(v1Runs).toBe(0);
 
@@ -66,17 +66,17 @@ describe('AlertStore: pragmas and schema', () => {
     db.close();
 
     // A file from a newer muvakt is refused, not silently used.
-    expect(() => AlertStore.open(path)).toThrow(/schema version 2 is newer/);
+    expect(() => AlertStore.open(path, { migrations: [MIGRATIONS[0]] })).toThrow(/schema version 2 is newer/);
   });
 
   it('a failing migration leaves the previous version and applies on the next open', () => {
     const path = tmp.db();
     open(path).close();
-    const bad: Migration = { version: 2, name: 'bad', up: (db) => (db.exec('CREATE TABLE half (x)'), db.exec('SYNTAX ERROR')) };
+    const bad: Migration = { version: MIGRATIONS.length + 1, name: 'bad', up: (db) => (db.exec('CREATE TABLE half (x)'), db.exec('SYNTAX ERROR')) };
     expect(() => AlertStore.open(path, { migrations: [...MIGRATIONS, bad] })).toThrow();
     const db = new Database(path);
     expect(db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'half'").get()).toEqual({ n: 0 });
-    expect(db.prepare('SELECT max(version) AS v FROM schema_version').get()).toEqual({ v: 1 });
+    expect(db.prepare('SELECT max(version) AS v FROM schema_version').get()).toEqual({ v: MIGRATIONS.length });
     db.close();
   });
 

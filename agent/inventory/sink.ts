@@ -1,0 +1,76 @@
+import type { CompiledPolicy } from '../../rules/policy/index.js';
+import type { EventSink, MuvaktEvent } from '../events/types.js';
+import type { Alert, AlertStore, DeviceRow } from '../store/index.js';
+import { alertCountsFrom } from './classification.js';
+import { classify, detail, policyZones, summarize } from './index.js';
+import { Inventory } from './inventory.js';
+
+/**
+ * Feeds every event to the device inventory on its way to the next sink, and writes the
+ * devices — classified and ranked against the open alerts — to the store.
+ */
+export class InventorySink implements EventSink {
+  readonly inventory: Inventory;
+
+  constructor(
+    private readonly inner: EventSink,
+    private readonly policy: CompiledPolicy | null,
+  ) {
+    this.inventory = new Inventory(policy ? policyZones(policy) : {});
+  }
+
+  write(event: MuvaktEvent): void {
+    this.inner.write(event);
+    this.inventory.observe(event as Parameters<Inventory['observe']>[0]);
+  }
+
+  flush(): void {
+    this.inner.flush();
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+
+  /** Classifies every device (open alerts weigh in the exposure rank) and saves it. */
+  save(store: AlertStore, openAlerts: Alert[]): number {
+    const alertCounts = alertCountsFrom(openAlerts.filter((a) => a.status !== 'resolved'));
+    const policy = this.policy;
+    const opts = {
+      alertCounts,
+      lookup: (ip: string) => this.inventory.byIp(ip),
+      isVendor: policy ? (ip: string) => policy.vendorOf(ip, new Date()) !== null : undefined,
+    };
+    const rows: DeviceRow[] = [];
+    for (const d of this.inventory.devices()) {
+      const c = classify(d, opts);
+      const s = summarize(d, c);
+      rows.push({
+        id: d.id,
+        zone: s.zone,
+        role: s.role,
+        score: c.exposure.score,
+        level: c.exposure.level,
+        firstSeenMs: Date.parse(s.first_seen) || 0,
+        lastSeenMs: Date.parse(s.last_seen) || 0,
+        summary: s,
+        detail: detail(d, c),
+      });
+    }
+    return store.saveDevices(rows);
+  }
+
+  /** Devices by zone and role, for the end-of-run summary. */
+  counts(): { byZone: Map<string, number>; byRole: Map<string, number>; total: number } {
+    const byZone = new Map<string, number>();
+    const byRole = new Map<string, number>();
+    let total = 0;
+    for (const d of this.inventory.devices()) {
+      total++;
+      byZone.set(d.zone.name, (byZone.get(d.zone.name) ?? 0) + 1);
+      const role = classify(d, { lookup: (ip) => this.inventory.byIp(ip) }).role;
+      byRole.set(role, (byRole.get(role) ?? 0) + 1);
+    }
+    return { byZone, byRole, total };
+  }
+}
