@@ -77,7 +77,7 @@ export function isUnroutable(ip: string): boolean {
     const l = ip.toLowerCase();
     return l === '::' || l.startsWith('ff');
   }
-  const a = Number(ip.split('.')[0]);
+  const a = Number.parseInt(ip, 10); // the first octet, without splitting the string
   return ip === '0.0.0.0' || ip === '255.255.255.255' || (a >= 224 && a <= 239);
 }
 

@@ -5,6 +5,10 @@ import { alertCountsFrom } from './classification.js';
 import { classify, detail, policyZones, summarize } from './index.js';
 import { Inventory } from './inventory.js';
 
+/** Event types that repeat the same facts many times per connection. */
+const REPETITIVE = new Set(['hl7.message', 'dicom.dimse', 'http', 'syslog', 'snmp', 'dns', 'phi.observed']);
+const PER_FLOW_SAMPLE = 16;
+
 /**
  * Feeds every event to the device inventory on its way to the next sink, and writes the
  * devices — classified and ranked against the open alerts — to the store.
@@ -19,8 +23,24 @@ export class InventorySink implements EventSink {
     this.inventory = new Inventory(policy ? policyZones(policy) : {});
   }
 
+  /** Events of a high-volume type already given to the inventory, per flow. */
+  private readonly perFlow = new Map<string, number>();
+
   write(event: MuvaktEvent): void {
     this.inner.write(event);
+    const flowId = event.flow?.id;
+    if (flowId !== undefined) {
+      if (event.type === 'flow') {
+        this.perFlow.delete(flowId);
+      } else if (REPETITIVE.has(event.type)) {
+        // A busy HL7 link or PACS repeats the same identities message after message: the first
+        // few per connection tell the inventory everything (and keep its cost off the hot path).
+        const n = this.perFlow.get(flowId) ?? 0;
+        if (n >= PER_FLOW_SAMPLE) return;
+        if (this.perFlow.size >= 100_000) this.perFlow.clear();
+        this.perFlow.set(flowId, n + 1);
+      }
+    }
     this.inventory.observe(event as Parameters<Inventory['observe']>[0]);
   }
 

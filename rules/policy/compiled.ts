@@ -31,9 +31,16 @@ interface ZonePrefix {
   zone: ZoneInfo;
 }
 
-/** An address in four words, as parsed once from an event's text. */
+/** An address in four words, parsed once per distinct text (events repeat a few addresses). */
+const wordsCache = new Map<string, [number, number, number, number] | null>();
 function words(ip: string): [number, number, number, number] | null {
-  return isIP(ip) === 0 ? null : parsePrefix(ip)!.words;
+  let w = wordsCache.get(ip);
+  if (w === undefined) {
+    w = isIP(ip) === 0 ? null : parsePrefix(ip)!.words;
+    if (wordsCache.size >= 65_536) wordsCache.clear();
+    wordsCache.set(ip, w);
+  }
+  return w;
 }
 
 interface FlowRule {
@@ -132,6 +139,19 @@ export class CompiledPolicy {
    * of the innermost VLAN tag (a trunk's customer VLAN), else unknown/external by address.
    */
   zoneOf(ip: string, vlans: readonly number[] = []): ZoneInfo {
+    const key = vlans.length === 0 ? ip : `${ip}|${vlans.join(',')}`;
+    let z = this.zoneCache.get(key);
+    if (z === undefined) {
+      z = this.lookupZone(ip, vlans);
+      if (this.zoneCache.size >= 65_536) this.zoneCache.clear();
+      this.zoneCache.set(key, z);
+    }
+    return z;
+  }
+
+  private readonly zoneCache = new Map<string, ZoneInfo>();
+
+  private lookupZone(ip: string, vlans: readonly number[]): ZoneInfo {
     const w = words(ip);
     if (w === null) return UNKNOWN_ZONE;
     for (const zp of this.zonePrefixes) if (contains(zp.prefix, w[0], w[1], w[2], w[3])) return zp.zone;
