@@ -4,6 +4,8 @@ import { UsageError } from './args.js';
 import { runCommand, RUN_USAGE } from './run.js';
 import { policyCommand, POLICY_USAGE } from './policy.js';
 import { serveCommand, SERVE_USAGE } from './serve.js';
+import { inventoryCommand, INVENTORY_USAGE } from './inventory.js';
+import { evidenceCommand, EVIDENCE_USAGE } from './evidence.js';
 
 const USAGE = `muvakt — passive sensor for medical-device network segments
 
@@ -11,6 +13,8 @@ ${ANALYZE_USAGE}
 ${RUN_USAGE}
 ${POLICY_USAGE}
 ${SERVE_USAGE}
+${INVENTORY_USAGE}
+${EVIDENCE_USAGE}
 Exit codes: 0 ok, 1 runtime failure (e.g. truncated capture), 2 bad arguments or configuration.
 `;
 
@@ -25,6 +29,10 @@ async function main(argv: string[]): Promise<number> {
       return policyCommand(rest);
     case 'serve':
       return serveCommand(rest);
+    case 'inventory':
+      return inventoryCommand(rest);
+    case 'evidence':
+      return evidenceCommand(rest);
     case undefined:
     case 'help':
     case '--help':

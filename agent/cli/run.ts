@@ -1,19 +1,21 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { prepareAnalysis } from '../setup.js';
-import { CaptureBackendMissing, DEFAULT_LIVE_OPTIONS, TcpdumpBackend, type LiveCaptureBackend } from '../capture/live-capture.js';
-import { NdjsonSink } from '../events/ndjson-sink.js';
-import type { EventSink, MuvaktEvent } from '../events/types.js';
-import { AlertingSink, alertForExport } from '../alerts.js';
-import { AlertStore } from '../store/index.js';
-import { InventorySink } from '../inventory/sink.js';
-import { isoMicro } from '../events/format.js';
+import { Worker } from 'node:worker_threads';
+import { apiLogSerializers, buildApp } from '../../dashboard-api/app.js';
+import { parseListen, plainHttpRefusal } from '../../dashboard-api/listen.js';
+import type { SensorSnapshot } from '../../dashboard-api/metrics.js';
+import { AuthConfigError, EMPTY_AUTH, loadAuthConfig, type AuthConfig } from '../../dashboard-api/plugins/auth.js';
+import { storeAssets } from '../../dashboard-api/routes/assets.js';
+import { loadPolicy } from '../../rules/policy/index.js';
+import { CaptureBackendMissing, DEFAULT_LIVE_OPTIONS } from '../capture/live-capture.js';
 import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
 import { createLogger } from '../log.js';
-import { Pipeline } from '../pipeline.js';
+import { startLiveSensor, type FlowSummaryRow, type LiveSensorOptions } from '../sensor/live-sensor.js';
+import { AlertStore } from '../store/index.js';
 import { positiveInt, UsageError } from './args.js';
-import { formatSummary } from './summary.js';
 
 export const RUN_USAGE = `muvakt run --interface IFACE [--filter BPF] [--policy FILE] [--db FILE] [--events FILE|-] [--alerts FILE|-]
+           [--listen HOST:PORT [--auth FILE] [--tls-cert F --tls-key F] [--allow-plain-http]]
            [--snaplen N] [--buffer-mb N] [--no-promisc] [--stats-interval S] [--max-flows N] [--pseudonym-key FILE]
 
   Captures live from IFACE (a SPAN/mirror port) through tcpdump/libpcap. Never transmits.
@@ -21,11 +23,20 @@ export const RUN_USAGE = `muvakt run --interface IFACE [--filter BPF] [--policy 
   --filter BPF          capture filter, e.g. "not port 22"
   --policy FILE         judge traffic against the site policy; alerts go to the store (--db, default muvakt.db)
   --alerts FILE         also write each new or reopened alert as NDJSON ("-" = stdout)
+  --listen HOST:PORT    serve the API and /metrics beside the capture (needs --policy); capture then runs
+                        in a worker thread so it never starves the API (see "muvakt serve" for --auth, TLS)
   --buffer-mb N         kernel capture buffer (default ${DEFAULT_LIVE_OPTIONS.bufferKiB / 1024} MiB)
   --snaplen N           bytes kept per frame (default ${DEFAULT_LIVE_OPTIONS.snaplen})
   --no-promisc          do not put the interface in promiscuous mode
   --stats-interval S    seconds between capture-statistics events and log lines (default 10)
 `;
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+}
 
 export async function runCommand(argv: string[]): Promise<number> {
   let v: Record<string, string | boolean | undefined>;
@@ -40,6 +51,11 @@ export async function runCommand(argv: string[]): Promise<number> {
         alerts: { type: 'string' },
         policy: { type: 'string' },
         db: { type: 'string' },
+        listen: { type: 'string' },
+        auth: { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'allow-plain-http': { type: 'boolean', default: false },
         snaplen: { type: 'string' },
         'buffer-mb': { type: 'string' },
         'no-promisc': { type: 'boolean', default: false },
@@ -58,105 +74,133 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   const iface = v.interface as string | undefined;
   if (!iface) throw new UsageError('run needs --interface IFACE');
-  const snaplen = positiveInt('snaplen', v.snaplen as string | undefined, DEFAULT_LIVE_OPTIONS.snaplen);
-  const bufferKiB = positiveInt('buffer-mb', v['buffer-mb'] as string | undefined, DEFAULT_LIVE_OPTIONS.bufferKiB / 1024) * 1024;
-  const statsInterval = positiveInt('stats-interval', v['stats-interval'] as string | undefined, 10);
-  const maxFlows = positiveInt('max-flows', v['max-flows'] as string | undefined, DEFAULT_FLOW_LIMITS.maxFlows);
-  const log = createLogger();
-
-  let sink: EventSink;
-  try {
-    sink = v.events ? new NdjsonSink(v.events as string) : { write() {}, flush() {}, close() {} };
-  } catch (e) {
-    throw new UsageError(`cannot write events to ${v.events}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  if (v.alerts && !v.policy) throw new UsageError('--alerts needs --policy: alerts are judged against the site policy');
-  const { policy, registry } = prepareAnalysis({ policyFile: v.policy as string | undefined, pseudonymKeyFile: v['pseudonym-key'] as string | undefined });
-  const inventory = new InventorySink(sink, policy);
-  sink = inventory;
-  let alerting: AlertingSink | null = null;
-  if (policy) {
-    const dbFile = (v.db as string | undefined) ?? 'muvakt.db';
-    let store: AlertStore;
-    try {
-      store = AlertStore.open(dbFile, { retentionDays: policy.retentionDays });
-    } catch (e) {
-      throw new UsageError(`cannot open the store ${dbFile}: ${(e as Error).message}`);
-    }
-    const alertOut = v.alerts ? new NdjsonSink(v.alerts as string) : null;
-    alerting = new AlertingSink(sink, policy, store, (r) => {
-      // A SIEM wants to hear of an alert once it is stored: new ones and ones that came back.
-      if (alertOut) {
-        for (const a of [...r.created, ...r.reopened]) alertOut.write(alertForExport(a) as unknown as MuvaktEvent);
-        alertOut.flush();
-      }
-    });
-    sink = alerting;
-  }
-  const pipeline = new Pipeline({ events: sink, registry, flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows } });
-  const backend: LiveCaptureBackend = new TcpdumpBackend({
+  const opts: LiveSensorOptions = {
     iface,
     filter: v.filter as string | undefined,
-    snaplen,
-    bufferKiB,
+    snaplen: positiveInt('snaplen', v.snaplen as string | undefined, DEFAULT_LIVE_OPTIONS.snaplen),
+    bufferKiB: positiveInt('buffer-mb', v['buffer-mb'] as string | undefined, DEFAULT_LIVE_OPTIONS.bufferKiB / 1024) * 1024,
     promiscuous: !v['no-promisc'],
-  });
-  const t0 = process.hrtime.bigint();
+    statsIntervalSec: positiveInt('stats-interval', v['stats-interval'] as string | undefined, 10),
+    maxFlows: positiveInt('max-flows', v['max-flows'] as string | undefined, DEFAULT_FLOW_LIMITS.maxFlows),
+    events: v.events as string | undefined,
+    alerts: v.alerts as string | undefined,
+    policy: v.policy as string | undefined,
+    db: v.db as string | undefined,
+    pseudonymKey: v['pseudonym-key'] as string | undefined,
+  };
+  if (v.listen) return runWithApi(opts, v);
+
+  let sensor;
   try {
-    await backend.start(pipeline.handle);
+    sensor = await startLiveSensor(opts);
   } catch (e) {
-    const msg = e instanceof CaptureBackendMissing ? e.message : `cannot capture on ${iface}: ${(e as Error).message}`;
-    process.stderr.write(`muvakt: ${msg}\n`);
-    sink.close();
+    if (e instanceof UsageError) throw e;
+    process.stderr.write(`muvakt: ${e instanceof CaptureBackendMissing ? e.message : (e as Error).message}\n`);
     return 1;
   }
-  log.info({ interface: iface, backend: backend.name, bufferKiB, snaplen }, 'capture started');
+  await waitForSignal();
+  process.stderr.write(await sensor.stop());
+  return 0;
+}
 
-  const emitStats = () => {
-    const now = Date.now();
-    sink.write({
-      ts: isoMicro(Math.floor(now / 1000), (now % 1000) * 1e6),
-      type: 'stats',
-      capture: { interface: iface, received: backend.stats.received, dropped: backend.stats.dropped, if_dropped: backend.stats.ifDropped },
-      packets: pipeline.stats.packets,
-      bytes: pipeline.stats.bytes,
-      flows_active: pipeline.flows.size,
-      flow_evictions: pipeline.flows.evictions,
-    });
-    sink.flush();
+/**
+ * Capture in a worker thread, the API on this one: the event loop that answers HTTP never runs
+ * packet processing. The worker posts a snapshot of its counters every second for /metrics.
+ */
+async function runWithApi(opts: LiveSensorOptions, v: Record<string, string | boolean | undefined>): Promise<number> {
+  if (!opts.policy) throw new UsageError('--listen needs --policy: the API serves the alerts judged against it');
+  const listen = parseListen(v.listen as string);
+  if (typeof listen === 'string') throw new UsageError(listen);
+  if (Boolean(v['tls-cert']) !== Boolean(v['tls-key'])) throw new UsageError('--tls-cert and --tls-key go together');
+  const readPem = (flag: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new UsageError(`--${flag}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
   };
-  // Flow timeouts follow the wall clock when the link is quiet.
-  const ticker = setInterval(() => pipeline.tick(Date.now() / 1000), 1000);
-  const statsTimer = setInterval(() => {
-    backend.requestStats();
-    // tcpdump answers SIGUSR1 on stderr; report on the next turn so the counters are fresh.
-    setTimeout(() => {
-      emitStats();
-      log.info({ received: backend.stats.received, dropped: backend.stats.dropped, packets: pipeline.stats.packets, flows: pipeline.flows.size }, 'capture statistics');
-    }, 200);
-  }, statsInterval * 1000);
-
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  clearInterval(ticker);
-  clearInterval(statsTimer);
-  let error: string | undefined;
+  const tls = v['tls-cert'] && v['tls-key'] ? { cert: readPem('tls-cert', v['tls-cert'] as string), key: readPem('tls-key', v['tls-key'] as string) } : undefined;
+  const refusal = plainHttpRefusal({ host: listen.host, tls: tls !== undefined, allowPlainHttp: Boolean(v['allow-plain-http']) });
+  if (refusal !== null) throw new UsageError(refusal);
+  let auth: AuthConfig = EMPTY_AUTH;
+  if (v.auth) {
+    try {
+      auth = loadAuthConfig(v.auth as string);
+    } catch (e) {
+      if (e instanceof AuthConfigError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
+  const policyResult = loadPolicy(opts.policy);
+  if (!policyResult.ok) throw new UsageError(`invalid policy:\n${policyResult.errors.map((e) => `  ${e.toString()}`).join('\n')}`);
+  const dbFile = opts.db ?? 'muvakt.db';
+  // Opened (and migrated) here first, so the worker's writer finds the schema in place.
+  let store: AlertStore;
   try {
-    await backend.stop();
+    store = AlertStore.open(dbFile, { retentionDays: policyResult.policy.retention_days });
   } catch (e) {
-    error = (e as Error).message;
+    throw new UsageError(`cannot open the store ${dbFile}: ${(e as Error).message}`);
   }
-  pipeline.finish('shutdown');
-  emitStats();
-  sink.close();
-  if (alerting) {
-    inventory.save(alerting.store, alerting.allAlerts());
-    alerting.store.close();
+
+  const worker = new Worker(new URL('../sensor/worker.js', import.meta.url), { workerData: { ...opts, db: dbFile } });
+  let snapshot: SensorSnapshot = {};
+  let flows: FlowSummaryRow[] = [];
+  let lastSnapshotAt = 0;
+  let alive = true;
+  let stoppedSummary: ((s: string) => void) | null = null;
+  const started = new Promise<string | null>((resolve) => {
+    worker.on('message', (m: { type: string; message?: string; snapshot?: SensorSnapshot; flows?: FlowSummaryRow[]; summary?: string }) => {
+      if (m.type === 'started') resolve(null);
+      else if (m.type === 'error') resolve(m.message ?? 'capture failed');
+      else if (m.type === 'snapshot') {
+        snapshot = m.snapshot ?? {};
+        flows = m.flows ?? [];
+        lastSnapshotAt = Date.now();
+      } else if (m.type === 'stopped') stoppedSummary?.(m.summary ?? '');
+    });
+    worker.on('error', (e) => resolve(e.message));
+    worker.on('exit', () => {
+      alive = false;
+      resolve('capture worker exited');
+    });
+  });
+  const failure = await started;
+  if (failure !== null) {
+    process.stderr.write(`muvakt: ${failure}\n`);
+    await worker.terminate();
+    store.close();
+    return 1;
   }
-  const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  log.info({ received: backend.stats.received, dropped: backend.stats.dropped, packets: pipeline.stats.packets }, 'capture stopped');
-  process.stderr.write(formatSummary(pipeline, { wallSeconds, captureBytes: pipeline.stats.bytes, files: 0, captureDrops: backend.stats.dropped, error }));
+
+  const log = createLogger().child({ component: 'api' }, { serializers: apiLogSerializers });
+  const app = await buildApp({
+    store,
+    auth,
+    policy: policyResult.policy,
+    logger: log,
+    https: tls,
+    assets: storeAssets(store),
+    metrics: () => snapshot,
+    flows: () => flows,
+    // Ready while the worker lives and reports: a stalled capture makes /readyz fail.
+    captureAlive: () => alive && Date.now() - lastSnapshotAt < 5000,
+  });
+  try {
+    const address = await app.listen({ host: listen.host, port: listen.port });
+    log.info({ address, tls: tls !== undefined }, 'API listening beside the capture');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    process.stderr.write(`muvakt: cannot listen on ${listen.host}:${listen.port}: ${err.code ?? err.message}\n`);
+  }
+
+  await waitForSignal();
+  const summary = new Promise<string>((resolve) => {
+    stoppedSummary = resolve;
+    worker.once('exit', () => resolve(''));
+  });
+  worker.postMessage({ type: 'stop' });
+  process.stderr.write(await summary);
+  await app.close();
+  store.close();
   return 0;
 }

@@ -1,0 +1,216 @@
+/**
+ * The evidence bundle of one device (issue 8, "Export"): what a risk assessment (ROS) or a
+ * vendor follow-up needs — its properties (MU 5.1), usage scenario, exposure rank with the facts
+ * behind it, peers, protocols, and its alerts with guide references and the rule texts in bokmål
+ * and English. Rendered as JSON, Markdown and HTML from one document model.
+ *
+ * PHI-free: only what the store holds (device detail and alerts, both PHI-free by contract).
+ */
+import { ALL_RULES } from '../../rules/index.js';
+import type { Alert } from '../store/types.js';
+import { SEVERITY_RANK } from '../store/types.js';
+import { alertsByIp, alertsFor, allDevices, highestSeverity, type InventoryReader } from './export.js';
+import type { DeviceDetail } from './index.js';
+
+export interface EvidenceAlert extends Alert {
+  rule: { title: { nb: string; en: string }; recommendation: { nb: string; en: string }; guide_refs: string[]; requirements: string[] } | null;
+}
+
+export interface EvidenceBundle {
+  kind: 'muvakt.evidence';
+  version: 1;
+  generated_at: string;
+  device: DeviceDetail;
+  alerts: EvidenceAlert[];
+  summary: { alerts: number; open_alerts: number; highest_open_severity: string | null; guide_refs: string[] };
+}
+
+/** A device by id (`mac:…` / `ip:…`) or by an address it holds; null when unknown. */
+export function findDevice(store: InventoryReader, idOrIp: string): DeviceDetail | null {
+  const direct = store.getDevice(idOrIp);
+  if (direct) return direct as DeviceDetail;
+  for (const prefix of ['mac:', 'ip:']) {
+    const d = store.getDevice(`${prefix}${idOrIp.toLowerCase()}`);
+    if (d) return d as DeviceDetail;
+  }
+  const hit = allDevices(store).find((s) => s.ips.includes(idOrIp) || s.ips.includes(idOrIp.toLowerCase()));
+  return hit ? ((store.getDevice(hit.id) as DeviceDetail | null) ?? null) : null;
+}
+
+/** The file-system-safe form of a device id: `mac:02:77:…` → `mac_02_77_…`. */
+export function sanitizeId(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 120) || 'device';
+}
+
+export function buildEvidence(store: InventoryReader, device: DeviceDetail, now: Date = new Date()): EvidenceBundle {
+  const rules = new Map(ALL_RULES.map((r) => [r.id, r]));
+  const ips = device.addresses.map((a) => a.ip);
+  const alerts: EvidenceAlert[] = alertsFor(ips, alertsByIp(store, 'all'))
+    .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || (a.last_seen < b.last_seen ? 1 : a.last_seen > b.last_seen ? -1 : 0))
+    .map((a) => {
+      const r = rules.get(a.rule_id);
+      return { ...a, rule: r ? { title: { ...r.title }, recommendation: { ...r.recommendation }, guide_refs: [...r.guide_refs], requirements: [...r.requirements] } : null };
+    });
+  const open = alerts.filter((a) => a.status === 'open');
+  const refs = new Set<string>();
+  for (const x of device.exposure.reasons) for (const g of x.guide_ref.split(/,\s*/)) if (g) refs.add(g);
+  for (const a of alerts) for (const g of a.guide_refs) refs.add(g);
+  return {
+    kind: 'muvakt.evidence',
+    version: 1,
+    generated_at: now.toISOString(),
+    device,
+    alerts,
+    summary: { alerts: alerts.length, open_alerts: open.length, highest_open_severity: highestSeverity(open), guide_refs: [...refs].sort() },
+  };
+}
+
+// ---- document model, rendered to Markdown and HTML ----
+
+export type Block = { h: 1 | 2 | 3; text: string } | { p: string } | { ul: string[] } | { table: { head: string[]; rows: string[][] } };
+
+const PROPERTY_LABELS: Record<string, string> = {
+  health_data: 'Helseopplysninger (health data)',
+  display: 'Visning (display)',
+  print: 'Utskrift (print)',
+  storage: 'Lagring (storage)',
+  network: 'Nettverkstilknytning (network)',
+  integrations: 'Integrasjoner (integrations)',
+  remote_access: 'Fjerntilgang (remote access)',
+  cloud: 'Sky/eksterne tjenester (cloud/external)',
+  configuration_control: 'Konfigurasjonskontroll (configuration control)',
+};
+
+const list = (xs: readonly string[]): string => (xs.length ? xs.join(', ') : '–');
+
+export function evidenceDocument(b: EvidenceBundle): Block[] {
+  const d = b.device;
+  const out: Block[] = [];
+  out.push({ h: 1, text: `Bevismappe for ${d.id} (evidence bundle)` });
+  out.push({ p: `Generert (generated) ${b.generated_at} av muvakt fra passiv trafikkobservasjon. Inneholder ingen pasientopplysninger (PHI-free).` });
+
+  out.push({ h: 2, text: 'Enhet (device)' });
+  const rows: string[][] = [
+    ['ID', d.id],
+    ['MAC', d.mac ?? '–'],
+    ['Leverandør (vendor)', d.vendor ?? '–'],
+    ['Adresser (addresses)', list(d.addresses.map((a) => `${a.ip} (${a.first_seen} – ${a.last_seen})`))],
+    ['VLAN', list(d.vlans.map(String))],
+    ['Sone (zone)', `${d.zone.name} (${d.zone.kind})`],
+    ['Navn (names)', list(d.names.map((n) => `${n.name} [${n.source}]`))],
+    ['Rolle (role)', d.role],
+    ['Programvare (software)', list(d.software.map((s) => `${s.value} [${s.source}]`))],
+    ['Først sett (first seen)', d.first_seen],
+    ['Sist sett (last seen)', d.last_seen],
+  ];
+  if (d.dicom_identity) {
+    const i = d.dicom_identity;
+    rows.push(['DICOM-identitet (identity)', [i.modality, i.manufacturer, i.model, i.software_versions && `SW ${i.software_versions}`, i.station_name && `station ${i.station_name}`].filter(Boolean).join(' / ')]);
+  }
+  out.push({ table: { head: ['Egenskap (field)', 'Verdi (value)'], rows } });
+  if (d.roles.length) out.push({ ul: d.roles.map((r) => `${r.role}: ${r.facts.join('; ')}`) });
+
+  out.push({ h: 2, text: 'Bruksscenario (usage scenario, MU 5.1.1)' });
+  out.push({ p: d.scenario.number === null ? `Ikke virksomhetens utstyr (not the site's equipment): ${d.scenario.name}` : `Bruksscenario ${d.scenario.number}: ${d.scenario.name}${d.scenario.candidate ? ' (kandidat / candidate)' : ''} — ${d.scenario.guide_ref}` });
+  if (d.scenario.facts.length) out.push({ ul: d.scenario.facts });
+
+  out.push({ h: 2, text: 'Egenskaper av sikkerhetsmessig betydning (security-relevant properties, MU 5.1)' });
+  out.push({
+    table: {
+      head: ['Egenskap (property)', 'Verdi (value)', 'Fakta (facts)'],
+      rows: Object.entries(d.properties).map(([k, p]) => [PROPERTY_LABELS[k] ?? k, p.value, p.facts.join('; ') || '–']),
+    },
+  });
+
+  out.push({ h: 2, text: `Eksponering (exposure): ${d.exposure.score} poeng, nivå ${d.exposure.level}` });
+  out.push({ table: { head: ['Fakta (fact)', 'Poeng (points)', 'Veileder (guide)'], rows: d.exposure.reasons.map((r) => [r.fact, String(r.points), r.guide_ref]) } });
+
+  out.push({ h: 2, text: 'Protokoller og tjenester (protocols and services)' });
+  const proto: string[] = [];
+  for (const s of d.services_offered) proto.push(`tilbyr (offers) ${s.app} på ${s.proto}/${s.port}, ${s.count}×`);
+  for (const s of d.services_used) proto.push(`bruker (uses) ${s.app}, ${s.count}×`);
+  if (d.dicom.calling_aes.length || d.dicom.called_aes.length) proto.push(`DICOM AE: kaller som (calling) ${list(d.dicom.calling_aes)}; svarer som (called) ${list(d.dicom.called_aes)}`);
+  for (const i of d.dicom.implementations) proto.push(`DICOM implementasjon (implementation): ${i.class_uid} ${i.version}`);
+  if (d.hl7.applications.length || d.hl7.addressed_as.length) proto.push(`HL7: sender som (sends as) ${list(d.hl7.applications)}; adressert som (addressed as) ${list(d.hl7.addressed_as)}; meldinger (messages) ${list(d.hl7.message_types_sent)}`);
+  if (d.hl7.equipment_ids.length) proto.push(`HL7 utstyrs-ID (equipment ids): ${list(d.hl7.equipment_ids)}`);
+  if (d.tls.versions.length || d.tls.contacted_names.length) proto.push(`TLS: versjoner (versions) ${list(d.tls.versions)}; kontaktede navn (SNI) ${list(d.tls.contacted_names)}; svak (weak) server ${d.tls.weak_as_server}, klient ${d.tls.weak_as_client}`);
+  if (d.credentials_cleartext.protocols.length) proto.push(`Klartekst-pålogging (cleartext credentials): ${list(d.credentials_cleartext.protocols)} (klient ${d.credentials_cleartext.as_client}, server ${d.credentials_cleartext.as_server})`);
+  if (d.phi.protocols.length) proto.push(`Helseopplysninger i klartekst (cleartext health data): ${list(d.phi.protocols)}; typer (kinds) ${list(d.phi.kinds)}; sendt ${d.phi.sent}, mottatt ${d.phi.received}, til eksterne ${d.phi.sent_external}`);
+  out.push(proto.length ? { ul: proto } : { p: '–' });
+
+  out.push({ h: 2, text: 'Motparter (peers)' });
+  const peers = Object.entries(d.peers);
+  out.push(peers.length ? { table: { head: ['Protokoll (app)', 'Motparter (peers)'], rows: peers.map(([app, ips]) => [app, ips.join(', ')]) } } : { p: '–' });
+  if (d.remote_access.length) {
+    out.push({ h: 3, text: 'Fjerntilgang (remote access)' });
+    out.push({
+      table: {
+        head: ['Protokoll', 'Retning (direction)', 'Motpart (peer)', 'Sone (zone)', 'Kryptert (encrypted)', 'Antall (count)', 'Sist sett (last seen)'],
+        rows: d.remote_access.map((r) => [r.protocol, r.direction, `${r.peer}${r.peer_country ? ` (${r.peer_country})` : ''}`, r.peer_zone, r.encrypted ? 'ja (yes)' : 'nei (no)', String(r.count), r.last_seen]),
+      },
+    });
+  }
+  if (d.external_peers.length) {
+    out.push({ h: 3, text: 'Eksterne motparter (external peers)' });
+    out.push({ table: { head: ['Adresse', 'Land (country)', 'Retning', 'Protokoller', 'Antall'], rows: d.external_peers.map((p) => [p.ip, p.country ?? '–', p.direction, p.apps.join(', '), String(p.count)]) } });
+  }
+
+  out.push({ h: 2, text: `Varsler (alerts): ${b.summary.alerts}, åpne (open) ${b.summary.open_alerts}` });
+  if (b.alerts.length === 0) out.push({ p: 'Ingen varsler (no alerts).' });
+  for (const a of b.alerts) {
+    out.push({ h: 3, text: `[${a.severity}] ${a.rule?.title.nb ?? a.title} (${a.rule?.title.en ?? a.rule_id})` });
+    out.push({
+      ul: [
+        `Regel (rule): ${a.rule_id}; status ${a.status}; ${a.count}× ${a.first_seen} – ${a.last_seen}`,
+        `Mellom (between): ${a.subject.src_ip} (${a.subject.zone_src}) → ${a.subject.dst_ip} (${a.subject.zone_dst})`,
+        `Veileder (guide refs): ${list(a.guide_refs)}`,
+        `Tiltak (recommendation, nb): ${a.rule?.recommendation.nb ?? a.recommendation}`,
+        ...(a.rule ? [`Recommendation (en): ${a.rule.recommendation.en}`] : []),
+      ],
+    });
+  }
+
+  out.push({ h: 2, text: 'Veilederreferanser (guide references)' });
+  out.push({ p: list(b.summary.guide_refs) });
+  return out;
+}
+
+function mdInline(s: string): string {
+  return s.replace(/[\\`*_{}[\]<>#|!]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+}
+
+export function renderMarkdown(blocks: readonly Block[]): string {
+  const out: string[] = [];
+  for (const b of blocks) {
+    if ('h' in b) out.push(`${'#'.repeat(b.h)} ${mdInline(b.text)}`);
+    else if ('p' in b) out.push(mdInline(b.p));
+    else if ('ul' in b) out.push(b.ul.map((x) => `- ${mdInline(x)}`).join('\n'));
+    else {
+      const { head, rows } = b.table;
+      out.push([`| ${head.map(mdInline).join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`, ...rows.map((r) => `| ${r.map(mdInline).join(' | ')} |`)].join('\n'));
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+}
+
+export function renderHtml(blocks: readonly Block[], title: string): string {
+  const body: string[] = [];
+  for (const b of blocks) {
+    if ('h' in b) body.push(`<h${b.h}>${esc(b.text)}</h${b.h}>`);
+    else if ('p' in b) body.push(`<p>${esc(b.p)}</p>`);
+    else if ('ul' in b) body.push(`<ul>${b.ul.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>`);
+    else body.push(`<table><thead><tr>${b.table.head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${b.table.rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`);
+  }
+  return `<!doctype html>
+<html lang="nb"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'"><title>${esc(title)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.4}table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #bbb;padding:.25rem .5rem;text-align:left;vertical-align:top}th{background:#eee}</style>
+</head><body>
+${body.join('\n')}
+</body></html>
+`;
+}

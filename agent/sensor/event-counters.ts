@@ -1,0 +1,76 @@
+import type { CompiledPolicy } from '../../rules/policy/index.js';
+import type { EventSink, MuvaktEvent } from '../events/types.js';
+
+type Counts = Record<string, number>;
+
+function bump(c: Counts, key: string, n = 1): void {
+  c[key] = (c[key] ?? 0) + n;
+}
+
+/**
+ * Counts what the analyzers report, for /metrics and the flow summary: a few map increments per
+ * event (events, not packets), never a prom-client call on the analysis path.
+ */
+export class EventCounters implements EventSink {
+  readonly dicomAssociations: Counts = {};
+  readonly dicomDimse: Counts = {};
+  readonly hl7: Map<string, { message_type: string; ack_code: string; count: number }> = new Map();
+  readonly tlsHandshakes: Counts = {};
+  /** zone pair + app → flows, bytes, encrypted flows. */
+  readonly flowSummary = new Map<string, { zone_src: string; zone_dst: string; app: string; flows: number; bytes: number; encrypted: number }>();
+
+  constructor(
+    private readonly inner: EventSink,
+    private readonly policy: CompiledPolicy | null,
+  ) {}
+
+  write(e: MuvaktEvent): void {
+    this.inner.write(e);
+    switch (e.type) {
+      case 'flow': {
+        const f = e.flow!;
+        const zs = this.policy ? this.policy.zoneOf(f.src_ip, f.vlan).name : 'unknown';
+        const zd = this.policy ? this.policy.zoneOf(f.dst_ip, f.vlan).name : 'unknown';
+        const key = `${zs}\u0000${zd}\u0000${f.app}`;
+        let s = this.flowSummary.get(key);
+        if (!s) {
+          if (this.flowSummary.size >= 10_000) return;
+          s = { zone_src: zs, zone_dst: zd, app: f.app, flows: 0, bytes: 0, encrypted: 0 };
+          this.flowSummary.set(key, s);
+        }
+        s.flows++;
+        s.bytes += Number(e.bytes_toserver ?? 0) + Number(e.bytes_toclient ?? 0);
+        if (e.encrypted === true) s.encrypted++;
+        return;
+      }
+      case 'dicom.association':
+        bump(this.dicomAssociations, String(e.result));
+        return;
+      case 'dicom.dimse':
+        bump(this.dicomDimse, String(e.command));
+        return;
+      case 'hl7.message': {
+        if (e.acknowledgment) return; // the ACK itself is counted on the message it answers
+        const type = String(e.message_type);
+        const ack = typeof e.ack_code === 'string' ? e.ack_code : 'none';
+        const key = `${type}\u0000${ack}`;
+        const h = this.hl7.get(key);
+        if (h) h.count++;
+        else if (this.hl7.size < 1000) this.hl7.set(key, { message_type: type, ack_code: ack, count: 1 });
+        return;
+      }
+      case 'tls.handshake':
+        bump(this.tlsHandshakes, typeof e.version === 'string' ? e.version : 'unknown');
+        return;
+      default:
+    }
+  }
+
+  flush(): void {
+    this.inner.flush();
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+}

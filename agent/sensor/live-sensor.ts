@@ -1,0 +1,181 @@
+import { AlertingSink, alertForExport } from '../alerts.js';
+import { CaptureBackendMissing, TcpdumpBackend, type LiveCaptureBackend } from '../capture/live-capture.js';
+import { UsageError } from '../cli/args.js';
+import { formatSummary } from '../cli/summary.js';
+import { isoMicro } from '../events/format.js';
+import { NdjsonSink } from '../events/ndjson-sink.js';
+import type { EventSink, MuvaktEvent } from '../events/types.js';
+import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
+import { InventorySink } from '../inventory/sink.js';
+import { createLogger } from '../log.js';
+import { Pipeline } from '../pipeline.js';
+import { prepareAnalysis } from '../setup.js';
+import { AlertStore } from '../store/index.js';
+import { EventCounters } from './event-counters.js';
+import type { SensorSnapshot } from '../../dashboard-api/metrics.js';
+
+/** Everything `muvakt run` was told; plain data, so it can cross into a worker thread. */
+export interface LiveSensorOptions {
+  iface: string;
+  filter?: string;
+  snaplen: number;
+  bufferKiB: number;
+  promiscuous: boolean;
+  statsIntervalSec: number;
+  maxFlows: number;
+  events?: string;
+  alerts?: string;
+  policy?: string;
+  db?: string;
+  pseudonymKey?: string;
+}
+
+export interface FlowSummaryRow {
+  zone_src: string;
+  zone_dst: string;
+  app: string;
+  flows: number;
+  bytes: number;
+  encrypted: number;
+}
+
+export interface LiveSensor {
+  /** The counters for /metrics, as plain numbers. */
+  snapshot(): SensorSnapshot;
+  flowSummary(): FlowSummaryRow[];
+  /** Stops capture, flushes flows and alerts, saves the inventory; resolves with the summary text. */
+  stop(): Promise<string>;
+}
+
+/** How often the inventory is written to the store while capturing. */
+const INVENTORY_SAVE_MS = 60_000;
+
+/**
+ * The live capture and analysis of `muvakt run`: capture helper → pipeline → analyzers →
+ * counters, inventory, rules and store. Runs on the main thread, or inside a worker when the
+ * API listens beside it (`--listen`), so packet processing never starves the API.
+ * Throws UsageError for bad configuration; rejects with the reason when capture cannot start.
+ */
+export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor> {
+  const log = createLogger();
+  let sink: EventSink;
+  try {
+    sink = o.events ? new NdjsonSink(o.events) : { write() {}, flush() {}, close() {} };
+  } catch (e) {
+    throw new UsageError(`cannot write events to ${o.events}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (o.alerts && !o.policy) throw new UsageError('--alerts needs --policy: alerts are judged against the site policy');
+  const { policy, registry } = prepareAnalysis({ policyFile: o.policy, pseudonymKeyFile: o.pseudonymKey });
+  const counters = new EventCounters(sink, policy);
+  sink = counters;
+  const inventory = new InventorySink(sink, policy);
+  sink = inventory;
+  let alerting: AlertingSink | null = null;
+  if (policy) {
+    const dbFile = o.db ?? 'muvakt.db';
+    let store: AlertStore;
+    try {
+      store = AlertStore.open(dbFile, { retentionDays: policy.retentionDays });
+    } catch (e) {
+      throw new UsageError(`cannot open the store ${dbFile}: ${(e as Error).message}`);
+    }
+    const alertOut = o.alerts ? new NdjsonSink(o.alerts) : null;
+    alerting = new AlertingSink(sink, policy, store, (r) => {
+      // A SIEM wants to hear of an alert once it is stored: new ones and ones that came back.
+      if (alertOut) {
+        for (const a of [...r.created, ...r.reopened]) alertOut.write(alertForExport(a) as unknown as MuvaktEvent);
+        alertOut.flush();
+      }
+    });
+    sink = alerting;
+  }
+  const pipeline = new Pipeline({ events: sink, registry, flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows: o.maxFlows } });
+  const backend: LiveCaptureBackend = new TcpdumpBackend({ iface: o.iface, filter: o.filter, snaplen: o.snaplen, bufferKiB: o.bufferKiB, promiscuous: o.promiscuous });
+  const t0 = process.hrtime.bigint();
+  try {
+    await backend.start(pipeline.handle);
+  } catch (e) {
+    sink.close();
+    alerting?.store.close();
+    throw e instanceof CaptureBackendMissing ? e : new Error(`cannot capture on ${o.iface}: ${(e as Error).message}`);
+  }
+  log.info({ interface: o.iface, backend: backend.name, bufferKiB: o.bufferKiB, snaplen: o.snaplen }, 'capture started');
+
+  const emitStats = () => {
+    const now = Date.now();
+    sink.write({
+      ts: isoMicro(Math.floor(now / 1000), (now % 1000) * 1e6),
+      type: 'stats',
+      capture: { interface: o.iface, received: backend.stats.received, dropped: backend.stats.dropped, if_dropped: backend.stats.ifDropped },
+      packets: pipeline.stats.packets,
+      bytes: pipeline.stats.bytes,
+      flows_active: pipeline.flows.size,
+      flow_evictions: pipeline.flows.evictions,
+    });
+    sink.flush();
+  };
+  // Flow timeouts follow the wall clock when the link is quiet.
+  const ticker = setInterval(() => pipeline.tick(Date.now() / 1000), 1000);
+  const statsTimer = setInterval(() => {
+    backend.requestStats();
+    // tcpdump answers SIGUSR1 on stderr; report on the next turn so the counters are fresh.
+    setTimeout(() => {
+      emitStats();
+      log.info({ received: backend.stats.received, dropped: backend.stats.dropped, packets: pipeline.stats.packets, flows: pipeline.flows.size }, 'capture statistics');
+    }, 200);
+  }, o.statsIntervalSec * 1000);
+  const saver = alerting
+    ? setInterval(() => {
+        try {
+          inventory.save(alerting!.store, alerting!.allAlerts());
+        } catch (e) {
+          log.warn({ err: (e as Error).message }, 'inventory not saved');
+        }
+      }, INVENTORY_SAVE_MS)
+    : null;
+
+  return {
+    snapshot(): SensorSnapshot {
+      const st = pipeline.stats;
+      const devices = inventory.inventory;
+      const assetsByZone: Record<string, number> = {};
+      for (const d of devices.devices()) assetsByZone[d.zone.name] = (assetsByZone[d.zone.name] ?? 0) + 1;
+      return {
+        packets: st.packets,
+        bytes: st.bytes,
+        captureDrops: backend.stats.dropped,
+        decodeErrors: { ...st.decodeErrors },
+        flowsActive: pipeline.flows.size,
+        flowsByApp: Object.fromEntries(st.flowsByApp),
+        flowEvictions: pipeline.flows.evictions,
+        dicomAssociations: { ...counters.dicomAssociations },
+        dicomDimse: { ...counters.dicomDimse },
+        hl7Messages: [...counters.hl7.values()].map((h) => ({ ...h })),
+        tlsHandshakes: { ...counters.tlsHandshakes },
+        assetsByZone,
+      };
+    },
+    flowSummary: () => [...counters.flowSummary.values()].map((r) => ({ ...r })),
+    async stop(): Promise<string> {
+      clearInterval(ticker);
+      clearInterval(statsTimer);
+      if (saver) clearInterval(saver);
+      let error: string | undefined;
+      try {
+        await backend.stop();
+      } catch (e) {
+        error = (e as Error).message;
+      }
+      pipeline.finish('shutdown');
+      emitStats();
+      sink.close();
+      if (alerting) {
+        inventory.save(alerting.store, alerting.allAlerts());
+        alerting.store.close();
+      }
+      const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      log.info({ received: backend.stats.received, dropped: backend.stats.dropped, packets: pipeline.stats.packets }, 'capture stopped');
+      return formatSummary(pipeline, { wallSeconds, captureBytes: pipeline.stats.bytes, files: 0, captureDrops: backend.stats.dropped, error });
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { startLiveSensor, type LiveSensorOptions } from './live-sensor.js';
+
+/**
+ * The live sensor inside a worker thread: the API on the main thread stays responsive however
+ * fast packets arrive. Messages out: started | error | snapshot (every second) | stopped.
+ * Message in: stop.
+ */
+const port = parentPort!;
+
+async function main(): Promise<void> {
+  let sensor;
+  try {
+    sensor = await startLiveSensor(workerData as LiveSensorOptions);
+  } catch (e) {
+    port.postMessage({ type: 'error', message: (e as Error).message, usage: (e as Error).name === 'UsageError' });
+    return;
+  }
+  port.postMessage({ type: 'started' });
+  const send = () => port.postMessage({ type: 'snapshot', snapshot: sensor.snapshot(), flows: sensor.flowSummary() });
+  send();
+  const timer = setInterval(send, 1000);
+  port.on('message', (m: { type: string }) => {
+    if (m.type !== 'stop') return;
+    clearInterval(timer);
+    void sensor.stop().then((summary) => {
+      port.postMessage({ type: 'stopped', summary });
+      port.close();
+    });
+  });
+}
+
+void main();

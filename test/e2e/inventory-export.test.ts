@@ -1,0 +1,180 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { evidenceCommand } from '../../agent/cli/evidence.js';
+import { inventoryCommand } from '../../agent/cli/inventory.js';
+import { UsageError } from '../../agent/cli/args.js';
+import { CSV_COLUMNS, csvCell, toCsv, type ExportedDevice } from '../../agent/inventory/export.js';
+import { sanitizeId } from '../../agent/inventory/evidence.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const CLI = join(ROOT, 'dist/agent/cli/main.js');
+const CORPUS = join(ROOT, 'fixtures/corpus');
+const CAPTURES = [
+  '02_dicom_cstore_ct_mr.pcap',
+  '05_dicom_user_identity.pcap',
+  '08_hl7_adt_oru_batch.pcap',
+  '10_telnet_login.pcap',
+  '12_http_basic_auth.pcap',
+  '14_vnc_from_external.pcap',
+  '18_syslog_phi.pcap',
+  '19_callhome_http_phi.pcap',
+];
+const tmp = mkdtempSync(join(tmpdir(), 'muvakt-invexp-'));
+const db = join(tmp, 'inv.db');
+
+interface Manifest {
+  identities: { patients: Record<string, string>[]; credentials: { user?: string; password: string }[] };
+  captures: { file: string; planted_secrets?: string[] }[];
+}
+
+/** Every planted patient value and password of the analysed captures, plus the manifest's identities. */
+function plantedValues(): string[] {
+  const m = JSON.parse(readFileSync(join(CORPUS, 'MANIFEST.json'), 'utf8')) as Manifest;
+  const out = new Set<string>();
+  for (const c of m.captures) if (CAPTURES.includes(c.file)) for (const s of c.planted_secrets ?? []) out.add(s);
+  for (const p of m.identities.patients) {
+    out.add(p.PatientName);
+    out.add(p.fodselsnummer);
+    out.add(p.birth.replace(/-/g, ''));
+    for (const part of p.PatientName.split('^')) if (part.length >= 4) out.add(part);
+  }
+  for (const c of m.identities.credentials) {
+    out.add(c.password);
+    if (c.user) out.add(c.user);
+  }
+  return [...out];
+}
+
+/** Short generic values ("admin", "A24001") as whole words, case-sensitive; the rest as substrings. */
+function leaks(text: string, values: readonly string[]): string[] {
+  return values.filter((v) => (/^\w+$/.test(v) ? new RegExp(`\\b${v}\\b`).test(text) : text.includes(v)));
+}
+
+function quietly<T>(f: () => T): { result: T; out: string; err: string } {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  try {
+    return { result: f(), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error('dist/ is missing: run "npm run build" (npm test does)');
+  const r = spawnSync(process.execPath, [CLI, 'analyze', ...CAPTURES.map((c) => join(CORPUS, c)), '--policy', join(ROOT, 'deploy/policy.example.yaml'), '--db', db, '--quiet'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`analyze failed (${r.status}): ${r.stderr}`);
+}, 60_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('muvakt inventory export', () => {
+  it('CSV: stable header, one row per device, most exposed first, open alerts counted', () => {
+    const out = join(tmp, 'inv.csv');
+    expect(quietly(() => inventoryCommand(['export', '--db', db, '--format', 'csv', '--out', out])).result).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    const lines = text.split('\r\n');
+    expect(lines[0]).toBe(CSV_COLUMNS.join(','));
+    expect(lines.at(-1)).toBe('');
+    const json = JSON.parse(quietly(() => inventoryCommand(['export', '--db', db, '--format', 'json'])).out) as ExportedDevice[];
+    expect(json.length).toBeGreaterThan(3);
+    expect(lines.length - 2).toBe(json.length);
+    for (let i = 1; i < json.length; i++) expect(json[i - 1].exposure.score).toBeGreaterThanOrEqual(json[i].exposure.score);
+    const vnc = json.find((d) => d.ips.includes('10.77.10.50'));
+    expect(vnc?.open_alerts).toBeGreaterThan(0);
+    expect(vnc?.highest_open_severity).toBe('critical');
+    expect(lines.some((l) => l.startsWith(`${vnc?.id},`))).toBe(true);
+  });
+
+  it('RFC 4180 quoting and formula neutralisation', () => {
+    expect(csvCell('a,b')).toBe('"a,b"');
+    expect(csvCell('say "hi"')).toBe('"say ""hi"""');
+    expect(csvCell('two\nlines')).toBe('"two\nlines"');
+    for (const s of ['=cmd|x', '+1', '-2+3', '@SUM(A1)']) expect(csvCell(s)).toBe(`'${s}`);
+    expect(csvCell('=a,b')).toBe(`"'=a,b"`);
+    const row: ExportedDevice = {
+      id: 'ip:10.0.0.1', mac: null, ips: ['10.0.0.1', 'fd00::1'], vendor: '=HYPERLINK("x")', names: ['a', 'b'], zone: 'MU', role: 'modality', scenario: 3,
+      exposure: { score: 5, level: 'low', reasons: [{ fact: 'x', points: 5, guide_ref: 'G12' }] }, first_seen: 't0', last_seen: 't1', open_alerts: 0, highest_open_severity: null,
+    };
+    expect(toCsv([row]).split('\r\n')[1]).toBe(`ip:10.0.0.1,,10.0.0.1 fd00::1,"'=HYPERLINK(""x"")",a b,MU,modality,3,5,low,x (+5),t0,t1,0,`);
+  });
+
+  it('bad arguments are usage errors', () => {
+    expect(() => inventoryCommand(['export', '--db', db, '--format', 'xml'])).toThrow(UsageError);
+    expect(() => inventoryCommand(['export', '--format', 'csv'])).toThrow(UsageError);
+    expect(() => inventoryCommand(['export', '--db', join(tmp, 'missing.db'), '--format', 'csv'])).toThrow(UsageError);
+    expect(() => inventoryCommand(['list'])).toThrow(UsageError);
+    expect(existsSync(join(tmp, 'missing.db'))).toBe(false);
+  });
+});
+
+describe('muvakt evidence', () => {
+  it('by IP and by id: device.json with alerts, rule texts in nb and en; device.md and device.html', () => {
+    const dir = join(tmp, 'ev-vnc');
+    const r = quietly(() => evidenceCommand(['10.77.10.50', '--db', db, '--out', dir]));
+    expect(r.result).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['device.html', 'device.json', 'device.md']);
+    const b = JSON.parse(readFileSync(join(dir, 'device.json'), 'utf8'));
+    expect(b.device.addresses.map((a: { ip: string }) => a.ip)).toContain('10.77.10.50');
+    expect(b.device.scenario.number).toBe(3);
+    expect(b.device.exposure.reasons.length).toBeGreaterThan(0);
+    expect(b.alerts.length).toBeGreaterThan(0);
+    for (const a of b.alerts) {
+      expect(a.guide_refs.length).toBeGreaterThan(0);
+      expect(a.rule.title.nb).toBeTruthy();
+      expect(a.rule.recommendation.en).toBeTruthy();
+    }
+    const md = readFileSync(join(dir, 'device.md'), 'utf8');
+    for (const h of ['## Bruksscenario', '## Eksponering', '## Motparter (peers)', '## Varsler (alerts)', 'Fjerntilgang (remote access)']) expect(md).toContain(h);
+    expect(readFileSync(join(dir, 'device.html'), 'utf8')).toMatch(/^<!doctype html>/);
+
+    const byId = join(tmp, 'ev-vnc-id');
+    expect(quietly(() => evidenceCommand([b.device.id, '--db', db, '--out', byId])).result).toBe(0);
+    expect(JSON.parse(readFileSync(join(byId, 'device.json'), 'utf8')).device.id).toBe(b.device.id);
+  });
+
+  it('unknown device: exit 1 with a clear message, nothing written', () => {
+    const dir = join(tmp, 'ev-none');
+    const r = quietly(() => evidenceCommand(['10.99.99.99', '--db', db, '--out', dir]));
+    expect(r.result).toBe(1);
+    expect(r.err).toContain('no device "10.99.99.99"');
+    expect(existsSync(dir)).toBe(false);
+    expect(() => evidenceCommand(['--db', db])).toThrow(UsageError);
+  });
+
+  it('default directory is ./evidence-<sanitized id>', () => {
+    expect(sanitizeId('mac:02:77:0a:00:00:32')).toBe('mac_02_77_0a_00_00_32');
+    expect(sanitizeId('ip:fd00::1')).toBe('ip_fd00__1');
+    expect(sanitizeId('../x')).toBe('__x');
+  });
+});
+
+describe('PHI: no planted patient value or password in the CSV, JSON or any evidence bundle', () => {
+  it('greps every export for every planted value', () => {
+    const values = plantedValues();
+    expect(values).toEqual(expect.arrayContaining(['NORDMANN^KARI', '14078521210', 'Biomed#2024', 'admin', 'Infus10n!', 'Vnc!2024', 'Rtg!Lab2024']));
+    expect(leaks('x NORDMANN^KARI y admin', values)).toEqual(expect.arrayContaining(['NORDMANN^KARI', 'admin']));
+    expect(leaks('administration Admin', values)).toEqual([]);
+    const texts: [string, string][] = [];
+    for (const format of ['csv', 'json']) {
+      const out = join(tmp, `phi.${format}`);
+      quietly(() => inventoryCommand(['export', '--db', db, '--format', format, '--out', out]));
+      texts.push([out, readFileSync(out, 'utf8')]);
+    }
+    const devices = JSON.parse(texts[1][1]) as ExportedDevice[];
+    for (const d of devices) {
+      const dir = join(tmp, 'phi-ev', sanitizeId(d.id));
+      expect(quietly(() => evidenceCommand([d.id, '--db', db, '--out', dir])).result).toBe(0);
+      for (const f of readdirSync(dir)) texts.push([join(dir, f), readFileSync(join(dir, f), 'utf8')]);
+    }
+    expect(texts.length).toBe(2 + 3 * devices.length);
+    // the bundles do carry what a ROS needs: the PHI alerts exist, by field name only
+    expect(texts.some(([, t]) => t.includes('phi-in-syslog'))).toBe(true);
+    for (const [file, text] of texts) expect({ file, leaks: leaks(text, values) }).toEqual({ file, leaks: [] });
+  });
+});

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NetnsPair, waitFor } from '../support/netns.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const CLI = join(ROOT, 'dist/agent/cli/main.js');
+const PORT = '11112';
+const API = '127.0.0.1:18470';
+const VIEWER = 'viewer-token-for-the-live-api-test';
+const METRICS = 'metrics-token-for-the-live-api-test';
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * `run --listen`: capture in a worker thread, the API on the main thread, inside a namespace
+ * (the API listens on that namespace's loopback; the test asks through `ip netns exec curl`).
+ */
+describe('run --listen: the API and live metrics beside the capture', () => {
+  const pair = new NetnsPair('api');
+  const tmp = mkdtempSync(join(tmpdir(), 'muvakt-live-api-'));
+  beforeAll(() => {
+    NetnsPair.requireRoot();
+    if (!existsSync(CLI)) throw new Error('dist/ is missing: run "npm run build" (npm test does)');
+    pair.create();
+  });
+  afterAll(() => {
+    pair.destroy();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('serves alerts and counters while capturing, and stops cleanly', async () => {
+    const policy = join(tmp, 'policy.yaml');
+    writeFileSync(policy, `site: live\nzones:\n  - {name: ct, kind: medical, cidrs: [${pair.ipA}/32]}\n  - {name: office, kind: office, cidrs: [${pair.ipB}/32]}\ndicom: {ports: [${PORT}]}\n`);
+    const auth = join(tmp, 'auth.yaml');
+    writeFileSync(auth, `tokens:\n  - {name: soc, role: viewer, sha256: ${sha(VIEWER)}}\nmetrics_token_sha256: ${sha(METRICS)}\n`);
+    const scp = pair.spawn(pair.b, 'storescp', ['-aet', 'PACS_E2E', '-od', tmp, PORT]);
+    for (let i = 0; i < 100 && !pair.exec(pair.b, 'ss', '-Hltn', `sport = :${PORT}`).trim(); i++) await sleep(50);
+    const sensor = pair.spawn(pair.a, process.execPath, [CLI, 'run', '--interface', pair.ifA, '--filter', `tcp port ${PORT}`, '--policy', policy, '--db', join(tmp, 'live.db'), '--listen', API, '--auth', auth, '--buffer-mb', '8']);
+    let err = '';
+    sensor.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await waitFor(sensor.stderr!, /API listening beside the capture/, 20_000);
+
+    // Not allowed by the policy (no flows allowed at all): the C-ECHO crosses zones.
+    pair.exec(pair.a, 'echoscu', '-aet', 'CT_E2E', '-aec', 'PACS_E2E', pair.ipB, PORT);
+    let alerts: { items: { rule_id: string }[] } = { items: [] };
+    for (let i = 0; i < 40 && !alerts.items.some((a) => a.rule_id === 'flow-not-allowed'); i++) {
+      await sleep(500);
+      alerts = JSON.parse(pair.exec(pair.a, 'curl', '-s', '-H', `Authorization: Bearer ${VIEWER}`, `http://${API}/api/v1/alerts`));
+    }
+    expect(alerts.items.map((a) => a.rule_id)).toContain('flow-not-allowed');
+    const metrics = pair.exec(pair.a, 'curl', '-s', '-H', `Authorization: Bearer ${METRICS}`, `http://${API}/metrics`);
+    expect(metrics).toMatch(/^muvakt_packets_total \d+/m);
+    expect(Number(/^muvakt_packets_total (\d+)/m.exec(metrics)![1])).toBeGreaterThan(10);
+    expect(metrics).toMatch(/muvakt_dicom_associations_total\{result="released"\} 1/);
+    expect(pair.exec(pair.a, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', `http://${API}/readyz`)).toBe('200');
+    expect(pair.exec(pair.a, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', `http://${API}/api/v1/alerts`)).toBe('401');
+
+    const exited = new Promise<number | null>((resolve) => sensor.once('exit', resolve));
+    sensor.kill('SIGTERM');
+    expect(await exited, err).toBe(0);
+    expect(err).toMatch(/packets\s+\d+/);
+    scp.kill('SIGTERM');
+  });
+});
