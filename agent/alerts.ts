@@ -1,4 +1,4 @@
-import { ALL_RULES, RuleEngine, type EngineFinding, type Rule } from '../rules/index.js';
+import { ALL_RULES, dumpBaseline, loadBaseline, RuleEngine, type EngineFinding, type Rule } from '../rules/index.js';
 import { CompiledPolicy, loadPolicy } from '../rules/policy/index.js';
 import { UsageError } from './cli/args.js';
 import type { EventSink, MuvaktEvent } from './events/types.js';
@@ -58,6 +58,9 @@ export class AlertingSink implements EventSink {
   ) {
     this.writer = new AlertWriter(store, { onCommit });
     this.engine = new RuleEngine(policy, ALL_RULES, (f) => this.merge(f));
+    // The baseline (what is normal on the medical segments) survives restarts in the store.
+    const learned = store.kvGet<Parameters<typeof loadBaseline>[1]>('baseline');
+    if (learned) loadBaseline(this.engine.ctx, learned);
     this.handOver = setInterval(() => this.drain(), 200);
     this.handOver.unref();
   }
@@ -79,7 +82,17 @@ export class AlertingSink implements EventSink {
     this.inner.close();
     this.drain();
     this.writer.flush();
+    this.saveBaseline();
     this.writer.close();
+  }
+
+  /** Stores the learned baseline (also called periodically by a live sensor). */
+  saveBaseline(): void {
+    try {
+      this.store.kvSet('baseline', dumpBaseline(this.engine.ctx));
+    } catch {
+      // Over the kv size limit: the baseline stays in memory for this run only.
+    }
   }
 
   private merge(f: EngineFinding): void {

@@ -128,6 +128,7 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
     ? setInterval(() => {
         try {
           inventory.save(alerting!.store, alerting!.allAlerts());
+          alerting!.saveBaseline();
         } catch (e) {
           log.warn({ err: (e as Error).message }, 'inventory not saved');
         }

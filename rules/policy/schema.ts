@@ -92,6 +92,22 @@ export const PolicySchema = Type.Object(
     retention_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
     /** Distinct client devices sharing one credential before it counts as hard-coded (MU 4.4). */
     shared_secret_devices: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
+    /** Learning and thresholds of the baseline/change rules (MU 5.2.2); defaults: 24 h learning, 15 min silence floor. */
+    baseline: Type.Optional(
+      Type.Object(
+        {
+          learning_s: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          silent_floor_s: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          silent_gap_factor: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          fan_out_count: Type.Optional(Type.Integer({ minimum: 2 })),
+          fan_out_window_s: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+          max_devices: Type.Optional(Type.Integer({ minimum: 1 })),
+          max_peers_per_device: Type.Optional(Type.Integer({ minimum: 1 })),
+          max_ae_titles: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
