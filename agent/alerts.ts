@@ -97,7 +97,8 @@ export class AlertingSink implements EventSink {
 
   private merge(f: EngineFinding): void {
     const s = f.subject;
-    const key = `${f.rule.id}\u0000${s.src_ip}\u0000${s.dst_ip}\u0000${s.zone_src}\u0000${s.zone_dst}\u0000${s.device_id ?? ''}`;
+    // Zones follow from the addresses (and tags); the store keys on the full subject anyway.
+    const key = s.device_id === undefined ? `${f.rule.id}|${s.src_ip}|${s.dst_ip}` : `${f.rule.id}|${s.src_ip}|${s.dst_ip}|${s.device_id}`;
     const p = this.pending.get(key);
     if (p === undefined) {
       this.pending.set(key, { finding: f, count: 1, first: f.ts });
