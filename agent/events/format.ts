@@ -58,3 +58,23 @@ const PROTO_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58
 export function protoName(p: number): string {
   return PROTO_NAMES[p] ?? String(p);
 }
+
+/**
+ * Milliseconds of an event timestamp as isoMicro writes it (`YYYY-MM-DDTHH:MM:SS.ffffffZ`),
+ * parsing each second once: events arrive in bursts from the same second. Anything else goes
+ * through Date.parse.
+ */
+export function isoMicroToMs(ts: string): number {
+  if (ts.length === 27 && ts.charCodeAt(19) === 0x2e && ts.charCodeAt(26) === 0x5a) {
+    if (parsedSecondText === '' || !ts.startsWith(parsedSecondText)) {
+      parsedSecondText = ts.slice(0, 19);
+      parsedSecondMs = Date.parse(`${parsedSecondText}Z`);
+    }
+    let frac = 0;
+    for (let i = 20; i < 23; i++) frac = frac * 10 + (ts.charCodeAt(i) - 0x30);
+    return parsedSecondMs + frac;
+  }
+  return Date.parse(ts);
+}
+let parsedSecondText = '';
+let parsedSecondMs = NaN;

@@ -24,6 +24,7 @@
  * `maxPeersPerApp`) with a per-list `dropped` counter, and pending DNS names capped.
  */
 import type { MuvaktEvent } from '../events/types.js';
+import { isoMicroToMs } from '../events/format.js';
 import type {
   DatasetDevice,
   Device,
@@ -261,7 +262,7 @@ export class Inventory {
     if (useMac && prev !== undefined && prev.keyed_by === 'mac' && prev.mac !== m && !prev.router) {
       // Bound to another MAC recently: seen through a router, not moved.
       const a = prev.addresses.find((x) => x.ip === ip);
-      if (a !== undefined && (Date.parse(ts) || 0) - (Date.parse(a.last_seen) || 0) < this.rebindAfterMs) useMac = false;
+      if (a !== undefined && (isoMicroToMs(ts) || 0) - (isoMicroToMs(a.last_seen) || 0) < this.rebindAfterMs) useMac = false;
     }
     if (useMac) {
       d = this.byId.get(`mac:${m!}`);
@@ -298,7 +299,7 @@ export class Inventory {
   /** Records MAC↔IPv4 for the router heuristic; true when the MAC is (now) a router's. */
   private noteMacIp(mac: string, ip: string, ts: string): boolean {
     if (ip.includes(':')) return false;
-    const now = Date.parse(ts) || 0;
+    const now = isoMicroToMs(ts) || 0;
     let seen = this.macIps.get(mac);
     if (seen === undefined) {
       seen = new Map();
