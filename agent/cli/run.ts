@@ -16,13 +16,18 @@ import { positiveInt, UsageError } from './args.js';
 
 export const RUN_USAGE = `muvakt run --interface IFACE [--filter BPF] [--policy FILE] [--db FILE] [--events FILE|-] [--alerts FILE|-]
            [--listen HOST:PORT [--auth FILE] [--tls-cert F --tls-key F] [--allow-plain-http]]
+           [--syslog HOST:PORT [--syslog-ca FILE] [--syslog-spool DIR] [--syslog-facility NAME]] [--alerts-max-mb N]
            [--snaplen N] [--buffer-mb N] [--no-promisc] [--stats-interval S] [--max-flows N] [--pseudonym-key FILE]
 
   Captures live from IFACE (a SPAN/mirror port) through tcpdump/libpcap. Never transmits.
   Stops on SIGINT/SIGTERM: flows are flushed, then it exits 0.
   --filter BPF          capture filter, e.g. "not port 22"
   --policy FILE         judge traffic against the site policy; alerts go to the store (--db, default muvakt.db)
-  --alerts FILE         also write each new or reopened alert as NDJSON ("-" = stdout)
+  --alerts FILE         also write each new or reopened alert as NDJSON ("-" = stdout; a file is rotated at
+                        --alerts-max-mb, default 100, five kept)
+  --syslog HOST:PORT    send each new or reopened alert to a SIEM as RFC 5424 syslog over TCP (TLS with
+                        --syslog-ca FILE), spooled on disk (--syslog-spool DIR, default ./muvakt-spool) so
+                        nothing is lost while the SIEM is down
   --listen HOST:PORT    serve the API and /metrics beside the capture (needs --policy); capture then runs
                         in a worker thread so it never starves the API (see "muvakt serve" for --auth, TLS)
   --buffer-mb N         kernel capture buffer (default ${DEFAULT_LIVE_OPTIONS.bufferKiB / 1024} MiB)
@@ -62,6 +67,11 @@ export async function runCommand(argv: string[]): Promise<number> {
         'stats-interval': { type: 'string' },
         'max-flows': { type: 'string' },
         'pseudonym-key': { type: 'string' },
+        syslog: { type: 'string' },
+        'syslog-ca': { type: 'string' },
+        'syslog-spool': { type: 'string' },
+        'syslog-facility': { type: 'string' },
+        'alerts-max-mb': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -87,7 +97,20 @@ export async function runCommand(argv: string[]): Promise<number> {
     policy: v.policy as string | undefined,
     db: v.db as string | undefined,
     pseudonymKey: v['pseudonym-key'] as string | undefined,
+    alertsMaxBytes: positiveInt('alerts-max-mb', v['alerts-max-mb'] as string | undefined, 100) * 1024 * 1024,
   };
+  if (v.syslog) {
+    if (!v.policy) throw new UsageError('--syslog needs --policy: it exports the alerts judged against it');
+    const target = parseListen(v.syslog as string);
+    if (typeof target === 'string') throw new UsageError(`--syslog: ${target}`);
+    opts.syslog = {
+      host: target.host,
+      port: target.port,
+      spoolDir: (v['syslog-spool'] as string | undefined) ?? 'muvakt-spool',
+      facility: (v['syslog-facility'] as string | undefined) ?? 'local4',
+      tls: v['syslog-ca'] ? { caFile: v['syslog-ca'] as string } : undefined,
+    };
+  }
   if (v.listen) return runWithApi(opts, v);
 
   let sensor;

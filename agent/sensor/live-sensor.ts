@@ -13,6 +13,9 @@ import { prepareAnalysis } from '../setup.js';
 import { AlertStore } from '../store/index.js';
 import { EventCounters } from './event-counters.js';
 import type { SensorSnapshot } from '../../dashboard-api/metrics.js';
+import { RotatingNdjsonFile } from '../export/rotating-ndjson.js';
+import { SyslogExporter, type SyslogExporterOptions } from '../export/syslog.js';
+import type { AlertExporter } from '../export/alert-record.js';
 
 /** Everything `muvakt run` was told; plain data, so it can cross into a worker thread. */
 export interface LiveSensorOptions {
@@ -28,6 +31,11 @@ export interface LiveSensorOptions {
   policy?: string;
   db?: string;
   pseudonymKey?: string;
+  /** Rotation of the --alerts file (default 100 MiB, 5 kept). */
+  alertsMaxBytes?: number;
+  alertsKeep?: number;
+  /** Alerts to a SIEM as RFC 5424 syslog over TCP/TLS, spooled on disk (plain data: crosses into a worker). */
+  syslog?: Omit<SyslogExporterOptions, 'onEvent'>;
 }
 
 export interface FlowSummaryRow {
@@ -71,6 +79,7 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
   const inventory = new InventorySink(sink, policy);
   sink = inventory;
   let alerting: AlertingSink | null = null;
+  const exporters: AlertExporter[] = [];
   if (policy) {
     const dbFile = o.db ?? 'muvakt.db';
     let store: AlertStore;
@@ -79,12 +88,23 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
     } catch (e) {
       throw new UsageError(`cannot open the store ${dbFile}: ${(e as Error).message}`);
     }
-    const alertOut = o.alerts ? new NdjsonSink(o.alerts) : null;
+    const alertOut = o.alerts === '-' ? new NdjsonSink('-') : null;
+    if (o.alerts && o.alerts !== '-') exporters.push(new RotatingNdjsonFile(o.alerts, { maxBytes: o.alertsMaxBytes, keep: o.alertsKeep }));
+    if (o.syslog) exporters.push(new SyslogExporter({ ...o.syslog, onEvent: (e) => log.warn({ syslog: e.kind, detail: e.detail }, 'syslog export') }));
     alerting = new AlertingSink(sink, policy, store, (r) => {
       // A SIEM wants to hear of an alert once it is stored: new ones and ones that came back.
+      const fresh = [...r.created, ...r.reopened];
+      if (fresh.length === 0) return;
       if (alertOut) {
-        for (const a of [...r.created, ...r.reopened]) alertOut.write(alertForExport(a) as unknown as MuvaktEvent);
+        for (const a of fresh) alertOut.write(alertForExport(a) as unknown as MuvaktEvent);
         alertOut.flush();
+      }
+      for (const x of exporters) {
+        try {
+          x.export(fresh);
+        } catch (e) {
+          log.warn({ err: (e as Error).message }, 'alert export failed');
+        }
       }
     });
     sink = alerting;
@@ -96,6 +116,7 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
     await backend.start(pipeline.handle);
   } catch (e) {
     sink.close();
+    for (const x of exporters) x.close();
     alerting?.store.close();
     throw e instanceof CaptureBackendMissing ? e : new Error(`cannot capture on ${o.iface}: ${(e as Error).message}`);
   }
@@ -170,6 +191,7 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
       pipeline.finish('shutdown');
       emitStats();
       sink.close();
+      for (const x of exporters) x.close();
       if (alerting) {
         inventory.save(alerting.store, alerting.allAlerts());
         alerting.store.close();

@@ -24,6 +24,7 @@ import { parse as parseYaml } from 'yaml';
 import { StrEnum } from '../schemas.js';
 import { ROLE_RANK, ROLES, type Access, type Principal, type Role } from '../types.js';
 import { ApiError, globalPlugin } from './errors.js';
+import { parseJwtConfig, verifyJwt, type JwtConfig } from './jwt.js';
 
 const Hex64 = Type.String({ pattern: '^[0-9a-fA-F]{64}$' });
 
@@ -41,6 +42,7 @@ export const AuthConfigSchema = Type.Object(
       { maxItems: 10_000 },
     ),
     metrics_token_sha256: Type.Optional(Hex64),
+    oidc: Type.Optional(Type.Unknown()), // checked by parseJwtConfig (plugins/jwt.ts)
     metrics: Type.Optional(Type.Object({ open: Type.Boolean() }, { additionalProperties: false })),
     rate_limit: Type.Optional(
       Type.Object(
@@ -99,6 +101,13 @@ export function parseAuthConfig(value: unknown, file = '<auth>'): AuthConfig {
   if (cfg.metrics_token_sha256 !== undefined && hashes.has(cfg.metrics_token_sha256.toLowerCase())) {
     throw new AuthConfigError(`${file}: metrics_token_sha256: must differ from every API token`);
   }
+  if (cfg.oidc !== undefined) {
+    try {
+      parseJwtConfig(cfg.oidc, `${file}: oidc`);
+    } catch (e) {
+      throw new AuthConfigError((e as Error).message);
+    }
+  }
   return cfg;
 }
 
@@ -124,11 +133,13 @@ const BEARER = /^Bearer +([\x21-\x7e]{1,4096}) *$/i;
 export class TokenVerifier {
   private readonly tokens: { name: string; role: Role; hash: Buffer }[];
   private readonly metricsHash: Buffer | null;
+  private readonly jwt: JwtConfig | null;
   private readonly cache = new WeakMap<FastifyRequest, Principal | null>();
 
   constructor(readonly config: AuthConfig) {
     this.tokens = config.tokens.map((t) => ({ name: t.name, role: t.role, hash: Buffer.from(t.sha256, 'hex') }));
     this.metricsHash = config.metrics_token_sha256 ? Buffer.from(config.metrics_token_sha256, 'hex') : null;
+    this.jwt = config.oidc === undefined ? null : parseJwtConfig(config.oidc, 'auth file: oidc');
   }
 
   static bearer(request: FastifyRequest): string | null {
@@ -149,6 +160,7 @@ export class TokenVerifier {
       for (const t of this.tokens) {
         if (timingSafeEqual(h, t.hash) && found === null) found = { name: t.name, role: t.role };
       }
+      if (found === null && this.jwt !== null && token.includes('.')) found = verifyJwt(token, this.jwt);
     }
     this.cache.set(request, found);
     return found;

@@ -36,7 +36,12 @@ describe('live capture on a veth pair with real dcmtk peers', () => {
     const alertsFile = join(tmp, 'alerts.ndjson');
     const policy = join(tmp, 'policy.yaml');
     writeFileSync(policy, `site: live\nzones:\n  - {name: ct, kind: medical, cidrs: [${pair.ipA}/32]}\n  - {name: pacs, kind: server, cidrs: [${pair.ipB}/32]}\nallowed_flows:\n  - {from: ct, to: pacs, apps: [dicom]}\ndicom: {ports: [${PORT}]}\n`);
-    const sensor = pair.spawn(pair.a, process.execPath, [CLI, 'run', '--interface', pair.ifA, '--events', events, '--stats-interval', '1', '--filter', 'tcp port ' + PORT, '--buffer-mb', '8', '--policy', policy, '--db', join(tmp, 'live.db'), '--alerts', alertsFile]);
+    // A SIEM stand-in on the sensor namespace's loopback: keeps what arrives over syslog/TCP.
+    const siemLog = join(tmp, 'siem.log');
+    writeFileSync(join(tmp, 'siem.py'), `import socket\ns=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(("127.0.0.1",6514));s.listen(1)\nc,_=s.accept()\nf=open(${JSON.stringify(siemLog)},"ab")\nwhile True:\n  d=c.recv(65536)\n  if not d: break\n  f.write(d);f.flush()\n`);
+    pair.spawn(pair.a, 'python3', [join(tmp, 'siem.py')]);
+    for (let i = 0; i < 100 && !pair.exec(pair.a, 'ss', '-Hltn', 'sport = :6514').trim(); i++) await new Promise((r) => setTimeout(r, 50));
+    const sensor = pair.spawn(pair.a, process.execPath, [CLI, 'run', '--interface', pair.ifA, '--events', events, '--stats-interval', '1', '--filter', 'tcp port ' + PORT, '--buffer-mb', '8', '--policy', policy, '--db', join(tmp, 'live.db'), '--alerts', alertsFile, '--syslog', '127.0.0.1:6514', '--syslog-spool', join(tmp, 'spool')]);
     let sensorErr = '';
     sensor.stderr!.on('data', (d: Buffer) => (sensorErr += d.toString()));
     await waitFor(sensor.stderr!, /capture started/);
@@ -87,6 +92,11 @@ describe('live capture on a veth pair with real dcmtk peers', () => {
     const alerts = readFileSync(alertsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(alerts.map((a) => a.rule_id)).toContain('dicom-cleartext-phi');
     expect(JSON.stringify(alerts)).not.toContain('TEST^LIVE');
+    // The same alerts reached the SIEM as RFC 5424 syslog (octet-counted frames).
+    const siem = readFileSync(siemLog, 'utf8');
+    expect(siem).toMatch(/^\d+ <\d+>1 \S+ \S+ muvakt /);
+    for (const a of alerts) expect(siem).toContain(`rule="${a.rule_id}"`);
+    expect(siem).not.toContain('TEST^LIVE');
   });
 
   it('says exactly what to install when the capture backend is missing', () => {
