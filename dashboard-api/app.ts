@@ -21,6 +21,7 @@ import { authPlugin, EMPTY_AUTH, type AuthConfig } from './plugins/auth.js';
 import { errorsPlugin, formatSchemaErrors } from './plugins/errors.js';
 import { alertRoutes } from './routes/alerts.js';
 import { assetRoutes, type AssetProvider } from './routes/assets.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { auditRoutes } from './routes/audit.js';
 import { flowRoutes, type FlowSummaryProvider } from './routes/flows.js';
 import { healthRoutes } from './routes/health.js';
@@ -102,6 +103,7 @@ export async function buildAppWithParts(opts: BuildAppOptions): Promise<BuiltApp
 
   await app.register(healthRoutes, { store: opts.store, captureAlive: opts.captureAlive });
   await app.register(metricsRoutes, { metrics });
+  await app.register(dashboardRoutes);
   await app.register(
     async (api) => {
       await api.register(alertRoutes, { store: opts.store });
