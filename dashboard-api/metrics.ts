@@ -41,6 +41,10 @@ export interface SensorSnapshot {
   alertsOpen?: Partial<Record<Severity, number>>;
   /** Devices in the inventory, by zone. */
   assetsByZone?: Counts;
+  /** Connections that carried patient data in cleartext, by protocol (dicom, hl7, http, syslog…). */
+  cleartextPhiFlows?: Counts;
+  /** Remote-access sessions seen, by protocol and whether they were encrypted. */
+  remoteAccessSessions?: readonly { protocol: string; encrypted: boolean; count: number }[];
 }
 
 export type SnapshotProvider = () => SensorSnapshot;
@@ -85,6 +89,8 @@ export const LABEL_BOUNDS: Record<string, (v: string) => string> = {
   rule_id: vocabulary(ALL_RULES.map((r) => r.id)),
   severity: vocabulary(SEVERITIES),
   zone: (v) => (ZONE_NAME.test(v) ? v : OTHER),
+  protocol: vocabulary(['dicom', 'hl7', 'http', 'syslog', 'snmp', 'ftp', 'smtp', 'pop3', 'imap', 'tcp', 'udp', 'rdp', 'vnc', 'ssh', 'telnet', 'teamviewer', 'anydesk']),
+  encrypted: vocabulary(['true', 'false']),
 };
 
 type Sample = { labels: Record<string, string>; value: number };
@@ -157,6 +163,20 @@ const DEFS: readonly MetricDef[] = [
     read: (s) => (s.alertsOpen ? SEVERITIES.map((sev) => ({ labels: { severity: sev }, value: s.alertsOpen?.[sev] ?? 0 })) : undefined),
   },
   { name: 'muvakt_assets', help: 'Devices in the inventory, by zone', type: 'gauge', labels: ['zone'], read: (s) => one('zone', s.assetsByZone) },
+  {
+    name: 'muvakt_cleartext_phi_flows_total',
+    help: 'Connections that carried patient data in cleartext, by protocol (LEV 6.4)',
+    type: 'counter',
+    labels: ['protocol'],
+    read: (s) => one('protocol', s.cleartextPhiFlows),
+  },
+  {
+    name: 'muvakt_remote_access_sessions_total',
+    help: 'Remote-access sessions, by protocol and encryption (MU 4.7)',
+    type: 'counter',
+    labels: ['protocol', 'encrypted'],
+    read: (s) => s.remoteAccessSessions?.map((r) => ({ labels: { protocol: r.protocol, encrypted: String(r.encrypted) }, value: r.count })),
+  },
 ];
 
 export const METRIC_NAMES: readonly string[] = DEFS.map((d) => d.name);

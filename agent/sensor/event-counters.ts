@@ -16,6 +16,10 @@ export class EventCounters implements EventSink {
   readonly dicomDimse: Counts = {};
   readonly hl7: Map<string, { message_type: string; ack_code: string; count: number }> = new Map();
   readonly tlsHandshakes: Counts = {};
+  /** Flow ids already counted as carrying cleartext PHI (bounded), and the counts by protocol. */
+  private readonly phiFlowIds = new Set<string>();
+  readonly cleartextPhiFlows: Counts = {};
+  readonly remoteAccess = new Map<string, { protocol: string; encrypted: boolean; count: number }>();
   /** zone pair + app → flows, bytes, encrypted flows. */
   readonly flowSummary = new Map<string, { zone_src: string; zone_dst: string; app: string; flows: number; bytes: number; encrypted: number }>();
 
@@ -26,6 +30,7 @@ export class EventCounters implements EventSink {
 
   write(e: MuvaktEvent): void {
     this.inner.write(e);
+    if (e.type === 'phi.observed' || e.type === 'dicom.dimse' || e.type === 'hl7.message') this.countPhi(e);
     switch (e.type) {
       case 'flow': {
         const f = e.flow!;
@@ -62,8 +67,27 @@ export class EventCounters implements EventSink {
       case 'tls.handshake':
         bump(this.tlsHandshakes, typeof e.version === 'string' ? e.version : 'unknown');
         return;
+      case 'remote_access': {
+        const protocol = String(e.protocol);
+        const encrypted = e.encrypted === true;
+        const key = `${protocol}|${encrypted}`;
+        const r = this.remoteAccess.get(key);
+        if (r) r.count++;
+        else this.remoteAccess.set(key, { protocol, encrypted, count: 1 });
+        return;
+      }
       default:
     }
+  }
+
+  /** Patient data seen in the clear: phi.observed from any scanner, or DICOM/HL7 with patient fields; once per connection. */
+  private countPhi(e: MuvaktEvent): void {
+    const hasPhi = e.type === 'phi.observed' || (Array.isArray(e.phi_fields) && e.phi_fields.length > 0);
+    const id = e.flow?.id;
+    if (!hasPhi || id === undefined || this.phiFlowIds.has(id)) return;
+    if (this.phiFlowIds.size >= 100_000) this.phiFlowIds.clear();
+    this.phiFlowIds.add(id);
+    bump(this.cleartextPhiFlows, e.type === 'phi.observed' ? String(e.protocol ?? e.flow!.app) : e.flow!.app);
   }
 
   flush(): void {

@@ -175,6 +175,8 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
         hl7Messages: [...counters.hl7.values()].map((h) => ({ ...h })),
         tlsHandshakes: { ...counters.tlsHandshakes },
         assetsByZone,
+        cleartextPhiFlows: { ...counters.cleartextPhiFlows },
+        remoteAccessSessions: [...counters.remoteAccess.values()].map((r) => ({ ...r })),
       };
     },
     flowSummary: () => [...counters.flowSummary.values()].map((r) => ({ ...r })),
