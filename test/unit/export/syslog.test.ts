@@ -6,8 +6,8 @@ import { formatSyslog, frame, parseFacility, sdEscape, SyslogExporter, SYSLOG_FI
 import type { Alert } from '../../../agent/store/index.js';
 import { alert, Collector, FrameParser, sdId, sleep, tempDir, waitFor } from './helpers.js';
 
-/** The SIEM's downtime in the at-least-once test; the issue asks for 30 s (MUVAKT_SYSLOG_DOWNTIME_MS=30000). */
-const DOWNTIME_MS = Number(process.env.MUVAKT_SYSLOG_DOWNTIME_MS ?? 3000);
+/** The SIEM's downtime in the at-least-once test: 30 s, as the issue asks (MUVAKT_SYSLOG_DOWNTIME_MS shortens it locally). */
+const DOWNTIME_MS = Number(process.env.MUVAKT_SYSLOG_DOWNTIME_MS ?? 30_000);
 
 // <PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD] MSG
 const RFC5424 = /^<(\d{1,3})>1 (\S+) ([\x21-\x7e]{1,255}) muvakt ([\x21-\x7e]{1,128}) ([\x21-\x7e]{1,32}) (\[muvakt@32473(?: [a-z_]+="(?:[^"\\\]]|\\["\\\]])*")+\]) (.*)$/s;
