@@ -3,19 +3,33 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { candidateOf } from '../../agent/alerts.js';
+import { MemorySink } from '../../agent/events/ndjson-sink.js';
+import { InventorySink } from '../../agent/inventory/sink.js';
+import { EventCounters } from '../../agent/sensor/event-counters.js';
 import { AlertStore } from '../../agent/store/index.js';
 import { buildApp } from '../../dashboard-api/app.js';
+import { storeAssets } from '../../dashboard-api/routes/assets.js';
 import { dashboardRoutes } from '../../dashboard-api/routes/dashboard.js';
+import type { FlowSummaryProvider } from '../../dashboard-api/routes/flows.js';
 import type { ApiInstance } from '../../dashboard-api/types.js';
+import { ALL_RULES, RuleEngine, type EngineFinding, type RuleEvent } from '../../rules/index.js';
+import { analyzeFiles } from '../support/analyze.js';
+import { examplePolicy } from '../support/rules.js';
 import { AUTH, TOKENS, tempDir } from '../unit/api/helpers.js';
 
 const CHROMIUM = process.env.MUVAKT_CHROMIUM ?? '/usr/bin/chromium';
+const CORPUS = (f: string) => join(import.meta.dirname, '../../fixtures/corpus', f);
+const CAPTURES = ['14_vnc_from_external.pcap', '02_dicom_cstore_ct_mr.pcap'].map(CORPUS);
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /**
  * The officer's dashboard in headless Chromium (Debian's `chromium` package, driven by
- * playwright-core): sign in with a token, see the stored alert, be refused as a viewer,
- * acknowledge it as the officer, and leave a screenshot in the test output.
+ * playwright-core). The store is filled from captures, as `muvakt analyze --policy --db` does:
+ * the pipeline runs in-process over the VNC-from-outside and the DICOM captures, the rules judge
+ * the events into alerts, the inventory ranks the devices, the flows are summarised by zone pair.
+ * Then: sign in with a token, see the alert in bokmål and in English, the device list and the
+ * zone matrix, be refused as a viewer, acknowledge as the officer, leave a screenshot.
  */
 describe('dashboard page in headless Chromium', () => {
   const dir = tempDir('muvakt-dashboard-');
@@ -24,6 +38,7 @@ describe('dashboard page in headless Chromium', () => {
   let base: string;
   let browser: Browser | null = null;
   let alertId: string;
+  let openCritical: number;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -31,21 +46,27 @@ describe('dashboard page in headless Chromium', () => {
       throw new Error(`Chromium is missing at ${CHROMIUM}: install Debian's package ("apt-get install -y chromium") or set MUVAKT_CHROMIUM`);
     }
     store = AlertStore.open(dir.db());
-    const r = store.upsertAlerts([
-      {
-        rule_id: 'dicom-cleartext-phi',
-        title: 'Patient data in unencrypted DICOM',
-        severity: 'medium',
-        guide_refs: ['LEV 6.4', 'MU 4.6'],
-        subject: { src_ip: '10.77.10.21', dst_ip: '10.77.20.9', zone_src: 'mu-radiology', zone_dst: 'pacs' },
-        evidence: { calling_ae: 'CT_01', called_ae: 'PACS', command: 'C-STORE-RQ', phi_fields: ['PatientName', 'PatientID'] },
-        recommendation: 'Encrypt the transfer.',
-        ts: new Date().toISOString(),
-      },
-    ]);
-    expect(r.created).toHaveLength(1);
-    alertId = r.created[0].id;
-    app = await buildApp({ store, auth: AUTH, processMetrics: false });
+    const policy = examplePolicy();
+    const { events, error } = await analyzeFiles(CAPTURES);
+    expect(error).toBeUndefined();
+    const findings: EngineFinding[] = [];
+    const engine = new RuleEngine(policy, ALL_RULES, (f) => findings.push(f));
+    const counters = new EventCounters(new MemorySink(), policy);
+    const inventory = new InventorySink(counters, policy);
+    for (const e of events) {
+      engine.evaluate(e as RuleEvent);
+      inventory.write(e);
+    }
+    store.upsertAlerts(findings.map(candidateOf));
+    const alerts = store.listAlerts({ limit: 1000 }).items;
+    expect(inventory.save(store, alerts)).toBeGreaterThan(0);
+    const remote = alerts.find((a) => a.rule_id === 'remote-access-from-external');
+    expect(remote, `alerts from the captures: ${alerts.map((a) => a.rule_id).join(', ')}`).toBeDefined();
+    alertId = remote!.id;
+    openCritical = alerts.filter((a) => a.severity === 'critical' && a.status === 'open').length;
+    const flows: FlowSummaryProvider = () => [...counters.flowSummary.values()].map((f) => ({ ...f }));
+    expect(flows().some((f) => f.zone_src === 'external' && f.zone_dst === 'MU')).toBe(true);
+    app = await buildApp({ store, auth: AUTH, processMetrics: false, assets: storeAssets(store), flows });
     // Until app.ts registers the dashboard itself.
     if (!app.hasRoute({ method: 'GET', url: '/dashboard' })) await app.register(dashboardRoutes);
     await app.listen({ host: '127.0.0.1', port: 0 });
@@ -92,17 +113,58 @@ describe('dashboard page in headless Chromium', () => {
     }
   });
 
-  it('a viewer sees the alert but may not acknowledge it', async () => {
+  it('a viewer sees the captured alert (bokmål, then English), the devices and the zone matrix, but may not acknowledge', async () => {
     const page = await openPage();
     await signIn(page, TOKENS.viewer);
     const row = page.locator(`tr[data-alert-id="${alertId}"]`);
     await row.waitFor({ timeout: 10_000 });
-    expect(await row.textContent()).toContain('Pasientopplysninger i ukryptert DICOM');
-    expect(await row.textContent()).toContain('10.77.10.21 → 10.77.20.9');
-    expect(await row.textContent()).toContain('mu-radiology → pacs');
-    expect(await row.textContent()).toContain('LEV 6.4, MU 4.6');
+    expect(await row.locator('.title').textContent()).toBe('Fjerntilgang fra ukjent ekstern adresse');
+    expect(await row.textContent()).toContain('remote-access-from-external');
+    expect(await row.textContent()).toContain('Anbefaling: Leverandørtilgang');
+    expect(await row.textContent()).toContain('external → MU');
+    expect(await row.textContent()).toContain('MU 4.7');
     expect(await row.locator('td.status').getAttribute('data-status')).toBe('open');
-    expect(await page.locator('.count.medium .n').textContent()).toBe('1');
+    expect(await page.locator('.count.critical .n').textContent()).toBe(String(openCritical));
+    expect(await page.locator('html').getAttribute('lang')).toBe('nb');
+
+    // The device list: the VNC workstation, with its exposure rank and the reasons behind it.
+    const vnc = page.locator('#device-rows tr[data-ips~="10.77.10.50"]');
+    await vnc.waitFor({ timeout: 10_000 });
+    const stored = storeAssets(store).list({ limit: 1000 }).items.find((a) => a.ips.includes('10.77.10.50'))!;
+    expect(stored).toBeDefined();
+    expect(await vnc.locator('td.exposure').getAttribute('data-level')).toBe(stored.exposure.level);
+    expect(await vnc.locator('td.exposure').getAttribute('data-score')).toBe(String(stored.exposure.score));
+    expect(await vnc.locator('td.zone').textContent()).toBe(stored.zone);
+    expect(await vnc.locator('td.reasons > ul > li').count()).toBe(Math.min(3, stored.exposure.reasons.length));
+    if (stored.exposure.reasons.length) expect(await vnc.locator('td.reasons').textContent()).toContain(stored.exposure.reasons.sort((a, b) => b.points - a.points)[0].guide_ref);
+    // Most exposed first.
+    const scores = (await page.locator('#device-rows td.exposure').evaluateAll((tds) => tds.map((td) => Number(td.getAttribute('data-score')))));
+    expect(scores.length).toBeGreaterThan(1);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+
+    // The zone matrix: source zones as rows, destination zones as columns.
+    const cell = page.locator('#flow-matrix td[data-src="external"][data-dst="MU"]');
+    await cell.waitFor({ timeout: 10_000 });
+    expect(await cell.textContent()).toContain('external → MU');
+    expect(Number(await cell.getAttribute('data-flows'))).toBeGreaterThan(0);
+    expect(await cell.locator('.app').count()).toBeGreaterThan(0);
+    expect(await page.locator('#flow-matrix tr[data-zone-src="external"] th').textContent()).toBe('external');
+
+    // English, remembered for this tab.
+    await page.click('#lang');
+    await page.locator('html[lang="en"]').waitFor({ timeout: 5_000 });
+    expect(await row.locator('.title').textContent()).toBe('Remote access from an unknown external address');
+    expect(await row.textContent()).toContain('Recommendation: Vendor access must terminate');
+    expect(await row.textContent()).not.toContain('Fjerntilgang');
+    expect(await page.locator('#devices thead').textContent()).toContain('Exposure');
+    expect(await page.evaluate(() => sessionStorage.getItem('muvakt.lang'))).toBe('en');
+    await page.reload();
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.locator('.title').textContent()).toBe('Remote access from an unknown external address');
+    await page.click('#lang');
+    await page.locator('html[lang="nb"]').waitFor({ timeout: 5_000 });
+    expect(await row.locator('.title').textContent()).toBe('Fjerntilgang fra ukjent ekstern adresse');
+
     // The token lives in this tab's sessionStorage only.
     expect(await page.evaluate(() => sessionStorage.getItem('muvakt.token'))).toBe(TOKENS.viewer);
     expect(await page.evaluate(() => localStorage.length)).toBe(0);
@@ -123,7 +185,7 @@ describe('dashboard page in headless Chromium', () => {
     await row.locator('button.ack').click();
     await page.locator(`tr[data-alert-id="${alertId}"] td.status[data-status="acknowledged"]`).waitFor({ timeout: 10_000 });
     expect(await page.locator('#msg').textContent()).toContain('kvittert');
-    expect(await page.locator('.count.medium .n').textContent()).toBe('0');
+    expect(await page.locator('.count.critical .n').textContent()).toBe(String(openCritical - 1));
 
     const stored = store.getAlert(alertId)!;
     expect(stored.status).toBe('acknowledged');
