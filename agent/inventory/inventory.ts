@@ -66,9 +66,26 @@ export function isPrivateAddress(ip: string): boolean {
     const h = parseInt(l.split(':')[0] || '0', 16);
     return (h & 0xfe00) === 0xfc00 || (h & 0xffc0) === 0xfe80;
   }
-  const p = ip.split('.').map(Number);
-  if (p.length !== 4) return true;
-  const [a, b] = p;
+  // Called for both ends of every event: read the first two octets in place, no split.
+  let a = 0;
+  let b = 0;
+  let dots = 0;
+  let digits = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0) return true;
+      dots++;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
+      digits++;
+      if (dots === 0) a = a * 10 + (c - 0x30);
+      else if (dots === 1) b = b * 10 + (c - 0x30);
+    } else {
+      return true; // not a dotted quad: nothing to call external
+    }
+  }
+  if (dots !== 3 || digits === 0) return true;
   return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254);
 }
 
@@ -86,12 +103,29 @@ function isMulticastMac(mac: string): boolean {
   return (parseInt(mac.slice(0, 2), 16) & 1) === 1;
 }
 
-export const defaultZoneOf: ZoneOf = (ip) => (isPrivateAddress(ip) ? { name: 'unknown', kind: 'unknown' } : { name: 'external', kind: 'external' });
+const UNKNOWN_ZONE: ZoneRef = Object.freeze({ name: 'unknown', kind: 'unknown' });
+const EXTERNAL_ZONE: ZoneRef = Object.freeze({ name: 'external', kind: 'external' });
+const NO_VLANS: readonly number[] = Object.freeze([]);
+
+export const defaultZoneOf: ZoneOf = (ip) => (isPrivateAddress(ip) ? UNKNOWN_ZONE : EXTERNAL_ZONE);
 
 /** Printable, bounded text from the wire; empty when nothing usable is left. */
 export function clean(v: unknown): string {
   if (typeof v !== 'string') return '';
+  if (isCleanAlready(v)) return v;
   return v.replace(/[^\x20-\x7e\u00a0-\u024f]/g, '').trim().slice(0, MAX_TEXT);
+}
+
+/** Most values (app names, countries, user agents) are short printable ASCII: keep them as they are. */
+function isCleanAlready(v: string): boolean {
+  const n = v.length;
+  if (n === 0 || n > MAX_TEXT) return n === 0;
+  if (v.charCodeAt(0) === 0x20 || v.charCodeAt(n - 1) === 0x20) return false;
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
 }
 
 function zeroCounters(): DicomCounters {
@@ -396,8 +430,9 @@ export class Inventory {
     if (f === undefined || typeof f.src_ip !== 'string') return;
     const ts = typeof e.ts === 'string' ? e.ts : '';
     const isFlow = e.type === 'flow';
-    const client = this.resolve(f.src_ip, isFlow ? (e.client_mac as string | undefined) : undefined, f.vlan ?? [], ts);
-    const server = this.resolve(f.dst_ip, isFlow ? (e.server_mac as string | undefined) : undefined, f.vlan ?? [], ts);
+    const vlans = f.vlan ?? NO_VLANS;
+    const client = this.resolve(f.src_ip, isFlow ? (e.client_mac as string | undefined) : undefined, vlans, ts);
+    const server = this.resolve(f.dst_ip, isFlow ? (e.server_mac as string | undefined) : undefined, vlans, ts);
     if (client) client.events++;
     if (server && server !== client) server.events++;
     switch (e.type) {

@@ -19,6 +19,7 @@ import type { EventSink, MuvaktEvent } from '../../agent/events/types.js';
 import { AlertingSink, policyFromFile } from '../../agent/alerts.js';
 import { AlertStore } from '../../agent/store/index.js';
 import { Pipeline } from '../../agent/pipeline.js';
+import { InventorySink } from '../../agent/inventory/sink.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '5' }, 'no-cli': { type: 'boolean', default: false } } });
 const file = positionals[0] ?? process.env.MUVAKT_BENCH_FILE ?? '/tmp/bench.pcap';
@@ -39,12 +40,12 @@ function timeCommand(cmd: string, args: string[]): number {
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
-type Stage = 'reader' | 'foundation' | 'no-dicom' | 'all' | 'rules';
+type Stage = 'reader' | 'foundation' | 'no-dicom' | 'all' | 'inventory' | 'rules';
 
 /** The foundation's stages only: dispatch runs, protocols are recognised and labelled, none parsed. */
 function registryFor(stage: Stage): AnalyzerRegistry {
   const env = defaultEnvironment(Buffer.alloc(32, 7));
-  if (stage === 'all' || stage === 'rules') return defaultRegistry(env);
+  if (stage === 'all' || stage === 'inventory' || stage === 'rules') return defaultRegistry(env);
   const r = new AnalyzerRegistry();
   const all = defaultRegistry(env);
   if (stage === 'no-dicom') {
@@ -67,6 +68,8 @@ async function timeInProcess(stage: Stage): Promise<{ s: number; packets: number
     const count = (e: MuvaktEvent) => eventCounts.set(e.type, (eventCounts.get(e.type) ?? 0) + 1);
     let events: EventSink = { write: count, flush() {}, close() {} };
     let alerting: AlertingSink | null = null;
+    // The device inventory on top of every analyzer, as every `analyze` run keeps one.
+    if (stage === 'inventory') events = new InventorySink(events, null);
     if (stage === 'rules') {
       // Rules and the alert store (in memory) on top of every analyzer, as `analyze --policy` runs.
       alerting = new AlertingSink(events, policyFromFile(POLICY), AlertStore.open(':memory:'));
@@ -92,6 +95,7 @@ const reader = [] as number[];
 const foundation = [] as number[];
 const noDicom = [] as number[];
 const all = [] as number[];
+const inventory = [] as number[];
 const rules = [] as number[];
 const cliRuns = [] as number[];
 let packets = 0;
@@ -102,7 +106,14 @@ for (let i = 0; i < runs; i++) {
   packets = r.packets;
   foundation.push((await timeInProcess('foundation')).s);
   noDicom.push((await timeInProcess('no-dicom')).s);
-  all.push((await timeInProcess('all')).s);
+  // Alternate which of the pair goes first: the inventory's cost is a few per cent, no more than the drift.
+  if (i % 2 === 0) {
+    all.push((await timeInProcess('all')).s);
+    inventory.push((await timeInProcess('inventory')).s);
+  } else {
+    inventory.push((await timeInProcess('inventory')).s);
+    all.push((await timeInProcess('all')).s);
+  }
   rules.push((await timeInProcess('rules')).s);
   cliRuns.push(timeCommand(process.execPath, [cli, 'analyze', file, '--quiet']));
 }
@@ -119,10 +130,12 @@ console.log(row('capture reader only (in-process)', median(reader)));
 console.log(row('foundation: decode+flows+reassembly+dispatch', median(foundation)));
 console.log(row('all analyzers but DICOM', median(noDicom)));
 console.log(row('all analyzers (DICOM, HL7, TLS, remote, cleartext…)', median(all)));
+console.log(row('all analyzers + device inventory', median(inventory)));
 console.log(row('all analyzers + rules + alert store', median(rules)));
 console.log(row('muvakt analyze FILE --quiet (whole process)', median(cliRuns)));
 console.log(`DICOM on / off rate: ${(median(noDicom) / median(all)).toFixed(2)}×`);
 console.log(`all analyzers / foundation rate: ${(median(foundation) / median(all)).toFixed(2)}×`);
+console.log(`the device inventory adds ${(((median(inventory) - median(all)) / median(all)) * 100).toFixed(1)}% to the analysis time`);
 console.log(`rules add ${(((median(rules) - median(all)) / median(all)) * 100).toFixed(1)}% to the analysis time`);
 const hl7 = eventCounts.get('hl7.message') ?? 0;
 if (hl7 > 0) console.log(`HL7: ${hl7.toLocaleString('en-US')} messages, ${Math.round(hl7 / median(all)).toLocaleString('en-US')} messages/s through the whole pipeline`);

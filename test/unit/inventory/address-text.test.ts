@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { clean, defaultZoneOf, isPrivateAddress, isUnroutable } from '../../../agent/inventory/index.js';
+
+describe('isPrivateAddress (read in place on the hot path)', () => {
+  it.each([
+    ['10.0.0.1', true],
+    ['10.255.255.255', true],
+    ['127.0.0.1', true],
+    ['172.16.0.1', true],
+    ['172.31.255.254', true],
+    ['172.15.0.1', false],
+    ['172.32.0.1', false],
+    ['192.168.1.1', true],
+    ['192.169.1.1', false],
+    ['100.64.0.1', true],
+    ['100.127.0.1', true],
+    ['100.128.0.1', false],
+    ['169.254.3.4', true],
+    ['8.8.8.8', false],
+    ['193.69.1.1', false],
+    ['1.10.0.1', false],
+    ['fe80::1', true],
+    ['fd00::5', true],
+    ['::1', true],
+    ['::ffff:10.1.2.3', true],
+    ['::ffff:8.8.4.4', false],
+    ['2001:db8::1', false],
+  ])('%s → %s', (ip, expected) => {
+    expect(isPrivateAddress(ip)).toBe(expected);
+  });
+
+  it('calls nothing external that is not a dotted quad', () => {
+    for (const junk of ['', '1.2.3', '1.2.3.4.5', 'a.b.c.d', '10..1.1', '1234.1.1.1']) expect(isPrivateAddress(junk)).toBe(true);
+  });
+
+  it('default zones are shared constants, one per kind', () => {
+    expect(defaultZoneOf('10.1.1.1', [])).toBe(defaultZoneOf('192.168.0.1', []));
+    expect(defaultZoneOf('8.8.8.8', [])).toEqual({ name: 'external', kind: 'external' });
+    expect(Object.isFrozen(defaultZoneOf('8.8.8.8', []))).toBe(true);
+  });
+
+  it('broadcast, multicast and unspecified addresses are unroutable', () => {
+    expect(isUnroutable('224.0.0.251')).toBe(true);
+    expect(isUnroutable('255.255.255.255')).toBe(true);
+    expect(isUnroutable('0.0.0.0')).toBe(true);
+    expect(isUnroutable('ff02::fb')).toBe(true);
+    expect(isUnroutable('10.1.1.1')).toBe(false);
+  });
+});
+
+describe('clean', () => {
+  it('returns printable short text unchanged (same string) and strips the rest', () => {
+    const ok = 'OsiriX-DCMTK 3.6.7';
+    expect(clean(ok)).toBe(ok);
+    expect(clean('  padded  ')).toBe('padded');
+    expect(clean('bell\x07 and\ttab')).toBe('bell andtab');
+    expect(clean('Ålesund sykehus')).toBe('Ålesund sykehus');
+    expect(clean('x'.repeat(300))).toHaveLength(128);
+    expect(clean(42)).toBe('');
+    expect(clean('')).toBe('');
+  });
+});
