@@ -91,16 +91,22 @@ export function isPrivateAddress(ip: string): boolean {
 
 /** Broadcast, multicast and unspecified addresses never become devices. */
 export function isUnroutable(ip: string): boolean {
-  if (ip.includes(':')) {
-    const l = ip.toLowerCase();
-    return l === '::' || l.startsWith('ff');
+  // Both ends of every event come through here: read the first octet in place.
+  let a = 0;
+  for (let i = 0; i < ip.length && i < 4; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 0x2e) return (a >= 224 && a <= 239) || ip === '0.0.0.0' || ip === '255.255.255.255';
+    if (c < 0x30 || c > 0x39) break; // a colon or a hex letter: IPv6
+    a = a * 10 + (c - 0x30);
   }
-  const a = Number.parseInt(ip, 10); // the first octet, without splitting the string
-  return ip === '0.0.0.0' || ip === '255.255.255.255' || (a >= 224 && a <= 239);
+  if (!ip.includes(':')) return false;
+  return ip === '::' || ((ip.charCodeAt(0) | 0x20) === 0x66 && (ip.charCodeAt(1) | 0x20) === 0x66);
 }
 
 function isMulticastMac(mac: string): boolean {
-  return (parseInt(mac.slice(0, 2), 16) & 1) === 1;
+  // The I/G bit is the low bit of the first octet, i.e. of its second hex digit ('0'–'9' and 'a'–'f' alternate parity alike).
+  const c = mac.charCodeAt(1) | 0x20;
+  return ((c >= 0x61 ? c - 0x57 : c - 0x30) & 1) === 1;
 }
 
 const UNKNOWN_ZONE: ZoneRef = Object.freeze({ name: 'unknown', kind: 'unknown' });
@@ -193,6 +199,8 @@ export class Inventory {
   private readonly byId = new Map<string, Device>();
   private readonly ipIndex = new Map<string, Device>();
   private readonly routerMacs = new Set<string>();
+  /** `mac:<mac>` per MAC, built once: a fresh template string per event costs a flatten and a hash. */
+  private readonly macKeys = new Map<string, string>();
   /** MAC → IPv4 → last seen (ms), for the router heuristic; transient. */
   private readonly macIps = new Map<string, Map<string, number>>();
   /** DNS names for addresses not (yet) in the inventory. */
@@ -299,7 +307,7 @@ export class Inventory {
       if (a !== undefined && (isoMicroToMs(ts) || 0) - (isoMicroToMs(a.last_seen) || 0) < this.rebindAfterMs) useMac = false;
     }
     if (useMac) {
-      d = this.byId.get(`mac:${m!}`);
+      d = this.byId.get(this.macKey(m!));
       if (d === undefined) {
         if (prev !== undefined && prev.keyed_by === 'ip' && !prev.external) {
           // Learnt the MAC of a device first seen in a protocol event: re-key it.
@@ -328,6 +336,16 @@ export class Inventory {
     // A frame that reached it through a router says nothing about its own VLAN.
     this.touchAddress(d, ip, ts, routed || (m !== undefined && !useMac && !external) ? [] : vlans, zone);
     return d;
+  }
+
+  private macKey(mac: string): string {
+    let k = this.macKeys.get(mac);
+    if (k === undefined) {
+      if (this.macKeys.size >= 4 * this.maxDevices) this.macKeys.clear();
+      k = `mac:${mac}`;
+      this.macKeys.set(mac, k);
+    }
+    return k;
   }
 
   /** Records MAC↔IPv4 for the router heuristic; true when the MAC is (now) a router's. */

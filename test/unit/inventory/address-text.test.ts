@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clean, defaultZoneOf, isPrivateAddress, isUnroutable } from '../../../agent/inventory/index.js';
+import { Inventory, clean, defaultZoneOf, isPrivateAddress, isUnroutable } from '../../../agent/inventory/index.js';
 
 describe('isPrivateAddress (read in place on the hot path)', () => {
   it.each([
@@ -45,6 +45,14 @@ describe('isPrivateAddress (read in place on the hot path)', () => {
     expect(isUnroutable('0.0.0.0')).toBe(true);
     expect(isUnroutable('ff02::fb')).toBe(true);
     expect(isUnroutable('10.1.1.1')).toBe(false);
+    expect(isUnroutable('239.255.255.250')).toBe(true);
+    expect(isUnroutable('240.0.0.1')).toBe(false);
+    expect(isUnroutable('223.1.1.1')).toBe(false);
+    expect(isUnroutable('FF02::1')).toBe(true);
+    expect(isUnroutable('::')).toBe(true);
+    expect(isUnroutable('2001:db8::1')).toBe(false);
+    expect(isUnroutable('fe80::1')).toBe(false);
+    expect(isUnroutable('')).toBe(false);
   });
 });
 
@@ -58,5 +66,30 @@ describe('clean', () => {
     expect(clean('x'.repeat(300))).toHaveLength(128);
     expect(clean(42)).toBe('');
     expect(clean('')).toBe('');
+  });
+});
+
+describe('multicast MACs are nobody’s device', () => {
+  it.each([
+    ['01:00:5e:00:00:fb', false],
+    ['33:33:00:00:00:fb', false],
+    ['0B:00:00:00:00:01', false],
+    ['ff:ff:ff:ff:ff:ff', false],
+    ['02:00:00:00:01:08', true],
+    ['0a:00:00:00:01:08', true],
+    ['3C:52:82:00:00:01', true],
+  ])('%s → device: %s', (mac, isDevice) => {
+    const inv = new Inventory();
+    inv.observe({
+      ts: '2026-11-23T10:00:00.000000Z',
+      type: 'flow',
+      flow: { id: 'x', vlan: [], src_ip: '10.1.1.7', src_port: 40000, dst_ip: '10.1.1.8', dst_port: 104, proto: 'tcp', app: 'dicom' },
+      app: 'dicom',
+      state: 'closed',
+      pkts_toclient: 3,
+      client_mac: '02:00:00:00:01:07',
+      server_mac: mac,
+    });
+    expect(inv.byIp('10.1.1.8')?.mac === mac.toLowerCase()).toBe(isDevice);
   });
 });
