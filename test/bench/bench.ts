@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [FILE] [--runs N]
+ * npm run bench -- [FILE] [--runs N] [--no-cli]
  *
  * Throughput of the capture reader and of the packet pipeline (decode → flows → reassembly →
  * analyzer dispatch) on one capture, against `tcpdump -r FILE -w /dev/null` timed in the same
@@ -116,7 +116,7 @@ for (let i = 0; i < runs; i++) {
     all.push((await timeInProcess('all')).s);
   }
   rules.push((await timeInProcess('rules')).s);
-  cliRuns.push(timeCommand(process.execPath, [cli, 'analyze', file, '--quiet']));
+  if (!values['no-cli']) cliRuns.push(timeCommand(process.execPath, [cli, 'analyze', file, '--quiet']));
 }
 
 /**
@@ -156,7 +156,7 @@ console.log(row('all analyzers but DICOM', median(noDicom)));
 console.log(row('all analyzers (DICOM, HL7, TLS, remote, cleartext…)', median(all)));
 console.log(row('all analyzers + device inventory', median(inventory)));
 console.log(row('all analyzers + rules + alert store', median(rules)));
-console.log(row('muvakt analyze FILE --quiet (whole process)', median(cliRuns)));
+if (cliRuns.length > 0) console.log(row('muvakt analyze FILE --quiet (whole process)', median(cliRuns)));
 console.log(`DICOM on / off rate: ${(median(noDicom) / median(all)).toFixed(2)}×`);
 console.log(`all analyzers / foundation rate: ${(median(foundation) / median(all)).toFixed(2)}×`);
 console.log(`the device inventory adds ${(((median(inventory) - median(all)) / median(all)) * 100).toFixed(1)}% to the analysis time; its own work on the ${replay.events.toLocaleString('en-US')} events it takes, replayed warm: ${replay.ms.toFixed(1)} ms (${((replay.ms / 1000 / median(all)) * 100).toFixed(1)}%)`);
