@@ -3,27 +3,20 @@
  * API and the NDJSON sinks get out (`Alert`, the contract shape in ARCHITECTURE.md).
  *
  * `rules/` may not import from `agent/`, so these are plain structural types: a rule
- * finding with the same fields is an `AlertCandidate`.
+ * finding with the same fields is an `AlertCandidate`. Severity and subject are the rule
+ * engine's own.
  */
+import type { AlertSubject, Severity } from '../../rules/engine/types.js';
 
-export type Severity = 'low' | 'medium' | 'high' | 'critical';
+export type { AlertSubject, Severity };
+export { SEVERITIES } from '../../rules/engine/types.js';
 export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
 export type HistoryAction = 'ack' | 'resolve' | 'reopen';
 
-export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
 export const STATUSES: readonly AlertStatus[] = ['open', 'acknowledged', 'resolved'];
 
 /** low = 1 … critical = 4; stored beside the name so "sort by severity" is an index scan. */
 export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { low: 1, medium: 2, high: 3, critical: 4 };
-
-/** What an alert is about. Part of the dedup key: same rule + same subject = same alert. */
-export interface AlertSubject {
-  src_ip: string;
-  dst_ip: string;
-  zone_src: string;
-  zone_dst: string;
-  device_id?: string;
-}
 
 /** A finding from the rule engine. PHI-free by contract; the store checks again. */
 export interface AlertCandidate {
