@@ -67,6 +67,14 @@ const interned: (string | undefined)[] = new Array(INTERN_SIZE);
 /** Hostile frames of nothing but delimiters must not grow these without bound. */
 const MAX_SEGMENTS = 1 << 16;
 const MAX_FIELDS = 1 << 18;
+/** Bytes after which a field counts as long and its end is found by memchr rather than a byte loop. */
+const LONG_FIELD = 64;
+
+/** Index of byte b in v[from, end), or end when it is not there. */
+function indexIn(v: Buffer, b: number, from: number, end: number): number {
+  const p = v.indexOf(b, from);
+  return p < 0 || p > end ? end : p;
+}
 
 export class Hl7Scanner {
   buf: Buffer = Buffer.alloc(0);
@@ -96,24 +104,33 @@ export class Hl7Scanner {
    * (after leading whitespace) with MSH, FHS or BHS followed by a field separator.
    */
   scan(buf: Buffer, off: number, len: number): number {
-    this.buf = buf;
+    // Offsets are relative to a view of just this frame, so the native indexOf (memchr) that
+    // finds segment and field ends never runs past it into the rest of the chunk.
+    const v = off === 0 && len === buf.length ? buf : buf.subarray(off, off + len);
+    this.buf = v;
     this.count = 0;
     this.nFields = 0;
     this.truncated = false;
-    let i = off;
-    const end = off + len;
-    while (i < end && (buf[i] === CR || buf[i] === LF || buf[i] === 0x20 || buf[i] === 0x09)) i++;
+    let i = 0;
+    const end = len;
+    while (i < end && (v[i] === CR || v[i] === LF || v[i] === 0x20 || v[i] === 0x09)) i++;
     if (end - i < 8) return 0;
-    const id0 = (buf[i] << 16) | (buf[i + 1] << 8) | buf[i + 2];
+    const id0 = (v[i] << 16) | (v[i + 1] << 8) | v[i + 2];
     if (!isHeader(id0)) return 0;
-    const fs = buf[i + 3];
+    const fs = v[i + 3];
     // The field separator is any printable non-alphanumeric character; anything else is not HL7.
     if (fs <= 0x20 || fs >= 0x7f || (fs >= 0x30 && fs <= 0x39) || ((fs | 0x20) >= 0x61 && (fs | 0x20) <= 0x7a)) return 0;
     this.delims.field = fs;
-    this.setEncodingChars(buf, i + 4, end);
+    this.setEncodingChars(v, i + 4, end);
 
+    // The next CR, LF and field separator at or after i (end when there is none). Each is
+    // searched again only once i has passed it, so the whole scan stays linear even for
+    // segments without separators or a message without any LF.
+    let nextCr = -1;
+    let nextLf = -1;
+    let nextFs = -1;
     while (i < end) {
-      const c = buf[i];
+      const c = v[i];
       if (c === CR || c === LF) {
         i++;
         continue;
@@ -124,7 +141,10 @@ export class Hl7Scanner {
       }
       const s = this.count;
       if (s === this.segStart.length) this.growSegs();
-      const id = end - i >= 3 ? (buf[i] << 16) | (buf[i + 1] << 8) | buf[i + 2] : 0;
+      if (nextCr < i) nextCr = indexIn(v, CR, i, end);
+      if (nextLf < i) nextLf = indexIn(v, LF, i, end);
+      const segEnd = nextCr < nextLf ? nextCr : nextLf;
+      const id = end - i >= 3 ? (v[i] << 16) | (v[i + 1] << 8) | v[i + 2] : 0;
       this.segStart[s] = i;
       this.segId[s] = id;
       if (wantsFields(id)) {
@@ -132,16 +152,25 @@ export class Hl7Scanner {
         const base = nf;
         if (nf === this.fieldPos.length) this.growFields();
         this.fieldPos[nf++] = i;
-        for (; i < end; i++) {
-          const b = buf[i];
-          if (b === fs) {
+        // Short fields by a byte loop (a call per field would cost more); a long one (an OBX-5
+        // with a base64 report) by memchr.
+        let last = i;
+        let k = i;
+        while (k < segEnd) {
+          if (v[k] === fs) {
             if (nf === MAX_FIELDS) {
               this.truncated = true;
               break;
             }
             if (nf === this.fieldPos.length) this.growFields();
-            this.fieldPos[nf++] = i + 1;
-          } else if (b === CR || b === LF) break;
+            this.fieldPos[nf++] = k + 1;
+            last = k++;
+          } else if (k - last < LONG_FIELD) {
+            k++;
+          } else {
+            if (nextFs < k) nextFs = indexIn(v, fs, k, end);
+            k = nextFs < segEnd ? nextFs : segEnd;
+          }
         }
         if (this.truncated) {
           this.nFields = nf;
@@ -153,8 +182,8 @@ export class Hl7Scanner {
       } else {
         this.segBase[s] = -1;
         this.segFields[s] = 0;
-        while (i < end && buf[i] !== CR && buf[i] !== LF) i++;
       }
+      i = segEnd;
       this.segEnd[s] = i;
       this.count++;
     }

@@ -135,21 +135,29 @@ export function scanFnr(
   const end = off + len;
   let found = 0;
   let i = off;
-  // Hot loop (runs over every HL7 message): skip non-digits, then measure the run.
-  while (i < end) {
-    if (buf[i] - 0x30 >>> 0 > 9) {
-      i++;
+  // Hot loop (runs over every HL7 message and cleartext payload). Any run of 11 or more digits
+  // that starts in [i, i+10] covers byte i+10, so when that byte is not a digit the scan jumps
+  // 11 bytes ahead: text is mostly read one byte in eleven. Invariant: i === off or buf[i-1]
+  // is not a digit, so a run found by looking back from i+10 starts at i or later.
+  while (i + 11 <= end) {
+    const probe = i + 10;
+    if (buf[probe] - 0x30 >>> 0 > 9) {
+      i = probe + 1;
       continue;
     }
-    const start = i++;
-    while (i < end && buf[i] - 0x30 >>> 0 <= 9) i++;
-    if (i - start === 11) {
+    let start = probe;
+    while (start > i && buf[start - 1] - 0x30 >>> 0 <= 9) start--;
+    let stop = probe + 1;
+    while (stop < end && buf[stop] - 0x30 >>> 0 <= 9) stop++;
+    if (stop - start === 11) {
       const kind = classifyFnrDigits(buf, start);
       if (kind !== FnrKind.Invalid) {
         found++;
         if (onMatch) onMatch(start, kind);
       }
     }
+    // buf[stop] is not a digit (or is the end): the next run starts after it.
+    i = stop + 1;
   }
   return found;
 }

@@ -76,6 +76,47 @@ describe('scanFnr', () => {
     expect(scanFnr(buf, 13, 11)).toBe(1);
     expect(scanFnr(buf, 0, 12)).toBe(0);
   });
+  it('finds exactly what a byte-by-byte reference scan finds, at every offset and length', () => {
+    // The scan skips ahead eleven bytes at a time; this checks the skipping against the plain
+    // definition (a maximal run of exactly 11 digits inside the range, checksums valid) on text
+    // dense with digit runs of every length around 11, valid numbers among them.
+    const reference = (b: Buffer, off: number, len: number): number[] => {
+      const out: number[] = [];
+      let i = off;
+      while (i < off + len) {
+        if (b[i] < 0x30 || b[i] > 0x39) {
+          i++;
+          continue;
+        }
+        const s = i;
+        while (i < off + len && b[i] >= 0x30 && b[i] <= 0x39) i++;
+        if (i - s === 11 && classifyFnr(b.toString('latin1', s, i)) !== FnrKind.Invalid) out.push(s);
+      }
+      return out;
+    };
+    let seed = 12345;
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    let matches = 0;
+    for (let round = 0; round < 300; round++) {
+      let text = '';
+      while (text.length < 400) {
+        const pick = rnd(6);
+        if (pick === 0) text += VALID[rnd(VALID.length)][0];
+        else if (pick === 1) text += String(rnd(10)) + VALID[rnd(VALID.length)][0];
+        else if (pick === 2) text += '0123456789012345'.slice(0, 8 + rnd(6));
+        else text += '|^ ab\r'.slice(0, 1 + rnd(3));
+      }
+      const buf = Buffer.from(text, 'latin1');
+      const off = rnd(20);
+      const len = buf.length - off - rnd(20);
+      const got: number[] = [];
+      const n = scanFnr(buf, off, len, (s) => got.push(s));
+      expect(got).toEqual(reference(buf, off, len));
+      expect(n).toBe(got.length);
+      matches += n;
+    }
+    expect(matches).toBeGreaterThan(300);
+  });
   it('reports offsets and kinds', () => {
     const buf = Buffer.from('a54078521204b14078521210');
     const got: [number, FnrKind][] = [];
