@@ -26,6 +26,7 @@
 import type { MuvaktEvent } from '../events/types.js';
 import { isoMicroToMs } from '../events/format.js';
 import type {
+  AddressRecord,
   DatasetDevice,
   Device,
   DicomCounters,
@@ -112,6 +113,22 @@ function isMulticastMac(mac: string): boolean {
 const UNKNOWN_ZONE: ZoneRef = Object.freeze({ name: 'unknown', kind: 'unknown' });
 const EXTERNAL_ZONE: ZoneRef = Object.freeze({ name: 'external', kind: 'external' });
 const NO_VLANS: readonly number[] = Object.freeze([]);
+
+/** A device's record of one address (undefined if it has none for it). */
+function addressOf(d: Device, ip: string): AddressRecord | undefined {
+  for (let i = 0; i < d.addresses.length; i++) if (d.addresses[i].ip === ip) return d.addresses[i];
+  return undefined;
+}
+
+/** First and last seen of a device and of its address record, as touchAddress moves them. */
+function touchSeen(d: Device, a: AddressRecord | undefined, ts: string): void {
+  if (ts < d.first_seen) d.first_seen = ts;
+  if (ts > d.last_seen) d.last_seen = ts;
+  if (a !== undefined) {
+    if (ts > a.last_seen) a.last_seen = ts;
+    if (ts < a.first_seen) a.first_seen = ts;
+  }
+}
 
 export const defaultZoneOf: ZoneOf = (ip) => (isPrivateAddress(ip) ? UNKNOWN_ZONE : EXTERNAL_ZONE);
 
@@ -218,6 +235,18 @@ export class Inventory {
   private readonly maxPending: number;
   private readonly rebindAfterMs: number;
   private readonly vlanZoneOf: ((vlans: readonly number[]) => ZoneRef | null) | undefined;
+  /**
+   * Bumped by everything that changes which device holds an address or which address records
+   * a device has (create, remove, merge, re-key, demote, a new or evicted address). The
+   * endpoint cache below is valid only while it stands still.
+   */
+  private epoch = 0;
+  private lastRef: object | undefined = undefined;
+  private lastEpoch = -1;
+  private lastClient: Device | null = null;
+  private lastServer: Device | null = null;
+  private lastClientAddress: AddressRecord | undefined = undefined;
+  private lastServerAddress: AddressRecord | undefined = undefined;
 
   constructor(opts: InventoryOptions = {}) {
     this.zoneOf = opts.zoneOf ?? defaultZoneOf;
@@ -268,6 +297,7 @@ export class Inventory {
       return null;
     }
     const d = newDevice(`${keyedBy}:${key}`, keyedBy, mac, ts);
+    this.epoch++;
     d.external = external;
     this.byId.set(d.id, d);
     if (external) this.externalCount++;
@@ -276,6 +306,7 @@ export class Inventory {
   }
 
   private remove(d: Device): void {
+    this.epoch++;
     if (this.byId.delete(d.id)) {
       if (d.external) this.externalCount--;
       else this.internalCount--;
@@ -311,6 +342,7 @@ export class Inventory {
       if (d === undefined) {
         if (prev !== undefined && prev.keyed_by === 'ip' && !prev.external) {
           // Learnt the MAC of a device first seen in a protocol event: re-key it.
+          this.epoch++;
           this.byId.delete(prev.id);
           prev.id = `mac:${m!}`;
           prev.keyed_by = 'mac';
@@ -332,7 +364,10 @@ export class Inventory {
       if (d && d.keyed_by === 'ip' && m !== undefined && d.via_mac === null) d.via_mac = m;
     }
     if (!d) return null;
-    if (prev !== d) this.ipIndex.set(ip, d);
+    if (prev !== d) {
+      this.ipIndex.set(ip, d);
+      this.epoch++;
+    }
     // A frame that reached it through a router says nothing about its own VLAN.
     this.touchAddress(d, ip, ts, routed || (m !== undefined && !useMac && !external) ? [] : vlans, zone);
     return d;
@@ -371,6 +406,7 @@ export class Inventory {
 
   /** The MAC routes for others: flag its device, release its addresses to per-IP devices. */
   private demote(mac: string): void {
+    this.epoch++;
     this.routerMacs.add(mac);
     this.macIps.delete(mac);
     this.counters.routers++;
@@ -383,7 +419,7 @@ export class Inventory {
   private touchAddress(d: Device, ip: string, ts: string, vlans: readonly number[], zone: ZoneRef): void {
     if (ts < d.first_seen) d.first_seen = ts;
     if (ts > d.last_seen) d.last_seen = ts;
-    const a = d.addresses.find((x) => x.ip === ip);
+    const a = addressOf(d, ip);
     if (a) {
       if (ts > a.last_seen) a.last_seen = ts;
       if (ts < a.first_seen) a.first_seen = ts;
@@ -396,14 +432,18 @@ export class Inventory {
         this.drop(d, 'addresses');
       }
       d.addresses.push({ ip, version: ip.includes(':') ? 6 : 4, first_seen: ts, last_seen: ts });
+      this.epoch++;
       const pending = this.pendingNames.get(ip);
       if (pending) {
         for (const n of pending) this.addName(d, n, 'dns');
         this.pendingNames.delete(ip);
       }
     }
-    for (const v of vlans) this.add(d, d.vlans, v, 'vlans');
-    if (d.zone.kind === 'unknown' || (zone.kind !== 'unknown' && ip.indexOf(':') < 0)) d.zone = { name: zone.name, kind: zone.kind };
+    for (let i = 0; i < vlans.length; i++) this.add(d, d.vlans, vlans[i], 'vlans');
+    // Replaced only when it changes: a fresh object per event would be garbage, or worse, promoted.
+    if ((d.zone.kind === 'unknown' || (zone.kind !== 'unknown' && ip.indexOf(':') < 0)) && (d.zone.name !== zone.name || d.zone.kind !== zone.kind)) {
+      d.zone = { name: zone.name, kind: zone.kind };
+    }
   }
 
   private drop(d: Device, list: string): void {
@@ -449,8 +489,26 @@ export class Inventory {
     const ts = typeof e.ts === 'string' ? e.ts : '';
     const isFlow = e.type === 'flow';
     const vlans = f.vlan ?? NO_VLANS;
-    const client = this.resolve(f.src_ip, isFlow ? (e.client_mac as string | undefined) : undefined, vlans, ts);
-    const server = this.resolve(f.dst_ip, isFlow ? (e.server_mac as string | undefined) : undefined, vlans, ts);
+    let client: Device | null;
+    let server: Device | null;
+    if (!isFlow && f === this.lastRef && this.epoch === this.lastEpoch) {
+      // The same connection as the last event, and no device or address has changed since:
+      // its two devices and address records are known, only their times move.
+      client = this.lastClient;
+      server = this.lastServer;
+      if (client !== null) touchSeen(client, this.lastClientAddress, ts);
+      if (server !== null) touchSeen(server, this.lastServerAddress, ts);
+    } else {
+      client = this.resolve(f.src_ip, isFlow ? (e.client_mac as string | undefined) : undefined, vlans, ts);
+      server = this.resolve(f.dst_ip, isFlow ? (e.server_mac as string | undefined) : undefined, vlans, ts);
+      // A flow event carries MACs and may re-key its devices; the next protocol event resolves again.
+      this.lastRef = isFlow ? undefined : f;
+      this.lastEpoch = this.epoch;
+      this.lastClient = client;
+      this.lastServer = server;
+      this.lastClientAddress = client === null ? undefined : addressOf(client, f.src_ip);
+      this.lastServerAddress = server === null ? undefined : addressOf(server, f.dst_ip);
+    }
     if (client) client.events++;
     if (server && server !== client) server.events++;
     switch (e.type) {
@@ -748,6 +806,7 @@ export class Inventory {
   /** Folds an IP-keyed device into the MAC-keyed device of the same host. */
   private merge(into: Device, from: Device): void {
     this.counters.merged++;
+    this.epoch++;
     this.remove(from);
     for (const a of from.addresses) {
       if (this.ipIndex.get(a.ip) === from) this.ipIndex.set(a.ip, into);

@@ -219,6 +219,50 @@ function isVersion(b: Buffer, o: number, e: number): boolean {
   );
 }
 
+/** The request and response headers the parser reads. */
+const enum H {
+  Other,
+  Host,
+  UserAgent,
+  Server,
+  ContentType,
+  ContentLength,
+  TransferEncoding,
+  ContentEncoding,
+  /** Authorization and Proxy-Authorization. */
+  Authorization,
+}
+
+const HEADER_NAMES: [string, H][] = [
+  ['host', H.Host],
+  ['user-agent', H.UserAgent],
+  ['server', H.Server],
+  ['content-type', H.ContentType],
+  ['content-length', H.ContentLength],
+  ['transfer-encoding', H.TransferEncoding],
+  ['content-encoding', H.ContentEncoding],
+  ['authorization', H.Authorization],
+  ['proxy-authorization', H.Authorization],
+];
+/** By name length (up to 19): the candidates as lower-case bytes. */
+const HEADERS_BY_LENGTH: [Buffer, H][][] = Array.from({ length: 20 }, () => []);
+for (const [n, h] of HEADER_NAMES) HEADERS_BY_LENGTH[n.length].push([Buffer.from(n, 'latin1'), h]);
+
+/** Which header b[o, c) names, compared case-insensitively in place (a string per header line would be garbage). */
+function headerName(b: Buffer, o: number, c: number): H {
+  const n = c - o;
+  if (n >= HEADERS_BY_LENGTH.length) return H.Other;
+  const candidates = HEADERS_BY_LENGTH[n];
+  for (let k = 0; k < candidates.length; k++) {
+    const want = candidates[k][0];
+    let i = 0;
+    // Header names are tokens: OR-ing 0x20 lower-cases letters and leaves '-' as it is.
+    while (i < n && (b[o + i] | 0x20) === want[i]) i++;
+    if (i === n) return candidates[k][1];
+  }
+  return H.Other;
+}
+
 export class HttpStreamParser implements StreamParser {
   readonly counters: HttpCounters = newCounters();
   private readonly emit: CleartextEmit;
@@ -559,35 +603,34 @@ export class HttpStreamParser implements StreamParser {
       return;
     }
     this.scanPhi(m, b, c + 1, e - c - 1, 'headers');
-    const nameLen = c - o;
-    // Only the headers we report are turned into strings.
-    if (nameLen < 4 || nameLen > 19) return;
-    const name = b.toString('latin1', o, c).toLowerCase();
+    // Only the headers we report are turned into strings; the name is matched in place.
+    const name = headerName(b, o, c);
+    if (name === H.Other) return;
     const value = () => b.toString('latin1', c + 1, Math.min(e, c + 1 + 8192)).trim();
     switch (name) {
-      case 'host': {
+      case H.Host: {
         const h = cleanText(value(), 255);
         if (h !== '' && !holdsFnr(h)) m.host = h;
         break;
       }
-      case 'user-agent': {
+      case H.UserAgent: {
         const ua = cleanText(value(), 256);
         if (!holdsFnr(ua)) m.userAgent = ua;
         break;
       }
-      case 'server':
+      case H.Server:
         if (dir === 1) {
           const sv = cleanText(value(), 128);
           if (!holdsFnr(sv)) m.server = sv;
         }
         break;
-      case 'content-type': {
+      case H.ContentType: {
         const v = value();
         const semi = v.indexOf(';');
         m.contentType = cleanText((semi < 0 ? v : v.slice(0, semi)).toLowerCase(), 128);
         break;
       }
-      case 'content-length': {
+      case H.ContentLength: {
         const v = value();
         const n = /^\d{1,15}$/.test(v) ? Number(v) : -2;
         if (n === -2 || (m.contentLength >= 0 && m.contentLength !== n)) {
@@ -598,20 +641,19 @@ export class HttpStreamParser implements StreamParser {
         }
         break;
       }
-      case 'transfer-encoding': {
+      case H.TransferEncoding: {
         const codings = value().toLowerCase().split(',');
         const last = codings[codings.length - 1].trim();
         if (last === 'chunked') m.chunked = true;
         else m.otherCoding = true;
         break;
       }
-      case 'content-encoding': {
+      case H.ContentEncoding: {
         const v = value().toLowerCase();
         if (v !== '' && v !== 'identity') m.encoded = true;
         break;
       }
-      case 'authorization':
-      case 'proxy-authorization':
+      case H.Authorization:
         if (dir === 0) this.authorization(m, value());
         break;
       default:

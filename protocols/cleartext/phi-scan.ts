@@ -62,7 +62,8 @@ const isDigit = (c: number) => c - 0x30 >>> 0 <= 9;
 export class FnrStream {
   /** Length of the digit run ending at the last byte pushed; 12 means "too long / unknowable". */
   private run = 0;
-  private readonly held = Buffer.alloc(11);
+  /** The carried digits; made on first use (most streams never carry a run over a chunk boundary). */
+  private held: Buffer | null = null;
   private location: string | undefined;
   /** Bytes scanned over the stream's life. */
   scanned = 0;
@@ -108,12 +109,12 @@ export class FnrStream {
   }
 
   private extend(c: number): void {
-    if (this.run < 11) this.held[this.run] = c;
+    if (this.run < 11) (this.held ??= Buffer.alloc(11))[this.run] = c;
     if (this.run < 12) this.run++;
   }
 
   private closeRun(): void {
-    if (this.run === 11 && this.sink !== null) {
+    if (this.run === 11 && this.sink !== null && this.held !== null) {
       const kind = classifyFnrDigits(this.held, 0);
       if (kind !== FnrKind.Invalid) this.sink.add(kind, this.held, 0, this.location);
     }

@@ -11,8 +11,16 @@ export function decodeBase64(s: string): Buffer | null {
 
 /** Keeps printable ASCII (and spaces), caps the length. For header values we report (User-Agent, Server). */
 export function cleanText(s: string, max: number): string {
-  let out = '';
-  for (let i = 0; i < s.length && out.length < max; i++) {
+  // Nearly every value is already clean: hand it back trimmed without building a copy.
+  let i = 0;
+  while (i < s.length && i < max) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) break;
+    i++;
+  }
+  if (i === s.length) return s.trim();
+  let out = s.slice(0, i);
+  for (; i < s.length && out.length < max; i++) {
     const c = s.charCodeAt(i);
     out += c >= 0x20 && c <= 0x7e ? s[i] : '?';
   }
@@ -22,6 +30,22 @@ export function cleanText(s: string, max: number): string {
 /** True when the text holds a valid fødselsnummer-like number: such a value is never reported. */
 export function holdsFnr(s: string): boolean {
   if (s.length < 11) return false;
+  // Only a run of 11 digits can be one: look for it in the string before copying to bytes.
+  let run = 0;
+  let candidate = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      run++;
+      continue;
+    }
+    if (run === 11) {
+      candidate = true;
+      break;
+    }
+    run = 0;
+  }
+  if (!candidate && run !== 11) return false;
   const b = Buffer.from(s, 'latin1');
   return scanFnr(b, 0, b.length) > 0;
 }

@@ -62,6 +62,73 @@ describe('inventory bounds', () => {
   });
 });
 
+describe('events of one connection (shared flow object)', () => {
+  it('follows a re-key, a merge and a new address although later events reuse the same flow object', () => {
+    const inv = new Inventory();
+    // The pipeline hands every event of a connection the same flow object; the inventory keeps
+    // the last connection's devices, which must not outlive a change of identity.
+    const ref = { id: 'c1', vlan: [], src_ip: '10.1.1.5', src_port: 40000, dst_ip: '10.1.2.10', dst_port: 104, proto: 'tcp', app: 'dicom' };
+    const at = (s: number) => `2026-11-23T10:00:${String(s).padStart(2, '0')}.000000Z`;
+    const dimse = (s: number) => inv.observe({ ts: at(s), type: 'dicom.dimse', flow: ref, command: 'C-STORE-RQ' });
+    inv.observe({ ts: at(1), type: 'dicom.association', flow: ref, calling_ae: 'US_1', called_ae: 'PACS' });
+    dimse(2);
+    dimse(3);
+    const before = inv.byIp('10.1.1.5')!;
+    expect(before.id).toBe('ip:10.1.1.5');
+    expect(before.last_seen).toBe(at(3));
+    expect(before.events).toBe(3);
+    // The flow event brings the MACs: the IP-keyed device becomes the MAC-keyed one.
+    inv.observe({ ts: at(4), type: 'flow', flow: ref, app: 'dicom', state: 'closed', client_mac: '02:00:00:00:01:05', server_mac: '02:00:00:00:02:10' });
+    dimse(5);
+    const after = inv.byIp('10.1.1.5')!;
+    expect(after.id).toBe('mac:02:00:00:00:01:05');
+    expect(after.last_seen).toBe(at(5));
+    expect(after.addresses.find((a) => a.ip === '10.1.1.5')!.last_seen).toBe(at(5));
+    // Another connection of the same client, then back to the first: times keep moving on the
+    // address record the device really holds.
+    const other = { ...ref, id: 'c2', dst_ip: '10.1.2.11' };
+    inv.observe({ ts: at(6), type: 'dicom.dimse', flow: other, command: 'C-ECHO-RQ' });
+    dimse(7);
+    expect(inv.byIp('10.1.1.5')).toBe(after);
+    expect(after.last_seen).toBe(at(7));
+    expect(inv.byIp('10.1.2.10')!.last_seen).toBe(at(7));
+    expect(inv.byIp('10.1.2.11')!.last_seen).toBe(at(6));
+    // An IP-keyed device folded into the MAC-keyed one: the cached device is the one that is gone.
+    const v6 = { ...ref, id: 'c3', src_ip: 'fd00::5' };
+    inv.observe({ ts: at(8), type: 'dicom.dimse', flow: v6, command: 'C-ECHO-RQ' });
+    inv.observe({ ts: at(9), type: 'dicom.dimse', flow: v6, command: 'C-ECHO-RQ' });
+    expect(inv.byIp('fd00::5')!.id).toBe('ip:fd00::5');
+    inv.observe({ ts: at(10), type: 'flow', flow: { ...v6 }, app: 'dicom', state: 'closed', client_mac: '02:00:00:00:01:05' });
+    inv.observe({ ts: at(11), type: 'dicom.dimse', flow: v6, command: 'C-ECHO-RQ' });
+    expect(inv.byIp('fd00::5')).toBe(after);
+    expect(inv.get('ip:fd00::5')).toBeUndefined();
+    expect(after.addresses.find((a) => a.ip === 'fd00::5')!.last_seen).toBe(at(11));
+    expect(after.last_seen).toBe(at(11));
+  });
+});
+
+describe('events of one connection after a DHCP lease moves its address', () => {
+  it('resolves again once a DHCP event folds the cached device into another', () => {
+    const inv = new Inventory();
+    const at = (s: number) => `2026-11-23T10:01:${String(s).padStart(2, '0')}.000000Z`;
+    // The workstation's MAC is known from another address first.
+    inv.observe({ ts: at(1), type: 'flow', flow: { id: 'w', vlan: [], src_ip: '10.1.1.99', src_port: 1, dst_ip: '10.1.2.10', dst_port: 104, proto: 'tcp', app: 'dicom' }, app: 'dicom', state: 'closed', client_mac: '02:00:00:00:01:99' });
+    const ws = inv.byIp('10.1.1.99')!;
+    // A connection from 10.1.1.5, seen only in protocol events so far: an IP-keyed device.
+    const ref = { id: 'c', vlan: [], src_ip: '10.1.1.5', src_port: 40000, dst_ip: '10.1.2.10', dst_port: 104, proto: 'tcp', app: 'dicom' };
+    inv.observe({ ts: at(2), type: 'dicom.dimse', flow: ref, command: 'C-ECHO-RQ' });
+    inv.observe({ ts: at(3), type: 'dicom.dimse', flow: ref, command: 'C-ECHO-RQ' });
+    expect(inv.byIp('10.1.1.5')!.id).toBe('ip:10.1.1.5');
+    // The lease says 10.1.1.5 is that workstation: the IP-keyed device is folded into it.
+    inv.observe({ ts: at(4), type: 'dhcp', dhcp_type: 'ack', client_mac: '02:00:00:00:01:99', assigned_ip: '10.1.1.5' });
+    expect(inv.get('ip:10.1.1.5')).toBeUndefined();
+    inv.observe({ ts: at(5), type: 'dicom.dimse', flow: ref, command: 'C-ECHO-RQ' });
+    expect(inv.byIp('10.1.1.5')).toBe(ws);
+    expect(ws.last_seen).toBe(at(5));
+    expect(ws.addresses.find((a) => a.ip === '10.1.1.5')!.last_seen).toBe(at(5));
+  });
+});
+
 describe('identity heuristics', () => {
   it('re-keys a device first seen in a protocol event when its flow brings the MAC, and merges a second address', () => {
     const inv = new Inventory();
