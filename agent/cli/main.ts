@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=32
 import { analyzeCommand, ANALYZE_USAGE } from './analyze.js';
 import { UsageError } from './args.js';
 import { runCommand, RUN_USAGE } from './run.js';

@@ -116,7 +116,7 @@ for (let i = 0; i < runs; i++) {
     all.push((await timeInProcess('all')).s);
   }
   rules.push((await timeInProcess('rules')).s);
-  if (!values['no-cli']) cliRuns.push(timeCommand(process.execPath, [cli, 'analyze', file, '--quiet']));
+  if (!values['no-cli']) cliRuns.push(timeCommand(process.execPath, [...process.execArgv, cli, 'analyze', file, '--quiet']));
 }
 
 /**
@@ -148,7 +148,7 @@ const row = (name: string, s: number) => {
   const mbs = size / 1e6 / s;
   return `${name.padEnd(44)} ${s.toFixed(3).padStart(8)} s ${Math.round(pps).toLocaleString('en-US').padStart(12)} pkt/s ${mbs.toFixed(0).padStart(7)} MB/s ${(ref / s).toFixed(2).padStart(6)}× tcpdump`;
 };
-console.log(`muvakt bench: ${file}, ${packets.toLocaleString('en-US')} packets, ${(size / 1e6).toFixed(1)} MB, node ${process.version}, median of ${runs}`);
+console.log(`muvakt bench: ${file}, ${packets.toLocaleString('en-US')} packets, ${(size / 1e6).toFixed(1)} MB, node ${process.version}${process.execArgv.length > 0 ? ` ${process.execArgv.join(' ')}` : ''}, median of ${runs}`);
 console.log(row('tcpdump -r FILE -w /dev/null (reference)', ref));
 console.log(row('capture reader only (in-process)', median(reader)));
 console.log(row('foundation: decode+flows+reassembly+dispatch', median(foundation)));
