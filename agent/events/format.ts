@@ -60,9 +60,21 @@ export function ipToString(version: number, w0: number, w1: number, w2: number, 
 
 /** A MAC address kept as its first 16 and last 32 bits. */
 export function macFromHalves(hi: number, lo: number): string {
+  // Every flow event names two MACs, and a segment has few hosts: a small direct-mapped cache
+  // hands out the same text again instead of building it per flow.
+  const slot = (Math.imul(lo ^ (hi << 16), 0x9e3779b1) >>> 24) & (MAC_CACHE - 1);
+  if (macHi[slot] === hi && macLo[slot] === lo && macText[slot] !== '') return macText[slot];
   const h = HEX_BYTE;
-  return `${h[hi >>> 8]}:${h[hi & 0xff]}:${h[lo >>> 24]}:${h[(lo >>> 16) & 0xff]}:${h[(lo >>> 8) & 0xff]}:${h[lo & 0xff]}`;
+  const text = `${h[hi >>> 8]}:${h[hi & 0xff]}:${h[lo >>> 24]}:${h[(lo >>> 16) & 0xff]}:${h[(lo >>> 8) & 0xff]}:${h[lo & 0xff]}`;
+  macHi[slot] = hi;
+  macLo[slot] = lo;
+  macText[slot] = text;
+  return text;
 }
+const MAC_CACHE = 256;
+const macHi = new Uint32Array(MAC_CACHE);
+const macLo = new Uint32Array(MAC_CACHE);
+const macText: string[] = new Array<string>(MAC_CACHE).fill('');
 const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 const PROTO_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'ipv6-icmp', 50: 'esp', 51: 'ah', 47: 'gre', 132: 'sctp' };

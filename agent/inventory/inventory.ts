@@ -53,6 +53,11 @@ export interface InventoryOptions {
   /** Zone of a VLAN stack alone (see `policyZones`); enables the routed-frame rule. */
   vlanZoneOf?: (vlans: readonly number[]) => ZoneRef | null;
   maxPendingNames?: number;
+  /**
+   * Reuse the last protocol event's two devices for the next event between the same endpoints
+   * (default true). Off only to check that the shortcut changes nothing.
+   */
+  reuseEndpoints?: boolean;
 }
 
 const MWL_FIND = '1.2.840.10008.5.1.4.31';
@@ -113,6 +118,18 @@ function isMulticastMac(mac: string): boolean {
 const UNKNOWN_ZONE: ZoneRef = Object.freeze({ name: 'unknown', kind: 'unknown' });
 const EXTERNAL_ZONE: ZoneRef = Object.freeze({ name: 'external', kind: 'external' });
 const NO_VLANS: readonly number[] = Object.freeze([]);
+
+/** The device is keyed by this MAC (as a flow event writes it), internal and not a router. */
+function ownsMac(d: Device, mac: unknown): boolean {
+  return d.keyed_by === 'mac' && !d.external && !d.router && typeof mac === 'string' && d.mac === mac;
+}
+
+function sameVlans(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /** A device's record of one address (undefined if it has none for it). */
 function addressOf(d: Device, ip: string): AddressRecord | undefined {
@@ -235,18 +252,29 @@ export class Inventory {
   private readonly maxPending: number;
   private readonly rebindAfterMs: number;
   private readonly vlanZoneOf: ((vlans: readonly number[]) => ZoneRef | null) | undefined;
+  private readonly reuseEndpoints: boolean;
   /**
    * Bumped by everything that changes which device holds an address or which address records
    * a device has (create, remove, merge, re-key, demote, a new or evicted address). The
    * endpoint cache below is valid only while it stands still.
    */
   private epoch = 0;
-  private lastRef: object | undefined = undefined;
+  private lastSrc = '';
+  private lastDst = '';
+  private lastVlans: readonly number[] = NO_VLANS;
   private lastEpoch = -1;
   private lastClient: Device | null = null;
   private lastServer: Device | null = null;
   private lastClientAddress: AddressRecord | undefined = undefined;
   private lastServerAddress: AddressRecord | undefined = undefined;
+  /** The devices and header values of the last `http` event (see observe). */
+  private readonly lastHttp: { client: Device | null; server: Device | null; ua: unknown; sv: unknown; hn: unknown } = {
+    client: null,
+    server: null,
+    ua: undefined,
+    sv: undefined,
+    hn: undefined,
+  };
 
   constructor(opts: InventoryOptions = {}) {
     this.zoneOf = opts.zoneOf ?? defaultZoneOf;
@@ -260,6 +288,7 @@ export class Inventory {
     this.maxPending = opts.maxPendingNames ?? 10_000;
     this.rebindAfterMs = opts.rebindAfterMs ?? 3_600_000;
     this.vlanZoneOf = opts.vlanZoneOf;
+    this.reuseEndpoints = opts.reuseEndpoints ?? true;
     for (const m of opts.routerMacs ?? []) this.routerMacs.add(m.toLowerCase());
   }
 
@@ -371,6 +400,23 @@ export class Inventory {
     // A frame that reached it through a router says nothing about its own VLAN.
     this.touchAddress(d, ip, ts, routed || (m !== undefined && !useMac && !external) ? [] : vlans, zone);
     return d;
+  }
+
+  /**
+   * Whether a flow event between the cached endpoints would resolve to the cached devices: both
+   * are keyed by exactly the MACs it carries, internal, and not routers. The router heuristic
+   * still hears of each MAC/address pair; should that demote a MAC, the epoch moves and the
+   * event takes the full path.
+   */
+  private flowKeepsDevices(e: MuvaktEvent, ts: string): boolean {
+    const c = this.lastClient;
+    const s = this.lastServer;
+    if (c === null || s === null || !ownsMac(c, e.client_mac) || !ownsMac(s, e.server_mac)) return false;
+    if (this.routerMacs.size > 0 && (this.routerMacs.has(c.mac!) || this.routerMacs.has(s.mac!))) return false;
+    const epoch = this.epoch;
+    this.noteMacIp(c.mac!, this.lastSrc, ts);
+    this.noteMacIp(s.mac!, this.lastDst, ts);
+    return this.epoch === epoch;
   }
 
   private macKey(mac: string): string {
@@ -491,9 +537,11 @@ export class Inventory {
     const vlans = f.vlan ?? NO_VLANS;
     let client: Device | null;
     let server: Device | null;
-    if (!isFlow && f === this.lastRef && this.epoch === this.lastEpoch) {
-      // The same connection as the last event, and no device or address has changed since:
-      // its two devices and address records are known, only their times move.
+    const sameEndpoints = this.reuseEndpoints && this.epoch === this.lastEpoch && f.src_ip === this.lastSrc && f.dst_ip === this.lastDst && sameVlans(vlans, this.lastVlans);
+    if (sameEndpoints && (!isFlow || this.flowKeepsDevices(e, ts))) {
+      // The same two endpoints as the last protocol event (most often the same connection, or
+      // the next of a burst between the same hosts), and no device or address has changed
+      // since: their devices and address records are known, only their times move.
       client = this.lastClient;
       server = this.lastServer;
       if (client !== null) touchSeen(client, this.lastClientAddress, ts);
@@ -501,13 +549,18 @@ export class Inventory {
     } else {
       client = this.resolve(f.src_ip, isFlow ? (e.client_mac as string | undefined) : undefined, vlans, ts);
       server = this.resolve(f.dst_ip, isFlow ? (e.server_mac as string | undefined) : undefined, vlans, ts);
-      // A flow event carries MACs and may re-key its devices; the next protocol event resolves again.
-      this.lastRef = isFlow ? undefined : f;
-      this.lastEpoch = this.epoch;
-      this.lastClient = client;
-      this.lastServer = server;
-      this.lastClientAddress = client === null ? undefined : addressOf(client, f.src_ip);
-      this.lastServerAddress = server === null ? undefined : addressOf(server, f.dst_ip);
+      // Only protocol events fill the cache: a flow event resolves with its MACs (and, when
+      // routed, without the VLAN), and any change of identity it makes bumps the epoch.
+      if (!isFlow) {
+        this.lastSrc = f.src_ip;
+        this.lastDst = f.dst_ip;
+        this.lastVlans = vlans;
+        this.lastEpoch = this.epoch;
+        this.lastClient = client;
+        this.lastServer = server;
+        this.lastClientAddress = client === null ? undefined : addressOf(client, f.src_ip);
+        this.lastServerAddress = server === null ? undefined : addressOf(server, f.dst_ip);
+      }
     }
     if (client) client.events++;
     if (server && server !== client) server.events++;
@@ -526,20 +579,35 @@ export class Inventory {
         return this.onRemote(e, client, server);
       case 'credential.cleartext': {
         const p = str(e, 'protocol');
-        for (const [d, k] of [[client, 'as_client'], [server, 'as_server']] as const) {
-          if (!d) continue;
-          d.credentials_cleartext[k]++;
-          this.add(d, d.credentials_cleartext.protocols, p, 'credential_protocols');
+        if (client) {
+          client.credentials_cleartext.as_client++;
+          this.add(client, client.credentials_cleartext.protocols, p, 'credential_protocols');
+        }
+        if (server) {
+          server.credentials_cleartext.as_server++;
+          this.add(server, server.credentials_cleartext.protocols, p, 'credential_protocols');
         }
         return;
       }
       case 'phi.observed':
         return this.onPhi(e, client, server);
       case 'http': {
-        if (client) this.addSoftware(client, str(e, 'http_user_agent'), 'http-user-agent');
+        // Connection after connection between the same two devices repeats the same agent,
+        // server and host: what the last exchange between them added need not be added again.
+        const ua = e.http_user_agent;
+        const sv = e.http_server;
+        const hn = e.hostname;
+        const m = this.lastHttp;
+        if (m.client === client && m.server === server && m.ua === ua && m.sv === sv && m.hn === hn) return;
+        m.client = client;
+        m.server = server;
+        m.ua = ua;
+        m.sv = sv;
+        m.hn = hn;
+        if (client) this.addSoftware(client, clean(ua), 'http-user-agent');
         if (server) {
-          this.addSoftware(server, str(e, 'http_server'), 'http-server');
-          const host = str(e, 'hostname').replace(/:\d+$/, '');
+          this.addSoftware(server, clean(sv), 'http-server');
+          const host = clean(hn).replace(/:\d+$/, '');
           if (host !== '' && !/^[\d.]+$/.test(host) && !host.includes(':')) {
             if (server.external && client) this.add(client, client.tls.contacted_names, host.toLowerCase(), 'contacted_names');
             else this.addName(server, host, 'http-host');

@@ -82,6 +82,28 @@ interface OrphanAck {
  * messages with the ACK that comes back the other way (MSA-2 = MSH-10) and reports messages
  * that were refused, never answered or left outstanding when the connection ended.
  */
+/**
+ * MSH-9.1^MSH-9.2 as one string. Codes and events come interned from the header reader and
+ * a link repeats a handful of types, so the last few joined strings are handed out again.
+ */
+function messageType(code: string, event: string): string {
+  if (event === '') return code;
+  for (let i = 0; i < TYPE_CACHE; i++) {
+    if (typeCodes[i] === code && typeEvents[i] === event) return typeTexts[i];
+  }
+  const slot = typeNext;
+  typeNext = (typeNext + 1) % TYPE_CACHE;
+  typeCodes[slot] = code;
+  typeEvents[slot] = event;
+  typeTexts[slot] = `${code}^${event}`;
+  return typeTexts[slot];
+}
+const TYPE_CACHE = 8;
+const typeCodes: string[] = new Array<string>(TYPE_CACHE).fill('');
+const typeEvents: string[] = new Array<string>(TYPE_CACHE).fill('');
+const typeTexts: string[] = new Array<string>(TYPE_CACHE).fill('');
+let typeNext = 0;
+
 export class Hl7StreamParser implements StreamParser {
   private readonly stats: Hl7Counters = newCounters();
   private readonly framerCounters: FramerCounters = newFramerCounters();
@@ -301,7 +323,7 @@ export class Hl7StreamParser implements StreamParser {
       ts_sec: tsSec,
       ts_nsec: tsNsec,
       direction: dir,
-      message_type: h.triggerEvent === '' ? h.messageCode : `${h.messageCode}^${h.triggerEvent}`,
+      message_type: messageType(h.messageCode, h.triggerEvent),
       message_structure: h.messageStructure,
       control_id: h.controlId,
       version: h.version,
@@ -314,9 +336,14 @@ export class Hl7StreamParser implements StreamParser {
       charset: h.charset,
       equipment_ids: readEquipment(sc, from, to),
       phi_fields: phi === null ? [] : phi.fields,
+      // Declared up front, undefined until known (JSON leaves them out): set later, they would
+      // give each answered message a second shape and an out-of-object property store.
+      ack_code: undefined,
+      ack_latency_ms: undefined,
+      acknowledgment: undefined,
+      batch_control_id: batchId !== '' ? batchId : undefined,
+      unterminated: (flags & FrameFlags.Unterminated) !== 0 ? true : undefined,
     };
-    if (batchId !== '') rec.batch_control_id = batchId;
-    if (flags & FrameFlags.Unterminated) rec.unterminated = true;
 
     if (phi !== null) this.stats.phiMessages++;
     if (phi !== null && phi.count > 0) {

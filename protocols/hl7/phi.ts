@@ -48,14 +48,12 @@ export function readPhi(
 ): Hl7PhiSummary | null {
   let pidMask = 0;
   let segMask = 0;
-  const values: string[] = [];
-  const kinds: string[] = [];
-
-  const add = (kind: string, value: string) => {
-    if (values.length >= MAX_IDS || values.includes(value)) return;
-    values.push(value);
-    kinds.push(kind);
-  };
+  // Identifiers found so far, in module scratch arrays: nothing is allocated for a message
+  // without patient data, and the summary is built once at the end.
+  const values = scratchValues;
+  const kinds = scratchKinds;
+  values.length = 0;
+  kinds.length = 0;
 
   for (let s = from; s < to; s++) {
     const id = sc.segId[s];
@@ -77,7 +75,7 @@ export function readPhi(
           const v = sc.text(sc.rs, sc.re).trim();
           if (v === '' || v === '""') continue;
           const fk = classifyFnr(v);
-          add(fk === FnrKind.Invalid ? PATIENT_ID_KIND : fnrKindName(fk), v);
+          addId(fk === FnrKind.Invalid ? PATIENT_ID_KIND : fnrKindName(fk), v);
         }
       }
     } else {
@@ -89,8 +87,7 @@ export function readPhi(
 
   // Any valid 11-digit run anywhere (NK1, OBX notes, Z-segments, free text) counts too.
   if (to > from) {
-    const buf = sc.buf;
-    const onMatch = (at: number, kind: FnrKind) => add(fnrKindName(kind), buf.toString('latin1', at, at + 11));
+    matchBuf = sc.buf;
     // Encapsulated data (OBX-2 = ED: a base64 PDF or image) is not text: its digit runs are
     // noise that would only produce false matches, and it is most of a big message's bytes.
     let start = sc.segStart[from];
@@ -98,11 +95,12 @@ export function readPhi(
       if (sc.segId[s] !== Seg.OBX || !isEncapsulated(sc, s) || !sc.field(s, 5)) continue;
       const skipFrom = sc.rs;
       const skipTo = sc.re;
-      if (skipFrom > start) scanFnr(buf, start, skipFrom - start, onMatch);
+      if (skipFrom > start) scanFnr(matchBuf, start, skipFrom - start, onFnrMatch);
       start = skipTo;
     }
     const end = sc.segEnd[to - 1];
-    if (end > start) scanFnr(buf, start, end - start, onMatch);
+    if (end > start) scanFnr(matchBuf, start, end - start, onFnrMatch);
+    matchBuf = EMPTY;
   }
 
   if (pidMask === 0 && segMask === 0 && values.length === 0) return null;
@@ -116,8 +114,28 @@ export function readPhi(
   kindSet.sort();
   const pseudonyms: string[] = [];
   if (pseudonymize) for (let i = 0; i < values.length; i++) pseudonyms.push(pseudonymize(kinds[i], values[i]));
+  const count = values.length;
+  // The values must not outlive the call.
+  values.length = 0;
+  kinds.length = 0;
 
-  return { fields, kinds: kindSet, count: values.length, pseudonyms };
+  return { fields, kinds: kindSet, count, pseudonyms };
+}
+
+const EMPTY = Buffer.alloc(0);
+const scratchValues: string[] = [];
+const scratchKinds: string[] = [];
+/** The buffer scanFnr is reading, for onFnrMatch (a closure per message would be garbage). */
+let matchBuf: Buffer = EMPTY;
+
+function addId(kind: string, value: string): void {
+  if (scratchValues.length >= MAX_IDS || scratchValues.includes(value)) return;
+  scratchValues.push(value);
+  scratchKinds.push(kind);
+}
+
+function onFnrMatch(at: number, kind: FnrKind): void {
+  addId(fnrKindName(kind), matchBuf.toString('latin1', at, at + 11));
 }
 
 /** OBX-2 value type ED (encapsulated data) or RP with inline data. */

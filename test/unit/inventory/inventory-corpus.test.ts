@@ -29,6 +29,36 @@ function dev(inv: Inventory, ip: string): DeviceDetail {
   return d;
 }
 
+describe('the endpoint shortcut', () => {
+  it('leaves the inventory exactly as the full resolution does, over every corpus and baseline capture', async () => {
+    // Each capture alone, then all in one inventory (devices, MACs and addresses shared across them).
+    const dirs = [CORPUS, join(import.meta.dirname, '../../../fixtures/baseline'), join(import.meta.dirname, '../../../fixtures/rules')];
+    const files = dirs.flatMap((d) => readdirSync(d).filter((n) => /\.pcap(ng)?$/.test(n) && !n.startsWith('27_')).map((n) => join(d, n)));
+    expect(files.length).toBeGreaterThan(30);
+    const all: Parameters<Inventory['observeAll']>[0][] = [];
+    let reused = 0;
+    for (const f of files) {
+      const { events } = await analyzeFiles([f]);
+      all.push(events);
+      const fast = new Inventory({ ...policyZones(examplePolicy()), reuseEndpoints: true });
+      const full = new Inventory({ ...policyZones(examplePolicy()), reuseEndpoints: false });
+      fast.observeAll(events);
+      full.observeAll(events);
+      expect(JSON.parse(JSON.stringify(fast.toJSON())), f).toEqual(JSON.parse(JSON.stringify(full.toJSON())));
+      reused += events.filter((e, i) => i > 0 && e.flow !== undefined && events[i - 1].flow?.src_ip === e.flow.src_ip && events[i - 1].flow?.dst_ip === e.flow.dst_ip).length;
+    }
+    // The comparison means something only if the shortcut was taken often.
+    expect(reused).toBeGreaterThan(150);
+    const fast = new Inventory({ ...policyZones(examplePolicy()), reuseEndpoints: true });
+    const full = new Inventory({ ...policyZones(examplePolicy()), reuseEndpoints: false });
+    for (const events of all) {
+      fast.observeAll(events);
+      full.observeAll(events);
+    }
+    expect(JSON.parse(JSON.stringify(fast.toJSON()))).toEqual(JSON.parse(JSON.stringify(full.toJSON())));
+  });
+});
+
 describe('inventory over the corpus', () => {
   it('02: the CT is a modality with its AE title and DICOM identity; the PACS answers PACS_MAIN', async () => {
     const inv = await inventoryOf('02_');

@@ -129,6 +129,42 @@ describe('events of one connection after a DHCP lease moves its address', () => 
   });
 });
 
+describe('flow events between the endpoints of the last protocol event', () => {
+  const ref = (id: string) => ({ id, vlan: [20], src_ip: '10.1.1.5', src_port: 40000, dst_ip: '10.1.2.10', dst_port: 80, proto: 'tcp', app: 'http' });
+  const at = (h: number, s: number) => `2026-11-23T${String(10 + h).padStart(2, '0')}:00:${String(s).padStart(2, '0')}.000000Z`;
+  const flowEv = (id: string, ts: string, clientMac: string) =>
+    ({ ts, type: 'flow', flow: ref(id), app: 'http', state: 'closed', pkts_toclient: 3, client_mac: clientMac, server_mac: '02:00:00:00:02:10' }) as MuvaktEvent;
+
+  it('count every connection of a burst on the same two devices', () => {
+    const inv = new Inventory();
+    for (let i = 0; i < 5; i++) {
+      inv.observe({ ts: at(0, i), type: 'http', flow: ref(`c${i}`), hostname: 'pump.local', http_user_agent: 'curl/8' });
+      inv.observe(flowEv(`c${i}`, at(0, i), '02:00:00:00:01:05'));
+    }
+    const client = inv.byIp('10.1.1.5')!;
+    const server = inv.byIp('10.1.2.10')!;
+    expect(client.id).toBe('mac:02:00:00:00:01:05');
+    expect(server.services_offered).toEqual([{ proto: 'tcp', port: 80, app: 'http', count: 5 }]);
+    expect(client.services_used).toEqual([{ app: 'http', count: 5 }]);
+    expect(client.vlans).toEqual([20]);
+    expect(client.last_seen).toBe(at(0, 4));
+    expect(server.software).toEqual([]);
+    expect(client.software).toEqual([{ source: 'http-user-agent', value: 'curl/8' }]);
+  });
+
+  it('take the full path when the flow brings another MAC for the address', () => {
+    const inv = new Inventory();
+    inv.observe({ ts: at(0, 1), type: 'http', flow: ref('a'), hostname: 'pump.local' });
+    inv.observe(flowEv('a', at(0, 1), '02:00:00:00:01:05'));
+    inv.observe({ ts: at(0, 2), type: 'http', flow: ref('b'), hostname: 'pump.local' });
+    // Two hours later the address belongs to a new network card: a new device holds it.
+    inv.observe(flowEv('c', at(2, 3), '02:00:00:00:01:99'));
+    expect(inv.byIp('10.1.1.5')!.id).toBe('mac:02:00:00:00:01:99');
+    expect(inv.get('mac:02:00:00:00:01:05')!.last_seen).toBe(at(0, 2));
+    expect(inv.byIp('10.1.1.5')!.services_used).toEqual([{ app: 'http', count: 1 }]);
+  });
+});
+
 describe('identity heuristics', () => {
   it('re-keys a device first seen in a protocol event when its flow brings the MAC, and merges a second address', () => {
     const inv = new Inventory();

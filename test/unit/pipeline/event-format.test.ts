@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isoMicro, isoMicroToMs } from '../../../agent/events/format.js';
+import { isoMicro, isoMicroToMs, macFromHalves } from '../../../agent/events/format.js';
 
 /** The plain definition: the date from Date, six fraction digits padded. */
 const reference = (sec: number, nsec: number) => `${new Date(sec * 1000).toISOString().slice(0, 19)}.${String(Math.floor(nsec / 1000)).padStart(6, '0')}Z`;
@@ -24,5 +24,20 @@ describe('isoMicro', () => {
   });
   it('round-trips through isoMicroToMs to the millisecond', () => {
     expect(isoMicroToMs(isoMicro(1_700_000_000, 123_456_789))).toBe(1_700_000_000_123);
+  });
+});
+
+describe('macFromHalves', () => {
+  it('writes a MAC from its 16 + 32 bit halves, through its cache, for high and low values alike', () => {
+    const hex = (hi: number, lo: number) =>
+      [hi >>> 8, hi & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff].map((b) => b.toString(16).padStart(2, '0')).join(':');
+    expect(macFromHalves(0x0277, 0x0a00001f)).toBe('02:77:0a:00:00:1f');
+    expect(macFromHalves(0xffff, 0xffffffff)).toBe('ff:ff:ff:ff:ff:ff');
+    let seed = 7;
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    const macs = Array.from({ length: 600 }, () => [rnd() & 0xffff, rnd()] as const);
+    // Twice over many more MACs than the cache holds: collisions must never hand out another's text.
+    for (let round = 0; round < 2; round++) for (const [hi, lo] of macs) expect(macFromHalves(hi, lo)).toBe(hex(hi, lo));
+    expect(macFromHalves(0, 0)).toBe('00:00:00:00:00:00');
   });
 });
