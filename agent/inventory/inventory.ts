@@ -27,6 +27,8 @@ import type { MuvaktEvent } from '../events/types.js';
 import { isoMicroToMs } from '../events/format.js';
 import type {
   AddressRecord,
+  ServiceRecord,
+  UsedService,
   DatasetDevice,
   Device,
   DicomCounters,
@@ -54,8 +56,10 @@ export interface InventoryOptions {
   vlanZoneOf?: (vlans: readonly number[]) => ZoneRef | null;
   maxPendingNames?: number;
   /**
-   * Reuse the last protocol event's two devices for the next event between the same endpoints
-   * (default true). Off only to check that the shortcut changes nothing.
+   * Reuse what the last events established (default true): the two devices of the last
+   * protocol event for the next event between the same endpoints, and the service entries and
+   * header facts of the last flow and HTTP exchange between the same devices. Off only to check
+   * that these shortcuts change nothing.
    */
   reuseEndpoints?: boolean;
 }
@@ -139,11 +143,13 @@ function addressOf(d: Device, ip: string): AddressRecord | undefined {
 
 /** First and last seen of a device and of its address record, as touchAddress moves them. */
 function touchSeen(d: Device, a: AddressRecord | undefined, ts: string): void {
-  if (ts < d.first_seen) d.first_seen = ts;
+  // first_seen ≤ last_seen always, and capture time mostly moves forward: a time after the
+  // last one cannot be before the first, which spares a compare with an old, cold string.
   if (ts > d.last_seen) d.last_seen = ts;
+  else if (ts < d.first_seen) d.first_seen = ts;
   if (a !== undefined) {
     if (ts > a.last_seen) a.last_seen = ts;
-    if (ts < a.first_seen) a.first_seen = ts;
+    else if (ts < a.first_seen) a.first_seen = ts;
   }
 }
 
@@ -267,6 +273,24 @@ export class Inventory {
   private lastServer: Device | null = null;
   private lastClientAddress: AddressRecord | undefined = undefined;
   private lastServerAddress: AddressRecord | undefined = undefined;
+  /** The pair of devices whose MACs flowKeepsDevices last reported to the router heuristic, and when. */
+  private notedClient: Device | null = null;
+  private notedServer: Device | null = null;
+  private notedSrc = '';
+  private notedDst = '';
+  private notedMs = 0;
+  /** The devices, service and entries of the last flow event (see onFlow). */
+  private readonly lastFlowFacts: {
+    client: Device | null;
+    server: Device | null;
+    app: string;
+    proto: string;
+    port: number;
+    srcIp: string;
+    dstIp: string;
+    offered: ServiceRecord | null;
+    used: UsedService | null;
+  } = { client: null, server: null, app: '', proto: '', port: -1, srcIp: '', dstIp: '', offered: null, used: null };
   /** The devices and header values of the last `http` event (see observe). */
   private readonly lastHttp: { client: Device | null; server: Device | null; ua: unknown; sv: unknown; hn: unknown } = {
     client: null,
@@ -413,10 +437,20 @@ export class Inventory {
     const s = this.lastServer;
     if (c === null || s === null || !ownsMac(c, e.client_mac) || !ownsMac(s, e.server_mac)) return false;
     if (this.routerMacs.size > 0 && (this.routerMacs.has(c.mac!) || this.routerMacs.has(s.mac!))) return false;
+    // The router heuristic counts addresses per MAC over minutes: telling it again of the
+    // same two pairs within a second changes nothing it could conclude.
+    const now = isoMicroToMs(ts) || 0;
+    if (c === this.notedClient && s === this.notedServer && this.lastSrc === this.notedSrc && this.lastDst === this.notedDst && now >= this.notedMs && now - this.notedMs < 1000) return true;
     const epoch = this.epoch;
     this.noteMacIp(c.mac!, this.lastSrc, ts);
     this.noteMacIp(s.mac!, this.lastDst, ts);
-    return this.epoch === epoch;
+    if (this.epoch !== epoch) return false;
+    this.notedClient = c;
+    this.notedServer = s;
+    this.notedSrc = this.lastSrc;
+    this.notedDst = this.lastDst;
+    this.notedMs = now;
+    return true;
   }
 
   private macKey(mac: string): string {
@@ -463,13 +497,11 @@ export class Inventory {
   }
 
   private touchAddress(d: Device, ip: string, ts: string, vlans: readonly number[], zone: ZoneRef): void {
-    if (ts < d.first_seen) d.first_seen = ts;
-    if (ts > d.last_seen) d.last_seen = ts;
     const a = addressOf(d, ip);
     if (a) {
-      if (ts > a.last_seen) a.last_seen = ts;
-      if (ts < a.first_seen) a.first_seen = ts;
+      touchSeen(d, a, ts);
     } else {
+      touchSeen(d, undefined, ts);
       if (d.addresses.length >= this.maxAddresses) {
         // Drop the stalest address record; the history is bounded.
         let oldest = 0;
@@ -598,7 +630,7 @@ export class Inventory {
         const sv = e.http_server;
         const hn = e.hostname;
         const m = this.lastHttp;
-        if (m.client === client && m.server === server && m.ua === ua && m.sv === sv && m.hn === hn) return;
+        if (this.reuseEndpoints && m.client === client && m.server === server && m.ua === ua && m.sv === sv && m.hn === hn) return;
         m.client = client;
         m.server = server;
         m.ua = ua;
@@ -638,20 +670,59 @@ export class Inventory {
     // A service is offered when it answered, or (one-way UDP: syslog, SNMP traps) when the
     // analyzers recognised its protocol.
     const answered = e.state !== 'new' || Number(e.pkts_toclient) > 0 || (f.proto === 'udp' && app !== 'unknown');
+    // The next connection of a burst between the same two internal devices, to the same
+    // service: only the counts move (peers are known, nothing external to record).
+    const m = this.lastFlowFacts;
+    if (
+      this.reuseEndpoints &&
+      m.client === client &&
+      m.server === server &&
+      client !== null &&
+      server !== null &&
+      client !== server &&
+      !client.external &&
+      !server.external &&
+      m.app === app &&
+      m.proto === f.proto &&
+      m.port === f.dst_port &&
+      m.srcIp === f.src_ip &&
+      m.dstIp === f.dst_ip &&
+      m.offered !== null &&
+      m.used !== null &&
+      m.offered.app === app
+    ) {
+      if (answered) m.offered.count++;
+      m.used.count++;
+      return;
+    }
+    let offered: ServiceRecord | null = null;
+    let used: UsedService | null = null;
     if (server && answered) {
       const s = server.services_offered.find((x) => x.proto === f.proto && x.port === f.dst_port);
       if (s) {
         s.count++;
         if (s.app === 'unknown' && app !== 'unknown') s.app = app;
+        offered = s;
       } else if (server.services_offered.length >= this.maxList) this.drop(server, 'services_offered');
-      else server.services_offered.push({ proto: f.proto, port: f.dst_port, app, count: 1 });
+      else server.services_offered.push((offered = { proto: f.proto, port: f.dst_port, app, count: 1 }));
     }
     if (client) {
       const u = client.services_used.find((x) => x.app === app);
-      if (u) u.count++;
-      else if (client.services_used.length >= this.maxList) this.drop(client, 'services_used');
-      else client.services_used.push({ app, count: 1 });
+      if (u) {
+        u.count++;
+        used = u;
+      } else if (client.services_used.length >= this.maxList) this.drop(client, 'services_used');
+      else client.services_used.push((used = { app, count: 1 }));
     }
+    m.client = client;
+    m.server = server;
+    m.app = app;
+    m.proto = f.proto;
+    m.port = f.dst_port;
+    m.srcIp = f.src_ip;
+    m.dstIp = f.dst_ip;
+    m.offered = offered;
+    m.used = used;
     if (client && server && client !== server) {
       this.addPeer(client, app, f.dst_ip);
       this.addPeer(server, app, f.src_ip);

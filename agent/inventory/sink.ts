@@ -8,6 +8,8 @@ import { Inventory } from './inventory.js';
 /** Event types that repeat the same facts many times per connection. */
 const REPETITIVE = new Set(['hl7.message', 'dicom.dimse', 'http', 'syslog', 'snmp', 'dns', 'phi.observed']);
 const PER_FLOW_SAMPLE = 16;
+/** Flows whose sample counts are kept (about 60 bytes each). */
+const MAX_TRACKED_FLOWS = 50_000;
 
 /**
  * Feeds every event to the device inventory on its way to the next sink, and writes the
@@ -36,18 +38,19 @@ export class InventorySink implements EventSink {
   write(event: MuvaktEvent): void {
     this.inner.write(event);
     const ref = event.flow;
-    if (ref !== undefined) {
-      if (event.type === 'flow') {
-        this.perFlow.delete(ref.id);
-        if (ref === this.lastRef) this.lastRef = undefined;
-      } else if (REPETITIVE.has(event.type)) {
+    // Counts are not removed when a flow ends (flow ids are unique: they include the start
+    // time); the map is cleared whole at its cap instead, which costs a live connection at
+    // most another PER_FLOW_SAMPLE events. A delete per flow end would be one more lookup in
+    // cold memory for every flow.
+    if (ref !== undefined && event.type !== 'flow') {
+      if (REPETITIVE.has(event.type)) {
         // A busy HL7 link or PACS repeats the same identities message after message: the first
         // few per connection tell the inventory everything (and keep its cost off the hot path).
         const n = ref === this.lastRef ? this.lastCount : (this.perFlow.get(ref.id) ?? 0);
         this.lastRef = ref;
         this.lastCount = n;
         if (n >= PER_FLOW_SAMPLE) return;
-        if (this.perFlow.size >= 100_000) this.perFlow.clear();
+        if (this.perFlow.size >= MAX_TRACKED_FLOWS) this.perFlow.clear();
         this.perFlow.set(ref.id, n + 1);
         this.lastCount = n + 1;
       }
