@@ -65,8 +65,8 @@ export class AlertingSink implements EventSink {
     this.handOver.unref();
   }
 
-  write(event: MuvaktEvent): void {
-    this.inner.write(event);
+  write(event: MuvaktEvent, flowSeq?: number): void {
+    this.inner.write(event, flowSeq);
     this.engine.evaluate(event as Parameters<RuleEngine['evaluate']>[0]);
     if (this.pending.size >= 1000) this.drain();
   }

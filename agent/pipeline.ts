@@ -372,7 +372,7 @@ export class Pipeline {
         const e: MuvaktEvent = { ts: isoMicro(tsSec, tsNsec), type, flow: flowRef(f, true), ...fields };
         // Analyzer records carry their capture time as numbers; the event has it as `ts`.
         if (e.ts_sec !== undefined) e.ts_sec = e.ts_nsec = undefined;
-        events.write(e);
+        events.write(e, ++f.eventsEmitted);
       },
       setApp: (app, encrypted) => {
         if (f.generation !== generation) return;

@@ -66,8 +66,8 @@ export class MemorySink implements EventSink {
 /** Sends every event to several sinks. */
 export class TeeSink implements EventSink {
   constructor(private readonly sinks: EventSink[]) {}
-  write(event: MuvaktEvent): void {
-    for (const s of this.sinks) s.write(event);
+  write(event: MuvaktEvent, flowSeq?: number): void {
+    for (const s of this.sinks) s.write(event, flowSeq);
   }
   flush(): void {
     for (const s of this.sinks) s.flush();

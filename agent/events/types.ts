@@ -53,7 +53,12 @@ export interface FlowEvent extends MuvaktEvent {
 
 /** Where events go: an NDJSON file, stdout, the store (later), or a test's array. */
 export interface EventSink {
-  write(event: MuvaktEvent): void;
+  /**
+   * `flowSeq`: for an analyzer event, the number of analyzer events its connection has produced
+   * so far, this one included (1, 2, …); undefined for flow events and events without a flow.
+   * Lets a consumer sample per connection without a table of its own. Wrappers pass it on.
+   */
+  write(event: MuvaktEvent, flowSeq?: number): void;
   /** Flushes buffered output. */
   flush(): void;
   close(): void;

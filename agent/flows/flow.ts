@@ -108,6 +108,8 @@ export class Flow {
   generation = 0;
   /** The `flow` object of this flow's events, built on first use (cleared when the app changes). */
   ref: FlowRef | null = null;
+  /** Analyzer events emitted for this flow (the `flowSeq` sinks are given). */
+  eventsEmitted = 0;
 
   /**
    * Clears the object for reuse. The flow table recycles ended flows: under a SYN flood the
@@ -149,6 +151,7 @@ export class Flow {
     this.udpParser = null;
     this.udpProbed = 0;
     this.ref = null;
+    this.eventsEmitted = 0;
     this.generation++;
   }
 }

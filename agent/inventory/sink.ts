@@ -1,5 +1,5 @@
 import type { CompiledPolicy } from '../../rules/policy/index.js';
-import type { EventSink, FlowRef, MuvaktEvent } from '../events/types.js';
+import type { EventSink, MuvaktEvent } from '../events/types.js';
 import type { Alert, AlertStore, DeviceRow } from '../store/index.js';
 import { alertCountsFrom } from './classification.js';
 import { classify, detail, policyZones, summarize } from './index.js';
@@ -7,9 +7,8 @@ import { Inventory } from './inventory.js';
 
 /** Event types that repeat the same facts many times per connection. */
 const REPETITIVE = new Set(['hl7.message', 'dicom.dimse', 'http', 'syslog', 'snmp', 'dns', 'phi.observed']);
-const PER_FLOW_SAMPLE = 16;
-/** Flows whose sample counts are kept (about 60 bytes each). */
-const MAX_TRACKED_FLOWS = 50_000;
+/** Analyzer events per connection given to the inventory whatever their kind (a message and its PHI count as two). */
+const PER_FLOW_SAMPLE = 32;
 
 /**
  * Feeds every event to the device inventory on its way to the next sink, and writes the
@@ -25,36 +24,13 @@ export class InventorySink implements EventSink {
     this.inventory = new Inventory(policy ? policyZones(policy) : {});
   }
 
-  /** Events of a high-volume type already given to the inventory, per flow. */
-  private readonly perFlow = new Map<string, number>();
-  /**
-   * The last flow's count, found by identity: more than half the events follow one of the same
-   * connection (an HL7 message and its PHI, a DIMSE and its association), and a map lookup on
-   * the hot path costs cache misses, not instructions.
-   */
-  private lastRef: FlowRef | undefined = undefined;
-  private lastCount = 0;
-
-  write(event: MuvaktEvent): void {
-    this.inner.write(event);
-    const ref = event.flow;
-    // Counts are not removed when a flow ends (flow ids are unique: they include the start
-    // time); the map is cleared whole at its cap instead, which costs a live connection at
-    // most another PER_FLOW_SAMPLE events. A delete per flow end would be one more lookup in
-    // cold memory for every flow.
-    if (ref !== undefined && event.type !== 'flow') {
-      if (REPETITIVE.has(event.type)) {
-        // A busy HL7 link or PACS repeats the same identities message after message: the first
-        // few per connection tell the inventory everything (and keep its cost off the hot path).
-        const n = ref === this.lastRef ? this.lastCount : (this.perFlow.get(ref.id) ?? 0);
-        this.lastRef = ref;
-        this.lastCount = n;
-        if (n >= PER_FLOW_SAMPLE) return;
-        if (this.perFlow.size >= MAX_TRACKED_FLOWS) this.perFlow.clear();
-        this.perFlow.set(ref.id, n + 1);
-        this.lastCount = n + 1;
-      }
-    }
+  write(event: MuvaktEvent, flowSeq?: number): void {
+    this.inner.write(event, flowSeq);
+    // A busy HL7 link or PACS repeats the same identities message after message: the first
+    // events of a connection tell the inventory everything, later ones of the repetitive
+    // kinds are left out (the pipeline numbers each connection's events, so this needs no
+    // table of its own: a lookup per event in cold memory cost more than the sampling saved).
+    if (flowSeq !== undefined && flowSeq > PER_FLOW_SAMPLE && REPETITIVE.has(event.type)) return;
     this.inventory.observe(event as Parameters<Inventory['observe']>[0]);
   }
 

@@ -28,8 +28,8 @@ export class EventCounters implements EventSink {
     private readonly policy: CompiledPolicy | null,
   ) {}
 
-  write(e: MuvaktEvent): void {
-    this.inner.write(e);
+  write(e: MuvaktEvent, flowSeq?: number): void {
+    this.inner.write(e, flowSeq);
     if (e.type === 'phi.observed' || e.type === 'dicom.dimse' || e.type === 'hl7.message') this.countPhi(e);
     switch (e.type) {
       case 'flow': {
