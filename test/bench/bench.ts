@@ -41,7 +41,7 @@ function timeCommand(cmd: string, args: string[]): number {
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
-type Stage = 'reader' | 'foundation' | 'no-dicom' | 'all' | 'inventory' | 'rules';
+type Stage = 'reader' | 'foundation' | 'dicom-hl7' | 'issue5' | 'no-dicom' | 'all' | 'inventory' | 'rules';
 
 /** The foundation's stages only: dispatch runs, protocols are recognised and labelled, none parsed. */
 function registryFor(stage: Stage): AnalyzerRegistry {
@@ -49,10 +49,27 @@ function registryFor(stage: Stage): AnalyzerRegistry {
   if (stage === 'all' || stage === 'inventory' || stage === 'rules') return defaultRegistry(env);
   const r = new AnalyzerRegistry();
   const all = defaultRegistry(env);
+  if (stage === 'issue5') {
+    // The foundation with issue 5's analyzers only: TLS, remote access, cleartext, PHI, DNS and
+    // DHCP; DICOM and HL7 left unparsed (their flows then meet the PHI fallback scanner).
+    for (const app of all.apps) if (app !== 'dicom' && app !== 'hl7') r.register(all.forPort(0).find((f) => f.app === app)!);
+    for (const f of all.udpFactories) r.registerUdp(f);
+    r.fallbackTcp = all.fallbackTcp;
+    r.fallbackUdp = all.fallbackUdp;
+    return r;
+  }
   if (stage === 'no-dicom') {
     // Everything but the DICOM parser (DICOM flows are then left unrecognised and detached).
     for (const app of all.apps) if (app !== 'dicom') r.register(all.forPort(0).find((f) => f.app === app)!);
+    for (const f of all.udpFactories) r.registerUdp(f);
+    r.fallbackTcp = all.fallbackTcp;
+    r.fallbackUdp = all.fallbackUdp;
     return r;
+  }
+  if (stage === 'dicom-hl7') {
+    // The pipeline as issues 2–4 left it: DICOM and HL7 parsed, TLS/HTTP/SMB only labelled,
+    // no remote-access, cleartext, PHI, DNS or DHCP analyzers (issue 5's).
+    for (const app of ['dicom', 'hl7']) r.register(all.forPort(0).find((f) => f.app === app)!);
   }
   r.register(tlsLabelAnalyzer(env.dicomPorts));
   for (const f of labelOnlyAnalyzers()) r.register(f);
@@ -94,6 +111,8 @@ readFileSync(file); // warm the page cache so every contender reads from memory
 const tcpdump = [] as number[];
 const reader = [] as number[];
 const foundation = [] as number[];
+const dicomHl7 = [] as number[];
+const issue5 = [] as number[];
 const noDicom = [] as number[];
 const all = [] as number[];
 const inventory = [] as number[];
@@ -106,6 +125,8 @@ for (let i = 0; i < runs; i++) {
   reader.push(r.s);
   packets = r.packets;
   foundation.push((await timeInProcess('foundation')).s);
+  dicomHl7.push((await timeInProcess('dicom-hl7')).s);
+  issue5.push((await timeInProcess('issue5')).s);
   noDicom.push((await timeInProcess('no-dicom')).s);
   // Alternate which of the pair goes first: the inventory's cost is a few per cent, no more than the drift.
   if (i % 2 === 0) {
@@ -152,6 +173,8 @@ console.log(`muvakt bench: ${file}, ${packets.toLocaleString('en-US')} packets, 
 console.log(row('tcpdump -r FILE -w /dev/null (reference)', ref));
 console.log(row('capture reader only (in-process)', median(reader)));
 console.log(row('foundation: decode+flows+reassembly+dispatch', median(foundation)));
+console.log(row('foundation + DICOM + HL7 (issues 2–4)', median(dicomHl7)));
+console.log(row("foundation + issue 5's analyzers (no DICOM, HL7)", median(issue5)));
 console.log(row('all analyzers but DICOM', median(noDicom)));
 console.log(row('all analyzers (DICOM, HL7, TLS, remote, cleartext…)', median(all)));
 console.log(row('all analyzers + device inventory', median(inventory)));
@@ -159,6 +182,7 @@ console.log(row('all analyzers + rules + alert store', median(rules)));
 if (cliRuns.length > 0) console.log(row('muvakt analyze FILE --quiet (whole process)', median(cliRuns)));
 console.log(`DICOM on / off rate: ${(median(noDicom) / median(all)).toFixed(2)}×`);
 console.log(`all analyzers / foundation rate: ${(median(foundation) / median(all)).toFixed(2)}×`);
+console.log(`issue 5's analyzers (TLS, remote access, cleartext, PHI, DNS/DHCP) on / off: ${(median(foundation) / median(issue5)).toFixed(2)}× on the foundation alone, ${(median(dicomHl7) / median(all)).toFixed(2)}× with DICOM and HL7 parsed`);
 // The inventory's share is a few per cent, less than the drift between runs on a shared
 // machine: each run's inventory time is set against the all-analyzers run next to it, and the
 // median of those paired differences is reported with its quartiles.
