@@ -46,15 +46,32 @@ export function readPhi(
   to: number,
   pseudonymize: Pseudonymize | undefined,
 ): Hl7PhiSummary | null {
-  let pidMask = 0;
-  let segMask = 0;
   // Identifiers found so far, in module scratch arrays: nothing is allocated for a message
   // without patient data, and the summary is built once at the end.
   const values = scratchValues;
   const kinds = scratchKinds;
   values.length = 0;
   kinds.length = 0;
+  try {
+    return summarize(sc, from, to, pseudonymize, values, kinds);
+  } finally {
+    // The values must not outlive the call, whatever happens in it.
+    values.length = 0;
+    kinds.length = 0;
+    matchBuf = EMPTY;
+  }
+}
 
+function summarize(
+  sc: Hl7Scanner,
+  from: number,
+  to: number,
+  pseudonymize: Pseudonymize | undefined,
+  values: string[],
+  kinds: string[],
+): Hl7PhiSummary | null {
+  let pidMask = 0;
+  let segMask = 0;
   for (let s = from; s < to; s++) {
     const id = sc.segId[s];
     if (id === Seg.PID) {
@@ -100,7 +117,6 @@ export function readPhi(
     }
     const end = sc.segEnd[to - 1];
     if (end > start) scanFnr(matchBuf, start, end - start, onFnrMatch);
-    matchBuf = EMPTY;
   }
 
   if (pidMask === 0 && segMask === 0 && values.length === 0) return null;
@@ -114,12 +130,7 @@ export function readPhi(
   kindSet.sort();
   const pseudonyms: string[] = [];
   if (pseudonymize) for (let i = 0; i < values.length; i++) pseudonyms.push(pseudonymize(kinds[i], values[i]));
-  const count = values.length;
-  // The values must not outlive the call.
-  values.length = 0;
-  kinds.length = 0;
-
-  return { fields, kinds: kindSet, count, pseudonyms };
+  return { fields, kinds: kindSet, count: values.length, pseudonyms };
 }
 
 const EMPTY = Buffer.alloc(0);
