@@ -152,6 +152,37 @@ describe('flow events between the endpoints of the last protocol event', () => {
     expect(client.software).toEqual([{ source: 'http-user-agent', value: 'curl/8' }]);
   });
 
+  it('never move a device’s last time back after another connection’s flow touched it', () => {
+    const inv = new Inventory();
+    const x = ref('x');
+    const y = { ...ref('y'), src_ip: '10.1.3.7', dst_ip: '10.1.1.5', dst_port: 104, app: 'dicom' };
+    // All three devices known by their MACs first (earlier connections): nothing new is learnt below.
+    inv.observe(flowEv('w', at(0, 5), '02:00:00:00:01:05'));
+    inv.observe({ ts: at(0, 6), type: 'flow', flow: { ...y, id: 'y0' }, app: 'dicom', state: 'closed', client_mac: '02:00:00:00:03:07', server_mac: '02:00:00:00:01:05' });
+    inv.observe({ ts: at(0, 10), type: 'http', flow: x, hostname: 'pump.local' });
+    inv.observe({ ts: at(0, 20), type: 'flow', flow: y, app: 'dicom', state: 'closed', client_mac: '02:00:00:00:03:07', server_mac: '02:00:00:00:01:05' });
+    // An event of the first connection that reaches us a little late.
+    inv.observe({ ts: at(0, 15), type: 'http', flow: x, hostname: 'pump.local' });
+    const d = inv.byIp('10.1.1.5')!;
+    expect(d.last_seen).toBe(at(0, 20));
+    expect(d.id).toBe('mac:02:00:00:00:01:05');
+    expect(d.addresses.find((a) => a.ip === '10.1.1.5')!.last_seen).toBe(at(0, 20));
+    expect(d.first_seen).toBe(at(0, 5));
+  });
+
+  it('never move a device’s last time back after a DHCP message from it', () => {
+    const inv = new Inventory();
+    const x = ref('x');
+    inv.observe(flowEv('w', at(0, 5), '02:00:00:00:01:05'));
+    inv.observe({ ts: at(0, 10), type: 'http', flow: x, hostname: 'pump.local' });
+    // A DISCOVER carries no address: the device is found by its MAC alone.
+    inv.observe({ ts: at(0, 20), type: 'dhcp', dhcp_type: 'discover', client_mac: '02:00:00:00:01:05', hostname: 'pump-7' });
+    inv.observe({ ts: at(0, 15), type: 'http', flow: x, hostname: 'pump.local' });
+    const d = inv.byIp('10.1.1.5')!;
+    expect(d.names.map((n) => n.name)).toContain('pump-7');
+    expect(d.last_seen).toBe(at(0, 20));
+  });
+
   it('take the full path when the flow brings another MAC for the address', () => {
     const inv = new Inventory();
     inv.observe({ ts: at(0, 1), type: 'http', flow: ref('a'), hostname: 'pump.local' });
@@ -162,6 +193,78 @@ describe('flow events between the endpoints of the last protocol event', () => {
     expect(inv.byIp('10.1.1.5')!.id).toBe('mac:02:00:00:00:01:99');
     expect(inv.get('mac:02:00:00:00:01:05')!.last_seen).toBe(at(0, 2));
     expect(inv.byIp('10.1.1.5')!.services_used).toEqual([{ app: 'http', count: 1 }]);
+  });
+});
+
+describe('the shortcuts against full resolution on random traffic', () => {
+  it('give the same inventory for interleaved connections, MAC changes, DHCP and times out of order', () => {
+    let seed = 99;
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    const ips = ['10.1.1.5', '10.1.1.6', '10.1.2.10', '10.1.2.11', 'fd00::5', '198.51.100.7'];
+    const macs = ['02:00:00:00:01:05', '02:00:00:00:01:06', '02:00:00:00:02:10', '02:00:00:00:02:11', '02:00:00:00:01:99'];
+    const ts = (t: number) => `2026-11-23T${String(10 + Math.floor(t / 3600)).padStart(2, '0')}:${String(Math.floor(t / 60) % 60).padStart(2, '0')}:${String(t % 60).padStart(2, '0')}.000000Z`;
+    const events: MuvaktEvent[] = [];
+    // Each address mostly keeps its MAC; now and then it moves to another card.
+    const macOf = new Map(ips.map((ip, i) => [ip, macs[i % macs.length]]));
+    const open: { id: string; vlan: number[]; src_ip: string; src_port: number; dst_ip: string; dst_port: number; proto: string; app: string }[] = [];
+    let t = 0;
+    while (events.length < 8000) {
+      // Mostly forward in time, sometimes the same instant, sometimes back (two capture files).
+      const step = rnd(20);
+      t = step === 0 ? Math.max(0, t - rnd(4000)) : step < 4 ? t : t + rnd(3) + (rnd(50) === 0 ? 4000 : 0);
+      if (rnd(6) === 0) {
+        events.push({ ts: ts(t), type: 'dhcp', dhcp_type: 'ack', client_mac: macs[rnd(macs.length)], assigned_ip: ips[rnd(4)] });
+        continue;
+      }
+      if (rnd(15) === 0) macOf.set(ips[rnd(ips.length)], macs[rnd(macs.length)]);
+      // Up to four connections open at once, their events interleaved; a flow event when one ends.
+      if (open.length < 4 && (open.length === 0 || rnd(4) === 0)) {
+        const src = ips[rnd(ips.length)];
+        const dst = rnd(8) === 0 ? src : ips[rnd(ips.length)];
+        const port = [80, 104, 2575][rnd(3)];
+        const app = port === 80 ? 'http' : port === 104 ? 'dicom' : 'hl7';
+        open.push({ id: `f${events.length}`, vlan: rnd(4) === 0 ? [20] : [], src_ip: src, src_port: 40000, dst_ip: dst, dst_port: port, proto: 'tcp', app });
+      }
+      const c = rnd(open.length);
+      const flow = open[c];
+      if (rnd(6) === 0) {
+        open.splice(c, 1);
+        if (rnd(5) !== 0) {
+          events.push({ ts: ts(t), type: 'flow', flow, app: flow.app, state: rnd(5) === 0 ? 'new' : 'closed', pkts_toclient: rnd(3), client_mac: macOf.get(flow.src_ip), server_mac: macOf.get(flow.dst_ip) });
+        }
+        continue;
+      }
+      const burst = 1 + rnd(4);
+      for (let b = 0; b < burst; b++) {
+        // Events of interleaved connections reach the inventory a little out of time order.
+        const jitter = rnd(6);
+        if (jitter === 0) t += rnd(3);
+        else if (jitter === 1) t = Math.max(0, t - rnd(3));
+        const k = rnd(6);
+        if (k < 2) events.push({ ts: ts(t), type: 'http', flow, hostname: ['pump.local', 'pacs', ''][rnd(3)], http_user_agent: ['curl/8', 'UA/1'][rnd(2)], http_server: 'srv/2' });
+        else if (k < 3) events.push({ ts: ts(t), type: 'credential.cleartext', flow, protocol: 'http', kind: 'basic-auth' });
+        else if (k < 5) events.push({ ts: ts(t), type: 'dicom.dimse', flow, command: ['C-ECHO-RQ', 'C-STORE-RQ'][rnd(2)], direction: rnd(2) ? 'to_server' : 'to_client' });
+        else events.push({ ts: ts(t), type: 'hl7.message', flow, direction: 'to_server', sending_application: 'RIS', sending_facility: 'RAD', message_type: 'ADT^A01' });
+      }
+    }
+    const fast = new Inventory({ reuseEndpoints: true, rebindAfterMs: 600_000, routerThreshold: 3 });
+    const full = new Inventory({ reuseEndpoints: false, rebindAfterMs: 600_000, routerThreshold: 3 });
+    // Compared along the way, not only at the end: a time put back and later moved on again
+    // would otherwise go unseen.
+    const state = (inv: Inventory) => JSON.stringify(inv.toJSON());
+    // After every event, the times (the shortcuts keep copies of them); everything every 50.
+    const times = (inv: Inventory) =>
+      [...inv.devices()].map((d) => `${d.id} ${d.first_seen} ${d.last_seen} ${d.events} ${d.addresses.map((a) => `${a.ip} ${a.first_seen} ${a.last_seen}`).join(',')}`).join('\n');
+    for (let i = 0; i < events.length; i++) {
+      fast.observe(events[i]);
+      full.observe(events[i]);
+      if (times(fast) !== times(full)) expect(times(fast), `after event ${i}`).toBe(times(full));
+      if (i % 50 === 49 && state(fast) !== state(full)) expect(JSON.parse(state(fast)), `after event ${i}`).toEqual(JSON.parse(state(full)));
+    }
+    expect(fast.size).toBeGreaterThan(3);
+    expect(fast.endpointReuses).toBeGreaterThan(2000);
+    expect(full.endpointReuses).toBe(0);
+    expect(JSON.parse(JSON.stringify(fast.toJSON()))).toEqual(JSON.parse(JSON.stringify(full.toJSON())));
   });
 });
 
