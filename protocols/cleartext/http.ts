@@ -204,6 +204,28 @@ class Side {
 const isUpperToken = (c: number) => (c >= 0x41 && c <= 0x5a) || c === 0x2d || c === 0x5f;
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 
+const METHODS = ['GET', 'POST', 'PUT', 'HEAD', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE'].map((m) => [m, Buffer.from(m, 'latin1')] as const);
+
+/** The method token b[o, e) as text: the standard ones without a new string each time. */
+function methodText(b: Buffer, o: number, e: number): string {
+  const n = e - o;
+  for (let k = 0; k < METHODS.length; k++) {
+    const want = METHODS[k][1];
+    if (want.length !== n) continue;
+    let i = 0;
+    while (i < n && b[o + i] === want[i]) i++;
+    if (i === n) return METHODS[k][0];
+  }
+  return b.toString('latin1', o, e);
+}
+
+/** "HTTP/d.d" at b[o, o+8) (already checked by isVersion) as text; 1.1 and 1.0 without a new string. */
+function versionText(b: Buffer, o: number): string {
+  if (b[o + 5] === 0x31 && b[o + 7] === 0x31) return 'HTTP/1.1';
+  if (b[o + 5] === 0x31 && b[o + 7] === 0x30) return 'HTTP/1.0';
+  return b.toString('latin1', o, o + 8);
+}
+
 /** "HTTP/d.d" at line[o, o+8). */
 function isVersion(b: Buffer, o: number, e: number): boolean {
   return (
@@ -519,14 +541,14 @@ export class HttpStreamParser implements StreamParser {
       let sp = e - 1;
       while (sp > i && b[sp] !== 0x20) sp--;
       if (sp <= i + 1 || !isVersion(b, sp + 1, e)) return false;
-      m.method = b.toString('latin1', o, i);
-      m.version = b.toString('latin1', sp + 1, e);
+      m.method = methodText(b, o, i);
+      m.version = versionText(b, sp + 1);
       this.target(m, b, i + 1, sp);
     } else {
       if (e - o < 12 || !isVersion(b, o, o + 8) || b[o + 8] !== 0x20) return false;
       if (!isDigit(b[o + 9]) || !isDigit(b[o + 10]) || !isDigit(b[o + 11])) return false;
       if (e - o > 12 && b[o + 12] !== 0x20) return false;
-      m.version = b.toString('latin1', o, o + 8);
+      m.version = versionText(b, o);
       m.status = (b[o + 9] - 0x30) * 100 + (b[o + 10] - 0x30) * 10 + (b[o + 11] - 0x30);
     }
     if (resync && s.msg !== null) this.messageDone(dir, s);
@@ -828,11 +850,15 @@ export class HttpStreamParser implements StreamParser {
     }
     const health = healthContentKind(req?.contentType) ?? healthContentKind(res?.contentType);
     if (health !== null) r.health_content = health;
-    const kinds: string[] = [];
-    for (const m of [req, res]) if (m?.phi) for (const k of m.phi.kinds) if (!kinds.includes(k)) kinds.push(k);
-    if (kinds.length > 0) r.phi_kinds = kinds;
+    if (req?.phi || res?.phi) {
+      const kinds: string[] = [];
+      for (const m of [req, res]) if (m?.phi) for (const k of m.phi.kinds) if (!kinds.includes(k)) kinds.push(k);
+      if (kinds.length > 0) r.phi_kinds = kinds;
+    }
     this.emit(r);
   }
+
+
 }
 
 /** Hex chunk size of a chunk-size line (extensions ignored); -1 if malformed. */

@@ -21,6 +21,9 @@ const TYPES: Record<string, HealthContentKind> = {
 /** Kind of health payload named by a Content-Type (or Accept item), or null. */
 export function healthContentKind(contentType: string | undefined | null): HealthContentKind | null {
   if (!contentType) return null;
+  // Every health type begins "application/" or "x-application/" (after spaces or tabs).
+  const c0 = contentType.charCodeAt(0) | 0x20;
+  if (c0 !== 0x61 && c0 !== 0x78 && c0 !== 0x20 && c0 !== 0x29) return null;
   const semi = contentType.indexOf(';');
   const media = (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
   return TYPES[media] ?? null;
