@@ -215,8 +215,21 @@ function str(e: MuvaktEvent, k: string): string {
 }
 
 function strList(v: unknown): string[] {
-  return Array.isArray(v) ? v.map(clean).filter((s) => s !== '') : [];
+  if (!Array.isArray(v) || v.length === 0) return NO_STRINGS;
+  const out: string[] = [];
+  for (let i = 0; i < v.length; i++) {
+    const s = clean(v[i]);
+    if (s !== '') out.push(s);
+  }
+  return out;
 }
+/** "a^b", or whichever of them is not empty. */
+function joinNonEmpty(a: string, b: string): string {
+  return a === '' ? b : b === '' ? a : `${a}^${b}`;
+}
+
+/** Shared empty result of strList: most lists on most events are empty. */
+const NO_STRINGS = Object.freeze([]) as readonly string[] as string[];
 
 function dimseKind(command: string, sop: string): keyof DicomCounters {
   if (command.startsWith('C-ECHO')) return 'echo';
@@ -815,7 +828,8 @@ export class Inventory {
     const toServer = e.direction !== 'to_client';
     const requester = toServer ? client : server;
     const responder = toServer ? server : client;
-    const kind = dimseKind(command, str(e, 'sop_class_uid'));
+    // The SOP class only tells C-FIND kinds apart; cleaning a UID per echo would be wasted.
+    const kind = dimseKind(command, command.startsWith('C-FIND') ? str(e, 'sop_class_uid') : '');
     // A C-STORE sent by the association acceptor is a sub-operation (C-GET) or forwarding: it
     // does not make the sender a modality nor the receiver an archive.
     const subOp = kind === 'store' && !toServer;
@@ -853,8 +867,8 @@ export class Inventory {
     const toServer = e.direction !== 'to_client';
     const sender = toServer ? client : server;
     const receiver = toServer ? server : client;
-    const app = [str(e, 'sending_application'), str(e, 'sending_facility')].filter((s) => s !== '').join('^');
-    const to = [str(e, 'receiving_application'), str(e, 'receiving_facility')].filter((s) => s !== '').join('^');
+    const app = joinNonEmpty(str(e, 'sending_application'), str(e, 'sending_facility'));
+    const to = joinNonEmpty(str(e, 'receiving_application'), str(e, 'receiving_facility'));
     const type = str(e, 'message_type');
     const ack = type.startsWith('ACK') || e.acknowledgment !== undefined;
     if (sender) {
