@@ -135,6 +135,20 @@ function sameVlans(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
+/**
+ * Moves a record's first/last seen to include `ts`, given its last_seen as `kept` (the caller's
+ * copy, so that the old string need not be read). first_seen ≤ last_seen and capture time mostly
+ * moves forward, so first_seen is read only for a time before the last. Returns the new last_seen.
+ */
+function touchKept(r: { first_seen: string; last_seen: string }, kept: string, ts: string): string {
+  if (ts > kept) {
+    r.last_seen = ts;
+    return ts;
+  }
+  if (ts !== kept && ts < r.first_seen) r.first_seen = ts;
+  return kept;
+}
+
 /** A device's record of one address (undefined if it has none for it). */
 function addressOf(d: Device, ip: string): AddressRecord | undefined {
   for (let i = 0; i < d.addresses.length; i++) if (d.addresses[i].ip === ip) return d.addresses[i];
@@ -143,14 +157,8 @@ function addressOf(d: Device, ip: string): AddressRecord | undefined {
 
 /** First and last seen of a device and of its address record, as touchAddress moves them. */
 function touchSeen(d: Device, a: AddressRecord | undefined, ts: string): void {
-  // first_seen ≤ last_seen always, and capture time mostly moves forward: a time after the
-  // last one cannot be before the first, which spares a compare with an old, cold string.
-  if (ts > d.last_seen) d.last_seen = ts;
-  else if (ts < d.first_seen) d.first_seen = ts;
-  if (a !== undefined) {
-    if (ts > a.last_seen) a.last_seen = ts;
-    else if (ts < a.first_seen) a.first_seen = ts;
-  }
+  touchKept(d, d.last_seen, ts);
+  if (a !== undefined) touchKept(a, a.last_seen, ts);
 }
 
 export const defaultZoneOf: ZoneOf = (ip) => (isPrivateAddress(ip) ? UNKNOWN_ZONE : EXTERNAL_ZONE);
@@ -482,27 +490,12 @@ export class Inventory {
    * time is only stored; first_seen is read only for a time before the last one (out of order).
    */
   private touchCached(ts: string): void {
-    const c = this.lastClient;
-    if (c !== null) {
-      if (ts > this.lastClientSeen) c.last_seen = this.lastClientSeen = ts;
-      else if (ts !== this.lastClientSeen && ts < c.first_seen) c.first_seen = ts;
-    }
-    const s = this.lastServer;
-    if (s !== null) {
-      if (ts > this.lastServerSeen) s.last_seen = this.lastServerSeen = ts;
-      else if (ts !== this.lastServerSeen && ts < s.first_seen) s.first_seen = ts;
-    }
-    const ca = this.lastClientAddress;
-    if (ca !== undefined) {
-      if (ts > this.lastClientAddressSeen) ca.last_seen = this.lastClientAddressSeen = ts;
-      else if (ts !== this.lastClientAddressSeen && ts < ca.first_seen) ca.first_seen = ts;
-    }
-    const sa = this.lastServerAddress;
-    if (sa !== undefined) {
-      if (ts > this.lastServerAddressSeen) sa.last_seen = this.lastServerAddressSeen = ts;
-      else if (ts !== this.lastServerAddressSeen && ts < sa.first_seen) sa.first_seen = ts;
-    }
+    if (this.lastClient !== null) this.lastClientSeen = touchKept(this.lastClient, this.lastClientSeen, ts);
+    if (this.lastServer !== null) this.lastServerSeen = touchKept(this.lastServer, this.lastServerSeen, ts);
+    if (this.lastClientAddress !== undefined) this.lastClientAddressSeen = touchKept(this.lastClientAddress, this.lastClientAddressSeen, ts);
+    if (this.lastServerAddress !== undefined) this.lastServerAddressSeen = touchKept(this.lastServerAddress, this.lastServerAddressSeen, ts);
   }
+
 
   private macKey(mac: string): string {
     let k = this.macKeys.get(mac);
@@ -551,10 +544,8 @@ export class Inventory {
     // The endpoint cache keeps these devices' times: it is refilled, not bypassed.
     if (d === this.lastClient || d === this.lastServer) this.lastEpoch = -1;
     const a = addressOf(d, ip);
-    if (a) {
-      touchSeen(d, a, ts);
-    } else {
-      touchSeen(d, undefined, ts);
+    touchSeen(d, a, ts);
+    if (!a) {
       if (d.addresses.length >= this.maxAddresses) {
         // Drop the stalest address record; the history is bounded.
         let oldest = 0;
@@ -1006,7 +997,6 @@ export class Inventory {
   /** Folds an IP-keyed device into the MAC-keyed device of the same host. */
   private merge(into: Device, from: Device): void {
     this.counters.merged++;
-    this.epoch++;
     this.remove(from);
     for (const a of from.addresses) {
       if (this.ipIndex.get(a.ip) === from) this.ipIndex.set(a.ip, into);

@@ -857,8 +857,6 @@ export class HttpStreamParser implements StreamParser {
     }
     this.emit(r);
   }
-
-
 }
 
 /** Hex chunk size of a chunk-size line (extensions ignored); -1 if malformed. */

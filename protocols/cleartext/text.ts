@@ -1,5 +1,5 @@
 /** Small text helpers shared by the cleartext parsers. None of them throws. */
-import { scanFnr } from '../phi/fodselsnummer.js';
+import { classifyFnr, FnrKind } from '../phi/fodselsnummer.js';
 
 const B64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
@@ -29,25 +29,18 @@ export function cleanText(s: string, max: number): string {
 
 /** True when the text holds a valid fødselsnummer-like number: such a value is never reported. */
 export function holdsFnr(s: string): boolean {
-  if (s.length < 11) return false;
-  // Only a run of 11 digits can be one: look for it in the string before copying to bytes.
+  // Only a run of exactly 11 digits can be one; each is checked as it is, without a copy to bytes.
   let run = 0;
-  let candidate = false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 0;
     if (c >= 0x30 && c <= 0x39) {
       run++;
       continue;
     }
-    if (run === 11) {
-      candidate = true;
-      break;
-    }
+    if (run === 11 && classifyFnr(s.slice(i - 11, i)) !== FnrKind.Invalid) return true;
     run = 0;
   }
-  if (!candidate && run !== 11) return false;
-  const b = Buffer.from(s, 'latin1');
-  return scanFnr(b, 0, b.length) > 0;
+  return false;
 }
 
 /**

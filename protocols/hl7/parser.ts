@@ -78,11 +78,6 @@ interface OrphanAck {
 }
 
 /**
- * HL7 v2 over one TCP connection: frames both directions, parses each message once, pairs
- * messages with the ACK that comes back the other way (MSA-2 = MSH-10) and reports messages
- * that were refused, never answered or left outstanding when the connection ended.
- */
-/**
  * MSH-9.1^MSH-9.2 as one string. Codes and events come interned from the header reader and
  * a link repeats a handful of types, so the last few joined strings are handed out again.
  */
@@ -104,6 +99,11 @@ const typeEvents: string[] = new Array<string>(TYPE_CACHE).fill('');
 const typeTexts: string[] = new Array<string>(TYPE_CACHE).fill('');
 let typeNext = 0;
 
+/**
+ * HL7 v2 over one TCP connection: frames both directions, parses each message once, pairs
+ * messages with the ACK that comes back the other way (MSA-2 = MSH-10) and reports messages
+ * that were refused, never answered or left outstanding when the connection ended.
+ */
 export class Hl7StreamParser implements StreamParser {
   private readonly stats: Hl7Counters = newCounters();
   private readonly framerCounters: FramerCounters = newFramerCounters();

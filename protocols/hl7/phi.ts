@@ -46,18 +46,16 @@ export function readPhi(
   to: number,
   pseudonymize: Pseudonymize | undefined,
 ): Hl7PhiSummary | null {
-  // Identifiers found so far, in module scratch arrays: nothing is allocated for a message
-  // without patient data, and the summary is built once at the end.
-  const values = scratchValues;
-  const kinds = scratchKinds;
-  values.length = 0;
-  kinds.length = 0;
+  // Identifiers found so far go to module scratch arrays (see addId): nothing is allocated for
+  // a message without patient data, and the summary is built once at the end.
+  scratchValues.length = 0;
+  scratchKinds.length = 0;
   try {
-    return summarize(sc, from, to, pseudonymize, values, kinds);
+    return summarize(sc, from, to, pseudonymize);
   } finally {
     // The values must not outlive the call, whatever happens in it.
-    values.length = 0;
-    kinds.length = 0;
+    scratchValues.length = 0;
+    scratchKinds.length = 0;
     matchBuf = EMPTY;
   }
 }
@@ -67,9 +65,9 @@ function summarize(
   from: number,
   to: number,
   pseudonymize: Pseudonymize | undefined,
-  values: string[],
-  kinds: string[],
 ): Hl7PhiSummary | null {
+  const values = scratchValues;
+  const kinds = scratchKinds;
   let pidMask = 0;
   let segMask = 0;
   for (let s = from; s < to; s++) {

@@ -43,6 +43,16 @@ function timeCommand(cmd: string, args: string[]): number {
 
 type Stage = 'reader' | 'foundation' | 'dicom-hl7' | 'issue5' | 'no-dicom' | 'all' | 'inventory' | 'rules' | 'full';
 
+/** Every analyzer of `all` (TCP, UDP and the PHI fallbacks) except the TCP apps named. */
+function allBut(all: AnalyzerRegistry, apps: string[]): AnalyzerRegistry {
+  const r = new AnalyzerRegistry();
+  for (const app of all.apps) if (!apps.includes(app)) r.register(all.forPort(0).find((f) => f.app === app)!);
+  for (const f of all.udpFactories) r.registerUdp(f);
+  r.fallbackTcp = all.fallbackTcp;
+  r.fallbackUdp = all.fallbackUdp;
+  return r;
+}
+
 /** The foundation's stages only: dispatch runs, protocols are recognised and labelled, none parsed. */
 function registryFor(stage: Stage): AnalyzerRegistry {
   const env = defaultEnvironment(Buffer.alloc(32, 7));
@@ -52,19 +62,11 @@ function registryFor(stage: Stage): AnalyzerRegistry {
   if (stage === 'issue5') {
     // The foundation with issue 5's analyzers only: TLS, remote access, cleartext, PHI, DNS and
     // DHCP; DICOM and HL7 left unparsed (their flows then meet the PHI fallback scanner).
-    for (const app of all.apps) if (app !== 'dicom' && app !== 'hl7') r.register(all.forPort(0).find((f) => f.app === app)!);
-    for (const f of all.udpFactories) r.registerUdp(f);
-    r.fallbackTcp = all.fallbackTcp;
-    r.fallbackUdp = all.fallbackUdp;
-    return r;
+    return allBut(all, ['dicom', 'hl7']);
   }
   if (stage === 'no-dicom') {
     // Everything but the DICOM parser (DICOM flows are then left unrecognised and detached).
-    for (const app of all.apps) if (app !== 'dicom') r.register(all.forPort(0).find((f) => f.app === app)!);
-    for (const f of all.udpFactories) r.registerUdp(f);
-    r.fallbackTcp = all.fallbackTcp;
-    r.fallbackUdp = all.fallbackUdp;
-    return r;
+    return allBut(all, ['dicom']);
   }
   if (stage === 'dicom-hl7') {
     // The pipeline as issues 2–4 left it: DICOM and HL7 parsed, TLS/HTTP/SMB only labelled,
