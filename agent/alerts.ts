@@ -2,7 +2,7 @@ import { ALL_RULES, dumpBaseline, loadBaseline, RuleEngine, type EngineFinding, 
 import { CompiledPolicy, loadPolicy } from '../rules/policy/index.js';
 import { UsageError } from './cli/args.js';
 import type { EventSink, MuvaktEvent } from './events/types.js';
-import { AlertStore, AlertWriter, type Alert, type AlertCandidate, type UpsertResult } from './store/index.js';
+import { SqliteStore, AlertWriter, type Alert, type AlertCandidate, type UpsertResult } from './store/index.js';
 
 /** Loads and compiles a policy file, or stops with every located error (exit 2). */
 export function policyFromFile(file: string): CompiledPolicy {
@@ -53,7 +53,7 @@ export class AlertingSink implements EventSink {
   constructor(
     private readonly inner: EventSink,
     policy: CompiledPolicy,
-    readonly store: AlertStore,
+    readonly store: SqliteStore,
     onCommit?: (r: UpsertResult) => void,
   ) {
     this.writer = new AlertWriter(store, { onCommit });

@@ -10,7 +10,7 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { AlertStore } from '../agent/store/index.js';
+import type { SqliteStore } from '../agent/store/index.js';
 
 export type Role = 'viewer' | 'officer' | 'admin';
 export const ROLES: readonly Role[] = ['viewer', 'officer', 'admin'];
@@ -31,7 +31,7 @@ export interface Principal {
 
 /** The store methods the API uses (so tests can wrap a real store). */
 export type ApiStore = Pick<
-  AlertStore,
+  SqliteStore,
   'listAlerts' | 'getAlert' | 'acknowledge' | 'resolve' | 'openCounts' | 'audit' | 'listAudit' | 'kvSet' | 'isOpen'
 >;
 

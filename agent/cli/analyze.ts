@@ -5,7 +5,7 @@ import { prepareAnalysis } from '../setup.js';
 import { NdjsonSink } from '../events/ndjson-sink.js';
 import type { EventSink, MuvaktEvent } from '../events/types.js';
 import { AlertingSink, alertForExport } from '../alerts.js';
-import { AlertStore } from '../store/index.js';
+import { SqliteStore } from '../store/index.js';
 import { InventorySink } from '../inventory/sink.js';
 import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
 import { Pipeline } from '../pipeline.js';
@@ -72,9 +72,9 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   sink = inventory;
   let alerting: AlertingSink | null = null;
   if (policy) {
-    let store: AlertStore;
+    let store: SqliteStore;
     try {
-      store = AlertStore.open(values.db ?? ':memory:', { retentionDays: policy.retentionDays });
+      store = SqliteStore.open(values.db ?? ':memory:', { retentionDays: policy.retentionDays });
     } catch (e) {
       throw new UsageError(`cannot open the store ${values.db}: ${(e as Error).message}`);
     }

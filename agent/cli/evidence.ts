@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AlertStore } from '../store/index.js';
+import { SqliteStore } from '../store/index.js';
 import { buildEvidence, evidenceDocument, findDevice, renderHtml, renderMarkdown, sanitizeId } from '../inventory/evidence.js';
 import { UsageError } from './args.js';
 
@@ -33,7 +33,7 @@ export function evidenceCommand(argv: string[]): number {
   const wanted = positionals[0];
   if (!values.db) throw new UsageError('evidence needs --db FILE (the store written by "muvakt analyze --db" or "muvakt run --db")');
   if (!existsSync(values.db)) throw new UsageError(`--db: ${values.db} does not exist`);
-  const store = AlertStore.open(values.db, { pruneOnOpen: false });
+  const store = SqliteStore.open(values.db, { pruneOnOpen: false });
   let bundle;
   try {
     const device = findDevice(store, wanted);

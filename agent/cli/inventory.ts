@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { AlertStore } from '../store/index.js';
+import { SqliteStore } from '../store/index.js';
 import { exportRows, toCsv, toJson } from '../inventory/export.js';
 import { UsageError } from './args.js';
 
@@ -37,7 +37,7 @@ export function inventoryCommand(argv: string[]): number {
   if (!existsSync(values.db)) throw new UsageError(`--db: ${values.db} does not exist`);
   const format = values.format;
   if (format !== 'csv' && format !== 'json') throw new UsageError(`--format expects csv or json${format === undefined ? '' : `, got "${format}"`}`);
-  const store = AlertStore.open(values.db, { pruneOnOpen: false });
+  const store = SqliteStore.open(values.db, { pruneOnOpen: false });
   let text: string;
   let n: number;
   try {

@@ -11,7 +11,7 @@ import { CaptureBackendMissing, DEFAULT_LIVE_OPTIONS } from '../capture/live-cap
 import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
 import { createLogger } from '../log.js';
 import { startLiveSensor, type FlowSummaryRow, type LiveSensorOptions } from '../sensor/live-sensor.js';
-import { AlertStore } from '../store/index.js';
+import { SqliteStore } from '../store/index.js';
 import { positiveInt, UsageError } from './args.js';
 
 export const RUN_USAGE = `muvakt run --interface IFACE [--filter BPF] [--policy FILE] [--db FILE] [--events FILE|-] [--alerts FILE|-]
@@ -158,9 +158,9 @@ async function runWithApi(opts: LiveSensorOptions, v: Record<string, string | bo
   if (!policyResult.ok) throw new UsageError(`invalid policy:\n${policyResult.errors.map((e) => `  ${e.toString()}`).join('\n')}`);
   const dbFile = opts.db ?? 'muvakt.db';
   // Opened (and migrated) here first, so the worker's writer finds the schema in place.
-  let store: AlertStore;
+  let store: SqliteStore;
   try {
-    store = AlertStore.open(dbFile, { retentionDays: policyResult.policy.retention_days });
+    store = SqliteStore.open(dbFile, { retentionDays: policyResult.policy.retention_days });
   } catch (e) {
     throw new UsageError(`cannot open the store ${dbFile}: ${(e as Error).message}`);
   }

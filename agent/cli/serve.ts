@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
-import { AlertStore } from '../store/index.js';
+import { SqliteStore } from '../store/index.js';
 import { loadPolicy, type Policy } from '../../rules/policy/index.js';
 import { apiLogSerializers, buildApp } from '../../dashboard-api/app.js';
 import { DEFAULT_LISTEN, parseListen, plainHttpRefusal } from '../../dashboard-api/listen.js';
@@ -95,9 +95,9 @@ export async function serveCommand(argv: string[], hooks: ServeHooks = {}): Prom
       throw new UsageError(`invalid policy: ${(e as Error).message}`);
     }
   }
-  let store: AlertStore;
+  let store: SqliteStore;
   try {
-    store = AlertStore.open(values.db, { retentionDays: policy?.retention_days });
+    store = SqliteStore.open(values.db, { retentionDays: policy?.retention_days });
   } catch (e) {
     throw new UsageError(`cannot open the store ${values.db}: ${(e as Error).message}`);
   }

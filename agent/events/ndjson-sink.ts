@@ -52,27 +52,3 @@ export class NdjsonSink implements EventSink {
     if (this.ownsFd) closeSync(this.fd);
   }
 }
-
-/** Keeps events in memory (tests, and the summary's counts). */
-export class MemorySink implements EventSink {
-  readonly events: MuvaktEvent[] = [];
-  write(event: MuvaktEvent): void {
-    this.events.push(event);
-  }
-  flush(): void {}
-  close(): void {}
-}
-
-/** Sends every event to several sinks. */
-export class TeeSink implements EventSink {
-  constructor(private readonly sinks: EventSink[]) {}
-  write(event: MuvaktEvent, flowSeq?: number): void {
-    for (const s of this.sinks) s.write(event, flowSeq);
-  }
-  flush(): void {
-    for (const s of this.sinks) s.flush();
-  }
-  close(): void {
-    for (const s of this.sinks) s.close();
-  }
-}

@@ -210,7 +210,7 @@ export function classify(d: Device, opts: ClassifyOptions = {}): Classification 
   return { role: roles[0].role, roles, properties, scenario: scenarioOf(d, properties), exposure: exposureOf(d, properties, opts) };
 }
 
-/** Open alerts (from `AlertStore.listAlerts({status: 'open'})`) as counts per address and rule; both ends count. */
+/** Open alerts (from `SqliteStore.listAlerts({status: 'open'})`) as counts per address and rule; both ends count. */
 export function alertCountsFrom(alerts: Iterable<{ rule_id: string; count?: number; subject: { src_ip: string; dst_ip: string } }>): Map<string, Record<string, number>> {
   const out = new Map<string, Record<string, number>>();
   for (const a of alerts) {

@@ -13,7 +13,7 @@ import type { Alert, Severity } from '../store/types.js';
 import { SEVERITY_RANK } from '../store/types.js';
 import type { DeviceSummary } from './index.js';
 
-/** What `AlertStore` offers that the export reads (structural, so tests can pass a fake). */
+/** What `SqliteStore` offers that the export reads (structural, so tests can pass a fake). */
 export interface InventoryReader {
   listDevices(q: { limit?: number; cursor?: string; zone?: string }): { items: unknown[]; next_cursor: string | null };
   getDevice(id: string): unknown | null;

@@ -10,7 +10,7 @@ import { InventorySink } from '../inventory/sink.js';
 import { createLogger } from '../log.js';
 import { Pipeline } from '../pipeline.js';
 import { prepareAnalysis } from '../setup.js';
-import { AlertStore } from '../store/index.js';
+import { SqliteStore } from '../store/index.js';
 import { EventCounters } from './event-counters.js';
 import type { SensorSnapshot } from '../../dashboard-api/metrics.js';
 import { RotatingNdjsonFile } from '../export/rotating-ndjson.js';
@@ -82,9 +82,9 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
   const exporters: AlertExporter[] = [];
   if (policy) {
     const dbFile = o.db ?? 'muvakt.db';
-    let store: AlertStore;
+    let store: SqliteStore;
     try {
-      store = AlertStore.open(dbFile, { retentionDays: policy.retentionDays });
+      store = SqliteStore.open(dbFile, { retentionDays: policy.retentionDays });
     } catch (e) {
       throw new UsageError(`cannot open the store ${dbFile}: ${(e as Error).message}`);
     }

@@ -11,7 +11,7 @@
  * existing alerts always pass), and at most `maxPending` distinct alerts held while commits
  * fail (e.g. disk full); beyond that candidates are dropped and counted.
  */
-import type { AlertStore } from './alert-store.js';
+import type { SqliteStore } from './sqlite-store.js';
 import type { AlertCandidate, PruneResult, UpsertResult } from './types.js';
 import { alertKey, parseTs } from './values.js';
 
@@ -125,7 +125,7 @@ export class AlertWriter {
   private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
-    readonly store: AlertStore,
+    readonly store: SqliteStore,
     private readonly options: AlertWriterOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 500;

@@ -1,4 +1,4 @@
-export { AlertStore, DEFAULT_RETENTION_DAYS, SYSTEM_ACTOR, type AlertStoreOptions, type UpsertOptions } from './alert-store.js';
+export { SqliteStore, DEFAULT_RETENTION_DAYS, SYSTEM_ACTOR, type SqliteStoreOptions, type UpsertOptions } from './sqlite-store.js';
 export { AlertWriter, RateCap, type AlertWriterOptions, type AlertWriterStats } from './alert-writer.js';
 export { MIGRATIONS, migrate, schemaVersion, type Migration } from './schema.js';
 export { alertId, alertKey, containsFnr, MAX_EVIDENCE_BYTES } from './values.js';

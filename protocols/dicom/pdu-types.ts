@@ -45,25 +45,6 @@ export const enum Mch {
   Last = 0x02,
 }
 
-const PDU_NAMES = [
-  'unknown',
-  'A-ASSOCIATE-RQ',
-  'A-ASSOCIATE-AC',
-  'A-ASSOCIATE-RJ',
-  'P-DATA-TF',
-  'A-RELEASE-RQ',
-  'A-RELEASE-RP',
-  'A-ABORT',
-];
-
-export function pduTypeName(type: number): string {
-  return type >= 1 && type <= 7 ? PDU_NAMES[type] : 'unknown';
-}
-
-export function isPduType(type: number): boolean {
-  return type >= PduType.AssociateRq && type <= PduType.Abort;
-}
-
 export function rejectResultName(result: number): string {
   switch (result) {
     case 1:

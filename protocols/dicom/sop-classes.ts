@@ -180,5 +180,3 @@ export function sopClassName(uid: string): string | undefined {
   return NAMES.get(uid);
 }
 
-/** The DICOM application context: the only one PS3.7 defines. */
-export const DICOM_APPLICATION_CONTEXT = '1.2.840.10008.3.1.1.1';

@@ -11,9 +11,6 @@ import { HandshakeBuffer, newRemoteAccess, SKIP_REST, type RemoteParserOptions }
 
 export const TEAMVIEWER_MAGIC_V2 = 0x1724;
 export const TEAMVIEWER_MAGIC_V1 = 0x1130;
-/** The command codes TeamViewer is known to use (10 … 113). */
-export const TEAMVIEWER_MIN_COMMAND = 10;
-export const TEAMVIEWER_MAX_COMMAND = 113;
 
 const COMMAND_NAMES: Record<number, string> = {
   10: 'identify',

@@ -312,11 +312,6 @@ export function cipherSuiteName(id: number): string {
   return NAMES.get(id) ?? hex16(id);
 }
 
-/** Whether the table knows the suite (an unknown suite is judged on nothing). */
-export function isKnownCipherSuite(id: number): boolean {
-  return NAMES.has(id);
-}
-
 /**
  * Why a suite is weak, read from its name: NULL encryption or MAC-only, EXPORT grade (40/56-bit,
  * including RC2), RC4, single DES, 3DES (Sweet32), and unauthenticated (anonymous) key exchange.

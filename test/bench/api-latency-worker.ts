@@ -11,7 +11,7 @@ import { readCaptureFile } from '../../agent/capture/capture-file.js';
 import type { EventSink } from '../../agent/events/types.js';
 import { Pipeline } from '../../agent/pipeline.js';
 import { prepareAnalysis } from '../../agent/setup.js';
-import { AlertStore } from '../../agent/store/index.js';
+import { SqliteStore } from '../../agent/store/index.js';
 
 export interface ApiLatencyWorkerData {
   file: string;
@@ -31,7 +31,7 @@ const stopping = () => Atomics.load(stopFlag, 0) === 1;
 
 async function main(): Promise<void> {
   const { policy, registry } = prepareAnalysis({ policyFile });
-  const store = AlertStore.open(db, { retentionDays: policy!.retentionDays });
+  const store = SqliteStore.open(db, { retentionDays: policy!.retentionDays });
   const nothing: EventSink = { write() {}, flush() {}, close() {} };
   port.postMessage({ type: 'started' });
   while (!stopping()) {

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { AlertStore, type AlertCandidate, type Severity } from '../../agent/store/index.js';
+import { SqliteStore, type AlertCandidate, type Severity } from '../../agent/store/index.js';
 import { buildApp } from '../../dashboard-api/app.js';
 import { tokenHash } from '../../dashboard-api/plugins/auth.js';
 import type { ApiLatencyWorkerData } from './api-latency-worker.js';
@@ -108,7 +108,7 @@ const db = join(dir, 'bench.db');
 let worker: Worker | null = null;
 try {
   readFileSync(file); // warm the page cache (and fail early if the capture is missing)
-  const store = AlertStore.open(db);
+  const store = SqliteStore.open(db);
   const r = store.upsertAlerts(seed(ALERTS));
   if (r.created.length !== ALERTS) throw new Error(`seeded ${r.created.length} of ${ALERTS} alerts`);
   const app = await buildApp({

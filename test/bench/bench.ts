@@ -13,11 +13,11 @@ import { parseArgs } from 'node:util';
 import { readCaptureFile } from '../../agent/capture/capture-file.js';
 import { defaultRegistry } from '../../agent/analyzers/default-registry.js';
 import { defaultEnvironment } from '../../agent/analyzers/environment.js';
-import { labelOnlyAnalyzers, tlsLabelAnalyzer } from '../../agent/analyzers/classifiers.js';
+import { labelOnlyAnalyzers, tlsLabelAnalyzer } from '../support/classifiers.js';
 import { AnalyzerRegistry } from '../../agent/analyzers/registry.js';
 import type { EventSink, MuvaktEvent } from '../../agent/events/types.js';
 import { AlertingSink, policyFromFile } from '../../agent/alerts.js';
-import { AlertStore } from '../../agent/store/index.js';
+import { SqliteStore } from '../../agent/store/index.js';
 import { Pipeline } from '../../agent/pipeline.js';
 import { InventorySink } from '../../agent/inventory/sink.js';
 import { Inventory } from '../../agent/inventory/inventory.js';
@@ -96,7 +96,7 @@ async function timeInProcess(stage: Stage): Promise<{ s: number; packets: number
       // runs; `full` adds the inventory under them, zoned by the policy and saved at the end.
       const policy = policyFromFile(POLICY);
       if (stage === 'full') events = inventory = new InventorySink(events, policy);
-      alerting = new AlertingSink(events, policy, AlertStore.open(':memory:'));
+      alerting = new AlertingSink(events, policy, SqliteStore.open(':memory:'));
       events = alerting;
     }
     const p = new Pipeline({ events, registry: registryFor(stage) });

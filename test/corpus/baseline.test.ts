@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RuleEngine, type EngineFinding, type RuleEvent } from '../../rules/index.js';
 import { CompiledPolicy } from '../../rules/policy/index.js';
-import { baselineOf, baselineRules, BaselineState, dumpBaseline, loadBaseline, type BaselineOptions } from '../../rules/rules/baseline.js';
+import { baselineOf, baselineRules, BaselineState, dumpBaseline, loadBaseline, type BaselineOptions } from '../../rules/checks/baseline.js';
 import { analyzeFiles } from '../support/analyze.js';
 import { eth, ipv4, tcp } from '../support/packet-builder.js';
 import { writePcap } from '../support/pcap-writer.js';

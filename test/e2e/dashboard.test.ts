@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { candidateOf } from '../../agent/alerts.js';
-import { MemorySink } from '../../agent/events/ndjson-sink.js';
+import { MemorySink } from '../support/memory-sink.js';
 import { InventorySink } from '../../agent/inventory/sink.js';
 import { EventCounters } from '../../agent/sensor/event-counters.js';
-import { AlertStore } from '../../agent/store/index.js';
+import { SqliteStore } from '../../agent/store/index.js';
 import { buildApp } from '../../dashboard-api/app.js';
 import { storeAssets } from '../../dashboard-api/routes/assets.js';
 import { dashboardRoutes } from '../../dashboard-api/routes/dashboard.js';
@@ -33,7 +33,7 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
  */
 describe('dashboard page in headless Chromium', () => {
   const dir = tempDir('muvakt-dashboard-');
-  let store: AlertStore;
+  let store: SqliteStore;
   let app: ApiInstance;
   let base: string;
   let browser: Browser | null = null;
@@ -45,7 +45,7 @@ describe('dashboard page in headless Chromium', () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`Chromium is missing at ${CHROMIUM}: install Debian's package ("apt-get install -y chromium") or set MUVAKT_CHROMIUM`);
     }
-    store = AlertStore.open(dir.db());
+    store = SqliteStore.open(dir.db());
     const policy = examplePolicy();
     const { events, error } = await analyzeFiles(CAPTURES);
     expect(error).toBeUndefined();

@@ -3,7 +3,7 @@ import { defaultEnvironment } from '../../agent/analyzers/environment.js';
 import type { AnalyzerRegistry } from '../../agent/analyzers/registry.js';
 import { newPacketRecord } from '../../agent/capture/packet-record.js';
 import { TEST_PSEUDONYM_KEY } from './keys.js';
-import { MemorySink } from '../../agent/events/ndjson-sink.js';
+import { MemorySink } from './memory-sink.js';
 import type { FlowEvent } from '../../agent/events/types.js';
 import { Pipeline, type PipelineOptions } from '../../agent/pipeline.js';
 

@@ -1,4 +1,4 @@
-import { AlertStore } from '../../../agent/store/index.js';
+import { SqliteStore } from '../../../agent/store/index.js';
 import type { AlertCandidate } from '../../../agent/store/index.js';
 import { buildApp, type BuildAppOptions } from '../../../dashboard-api/app.js';
 import { tokenHash, type AuthConfig } from '../../../dashboard-api/plugins/auth.js';
@@ -50,7 +50,7 @@ export function seedCandidates(): AlertCandidate[] {
 
 export interface Fixture {
   app: ApiInstance;
-  store: AlertStore;
+  store: SqliteStore;
   path: string;
   ids: string[];
   close(): Promise<void>;
@@ -59,7 +59,7 @@ export interface Fixture {
 /** A temp SQLite store with the seed alerts, and an app over it. */
 export async function fixture(dir: ReturnType<typeof tempDir>, over: Partial<BuildAppOptions> = {}): Promise<Fixture> {
   const path = dir.db();
-  const store = AlertStore.open(path, { now: () => T0 + 86_400_000 });
+  const store = SqliteStore.open(path, { now: () => T0 + 86_400_000 });
   const r = store.upsertAlerts(seedCandidates());
   if (r.created.length !== 6) throw new Error(`seed failed: ${JSON.stringify(r)}`);
   const app = await buildApp({ store, auth: AUTH, processMetrics: false, ...over });

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { AlertStore } from '../../../agent/store/index.js';
+import { SqliteStore } from '../../../agent/store/index.js';
 import { boundSamples, createMetrics, METRIC_NAMES, OTHER } from '../../../dashboard-api/metrics.js';
 import { isLoopback, parseListen, plainHttpRefusal } from '../../../dashboard-api/listen.js';
 import { bearer, fixture, tempDir } from './helpers.js';
@@ -139,7 +139,7 @@ describe('health and readiness', () => {
     const f = await fixture(tmp);
     await f.app.close();
     f.store.close();
-    const ro = AlertStore.open(f.path);
+    const ro = SqliteStore.open(f.path);
     const { buildApp } = await import('../../../dashboard-api/app.js');
     const app = await buildApp({ store: { ...bind(ro), kvSet: () => { throw new Error('attempt to write a readonly database'); } }, processMetrics: false });
     expect((await app.inject({ url: '/readyz' })).statusCode).toBe(503);
@@ -148,7 +148,7 @@ describe('health and readiness', () => {
   });
 });
 
-function bind(s: AlertStore) {
+function bind(s: SqliteStore) {
   return {
     listAlerts: s.listAlerts.bind(s),
     getAlert: s.getAlert.bind(s),

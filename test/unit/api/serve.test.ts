@@ -5,7 +5,7 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
-import { AlertStore } from '../../../agent/store/index.js';
+import { SqliteStore } from '../../../agent/store/index.js';
 import { serveCommand } from '../../../agent/cli/serve.js';
 import { UsageError } from '../../../agent/cli/args.js';
 import { tokenHash } from '../../../dashboard-api/plugins/auth.js';
@@ -16,7 +16,7 @@ afterAll(() => tmp.cleanup());
 
 function seededDb(): string {
   const path = tmp.db();
-  const s = AlertStore.open(path, { now: () => T0 + 86_400_000 });
+  const s = SqliteStore.open(path, { now: () => T0 + 86_400_000 });
   s.upsertAlerts(seedCandidates());
   s.close();
   return path;

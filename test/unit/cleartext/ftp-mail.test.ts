@@ -10,7 +10,7 @@ import type { CleartextRecord, CredentialRecord, FtpRecord, MailRecord } from '.
 import { bannerSoftware } from '../../../protocols/cleartext/text.js';
 import { ProbeVerdict } from '../../../protocols/probe.js';
 import { Direction, type StreamParser } from '../../../protocols/stream.js';
-import { drive, followTcp, rng, type Chunking, type Segment } from '../dicom/streams.js';
+import { drive, followTcp, rng, type Chunking, type Segment } from '../../support/streams.js';
 import { pseudonymize } from './support.js';
 
 const TS = Direction.ToServer;

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { HttpStreamParser, type HttpParserOptions } from '../../../protocols/cleartext/http.js';
 import type { CleartextPhiRecord, CleartextRecord, CredentialRecord, HttpRecord } from '../../../protocols/cleartext/records.js';
 import { DETACH, Direction } from '../../../protocols/stream.js';
-import { deliver, drive, followTcp, gapThrough, rng, type Chunking, type DriveResult, type Segment } from '../dicom/streams.js';
+import { deliver, drive, followTcp, gapThrough, rng, type Chunking, type DriveResult, type Segment } from '../../support/streams.js';
 import { pseudonymize } from './support.js';
 
 const TS = Direction.ToServer;

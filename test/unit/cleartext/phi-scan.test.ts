@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { FnrStream, MAX_PHI_IDS, PhiAccumulator } from '../../../protocols/cleartext/phi-scan.js';
 import { scanFnr } from '../../../protocols/phi/fodselsnummer.js';
-import { rng } from '../dicom/streams.js';
+import { rng } from '../../support/streams.js';
 import { pseudonymize } from './support.js';
 
 const DAYS = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];

@@ -8,7 +8,7 @@ import { SmbStreamParser } from '../../../protocols/cleartext/smb.js';
 import type { CleartextRecord, SmbRecord } from '../../../protocols/cleartext/records.js';
 import { Direction } from '../../../protocols/stream.js';
 import { runFrames } from '../../support/frames.js';
-import { drive, rng, type Chunking, type Segment } from '../dicom/streams.js';
+import { drive, rng, type Chunking, type Segment } from '../../support/streams.js';
 import { cleartextRegistry, pseudonymize, tcpSession, toPcap, tsharkFields } from './support.js';
 
 const TS = Direction.ToServer;

@@ -13,7 +13,7 @@ import { ProbeVerdict } from '../../../protocols/probe.js';
 import { Direction } from '../../../protocols/stream.js';
 import { runFrames } from '../../support/frames.js';
 import { TEST_PSEUDONYM_KEY } from '../../support/keys.js';
-import { rng } from '../dicom/streams.js';
+import { rng } from '../../support/streams.js';
 import { cleartextRegistry, pseudonymize, toPcap, tsharkFields, udpFlow } from './support.js';
 
 const TS = Direction.ToServer;

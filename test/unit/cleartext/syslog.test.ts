@@ -16,7 +16,7 @@ import { Direction } from '../../../protocols/stream.js';
 import { analyzeFiles } from '../../support/analyze.js';
 import { runFrames } from '../../support/frames.js';
 import { TEST_PSEUDONYM_KEY } from '../../support/keys.js';
-import { drive, rng, type Chunking, type Segment } from '../dicom/streams.js';
+import { drive, rng, type Chunking, type Segment } from '../../support/streams.js';
 import { cleartextRegistry, CORPUS, pseudonymize, tcpSession, udpPayloads } from './support.js';
 
 const TS = Direction.ToServer;

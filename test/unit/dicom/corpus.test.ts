@@ -12,7 +12,7 @@ import type {
   DicomRecord,
 } from '../../../protocols/dicom/records.js';
 import { createPseudonymizer } from '../../../protocols/phi/pseudonym.js';
-import { CORPUS, drive, followTcp, type Chunking } from './streams.js';
+import { CORPUS, drive, followTcp, type Chunking } from '../../support/streams.js';
 
 const CAPTURES = [
   '01_dicom_cecho',

@@ -37,7 +37,7 @@ import {
   userIdentity,
   VERIFICATION,
 } from './build.js';
-import { deliver, directions, drive, followTcp, gapThrough, rng, type Chunking, type DriveResult, type Segment } from './streams.js';
+import { deliver, directions, drive, followTcp, gapThrough, rng, type Chunking, type DriveResult, type Segment } from '../../support/streams.js';
 
 const TS = Direction.ToServer;
 const TC = Direction.ToClient;

@@ -23,7 +23,7 @@ import {
   storeRq,
   userIdentity,
 } from './build.js';
-import { CORPUS, drive, followTcp, rng, type Segment } from './streams.js';
+import { CORPUS, drive, followTcp, rng, type Segment } from '../../support/streams.js';
 
 interface Manifest {
   identities: {

@@ -11,7 +11,7 @@ import { statusClass, statusMeaning } from '../../../protocols/dicom/status.js';
 import { datasetEncoding, transferSyntaxName } from '../../../protocols/dicom/transfer-syntax.js';
 import { Direction } from '../../../protocols/stream.js';
 import { associateRq, commandSet, dataset, imageDataset, storeRq, type Enc } from './build.js';
-import { directions, followTcp } from './streams.js';
+import { directions, followTcp } from '../../support/streams.js';
 
 function collect() {
   const phi = new Set<string>();

@@ -11,7 +11,7 @@ import { SshStreamParser } from '../../../protocols/remote/ssh.js';
 import { TeamViewerStreamParser } from '../../../protocols/remote/teamviewer.js';
 import { TelnetStreamParser } from '../../../protocols/remote/telnet.js';
 import { Direction, type StreamParser } from '../../../protocols/stream.js';
-import { drive, rng, type Chunking, type Segment } from '../dicom/streams.js';
+import { drive, rng, type Chunking, type Segment } from '../../support/streams.js';
 import { connectionRequest, DO, IAC, rfbVersion, SPEC_CC, SPEC_CR, text, u8, WILL } from './build.js';
 import { collect } from './support.js';
 

@@ -8,7 +8,7 @@ import { MAX_TPKT, RdpStreamParser } from '../../../protocols/remote/rdp.js';
 import { SKIP_REST } from '../../../protocols/remote/records.js';
 import { ProbeVerdict } from '../../../protocols/probe.js';
 import { DETACH, Direction } from '../../../protocols/stream.js';
-import { drive, rng, type Chunking, type Segment } from '../dicom/streams.js';
+import { drive, rng, type Chunking, type Segment } from '../../support/streams.js';
 import {
   connectionConfirm,
   connectionRequest,

@@ -6,7 +6,7 @@ import { probeRfb } from '../../../protocols/remote/probes.js';
 import { RfbStreamParser } from '../../../protocols/remote/rfb.js';
 import { ProbeVerdict } from '../../../protocols/probe.js';
 import { Direction } from '../../../protocols/stream.js';
-import { drive, followTcp, rng, type Chunking, type Segment } from '../dicom/streams.js';
+import { drive, followTcp, rng, type Chunking, type Segment } from '../../support/streams.js';
 import { rfbVersion, text, u32, u8 } from './build.js';
 import { collect, CORPUS, leaks, pseudonymize } from './support.js';
 

@@ -7,7 +7,7 @@ import { SKIP_REST } from '../../../protocols/remote/records.js';
 import { SshStreamParser } from '../../../protocols/remote/ssh.js';
 import { ProbeVerdict } from '../../../protocols/probe.js';
 import { DETACH, Direction } from '../../../protocols/stream.js';
-import { drive, followTcp, rng, type Chunking, type Segment } from '../dicom/streams.js';
+import { drive, followTcp, rng, type Chunking, type Segment } from '../../support/streams.js';
 import { text } from './build.js';
 import { collect, CORPUS, leaks } from './support.js';
 

@@ -16,7 +16,7 @@ import type { TcpAnalyzerFactory } from '../../../agent/analyzers/registry.js';
 import { createPseudonymizer } from '../../../protocols/phi/pseudonym.js';
 import type { RemoteAccessRecord, RemoteCredentialRecord, RemoteParserOptions, RemoteRecord } from '../../../protocols/remote/records.js';
 import { TEST_PSEUDONYM_KEY } from '../../support/keys.js';
-import { CORPUS } from '../dicom/streams.js';
+import { CORPUS } from '../../support/streams.js';
 
 export { CORPUS };
 export const pseudonymize = createPseudonymizer(TEST_PSEUDONYM_KEY);

@@ -11,7 +11,7 @@ import { SKIP_REST } from '../../../protocols/remote/records.js';
 import { TeamViewerStreamParser } from '../../../protocols/remote/teamviewer.js';
 import { ProbeVerdict } from '../../../protocols/probe.js';
 import { DETACH, Direction } from '../../../protocols/stream.js';
-import { drive, rng, type Segment } from '../dicom/streams.js';
+import { drive, rng, type Segment } from '../../support/streams.js';
 import { collect } from './support.js';
 
 const TS = Direction.ToServer;

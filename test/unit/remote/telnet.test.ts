@@ -6,7 +6,7 @@ import { probeTelnet } from '../../../protocols/remote/probes.js';
 import { telnetOptionName, TelnetStreamParser, type TelnetParserOptions } from '../../../protocols/remote/telnet.js';
 import { ProbeVerdict } from '../../../protocols/probe.js';
 import { Direction } from '../../../protocols/stream.js';
-import { drive, followTcp, rng, type Chunking, type Segment } from '../dicom/streams.js';
+import { drive, followTcp, rng, type Chunking, type Segment } from '../../support/streams.js';
 import { DO, IAC, SB, SE, text, WILL, WONT } from './build.js';
 import { collect, CORPUS, leaks, pseudonymize } from './support.js';
 

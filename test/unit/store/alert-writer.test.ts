@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { AlertStore } from '../../../agent/store/alert-store.js';
+import { SqliteStore } from '../../../agent/store/sqlite-store.js';
 import { AlertWriter, RateCap } from '../../../agent/store/alert-writer.js';
 import type { UpsertResult } from '../../../agent/store/types.js';
 import { T0, cand, iso, tempDir } from './helpers.js';
@@ -11,7 +11,7 @@ afterAll(() => tmp.cleanup());
 function setup(opts: ConstructorParameters<typeof AlertWriter>[1] = {}) {
   let clock = T0;
   const path = tmp.db();
-  const store = AlertStore.open(path, { now: () => clock });
+  const store = SqliteStore.open(path, { now: () => clock });
   const commits: UpsertResult[] = [];
   const writer = new AlertWriter(store, { timers: false, now: () => clock, onCommit: (r) => commits.push(r), ...opts });
   /** What another connection sees: only committed rows. */
@@ -58,7 +58,7 @@ describe('AlertWriter', () => {
 
   it('the flush timer commits without writes; committed() resolves after the commit', async () => {
     const path = tmp.db();
-    const store = AlertStore.open(path, { now: () => T0 });
+    const store = SqliteStore.open(path, { now: () => T0 });
     const writer = new AlertWriter(store, { flushIntervalMs: 20 });
     writer.write(cand(1));
     const p = writer.committed();

@@ -13,18 +13,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const MODULES = ['alert-store', 'alert-writer', 'schema', 'values', 'types'];
+const MODULES = ['sqlite-store', 'alert-writer', 'schema', 'values', 'types'];
 const PER_BATCH = 200;
 const tmp = tempDir('muvakt-crash-');
 afterAll(() => tmp.cleanup());
 
 const CHILD = `
 import { writeSync } from 'node:fs';
-import { AlertStore } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist/agent/store/alert-store.js')).href)};
+import { SqliteStore } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist/agent/store/sqlite-store.js')).href)};
 import { AlertWriter } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist/agent/store/alert-writer.js')).href)};
 
 const [path, maxBatches] = [process.argv[2], Number(process.argv[3])];
-const store = AlertStore.open(path);
+const store = SqliteStore.open(path);
 let committed = 0;
 const writer = new AlertWriter(store, {
   timers: false, maxBatch: 1e9, flushIntervalMs: 1e9, maxNewPerRulePerHour: 1e9,

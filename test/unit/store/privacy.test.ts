@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isValidFnr } from '../../../protocols/phi/fodselsnummer.js';
-import { AlertStore } from '../../../agent/store/alert-store.js';
+import { SqliteStore } from '../../../agent/store/sqlite-store.js';
 import { AlertWriter } from '../../../agent/store/alert-writer.js';
 import { StoreInputError } from '../../../agent/store/types.js';
 import { containsFnr, redactFnr } from '../../../agent/store/values.js';
@@ -40,7 +40,7 @@ describe('store privacy: nothing that validates as a fødselsnummer is written',
 
   it('rejects (and counts) candidates carrying one; stores the rest; the raw .db and -wal bytes hold none', () => {
     const path = tmp.db('privacy.db');
-    const store = AlertStore.open(path, { now: () => T0 });
+    const store = SqliteStore.open(path, { now: () => T0 });
     const writer = new AlertWriter(store, { timers: false });
     const planted = [
       cand(1, { evidence: { note: `PatientID=${FNR}` } }),
@@ -88,7 +88,7 @@ describe('store privacy: nothing that validates as a fødselsnummer is written',
   it('pruned alerts leave no bytes behind in the file or the WAL (secure_delete + checkpoint)', () => {
     const path = tmp.db('prune.db');
     const day = 86_400_000;
-    const store = AlertStore.open(path, { now: () => T0 });
+    const store = SqliteStore.open(path, { now: () => T0 });
     store.upsertAlerts([cand(1, { ts: iso(-400 * day), evidence: { marker: 'PRUNE-MARKER-91c2' } }), cand(2, { evidence: { marker: 'KEEP-MARKER-5d10' } })]);
     store.audit({ actor: 'old-reader', role: 'viewer', action: 'AUDIT-MARKER-0b7e', query: {}, at: T0 - 400 * day });
     expect(rawFiles(path).includes('PRUNE-MARKER-91c2')).toBe(true);

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AlertStore } from '../../../agent/store/alert-store.js';
+import { SqliteStore } from '../../../agent/store/sqlite-store.js';
 import { MIGRATIONS, type Migration } from '../../../agent/store/schema.js';
 import { AlertTransitionError, StoreInputError, type Alert, type AlertQuery } from '../../../agent/store/types.js';
 import { alertId, boundEvidence, parseTs, safeJson } from '../../../agent/store/values.js';
@@ -11,10 +11,10 @@ afterAll(() => tmp.cleanup());
 
 /** A store whose clock is fixed near the test data, so prune-at-open keeps it. */
 function open(path = tmp.db(), now = () => T0 + 86_400_000) {
-  return AlertStore.open(path, { now });
+  return SqliteStore.open(path, { now });
 }
 
-function pageAll(store: AlertStore, q: AlertQuery, between?: (page: number) => void): Alert[] {
+function pageAll(store: SqliteStore, q: AlertQuery, between?: (page: number) => void): Alert[] {
   const out: Alert[] = [];
   let cursor: string | null = null;
   let page = 0;
@@ -27,7 +27,7 @@ function pageAll(store: AlertStore, q: AlertQuery, between?: (page: number) => v
   return out;
 }
 
-describe('AlertStore: pragmas and schema', () => {
+describe('SqliteStore: pragmas and schema', () => {
   it('opens in WAL with synchronous=NORMAL, foreign keys and secure delete', () => {
     const path = tmp.db();
     const s = open(path);
@@ -45,16 +45,16 @@ describe('AlertStore: pragmas and schema', () => {
     const path = tmp.db();
     let v1Runs = 0;
     const v1: Migration = { ...MIGRATIONS[0], up: (db) => (v1Runs++, MIGRATIONS[0].up(db)) };
-    AlertStore.open(path, { migrations: [MIGRATIONS[0]], now: () => T0 }).close(); // real v1
-    AlertStore.open(path, { migrations: [v1], now: () => T0 }).close();
+    SqliteStore.open(path, { migrations: [MIGRATIONS[0]], now: () => T0 }).close(); // real v1
+    SqliteStore.open(path, { migrations: [v1], now: () => T0 }).close();
     expect(v1Runs).toBe(0);
 
     let v2Runs = 0;
     const v2: Migration = { version: 2, name: 'test column', up: (db) => (v2Runs++, db.exec('ALTER TABLE alerts ADD COLUMN note TEXT')) };
-    const s = AlertStore.open(path, { migrations: [v1, v2], now: () => T0 });
+    const s = SqliteStore.open(path, { migrations: [v1, v2], now: () => T0 });
     s.upsertAlerts([cand(1)]);
     s.close();
-    AlertStore.open(path, { migrations: [v1, v2], now: () => T0 }).close();
+    SqliteStore.open(path, { migrations: [v1, v2], now: () => T0 }).close();
     expect([v1Runs, v2Runs]).toEqual([0, 1]);
 
     const db = new Database(path);
@@ -66,14 +66,14 @@ describe('AlertStore: pragmas and schema', () => {
     db.close();
 
     // A file from a newer muvakt is refused, not silently used.
-    expect(() => AlertStore.open(path, { migrations: [MIGRATIONS[0]] })).toThrow(/schema version 2 is newer/);
+    expect(() => SqliteStore.open(path, { migrations: [MIGRATIONS[0]] })).toThrow(/schema version 2 is newer/);
   });
 
   it('a failing migration leaves the previous version and applies on the next open', () => {
     const path = tmp.db();
     open(path).close();
     const bad: Migration = { version: MIGRATIONS.length + 1, name: 'bad', up: (db) => (db.exec('CREATE TABLE half (x)'), db.exec('SYNTAX ERROR')) };
-    expect(() => AlertStore.open(path, { migrations: [...MIGRATIONS, bad] })).toThrow();
+    expect(() => SqliteStore.open(path, { migrations: [...MIGRATIONS, bad] })).toThrow();
     const db = new Database(path);
     expect(db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'half'").get()).toEqual({ n: 0 });
     expect(db.prepare('SELECT max(version) AS v FROM schema_version').get()).toEqual({ v: MIGRATIONS.length });
@@ -85,11 +85,11 @@ describe('AlertStore: pragmas and schema', () => {
     const db = new Database(path);
     db.exec('CREATE TABLE other (x)');
     db.close();
-    expect(() => AlertStore.open(path)).toThrow(/not a muvakt store/);
+    expect(() => SqliteStore.open(path)).toThrow(/not a muvakt store/);
   });
 });
 
-describe('AlertStore: upsert', () => {
+describe('SqliteStore: upsert', () => {
   it('dedups on (rule_id, subject): count and last_seen grow, first_seen kept, evidence is the latest', () => {
     const s = open();
     const r1 = s.upsertAlerts([cand(1, { ts: iso(5000, 123) })]);
@@ -177,7 +177,7 @@ describe('AlertStore: upsert', () => {
   });
 });
 
-describe('AlertStore: lifecycle', () => {
+describe('SqliteStore: lifecycle', () => {
   it('validates transitions; unknown id → null', () => {
     const s = open();
     const [a] = s.upsertAlerts([cand(1)]).created;
@@ -204,7 +204,7 @@ describe('AlertStore: lifecycle', () => {
   });
 });
 
-describe('AlertStore: queries', () => {
+describe('SqliteStore: queries', () => {
   const seedCand = (i: number, ts = iso(Math.floor(i / 3) * 1000)) =>
     cand(i, {
       rule_id: i % 3 === 0 ? 'G3.cleartext-external' : 'G2.medical-internet',
@@ -290,7 +290,7 @@ describe('AlertStore: queries', () => {
   });
 });
 
-describe('AlertStore: audit, kv and retention', () => {
+describe('SqliteStore: audit, kv and retention', () => {
   it('writes and pages the audit log', () => {
     const s = open();
     for (let i = 0; i < 25; i++) s.audit({ actor: i % 2 ? 'anna' : 'bjorn', role: 'viewer', action: 'alerts.list', query: { severity: 'high', page: i }, at: T0 + i * 1000 });
@@ -323,7 +323,7 @@ describe('AlertStore: audit, kv and retention', () => {
   it('prune deletes alerts (with history) and audit rows older than the retention, at open too', () => {
     const path = tmp.db();
     const day = 86_400_000;
-    const s = AlertStore.open(path, { now: () => T0 });
+    const s = SqliteStore.open(path, { now: () => T0 });
     const old = s.upsertAlerts([cand(1, { ts: iso(-200 * day) })]).created[0];
     const young = s.upsertAlerts([cand(2, { ts: iso(-10 * day) })]).created[0];
     // An alert first seen long ago but still firing is kept.
@@ -340,7 +340,7 @@ describe('AlertStore: audit, kv and retention', () => {
     s.close();
 
     // At open, with a shorter configured retention and a later clock.
-    const s2 = AlertStore.open(path, { now: () => T0 + 30 * day, retentionDays: 30 });
+    const s2 = SqliteStore.open(path, { now: () => T0 + 30 * day, retentionDays: 30 });
     expect(s2.getAlert(young.id)).toBeNull();
     expect(s2.getAlert(lasting.id)).toBeNull();
     expect(s2.listAudit().items).toHaveLength(0);

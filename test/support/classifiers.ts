@@ -2,7 +2,7 @@ import { ProbeVerdict } from '../../protocols/probe.js';
 import { DETACH, Direction, type StreamParser } from '../../protocols/stream.js';
 import { probeTls } from '../../protocols/tls/probe.js';
 import { probeHttp, probeSmb } from '../../protocols/cleartext/probes.js';
-import type { TcpAnalyzerFactory } from './registry.js';
+import type { TcpAnalyzerFactory } from '../../agent/analyzers/registry.js';
 
 type Probe = (buf: Buffer, off: number, len: number) => ProbeVerdict;
 

@@ -6,9 +6,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { DETACH, Direction, type StreamParser } from '../../../protocols/stream.js';
+import { DETACH, Direction, type StreamParser } from '../../protocols/stream.js';
 
-export const CORPUS = join(import.meta.dirname, '../../../fixtures/corpus');
+export const CORPUS = join(import.meta.dirname, '../../fixtures/corpus');
 
 export interface Segment {
   dir: Direction;

@@ -51,7 +51,7 @@ const MAX_KV_BYTES = 1 << 20;
 /** Actor of lifecycle changes the sensor makes itself (a resolved alert firing again). */
 export const SYSTEM_ACTOR = 'muvakt';
 
-export interface AlertStoreOptions {
+export interface SqliteStoreOptions {
   /** Days to keep alerts (by last_seen) and audit rows; default 180 (LEV 6.3). */
   retentionDays?: number;
   /** 'normal' (default): durable against process crash. 'full': also against power loss. */
@@ -189,7 +189,7 @@ function fingerprint(o: unknown): string {
   return createHash('sha256').update(JSON.stringify(o)).digest('base64url').slice(0, 12);
 }
 
-export class AlertStore {
+export class SqliteStore {
   readonly path: string;
   readonly retentionDays: number;
   private readonly db: Database.Database;
@@ -212,11 +212,11 @@ export class AlertStore {
   private readonly sOpenCounts: Database.Statement;
 
   /** Opens (creating if needed) the store at `path`, applies migrations and prunes. */
-  static open(path: string, options: AlertStoreOptions = {}): AlertStore {
-    return new AlertStore(path, options);
+  static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+    return new SqliteStore(path, options);
   }
 
-  private constructor(path: string, options: AlertStoreOptions) {
+  private constructor(path: string, options: SqliteStoreOptions) {
     const days = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
     if (!(days > 0) || !Number.isFinite(days)) throw new StoreInputError(`retentionDays: expected a positive number of days, got ${days}`);
     this.path = path;
