@@ -15,6 +15,12 @@ import { buildApp } from '../../dashboard-api/app.js';
 import { SqliteStore } from '../../agent/store/index.js';
 import { PolicySchema } from '../../rules/policy/index.js';
 import { ALL_RULES } from '../../rules/index.js';
+import { ANALYZE_USAGE } from '../../agent/cli/analyze.js';
+import { RUN_USAGE } from '../../agent/cli/run.js';
+import { POLICY_USAGE } from '../../agent/cli/policy.js';
+import { SERVE_USAGE } from '../../agent/cli/serve.js';
+import { INVENTORY_USAGE } from '../../agent/cli/inventory.js';
+import { EVIDENCE_USAGE } from '../../agent/cli/evidence.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const read = (rel: string) => readFileSync(join(ROOT, rel), 'utf8');
@@ -220,5 +226,16 @@ describe('the contracts in docs/ match the code', () => {
       }
     }
     for (let g = 1; g <= 15; g++) expect(doc).toMatch(new RegExp(`^### G${g} — `, 'm'));
+  });
+
+  it("README's CLI summary names every command and option of `muvakt help`", () => {
+    const readme = read('README.md');
+    const cli = /^## CLI\n\n```\n([\s\S]*?)```/m.exec(readme)?.[1] ?? '';
+    expect(cli).not.toBe('');
+    for (const usage of [ANALYZE_USAGE, RUN_USAGE, POLICY_USAGE, SERVE_USAGE, INVENTORY_USAGE, EVIDENCE_USAGE]) {
+      const command = /^muvakt [a-z]+(?: [a-z]+)?/.exec(usage)![0];
+      expect(cli, command).toContain(command);
+      for (const option of new Set(usage.match(/--[a-z][a-z-]*/g) ?? [])) expect(cli, `${command} ${option}`).toContain(option);
+    }
   });
 });
