@@ -31,7 +31,7 @@ describe('GET /api/v1/alerts', () => {
     const seen = body.items.map((a: { last_seen: string }) => a.last_seen);
     expect([...seen].sort().reverse()).toEqual(seen);
     const crit = body.items.find((a: { rule_id: string }) => a.rule_id === 'phi-in-vendor-callhome');
-    expect(crit.title_nb).toMatch(/Helseopplysninger/);
+    expect(crit.title_nb).toMatch(/Helse- og personopplysninger/);
     expect(crit.recommendation_nb.length).toBeGreaterThan(10);
     const retired = body.items.find((a: { rule_id: string }) => a.rule_id === 'some-retired-rule');
     expect(retired.title_nb).toBeUndefined();
