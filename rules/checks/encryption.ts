@@ -11,7 +11,7 @@ function tlsVersionNumber(v: unknown): number | null {
 
 export const tlsWeak: Rule = {
   id: 'tls-weak-version',
-  title: { nb: 'Svak TLS-versjon eller chiffer', en: 'Weak TLS version or cipher suite' },
+  title: { nb: 'Svak TLS-versjon eller chifferserie', en: 'Weak TLS version or cipher suite' },
   recommendation: {
     nb: 'Versjonen er lavere enn policyen krever (encryption.min_tls), eller chifferserien er kjent som svak. Velg TLS-versjon og chifferserier etter NSMs kryptografiske anbefalinger. Utstyr som ikke kan oppdateres, bør skjermes med andre tiltak, for eksempel segmentering.',
     en: 'The version is below what the policy requires (encryption.min_tls), or the cipher suite is known to be weak. Choose TLS versions and cipher suites per NSM’s cryptographic recommendations. Devices that cannot be updated should be shielded by other measures, segmentation for example.',

@@ -91,8 +91,8 @@ export const phiInVendorTraffic: Rule = {
   id: 'phi-in-vendor-callhome',
   title: { nb: 'Helse- og personopplysninger sendt til leverandør eller ekstern adresse', en: 'Health and personal data sent to a vendor or an external address' },
   recommendation: {
-    nb: 'Vurder call-home-funksjonen sammen med leverandøren: hvilke opplysninger sendes, og hvorfor. Skal leverandøren behandle helse- og personopplysninger, må det foreligge en databehandleravtale; ellers bør opplysningene fjernes fra det som sendes. Trafikk over nett virksomheten ikke kontrollerer, skal krypteres.',
-    en: 'Assess the call-home function with the vendor: which data are sent, and why. If the vendor is to process health and personal data, a data-processing agreement must be in place; otherwise the data should be removed from what is sent. Traffic over networks the organisation does not control shall be encrypted.',
+    nb: 'Vurder call-home-funksjonen sammen med leverandøren: hvilke opplysninger sendes, og hvorfor. Skal leverandøren behandle helse- og personopplysninger, må det foreligge en databehandleravtale; ellers fjern opplysningene fra det som sendes. Trafikk over nett virksomheten ikke kontrollerer, skal krypteres.',
+    en: 'Assess the call-home function with the vendor: which data are sent, and why. If the vendor is to process health and personal data, a data-processing agreement must be in place; otherwise remove the data from what is sent. Traffic over networks the organisation does not control shall be encrypted.',
   },
   severity: 'critical',
   guide_refs: ['MU annex #16', 'MU 5.1.2 #6', 'LEV 10.1', 'MU 3.8', 'MU 4.6'],

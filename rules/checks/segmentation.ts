@@ -73,7 +73,7 @@ export const medicalInternet: Rule = {
 
 export const cleartextToExternal: Rule = {
   id: 'cleartext-to-external',
-  title: { nb: 'Ukryptert kommunikasjon over nett sykehuset ikke kontrollerer', en: 'Unencrypted communication over networks the hospital does not control' },
+  title: { nb: 'Ukryptert kommunikasjon over nett virksomheten ikke kontrollerer', en: 'Unencrypted communication over networks the organisation does not control' },
   recommendation: {
     nb: 'Når medisinsk utstyr kommuniserer over nett virksomheten ikke kontrollerer, skal kommunikasjonen krypteres; for annet utstyr sier leverandørveilederen at all kommunikasjon bør krypteres. Bruk TLS eller VPN, med algoritmer etter NSMs kryptografiske anbefalinger.',
     en: 'When a medical device communicates over networks the organisation does not control, the communication shall be encrypted; for other equipment the supplier guide says all communication should be encrypted. Use TLS or a VPN, with algorithms per NSM’s cryptographic recommendations.',
@@ -93,7 +93,7 @@ export const cleartextToExternal: Rule = {
 
 export const destinationCountry: Rule = {
   id: 'destination-country-not-allowed',
-  title: { nb: 'Overføring til land utenfor tillatte land (EU/EØS)', en: 'Transfer to a country outside the allowed countries (EU/EEA)' },
+  title: { nb: 'Overføring til et land utenfor de tillatte (EU/EØS)', en: 'Transfer to a country outside the allowed ones (EU/EEA)' },
   recommendation: {
     nb: 'Bærer flyten personopplysninger, skal overføringen til et land utenfor EU/EØS ha et overføringsgrunnlag etter personvernforordningen artikkel 46, og lagring hos en skyleverandør krever databehandleravtale. Finn ut hva som sendes, og blokker flyten hvis den mangler grunnlag.',
     en: 'If the flow carries personal data, a transfer to a country outside the EU/EEA shall rest on a transfer basis under GDPR Article 46, and storage with a cloud provider requires a data-processing agreement. Find out what is sent, and block the flow if it has no such basis.',
