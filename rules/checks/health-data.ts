@@ -119,7 +119,7 @@ export const phiCleartext: Rule = {
   requirements: ['G4', 'G3'],
   events: ['phi.observed'],
   create: (ctx) => (e): RuleFinding | null => {
-    if (!generalPhi(e) || !e.flow || TECHNICAL_LOG_PROTOCOLS.has(String(e.protocol))) return null;
+    if (!generalPhi(e) || !e.flow || TECHNICAL_LOG_PROTOCOLS.has(String(e.protocol)) || !ctx.policy.encryptionRequiredFor.has('cross-zone-phi')) return null;
     const z = zonesOf(ctx, e)!;
     if (isExternal(z.dst) || isExternal(z.src) || z.src.name === z.dst.name) return null;
     return finding(e, z, phiEvidence(e), reachSeverity(ctx, e, z) === 'medium' ? 'medium' : 'high');

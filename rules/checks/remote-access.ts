@@ -83,7 +83,7 @@ export const remoteAccessUnencrypted: Rule = {
   events: ['remote_access'],
   create: (ctx) => (e) => {
     // A session whose negotiation was never seen is not known to be unencrypted.
-    if (e.encrypted !== false || e.incomplete === true) return null;
+    if (e.encrypted !== false || e.incomplete === true || !ctx.policy.encryptionRequiredFor.has('remote-access')) return null;
     const z = zonesOf(ctx, e);
     return z ? finding(e, z, sessionFacts(e), isExternal(z.src) || isExternal(z.dst) ? 'critical' : 'high') : null;
   },

@@ -40,6 +40,9 @@ export const flowNotAllowed: Rule = {
       if (allowed.encryptedRequired && e.encrypted === false && e.state !== 'new') {
         return finding(e, z, { ...flowFacts(e), reason: 'allowed only encrypted', allowed_flow: allowed.index }, 'high');
       }
+      if (e.encrypted === false && e.state !== 'new' && !INFRASTRUCTURE.has(f.app) && ctx.policy.encryptionRequiredFor.has('cross-zone')) {
+        return finding(e, z, { ...flowFacts(e), reason: 'encryption required between zones (encryption.require_for: cross-zone)', allowed_flow: allowed.index }, 'medium');
+      }
       return null;
     }
     return finding(e, z, flowFacts(e), isMedical(z.src) || isMedical(z.dst) ? 'high' : 'medium');
@@ -84,7 +87,7 @@ export const cleartextToExternal: Rule = {
   events: ['flow'],
   create: (ctx) => (e) => {
     const z = zonesOf(ctx, e);
-    if (!z || !(isExternal(z.src) || isExternal(z.dst))) return null;
+    if (!z || !(isExternal(z.src) || isExternal(z.dst)) || !ctx.policy.encryptionRequiredFor.has('external')) return null;
     const app = e.flow!.app;
     if (e.encrypted === true || INFRASTRUCTURE.has(app) || !CLEARTEXT_APPS.has(app) || e.state === 'new') return null;
     return finding(e, z, flowFacts(e), isMedical(z.src) || isMedical(z.dst) ? 'critical' : 'high');

@@ -66,6 +66,12 @@ export interface FlowQuery {
  * The policy prepared for the rules: zone lookup by longest-prefix CIDR match (then VLAN),
  * allow-list matching, remote-access sources, countries. Built once per policy load.
  */
+/**
+ * Where encryption is required when the policy does not say: over networks the site does not
+ * control (MU 4.6 "skal"), health and personal data between zones, and remote access (MU 4.7 "skal").
+ */
+export const DEFAULT_ENCRYPTION_REQUIRED_FOR: readonly string[] = ['external', 'cross-zone-phi', 'remote-access'];
+
 export class CompiledPolicy {
   readonly site: string;
   private readonly zonePrefixes: ZonePrefix[];
@@ -118,7 +124,9 @@ export class CompiledPolicy {
     this.allowedCountries = countries === 'EEA' ? EEA_COUNTRIES : new Set(countries);
     this.allowedDestinations = (policy.external?.allowed_destinations ?? []).map((c) => parsePrefix(c)!);
     this.minTls = Number(policy.encryption?.min_tls ?? '1.2');
-    this.encryptionRequiredFor = new Set(policy.encryption?.require_for ?? ['external', 'cross-zone-phi']);
+    // Where the site requires encryption; read by cleartext-to-external (external), phi-cleartext
+    // (cross-zone-phi), remote-access-unencrypted (remote-access) and flow-not-allowed (cross-zone).
+    this.encryptionRequiredFor = new Set(policy.encryption?.require_for ?? DEFAULT_ENCRYPTION_REQUIRED_FOR);
     this.hl7AckTimeoutSec = policy.hl7?.ack_timeout_s ?? 30;
     this.hl7Ports = new Set(policy.hl7?.ports ?? [2575]);
     this.dicomPorts = new Set(policy.dicom?.ports ?? [104, 2761, 2762, 11112]);

@@ -71,6 +71,7 @@ export const PolicySchema = Type.Object(
       Type.Object(
         {
           min_tls: Type.Optional(Type.Union([Type.Literal('1.0'), Type.Literal('1.1'), Type.Literal('1.2'), Type.Literal('1.3')])),
+          /** Where cleartext is reported (default external, cross-zone-phi, remote-access). */
           require_for: Type.Optional(Type.Array(Type.Union([Type.Literal('external'), Type.Literal('cross-zone-phi'), Type.Literal('remote-access'), Type.Literal('cross-zone')]))),
         },
         { additionalProperties: false },
