@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { ALL_RULES, RuleEngine, type EngineFinding, type RuleEvent } from '../../../rules/index.js';
+import { CompiledPolicy, parsePolicy } from '../../../rules/policy/index.js';
+
+function policy(extra: string): CompiledPolicy {
+  const r = parsePolicy(
+    `site: Test
+${extra}
+zones:
+  - {name: mu, kind: medical, cidrs: [10.77.10.0/24]}
+  - {name: it, kind: clinical, cidrs: [10.77.40.0/24]}
+remote_access:
+  jump_hosts: [10.77.40.5]
+  vendors:
+    - {name: Day vendor, cidrs: [192.0.2.0/24], windows: [{days: [mon, tue, wed, thu, fri], from: "07:00", to: "17:00"}]}
+    - {name: Night vendor, cidrs: [198.51.100.0/24], windows: [{days: [fri], from: "22:00", to: "06:00"}]}
+`,
+    'site.yaml',
+  );
+  if (!r.ok) throw new Error(r.errors.map(String).join('\n'));
+  return new CompiledPolicy(r.policy);
+}
+
+const inWindow = (p: CompiledPolicy, ip: string, iso: string) => p.vendorOf(ip, new Date(iso))?.inWindow;
+
+describe('vendor windows in the site’s time zone', () => {
+  it('reads windows in Europe/Oslo by default, whatever the sensor’s clock, summer and winter', () => {
+    const p = policy('');
+    expect(p.timeZone).toBe('Europe/Oslo');
+    // Monday 07:30 in Oslo is 06:30 UTC in winter (CET) and 05:30 UTC in summer (CEST).
+    expect(inWindow(p, '192.0.2.9', '2026-01-05T06:30:00Z')).toBe(true);
+    expect(inWindow(p, '192.0.2.9', '2026-07-06T05:30:00Z')).toBe(true);
+    // Monday 06:30 in Oslo (05:30 UTC in winter): before the window, although 06:30 UTC would not be.
+    expect(inWindow(p, '192.0.2.9', '2026-01-05T05:30:00Z')).toBe(false);
+    // Friday 17:30 in Oslo, Saturday 10:00 in Oslo.
+    expect(inWindow(p, '192.0.2.9', '2026-01-09T16:30:00Z')).toBe(false);
+    expect(inWindow(p, '192.0.2.9', '2026-01-10T09:00:00Z')).toBe(false);
+  });
+
+  it('takes an explicit time zone', () => {
+    const p = policy('time_zone: America/New_York');
+    // Monday 07:30 in New York (EST, UTC-5) is 12:30 UTC.
+    expect(inWindow(p, '192.0.2.9', '2026-01-05T12:30:00Z')).toBe(true);
+    expect(inWindow(p, '192.0.2.9', '2026-01-05T06:30:00Z')).toBe(false);
+  });
+
+  it('a window whose end is before its start runs past midnight into the next day', () => {
+    const p = policy('');
+    // Friday 22:00 – Saturday 06:00, Oslo time (UTC+1 in January).
+    expect(inWindow(p, '198.51.100.7', '2026-01-09T22:30:00Z')).toBe(true); // Fri 23:30
+    expect(inWindow(p, '198.51.100.7', '2026-01-10T04:00:00Z')).toBe(true); // Sat 05:00
+    expect(inWindow(p, '198.51.100.7', '2026-01-10T05:00:00Z')).toBe(false); // Sat 06:00, the end
+    expect(inWindow(p, '198.51.100.7', '2026-01-09T04:00:00Z')).toBe(false); // Fri 05:00: that would be Thursday's window
+    expect(inWindow(p, '198.51.100.7', '2026-01-08T22:30:00Z')).toBe(false); // Thu 23:30
+    expect(inWindow(p, '198.51.100.7', '2026-01-10T22:30:00Z')).toBe(false); // Sat 23:30
+  });
+
+  it('rejects an unknown time zone and an empty window, located', () => {
+    const errors = (yaml: string) => {
+      const r = parsePolicy(yaml, 'site.yaml');
+      return r.ok ? [] : r.errors.map(String);
+    };
+    expect(errors(`site: T\ntime_zone: Europe/Atlantis\nzones: [{name: mu, kind: medical, cidrs: [10.0.0.0/24]}]\n`)).toEqual([
+      'site.yaml:2:12: time_zone: unknown time zone "Europe/Atlantis" (expected an IANA name such as Europe/Oslo)',
+    ]);
+    expect(
+      errors(`site: T\nzones: [{name: mu, kind: medical, cidrs: [10.0.0.0/24]}]\nremote_access:\n  vendors: [{name: V, cidrs: [192.0.2.0/24], windows: [{from: "08:00", to: "08:00"}]}]\n`),
+    ).toEqual(['site.yaml:4:76: remote_access.vendors[0].windows[0].to: "to" equals "from" (08:00): a window needs a length (a "to" before "from" runs past midnight)']);
+  });
+
+  it('remote-access-from-external follows the window in site time', () => {
+    const found: EngineFinding[] = [];
+    const engine = new RuleEngine(policy(''), ALL_RULES, (f) => found.push(f));
+    const session = (ts: string): RuleEvent => ({
+      ts,
+      type: 'remote_access',
+      protocol: 'ssh',
+      encrypted: true,
+      flow: { id: ts, vlan: [], src_ip: '198.51.100.7', src_port: 50000, dst_ip: '10.77.40.5', dst_port: 22, proto: 'tcp', app: 'ssh' },
+    });
+    engine.evaluate(session('2026-01-10T04:00:00.000000Z')); // Saturday 05:00 in Oslo: inside Friday night's window
+    expect(found.filter((f) => f.rule.id === 'remote-access-from-external')).toEqual([]);
+    engine.evaluate(session('2026-01-10T09:00:00.000000Z')); // Saturday 10:00: outside
+    const outside = found.filter((f) => f.rule.id === 'remote-access-from-external');
+    expect(outside).toHaveLength(1);
+    expect(outside[0].evidence).toMatchObject({ vendor: 'Night vendor', outside_window: true });
+  });
+});
