@@ -74,7 +74,7 @@ describe('citations the guides do not support are gone', () => {
   });
 
   it('MU 4.7 (remote support) only on remote-access rules', () => {
-    for (const r of ALL_RULES.filter((x) => x.guide_refs.includes('MU 4.7'))) expect(r.events, r.id).toEqual(['remote_access']);
+    for (const r of ALL_RULES.filter((x) => x.guide_refs.includes('MU 4.7'))) expect(r.events, r.id).toContain('remote_access');
     for (const id of ['dicom-cleartext-phi', 'hl7-cleartext-phi', 'phi-cleartext', 'dicom-user-identity-cleartext-password', 'cleartext-to-external', 'cleartext-credentials', 'tls-weak-version', 'tls-certificate-untrusted']) {
       expect(rule(id).guide_refs, id).not.toContain('MU 4.7');
     }

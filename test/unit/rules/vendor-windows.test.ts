@@ -86,3 +86,44 @@ describe('vendor windows in the site’s time zone', () => {
     expect(outside[0].evidence).toMatchObject({ vendor: 'Night vendor', outside_window: true });
   });
 });
+
+describe('vendor windows on the jump host → device leg', () => {
+  const leg = (id: string, ts: string, src: string, dst: string): RuleEvent => ({
+    ts,
+    type: 'remote_access',
+    protocol: 'rdp',
+    encrypted: true,
+    flow: { id, vlan: [], src_ip: src, src_port: 50000, dst_ip: dst, dst_port: 3389, proto: 'tcp', app: 'rdp' },
+  });
+  const ended = (id: string, ts: string, src: string, dst: string): RuleEvent => ({ ...leg(id, ts, src, dst), type: 'flow', state: 'closed' });
+  const onward = (found: EngineFinding[]) => found.filter((f) => f.rule.id === 'vendor-onward-session-outside-window');
+
+  it('a vendor logged in on time who opens the device session after the window closed is reported', () => {
+    const found: EngineFinding[] = [];
+    const engine = new RuleEngine(policy(''), ALL_RULES, (f) => found.push(f));
+    // Monday 16:50 Oslo (15:50 UTC): the day vendor reaches the jump host inside 07:00–17:00.
+    engine.evaluate(leg('v1', '2026-01-05T15:50:00.000000Z', '192.0.2.9', '10.77.40.5'));
+    expect(found.filter((f) => f.rule.id === 'remote-access-from-external')).toEqual([]);
+    // 16:55 Oslo: onward to the device, still inside.
+    engine.evaluate(leg('d1', '2026-01-05T15:55:00.000000Z', '10.77.40.5', '10.77.10.21'));
+    expect(onward(found)).toEqual([]);
+    // 17:10 Oslo: a second device session through the same open vendor session, outside.
+    engine.evaluate(leg('d2', '2026-01-05T16:10:00.000000Z', '10.77.40.5', '10.77.10.22'));
+    expect(onward(found)).toHaveLength(1);
+    expect(onward(found)[0].subject).toMatchObject({ src_ip: '10.77.40.5', dst_ip: '10.77.10.22' });
+    expect(onward(found)[0].evidence).toMatchObject({ vendor: 'Day vendor', vendor_ip: '192.0.2.9', jump_host: '10.77.40.5', first_leg_flow: 'v1', outside_window: true, time_zone: 'Europe/Oslo' });
+  });
+
+  it('crosses midnight with a night window, and forgets the vendor once its session to the jump host ends', () => {
+    const found: EngineFinding[] = [];
+    const engine = new RuleEngine(policy(''), ALL_RULES, (f) => found.push(f));
+    engine.evaluate(leg('n1', '2026-01-09T22:30:00.000000Z', '198.51.100.7', '10.77.40.5')); // Fri 23:30
+    engine.evaluate(leg('d1', '2026-01-10T04:30:00.000000Z', '10.77.40.5', '10.77.10.21')); // Sat 05:30: inside
+    expect(onward(found)).toEqual([]);
+    engine.evaluate(leg('d2', '2026-01-10T05:30:00.000000Z', '10.77.40.5', '10.77.10.21')); // Sat 06:30: outside
+    expect(onward(found)).toHaveLength(1);
+    engine.evaluate(ended('n1', '2026-01-10T05:40:00.000000Z', '198.51.100.7', '10.77.40.5'));
+    engine.evaluate(leg('d3', '2026-01-10T06:00:00.000000Z', '10.77.40.5', '10.77.10.23')); // an IT session, no vendor open
+    expect(onward(found)).toHaveLength(1);
+  });
+});
