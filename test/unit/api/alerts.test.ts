@@ -132,7 +132,7 @@ describe('what a person types: comma lists, plain dates, unknown rules, CSV', ()
     const nb = await f.app.inject({ url: '/api/v1/alerts.csv?rule_id=phi-in-vendor-callhome&lang=nb', headers: bearer('viewer') });
     const [head, row] = nb.body.split('\r\n');
     expect(head).toMatch(/^id,regel,alvorlighet,status,tittel,/);
-    expect(row).toMatch(/Helseopplysninger/);
+    expect(row).toMatch(/Helse- og personopplysninger/);
     const all = await f.app.inject({ url: '/api/v1/alerts.csv', headers: bearer('viewer') });
     expect(all.body.split('\r\n').length - 2).toBe(6);
     expect(f.store.listAudit({ action: 'alerts.export' }).items.length).toBeGreaterThanOrEqual(3);
