@@ -95,7 +95,7 @@ describe('Grafana dashboard', () => {
       ]);
       let err = '';
       sensor.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-      await waitFor(sensor.stderr!, /API listening beside the capture/, 20_000);
+      await waitFor(sensor.stderr!, /API listening beside the capture/, 60_000);
       pair.exec(pair.a, 'echoscu', '-aet', 'CT_GRAF', '-aec', 'PACS_GRAF', pair.ipB, PORT);
       const scrape = (ns: string, api: string) => pair.exec(ns, 'curl', '-sf', '-H', `Authorization: Bearer ${METRICS}`, `http://${api}/metrics`);
       let sensorText = '';
@@ -115,7 +115,7 @@ describe('Grafana dashboard', () => {
       const serve = pair.spawn(pair.a, process.execPath, [CLI, 'serve', '--db', db, '--auth', auth, '--listen', SERVE_API]);
       let serveErr = '';
       serve.stderr!.on('data', (d: Buffer) => (serveErr += d.toString()));
-      await waitFor(serve.stderr!, /API listening/, 20_000);
+      await waitFor(serve.stderr!, /API listening/, 60_000);
       pair.exec(pair.a, 'curl', '-s', '-o', '/dev/null', `http://${SERVE_API}/healthz`);
       const serveText = scrape(pair.a, SERVE_API);
       const serveExited = new Promise<number | null>((resolve) => serve.once('exit', resolve));
