@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics (ARCHITECTURE.md "Metrics"). Nothing is counted per packet through
+ * Prometheus metrics (docs/metrics.md). Nothing is counted per packet through
  * prom-client: every muvakt_* metric is filled at scrape time from one snapshot of the
  * sensor's own counters (`PipelineStats`, the flow table, analyzers), taken through the
  * provider function the process plugs in. A process exports only what it knows: `serve`
@@ -251,6 +251,7 @@ function snapshotMetric(d: MetricDef, current: () => SensorSnapshot) {
     name: d.name,
     help: d.help,
     type: d.type,
+    labelNames: [...d.labels],
     get: async () => {
       const v = d.read(current());
       let values: Sample[] = [];
