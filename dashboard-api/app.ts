@@ -42,7 +42,7 @@ export interface BuildAppOptions {
   policy?: Policy | null;
   /** Re-reads the policy file (POST /policy/reload, admin). */
   reloadPolicy?: () => Policy;
-  /** The sensor's counters for /metrics (a live `run` plugs its pipeline in). Alert gauges come from the store unless this gives them. */
+  /** The sensor's counters for /metrics (a live `run` plugs its pipeline in; without it only store-derived and HTTP metrics are exported). Alert gauges come from the store unless this gives them. */
   metrics?: SnapshotProvider;
   /** Default process metrics; default true. */
   processMetrics?: boolean;
@@ -85,10 +85,11 @@ export async function buildAppWithParts(opts: BuildAppOptions): Promise<BuiltApp
   if (opts.https) (options as Record<string, unknown>).https = { cert: opts.https.cert, key: opts.https.key, minVersion: 'TLSv1.2' };
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>() as unknown as ApiInstance;
 
-  const storePart = storeSnapshot(opts.store);
+  const storePart = storeSnapshot(opts.store, { assets: opts.assets });
   const sensor = opts.metrics;
   const metrics = createMetrics({
     processMetrics: opts.processMetrics,
+    liveSensor: sensor !== undefined,
     snapshot: () => {
       const s = sensor ? sensor() : {};
       return s.alertsOpen !== undefined && s.alertsByRule !== undefined ? s : { ...storePart(), ...s };
@@ -96,6 +97,10 @@ export async function buildAppWithParts(opts: BuildAppOptions): Promise<BuiltApp
   });
   const policy: PolicyHolder = { current: opts.policy ?? null, reload: opts.reloadPolicy };
 
+  // The API's own request metrics; hooked on the root instance so every route (and 404s) counts.
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(request.method, request.routeOptions.url ?? null, reply.statusCode, reply.elapsedTime / 1000);
+  });
   await app.register(errorsPlugin);
   await app.register(authPlugin, { config: opts.auth ?? EMPTY_AUTH });
   await registerOpenApi(app, API_VERSION);

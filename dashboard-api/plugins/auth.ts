@@ -84,7 +84,9 @@ export function parseAuthConfig(value: unknown, file = '<auth>'): AuthConfig {
         ? `unknown key ${JSON.stringify(unknownKey)}`
         : e.keyword === 'pattern' && /sha256$/.test(field)
           ? 'expected 64 hex digits (the SHA-256 of the token, never the token itself)'
-          : e.message;
+          : e.keyword === 'type' && /sha256$/.test(field)
+            ? `${e.message}: quote the hash ("…"), or YAML reads a hash of only digits (or digits and one "e") as a number`
+            : e.message;
     throw new AuthConfigError(`${file}: ${field || '(document)'}: ${what}`);
   }
   const cfg = value as AuthConfig;
