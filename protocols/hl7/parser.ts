@@ -424,10 +424,12 @@ export class Hl7StreamParser implements StreamParser {
     const p = other.partial();
     let found = false;
     if (p !== null && scanner.scan(p, 0, p.length) > 0) {
+      // A set, not a search per segment: both the ACKs and the frame's MSH segments are the sender's to multiply.
+      const ids = new Set<string>();
+      for (const o of orphans) ids.add(o.ack.controlId);
       for (let s = 0; s < scanner.count && !found; s++) {
         if (scanner.segId[s] !== Seg.MSH || !scanner.field(s, 10)) continue;
-        const id = scanner.text(scanner.rs, scanner.re);
-        found = orphans.some((o) => o.ack.controlId === id);
+        found = ids.has(scanner.text(scanner.rs, scanner.re));
       }
     }
     if (found) other.flush();
