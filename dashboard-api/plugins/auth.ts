@@ -12,6 +12,7 @@
  * metrics_token_sha256: …        # the Prometheus scraper's token, or:
  * metrics: {open: false}         # true = /metrics needs no token (then listen on a separate, internal address)
  * rate_limit: {max: 600, window_s: 60}   # per token (per address without a valid token)
+ * lockout: {max: 30, window_s: 300, lockout_s: 60, max_lockout_s: 3600}   # denied requests per address (plugins/failure-limit.ts)
  * ```
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -47,6 +48,17 @@ export const AuthConfigSchema = Type.Object(
     rate_limit: Type.Optional(
       Type.Object(
         { max: Type.Integer({ minimum: 1, maximum: 1_000_000 }), window_s: Type.Integer({ minimum: 1, maximum: 86_400 }) },
+        { additionalProperties: false },
+      ),
+    ),
+    lockout: Type.Optional(
+      Type.Object(
+        {
+          max: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+          window_s: Type.Integer({ minimum: 1, maximum: 86_400 }),
+          lockout_s: Type.Integer({ minimum: 1, maximum: 86_400 }),
+          max_lockout_s: Type.Integer({ minimum: 1, maximum: 604_800 }),
+        },
         { additionalProperties: false },
       ),
     ),
