@@ -3,7 +3,8 @@
  * SMTP/POP3/IMAP logins and syslog over TCP; SNMP and syslog over UDP. Each is recognised by
  * content on any port; a UDP server port only changes how much content must agree. The
  * parsers live in protocols/cleartext/; here they get the flow's emit, the site's pseudonym
- * key, and (FTP AUTH TLS, STARTTLS) a way to mark the flow encrypted.
+ * key, and (FTP AUTH TLS, STARTTLS) a way to mark the flow encrypted and hand the rest of the
+ * connection to the TLS parser (StartTlsStream), which reports the upgraded handshake.
  */
 import { ProbeVerdict } from '../../protocols/probe.js';
 import { Direction } from '../../protocols/stream.js';
@@ -15,7 +16,9 @@ import type { CleartextEmit } from '../../protocols/cleartext/records.js';
 import { SmbStreamParser } from '../../protocols/cleartext/smb.js';
 import { looksLikeSnmp, parseSnmp, SnmpDatagramParser } from '../../protocols/cleartext/snmp.js';
 import { looksLikePri, looksLikeSyslogStream, parseSyslogHeader, SyslogDatagramParser, SyslogStreamParser } from '../../protocols/cleartext/syslog.js';
+import { StartTlsStream } from '../../protocols/tls/starttls.js';
 import type { AnalyzerEnvironment } from './environment.js';
+import { upgradedTlsParser } from './tls-analyzer.js';
 import type { AnalyzerContext, TcpAnalyzerFactory, UdpAnalyzerFactory } from './registry.js';
 
 export interface CleartextAnalyzerOptions {
@@ -49,7 +52,9 @@ export function ftpAnalyzer(env: AnalyzerEnvironment): TcpAnalyzerFactory {
     encrypted: false,
     probe: (dir, buf, off, len) => probeFtp(dir === Direction.ToClient, buf, off, len),
     create: (ctx) =>
-      new FtpStreamParser({ emit: emitter(ctx), pseudonymize: env.pseudonymize, onEncrypted: () => ctx.setApp('ftp', true) }),
+      new StartTlsStream(new FtpStreamParser({ emit: emitter(ctx), pseudonymize: env.pseudonymize, onEncrypted: () => ctx.setApp('ftp', true) }), () =>
+        upgradedTlsParser(ctx),
+      ),
   };
 }
 
@@ -73,7 +78,9 @@ function mailAnalyzer(
     encrypted: false,
     probe: (dir, buf, off, len) => probe(dir === Direction.ToClient, buf, off, len),
     create: (ctx) =>
-      new MailStreamParser({ protocol, emit: emitter(ctx), pseudonymize: env.pseudonymize, onEncrypted: () => ctx.setApp(protocol, true) }),
+      new StartTlsStream(new MailStreamParser({ protocol, emit: emitter(ctx), pseudonymize: env.pseudonymize, onEncrypted: () => ctx.setApp(protocol, true) }), () =>
+        upgradedTlsParser(ctx),
+      ),
   };
 }
 
