@@ -466,6 +466,7 @@ export class TlsStreamParser implements StreamParser {
   }
 
   private startMessage(ds: DirState, type: number, len: number): void {
+    if (type === HandshakeType.ClientHello || type === HandshakeType.ServerHello) this.helloSeen = true;
     ds.inMessage = true;
     ds.msgType = type;
     ds.msgLen = len;
