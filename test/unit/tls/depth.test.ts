@@ -17,6 +17,7 @@ import { StartTlsStream } from '../../../protocols/tls/starttls.js';
 import { eth, ipv4, tcp } from '../../support/packet-builder.js';
 import { runFrames, type TestFrame } from '../../support/frames.js';
 import { examplePolicy } from '../../support/rules.js';
+import { connectionConfirm, connectionRequest } from '../remote/build.js';
 import {
   appData,
   CERTS,
@@ -314,6 +315,24 @@ describe('STARTTLS hand-over', () => {
     expect(hs[0]).toMatchObject({ cipher_suite: 'TLS_RSA_WITH_RC4_128_SHA' });
     const weak = judge(events as RuleEvent[]).filter((f) => f.rule.id === 'tls-weak-version');
     expect(weak[0]?.evidence).toMatchObject({ reasons: ['deprecated-version', 'rc4-cipher'] });
+  });
+
+  it("RDP: after an X.224 Connection Confirm selecting TLS or NLA, the TLS handshake is read and the flow stays rdp", () => {
+    for (const selected of [1, 2]) {
+      const [ch, flight, ...rest] = tls12Session({ version: 0x0301, suite: 0x000a, sni: undefined });
+      const segs = [seg(TS, connectionRequest({ user: 'tech', requested: 3 })), seg(TC, connectionConfirm({ selected })), ch, flight, ...rest];
+      const { events, flows } = runFrames(connection(segs, 3389));
+      expect(flows).toHaveLength(1);
+      expect(flows[0]).toMatchObject({ app: 'rdp', encrypted: true });
+      const hs = events.filter((e) => e.type === 'tls.handshake');
+      expect(hs, String(selected)).toHaveLength(1);
+      expect(hs[0].flow?.app).toBe('rdp');
+      expect(hs[0]).toMatchObject({ version: 'TLS 1.0', cipher_suite: 'TLS_RSA_WITH_3DES_EDE_CBC_SHA', client_versions: ['TLS 1.0'] });
+      expect(events.filter((e) => e.type === 'remote_access')).toHaveLength(1);
+    }
+    // Standard RDP security: nothing after the confirm is TLS, and no handshake is invented.
+    const legacy = runFrames(connection([seg(TS, connectionRequest({ requested: 0 })), seg(TC, connectionConfirm({ selected: 0 })), seg(TS, Buffer.alloc(300, 0x30))], 3389));
+    expect(legacy.events.filter((e) => e.type === 'tls.handshake')).toHaveLength(0);
   });
 
   it('non-TLS bytes after the go-ahead cost nothing and report nothing', () => {
