@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_MESSAGE_LENGTH, TlsStreamParser } from '../../../protocols/tls/parser.js';
 import type { TlsHandshakeRecord } from '../../../protocols/tls/records.js';
 import { DETACH } from '../../../protocols/stream.js';
+import { MailStreamParser } from '../../../protocols/cleartext/mail.js';
+import { StartTlsStream } from '../../../protocols/tls/starttls.js';
 import {
   appData,
   CERTS,
@@ -290,6 +292,29 @@ describe('bounded', () => {
       const { c, records: rs } = run([seg(i % 3 === 0 ? TC : TS, b), seg(i % 3 === 0 ? TS : TC, b)], { random: rand, max: 64 });
       expect(c.internal_errors).toBe(0);
       expect(rs.length).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('after a STARTTLS go-ahead: random and mutated bytes reach the TLS parser, bounded and without errors', () => {
+    const clear = [seg(TC, Buffer.from('220 mx ESMTP\r\n')), seg(TS, Buffer.from('STARTTLS\r\n')), seg(TC, Buffer.from('220 go ahead\r\n'))];
+    for (let seed = 1; seed <= 300; seed++) {
+      const rand = rng(1000 + seed);
+      const tail = (seed % 2 === 0 ? tls12Session({ recMax: 500 }) : v2CompatSession()).map((s) => ({ dir: s.dir, data: Buffer.from(s.data) }));
+      for (let k = 0; k < 1 + Math.floor(rand() * 6); k++) {
+        const s = tail[Math.floor(rand() * tail.length)];
+        s.data[Math.floor(rand() * s.data.length)] = Math.floor(rand() * 256);
+      }
+      let tls: TlsStreamParser | null = null;
+      const out: TlsHandshakeRecord[] = [];
+      const stream = new StartTlsStream(new MailStreamParser({ protocol: 'smtp', emit: () => {}, pseudonymize: (v) => String(v.length) }), () => (tls = new TlsStreamParser({ emit: (r) => out.push(r) })));
+      expect(() => {
+        drive(stream, [...clear, ...tail], { random: rand, max: 300 });
+        stream.end('fin');
+      }, `seed ${seed}`).not.toThrow();
+      expect(tls, `seed ${seed}`).not.toBeNull();
+      expect(tls!.counters.internal_errors, `seed ${seed}`).toBe(0);
+      expect(tls!.bufferedBytes).toBe(0);
+      expect(out.length, `seed ${seed}`).toBeLessThanOrEqual(1);
     }
   });
 
