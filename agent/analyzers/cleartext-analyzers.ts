@@ -10,6 +10,7 @@ import { ProbeVerdict } from '../../protocols/probe.js';
 import { Direction } from '../../protocols/stream.js';
 import { FtpStreamParser } from '../../protocols/cleartext/ftp.js';
 import { HttpStreamParser } from '../../protocols/cleartext/http.js';
+import { LdapStreamParser, probeLdapStartTls } from '../../protocols/cleartext/ldap.js';
 import { MailStreamParser, type MailProtocol } from '../../protocols/cleartext/mail.js';
 import { probeFtp, probeHttp, probeImap, probePop3, probeSmb, probeSmtp } from '../../protocols/cleartext/probes.js';
 import type { CleartextEmit } from '../../protocols/cleartext/records.js';
@@ -99,6 +100,16 @@ export function imapAnalyzer(env: AnalyzerEnvironment): TcpAnalyzerFactory {
   return mailAnalyzer(env, 'imap', probeImap);
 }
 
+/** LDAP that opens with StartTLS: the flow is `ldap`, and its TLS handshake is read (StartTlsStream). */
+export function ldapStartTlsAnalyzer(): TcpAnalyzerFactory {
+  return {
+    app: 'ldap',
+    encrypted: false,
+    probe: (dir, buf, off, len) => (dir === Direction.ToServer ? probeLdapStartTls(buf, off, len) : ProbeVerdict.No),
+    create: (ctx) => new StartTlsStream(new LdapStreamParser({ onEncrypted: () => ctx.setApp('ldap', true) }), () => upgradedTlsParser(ctx)),
+  };
+}
+
 /** Syslog over TCP (RFC 6587): the client starts with `<PRI>` or an octet count and `<PRI>`. */
 export function syslogTcpAnalyzer(env: AnalyzerEnvironment, opts: CleartextAnalyzerOptions = {}): TcpAnalyzerFactory {
   return {
@@ -150,7 +161,7 @@ export function syslogUdpAnalyzer(env: AnalyzerEnvironment, opts: CleartextAnaly
 
 /** All TCP cleartext analyzers, in a sensible probe order. */
 export function cleartextTcpAnalyzers(env: AnalyzerEnvironment, opts: CleartextAnalyzerOptions = {}): TcpAnalyzerFactory[] {
-  return [httpAnalyzer(env, opts), smbAnalyzer(env), ftpAnalyzer(env), smtpAnalyzer(env), pop3Analyzer(env), imapAnalyzer(env), syslogTcpAnalyzer(env, opts)];
+  return [httpAnalyzer(env, opts), smbAnalyzer(env), ftpAnalyzer(env), smtpAnalyzer(env), pop3Analyzer(env), imapAnalyzer(env), syslogTcpAnalyzer(env, opts), ldapStartTlsAnalyzer()];
 }
 
 /** All UDP cleartext analyzers. */

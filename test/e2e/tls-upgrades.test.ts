@@ -12,7 +12,7 @@ const ROOT = join(import.meta.dirname, '../..');
 const SERVER = join(ROOT, 'fixtures/corpus/scripts/starttls_server.py');
 type Ev = MuvaktEvent & Record<string, any>;
 
-const PORTS = { smtp: 2525, imap: 1143, pop3: 1110, ftp: 2121 } as const;
+const PORTS = { smtp: 2525, imap: 1143, pop3: 1110, ftp: 2121, ldap: 1389 } as const;
 type Proto = keyof typeof PORTS;
 /** What each client asks for: TLS 1.2 (certificate visible), 1.3, 1.2 with a CBC suite, and 1.0 (weak). */
 const CLIENT_ARGS: Record<Proto, string[]> = {
@@ -20,6 +20,7 @@ const CLIENT_ARGS: Record<Proto, string[]> = {
   imap: [],
   pop3: ['-tls1_2', '-cipher', 'AES256-SHA'],
   ftp: ['-tls1', '-cipher', 'AES128-SHA@SECLEVEL=0'],
+  ldap: [], // ldapsearch -ZZ: OpenLDAP's client (GnuTLS or OpenSSL, as Debian builds it)
 };
 const MID_PORT = 8443;
 const BIG_PORT = 9443;
@@ -61,8 +62,8 @@ describe('TLS after STARTTLS, mid-stream and with a certificate over 16 KiB, fro
 
   beforeAll(async () => {
     NetnsPair.requireRoot();
-    for (const bin of ['openssl', 'tshark', 'editcap']) {
-      if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) throw new Error(`${bin} is missing: .ci/run installs openssl and tshark`);
+    for (const bin of ['openssl', 'tshark', 'editcap', 'ldapsearch']) {
+      if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) throw new Error(`${bin} is missing: .ci/run installs openssl, tshark and ldap-utils`);
     }
     const key = join(tmp, 'k.pem');
     const cert = join(tmp, 'c.pem');
@@ -89,6 +90,11 @@ describe('TLS after STARTTLS, mid-stream and with a certificate over 16 KiB, fro
     await Promise.all([waitFor(cap.stderr!, /listening on/), waitFor(capMid.stderr!, /listening on/)]);
 
     for (const [p, port] of Object.entries(PORTS) as [Proto, number][]) {
+      if (p === 'ldap') {
+        // The scripted server stops speaking LDAP after the handshake: the search itself fails.
+        spawnSync('ip', ['netns', 'exec', pair.a, 'ldapsearch', '-ZZ', '-x', '-H', `ldap://${pair.ipB}:${port}`, '-b', '', '-s', 'base'], { encoding: 'utf8', timeout: 15_000, env: { ...process.env, LDAPTLS_REQCERT: 'never' } });
+        continue;
+      }
       const r = spawnSync('ip', ['netns', 'exec', pair.a, 'openssl', 's_client', '-starttls', p, '-connect', `${pair.ipB}:${port}`, ...CLIENT_ARGS[p]], { input: '', encoding: 'utf8', timeout: 15_000 });
       expect(r.stdout, `${p}: ${r.stderr}`).toMatch(/Cipher is /);
     }
@@ -134,6 +140,7 @@ describe('TLS after STARTTLS, mid-stream and with a certificate over 16 KiB, fro
       expect(hs[0].flow!.app).toBe(p);
       expect(hs[0]).toMatchObject({ negotiated: true, encrypted: true });
       // The cleartext part is still reported: the upgrade was accepted.
+      if (p === 'ldap') continue; // LDAP has no cleartext event of its own
       const clear = events.find((e) => e.type === p && e.flow?.dst_port === port);
       expect(clear, p).toMatchObject(p === 'ftp' ? { auth_tls: true } : { starttls: true });
     }
@@ -156,7 +163,7 @@ describe('TLS after STARTTLS, mid-stream and with a certificate over 16 KiB, fro
 
   it('the encryption rule fires on the upgraded TLS 1.0 FTP session', async () => {
     const findings = await findingsFor([pcap]);
-    // Only the FTP session is weak (TLS 1.0); SMTP, POP3 (1.2), IMAP (1.3) and the big certificate's (1.2) are not.
+    // Only the FTP session is weak (TLS 1.0); SMTP, POP3 (1.2), IMAP, LDAP (1.3) and the big certificate's (1.2) are not.
     const weak = findings.filter((f) => f.rule.id === 'tls-weak-version');
     expect(weak).toHaveLength(1);
     expect(weak[0].evidence).toMatchObject({ version: 'TLS 1.0', cipher_suite: 'TLS_RSA_WITH_AES_128_CBC_SHA', reasons: ['deprecated-version'] });

@@ -9,6 +9,8 @@ import { ALL_RULES, RuleEngine, type EngineFinding, type RuleEvent } from '../..
 import { cutName, MAX_NAME, NAME_CUT } from '../../../protocols/tls/certificate.js';
 import { MailStreamParser } from '../../../protocols/cleartext/mail.js';
 import { FtpStreamParser } from '../../../protocols/cleartext/ftp.js';
+import { LdapStreamParser, probeLdapStartTls } from '../../../protocols/cleartext/ldap.js';
+import { rng } from './build.js';
 import { ProbeVerdict } from '../../../protocols/probe.js';
 import { TlsStreamParser } from '../../../protocols/tls/parser.js';
 import { probeTls } from '../../../protocols/tls/probe.js';
@@ -333,6 +335,53 @@ describe('STARTTLS hand-over', () => {
     // Standard RDP security: nothing after the confirm is TLS, and no handshake is invented.
     const legacy = runFrames(connection([seg(TS, connectionRequest({ requested: 0 })), seg(TC, connectionConfirm({ selected: 0 })), seg(TS, Buffer.alloc(300, 0x30))], 3389));
     expect(legacy.events.filter((e) => e.type === 'tls.handshake')).toHaveLength(0);
+  });
+
+  const ldapStartTls = (id: number) => Buffer.concat([Buffer.from([0x30, 0x1d, 0x02, 0x01, id, 0x77, 0x18, 0x80, 0x16]), Buffer.from('1.3.6.1.4.1.1466.20037')]);
+  const ldapResponse = (id: number, code: number) => Buffer.from([0x30, 0x0c, 0x02, 0x01, id, 0x78, 0x07, 0x0a, 0x01, code, 0x04, 0x00, 0x04, 0x00]);
+
+  it('LDAP: the probe takes only a StartTLS ExtendedRequest; success hands over, a refusal does not', () => {
+    const req = ldapStartTls(1);
+    expect(probeLdapStartTls(req, 0, req.length)).toBe(ProbeVerdict.Yes);
+    for (let n = 1; n < req.length; n++) expect(probeLdapStartTls(req, 0, n), String(n)).not.toBe(ProbeVerdict.No);
+    const bind = Buffer.from('300c020101600702010304008000', 'hex');
+    expect(probeLdapStartTls(bind, 0, bind.length)).toBe(ProbeVerdict.No); // plain LDAP stays with the PHI scanner
+    const other = Buffer.from(req);
+    other[other.length - 1] = 0x38; // another OID
+    expect(probeLdapStartTls(other, 0, other.length)).toBe(ProbeVerdict.No);
+
+    const [ch, flight, ...rest] = tls12Session();
+    for (const chunking of ['segments', 'bytes'] as Chunking[]) {
+      let encrypted = false;
+      const out: TlsHandshakeRecord[] = [];
+      const s = new StartTlsStream(new LdapStreamParser({ onEncrypted: () => (encrypted = true) }), () => new TlsStreamParser({ emit: (r) => out.push(r) }));
+      drive(s, [seg(TS, req), seg(TC, ldapResponse(1, 0)), ch, flight, ...rest], chunking);
+      s.end('fin');
+      expect(encrypted).toBe(true);
+      expect(out, String(chunking)).toHaveLength(1);
+      expect(out[0]).toMatchObject({ version: 'TLS 1.2', sni: 'pacs.test.example' });
+    }
+    let encrypted = false;
+    const refused = new StartTlsStream(new LdapStreamParser({ onEncrypted: () => (encrypted = true) }), () => new TlsStreamParser({ emit: () => {} }));
+    const d = drive(refused, [seg(TS, req), seg(TC, ldapResponse(1, 2)), ch]);
+    expect(encrypted).toBe(false);
+    expect(refused.upgraded).toBeNull();
+    expect(d.detached).toBe(true);
+  });
+
+  it('LDAP: random bytes after a StartTLS request cost nothing and never throw', () => {
+    const rand = rng(5);
+    for (let i = 0; i < 300; i++) {
+      const n = 1 + Math.floor(rand() * 400);
+      const b = Buffer.alloc(n);
+      for (let j = 0; j < n; j++) b[j] = Math.floor(rand() * 256);
+      if (i % 2 === 0) b.set(ldapResponse(1, 0).subarray(0, Math.min(n, 6)), 0);
+      const s = new StartTlsStream(new LdapStreamParser(), () => new TlsStreamParser({ emit: () => {} }));
+      expect(() => {
+        drive(s, [seg(TS, ldapStartTls(1)), seg(TC, b), seg(TS, b)], { random: rand, max: 50 });
+        s.end('rst');
+      }).not.toThrow();
+    }
   });
 
   it('non-TLS bytes after the go-ahead cost nothing and report nothing', () => {
