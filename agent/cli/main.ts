@@ -1,43 +1,63 @@
 #!/usr/bin/env -S node --max-semi-space-size=32
-import { analyzeCommand, ANALYZE_USAGE } from './analyze.js';
+import { enableCompileCache } from './compile-cache.js';
 import { UsageError } from './args.js';
-import { runCommand, RUN_USAGE } from './run.js';
-import { policyCommand, POLICY_USAGE } from './policy.js';
-import { serveCommand, SERVE_USAGE } from './serve.js';
-import { inventoryCommand, INVENTORY_USAGE } from './inventory.js';
-import { evidenceCommand, EVIDENCE_USAGE } from './evidence.js';
+import { ConfigError } from '../errors.js';
 
-const USAGE = `muvakt — passive sensor for medical-device network segments
+// Before any other module is compiled: later runs reuse V8's code cache where Node has one.
+enableCompileCache();
 
-${ANALYZE_USAGE}
-${RUN_USAGE}
-${POLICY_USAGE}
-${SERVE_USAGE}
-${INVENTORY_USAGE}
-${EVIDENCE_USAGE}
+/**
+ * Each command is loaded only when it runs: `analyze` never compiles the web stack (Fastify,
+ * Swagger, prom-client) or, without a policy, the rules, YAML and SQLite.
+ */
+const COMMANDS = {
+  analyze: async () => {
+    const m = await import('./analyze.js');
+    return { run: m.analyzeCommand, usage: m.ANALYZE_USAGE };
+  },
+  run: async () => {
+    const m = await import('./run.js');
+    return { run: m.runCommand, usage: m.RUN_USAGE };
+  },
+  policy: async () => {
+    const m = await import('./policy.js');
+    return { run: m.policyCommand, usage: m.POLICY_USAGE };
+  },
+  serve: async () => {
+    const m = await import('./serve.js');
+    return { run: (argv: string[]) => m.serveCommand(argv), usage: m.SERVE_USAGE };
+  },
+  inventory: async () => {
+    const m = await import('./inventory.js');
+    return { run: m.inventoryCommand, usage: m.INVENTORY_USAGE };
+  },
+  evidence: async () => {
+    const m = await import('./evidence.js');
+    return { run: m.evidenceCommand, usage: m.EVIDENCE_USAGE };
+  },
+} satisfies Record<string, () => Promise<{ run: (argv: string[]) => number | Promise<number>; usage: string }>>;
+
+async function usage(): Promise<string> {
+  const parts = await Promise.all(Object.values(COMMANDS).map((load) => load()));
+  return `muvakt — passive sensor for medical-device network segments
+
+${parts.map((p) => p.usage).join('\n')}
 Exit codes: 0 ok, 1 runtime failure (e.g. truncated capture), 2 bad arguments or configuration.
 `;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd !== undefined && Object.hasOwn(COMMANDS, cmd)) {
+    const command = await COMMANDS[cmd as keyof typeof COMMANDS]();
+    return command.run(rest);
+  }
   switch (cmd) {
-    case 'analyze':
-      return analyzeCommand(rest);
-    case 'run':
-      return runCommand(rest);
-    case 'policy':
-      return policyCommand(rest);
-    case 'serve':
-      return serveCommand(rest);
-    case 'inventory':
-      return inventoryCommand(rest);
-    case 'evidence':
-      return evidenceCommand(rest);
     case undefined:
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(USAGE);
+      process.stdout.write(await usage());
       return cmd === undefined ? 2 : 0;
     default:
       throw new UsageError(`unknown command "${cmd}"`);
@@ -49,8 +69,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    if (e instanceof UsageError) {
-      process.stderr.write(`muvakt: ${e.message}\nRun "muvakt help" for usage.\n`);
+    if (e instanceof ConfigError) {
+      process.stderr.write(`muvakt: ${e.message}\n${e instanceof UsageError ? 'Run "muvakt help" for usage.\n' : ''}`);
       process.exitCode = 2;
     } else {
       process.stderr.write(`muvakt: ${(e as Error).stack ?? String(e)}\n`);

@@ -16,7 +16,8 @@ import { defaultEnvironment } from '../../agent/analyzers/environment.js';
 import { labelOnlyAnalyzers, tlsLabelAnalyzer } from '../support/classifiers.js';
 import { AnalyzerRegistry } from '../../agent/analyzers/registry.js';
 import type { EventSink, MuvaktEvent } from '../../agent/events/types.js';
-import { AlertingSink, policyFromFile } from '../../agent/alerts.js';
+import { AlertingSink } from '../../agent/alerts.js';
+import { compilePolicyFile } from '../../agent/policy-file.js';
 import { SqliteStore } from '../../agent/store/index.js';
 import { Pipeline } from '../../agent/pipeline.js';
 import { InventorySink } from '../../agent/inventory/sink.js';
@@ -94,7 +95,7 @@ async function timeInProcess(stage: Stage): Promise<{ s: number; packets: number
     if (stage === 'rules' || stage === 'full') {
       // Rules and the alert store (in memory) on top of every analyzer, as `analyze --policy`
       // runs; `full` adds the inventory under them, zoned by the policy and saved at the end.
-      const policy = policyFromFile(POLICY);
+      const policy = compilePolicyFile(POLICY);
       if (stage === 'full') events = inventory = new InventorySink(events, policy);
       alerting = new AlertingSink(events, policy, SqliteStore.open(':memory:'));
       events = alerting;
