@@ -1,8 +1,8 @@
 /**
- * Import direction. Data flows capture → protocols → agent → rules → store → API; imports may
- * only point the other way round: towards what a layer builds on. Every .ts file under
- * protocols/, agent/, rules/ and dashboard-api/ is parsed (static imports, re-exports and
- * dynamic import()), and each arrow between our own files must be allowed by these layers:
+ * Import direction. Data flows capture → protocols → agent → rules → store → API; a layer imports
+ * only what it builds on. Every .ts file under protocols/, agent/, rules/ and dashboard-api/ is
+ * parsed (static imports, re-exports, dynamic import() and import("…") types), and each arrow
+ * between our own files must be allowed by these layers (an arrow within a layer always is):
  *
  *   capture        agent/capture/      bytes to packet records: imports nothing of ours outside itself
  *   protocols      protocols/          pure decoders: import nothing of ours outside protocols/
