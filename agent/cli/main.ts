@@ -10,32 +10,19 @@ enableCompileCache();
  * Each command is loaded only when it runs: `analyze` never compiles the web stack (Fastify,
  * Swagger, prom-client) or, without a policy, the rules, YAML and SQLite.
  */
-const COMMANDS = {
-  analyze: async () => {
-    const m = await import('./analyze.js');
-    return { run: m.analyzeCommand, usage: m.ANALYZE_USAGE };
-  },
-  run: async () => {
-    const m = await import('./run.js');
-    return { run: m.runCommand, usage: m.RUN_USAGE };
-  },
-  policy: async () => {
-    const m = await import('./policy.js');
-    return { run: m.policyCommand, usage: m.POLICY_USAGE };
-  },
-  serve: async () => {
-    const m = await import('./serve.js');
-    return { run: (argv: string[]) => m.serveCommand(argv), usage: m.SERVE_USAGE };
-  },
-  inventory: async () => {
-    const m = await import('./inventory.js');
-    return { run: m.inventoryCommand, usage: m.INVENTORY_USAGE };
-  },
-  evidence: async () => {
-    const m = await import('./evidence.js');
-    return { run: m.evidenceCommand, usage: m.EVIDENCE_USAGE };
-  },
-} satisfies Record<string, () => Promise<{ run: (argv: string[]) => number | Promise<number>; usage: string }>>;
+interface Command {
+  run(argv: string[]): number | Promise<number>;
+  usage: string;
+}
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  analyze: () => import('./analyze.js').then((m) => ({ run: m.analyzeCommand, usage: m.ANALYZE_USAGE })),
+  run: () => import('./run.js').then((m) => ({ run: m.runCommand, usage: m.RUN_USAGE })),
+  policy: () => import('./policy.js').then((m) => ({ run: m.policyCommand, usage: m.POLICY_USAGE })),
+  serve: () => import('./serve.js').then((m) => ({ run: (argv: string[]) => m.serveCommand(argv), usage: m.SERVE_USAGE })),
+  inventory: () => import('./inventory.js').then((m) => ({ run: m.inventoryCommand, usage: m.INVENTORY_USAGE })),
+  evidence: () => import('./evidence.js').then((m) => ({ run: m.evidenceCommand, usage: m.EVIDENCE_USAGE })),
+};
 
 async function usage(): Promise<string> {
   const parts = await Promise.all(Object.values(COMMANDS).map((load) => load()));
@@ -49,7 +36,7 @@ Exit codes: 0 ok, 1 runtime failure (e.g. truncated capture), 2 bad arguments or
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd !== undefined && Object.hasOwn(COMMANDS, cmd)) {
-    const command = await COMMANDS[cmd as keyof typeof COMMANDS]();
+    const command = await COMMANDS[cmd]();
     return command.run(rest);
   }
   switch (cmd) {
