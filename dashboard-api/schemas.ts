@@ -141,7 +141,7 @@ export const AuditPageSchema = Type.Object({
   next_cursor: Type.Union([Type.String(), Type.Null()]),
 });
 
-/** Page queries without filters (assets until the inventory exists). */
+/** Page queries of the asset list: page size, cursor and a zone. */
 export const PageQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),

@@ -90,7 +90,7 @@ export function findExecutable(name: string): string | null {
  * after opening the interface, and never transmits. It is the only process that needs
  * CAP_NET_RAW/CAP_NET_ADMIN: started as root it drops them itself; run unprivileged, muvakt
  * holds no capability and `MUVAKT_TCPDUMP` names a copy of tcpdump with file capabilities
- * (README, "Least privilege"). It never outlives muvakt (`helperCommand`).
+ * (docs/deployment.md, "Least privilege"). It never outlives muvakt (`helperCommand`).
  */
 export class TcpdumpBackend implements LiveCaptureBackend {
   readonly name = 'tcpdump';

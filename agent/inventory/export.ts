@@ -1,5 +1,5 @@
 /**
- * Inventory export (issue 8, "Export"): the device list of the store as CSV or JSON for the
+ * Inventory export: the device list of the store as CSV or JSON for the
  * medical technology department's equipment register (CMMS).
  *
  * PHI-free: only what the store's inventory holds (DeviceSummary, PHI-free by construction)

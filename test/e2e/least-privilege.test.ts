@@ -1,6 +1,6 @@
 /**
  * The Node process that parses hostile traffic holds no capability: only the capture helper
- * (a copy of tcpdump with file capabilities, as the README's "Least privilege" set-up makes)
+ * (a copy of tcpdump with file capabilities, as the "Least privilege" set-up in docs/deployment.md makes)
  * can open the interface. And the helper never outlives muvakt, even after `kill -9` on an
  * interface where nothing arrives.
  */
@@ -55,7 +55,7 @@ describe('least privilege: an unprivileged sensor, a capability-holding helper t
     NetnsPair.requireRoot();
     if (!existsSync(CLI)) throw new Error('dist/ is missing: run "npm run build" (npm test does)');
     for (const bin of ['setcap', 'setpriv']) if (findExecutable(bin) === null) throw new Error(`${bin} is missing: .ci/run installs it (libcap2-bin, util-linux)`);
-    // The README's set-up, in a private directory: a tcpdump that alone carries the capabilities.
+    // The set-up of docs/deployment.md, in a private directory: a tcpdump that alone carries the capabilities.
     execFileSync('install', ['-d', '-m', '0755', join(tmp, 'bin')]);
     copyFileSync(findExecutable('tcpdump')!, helper);
     chmodSync(helper, 0o755);
