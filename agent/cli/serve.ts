@@ -64,7 +64,8 @@ export async function serveCommand(argv: string[], hooks: ServeHooks = {}): Prom
     allowPlainHttp: values['allow-plain-http'],
   });
   const policy: Policy | null = values.policy ? readPolicyFile(values.policy) : null;
-  const store = openStoreFile(values.db, { retentionDays: policy?.retention_days });
+  // Read-only: serving a store never deletes from it (retention is the writer's job: run, analyze).
+  const store = openStoreFile(values.db, { retentionDays: policy?.retention_days, pruneOnOpen: false });
   const logger = hooks.logger ?? createLogger();
   const api = await startApi(settings, {
     store,

@@ -8,7 +8,7 @@ import { ConfigError } from '../errors.js';
 import { NdjsonSink } from '../events/ndjson-sink.js';
 import type { EventSink, MuvaktEvent } from '../events/types.js';
 import type { AlertExporter } from '../export/alert-record.js';
-import type { SyslogExporterOptions } from '../export/syslog.js';
+import type { SyslogExporter, SyslogExporterOptions } from '../export/syslog.js';
 import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
 import { InventorySink } from '../inventory/sink.js';
 import { Pipeline } from '../pipeline.js';
@@ -61,6 +61,8 @@ export interface SensorAssembly {
   readonly counters: EventCounters | null;
   /** With a policy: rules and the alert store. */
   readonly alerting: AlertingSink | null;
+  /** With `alertStream.syslog`: the SIEM exporter (its spool and connection are reported in /metrics). */
+  readonly syslog: SyslogExporter | null;
   /** Saves the inventory, ranked against the alerts, and the rules' learned baseline (with a store). */
   save(): void;
   /**
@@ -113,10 +115,12 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
 
   let alerting: AlertingSink | null = null;
   const exporters: AlertExporter[] = [];
+  let syslog: SyslogExporter | null = null;
   if (policy) {
     const [{ openStoreFile }, { AlertingSink }] = await Promise.all([import('../store-file.js'), import('../alerts.js')]);
     const store = openStoreFile(o.dbFile, { retentionDays: policy.retentionDays });
-    const onCommit = o.alertStream ? await alertStreamTo(o.alertStream, exporters) : undefined;
+    let onCommit: ((r: { created: Alert[]; reopened: Alert[] }) => void) | undefined;
+    if (o.alertStream) ({ onCommit, syslog } = await alertStreamTo(o.alertStream, exporters));
     alerting = new AlertingSink(sink, policy, store, onCommit);
     sink = alerting;
   }
@@ -130,6 +134,7 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     inventory,
     counters,
     alerting,
+    syslog,
     save() {
       if (alerting === null) return;
       inventory.save(alerting.store, alerting.allAlerts());
@@ -148,18 +153,23 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
 }
 
 /** The store's commit callback that hands new and reopened alerts to stdout, a file and syslog. */
-async function alertStreamTo(s: AlertStreamOptions, exporters: AlertExporter[]): Promise<(r: { created: Alert[]; reopened: Alert[] }) => void> {
+async function alertStreamTo(
+  s: AlertStreamOptions,
+  exporters: AlertExporter[],
+): Promise<{ onCommit: (r: { created: Alert[]; reopened: Alert[] }) => void; syslog: SyslogExporter | null }> {
   const { alertForExport } = await import('../alerts.js');
   const alertOut = s.alerts === '-' ? new NdjsonSink('-') : null;
   if (s.alerts && s.alerts !== '-') {
     const { RotatingNdjsonFile } = await import('../export/rotating-ndjson.js');
     exporters.push(new RotatingNdjsonFile(s.alerts, { maxBytes: s.alertsMaxBytes, keep: s.alertsKeep }));
   }
+  let syslog: SyslogExporter | null = null;
   if (s.syslog) {
     const { SyslogExporter } = await import('../export/syslog.js');
-    exporters.push(new SyslogExporter({ ...s.syslog, onEvent: (e) => s.log.warn({ syslog: e.kind, detail: e.detail }, 'syslog export') }));
+    syslog = new SyslogExporter({ ...s.syslog, onEvent: (e) => s.log.warn({ syslog: e.kind, detail: e.detail }, 'syslog export') });
+    exporters.push(syslog);
   }
-  return (r) => {
+  const onCommit = (r: { created: Alert[]; reopened: Alert[] }) => {
     // A SIEM wants to hear of an alert once it is stored: new ones and ones that came back.
     const fresh = [...r.created, ...r.reopened];
     if (fresh.length === 0) return;
@@ -175,4 +185,5 @@ async function alertStreamTo(s: AlertStreamOptions, exporters: AlertExporter[]):
       }
     }
   };
+  return { onCommit, syslog };
 }

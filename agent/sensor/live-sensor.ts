@@ -64,7 +64,7 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
     counters: true,
     alertStream: { alerts: o.alerts, alertsMaxBytes: o.alertsMaxBytes, alertsKeep: o.alertsKeep, syslog: o.syslog, log },
   });
-  const { pipeline, inventory } = sensor;
+  const { pipeline, inventory, alerting, syslog } = sensor;
   const sink = sensor.events;
   const counters = sensor.counters!;
   const backend: LiveCaptureBackend = new TcpdumpBackend({ iface: o.iface, filter: o.filter, snaplen: o.snaplen, bufferKiB: o.bufferKiB, promiscuous: o.promiscuous });
@@ -131,6 +131,12 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
         assetsByZone,
         cleartextPhiFlows: { ...counters.cleartextPhiFlows },
         remoteAccessSessions: [...counters.remoteAccess.values()].map((r) => ({ ...r })),
+        tcpFlowsEnded: counters.tcpFlowsEnded,
+        oneSidedTcpFlows: counters.oneSidedTcpFlows,
+        ...(alerting
+          ? { storeWriter: { pendingAlerts: alerting.writer.pendingCount, commitErrors: alerting.writer.stats.commitErrors, droppedAlerts: alerting.writer.stats.dropped } }
+          : {}),
+        ...(syslog ? { syslog: { pendingBytes: syslog.stats.pendingBytes, connected: syslog.stats.connected, dropped: syslog.stats.dropped } } : {}),
       };
     },
     flowSummary: () => [...counters.flowSummary.values()].map((r) => ({ ...r })),

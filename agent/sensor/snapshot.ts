@@ -34,4 +34,11 @@ export interface SensorSnapshot {
   cleartextPhiFlows?: Counts;
   /** Remote-access sessions seen, by protocol and whether they were encrypted. */
   remoteAccessSessions?: readonly { protocol: string; encrypted: boolean; count: number }[];
+  /** TCP flows that ended, and those seen in one direction only (a half-mirrored SPAN). */
+  tcpFlowsEnded?: number;
+  oneSidedTcpFlows?: number;
+  /** The alert writer's queue in front of the store (absent without --policy). */
+  storeWriter?: { pendingAlerts: number; commitErrors: number; droppedAlerts: number };
+  /** The syslog exporter's disk spool (absent without --syslog). */
+  syslog?: { pendingBytes: number; connected: boolean; dropped: number };
 }
