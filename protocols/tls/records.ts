@@ -53,6 +53,20 @@ export interface TlsHandshakeRecord {
   alert?: string;
   /** Problems in the hello messages (lengths past their message …), when there were any. */
   issues?: string[];
+  /** A handshake message was longer than the buffering cap: its head was read, the rest dropped. */
+  truncated?: true;
+  /** The Certificate message was cut at the cap: the leaf is read if it fits, chain_length counts what fitted. */
+  certificate_truncated?: true;
+  /** The client sent its hello in the SSL 2.0 format (SSLv2 or SSLv2-compatible ClientHello). */
+  sslv2_hello?: true;
+  /**
+   * No hello was seen: the connection was picked up after its handshake (mid-stream). Facts
+   * come from the record layer only; `version` is set when the records name a version below
+   * TLS 1.2 (from TLS 1.2 on, and in TLS 1.3, records say 1.2).
+   */
+  midstream?: true;
+  /** Mid-stream: the version the application-data records carry. */
+  record_version?: string;
   encrypted: true;
 }
 
