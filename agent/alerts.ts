@@ -1,15 +1,7 @@
 import { ALL_RULES, dumpBaseline, loadBaseline, RuleEngine, type EngineFinding, type Rule } from '../rules/index.js';
-import { CompiledPolicy, loadPolicy } from '../rules/policy/index.js';
-import { UsageError } from './cli/args.js';
+import type { CompiledPolicy } from '../rules/policy/index.js';
 import type { EventSink, MuvaktEvent } from './events/types.js';
 import { SqliteStore, AlertWriter, type Alert, type AlertCandidate, type UpsertResult } from './store/index.js';
-
-/** Loads and compiles a policy file, or stops with every located error (exit 2). */
-export function policyFromFile(file: string): CompiledPolicy {
-  const r = loadPolicy(file);
-  if (!r.ok) throw new UsageError(`invalid policy:\n${r.errors.map((e) => `  ${e.toString()}`).join('\n')}`);
-  return new CompiledPolicy(r.policy);
-}
 
 export function candidateOf(f: EngineFinding): AlertCandidate {
   return {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { UsageError } from './cli/args.js';
+import { ConfigError } from './errors.js';
 
 /**
  * The site's pseudonym key (HMAC secret). With a key file, the same patient identifier gets
@@ -13,8 +13,8 @@ export function loadPseudonymKey(file: string | undefined): { key: Buffer; ephem
   try {
     key = readFileSync(file);
   } catch (e) {
-    throw new UsageError(`cannot read pseudonym key file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ConfigError(`cannot read pseudonym key file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  if (key.length < 16) throw new UsageError(`pseudonym key file ${file}: needs at least 16 bytes of secret, has ${key.length}`);
+  if (key.length < 16) throw new ConfigError(`pseudonym key file ${file}: needs at least 16 bytes of secret, has ${key.length}`);
   return { key, ephemeral: false };
 }

@@ -5,7 +5,7 @@
  * any other run of 11 or more digits (a number glued to more digits escapes the detector, which
  * wants it standing alone; no route of this API has such a run). The result is bounded.
  */
-import { containsFnr, redactFnr } from '../agent/store/values.js';
+import { containsFnr, redactFnr } from '../agent/store/index.js';
 
 const MAX_PATH_CHARS = 256;
 const LONG_DIGITS = /[0-9]{11}/;

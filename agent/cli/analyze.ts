@@ -1,18 +1,14 @@
 import { parseArgs } from 'node:util';
 import { readCaptureFile } from '../capture/capture-file.js';
-import { CaptureFormatError } from '../capture/packet-record.js';
-import { prepareAnalysis } from '../setup.js';
+import { CaptureFormatError, type PacketRecord } from '../capture/packet-record.js';
 import { NdjsonSink } from '../events/ndjson-sink.js';
-import type { EventSink, MuvaktEvent } from '../events/types.js';
-import { AlertingSink, alertForExport } from '../alerts.js';
-import { SqliteStore } from '../store/index.js';
-import { InventorySink } from '../inventory/sink.js';
+import type { MuvaktEvent } from '../events/types.js';
+import { isoMicro } from '../events/format.js';
 import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
-import { Pipeline } from '../pipeline.js';
+import { assembleSensor } from '../sensor/assembly.js';
+import { formatAlertSummary, formatDeviceSummary, formatSummary } from '../sensor/summary.js';
 import { positiveInt, UsageError } from './args.js';
 import { ProgressBar } from './progress.js';
-import { formatAlertSummary, formatDeviceSummary, formatSummary } from './summary.js';
-import { isoMicro } from '../events/format.js';
 
 export const ANALYZE_USAGE = `muvakt analyze <capture>... [--policy FILE] [--db FILE] [--events FILE|-] [--alerts FILE|-]
                 [--quiet] [--max-flows N] [--pseudonym-key FILE]
@@ -60,32 +56,15 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
 
   if (values.alerts && !values.policy) throw new UsageError('--alerts needs --policy: alerts are judged against the site policy');
   if (values.events === '-' && values.alerts === '-') throw new UsageError('--events and --alerts cannot both go to stdout');
-  const { policy, registry } = prepareAnalysis({ policyFile: values.policy, pseudonymKeyFile: values['pseudonym-key'] });
-  let sink: EventSink;
-  try {
-    sink = values.events ? new NdjsonSink(values.events) : { write() {}, flush() {}, close() {} };
-  } catch (e) {
-    throw new UsageError(`cannot write events to ${values.events}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  // Every run keeps a device inventory; with a store it is saved there, ranked against the alerts.
-  const inventory = new InventorySink(sink, policy);
-  sink = inventory;
-  let alerting: AlertingSink | null = null;
-  if (policy) {
-    let store: SqliteStore;
-    try {
-      store = SqliteStore.open(values.db ?? ':memory:', { retentionDays: policy.retentionDays });
-    } catch (e) {
-      throw new UsageError(`cannot open the store ${values.db}: ${(e as Error).message}`);
-    }
-    alerting = new AlertingSink(sink, policy, store);
-    sink = alerting;
-  }
-  const pipeline = new Pipeline({
-    events: sink,
-    registry,
-    flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows },
+  const sensor = await assembleSensor({
+    policyFile: values.policy,
+    pseudonymKeyFile: values['pseudonym-key'],
+    eventsFile: values.events,
+    dbFile: values.db ?? ':memory:',
+    maxFlows,
   });
+  const { pipeline, inventory, alerting } = sensor;
+  const sink = sensor.events;
   const summaryOut = values.events === '-' ? process.stderr : process.stdout;
   let stop = false;
   const onSignal = () => {
@@ -94,6 +73,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
+  const handle = firstPacketMark(pipeline) ?? pipeline.handle;
   const t0 = process.hrtime.bigint();
   let captureBytes = 0;
   const errors: string[] = [];
@@ -102,7 +82,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       if (stop) break;
       const bar = values.quiet ? null : new ProgressBar(file);
       try {
-        const r = await readCaptureFile(file, pipeline.handle, {
+        const r = await readCaptureFile(file, handle, {
           onChunk: async (p) => {
             bar?.update(p.bytesRead, p.totalBytes, pipeline.stats.packets);
             // Let signals and the progress bar through between chunks.
@@ -129,7 +109,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const error = errors.length > 0 ? errors.join('; ') : undefined;
   // Flows seen before a truncated record are reported like any other.
   pipeline.finish('shutdown');
-  sink.close();
+  // Events flushed, the last alerts committed, the inventory saved (ranked against every alert) and the store closed.
+  const alerts = sensor.close();
   const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (!values.quiet) {
     summaryOut.write(formatSummary(pipeline, { wallSeconds, captureBytes, files: files.length, error }));
@@ -137,15 +118,29 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   }
   if (!values.quiet) summaryOut.write(formatDeviceSummary(inventory.counts()));
   if (alerting) {
-    const alerts = alerting.allAlerts();
-    inventory.save(alerting.store, alerts);
     if (!values.quiet) summaryOut.write(formatAlertSummary(alerts, values.db));
     if (values.alerts) {
+      const { alertForExport } = await import('../alerts.js');
       const out = new NdjsonSink(values.alerts);
       for (const a of alerts) out.write(alertForExport(a) as unknown as MuvaktEvent);
       out.close();
     }
-    alerting.store.close();
   }
   return error ? 1 : 0;
+}
+
+/**
+ * With MUVAKT_MARK_FIRST_PACKET=1 (the bench's start-up figure): a handler that prints, once,
+ * the wall-clock time (ms since the epoch, µs resolution) at which the first packet has been
+ * through the pipeline. Absent otherwise, so the packet path is the pipeline's own handler.
+ */
+function firstPacketMark(pipeline: { handle: (rec: PacketRecord) => void }): ((rec: PacketRecord) => void) | null {
+  if (process.env.MUVAKT_MARK_FIRST_PACKET !== '1') return null;
+  let marked = false;
+  return (rec) => {
+    pipeline.handle(rec);
+    if (marked) return;
+    marked = true;
+    process.stderr.write(`muvakt: first packet at ${(performance.timeOrigin + performance.now()).toFixed(3)} ms\n`);
+  };
 }

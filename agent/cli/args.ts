@@ -1,5 +1,10 @@
-/** A command-line mistake: reported with exit code 2, as the CLI contract in the README says. */
-export class UsageError extends Error {
+import { ConfigError } from '../errors.js';
+
+/**
+ * A command-line mistake (unknown option, missing argument): exit code 2 and a pointer to
+ * "muvakt help". A kind of ConfigError, so whatever handles bad configuration handles it too.
+ */
+export class UsageError extends ConfigError {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';

@@ -1,43 +1,50 @@
 #!/usr/bin/env -S node --max-semi-space-size=32
-import { analyzeCommand, ANALYZE_USAGE } from './analyze.js';
+import { enableCompileCache } from './compile-cache.js';
 import { UsageError } from './args.js';
-import { runCommand, RUN_USAGE } from './run.js';
-import { policyCommand, POLICY_USAGE } from './policy.js';
-import { serveCommand, SERVE_USAGE } from './serve.js';
-import { inventoryCommand, INVENTORY_USAGE } from './inventory.js';
-import { evidenceCommand, EVIDENCE_USAGE } from './evidence.js';
+import { ConfigError } from '../errors.js';
 
-const USAGE = `muvakt — passive sensor for medical-device network segments
+// Before any other module is compiled: later runs reuse V8's code cache where Node has one.
+enableCompileCache();
 
-${ANALYZE_USAGE}
-${RUN_USAGE}
-${POLICY_USAGE}
-${SERVE_USAGE}
-${INVENTORY_USAGE}
-${EVIDENCE_USAGE}
+/**
+ * Each command is loaded only when it runs: `analyze` never compiles the web stack (Fastify,
+ * Swagger, prom-client) or, without a policy, the rules, YAML and SQLite.
+ */
+interface Command {
+  run(argv: string[]): number | Promise<number>;
+  usage: string;
+}
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  analyze: () => import('./analyze.js').then((m) => ({ run: m.analyzeCommand, usage: m.ANALYZE_USAGE })),
+  run: () => import('./run.js').then((m) => ({ run: m.runCommand, usage: m.RUN_USAGE })),
+  policy: () => import('./policy.js').then((m) => ({ run: m.policyCommand, usage: m.POLICY_USAGE })),
+  serve: () => import('./serve.js').then((m) => ({ run: (argv: string[]) => m.serveCommand(argv), usage: m.SERVE_USAGE })),
+  inventory: () => import('./inventory.js').then((m) => ({ run: m.inventoryCommand, usage: m.INVENTORY_USAGE })),
+  evidence: () => import('./evidence.js').then((m) => ({ run: m.evidenceCommand, usage: m.EVIDENCE_USAGE })),
+};
+
+async function usage(): Promise<string> {
+  const parts = await Promise.all(Object.values(COMMANDS).map((load) => load()));
+  return `muvakt — passive sensor for medical-device network segments
+
+${parts.map((p) => p.usage).join('\n')}
 Exit codes: 0 ok, 1 runtime failure (e.g. truncated capture), 2 bad arguments or configuration.
 `;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd !== undefined && Object.hasOwn(COMMANDS, cmd)) {
+    const command = await COMMANDS[cmd]();
+    return command.run(rest);
+  }
   switch (cmd) {
-    case 'analyze':
-      return analyzeCommand(rest);
-    case 'run':
-      return runCommand(rest);
-    case 'policy':
-      return policyCommand(rest);
-    case 'serve':
-      return serveCommand(rest);
-    case 'inventory':
-      return inventoryCommand(rest);
-    case 'evidence':
-      return evidenceCommand(rest);
     case undefined:
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(USAGE);
+      process.stdout.write(await usage());
       return cmd === undefined ? 2 : 0;
     default:
       throw new UsageError(`unknown command "${cmd}"`);
@@ -49,8 +56,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    if (e instanceof UsageError) {
-      process.stderr.write(`muvakt: ${e.message}\nRun "muvakt help" for usage.\n`);
+    if (e instanceof ConfigError) {
+      process.stderr.write(`muvakt: ${e.message}\n${e instanceof UsageError ? 'Run "muvakt help" for usage.\n' : ''}`);
       process.exitCode = 2;
     } else {
       process.stderr.write(`muvakt: ${(e as Error).stack ?? String(e)}\n`);

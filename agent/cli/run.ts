@@ -1,17 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { apiLogSerializers, buildApp } from '../../dashboard-api/app.js';
-import { parseListen, plainHttpRefusal } from '../../dashboard-api/listen.js';
-import type { SensorSnapshot } from '../../dashboard-api/metrics.js';
-import { AuthConfigError, EMPTY_AUTH, loadAuthConfig, type AuthConfig } from '../../dashboard-api/plugins/auth.js';
-import { storeAssets } from '../../dashboard-api/routes/assets.js';
-import { loadPolicy } from '../../rules/policy/index.js';
+import { parseListen } from '../../dashboard-api/listen.js';
 import { CaptureBackendMissing, DEFAULT_LIVE_OPTIONS } from '../capture/live-capture.js';
+import { ConfigError } from '../errors.js';
 import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
 import { createLogger } from '../log.js';
-import { startLiveSensor, type FlowSummaryRow, type LiveSensorOptions } from '../sensor/live-sensor.js';
-import { SqliteStore } from '../store/index.js';
+import { readPolicyFile } from '../policy-file.js';
+import type { SensorSnapshot } from '../sensor/snapshot.js';
+import type { FlowSummaryRow, LiveSensorOptions } from '../sensor/live-sensor.js';
+import { openStoreFile } from '../store-file.js';
 import { positiveInt, UsageError } from './args.js';
 
 export const RUN_USAGE = `muvakt run --interface IFACE [--filter BPF] [--policy FILE] [--db FILE] [--events FILE|-] [--alerts FILE|-]
@@ -113,11 +110,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   if (v.listen) return runWithApi(opts, v);
 
+  const { startLiveSensor } = await import('../sensor/live-sensor.js');
   let sensor;
   try {
     sensor = await startLiveSensor(opts);
   } catch (e) {
-    if (e instanceof UsageError) throw e;
+    if (e instanceof ConfigError) throw e;
     process.stderr.write(`muvakt: ${e instanceof CaptureBackendMissing ? e.message : (e as Error).message}\n`);
     return 1;
   }
@@ -132,38 +130,18 @@ export async function runCommand(argv: string[]): Promise<number> {
  */
 async function runWithApi(opts: LiveSensorOptions, v: Record<string, string | boolean | undefined>): Promise<number> {
   if (!opts.policy) throw new UsageError('--listen needs --policy: the API serves the alerts judged against it');
-  const listen = parseListen(v.listen as string);
-  if (typeof listen === 'string') throw new UsageError(listen);
-  if (Boolean(v['tls-cert']) !== Boolean(v['tls-key'])) throw new UsageError('--tls-cert and --tls-key go together');
-  const readPem = (flag: string, file: string) => {
-    try {
-      return readFileSync(file);
-    } catch (e) {
-      throw new UsageError(`--${flag}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-  };
-  const tls = v['tls-cert'] && v['tls-key'] ? { cert: readPem('tls-cert', v['tls-cert'] as string), key: readPem('tls-key', v['tls-key'] as string) } : undefined;
-  const refusal = plainHttpRefusal({ host: listen.host, tls: tls !== undefined, allowPlainHttp: Boolean(v['allow-plain-http']) });
-  if (refusal !== null) throw new UsageError(refusal);
-  let auth: AuthConfig = EMPTY_AUTH;
-  if (v.auth) {
-    try {
-      auth = loadAuthConfig(v.auth as string);
-    } catch (e) {
-      if (e instanceof AuthConfigError) throw new UsageError(e.message);
-      throw e;
-    }
-  }
-  const policyResult = loadPolicy(opts.policy);
-  if (!policyResult.ok) throw new UsageError(`invalid policy:\n${policyResult.errors.map((e) => `  ${e.toString()}`).join('\n')}`);
+  const { apiSettings, startApi } = await import('./api-bootstrap.js');
+  const settings = apiSettings({
+    listen: v.listen as string,
+    auth: v.auth as string | undefined,
+    tlsCert: v['tls-cert'] as string | undefined,
+    tlsKey: v['tls-key'] as string | undefined,
+    allowPlainHttp: Boolean(v['allow-plain-http']),
+  });
+  const policy = readPolicyFile(opts.policy);
   const dbFile = opts.db ?? 'muvakt.db';
   // Opened (and migrated) here first, so the worker's writer finds the schema in place.
-  let store: SqliteStore;
-  try {
-    store = SqliteStore.open(dbFile, { retentionDays: policyResult.policy.retention_days });
-  } catch (e) {
-    throw new UsageError(`cannot open the store ${dbFile}: ${(e as Error).message}`);
-  }
+  const store = openStoreFile(dbFile, { retentionDays: policy.retention_days });
 
   const worker = new Worker(new URL('../sensor/worker.js', import.meta.url), { workerData: { ...opts, db: dbFile } });
   let snapshot: SensorSnapshot = {};
@@ -171,59 +149,61 @@ async function runWithApi(opts: LiveSensorOptions, v: Record<string, string | bo
   let lastSnapshotAt = 0;
   let alive = true;
   let stoppedSummary: ((s: string) => void) | null = null;
-  const started = new Promise<string | null>((resolve) => {
-    worker.on('message', (m: { type: string; message?: string; snapshot?: SensorSnapshot; flows?: FlowSummaryRow[]; summary?: string }) => {
+  // A configuration problem the worker found (events file, pseudonym key, exporters) is exit 2, as without --listen.
+  const started = new Promise<{ message: string; config: boolean } | null>((resolve) => {
+    worker.on('message', (m: { type: string; message?: string; config?: boolean; snapshot?: SensorSnapshot; flows?: FlowSummaryRow[]; summary?: string }) => {
       if (m.type === 'started') resolve(null);
-      else if (m.type === 'error') resolve(m.message ?? 'capture failed');
+      else if (m.type === 'error') resolve({ message: m.message ?? 'capture failed', config: m.config === true });
       else if (m.type === 'snapshot') {
         snapshot = m.snapshot ?? {};
         flows = m.flows ?? [];
         lastSnapshotAt = Date.now();
       } else if (m.type === 'stopped') stoppedSummary?.(m.summary ?? '');
     });
-    worker.on('error', (e) => resolve(e.message));
+    worker.on('error', (e) => resolve({ message: e.message, config: false }));
     worker.on('exit', () => {
       alive = false;
-      resolve('capture worker exited');
+      resolve({ message: 'capture worker exited', config: false });
     });
   });
   const failure = await started;
   if (failure !== null) {
-    process.stderr.write(`muvakt: ${failure}\n`);
     await worker.terminate();
     store.close();
+    if (failure.config) throw new ConfigError(failure.message);
+    process.stderr.write(`muvakt: ${failure.message}\n`);
     return 1;
   }
+  /** Stops the capture: flows flushed, alerts and inventory saved; resolves with the summary text. */
+  const stopCapture = () => {
+    const summary = new Promise<string>((resolve) => {
+      stoppedSummary = resolve;
+      worker.once('exit', () => resolve(''));
+    });
+    worker.postMessage({ type: 'stop' });
+    return summary;
+  };
 
-  const log = createLogger().child({ component: 'api' }, { serializers: apiLogSerializers });
-  const app = await buildApp({
+  const api = await startApi(settings, {
     store,
-    auth,
-    policy: policyResult.policy,
-    logger: log,
-    https: tls,
-    assets: storeAssets(store),
+    policy,
+    logger: createLogger(),
     metrics: () => snapshot,
     flows: () => flows,
     // Ready while the worker lives and reports: a stalled capture makes /readyz fail.
     captureAlive: () => alive && Date.now() - lastSnapshotAt < 5000,
+    listening: 'API listening beside the capture',
   });
-  try {
-    const address = await app.listen({ host: listen.host, port: listen.port });
-    log.info({ address, tls: tls !== undefined }, 'API listening beside the capture');
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    process.stderr.write(`muvakt: cannot listen on ${listen.host}:${listen.port}: ${err.code ?? err.message}\n`);
+  if (api === null) {
+    // The API was asked for and cannot be served: stop the capture cleanly and fail.
+    process.stderr.write(await stopCapture());
+    store.close();
+    return 1;
   }
 
   await waitForSignal();
-  const summary = new Promise<string>((resolve) => {
-    stoppedSummary = resolve;
-    worker.once('exit', () => resolve(''));
-  });
-  worker.postMessage({ type: 'stop' });
-  process.stderr.write(await summary);
-  await app.close();
+  process.stderr.write(await stopCapture());
+  await api.app.close();
   store.close();
   return 0;
 }

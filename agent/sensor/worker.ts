@@ -1,9 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { ConfigError } from '../errors.js';
 import { startLiveSensor, type LiveSensorOptions } from './live-sensor.js';
 
 /**
  * The live sensor inside a worker thread: the API on the main thread stays responsive however
- * fast packets arrive. Messages out: started | error | snapshot (every second) | stopped.
+ * fast packets arrive. Messages out: started | error (config: true for a ConfigError) | snapshot
+ * (every second) | stopped.
  * Message in: stop.
  */
 const port = parentPort!;
@@ -13,7 +15,7 @@ async function main(): Promise<void> {
   try {
     sensor = await startLiveSensor(workerData as LiveSensorOptions);
   } catch (e) {
-    port.postMessage({ type: 'error', message: (e as Error).message, usage: (e as Error).name === 'UsageError' });
+    port.postMessage({ type: 'error', message: (e as Error).message, config: e instanceof ConfigError });
     return;
   }
   port.postMessage({ type: 'started' });

@@ -22,7 +22,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { createLogger } from '../log.js';
 import { MIGRATIONS, migrate, type Migration } from './schema.js';
 import {
   type AuditEntry,
@@ -67,7 +66,7 @@ export interface SqliteStoreOptions {
   synchronous?: 'normal' | 'full';
   /** Prune at open (default true). Readers (`serve`, `evidence`) pass false: they never delete. */
   pruneOnOpen?: boolean;
-  /** Told of every prune that deleted something; default: one info line on the process log. */
+  /** Told of every prune that deleted something (the process logs it: see agent/store-file.ts); default: nobody. */
   onPrune?: (result: PruneResult, cutoff: { alerts: string; audit: string }) => void;
   /** Clock (epoch ms) for updated_at, audit and pruning; default Date.now. */
   now?: () => number;
@@ -209,9 +208,6 @@ function createPrivate(path: string): void {
   }
 }
 
-function logPrune(result: PruneResult, cutoff: { alerts: string; audit: string }): void {
-  createLogger().child({ component: 'store' }).info({ ...result, alerts_before: cutoff.alerts, audit_before: cutoff.audit }, 'retention: deleted old alerts and audit rows');
-}
 
 export class SqliteStore {
   readonly path: string;
@@ -247,7 +243,7 @@ export class SqliteStore {
     this.path = path;
     this.retentionDays = days;
     this.now = options.now ?? Date.now;
-    this.onPrune = options.onPrune ?? logPrune;
+    this.onPrune = options.onPrune ?? (() => {});
     if (path !== ':memory:' && path !== '') createPrivate(path);
     const db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
     this.db = db;

@@ -6,8 +6,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyPluginCallback, FastifySchemaValidationError } from 'fastify';
-import { AlertTransitionError, StoreInputError } from '../../agent/store/index.js';
-import { redactFnr } from '../../agent/store/values.js';
+import { AlertTransitionError, redactFnr, StoreInputError } from '../../agent/store/index.js';
 
 /** An error a route throws on purpose, with its status code. */
 export class ApiError extends Error {

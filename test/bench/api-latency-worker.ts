@@ -10,7 +10,8 @@ import { AlertingSink } from '../../agent/alerts.js';
 import { readCaptureFile } from '../../agent/capture/capture-file.js';
 import type { EventSink } from '../../agent/events/types.js';
 import { Pipeline } from '../../agent/pipeline.js';
-import { prepareAnalysis } from '../../agent/setup.js';
+import { compilePolicyFile } from '../../agent/policy-file.js';
+import { analyzersFor } from '../../agent/sensor/assembly.js';
 import { SqliteStore } from '../../agent/store/index.js';
 
 export interface ApiLatencyWorkerData {
@@ -30,13 +31,14 @@ const done = new Float64Array(progress);
 const stopping = () => Atomics.load(stopFlag, 0) === 1;
 
 async function main(): Promise<void> {
-  const { policy, registry } = prepareAnalysis({ policyFile });
-  const store = SqliteStore.open(db, { retentionDays: policy!.retentionDays });
+  const policy = compilePolicyFile(policyFile);
+  const { registry } = analyzersFor(policy);
+  const store = SqliteStore.open(db, { retentionDays: policy.retentionDays });
   const nothing: EventSink = { write() {}, flush() {}, close() {} };
   port.postMessage({ type: 'started' });
   while (!stopping()) {
     const t = process.hrtime.bigint();
-    const alerting = new AlertingSink(nothing, policy!, store);
+    const alerting = new AlertingSink(nothing, policy, store);
     const pipeline = new Pipeline({ events: alerting, registry });
     let before = done[0];
     await readCaptureFile(file, pipeline.handle, {

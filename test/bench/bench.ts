@@ -16,7 +16,8 @@ import { defaultEnvironment } from '../../agent/analyzers/environment.js';
 import { labelOnlyAnalyzers, tlsLabelAnalyzer } from '../support/classifiers.js';
 import { AnalyzerRegistry } from '../../agent/analyzers/registry.js';
 import type { EventSink, MuvaktEvent } from '../../agent/events/types.js';
-import { AlertingSink, policyFromFile } from '../../agent/alerts.js';
+import { AlertingSink } from '../../agent/alerts.js';
+import { compilePolicyFile } from '../../agent/policy-file.js';
 import { SqliteStore } from '../../agent/store/index.js';
 import { Pipeline } from '../../agent/pipeline.js';
 import { InventorySink } from '../../agent/inventory/sink.js';
@@ -28,6 +29,8 @@ const runs = Number(values.runs);
 const size = statSync(file).size;
 const cli = join(dirname(fileURLToPath(import.meta.url)), '../../agent/cli/main.js');
 const POLICY = join(dirname(fileURLToPath(import.meta.url)), '../../../deploy/policy.example.yaml');
+/** A small capture (a DICOM C-ECHO): its whole run is start-up, the first packet its first moment of work. */
+const SMALL = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/corpus/01_dicom_cecho.pcap');
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -39,6 +42,20 @@ function timeCommand(cmd: string, args: string[]): number {
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
   return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+/**
+ * Start-up as a user meets it, from exec: the moment the first packet has been through the
+ * pipeline (analyze prints it, as wall-clock ms, when MUVAKT_MARK_FIRST_PACKET=1) less the
+ * moment just before spawning; and the whole run of the small capture. Both in ms.
+ */
+function timeToFirstPacket(): { firstMs: number; wholeMs: number } {
+  const spawnedAt = performance.timeOrigin + performance.now();
+  const r = spawnSync(process.execPath, [...process.execArgv, cli, 'analyze', SMALL, '--quiet'], { encoding: 'utf8', env: { ...process.env, MUVAKT_MARK_FIRST_PACKET: '1' } });
+  const endedAt = performance.timeOrigin + performance.now();
+  const mark = /first packet at (\d+\.\d+) ms/.exec(r.stderr);
+  if (r.status !== 0 || mark === null) throw new Error(`analyze ${SMALL} gave no first-packet mark: ${r.stderr}`);
+  return { firstMs: Number(mark[1]) - spawnedAt, wholeMs: endedAt - spawnedAt };
 }
 
 type Stage = 'reader' | 'foundation' | 'dicom-hl7' | 'tls-remote-cleartext' | 'no-dicom' | 'all' | 'inventory' | 'rules' | 'full';
@@ -94,7 +111,7 @@ async function timeInProcess(stage: Stage): Promise<{ s: number; packets: number
     if (stage === 'rules' || stage === 'full') {
       // Rules and the alert store (in memory) on top of every analyzer, as `analyze --policy`
       // runs; `full` adds the inventory under them, zoned by the policy and saved at the end.
-      const policy = policyFromFile(POLICY);
+      const policy = compilePolicyFile(POLICY);
       if (stage === 'full') events = inventory = new InventorySink(events, policy);
       alerting = new AlertingSink(events, policy, SqliteStore.open(':memory:'));
       events = alerting;
@@ -115,6 +132,18 @@ async function timeInProcess(stage: Stage): Promise<{ s: number; packets: number
 }
 
 readFileSync(file); // warm the page cache so every contender reads from memory
+const firstPacket = [] as number[];
+const smallWhole = [] as number[];
+const bareNode = [] as number[];
+if (!values['no-cli']) {
+  // Start-up is short and noisy: more runs than the throughput rows, bare `node -e 0` beside it.
+  for (let i = 0; i < Math.max(runs * 3, 15); i++) {
+    const t = timeToFirstPacket();
+    firstPacket.push(t.firstMs);
+    smallWhole.push(t.wholeMs);
+    bareNode.push(timeCommand(process.execPath, [...process.execArgv, '-e', '0']) * 1000);
+  }
+}
 const tcpdump = [] as number[];
 const reader = [] as number[];
 const foundation = [] as number[];
@@ -196,6 +225,11 @@ console.log(row('all analyzers + device inventory', median(inventory)));
 console.log(row('all analyzers + rules + alert store', median(rules)));
 console.log(row('+ device inventory: all `analyze --policy` does', median(full)));
 if (cliRuns.length > 0) console.log(row('muvakt analyze FILE --quiet (whole process)', median(cliRuns)));
+if (firstPacket.length > 0) {
+  console.log(
+    `time to first packet (exec → first packet processed): ${median(firstPacket).toFixed(0)} ms; whole \`analyze\` of a ${statSync(SMALL).size}-byte capture ${median(smallWhole).toFixed(0)} ms; bare \`node -e 0\` ${median(bareNode).toFixed(0)} ms (medians of ${firstPacket.length})`,
+  );
+}
 console.log(`DICOM on / off rate: ${(median(noDicom) / median(all)).toFixed(2)}×`);
 console.log(`all analyzers / foundation rate: ${(median(foundation) / median(all)).toFixed(2)}×`);
 console.log(`TLS, remote-access, cleartext, PHI, DNS/DHCP analyzers on / off: ${(median(foundation) / median(tlsRemoteCleartext)).toFixed(2)}× on the foundation alone, ${(median(dicomHl7) / median(all)).toFixed(2)}× with DICOM and HL7 parsed`);

@@ -64,4 +64,20 @@ describe('run --listen: the API and live metrics beside the capture', () => {
     expect(err).toMatch(/packets\s+\d+/);
     scp.kill('SIGTERM');
   });
+
+  it('stops the capture and exits 1 with a clear message when the API cannot listen', async () => {
+    const policy = join(tmp, 'policy-listen.yaml');
+    writeFileSync(policy, `site: live\nzones:\n  - {name: ct, kind: medical, cidrs: [${pair.ipA}/32]}\n`);
+    // An address no interface of the namespace has: the bind fails, whatever else runs on the host.
+    const where = '192.0.2.77:18471';
+    const sensor = pair.spawn(pair.a, process.execPath, [CLI, 'run', '--interface', pair.ifA, '--policy', policy, '--db', join(tmp, 'listen.db'), '--listen', where, '--allow-plain-http', '--buffer-mb', '8']);
+    let err = '';
+    sensor.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => sensor.once('exit', resolve));
+    expect(code, err).toBe(1);
+    expect(err).toContain(`muvakt: cannot listen on ${where}: EADDRNOTAVAIL`);
+    // The capture had started in its worker: it was stopped cleanly, with its summary.
+    expect(err).toMatch(/packets\s+\d+/);
+    expect(existsSync(join(tmp, 'listen.db'))).toBe(true);
+  });
 });

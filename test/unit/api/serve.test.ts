@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import { SqliteStore } from '../../../agent/store/index.js';
 import { serveCommand } from '../../../agent/cli/serve.js';
-import { UsageError } from '../../../agent/cli/args.js';
+import { ConfigError } from '../../../agent/errors.js';
 import { tokenHash } from '../../../dashboard-api/plugins/auth.js';
 import { seedCandidates, tempDir, T0 } from './helpers.js';
 
@@ -29,7 +29,7 @@ function captureLogger() {
 }
 
 describe('muvakt serve', () => {
-  it('usage errors (exit 2 via UsageError)', async () => {
+  it('usage and configuration errors (exit 2 via ConfigError)', async () => {
     const db = seededDb();
     const cases: [string[], RegExp][] = [
       [[], /needs --db/],
@@ -43,7 +43,7 @@ describe('muvakt serve', () => {
     ];
     for (const [argv, re] of cases) {
       const p = serveCommand(argv);
-      await expect(p, argv.join(' ')).rejects.toBeInstanceOf(UsageError);
+      await expect(p, argv.join(' ')).rejects.toBeInstanceOf(ConfigError);
       await expect(serveCommand(argv)).rejects.toThrow(re);
     }
   });

@@ -1,0 +1,189 @@
+import type { Logger } from 'pino';
+import type { CompiledPolicy } from '../../rules/policy/index.js';
+import type { AlertingSink } from '../alerts.js';
+import { defaultRegistry } from '../analyzers/default-registry.js';
+import { defaultEnvironment } from '../analyzers/environment.js';
+import type { AnalyzerRegistry } from '../analyzers/registry.js';
+import { ConfigError } from '../errors.js';
+import { NdjsonSink } from '../events/ndjson-sink.js';
+import type { EventSink, MuvaktEvent } from '../events/types.js';
+import type { AlertExporter } from '../export/alert-record.js';
+import type { SyslogExporter, SyslogExporterOptions } from '../export/syslog.js';
+import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
+import { InventorySink } from '../inventory/sink.js';
+import { Pipeline } from '../pipeline.js';
+import { loadPseudonymKey } from '../pseudonym-key.js';
+import type { Alert } from '../store/index.js';
+import { EventCounters } from './event-counters.js';
+
+/**
+ * How the sensor is put together, for `analyze`, `run` and the live worker alike:
+ *
+ *   pipeline → AlertingSink (rules → store, alert exporters) → InventorySink → [EventCounters] → events NDJSON
+ *
+ * Each sink hands every event to the next before it does its own work. What a run does not
+ * need is not loaded: without a policy there are no rules, no YAML parser and no SQLite; the
+ * syslog and file exporters come only with a live run that asks for them.
+ */
+export interface SensorAssemblyOptions {
+  policyFile?: string;
+  /** The site's HMAC key for pseudonyms; default the policy's, else a random key for this run. */
+  pseudonymKeyFile?: string;
+  /** Events as NDJSON to this file ("-" = stdout); none when absent. */
+  eventsFile?: string;
+  /** The alert store (opened only with a policy): ':memory:' for a one-off analysis. */
+  dbFile: string;
+  maxFlows: number;
+  /** Per-event counters for /metrics (a live sensor). */
+  counters?: boolean;
+  /** Alerts handed on as soon as the store has them (a live sensor): new and reopened ones. */
+  alertStream?: AlertStreamOptions;
+}
+
+export interface AlertStreamOptions {
+  /** NDJSON: "-" = stdout, else a file rotated at maxBytes (default 100 MiB), `keep` kept. */
+  alerts?: string;
+  alertsMaxBytes?: number;
+  alertsKeep?: number;
+  /** RFC 5424 syslog over TCP/TLS to a SIEM, spooled on disk. */
+  syslog?: Omit<SyslogExporterOptions, 'onEvent'>;
+  /** Where export problems are reported (never with alert contents). */
+  log: Logger;
+}
+
+export interface SensorAssembly {
+  readonly policy: CompiledPolicy | null;
+  readonly pipeline: Pipeline;
+  /** The head of the sink chain: the pipeline writes here, and so do capture errors and statistics. */
+  readonly events: EventSink;
+  readonly inventory: InventorySink;
+  /** With `counters`: what /metrics reports of the traffic. */
+  readonly counters: EventCounters | null;
+  /** With a policy: rules and the alert store. */
+  readonly alerting: AlertingSink | null;
+  /** With `alertStream.syslog`: the SIEM exporter (its spool and connection are reported in /metrics). */
+  readonly syslog: SyslogExporter | null;
+  /** Saves the inventory, ranked against the alerts, and the rules' learned baseline (with a store). */
+  save(): void;
+  /**
+   * Ends the chain (events flushed, the last alerts committed, the baseline saved), closes the
+   * exporters, saves the inventory (unless `saveInventory` is false: a run that never started)
+   * and closes the store. Returns every alert in the store, most recent first (none without a policy).
+   */
+  close(opts?: { saveInventory?: boolean }): Alert[];
+}
+
+/**
+ * The analyzers tuned by the policy (if any): its HL7 ACK timeout, the ports it declares for
+ * DICOM and HL7 (probed first there, and DICOM-over-TLS labelled), and its pseudonym key unless
+ * one is given on the command line.
+ */
+export function analyzersFor(policy: CompiledPolicy | null, pseudonymKeyFile?: string): { registry: AnalyzerRegistry; ephemeralKey: boolean } {
+  const { key, ephemeral } = loadPseudonymKey(pseudonymKeyFile ?? policy?.policy.pseudonym_key_file);
+  const env = defaultEnvironment(key);
+  if (policy) {
+    env.hl7AckTimeoutSec = policy.hl7AckTimeoutSec;
+    env.dicomPorts = policy.dicomPorts;
+  }
+  const registry = defaultRegistry(env);
+  if (policy) {
+    const portApps = new Map<number, string>();
+    for (const p of policy.hl7Ports) portApps.set(p, 'hl7');
+    for (const p of policy.dicomPorts) portApps.set(p, 'dicom');
+    registry.setHints({ portApps });
+  }
+  return { registry, ephemeralKey: ephemeral };
+}
+
+/** Throws ConfigError for anything the operator named that cannot be used (exit 2). */
+export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAssembly> {
+  if (o.alertStream?.alerts && !o.policyFile) throw new ConfigError('--alerts needs --policy: alerts are judged against the site policy');
+  const policy = o.policyFile ? (await import('../policy-file.js')).compilePolicyFile(o.policyFile) : null;
+  const { registry } = analyzersFor(policy, o.pseudonymKeyFile);
+
+  let sink: EventSink;
+  try {
+    sink = o.eventsFile ? new NdjsonSink(o.eventsFile) : { write() {}, flush() {}, close() {} };
+  } catch (e) {
+    throw new ConfigError(`cannot write events to ${o.eventsFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const counters = o.counters ? new EventCounters(sink, policy) : null;
+  if (counters) sink = counters;
+  // Every run keeps a device inventory; with a store it is saved there, ranked against the alerts.
+  const inventory = new InventorySink(sink, policy);
+  sink = inventory;
+
+  let alerting: AlertingSink | null = null;
+  const exporters: AlertExporter[] = [];
+  let syslog: SyslogExporter | null = null;
+  if (policy) {
+    const [{ openStoreFile }, { AlertingSink }] = await Promise.all([import('../store-file.js'), import('../alerts.js')]);
+    const store = openStoreFile(o.dbFile, { retentionDays: policy.retentionDays });
+    let onCommit: ((r: { created: Alert[]; reopened: Alert[] }) => void) | undefined;
+    if (o.alertStream) ({ onCommit, syslog } = await alertStreamTo(o.alertStream, exporters));
+    alerting = new AlertingSink(sink, policy, store, onCommit);
+    sink = alerting;
+  }
+  const pipeline = new Pipeline({ events: sink, registry, flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows: o.maxFlows } });
+  const events = sink;
+
+  return {
+    policy,
+    pipeline,
+    events,
+    inventory,
+    counters,
+    alerting,
+    syslog,
+    save() {
+      if (alerting === null) return;
+      inventory.save(alerting.store, alerting.allAlerts());
+      alerting.saveBaseline();
+    },
+    close(opts = {}) {
+      events.close();
+      for (const x of exporters) void x.close();
+      if (alerting === null) return [];
+      const alerts = opts.saveInventory === false ? [] : alerting.allAlerts();
+      if (opts.saveInventory !== false) inventory.save(alerting.store, alerts);
+      alerting.store.close();
+      return alerts;
+    },
+  };
+}
+
+/** The store's commit callback that hands new and reopened alerts to stdout, a file and syslog. */
+async function alertStreamTo(
+  s: AlertStreamOptions,
+  exporters: AlertExporter[],
+): Promise<{ onCommit: (r: { created: Alert[]; reopened: Alert[] }) => void; syslog: SyslogExporter | null }> {
+  const { alertForExport } = await import('../alerts.js');
+  const alertOut = s.alerts === '-' ? new NdjsonSink('-') : null;
+  if (s.alerts && s.alerts !== '-') {
+    const { RotatingNdjsonFile } = await import('../export/rotating-ndjson.js');
+    exporters.push(new RotatingNdjsonFile(s.alerts, { maxBytes: s.alertsMaxBytes, keep: s.alertsKeep }));
+  }
+  let syslog: SyslogExporter | null = null;
+  if (s.syslog) {
+    const { SyslogExporter } = await import('../export/syslog.js');
+    syslog = new SyslogExporter({ ...s.syslog, onEvent: (e) => s.log.warn({ syslog: e.kind, detail: e.detail }, 'syslog export') });
+    exporters.push(syslog);
+  }
+  const onCommit = (r: { created: Alert[]; reopened: Alert[] }) => {
+    // A SIEM wants to hear of an alert once it is stored: new ones and ones that came back.
+    const fresh = [...r.created, ...r.reopened];
+    if (fresh.length === 0) return;
+    if (alertOut) {
+      for (const a of fresh) alertOut.write(alertForExport(a) as unknown as MuvaktEvent);
+      alertOut.flush();
+    }
+    for (const x of exporters) {
+      try {
+        x.export(fresh);
+      } catch (e) {
+        s.log.warn({ err: (e as Error).message }, 'alert export failed');
+      }
+    }
+  };
+  return { onCommit, syslog };
+}

@@ -1,0 +1,44 @@
+/**
+ * What a running sensor reports about itself, as plain numbers: the live sensor fills it (in a
+ * worker thread it crosses to the main thread as a message), the API's /metrics renders it.
+ * It lives with the sensor so the sensor never imports the API.
+ */
+import type { Severity } from '../store/index.js';
+
+export type Counts = Readonly<Record<string, number>> | ReadonlyMap<string, number>;
+
+/** What the running sensor knows, as plain numbers. Every field is optional: missing = no samples (or 0). */
+export interface SensorSnapshot {
+  packets?: number;
+  bytes?: number;
+  captureDrops?: number;
+  /** By layer: link, ipv4, ipv6, fragment, tcp, udp. */
+  decodeErrors?: Counts;
+  flowsActive?: number;
+  /** Flows created, by app. */
+  flowsByApp?: Counts;
+  flowEvictions?: number;
+  /** By result: accepted, rejected, aborted, released, incomplete. */
+  dicomAssociations?: Counts;
+  /** By command, e.g. C-STORE-RQ. */
+  dicomDimse?: Counts;
+  hl7Messages?: readonly { message_type: string; ack_code: string; count: number }[];
+  /** By version as the TLS analyzer writes it ("TLS 1.2"). */
+  tlsHandshakes?: Counts;
+  /** Alerts raised (distinct alerts), by rule and severity. */
+  alertsByRule?: readonly { rule_id: string; severity: string; count: number }[];
+  alertsOpen?: Partial<Record<Severity, number>>;
+  /** Devices in the inventory, by zone. */
+  assetsByZone?: Counts;
+  /** Connections that carried patient data in cleartext, by protocol (dicom, hl7, http, syslog…). */
+  cleartextPhiFlows?: Counts;
+  /** Remote-access sessions seen, by protocol and whether they were encrypted. */
+  remoteAccessSessions?: readonly { protocol: string; encrypted: boolean; count: number }[];
+  /** TCP flows that ended, and those seen in one direction only (a half-mirrored SPAN). */
+  tcpFlowsEnded?: number;
+  oneSidedTcpFlows?: number;
+  /** The alert writer's queue in front of the store (absent without --policy). */
+  storeWriter?: { pendingAlerts: number; commitErrors: number; droppedAlerts: number };
+  /** The syslog exporter's disk spool (absent without --syslog). */
+  syslog?: { pendingBytes: number; connected: boolean; dropped: number };
+}

@@ -1,0 +1,128 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import module from 'node:module';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../agent/store/index.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const CLI = join(ROOT, 'dist/agent/cli/main.js');
+const RECORD = join(ROOT, 'test/support/record-modules.mjs');
+const CORPUS = join(ROOT, 'fixtures/corpus');
+const POLICY = join(ROOT, 'deploy/policy.example.yaml');
+const tmp = mkdtempSync(join(tmpdir(), 'muvakt-startup-'));
+
+/** The web stack and what only serving needs: `analyze` must load none of it. */
+const SERVING_ONLY = ['fastify', 'avvio', 'find-my-way', '@fastify/swagger', '@fastify/swagger-ui', '@fastify/rate-limit', 'prom-client', '@opentelemetry/api', 'pino'];
+
+let runs = 0;
+/** Runs the CLI and returns the npm packages and our dist/ modules it loaded. */
+function loaded(args: string[], env: Record<string, string> = {}): { code: number | null; stderr: string; packages: Set<string>; ours: Set<string> } {
+  const file = join(tmp, `modules-${runs++}.txt`);
+  const r = spawnSync(process.execPath, ['--import', RECORD, CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env, MUVAKT_RECORD_MODULES: file } });
+  const packages = new Set<string>();
+  const ours = new Set<string>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(line);
+    if (pkg) packages.add(pkg[1]);
+    else if (line.includes('/dist/')) ours.add(line.slice(line.indexOf('/dist/') + 6));
+  }
+  return { code: r.status, stderr: r.stderr, packages, ours };
+}
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error('dist/ is missing: run "npm run build" (npm test does)');
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('start-up: each command loads what it needs', () => {
+  it('the recorder sees packages and our modules (help loads every command, the web stack included)', () => {
+    const r = loaded(['help']);
+    expect(r.code).toBe(0);
+    for (const p of ['fastify', 'avvio', 'find-my-way', 'prom-client', 'pino']) expect([...r.packages], p).toContain(p);
+    expect([...r.ours]).toContain('agent/cli/serve.js');
+  });
+
+  it('analyze loads no web stack, no logger, and without a policy no rules, YAML or SQLite', () => {
+    const r = loaded(['analyze', join(CORPUS, '02_dicom_cstore_ct_mr.pcap'), '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expect([...r.ours]).toContain('agent/pipeline.js');
+    for (const p of [...SERVING_ONLY, 'better-sqlite3', 'yaml']) expect([...r.packages], p).not.toContain(p);
+    expect([...r.ours].filter((m) => m.startsWith('dashboard-api/') || m.startsWith('rules/') || m.startsWith('agent/store/'))).toEqual([]);
+  });
+
+  it('analyze --policy --db loads the rules and the store, still no web stack', () => {
+    const r = loaded(['analyze', join(CORPUS, '09_hl7_nack_ae_ar.pcap'), '--quiet', '--policy', POLICY, '--db', join(tmp, 'a.db')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect([...r.packages]).toEqual(expect.arrayContaining(['better-sqlite3', 'yaml']));
+    for (const p of SERVING_ONLY) expect([...r.packages], p).not.toContain(p);
+    expect([...r.ours].filter((m) => m.startsWith('dashboard-api/'))).toEqual([]);
+  });
+
+  it('policy check loads neither the pipeline nor the store', () => {
+    const r = loaded(['policy', 'check', POLICY]);
+    expect(r.code, r.stderr).toBe(0);
+    expect([...r.ours]).not.toContain('agent/pipeline.js');
+    for (const p of [...SERVING_ONLY, 'better-sqlite3']) expect([...r.packages], p).not.toContain(p);
+  });
+
+  it('keeps compiled code in the per-user cache where Node has a compile cache, and runs without one', () => {
+    const cache = join(tmp, 'xdg-cache');
+    const r = spawnSync(process.execPath, [CLI, 'analyze', join(CORPUS, '01_dicom_cecho.pcap'), '--quiet'], { encoding: 'utf8', env: { ...process.env, NODE_COMPILE_CACHE: '', XDG_CACHE_HOME: cache } });
+    expect(r.status, r.stderr).toBe(0);
+    const dir = join(cache, 'muvakt', 'node-compile-cache');
+    if ('enableCompileCache' in module) {
+      // Node 22.1+: the cache is written at exit, one subdirectory per Node version.
+      expect(existsSync(dir)).toBe(true);
+      expect(readdirSync(dir).length).toBeGreaterThan(0);
+    } else {
+      // Node 20: no compile cache; nothing is written and start-up is only slower.
+      expect(existsSync(dir)).toBe(false);
+    }
+  });
+
+  it('MUVAKT_MARK_FIRST_PACKET=1 prints when the first packet has been processed (the bench reads it)', () => {
+    const spawnedAt = performance.timeOrigin + performance.now();
+    const r = spawnSync(process.execPath, [CLI, 'analyze', join(CORPUS, '01_dicom_cecho.pcap'), '--quiet'], { encoding: 'utf8', env: { ...process.env, MUVAKT_MARK_FIRST_PACKET: '1' } });
+    const endedAt = performance.timeOrigin + performance.now();
+    expect(r.status, r.stderr).toBe(0);
+    const marks = [...r.stderr.matchAll(/^muvakt: first packet at (\d+\.\d{3}) ms$/gm)].map((m) => Number(m[1]));
+    expect(marks).toHaveLength(1);
+    expect(marks[0]).toBeGreaterThan(spawnedAt);
+    expect(marks[0]).toBeLessThan(endedAt);
+    // Without the variable the output is the usual one.
+    const plain = spawnSync(process.execPath, [CLI, 'analyze', join(CORPUS, '01_dicom_cecho.pcap'), '--quiet'], { encoding: 'utf8' });
+    expect(plain.stderr).toBe('');
+  });
+});
+
+describe('the API start-up: a failed listen is a runtime failure', () => {
+  it('serve: clear message, exit 1', async () => {
+    const db = join(tmp, 'serve.db');
+    SqliteStore.open(db).close();
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      const r = spawnSync(process.execPath, [CLI, 'serve', '--db', db, '--listen', `127.0.0.1:${port}`], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`muvakt: cannot listen on 127.0.0.1:${port}: EADDRINUSE`);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('bad configuration is exit 2, without the usage hint; a command-line mistake adds it', () => {
+    const db = join(tmp, 'serve2.db');
+    SqliteStore.open(db).close();
+    const config = spawnSync(process.execPath, [CLI, 'serve', '--db', db, '--auth', join(tmp, 'missing-auth.yaml')], { encoding: 'utf8' });
+    expect(config.status).toBe(2);
+    expect(config.stderr).toMatch(/^muvakt: .*cannot read: ENOENT/);
+    expect(config.stderr).not.toContain('muvakt help');
+    const usage = spawnSync(process.execPath, [CLI, 'serve', '--db', db, '--bogus'], { encoding: 'utf8' });
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('Run "muvakt help" for usage.');
+  });
+});
