@@ -439,9 +439,9 @@ export class Pipeline {
     }
     // Country of public peers, offline (MU 4.9.1: transfers outside the EU/EEA).
     const ref = e.flow;
-    const srcCountry = countryOfWords(f.ipVersion, f.c0, f.c3, () => ref.src_ip);
+    const srcCountry = countryOfWords(f.c0, f.c1, f.c2, f.c3, () => ref.src_ip);
     if (srcCountry !== null) e.src_country = srcCountry;
-    const dstCountry = countryOfWords(f.ipVersion, f.s0, f.s3, () => ref.dst_ip);
+    const dstCountry = countryOfWords(f.s0, f.s1, f.s2, f.s3, () => ref.dst_ip);
     if (dstCountry !== null) e.dst_country = dstCountry;
     this.events.write(e);
   }

@@ -4,8 +4,8 @@
  * the MAC says nothing about the host.
  *
  * Identity heuristic (where a MAC is *not* used and the device is keyed by IP):
- *  1. the address is external (zone kind `external`; without a policy: not RFC 1918/6598,
- *     link-local, loopback or ULA) — on a local segment an internet host's frames always
+ *  1. the address is external (zone kind `external`; without a policy: public, reserved or
+ *     documentation space, see protocols/ip/address-class) — on a local segment an internet host's frames always
  *     carry the perimeter router's MAC (in the corpus `02:77:fe:00:00:01`);
  *  2. the MAC is a declared router/gateway (`routerMacs` option);
  *  3. the MAC was seen with more than `routerThreshold` (default 8) distinct IPv4 addresses
@@ -25,6 +25,7 @@
  */
 import type { MuvaktEvent } from '../events/types.js';
 import { isoMicroToMs } from '../events/format.js';
+import { classifyAddress, isExternal, isGroupOrUnspecified } from '../../protocols/ip/address-class.js';
 import type {
   AddressRecord,
   ServiceRecord,
@@ -68,49 +69,9 @@ const MWL_FIND = '1.2.840.10008.5.1.4.31';
 const QR_PREFIX = '1.2.840.10008.5.1.4.1.2.';
 const MAX_TEXT = 128;
 
-export function isPrivateAddress(ip: string): boolean {
-  if (ip.includes(':')) {
-    const l = ip.toLowerCase();
-    if (l === '::1' || l === '::') return true;
-    if (l.startsWith('::ffff:')) return isPrivateAddress(l.slice(7));
-    const h = parseInt(l.split(':')[0] || '0', 16);
-    return (h & 0xfe00) === 0xfc00 || (h & 0xffc0) === 0xfe80;
-  }
-  // Called for both ends of every event: read the first two octets in place, no split.
-  let a = 0;
-  let b = 0;
-  let dots = 0;
-  let digits = 0;
-  for (let i = 0; i < ip.length; i++) {
-    const c = ip.charCodeAt(i);
-    if (c === 0x2e) {
-      if (digits === 0) return true;
-      dots++;
-      digits = 0;
-    } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
-      digits++;
-      if (dots === 0) a = a * 10 + (c - 0x30);
-      else if (dots === 1) b = b * 10 + (c - 0x30);
-    } else {
-      return true; // not a dotted quad: nothing to call external
-    }
-  }
-  if (dots !== 3 || digits === 0) return true;
-  return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254);
-}
-
 /** Broadcast, multicast and unspecified addresses never become devices. */
-export function isUnroutable(ip: string): boolean {
-  // Both ends of every event come through here: read the first octet in place.
-  let a = 0;
-  for (let i = 0; i < ip.length && i < 4; i++) {
-    const c = ip.charCodeAt(i);
-    if (c === 0x2e) return (a >= 224 && a <= 239) || ip === '0.0.0.0' || ip === '255.255.255.255';
-    if (c < 0x30 || c > 0x39) break; // a colon or a hex letter: IPv6
-    a = a * 10 + (c - 0x30);
-  }
-  if (!ip.includes(':')) return false;
-  return ip === '::' || ((ip.charCodeAt(0) | 0x20) === 0x66 && (ip.charCodeAt(1) | 0x20) === 0x66);
+function isNoDevice(ip: string): boolean {
+  return isGroupOrUnspecified(classifyAddress(ip));
 }
 
 function isMulticastMac(mac: string): boolean {
@@ -161,7 +122,8 @@ function touchSeen(d: Device, a: AddressRecord | undefined, ts: string): void {
   if (a !== undefined) touchKept(a, a.last_seen, ts);
 }
 
-export const defaultZoneOf: ZoneOf = (ip) => (isPrivateAddress(ip) ? UNKNOWN_ZONE : EXTERNAL_ZONE);
+/** Without a policy: external for public, reserved and documentation space, unknown for the rest (see address-class). */
+export const defaultZoneOf: ZoneOf = (ip) => (isExternal(classifyAddress(ip)) ? EXTERNAL_ZONE : UNKNOWN_ZONE);
 
 /** Printable, bounded text from the wire; empty when nothing usable is left. */
 export function clean(v: unknown): string {
@@ -400,7 +362,7 @@ export class Inventory {
 
   /** The device for an endpoint of an event; null for unroutable addresses or when full. */
   private resolve(ip: string, mac: string | undefined, vlans: readonly number[], ts: string): Device | null {
-    if (ip === '' || isUnroutable(ip)) return null;
+    if (ip === '' || isNoDevice(ip)) return null;
     const zone = this.zoneOf(ip, vlans);
     const external = this.isExternal(zone);
     const m = mac ? mac.toLowerCase() : undefined;
@@ -977,7 +939,7 @@ export class Inventory {
     const ip = str(e, 'assigned_ip') || str(e, 'requested_ip');
     const vlans = e.flow?.vlan ?? [];
     let d: Device | null | undefined;
-    if (ip !== '' && !isUnroutable(ip) && e.dhcp_type !== 'nak' && e.dhcp_type !== 'decline' && e.dhcp_type !== 'release') {
+    if (ip !== '' && !isNoDevice(ip) && e.dhcp_type !== 'nak' && e.dhcp_type !== 'decline' && e.dhcp_type !== 'release') {
       d = this.resolve(ip, mac, vlans, ts);
     } else {
       d = this.byId.get(`mac:${mac}`) ?? this.create('mac', mac, mac, false, ts);
