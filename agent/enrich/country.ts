@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { Reader, type CountryResponse } from 'maxmind';
-import { classifyAddress, classifyIpv6, isPublic } from '../../protocols/ip/address-class.js';
+import { classifyAddress, classifyIpv4, classifyIpv6, isPublic } from '../../protocols/ip/address-class.js';
 
 /**
  * Country of an external address, offline, from an MMDB file. The default is the PDDL-1.0
@@ -27,8 +27,8 @@ export function openCountryDb(path: string = process.env.MUVAKT_GEOIP_DB ?? defa
  * The same for an address kept as numbers (four 32-bit words, IPv4 mapped): anything but a
  * public address is ruled out without building the text form, so private flows cost nothing.
  */
-export function countryOfWords(w0: number, w1: number, w2: number, w3: number, text: () => string): string | null {
-  if (!isPublic(classifyIpv6(w0, w1, w2, w3))) return null;
+export function countryOfWords(version: number, w0: number, w1: number, w2: number, w3: number, text: () => string): string | null {
+  if (!isPublic(version === 4 ? classifyIpv4(w3 >>> 0) : classifyIpv6(w0, w1, w2, w3))) return null;
   return countryOf(text());
 }
 
