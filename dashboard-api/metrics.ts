@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics (ARCHITECTURE.md "Metrics"). Nothing is counted per packet through
+ * Prometheus metrics (docs/metrics.md). Nothing is counted per packet through
  * prom-client: every muvakt_* metric is filled at scrape time by a `collect` callback from
  * one snapshot of the sensor's own counters (`PipelineStats`, the flow table, analyzers),
  * taken through the provider function the process plugs in. `serve` (store only) provides

@@ -12,7 +12,7 @@ export type CredentialKind =
   | 'vnc-auth';
 
 /**
- * The fields of a `credential.cleartext` event (ARCHITECTURE.md). The username only as a keyed
+ * The fields of a `credential.cleartext` event (docs/events.md). The username only as a keyed
  * pseudonym; the secret never — only a keyed fingerprint, so the rules can see one password
  * used by many devices (a hard-coded password, MU 4.4) without anyone learning it.
  */

@@ -1,5 +1,5 @@
 /**
- * The event contract (ARCHITECTURE.md "Events"): NDJSON, one object per line, snake_case.
+ * The event contract (docs/events.md): NDJSON, one object per line, snake_case.
  * Every event names the flow it came from; the client (initiator) is `src`.
  */
 export interface FlowRef {
@@ -51,7 +51,7 @@ export interface FlowEvent extends MuvaktEvent {
   gap_bytes_toclient?: number;
 }
 
-/** Where events go: an NDJSON file, stdout, the store (later), or a test's array. */
+/** Where events go: an NDJSON file, stdout, the rules and the store, the inventory, or a test's array. */
 export interface EventSink {
   /**
    * `flowSeq`: for an analyzer event, the number of analyzer events its connection has produced

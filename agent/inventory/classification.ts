@@ -3,7 +3,7 @@
  * ("egenskaper av sikkerhetsmessig betydning") as far as the wire shows them, the usage scenario
  * (bruksscenario) and an exposure rank in which every point is explained by a fact.
  *
- * Source: Normen, "Veileder for medisinsk utstyr" (/work/shared/seeds/000_*.txt), 5.1.1:
+ * Source: Normen, "Veileder for medisinsk utstyr" (docs/guide-references.md), 5.1.1:
  *  - Bruksscenario 1 "Medisinsk utstyr uten behandling av informasjon" and 2 "Medisinsk utstyr
  *    ikke tilknyttet nettverk" have Nettverkstilknytning: Nei — a device seen on the wire is by
  *    definition not in them, and nothing on the wire can show them: never claimed.

@@ -1,5 +1,5 @@
 /**
- * The evidence bundle of one device (issue 8, "Export"): what a risk assessment (ROS) or a
+ * The evidence bundle of one device: what a risk assessment (ROS) or a
  * vendor follow-up needs — its properties (MU 5.1), usage scenario, exposure rank with the facts
  * behind it, peers, protocols, and its alerts with guide references and the rule texts in bokmål
  * and English. Rendered as JSON, Markdown and HTML from one document model.

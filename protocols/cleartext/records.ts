@@ -1,5 +1,5 @@
 /**
- * What the cleartext parsers emit. Field names follow the event contract in ARCHITECTURE.md
+ * What the cleartext parsers emit. Field names follow the event contract in docs/events.md
  * (`credential.cleartext`, `phi.observed`) and, for protocol events, Suricata EVE where it has
  * a name for the fact. The agent adds `ts` and `flow` and drops `ts_sec`/`ts_nsec`.
  *

@@ -1,5 +1,5 @@
 /**
- * What the DICOM parser emits. Field names are the NDJSON names of ARCHITECTURE.md's
+ * What the DICOM parser emits. Field names are the NDJSON names of docs/events.md's
  * `dicom.association` and `dicom.dimse` events (snake_case), so the agent only adds `ts`
  * and `flow`. Nothing here is a patient value: patient IDs appear only as the caller's keyed
  * pseudonym, other patient elements only as tag names, user identity only as flags.

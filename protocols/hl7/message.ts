@@ -468,7 +468,55 @@ export interface Hl7AckInfo {
 
 const MAX_ERR = 8;
 
+/** MSH-9.1/9.2 codes (HL7 tables 0076/0003): three letters or digits. */
+const CODE = /^[A-Z0-9]{3}$/;
+/** MSH-12.1: a v2 version id (2.1 … 2.9, with minor parts). */
+const VERSION = /^2\.[0-9](\.[0-9]{1,2})?$/;
+/**
+ * MSH-7 as engines send it: DTM to at least the minute. A bare date is refused, because in a
+ * misframed message that position holds whatever field landed there (a birth date, say).
+ */
+const MESSAGE_TIME = /^[0-9]{12}([0-9]{2}(\.[0-9]{1,4})?)?([+-][0-9]{4})?$/;
+/** MSH-11.1 (table 0103). */
+const PROCESSING_ID = /^[PTD]$/;
+
+const EMPTY_HEADER: Omit<Hl7Header, 'charset'> = {
+  messageCode: '',
+  triggerEvent: '',
+  messageStructure: '',
+  controlId: '',
+  processingId: '',
+  version: '',
+  dateTime: '',
+  sendingApplication: '',
+  sendingFacility: '',
+  receivingApplication: '',
+  receivingFacility: '',
+  acceptAckType: '',
+  applicationAckType: '',
+};
+
+/**
+ * A header is believed only when its message code and version are what HL7 allows there. A
+ * message whose segments ran together (a sender ending segments with LF, a cut frame, hostile
+ * bytes) puts other segments' fields — patient names, birth dates, addresses — where MSH-3…12
+ * should be; reporting those positions as text would write patient values into events. Such a
+ * header is reported empty (`implausibleHeader` tells the parser), and a believed one still has
+ * each typed field checked against its format.
+ */
+export function plausibleHeader(h: Hl7Header): boolean {
+  return CODE.test(h.messageCode) && VERSION.test(h.version) && (h.triggerEvent === '' || CODE.test(h.triggerEvent));
+}
+
 export function readHeader(sc: Hl7Scanner, msh: number): Hl7Header {
+  const h = readHeaderFields(sc, msh);
+  if (!plausibleHeader(h)) return { ...EMPTY_HEADER, charset: h.charset };
+  if (!MESSAGE_TIME.test(h.dateTime)) h.dateTime = '';
+  if (!PROCESSING_ID.test(h.processingId)) h.processingId = '';
+  return h;
+}
+
+function readHeaderFields(sc: Hl7Scanner, msh: number): Hl7Header {
   sc.useHeader(msh);
   return {
     messageCode: sc.headerComponent(msh, 9, 1),

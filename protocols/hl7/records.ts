@@ -2,7 +2,7 @@ import type { Direction, StreamEndReason } from '../stream.js';
 
 /**
  * What the HL7 analyzer emits. Field names follow the `hl7.message` / `phi.observed` event
- * contracts in ARCHITECTURE.md; the agent adds `ts` (ISO) and `flow`. Nothing here is a
+ * contracts in docs/events.md; the agent adds `ts` (ISO) and `flow`. Nothing here is a
  * patient value: identities appear only as field names, kinds and keyed pseudonyms.
  */
 

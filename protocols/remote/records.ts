@@ -3,7 +3,7 @@ import type { Pseudonymize } from '../phi/pseudonym.js';
 
 /**
  * What the remote-access parsers emit. Field names follow the `remote_access` and
- * `credential.cleartext` contracts in ARCHITECTURE.md; the agent adds `ts` (ISO) and `flow`.
+ * `credential.cleartext` contracts in docs/events.md; the agent adds `ts` (ISO) and `flow`.
  * Banners and versions are device facts. Usernames appear only as keyed pseudonyms, and
  * secrets never: at most a keyed fingerprint (credentials.ts).
  */

@@ -17,7 +17,7 @@ export type WeakReason =
   | 'self-signed-certificate';
 
 /**
- * One per connection: the `tls.handshake` event contract (ARCHITECTURE.md), plus detail.
+ * One per connection: the `tls.handshake` event contract (docs/events.md), plus detail.
  * Optional fields are absent when the handshake did not show them (no ServerHello seen,
  * TLS 1.3 where the certificate is encrypted, a client that sent no SNI).
  */

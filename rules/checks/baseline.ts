@@ -232,7 +232,7 @@ interface Shared {
 
 const SHARED = new WeakMap<RuleContext, Shared>();
 
-/** Options from the policy's optional `baseline:` section (see the report for the schema). */
+/** Options from the policy's optional `baseline:` section (docs/policy.md). */
 function policyOptions(ctx: RuleContext): Partial<BaselineOptions> {
   const raw = (ctx.policy.policy as unknown as { baseline?: Partial<BaselineOptions> }).baseline;
   return raw && typeof raw === 'object' ? raw : {};

@@ -10,7 +10,7 @@ export interface Bilingual {
 }
 
 /**
- * The event contract as the rules see it (ARCHITECTURE.md "Events"): structural, so rules do
+ * The event contract as the rules see it (docs/events.md): structural, so rules do
  * not depend on the agent's modules. Every field an analyzer adds is reachable by name.
  */
 export interface RuleEvent {

@@ -1,8 +1,8 @@
 import Type, { type Static } from 'typebox';
 
 /**
- * The site policy (ARCHITECTURE.md "Policy"): one TypeBox schema gives the TypeScript type, the
- * JSON Schema the loader validates against, and (later) the API's `GET /policy` response.
+ * The site policy (docs/policy.md): one TypeBox schema gives the TypeScript type, the
+ * JSON Schema the loader validates against, and the API's `GET /policy` response.
  * Every object refuses unknown keys, so a typo is an error, not a silently ignored setting.
  */
 
