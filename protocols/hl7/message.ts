@@ -1,5 +1,6 @@
 import { charsetFromMsh18, latin1, type CharsetInfo } from './charset.js';
 import { decodeText, DEFAULT_DELIMITERS, type Delimiters } from './escape.js';
+import { findFnrs } from '../phi/fodselsnummer.js';
 
 /**
  * One-pass HL7 v2 segment/field scanner. It records offsets only, and only for the segments
@@ -479,6 +480,20 @@ const VERSION = /^2\.[0-9](\.[0-9]{1,2})?$/;
 const MESSAGE_TIME = /^[0-9]{12}([0-9]{2}(\.[0-9]{1,4})?)?([+-][0-9]{4})?$/;
 /** MSH-11.1 (table 0103). */
 const PROCESSING_ID = /^[PTD]$/;
+/** MSA-1 (table 0008). */
+const ACK_CODE = /^[AC][AER]$/;
+/** ERR-3.1 / ERR-1.4.1 table codes. */
+const ERROR_CODE = /^[A-Za-z0-9_.-]{1,16}$/;
+/**
+ * MSH-10 / MSA-2 as engines make them: counters, timestamps, UUIDs. Anything with other
+ * characters, or holding a fødselsnummer, is a field that slid into this position and is not
+ * echoed (ACK pairing then treats the message as unidentified).
+ */
+const CONTROL_ID = /^[A-Za-z0-9._:\-]{1,64}$/;
+
+export function controlIdText(s: string): string {
+  return CONTROL_ID.test(s) && findFnrs(s).length === 0 ? s : '';
+}
 
 const EMPTY_HEADER: Omit<Hl7Header, 'charset'> = {
   messageCode: '',
@@ -513,6 +528,7 @@ export function readHeader(sc: Hl7Scanner, msh: number): Hl7Header {
   if (!plausibleHeader(h)) return { ...EMPTY_HEADER, charset: h.charset };
   if (!MESSAGE_TIME.test(h.dateTime)) h.dateTime = '';
   if (!PROCESSING_ID.test(h.processingId)) h.processingId = '';
+  h.controlId = controlIdText(h.controlId);
   return h;
 }
 
@@ -554,19 +570,21 @@ export function readAck(sc: Hl7Scanner, from: number, to: number): Hl7AckInfo | 
     if (id === Seg.MSA && ack === null) {
       ack = {
         code: upper(sc.headerComponent(s, 1, 1)),
-        controlId: sc.field(s, 2) && sc.repetition(0) ? sc.text(sc.rs, sc.re) : '',
+        controlId: controlIdText(sc.field(s, 2) && sc.repetition(0) ? sc.text(sc.rs, sc.re) : ''),
         errorCodes: [],
         severities: [],
       };
     }
   }
   if (ack === null) return null;
+  // An MSA without an acknowledgement code HL7 defines is another segment's text, not an answer.
+  if (!ACK_CODE.test(ack.code)) return null;
   for (let s = from; s < to && ack.errorCodes.length < MAX_ERR; s++) {
     if (sc.segId[s] !== Seg.ERR) continue;
     // ERR-3 is HL7 table 0357 (v2.5+); before that the code sat in ERR-1.4 (ELD).
     let code = sc.headerComponent(s, 3, 1);
     if (code === '' && sc.component(s, 1, 4)) code = sc.text(sc.rs, sc.re).split(String.fromCharCode(sc.delims.subcomponent))[0];
-    if (code !== '' && code.length <= 32 && !ack.errorCodes.includes(code)) ack.errorCodes.push(code);
+    if (ERROR_CODE.test(code) && findFnrs(code).length === 0 && !ack.errorCodes.includes(code)) ack.errorCodes.push(code);
     const sev = upper(sc.headerComponent(s, 4, 1));
     if (sev !== '' && sev.length <= 2 && !ack.severities.includes(sev)) ack.severities.push(sev);
   }

@@ -31,7 +31,7 @@ describe('GET /api/v1/alerts', () => {
     const seen = body.items.map((a: { last_seen: string }) => a.last_seen);
     expect([...seen].sort().reverse()).toEqual(seen);
     const crit = body.items.find((a: { rule_id: string }) => a.rule_id === 'phi-in-vendor-callhome');
-    expect(crit.title_nb).toMatch(/Helseopplysninger/);
+    expect(crit.title_nb).toMatch(/Helse- og personopplysninger/);
     expect(crit.recommendation_nb.length).toBeGreaterThan(10);
     const retired = body.items.find((a: { rule_id: string }) => a.rule_id === 'some-retired-rule');
     expect(retired.title_nb).toBeUndefined();
@@ -132,7 +132,7 @@ describe('what a person types: comma lists, plain dates, unknown rules, CSV', ()
     const nb = await f.app.inject({ url: '/api/v1/alerts.csv?rule_id=phi-in-vendor-callhome&lang=nb', headers: bearer('viewer') });
     const [head, row] = nb.body.split('\r\n');
     expect(head).toMatch(/^id,regel,alvorlighet,status,tittel,/);
-    expect(row).toMatch(/Helseopplysninger/);
+    expect(row).toMatch(/Helse- og personopplysninger/);
     const all = await f.app.inject({ url: '/api/v1/alerts.csv', headers: bearer('viewer') });
     expect(all.body.split('\r\n').length - 2).toBe(6);
     expect(f.store.listAudit({ action: 'alerts.export' }).items.length).toBeGreaterThanOrEqual(3);
