@@ -5,18 +5,18 @@ import { DEFAULT_FRAGMENT_LIMITS, FragmentReassembler, type FragmentLimits } fro
 import { decodeTcp } from '../protocols/transport/tcp.js';
 import { decodeUdp } from '../protocols/transport/udp.js';
 import { DecodeStatus, DecodedPacket, IpProto, TcpFlag } from '../protocols/packet.js';
-import { DETACH, Direction, type StreamEndReason } from '../protocols/stream.js';
-import { ProbeVerdict } from '../protocols/probe.js';
+import { Direction, type StreamEndReason } from '../protocols/stream.js';
 import type { PacketRecord } from './capture/packet-record.js';
-import { Flow, TCP_STATE_NAMES, TcpState, TimeoutClass, type FlowEndReason } from './flows/flow.js';
-import { DEFAULT_FLOW_LIMITS, FlowTable, flowId, type FlowTableLimits } from './flows/flow-table.js';
+import { Flow, TimeoutClass, type FlowEndReason } from './flows/flow.js';
+import { DEFAULT_FLOW_LIMITS, FlowTable, type FlowTableLimits } from './flows/flow-table.js';
+import { flowEndEvent, flowRef } from './flows/flow-event.js';
+import { closedByPeers, initialTcpState, synStartsNewConnection, tcpTimeoutClass, trackSegment } from './flows/tcp-state.js';
 import { udpAppForPorts } from './flows/udp-apps.js';
 import { DEFAULT_REASSEMBLY_LIMITS, ReassemblyBudget, TcpReassembler, type ReassemblyLimits } from './reassembly/tcp-reassembler.js';
 import { AnalyzerDispatcher, AnalyzerRegistry, type AnalyzerContext } from './analyzers/registry.js';
-import { ipToString, isoMicro, macFromHalves, protoName } from './events/format.js';
-import type { EventSink, FlowEvent, FlowRef, MuvaktEvent } from './events/types.js';
-import { macVendorOf } from './enrich/mac-vendor.js';
-import { countryOfWords } from './enrich/country.js';
+import { dispatchDatagram, udpWantsDatagrams } from './analyzers/udp-probing.js';
+import { isoMicro } from './events/format.js';
+import type { EventSink, MuvaktEvent } from './events/types.js';
 
 /** Decode failures, counted per layer (the `layer` label of muvakt_decode_errors_total). */
 export class DecodeErrors {
@@ -68,6 +68,10 @@ const END_REASON: Record<FlowEndReason, StreamEndReason> = {
  * capture source calls `handle` for every frame. The steady-state path (a packet of a known
  * flow, in order) allocates nothing: decoders write into one DecodedPacket, the flow lookup
  * hashes numbers, and payload reaches the analyzer as a view.
+ *
+ * This class orchestrates; the parts live with their kind: the TCP state machine in
+ * flows/tcp-state.ts, UDP probing next to the TCP dispatcher in analyzers/udp-probing.ts, the
+ * end-of-flow event and its enrichment in flows/flow-event.ts.
  */
 export class Pipeline {
   readonly stats = new PipelineStats();
@@ -82,6 +86,8 @@ export class Pipeline {
   private readonly tickers = new Set<{ flow: Flow; generation: number; fn: (tsSec: number, tsNsec: number) => void }>();
   private lastTsSec = 0;
   private lastTsNsec = 0;
+  /** contextFor as a value, made once: UDP probing creates contexts through it. */
+  private readonly contextOf = (f: Flow): AnalyzerContext => this.contextFor(f);
 
   constructor(opts: PipelineOptions) {
     this.events = opts.events;
@@ -171,7 +177,7 @@ export class Pipeline {
 
     const table = this.flows;
     let f = table.lookup(d);
-    if (f !== null && proto === IpProto.Tcp && (d.tcpFlags & (TcpFlag.Syn | TcpFlag.Ack)) === TcpFlag.Syn && this.isNewConnection(f, table.toServer)) {
+    if (f !== null && proto === IpProto.Tcp && (d.tcpFlags & (TcpFlag.Syn | TcpFlag.Ack)) === TcpFlag.Syn && synStartsNewConnection(f, table.toServer)) {
       // A fresh SYN on a finished connection's 5-tuple: port reuse, a new conversation.
       table.end(f, 'reused');
       f = null;
@@ -204,48 +210,11 @@ export class Pipeline {
       this.tcpPacket(f, toServer, buf, tsSec, tsNsec);
     } else {
       table.touch(f, TimeoutClass.Udp, tsSec, tsNsec);
-      if (d.payloadLen > 0 && f.udpProbed <= UDP_PROBE_DATAGRAMS) this.udpDatagram(f, toServer ? Direction.ToServer : Direction.ToClient, buf, tsSec, tsNsec);
+      if (d.payloadLen > 0 && udpWantsDatagrams(f)) {
+        dispatchDatagram(this.registry, this.contextOf, f, toServer ? Direction.ToServer : Direction.ToClient, buf, d.payloadOff, d.payloadLen, tsSec, tsNsec);
+      }
     }
   };
-
-  /**
-   * A UDP payload. The first datagrams are offered to the UDP analyzers' probes; a flow nobody
-   * claims goes to the fallback scanner. `udpProbed` past the limit means "decided, no parser".
-   */
-  private udpDatagram(f: Flow, dir: Direction, buf: Buffer, tsSec: number, tsNsec: number): void {
-    const d = this.d;
-    let p = f.udpParser;
-    if (p === null) {
-      f.udpProbed++;
-      const factories = this.registry.udpFactories;
-      let pending = false;
-      for (let i = 0; i < factories.length; i++) {
-        const v = factories[i].probe(dir, buf, d.payloadOff, d.payloadLen, f.sport);
-        if (v === ProbeVerdict.Yes) {
-          const ctx = this.contextFor(f);
-          ctx.setApp(factories[i].app, factories[i].encrypted);
-          p = factories[i].create(ctx);
-          break;
-        }
-        if (v === ProbeVerdict.NeedMore) pending = true;
-      }
-      if (p === null) {
-        if (pending && f.udpProbed < UDP_PROBE_DATAGRAMS) return;
-        const fb = this.registry.fallbackUdp;
-        if (fb === null) {
-          f.udpProbed = UDP_PROBE_DATAGRAMS + 1;
-          return;
-        }
-        p = fb.create(this.contextFor(f));
-      }
-      f.udpParser = p;
-    }
-    if (p.datagram(dir, buf, d.payloadOff, d.payloadLen, tsSec, tsNsec) === DETACH) {
-      f.udpParser = null;
-      f.udpProbed = UDP_PROBE_DATAGRAMS + 1;
-      p.end();
-    }
-  }
 
   /** Advances flow timeouts on wall-clock time when a live capture is quiet. */
   tick(nowSec: number): void {
@@ -267,15 +236,10 @@ export class Pipeline {
     this.events.flush();
   }
 
-  private isNewConnection(f: Flow, toServer: boolean): boolean {
-    if (!toServer) return true;
-    return f.tcpState === TcpState.Closed || f.tcpState === TcpState.Reset;
-  }
-
   private flowStarted(f: Flow): void {
     const d = this.d;
     if (f.proto === IpProto.Tcp) {
-      f.tcpState = f.roleBySyn ? ((d.tcpFlags & TcpFlag.Ack) !== 0 ? TcpState.SynReceived : TcpState.SynSent) : TcpState.Midstream;
+      f.tcpState = initialTcpState(f, d.tcpFlags);
     } else if (f.proto === IpProto.Udp) {
       f.app = udpAppForPorts(f.cport, f.sport);
     }
@@ -287,27 +251,7 @@ export class Pipeline {
     const dir = toServer ? Direction.ToServer : Direction.ToClient;
     const syn = (flags & TcpFlag.Syn) !== 0;
     const fin = (flags & TcpFlag.Fin) !== 0;
-    const rst = (flags & TcpFlag.Rst) !== 0;
-    if (syn) {
-      f.synSeen = true;
-      if (toServer) f.isnToServer = d.seq;
-      else f.isnToClient = d.seq;
-      if ((flags & TcpFlag.Ack) !== 0 && f.tcpState === TcpState.SynSent) f.tcpState = TcpState.SynReceived;
-    } else if (f.tcpState === TcpState.SynReceived && (flags & TcpFlag.Ack) !== 0 && toServer) {
-      f.tcpState = TcpState.Established;
-    } else if (f.tcpState === TcpState.SynSent && d.payloadLen > 0) {
-      // We missed the SYN-ACK (asymmetric span): data flowing means the connection is up.
-      f.tcpState = TcpState.Established;
-    }
-    if (fin) {
-      if (toServer) f.finToServer = true;
-      else f.finToClient = true;
-      if (f.tcpState !== TcpState.Reset) f.tcpState = f.finToServer && f.finToClient ? TcpState.Closed : TcpState.Closing;
-    }
-    if (rst) {
-      f.rstSeen = true;
-      f.tcpState = TcpState.Reset;
-    }
+    trackSegment(f, toServer, flags, d.seq, d.payloadLen);
 
     let stream = f.stream;
     const carries = d.payloadLen > 0 || d.payloadMissing > 0;
@@ -321,21 +265,7 @@ export class Pipeline {
       if ((flags & TcpFlag.Ack) !== 0) stream.acknowledged(toServer ? Direction.ToClient : Direction.ToServer, d.ack);
     }
 
-    let cls: TimeoutClass;
-    switch (f.tcpState) {
-      case TcpState.Established:
-      case TcpState.Midstream:
-      case TcpState.Closing:
-        cls = TimeoutClass.Established;
-        break;
-      case TcpState.Closed:
-      case TcpState.Reset:
-        cls = TimeoutClass.Closed;
-        break;
-      default:
-        cls = TimeoutClass.New;
-    }
-    this.flows.touch(f, cls, tsSec, tsNsec);
+    this.flows.touch(f, tcpTimeoutClass(f), tsSec, tsNsec);
   }
 
   /** Reassembly and analyzer dispatch start with a connection's first payload byte. */
@@ -392,8 +322,8 @@ export class Pipeline {
     let gapC = 0;
     if (stream !== null) {
       // A connection that closed before the flush (end of capture) ended by FIN/RST, not by us.
-      const closedByPeers = f.tcpState === TcpState.Closed || f.tcpState === TcpState.Reset;
-      stream.end(f.rstSeen && (reason === 'closed' || closedByPeers) ? 'rst' : closedByPeers ? 'fin' : END_REASON[reason]);
+      const byPeers = closedByPeers(f);
+      stream.end(f.rstSeen && (reason === 'closed' || byPeers) ? 'rst' : byPeers ? 'fin' : END_REASON[reason]);
       gapS = stream.counters(Direction.ToServer).gapBytes;
       gapC = stream.counters(Direction.ToClient).gapBytes;
       f.stream = null;
@@ -405,93 +335,8 @@ export class Pipeline {
     }
     const st = this.stats;
     st.flowsByApp.set(f.app, (st.flowsByApp.get(f.app) ?? 0) + 1);
-    const e: FlowEvent = {
-      ts: isoMicro(f.lastSec, f.lastNsec),
-      type: 'flow',
-      flow: flowRef(f),
-      app: f.app,
-      state: flowState(f),
-      reason: reason === 'timeout' && (f.tcpState === TcpState.Closed || f.tcpState === TcpState.Reset) ? 'closed' : reason,
-      pkts_toserver: f.pktsToServer,
-      pkts_toclient: f.pktsToClient,
-      bytes_toserver: f.bytesToServer,
-      bytes_toclient: f.bytesToClient,
-      start: isoMicro(f.startSec, f.startNsec),
-      end: isoMicro(f.lastSec, f.lastNsec),
-      encrypted: f.encrypted,
-      ip_version: f.ipVersion,
-    };
-    if (f.proto === IpProto.Tcp) {
-      e.tcp_state = TCP_STATE_NAMES[f.tcpState];
-      if (!f.roleBySyn) e.midstream = true;
-      if (gapS > 0) e.gap_bytes_toserver = gapS;
-      if (gapC > 0) e.gap_bytes_toclient = gapC;
-    }
-    if (f.clientMacHi >= 0) {
-      e.client_mac = macFromHalves(f.clientMacHi, f.clientMacLo);
-      const v = macVendorOf(f.clientMacHi, f.clientMacLo);
-      if (v !== null) e.client_vendor = v;
-    }
-    if (f.serverMacHi >= 0) {
-      e.server_mac = macFromHalves(f.serverMacHi, f.serverMacLo);
-      const v = macVendorOf(f.serverMacHi, f.serverMacLo);
-      if (v !== null) e.server_vendor = v;
-    }
-    // Country of public peers, offline (MU 4.9.1: transfers outside the EU/EEA).
-    const ref = e.flow;
-    const srcCountry = countryOfWords(f.ipVersion, f.c0, f.c3, () => ref.src_ip);
-    if (srcCountry !== null) e.src_country = srcCountry;
-    const dstCountry = countryOfWords(f.ipVersion, f.s0, f.s3, () => ref.dst_ip);
-    if (dstCountry !== null) e.dst_country = dstCountry;
-    this.events.write(e);
+    this.events.write(flowEndEvent(f, reason, gapS, gapC));
   }
 }
 
 const EMPTY = Buffer.alloc(0);
-/** Datagrams of a UDP flow offered to the probes before it is handed to the fallback. */
-const UDP_PROBE_DATAGRAMS = 4;
-
-function flowState(f: Flow): 'new' | 'established' | 'closed' {
-  if (f.proto === IpProto.Tcp) {
-    switch (f.tcpState) {
-      case TcpState.SynSent:
-      case TcpState.SynReceived:
-        return 'new';
-      case TcpState.Closed:
-      case TcpState.Reset:
-        return 'closed';
-      default:
-        return 'established';
-    }
-  }
-  return f.pktsToClient > 0 && f.pktsToServer > 0 ? 'established' : 'new';
-}
-
-/**
- * The `flow` object every event carries. Analyzer events share one per flow (`cache`); the
- * flow's own end event does not store it, because a short-lived object hung on a long-lived
- * flow teaches V8 to allocate all of them in the old generation (pretenuring), and a SYN
- * flood then fills the heap with garbage faster than the major GC collects it.
- */
-export function flowRef(f: Flow, cache = false): FlowRef {
-  if (f.ref !== null) return f.ref;
-  const ref = buildFlowRef(f);
-  if (cache) f.ref = ref;
-  return ref;
-}
-
-function buildFlowRef(f: Flow): FlowRef {
-  const vlan: number[] = [];
-  if (f.vlanCount > 0) vlan.push(f.vlanOuter);
-  if (f.vlanCount > 1) vlan.push(f.vlanInner);
-  return {
-    id: flowId(f),
-    vlan,
-    src_ip: ipToString(f.ipVersion, f.c0, f.c1, f.c2, f.c3),
-    src_port: f.cport,
-    dst_ip: ipToString(f.ipVersion, f.s0, f.s1, f.s2, f.s3),
-    dst_port: f.sport,
-    proto: protoName(f.proto),
-    app: f.app,
-  };
-}

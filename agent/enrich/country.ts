@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import type { CountryResponse, Reader } from 'maxmind';
+import { classifyAddress, classifyIpv4, classifyIpv6, isPublic } from '../../protocols/ip/address-class.js';
 
 /**
  * Country of an external address, offline, from an MMDB file. The default is the PDDL-1.0
@@ -27,24 +27,17 @@ export function openCountryDb(path: string = process.env.MUVAKT_GEOIP_DB ?? defa
 }
 
 /**
- * The same for an address kept as numbers (four 32-bit words, IPv4 mapped): special-purpose
- * addresses are ruled out without building the text form, so private flows cost nothing.
+ * The same for an address kept as numbers (four 32-bit words, IPv4 mapped): anything but a
+ * public address is ruled out without building the text form, so private flows cost nothing.
  */
-export function countryOfWords(version: number, w0: number, w3: number, text: () => string): string | null {
-  if (version === 4) {
-    for (const [net, len] of V4_SPECIAL) {
-      const mask = len === 0 ? 0 : (~0 << (32 - len)) >>> 0;
-      if (((w3 & mask) >>> 0) === net) return null;
-    }
-  } else if ((w0 >>> 29) !== 1) {
-    return null; // not global unicast 2000::/3
-  }
+export function countryOfWords(version: number, w0: number, w1: number, w2: number, w3: number, text: () => string): string | null {
+  if (!isPublic(version === 4 ? classifyIpv4(w3 >>> 0) : classifyIpv6(w0, w1, w2, w3))) return null;
   return countryOf(text());
 }
 
-/** ISO 3166-1 alpha-2 code, or null for special-purpose and unlisted addresses. */
+/** ISO 3166-1 alpha-2 code, or null for all but public addresses (see protocols/ip/address-class) and unlisted ones. */
 export function countryOf(ip: string): string | null {
-  if (isIP(ip) === 0 || !isPublicAddress(ip)) return null;
+  if (!isPublic(classifyAddress(ip))) return null;
   if (reader === null) openCountryDb();
   const r = reader!.get(ip);
   if (!r) return null;
@@ -56,37 +49,3 @@ export const EEA = new Set([
   'AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE', 'IT', 'LV', 'LT', 'LU', 'MT', 'NL',
   'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE', 'IS', 'LI', 'NO',
 ]);
-
-const V4_SPECIAL: [number, number][] = [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15],
-  ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-].map(([a, p]) => [v4(a as string), p as number]);
-
-function v4(s: string): number {
-  return s.split('.').reduce((acc, o) => ((acc << 8) | Number(o)) >>> 0, 0);
-}
-
-/**
- * False for private, loopback, link-local, multicast, CGNAT, benchmarking and documentation
- * ranges (RFC 6890): such an address is internal or fictitious, never in a country.
- */
-export function isPublicAddress(ip: string): boolean {
-  if (isIP(ip) === 4) {
-    const a = v4(ip);
-    for (const [net, len] of V4_SPECIAL) {
-      const mask = len === 0 ? 0 : (~0 << (32 - len)) >>> 0;
-      if (((a & mask) >>> 0) === net) return false;
-    }
-    return true;
-  }
-  const lower = ip.toLowerCase();
-  if (lower === '::' || lower === '::1') return false;
-  const first = parseInt(lower.split(':')[0] || '0', 16);
-  // fc00::/7 unique local, fe80::/10 link-local, ff00::/8 multicast, 2001:db8::/32 documentation
-  if ((first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80 || (first & 0xff00) === 0xff00) return false;
-  if (lower.startsWith('2001:db8:') || lower.startsWith('2001:0db8:')) return false;
-  if (lower.startsWith('::ffff:')) return isPublicAddress(lower.slice(7));
-  // Only global unicast (2000::/3) is public.
-  return (first & 0xe000) === 0x2000;
-}

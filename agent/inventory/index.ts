@@ -7,7 +7,7 @@ import { ownDataset, type Role, type RoleFinding } from './roles.js';
 import type { Inventory } from './inventory.js';
 import type { Device, ZoneOf, ZoneRef } from './types.js';
 
-export { Inventory, defaultZoneOf, isPrivateAddress, isUnroutable, clean, type InventoryOptions, type InventoryState } from './inventory.js';
+export { Inventory, defaultZoneOf, clean, type InventoryOptions, type InventoryState } from './inventory.js';
 export { inferRoles, primaryRole, ownDataset, ROLE_ORDER, type Role, type RoleFinding, type DeviceLookup } from './roles.js';
 export {
   classify,

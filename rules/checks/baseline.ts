@@ -1,5 +1,6 @@
 import type { ZoneInfo } from '../policy/compiled.js';
-import { isLocalBroadcast, isMedical } from '../engine/helpers.js';
+import { classifyAddress, isGroupOrUnspecified } from '../../protocols/ip/address-class.js';
+import { isMedical } from '../engine/helpers.js';
 import type { AlertSubject, Rule, RuleContext, RuleEvaluator, RuleEvent, RuleFinding } from '../engine/types.js';
 
 /**
@@ -288,7 +289,7 @@ function medicalEndpoints(ctx: RuleContext, st: BaselineState, e: RuleEvent): { 
     out.client = { key: st.keyFor(f.src_ip, mac), ip: f.src_ip, zone: zc, ...(mac ? { mac } : {}) };
   }
   const zs = ctx.zoneOf(f.dst_ip, f.vlan);
-  if (isMedical(zs) && !isLocalBroadcast(f.dst_ip)) {
+  if (isMedical(zs) && !isGroupOrUnspecified(classifyAddress(f.dst_ip))) {
     const mac = typeof e.server_mac === 'string' ? e.server_mac : undefined;
     out.server = { key: st.keyFor(f.dst_ip, mac), ip: f.dst_ip, zone: zs, ...(mac ? { mac } : {}) };
   }

@@ -1,4 +1,5 @@
-import { finding, isExternal, isLocalBroadcast, isMedical, zonesOf } from '../engine/helpers.js';
+import { classifyAddress, isGroupOrUnspecified } from '../../protocols/ip/address-class.js';
+import { finding, isExternal, isMedical, zonesOf } from '../engine/helpers.js';
 import type { Rule, RuleEvent } from '../engine/types.js';
 
 /** Protocols whose cleartext use toward external networks is routine infrastructure, not data. */
@@ -31,7 +32,7 @@ export const flowNotAllowed: Rule = {
   create: (ctx) => (e) => {
     const z = zonesOf(ctx, e);
     const f = e.flow!;
-    if (!z || z.src.name === z.dst.name || isLocalBroadcast(f.dst_ip) || isLocalBroadcast(f.src_ip)) return null;
+    if (!z || z.src.name === z.dst.name || isGroupOrUnspecified(classifyAddress(f.dst_ip)) || isGroupOrUnspecified(classifyAddress(f.src_ip))) return null;
     // External peers are judged by the internet and country rules.
     if (isExternal(z.src) || isExternal(z.dst)) return null;
     if (z.src.kind === 'unknown' && z.dst.kind === 'unknown') return null;

@@ -66,11 +66,6 @@ export function reachSeverity(ctx: RuleContext, e: RuleEvent, z: { src: ZoneInfo
   return allowed ? 'medium' : 'high';
 }
 
-/** Broadcast, multicast and unspecified addresses are not conversations between zones. */
-export function isLocalBroadcast(ip: string): boolean {
-  return ip === '255.255.255.255' || ip === '0.0.0.0' || /^2(2[4-9]|3\d)\./.test(ip) || ip.toLowerCase().startsWith('ff');
-}
-
 /** Counts events per key in a sliding window (bursts of rejections, aborts…), bounded in keys. */
 export class BurstCounter {
   private readonly hits = new Map<string, number[]>();

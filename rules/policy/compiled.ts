@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { classifyIpv6, isExternal } from '../../protocols/ip/address-class.js';
 import { contains, parsePrefix, type Prefix } from './cidr.js';
 import type { Policy, ZoneKind } from './schema.js';
 
@@ -16,15 +17,6 @@ export interface ZoneInfo {
 
 export const UNKNOWN_ZONE: ZoneInfo = { name: 'unknown', kind: 'unknown' };
 export const EXTERNAL_ZONE: ZoneInfo = { name: 'external', kind: 'external' };
-
-/**
- * Internal-but-unzoned space: RFC 1918, CGNAT, loopback, link-local, ULA, IPv6 link-local.
- * Everything else — including documentation ranges — counts as external, which is how the
- * corpus' rewritten internet peers (198.51.100.0/24, 203.0.113.0/24) must be seen.
- */
-const INTERNAL: Prefix[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '0.0.0.0/8', '224.0.0.0/4', '255.255.255.255/32', 'fc00::/7', 'fe80::/10', '::1/128', 'ff00::/8', '::/128'].map(
-  (t) => parsePrefix(t)!,
-);
 
 interface ZonePrefix {
   prefix: Prefix;
@@ -172,7 +164,9 @@ export class CompiledPolicy {
       const z = this.vlanZones.get(vlans[i]);
       if (z) return z;
     }
-    return INTERNAL.some((p) => contains(p, w[0], w[1], w[2], w[3])) ? UNKNOWN_ZONE : EXTERNAL_ZONE;
+    // No zone claims it: internal space is unknown, the rest (documentation ranges included:
+    // the corpus' internet peers are rewritten into them) external.
+    return isExternal(classifyIpv6(w[0], w[1], w[2], w[3])) ? EXTERNAL_ZONE : UNKNOWN_ZONE;
   }
 
   /** The allow-list entry that permits this flow, or null. */

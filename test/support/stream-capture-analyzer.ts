@@ -1,7 +1,7 @@
 import { ProbeVerdict } from '../../protocols/probe.js';
 import { Direction, type StreamParser } from '../../protocols/stream.js';
 import { AnalyzerRegistry, type TcpAnalyzerFactory } from '../../agent/analyzers/registry.js';
-import { flowRef } from '../../agent/pipeline.js';
+import { flowRef } from '../../agent/flows/flow-event.js';
 
 export interface CapturedStream {
   src: string;

@@ -6,7 +6,10 @@
  *
  *   capture        agent/capture/      bytes to packet records: imports nothing of ours outside itself
  *   protocols      protocols/          pure decoders: import nothing of ours outside protocols/
- *   rules          rules/              may import protocols/, and only types from it (`import type`)
+ *   rules          rules/              may import types from protocols/ (`import type`), and values
+ *                                      only from the pure modules both sides share: the event
+ *                                      contract (protocols/events/) and the address classes
+ *                                      (protocols/ip/address-class.ts) — never a decoder
  *   store          agent/store/        may import rules/ and protocols/ (not the rest of agent/)
  *   agent          agent/ (the rest)   may import capture, protocols, rules, store and agent/;
  *                                      never dashboard-api/ and never the CLI
@@ -44,6 +47,9 @@ interface ImportArrow {
   typeOnly: boolean;
 }
 
+/** Pure modules of protocols/ whose values rules may use: shared answers, not decoders. */
+const RULES_MAY_USE = ['protocols/events/', 'protocols/ip/address-class.ts'];
+
 /** Why an arrow is not allowed, or null when it is. Paths are repository-relative .ts files. */
 function violation(a: ImportArrow): string | null {
   const from = layerOf(a.from);
@@ -56,7 +62,7 @@ function violation(a: ImportArrow): string | null {
     case 'protocols':
       return `${from} imports nothing of ours outside itself`;
     case 'rules':
-      if (to === 'protocols') return a.typeOnly ? null : 'rules may import only types from protocols/';
+      if (to === 'protocols') return a.typeOnly || RULES_MAY_USE.some((p) => a.to.startsWith(p)) ? null : 'rules may import only types from protocols/ (values only from the shared pure modules)';
       return 'rules import only (types from) protocols/';
     case 'store':
       return to === 'rules' || to === 'protocols' ? null : 'the store imports only rules/ and protocols/';
@@ -151,6 +157,8 @@ describe('import direction: capture → protocols → agent → rules → store 
     expect(violation(arrow('dashboard-api/plugins/errors.ts', '../../agent/store/values.js'))).toMatch(/barrel/);
     expect(violation(arrow('rules/checks/x.ts', '../../protocols/packet.js'))).toMatch(/only types/);
     expect(violation(arrow('rules/checks/x.ts', '../../protocols/packet.js', true))).toBeNull();
+    expect(violation(arrow('rules/checks/x.ts', '../../protocols/ip/address-class.js'))).toBeNull();
+    expect(violation(arrow('rules/checks/x.ts', '../../protocols/tls/parser.js'))).toMatch(/only types/);
     expect(violation(arrow('protocols/dicom/x.ts', '../../agent/events/types.js', true))).toMatch(/nothing of ours/);
     expect(violation(arrow('agent/store/x.ts', '../inventory/sink.js'))).toMatch(/only rules/);
     expect(violation(arrow('agent/capture/x.ts', '../pipeline.js'))).toMatch(/nothing of ours/);

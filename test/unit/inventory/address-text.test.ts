@@ -1,58 +1,56 @@
 import { describe, expect, it } from 'vitest';
-import { Inventory, clean, defaultZoneOf, isPrivateAddress, isUnroutable } from '../../../agent/inventory/index.js';
+import { Inventory, clean, defaultZoneOf } from '../../../agent/inventory/index.js';
 
-describe('isPrivateAddress (read in place on the hot path)', () => {
-  it.each([
-    ['10.0.0.1', true],
-    ['10.255.255.255', true],
-    ['127.0.0.1', true],
-    ['172.16.0.1', true],
-    ['172.31.255.254', true],
-    ['172.15.0.1', false],
-    ['172.32.0.1', false],
-    ['192.168.1.1', true],
-    ['192.169.1.1', false],
-    ['100.64.0.1', true],
-    ['100.127.0.1', true],
-    ['100.128.0.1', false],
-    ['169.254.3.4', true],
-    ['8.8.8.8', false],
-    ['193.69.1.1', false],
-    ['1.10.0.1', false],
-    ['fe80::1', true],
-    ['fd00::5', true],
-    ['::1', true],
-    ['::ffff:10.1.2.3', true],
-    ['::ffff:8.8.4.4', false],
-    ['2001:db8::1', false],
-  ])('%s → %s', (ip, expected) => {
-    expect(isPrivateAddress(ip)).toBe(expected);
-  });
-
-  it('calls nothing external that is not a dotted quad', () => {
-    for (const junk of ['', '1.2.3', '1.2.3.4.5', 'a.b.c.d', '10..1.1', '1234.1.1.1']) expect(isPrivateAddress(junk)).toBe(true);
-  });
-
+describe('zones and devices without a policy (the answers of protocols/ip/address-class)', () => {
   it('default zones are shared constants, one per kind', () => {
     expect(defaultZoneOf('10.1.1.1', [])).toBe(defaultZoneOf('192.168.0.1', []));
     expect(defaultZoneOf('8.8.8.8', [])).toEqual({ name: 'external', kind: 'external' });
     expect(Object.isFrozen(defaultZoneOf('8.8.8.8', []))).toBe(true);
   });
 
-  it('broadcast, multicast and unspecified addresses are unroutable', () => {
-    expect(isUnroutable('224.0.0.251')).toBe(true);
-    expect(isUnroutable('255.255.255.255')).toBe(true);
-    expect(isUnroutable('0.0.0.0')).toBe(true);
-    expect(isUnroutable('ff02::fb')).toBe(true);
-    expect(isUnroutable('10.1.1.1')).toBe(false);
-    expect(isUnroutable('239.255.255.250')).toBe(true);
-    expect(isUnroutable('240.0.0.1')).toBe(false);
-    expect(isUnroutable('223.1.1.1')).toBe(false);
-    expect(isUnroutable('FF02::1')).toBe(true);
-    expect(isUnroutable('::')).toBe(true);
-    expect(isUnroutable('2001:db8::1')).toBe(false);
-    expect(isUnroutable('fe80::1')).toBe(false);
-    expect(isUnroutable('')).toBe(false);
+  it.each([
+    ['10.0.0.1', 'unknown'],
+    ['172.31.255.254', 'unknown'],
+    ['172.32.0.1', 'external'],
+    ['100.64.0.1', 'unknown'],
+    ['169.254.3.4', 'unknown'],
+    ['127.0.0.1', 'unknown'],
+    ['fd00::5', 'unknown'],
+    ['fe80::1', 'unknown'],
+    ['::ffff:10.1.2.3', 'unknown'],
+    ['::ffff:8.8.4.4', 'external'],
+    ['8.8.8.8', 'external'],
+    // Documentation ranges stand for other networks: the corpus' internet peers live there.
+    ['198.51.100.23', 'external'],
+    ['203.0.113.45', 'external'],
+    ['192.0.2.7', 'external'],
+    ['2001:db8::1', 'external'],
+    // Text that is no address is nothing to call external.
+    ['', 'unknown'],
+    ['1.2.3', 'unknown'],
+    ['10..1.1', 'unknown'],
+  ])('%s → %s', (ip, kind) => {
+    expect(defaultZoneOf(ip, []).kind).toBe(kind);
+  });
+
+  it.each([
+    ['224.0.0.251', false],
+    ['239.255.255.250', false],
+    ['255.255.255.255', false],
+    ['0.0.0.0', false],
+    ['ff02::fb', false],
+    ['FF02::1', false],
+    ['::', false],
+    ['10.1.1.1', true],
+    ['240.0.0.1', true],
+    ['223.1.1.1', true],
+    ['2001:db8::1', true],
+    ['fe80::1', true],
+  ])('an event to %s makes a device of it: %s', (ip, isDevice) => {
+    const inv = new Inventory();
+    inv.observe({ ts: '2026-11-23T10:00:00.000000Z', type: 'syslog', flow: { id: 'x', vlan: [], src_ip: '10.1.1.7', src_port: 514, dst_ip: ip, dst_port: 514, proto: 'udp', app: 'syslog' } });
+    expect(inv.byIp(ip) !== undefined).toBe(isDevice);
+    expect(inv.byIp('10.1.1.7')).toBeDefined();
   });
 });
 
