@@ -14,7 +14,8 @@ import { udpAppForPorts } from './flows/udp-apps.js';
 import { DEFAULT_REASSEMBLY_LIMITS, ReassemblyBudget, TcpReassembler, type ReassemblyLimits } from './reassembly/tcp-reassembler.js';
 import { AnalyzerDispatcher, AnalyzerRegistry, type AnalyzerContext } from './analyzers/registry.js';
 import { ipToString, isoMicro, macFromHalves, protoName } from './events/format.js';
-import type { EventSink, FlowEvent, FlowRef, MuvaktEvent } from './events/types.js';
+import type { EventSink, FlowEvent, FlowRef } from './events/types.js';
+import { eventFromRecord } from '../protocols/events/index.js';
 import { macVendorOf } from './enrich/mac-vendor.js';
 import { countryOfWords } from './enrich/country.js';
 
@@ -367,12 +368,9 @@ export class Pipeline {
     const generation = f.generation;
     return {
       flow: f,
-      emit: (type, fields, tsSec, tsNsec) => {
+      emit: (rec) => {
         if (f.generation !== generation) return;
-        const e: MuvaktEvent = { ts: isoMicro(tsSec, tsNsec), type, flow: flowRef(f, true), ...fields };
-        // Analyzer records carry their capture time as numbers; the event has it as `ts`.
-        if (e.ts_sec !== undefined) e.ts_sec = e.ts_nsec = undefined;
-        events.write(e, ++f.eventsEmitted);
+        events.write(eventFromRecord(rec, flowRef(f, true)), ++f.eventsEmitted);
       },
       setApp: (app, encrypted) => {
         if (f.generation !== generation) return;

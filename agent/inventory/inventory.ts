@@ -23,7 +23,7 @@
  * beyond that are counted in `counters`), per-device lists capped at `maxList` (peers per app at
  * `maxPeersPerApp`) with a per-list `dropped` counter, and pending DNS names capped.
  */
-import type { MuvaktEvent } from '../events/types.js';
+import type { EventFields as MuvaktEvent } from '../events/types.js';
 import { isoMicroToMs } from '../events/format.js';
 import type {
   AddressRecord,

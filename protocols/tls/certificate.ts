@@ -6,25 +6,13 @@
  * even when OpenSSL refuses the rest); node:crypto's X509Certificate gives the printable
  * names and checks the self-signature. Nothing here throws.
  */
+import type { CertificateInfo } from '../events/index.js';
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 
 /** Printable subject/issuer strings are cut at this length. */
 const MAX_NAME = 512;
 
-export interface CertificateInfo {
-  /** "O=Synthetic Hospital, CN=ris.hospital.example" (OpenSSL's order), '' if unreadable. */
-  subject: string;
-  issuer: string;
-  /** ISO 8601 UTC, second precision ("2026-11-23T13:39:48Z"); '' if unreadable. */
-  not_before: string;
-  not_after: string;
-  /** Subject equals issuer and the signature verifies with the certificate's own key (or cannot be checked). */
-  self_signed: boolean;
-  /** SHA-256 of the DER, lowercase hex. */
-  sha256: string;
-  /** Certificates in the chain as sent (counted within the bytes kept). */
-  chain_length: number;
-}
+export type { CertificateInfo };
 
 export interface LeafCertificate {
   info: CertificateInfo;
