@@ -1,16 +1,13 @@
 import { finding, isExternal, reachSeverity, zonesOf } from '../engine/helpers.js';
-import type { Rule, RuleContext, RuleEvent, RuleFinding } from '../engine/types.js';
-
-function phiFields(e: RuleEvent): string[] {
-  return Array.isArray(e.phi_fields) ? (e.phi_fields as string[]) : [];
-}
+import type { PhiObservedEvent } from '../../protocols/events/index.js';
+import { defineRule, type Rule, type RuleContext, type RuleFinding } from '../engine/types.js';
 
 const CLEARTEXT_PHI_TEXT = {
   nb: 'Krypter overføringen (DICOM over TLS, port 2762, eller HL7 over TLS/VPN), særlig når den forlater sonen. Begrens hvilke verter som får snakke med tjenesten.',
   en: 'Encrypt the transfer (DICOM over TLS on port 2762, HL7 over TLS or a VPN), above all where it leaves its zone. Restrict which hosts may reach the service.',
 };
 
-export const dicomCleartextPhi: Rule = {
+export const dicomCleartextPhi = defineRule({
   id: 'dicom-cleartext-phi',
   title: { nb: 'Pasientopplysninger i ukryptert DICOM', en: 'Patient data in unencrypted DICOM' },
   recommendation: CLEARTEXT_PHI_TEXT,
@@ -19,10 +16,10 @@ export const dicomCleartextPhi: Rule = {
   requirements: ['G4'],
   events: ['dicom.dimse'],
   create: (ctx) => (e) => {
-    const fields = phiFields(e);
-    if (fields.length === 0 || e.flow?.app !== 'dicom') return null;
-    const z = zonesOf(ctx, e)!;
-    const ids = Array.isArray(e.patient_ids) ? (e.patient_ids as { kind: string }[]).map((p) => p.kind) : [];
+    const fields = e.phi_fields;
+    if (fields.length === 0 || e.flow.app !== 'dicom') return null;
+    const z = zonesOf(ctx, e);
+    const ids = (e.patient_ids ?? []).map((p) => p.kind);
     return finding(
       e,
       z,
@@ -30,9 +27,9 @@ export const dicomCleartextPhi: Rule = {
       reachSeverity(ctx, e, z),
     );
   },
-};
+});
 
-export const hl7CleartextPhi: Rule = {
+export const hl7CleartextPhi = defineRule({
   id: 'hl7-cleartext-phi',
   title: { nb: 'Pasientopplysninger i ukryptert HL7', en: 'Patient data in unencrypted HL7' },
   recommendation: CLEARTEXT_PHI_TEXT,
@@ -41,9 +38,9 @@ export const hl7CleartextPhi: Rule = {
   requirements: ['G4'],
   events: ['hl7.message'],
   create: (ctx) => (e) => {
-    const fields = phiFields(e);
-    if (fields.length === 0 || e.flow?.app !== 'hl7') return null;
-    const z = zonesOf(ctx, e)!;
+    const fields = e.phi_fields;
+    if (fields.length === 0 || e.flow.app !== 'hl7') return null;
+    const z = zonesOf(ctx, e);
     return finding(
       e,
       z,
@@ -51,20 +48,20 @@ export const hl7CleartextPhi: Rule = {
       reachSeverity(ctx, e, z),
     );
   },
-};
+});
 
 /** phi.observed from the general scanners (not DICOM/HL7, which have their own rules). */
-function generalPhi(e: RuleEvent): boolean {
-  return e.protocol !== 'dicom' && e.protocol !== 'hl7' && Number(e.count ?? 0) > 0;
+function generalPhi(e: PhiObservedEvent): boolean {
+  return e.protocol !== 'dicom' && e.protocol !== 'hl7' && e.count > 0;
 }
 
-function phiEvidence(e: RuleEvent): Record<string, unknown> {
+function phiEvidence(e: PhiObservedEvent): Record<string, unknown> {
   return { protocol: e.protocol, kinds: e.kinds, count: e.count, pseudonyms: e.pseudonyms };
 }
 
 const TECHNICAL_LOG_PROTOCOLS = new Set(['syslog', 'snmp']);
 
-export const phiInTechnicalLog: Rule = {
+export const phiInTechnicalLog = defineRule({
   id: 'phi-in-syslog',
   title: { nb: 'Helseopplysninger i tekniske logger', en: 'Health data in technical logs' },
   recommendation: {
@@ -76,13 +73,13 @@ export const phiInTechnicalLog: Rule = {
   requirements: ['G9'],
   events: ['phi.observed'],
   create: (ctx) => (e) => {
-    if (!generalPhi(e) || !TECHNICAL_LOG_PROTOCOLS.has(String(e.protocol)) || !e.flow) return null;
-    const z = zonesOf(ctx, e)!;
+    if (!generalPhi(e) || !TECHNICAL_LOG_PROTOCOLS.has(e.protocol)) return null;
+    const z = zonesOf(ctx, e);
     return finding(e, z, phiEvidence(e), isExternal(z.dst) ? 'critical' : 'high');
   },
-};
+});
 
-export const phiInVendorTraffic: Rule = {
+export const phiInVendorTraffic = defineRule({
   id: 'phi-in-vendor-callhome',
   title: { nb: 'Helseopplysninger sendt til leverandør eller eksternt mål', en: 'Health data sent to a vendor or external destination' },
   recommendation: {
@@ -94,15 +91,15 @@ export const phiInVendorTraffic: Rule = {
   requirements: ['G9'],
   events: ['phi.observed'],
   create: (ctx) => (e) => {
-    if (!generalPhi(e) || !e.flow) return null;
-    const z = zonesOf(ctx, e)!;
+    if (!generalPhi(e)) return null;
+    const z = zonesOf(ctx, e);
     const vendor = ctx.policy.vendorOf(e.flow.dst_ip, new Date(e.ts));
     if (!isExternal(z.dst) && !vendor) return null;
     return finding(e, z, { ...phiEvidence(e), vendor: vendor?.name });
   },
-};
+});
 
-export const phiCleartext: Rule = {
+export const phiCleartext = defineRule({
   id: 'phi-cleartext',
   title: { nb: 'Pasientopplysninger i ukryptert trafikk mellom soner', en: 'Patient data in unencrypted traffic between zones' },
   recommendation: {
@@ -114,12 +111,12 @@ export const phiCleartext: Rule = {
   requirements: ['G4', 'G3'],
   events: ['phi.observed'],
   create: (ctx) => (e): RuleFinding | null => {
-    if (!generalPhi(e) || !e.flow || TECHNICAL_LOG_PROTOCOLS.has(String(e.protocol))) return null;
-    const z = zonesOf(ctx, e)!;
+    if (!generalPhi(e) || TECHNICAL_LOG_PROTOCOLS.has(e.protocol)) return null;
+    const z = zonesOf(ctx, e);
     if (isExternal(z.dst) || isExternal(z.src) || z.src.name === z.dst.name) return null;
     return finding(e, z, phiEvidence(e), reachSeverity(ctx, e, z) === 'medium' ? 'medium' : 'high');
   },
-};
+});
 
 export const healthDataRules: Rule[] = [dicomCleartextPhi, hl7CleartextPhi, phiInTechnicalLog, phiInVendorTraffic, phiCleartext];
 
