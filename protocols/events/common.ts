@@ -48,12 +48,12 @@ export interface CaptureTime {
  * record's own fields.
  */
 export function flowEventSchema<T extends string, P extends TProperties>(type: T, description: string, fields: P) {
-  return Type.Object({ ts: TsSchema, type: Type.Literal(type), flow: FlowRefSchema, ...fields }, { additionalProperties: false, title: type, description });
+  return Type.Object({ ts: TsSchema, type: Type.Literal(type, { description: 'Event type' }), flow: FlowRefSchema, ...fields }, { additionalProperties: false, title: type, description });
 }
 
 /** The schema of an event about the sensor itself (no flow). */
 export function sensorEventSchema<T extends string, P extends TProperties>(type: T, description: string, fields: P) {
-  return Type.Object({ ts: TsSchema, type: Type.Literal(type), ...fields }, { additionalProperties: false, title: type, description });
+  return Type.Object({ ts: TsSchema, type: Type.Literal(type, { description: 'Event type' }), ...fields }, { additionalProperties: false, title: type, description });
 }
 
 /** What a parser emits for an event: its fields and `type`, with the capture time as numbers. */
