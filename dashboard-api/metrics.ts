@@ -1,9 +1,11 @@
 /**
- * Prometheus metrics (ARCHITECTURE.md "Metrics"). Nothing is counted per packet through
- * prom-client: every muvakt_* metric is filled at scrape time by a `collect` callback from
- * one snapshot of the sensor's own counters (`PipelineStats`, the flow table, analyzers),
- * taken through the provider function the process plugs in. `serve` (store only) provides
- * the alert gauges from the store.
+ * Prometheus metrics (docs/metrics.md). Nothing is counted per packet through
+ * prom-client: every muvakt_* metric is filled at scrape time from one snapshot of the
+ * sensor's own counters (`PipelineStats`, the flow table, analyzers), taken through the
+ * provider function the process plugs in. A process exports only what it knows: `serve`
+ * (store only) has the store-derived series (alerts, devices) and its own HTTP metrics, never
+ * the capture counters, which only a live sensor has; and a value the snapshot does not give
+ * has no sample at all rather than a made-up 0.
  *
  * Label values are bounded: each label has a known vocabulary (apps, DICOM results and
  * commands, HL7 message types and ACK codes, TLS versions, rule ids, severities) and
@@ -45,6 +47,13 @@ export interface SensorSnapshot {
   cleartextPhiFlows?: Counts;
   /** Remote-access sessions seen, by protocol and whether they were encrypted. */
   remoteAccessSessions?: readonly { protocol: string; encrypted: boolean; count: number }[];
+  /** TCP flows that ended, and those seen in one direction only (a half-mirrored SPAN). */
+  tcpFlowsEnded?: number;
+  oneSidedTcpFlows?: number;
+  /** The alert writer's queue in front of the store (absent without --policy). */
+  storeWriter?: { pendingAlerts: number; commitErrors: number; droppedAlerts: number };
+  /** The syslog exporter's disk spool (absent without --syslog). */
+  syslog?: { pendingBytes: number; connected: boolean; dropped: number };
 }
 
 export type SnapshotProvider = () => SensorSnapshot;
@@ -126,32 +135,38 @@ interface MetricDef {
   help: string;
   type: 'counter' | 'gauge';
   labels: readonly string[];
-  /** A plain number (no labels) or samples; undefined = nothing known (no labels: 0). */
+  /** Who knows it: only a live sensor, or anything with the store (`serve` too). */
+  source: 'sensor' | 'store';
+  /** A plain number (no labels) or samples; undefined = nothing known (no sample). */
   read: (s: SensorSnapshot) => number | Sample[] | undefined;
 }
 
+const S = 'sensor' as const;
+
 const DEFS: readonly MetricDef[] = [
-  { name: 'muvakt_packets_total', help: 'Packets read from the capture', type: 'counter', labels: [], read: (s) => s.packets },
-  { name: 'muvakt_bytes_total', help: 'Bytes read from the capture (on the wire)', type: 'counter', labels: [], read: (s) => s.bytes },
-  { name: 'muvakt_capture_drops_total', help: 'Packets the kernel or interface dropped before the sensor saw them', type: 'counter', labels: [], read: (s) => s.captureDrops },
-  { name: 'muvakt_decode_errors_total', help: 'Packets that failed to decode, by layer', type: 'counter', labels: ['layer'], read: (s) => one('layer', s.decodeErrors) },
-  { name: 'muvakt_flows_active', help: 'Flows in the flow table', type: 'gauge', labels: [], read: (s) => s.flowsActive },
-  { name: 'muvakt_flows_total', help: 'Flows created, by application', type: 'counter', labels: ['app'], read: (s) => one('app', s.flowsByApp) },
-  { name: 'muvakt_flow_evictions_total', help: 'Flows evicted because the flow table was full', type: 'counter', labels: [], read: (s) => s.flowEvictions },
-  { name: 'muvakt_dicom_associations_total', help: 'DICOM associations, by result', type: 'counter', labels: ['result'], read: (s) => one('result', s.dicomAssociations) },
-  { name: 'muvakt_dicom_dimse_total', help: 'DICOM DIMSE messages, by command', type: 'counter', labels: ['command'], read: (s) => one('command', s.dicomDimse) },
+  { name: 'muvakt_packets_total', help: 'Packets read from the capture', type: 'counter', source: S, labels: [], read: (s) => s.packets },
+  { name: 'muvakt_bytes_total', help: 'Bytes read from the capture (on the wire)', type: 'counter', source: S, labels: [], read: (s) => s.bytes },
+  { name: 'muvakt_capture_drops_total', help: 'Packets the kernel or interface dropped before the sensor saw them', type: 'counter', source: S, labels: [], read: (s) => s.captureDrops },
+  { name: 'muvakt_decode_errors_total', help: 'Packets that failed to decode, by layer', type: 'counter', source: S, labels: ['layer'], read: (s) => one('layer', s.decodeErrors) },
+  { name: 'muvakt_flows_active', help: 'Flows in the flow table', type: 'gauge', source: S, labels: [], read: (s) => s.flowsActive },
+  { name: 'muvakt_flows_total', help: 'Flows created, by application', type: 'counter', source: S, labels: ['app'], read: (s) => one('app', s.flowsByApp) },
+  { name: 'muvakt_flow_evictions_total', help: 'Flows evicted because the flow table was full', type: 'counter', source: S, labels: [], read: (s) => s.flowEvictions },
+  { name: 'muvakt_dicom_associations_total', help: 'DICOM associations, by result', type: 'counter', source: S, labels: ['result'], read: (s) => one('result', s.dicomAssociations) },
+  { name: 'muvakt_dicom_dimse_total', help: 'DICOM DIMSE messages, by command', type: 'counter', source: S, labels: ['command'], read: (s) => one('command', s.dicomDimse) },
   {
     name: 'muvakt_hl7_messages_total',
     help: 'HL7 v2 messages, by message type and the code of the ACK that answered them',
     type: 'counter',
+    source: S,
     labels: ['message_type', 'ack_code'],
     read: (s) => s.hl7Messages?.map((m) => ({ labels: { message_type: m.message_type, ack_code: m.ack_code }, value: m.count })),
   },
-  { name: 'muvakt_tls_handshakes_total', help: 'TLS handshakes, by version', type: 'counter', labels: ['version'], read: (s) => one('version', s.tlsHandshakes) },
+  { name: 'muvakt_tls_handshakes_total', help: 'TLS handshakes, by version', type: 'counter', source: S, labels: ['version'], read: (s) => one('version', s.tlsHandshakes) },
   {
     name: 'muvakt_alerts_total',
     help: 'Alerts raised (distinct alerts in the store), by rule and severity',
     type: 'counter',
+    source: 'store',
     labels: ['rule_id', 'severity'],
     read: (s) => s.alertsByRule?.map((a) => ({ labels: { rule_id: a.rule_id, severity: a.severity }, value: a.count })),
   },
@@ -159,14 +174,16 @@ const DEFS: readonly MetricDef[] = [
     name: 'muvakt_alerts_open',
     help: 'Open alerts, by severity',
     type: 'gauge',
+    source: 'store',
     labels: ['severity'],
     read: (s) => (s.alertsOpen ? SEVERITIES.map((sev) => ({ labels: { severity: sev }, value: s.alertsOpen?.[sev] ?? 0 })) : undefined),
   },
-  { name: 'muvakt_assets', help: 'Devices in the inventory, by zone', type: 'gauge', labels: ['zone'], read: (s) => one('zone', s.assetsByZone) },
+  { name: 'muvakt_assets', help: 'Devices in the inventory, by zone', type: 'gauge', source: 'store', labels: ['zone'], read: (s) => one('zone', s.assetsByZone) },
   {
     name: 'muvakt_cleartext_phi_flows_total',
     help: 'Connections that carried patient data in cleartext, by protocol (LEV 6.4)',
     type: 'counter',
+    source: S,
     labels: ['protocol'],
     read: (s) => one('protocol', s.cleartextPhiFlows),
   },
@@ -174,25 +191,75 @@ const DEFS: readonly MetricDef[] = [
     name: 'muvakt_remote_access_sessions_total',
     help: 'Remote-access sessions, by protocol and encryption (MU 4.7)',
     type: 'counter',
+    source: S,
     labels: ['protocol', 'encrypted'],
     read: (s) => s.remoteAccessSessions?.map((r) => ({ labels: { protocol: r.protocol, encrypted: String(r.encrypted) }, value: r.count })),
   },
+  { name: 'muvakt_tcp_flows_ended_total', help: 'TCP flows that ended (timed out, closed or flushed)', type: 'counter', source: S, labels: [], read: (s) => s.tcpFlowsEnded },
+  {
+    name: 'muvakt_tcp_one_sided_flows_total',
+    help: 'TCP flows that ended with packets seen in one direction only: many mean the mirror port carries one direction (half-mirrored SPAN)',
+    type: 'counter',
+    source: S,
+    labels: [],
+    read: (s) => s.oneSidedTcpFlows,
+  },
+  { name: 'muvakt_store_pending_alerts', help: 'Alerts waiting to be committed to the store', type: 'gauge', source: S, labels: [], read: (s) => s.storeWriter?.pendingAlerts },
+  { name: 'muvakt_store_commit_errors_total', help: 'Failed commits of alerts to the store (retried)', type: 'counter', source: S, labels: [], read: (s) => s.storeWriter?.commitErrors },
+  {
+    name: 'muvakt_store_dropped_alerts_total',
+    help: 'Alerts dropped because commits kept failing and the queue was full',
+    type: 'counter',
+    source: S,
+    labels: [],
+    read: (s) => s.storeWriter?.droppedAlerts,
+  },
+  { name: 'muvakt_syslog_spool_pending_bytes', help: 'Bytes of alerts in the syslog spool not yet delivered to the SIEM', type: 'gauge', source: S, labels: [], read: (s) => s.syslog?.pendingBytes },
+  { name: 'muvakt_syslog_connected', help: '1 while the syslog connection to the SIEM is up', type: 'gauge', source: S, labels: [], read: (s) => (s.syslog ? Number(s.syslog.connected) : undefined) },
+  { name: 'muvakt_syslog_dropped_total', help: 'Alerts not spooled for the SIEM because the spool was full', type: 'counter', source: S, labels: [], read: (s) => s.syslog?.dropped },
 ];
 
 export const METRIC_NAMES: readonly string[] = DEFS.map((d) => d.name);
+/** What `serve` (a store, no capture) exports besides process and HTTP metrics. */
+export const STORE_METRIC_NAMES: readonly string[] = DEFS.filter((d) => d.source === 'store').map((d) => d.name);
+/** The API's own request metrics (both `serve` and `run --listen`). */
+export const HTTP_METRIC_NAMES = ['muvakt_http_requests_total', 'muvakt_http_request_duration_seconds'] as const;
+
+const HTTP_METHODS = vocabulary(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 export interface Metrics {
   readonly registry: client.Registry;
   readonly contentType: string;
   /** Takes one snapshot and renders the Prometheus text exposition. */
   render(): Promise<string>;
+  /** Counts one answered API request; `route` is the route's template (bounded), or null when none matched. */
+  observeRequest(method: string, route: string | null, statusCode: number, seconds: number): void;
 }
 
 export interface MetricsOptions {
   /** The sensor's counters; called once per scrape. */
   snapshot?: SnapshotProvider;
+  /** A live capture feeds the snapshot: export the capture metrics (default false: store-derived only). */
+  liveSensor?: boolean;
   /** Default process metrics (CPU, memory, event loop lag, GC); default true. */
   processMetrics?: boolean;
+}
+
+/** One muvakt_* metric rendered from the current snapshot: an unknown value has no sample. */
+function snapshotMetric(d: MetricDef, current: () => SensorSnapshot) {
+  return {
+    name: d.name,
+    help: d.help,
+    type: d.type,
+    labelNames: [...d.labels],
+    get: async () => {
+      const v = d.read(current());
+      let values: Sample[] = [];
+      if (typeof v === 'number') values = Number.isFinite(v) && v >= 0 ? [{ labels: {}, value: v }] : [];
+      else if (v !== undefined) values = boundSamples(d.labels, v);
+      return { name: d.name, help: d.help, type: d.type, values, aggregator: 'sum' as const };
+    },
+  };
 }
 
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
@@ -200,20 +267,22 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   if (opts.processMetrics ?? true) client.collectDefaultMetrics({ register: registry });
   let current: SensorSnapshot = {};
   for (const d of DEFS) {
-    const collect = function (this: client.Counter<string> | client.Gauge<string>) {
-      const v = d.read(current);
-      this.reset();
-      if (v === undefined) return;
-      if (typeof v === 'number') {
-        if (Number.isFinite(v) && v >= 0) (this as client.Gauge<string>).inc(v);
-        return;
-      }
-      for (const s of boundSamples(d.labels, v)) (this as client.Gauge<string>).inc(s.labels, s.value);
-    };
-    const cfg = { name: d.name, help: d.help, labelNames: [...d.labels], registers: [registry], collect };
-    if (d.type === 'counter') new client.Counter(cfg);
-    else new client.Gauge(cfg);
+    if (d.source === 'sensor' && !opts.liveSensor) continue;
+    registry.registerMetric(snapshotMetric(d, () => current) as unknown as client.Metric);
   }
+  const requests = new client.Counter({
+    name: HTTP_METRIC_NAMES[0],
+    help: 'API requests answered, by method, route template and status code',
+    labelNames: ['method', 'route', 'status_code'],
+    registers: [registry],
+  });
+  const duration = new client.Histogram({
+    name: HTTP_METRIC_NAMES[1],
+    help: 'Time to answer an API request, by method and route template',
+    labelNames: ['method', 'route'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
   const provider = opts.snapshot ?? (() => ({}));
   return {
     registry,
@@ -226,19 +295,29 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
         current = {};
       }
     },
+    observeRequest(method, route, statusCode, seconds) {
+      const m = HTTP_METHODS(method);
+      // Route templates are the app's own ('/api/v1/alerts/:id'), so the label stays bounded.
+      const r = route ?? 'unmatched';
+      requests.inc({ method: m, route: r, status_code: String(statusCode >= 100 && statusCode < 600 ? statusCode : 0) });
+      if (Number.isFinite(seconds) && seconds >= 0) duration.observe({ method: m, route: r }, seconds);
+    },
   };
 }
 
 /**
- * The alert part of the snapshot from the store: open alerts by severity (`openCounts`) and
- * distinct alerts by rule and severity (paged through `listAlerts`, at most `maxRows` rows,
- * cached for `ttlMs` so scrapes stay cheap).
+ * The store-derived part of the snapshot: open alerts by severity (`openCounts`), distinct
+ * alerts by rule and severity (paged through `listAlerts`) and devices by zone (paged through
+ * the asset listing), at most `maxRows` rows each, cached for `ttlMs` so scrapes stay cheap.
  */
-export function storeSnapshot(store: Pick<ApiStore, 'openCounts' | 'listAlerts'>, opts: { ttlMs?: number; maxRows?: number; now?: () => number } = {}): SnapshotProvider {
+export function storeSnapshot(
+  store: Pick<ApiStore, 'openCounts' | 'listAlerts'>,
+  opts: { ttlMs?: number; maxRows?: number; now?: () => number; assets?: { list(q: { limit: number; cursor?: string }): { items: readonly { zone: string }[]; next_cursor: string | null } } } = {},
+): SnapshotProvider {
   const ttl = opts.ttlMs ?? 15_000;
   const maxRows = opts.maxRows ?? 100_000;
   const now = opts.now ?? Date.now;
-  let cached: { at: number; byRule: { rule_id: string; severity: string; count: number }[] } | null = null;
+  let cached: { at: number; byRule: { rule_id: string; severity: string; count: number }[]; assetsByZone?: Record<string, number> } | null = null;
   return () => {
     const alertsOpen = store.openCounts();
     if (cached === null || now() - cached.at >= ttl) {
@@ -258,8 +337,20 @@ export function storeSnapshot(store: Pick<ApiStore, 'openCounts' | 'listAlerts'>
         const [rule_id, severity] = k.split('\u0000');
         return { rule_id, severity, count };
       });
-      cached = { at: now(), byRule };
+      let assetsByZone: Record<string, number> | undefined;
+      if (opts.assets) {
+        assetsByZone = {};
+        let next: string | undefined;
+        let devices = 0;
+        do {
+          const page = opts.assets.list({ limit: 1000, cursor: next });
+          for (const d of page.items) assetsByZone[d.zone] = (assetsByZone[d.zone] ?? 0) + 1;
+          devices += page.items.length;
+          next = page.next_cursor ?? undefined;
+        } while (next !== undefined && devices < maxRows);
+      }
+      cached = { at: now(), byRule, assetsByZone };
     }
-    return { alertsOpen, alertsByRule: cached.byRule };
+    return { alertsOpen, alertsByRule: cached.byRule, ...(cached.assetsByZone ? { assetsByZone: cached.assetsByZone } : {}) };
   };
 }

@@ -42,13 +42,13 @@ const listOf = <T extends TSchema>(item: T, description: string) => Type.Array(i
 
 export const AlertListQuery = Type.Object(
   {
-    severity: Type.Optional(listOf(SeveritySchema, 'One or more severities (repeat the parameter)')),
+    severity: Type.Optional(listOf(SeveritySchema, 'One or more severities (repeat the parameter or separate with commas)')),
     rule_id: Type.Optional(listOf(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' }), 'One or more rule ids')),
     status: Type.Optional(listOf(StatusSchema, 'One or more statuses')),
     zone: Type.Optional(Text(128, 'Source or destination zone')),
     ip: Type.Optional(Type.String({ minLength: 2, maxLength: 64, pattern: '^[0-9A-Fa-f.:]+$', description: 'Source or destination address (exact)' })),
-    since: Type.Optional(Text(40, 'Active at or after: ISO 8601 time or epoch milliseconds')),
-    until: Type.Optional(Text(40, 'First seen at or before: ISO 8601 time or epoch milliseconds')),
+    since: Type.Optional(Text(40, 'Active at or after: ISO 8601 time, epoch milliseconds, or a date (YYYY-MM-DD, from the start of that day in Europe/Oslo)')),
+    until: Type.Optional(Text(40, 'First seen at or before: ISO 8601 time, epoch milliseconds, or a date (YYYY-MM-DD, to the end of that day in Europe/Oslo)')),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
     cursor: Type.Optional(Type.String({ maxLength: 512, pattern: '^[A-Za-z0-9_-]*$', description: '`next_cursor` of the previous page of the same query' })),
     sort: Type.Optional(StrEnum(['last_seen', 'severity'] as const, { default: 'last_seen' })),
@@ -56,6 +56,16 @@ export const AlertListQuery = Type.Object(
   { additionalProperties: false },
 );
 export type AlertListQuery = Static<typeof AlertListQuery>;
+
+/** The list's filters and order (no paging: the export walks every page), and the language. */
+export const AlertCsvQuery = Type.Object(
+  {
+    ...Type.Omit(AlertListQuery, ['limit', 'cursor']).properties,
+    lang: Type.Optional(StrEnum(['nb', 'en'] as const, { default: 'en', description: 'Language of headers, titles and recommendations' })),
+  },
+  { additionalProperties: false },
+);
+export type AlertCsvQuery = Static<typeof AlertCsvQuery>;
 
 export const SubjectSchema = Type.Object({
   src_ip: Type.String(),
@@ -131,7 +141,7 @@ export const AuditPageSchema = Type.Object({
   next_cursor: Type.Union([Type.String(), Type.Null()]),
 });
 
-/** Page queries without filters (assets until the inventory exists). */
+/** Page queries of the asset list: page size, cursor and a zone. */
 export const PageQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),

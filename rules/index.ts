@@ -6,6 +6,7 @@ import { healthDataRules } from './checks/health-data.js';
 import { integrityRules } from './checks/integrity.js';
 import { remoteAccessRules } from './checks/remote-access.js';
 import { segmentationRules } from './checks/segmentation.js';
+import { vendorWindowRules } from './checks/vendor-window.js';
 import type { Rule } from './engine/types.js';
 
 /** Every rule muvakt ships, by family (GUIDE-MAP G1–G10, G13–G15). */
@@ -15,6 +16,7 @@ export const ALL_RULES: readonly Rule[] = [
   ...encryptionRules,
   ...credentialRules,
   ...remoteAccessRules,
+  ...vendorWindowRules,
   ...deliveryRules,
   ...integrityRules,
   ...baselineRules,

@@ -1,5 +1,5 @@
 /**
- * The cleartext protocol analyzers (issue 5): HTTP/1.x, FTP control, SMB session start,
+ * The cleartext protocol analyzers: HTTP/1.x, FTP control, SMB session start,
  * SMTP/POP3/IMAP logins and syslog over TCP; SNMP and syslog over UDP. Each is recognised by
  * content on any port; a UDP server port only changes how much content must agree. The
  * parsers live in protocols/cleartext/; here they get the flow's emit, the site's pseudonym

@@ -1,7 +1,7 @@
 import type { DicomMetricsHooks } from '../../protocols/dicom/index.js';
 import { createPseudonymizer, type Pseudonymize } from '../../protocols/phi/pseudonym.js';
 
-/** What analyzers get from the site configuration (the policy file, later) besides the stream. */
+/** What analyzers get from the site configuration (the policy file) besides the stream. */
 export interface AnalyzerEnvironment {
   /** Keyed pseudonyms for patient identifiers and usernames: never the value itself. */
   pseudonymize: Pseudonymize;

@@ -74,6 +74,11 @@ export class AnalyzerRegistry {
     return this.udp;
   }
 
+  /** The TCP analyzers in probe order (without the fallback). */
+  get tcpFactories(): readonly TcpAnalyzerFactory[] {
+    return this.factories;
+  }
+
   setHints(hints: AnalyzerHints): void {
     this.hints = hints;
     this.rebuildHints();

@@ -38,6 +38,36 @@ export class CaptureBackendMissing extends Error {}
 /** tcpdump's packet-buffer timeout (1000 ms) plus a margin. */
 const BLOCK_RETIRE_MS = 1200;
 
+/**
+ * The helper must die with muvakt, even after a `kill -9` on an idle interface (where tcpdump,
+ * writing nothing, would never see its broken pipe). The kernel's parent-death signal does that,
+ * but it is cleared whenever a process's credentials change — and tcpdump's do: it drops root
+ * after opening the interface, and a copy with file capabilities gains them at exec. So a shell
+ * that keeps its credentials holds the parent-death signal (set by util-linux `setpriv`) and
+ * stops tcpdump when it fires. It also forwards our signals: USR1 asks for counters, INT and
+ * TERM stop the capture (as TERM: a non-interactive shell starts background jobs with INT
+ * ignored). Its exit status is tcpdump's.
+ */
+export const HELPER_WATCHDOG = [
+  '"$0" "$@" & p=$!',
+  'trap \'kill -USR1 "$p" 2>/dev/null\' USR1',
+  'trap \'kill -TERM "$p" 2>/dev/null\' INT TERM HUP',
+  'st=0',
+  'while kill -0 "$p" 2>/dev/null; do wait "$p"; st=$?; done',
+  'exit "$st"',
+].join('\n');
+
+/**
+ * How to start `bin args…` so that it cannot outlive this process: under the watchdog shell when
+ * `setpriv` (util-linux) is there, else directly (it then ends at its next write after we exit).
+ */
+export function helperCommand(bin: string, args: readonly string[]): { file: string; args: string[] } {
+  const setpriv = findExecutable('setpriv');
+  const sh = findExecutable('sh');
+  if (setpriv === null || sh === null) return { file: bin, args: [...args] };
+  return { file: setpriv, args: ['--pdeathsig', 'TERM', '--', sh, '-c', HELPER_WATCHDOG, bin, ...args] };
+}
+
 /** Finds an executable on PATH (plus the sbin directories, where Debian puts tcpdump). */
 export function findExecutable(name: string): string | null {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/usr/local/sbin'];
@@ -57,7 +87,10 @@ export function findExecutable(name: string): string | null {
 /**
  * tcpdump as the capture helper: `tcpdump -U -w -` streams pcap with nanosecond timestamps
  * into our reader, reports kernel drops on SIGUSR1 and at exit, drops its root privileges
- * after opening the interface, and never transmits.
+ * after opening the interface, and never transmits. It is the only process that needs
+ * CAP_NET_RAW/CAP_NET_ADMIN: started as root it drops them itself; run unprivileged, muvakt
+ * holds no capability and `MUVAKT_TCPDUMP` names a copy of tcpdump with file capabilities
+ * (docs/deployment.md, "Least privilege"). It never outlives muvakt (`helperCommand`).
  */
 export class TcpdumpBackend implements LiveCaptureBackend {
   readonly name = 'tcpdump';
@@ -96,7 +129,8 @@ export class TcpdumpBackend implements LiveCaptureBackend {
     const args = ['-i', o.iface, '-n', '-U', '-w', '-', '-s', String(o.snaplen), '-B', String(o.bufferKiB), '--time-stamp-precision=nano'];
     if (!o.promiscuous) args.push('-p');
     if (o.filter) args.push(o.filter);
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const cmd = helperCommand(bin, args);
+    const child = spawn(cmd.file, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.reader = new CaptureStreamReader(`tcpdump -i ${o.iface}`, onPacket);
     const reader = this.reader;

@@ -1,4 +1,4 @@
-/** A command-line mistake: reported with exit code 2, as ARCHITECTURE.md's CLI contract says. */
+/** A command-line mistake: reported with exit code 2, as the CLI contract in the README says. */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);

@@ -97,7 +97,8 @@ export async function serveCommand(argv: string[], hooks: ServeHooks = {}): Prom
   }
   let store: SqliteStore;
   try {
-    store = SqliteStore.open(values.db, { retentionDays: policy?.retention_days });
+    // Read-only: serving a store never deletes from it (retention is the writer's job: run, analyze).
+    store = SqliteStore.open(values.db, { retentionDays: policy?.retention_days, pruneOnOpen: false });
   } catch (e) {
     throw new UsageError(`cannot open the store ${values.db}: ${(e as Error).message}`);
   }

@@ -17,7 +17,8 @@ export class NdjsonSink implements EventSink {
       this.fd = 1;
       this.ownsFd = false;
     } else {
-      this.fd = openSync(target, 'w');
+      // Events hold pseudonyms and addresses: owner and group only, whatever the umask.
+      this.fd = openSync(target, 'w', 0o640);
       this.ownsFd = true;
     }
   }

@@ -1,6 +1,6 @@
 /**
- * UDP services labelled by well-known port until their own analyzers land (the
- * traffic-classification issue). A label here is a hint, not a finding: rules that depend
+ * The label a UDP flow starts with, from its well-known port (the UDP analyzers read the
+ * datagrams by content). A label here is a hint, not a finding: rules that depend
  * on a protocol wait for its analyzer.
  */
 const UDP_APPS = new Map<number, string>([

@@ -3,7 +3,7 @@
  * ("egenskaper av sikkerhetsmessig betydning") as far as the wire shows them, the usage scenario
  * (bruksscenario) and an exposure rank in which every point is explained by a fact.
  *
- * Source: Normen, "Veileder for medisinsk utstyr" (/work/shared/seeds/000_*.txt), 5.1.1:
+ * Source: Normen, "Veileder for medisinsk utstyr" (docs/guide-references.md), 5.1.1:
  *  - Bruksscenario 1 "Medisinsk utstyr uten behandling av informasjon" and 2 "Medisinsk utstyr
  *    ikke tilknyttet nettverk" have Nettverkstilknytning: Nei — a device seen on the wire is by
  *    definition not in them, and nothing on the wire can show them: never claimed.
@@ -16,6 +16,8 @@
  *    site's network: never claimed.
  * Display, print and storage are not visible on the wire: always `not-visible`.
  * MU 5.2.1 / G12: "patient-identifiable data + networked + vendor remote access" ranks highest.
+ * Each exposure reason's `guide_ref` is a comma-separated list of references in
+ * rules/guide-references.ts (no GUIDE-MAP ids: they are not sections of the guides).
  */
 import type { Device } from './types.js';
 import { inferRoles, primaryRole, type DeviceLookup, type Role, type RoleFinding } from './roles.js';
@@ -75,10 +77,10 @@ export interface Classification {
 
 /** Alert categories that weigh into the rank, with the rules that belong to them. */
 export const ALERT_WEIGHTS: readonly { category: string; rules: readonly string[]; points: number; guide_ref: string }[] = [
-  { category: 'cleartext PHI', rules: ['dicom-cleartext-phi', 'hl7-cleartext-phi', 'phi-in-syslog', 'phi-in-vendor-callhome', 'phi-cleartext'], points: 15, guide_ref: 'G9, MU 5.1.2 #6' },
-  { category: 'cleartext credentials', rules: ['cleartext-credentials', 'dicom-user-identity-cleartext-password', 'shared-secret'], points: 12, guide_ref: 'MU 5.1.2, LEV 6.4' },
-  { category: 'weak TLS', rules: ['tls-weak-version', 'tls-certificate-untrusted'], points: 8, guide_ref: 'G13, LEV 7' },
-  { category: 'obsolete or unencrypted protocol', rules: ['obsolete-protocol', 'remote-access-unencrypted'], points: 8, guide_ref: 'G13, MU 5.1.2 #4' },
+  { category: 'cleartext PHI', rules: ['dicom-cleartext-phi', 'hl7-cleartext-phi', 'phi-in-syslog', 'phi-in-vendor-callhome', 'phi-cleartext'], points: 15, guide_ref: 'LEV 6.4, MU 5.1.2 #6' },
+  { category: 'cleartext credentials', rules: ['cleartext-credentials', 'dicom-user-identity-cleartext-password', 'shared-secret'], points: 12, guide_ref: 'MU 4.4, MU annex #3, LEV 6.4' },
+  { category: 'weak TLS', rules: ['tls-weak-version', 'tls-certificate-untrusted'], points: 8, guide_ref: 'LEV 6.4, MU 5.1.2 #4' },
+  { category: 'obsolete or unencrypted protocol', rules: ['obsolete-protocol', 'remote-access-unencrypted'], points: 8, guide_ref: 'MU 5.1.2 #4, MU 4.7, LEV 8' },
 ];
 
 export const LEVELS: readonly { level: ExposureLevel; min: number }[] = [
@@ -174,20 +176,20 @@ export function exposureOf(d: Device, props: Properties, opts: ClassifyOptions =
   const reasons: ExposureReason[] = [];
   const add = (fact: string, points: number, guide_ref: string) => reasons.push({ fact, points, guide_ref });
 
-  if (!d.external) add('networked (seen on the wire)', 10, 'MU 5.1.1 Bruksscenario 3, G12');
-  if (d.zone.kind === 'medical') add(`in the medical-device zone ${d.zone.name}`, 5, 'MU 5.2.1, G11');
-  if (props.health_data.value === 'yes') add(`handles patient-identifiable data: ${props.health_data.facts[0]}`, 30, 'MU 5.1, MU 5.2.1, G12');
-  if (props.integrations.value === 'yes') add(`integrations: ${props.integrations.facts[0]}`, 5, 'MU 5.1.2 #5, G5');
+  if (!d.external) add('networked (seen on the wire)', 10, 'MU 5.1.1 Bruksscenario 3');
+  if (d.zone.kind === 'medical') add(`in the medical-device zone ${d.zone.name}`, 5, 'MU 5.2.1');
+  if (props.health_data.value === 'yes') add(`handles patient-identifiable data: ${props.health_data.facts[0]}`, 30, 'MU 5.1, MU 5.2.1');
+  if (props.integrations.value === 'yes') add(`integrations: ${props.integrations.facts[0]}`, 5, 'MU 5.1.2 #5');
   const inbound = d.remote_access.filter((r) => r.direction === 'inbound');
   const extRemote = inbound.filter((r) => r.peer_external);
-  if (extRemote.length > 0) add(`remote access from outside: ${props.remote_access.facts.find((f) => f.includes('external')) ?? props.remote_access.facts[0]}`, 30, 'MU 5.1, MU 5.2.1, G12');
+  if (extRemote.length > 0) add(`remote access from outside: ${props.remote_access.facts.find((f) => f.includes('external')) ?? props.remote_access.facts[0]}`, 30, 'MU 5.1, MU 5.2.1');
   else if (inbound.length > 0) add(`remote access: ${props.remote_access.facts[0]}`, 10, 'MU 5.1');
-  if (props.configuration_control.value === 'yes') add(`configuration control by a vendor/external party: ${props.configuration_control.facts[0]}`, 10, 'MU 5.1.2 #8, G15');
-  if (!d.external && props.cloud.value === 'yes') add(`external/cloud contacts: ${props.cloud.facts[0]}`, 10, 'MU 5.1, G9');
-  if (d.phi.sent_external > 0) add(`patient data sent to an external address (${d.phi.sent_external}×)`, 15, 'MU 5.1.2 #6, MU annex #16, #17, G9');
+  if (props.configuration_control.value === 'yes') add(`configuration control by a vendor/external party: ${props.configuration_control.facts[0]}`, 10, 'MU 5.1.2 #8');
+  if (!d.external && props.cloud.value === 'yes') add(`external/cloud contacts: ${props.cloud.facts[0]}`, 10, 'MU 5.1');
+  if (d.phi.sent_external > 0) add(`patient data sent to an external address (${d.phi.sent_external}×)`, 15, 'MU 5.1.2 #6, MU annex #16, MU annex #17');
   const vendorAccess = props.configuration_control.value === 'yes' || extRemote.length > 0;
   if (!d.external && props.health_data.value === 'yes' && vendorAccess) {
-    add('patient-identifiable data + networked + vendor remote access: the guide ranks this highest', 15, 'MU 5.2.1, G12');
+    add('patient-identifiable data + networked + vendor remote access: the guide ranks this highest', 15, 'MU 5.2.1');
   }
 
   const alerts = alertsOf(opts.alertCounts, d.addresses.map((a) => a.ip));

@@ -1,5 +1,5 @@
 /**
- * The evidence bundle of one device (issue 8, "Export"): what a risk assessment (ROS) or a
+ * The evidence bundle of one device: what a risk assessment (ROS) or a
  * vendor follow-up needs — its properties (MU 5.1), usage scenario, exposure rank with the facts
  * behind it, peers, protocols, and its alerts with guide references and the rule texts in bokmål
  * and English. Rendered as JSON, Markdown and HTML from one document model.
@@ -70,7 +70,7 @@ export function buildEvidence(store: InventoryReader, device: DeviceDetail, now:
 export type Block = { h: 1 | 2 | 3; text: string } | { p: string } | { ul: string[] } | { table: { head: string[]; rows: string[][] } };
 
 const PROPERTY_LABELS: Record<string, string> = {
-  health_data: 'Helseopplysninger (health data)',
+  health_data: 'Helse- og personopplysninger (health and personal data)',
   display: 'Visning (display)',
   print: 'Utskrift (print)',
   storage: 'Lagring (storage)',
@@ -87,7 +87,7 @@ export function evidenceDocument(b: EvidenceBundle): Block[] {
   const d = b.device;
   const out: Block[] = [];
   out.push({ h: 1, text: `Bevismappe for ${d.id} (evidence bundle)` });
-  out.push({ p: `Generert (generated) ${b.generated_at} av muvakt fra passiv trafikkobservasjon. Inneholder ingen pasientopplysninger (PHI-free).` });
+  out.push({ p: `Generert (generated) ${b.generated_at} av muvakt fra passiv trafikkobservasjon. Inneholder ingen helse- og personopplysninger (PHI-free).` });
 
   out.push({ h: 2, text: 'Enhet (device)' });
   const rows: string[][] = [
@@ -135,7 +135,7 @@ export function evidenceDocument(b: EvidenceBundle): Block[] {
   if (d.hl7.equipment_ids.length) proto.push(`HL7 utstyrs-ID (equipment ids): ${list(d.hl7.equipment_ids)}`);
   if (d.tls.versions.length || d.tls.contacted_names.length) proto.push(`TLS: versjoner (versions) ${list(d.tls.versions)}; kontaktede navn (SNI) ${list(d.tls.contacted_names)}; svak (weak) server ${d.tls.weak_as_server}, klient ${d.tls.weak_as_client}`);
   if (d.credentials_cleartext.protocols.length) proto.push(`Klartekst-pålogging (cleartext credentials): ${list(d.credentials_cleartext.protocols)} (klient ${d.credentials_cleartext.as_client}, server ${d.credentials_cleartext.as_server})`);
-  if (d.phi.protocols.length) proto.push(`Helseopplysninger i klartekst (cleartext health data): ${list(d.phi.protocols)}; typer (kinds) ${list(d.phi.kinds)}; sendt ${d.phi.sent}, mottatt ${d.phi.received}, til eksterne ${d.phi.sent_external}`);
+  if (d.phi.protocols.length) proto.push(`Helse- og personopplysninger i klartekst (cleartext health and personal data): ${list(d.phi.protocols)}; typer (kinds) ${list(d.phi.kinds)}; sendt ${d.phi.sent}, mottatt ${d.phi.received}, til eksterne ${d.phi.sent_external}`);
   out.push(proto.length ? { ul: proto } : { p: '–' });
 
   out.push({ h: 2, text: 'Motparter (peers)' });

@@ -1,5 +1,5 @@
 /**
- * Inventory export (issue 8, "Export"): the device list of the store as CSV or JSON for the
+ * Inventory export: the device list of the store as CSV or JSON for the
  * medical technology department's equipment register (CMMS).
  *
  * PHI-free: only what the store's inventory holds (DeviceSummary, PHI-free by construction)
@@ -12,6 +12,7 @@
 import type { Alert, Severity } from '../store/types.js';
 import { SEVERITY_RANK } from '../store/types.js';
 import type { DeviceSummary } from './index.js';
+import { csvCell } from '../export/csv.js';
 
 /** What `SqliteStore` offers that the export reads (structural, so tests can pass a fake). */
 export interface InventoryReader {
@@ -99,18 +100,6 @@ export function exportRows(store: InventoryReader, opts: { zone?: string } = {})
     const alerts = alertsFor(d.ips, open);
     return { ...d, open_alerts: alerts.length, highest_open_severity: highestSeverity(alerts) };
   });
-}
-
-/** A cell that a spreadsheet would take for a formula gets a leading apostrophe. */
-export function neutralizeFormula(s: string): string {
-  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-}
-
-/** One RFC 4180 field, formula-neutralised. */
-export function csvCell(v: string | number | null | undefined): string {
-  if (v === null || v === undefined) return '';
-  const s = typeof v === 'number' ? String(v) : neutralizeFormula(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 function topReasons(d: DeviceSummary): string {

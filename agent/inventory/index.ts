@@ -1,5 +1,5 @@
 /**
- * The device inventory API (issue 8): build an `Inventory` from events, then `summarize` /
+ * The device inventory API: build an `Inventory` from events, then `summarize` /
  * `detail` its devices for `GET /assets` and `GET /assets/:id`.
  */
 import { classify, type ClassifyOptions, type Classification, type Exposure, type Properties, type Scenario } from './classification.js';

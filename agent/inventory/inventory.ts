@@ -1,5 +1,5 @@
 /**
- * The passive device inventory (issue 8, GUIDE-MAP G11; MU 4.6, MU 5.2.1 "Få oversikt"):
+ * The passive device inventory (GUIDE-MAP G11; MU 4.6, MU 5.2.1 "Få oversikt"):
  * consumes the event stream and keeps one `Device` per MAC address, or per IP address where
  * the MAC says nothing about the host.
  *

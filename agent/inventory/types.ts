@@ -1,5 +1,5 @@
 /**
- * The device record of the passive inventory (issue 8, GUIDE-MAP G11). Plain JSON: the
+ * The device record of the passive inventory (GUIDE-MAP G11). Plain JSON: the
  * inventory serialises with `toJSON()` and restores with `Inventory.fromJSON()`.
  *
  * PHI-free by construction: only addresses, names of devices and applications, AE titles,

@@ -1,7 +1,23 @@
 import type { CompiledPolicy } from '../../rules/policy/index.js';
-import type { EventOf, EventSink, MuvaktEvent } from '../events/types.js';
+import type { EventOf, EventSink, FlowEvent, MuvaktEvent } from '../events/types.js';
 
 type Counts = Record<string, number>;
+
+/** Packets a one-direction TCP flow must carry to count: fewer are leftovers, not a mirror fault. */
+const ONE_SIDED_MIN_PACKETS = 3;
+
+/**
+ * A TCP flow that ended with packets in one direction only, as a half-mirrored SPAN (only RX
+ * or only TX of the monitored port copied) makes every connection look. Not counted: an
+ * unanswered SYN (scans, filtered ports: the peer really said nothing) and a stray packet or
+ * two of a connection the flow table had already closed.
+ */
+export function isOneSidedTcp(e: FlowEvent): boolean {
+  if (e.tcp_state === 'syn_sent') return false;
+  const toServer = Number(e.pkts_toserver ?? 0);
+  const toClient = Number(e.pkts_toclient ?? 0);
+  return (toServer === 0) !== (toClient === 0) && toServer + toClient >= ONE_SIDED_MIN_PACKETS;
+}
 
 function bump(c: Counts, key: string, n = 1): void {
   c[key] = (c[key] ?? 0) + n;
@@ -20,6 +36,9 @@ export class EventCounters implements EventSink {
   private readonly phiFlowIds = new Set<string>();
   readonly cleartextPhiFlows: Counts = {};
   readonly remoteAccess = new Map<string, { protocol: string; encrypted: boolean; count: number }>();
+  /** TCP flows that ended, and those of them seen in one direction only (see `isOneSidedTcp`). */
+  tcpFlowsEnded = 0;
+  oneSidedTcpFlows = 0;
   /** zone pair + app → flows, bytes, encrypted flows. */
   readonly flowSummary = new Map<string, { zone_src: string; zone_dst: string; app: string; flows: number; bytes: number; encrypted: number }>();
 
@@ -34,6 +53,10 @@ export class EventCounters implements EventSink {
     switch (e.type) {
       case 'flow': {
         const f = e.flow!;
+        if (f.proto === 'tcp') {
+          this.tcpFlowsEnded++;
+          if (isOneSidedTcp(e as FlowEvent)) this.oneSidedTcpFlows++;
+        }
         const zs = this.policy ? this.policy.zoneOf(f.src_ip, f.vlan).name : 'unknown';
         const zd = this.policy ? this.policy.zoneOf(f.dst_ip, f.vlan).name : 'unknown';
         const key = `${zs}\u0000${zd}\u0000${f.app}`;

@@ -80,6 +80,7 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
   sink = inventory;
   let alerting: AlertingSink | null = null;
   const exporters: AlertExporter[] = [];
+  let syslog: SyslogExporter | null = null;
   if (policy) {
     const dbFile = o.db ?? 'muvakt.db';
     let store: SqliteStore;
@@ -90,7 +91,10 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
     }
     const alertOut = o.alerts === '-' ? new NdjsonSink('-') : null;
     if (o.alerts && o.alerts !== '-') exporters.push(new RotatingNdjsonFile(o.alerts, { maxBytes: o.alertsMaxBytes, keep: o.alertsKeep }));
-    if (o.syslog) exporters.push(new SyslogExporter({ ...o.syslog, onEvent: (e) => log.warn({ syslog: e.kind, detail: e.detail }, 'syslog export') }));
+    if (o.syslog) {
+      syslog = new SyslogExporter({ ...o.syslog, onEvent: (e) => log.warn({ syslog: e.kind, detail: e.detail }, 'syslog export') });
+      exporters.push(syslog);
+    }
     alerting = new AlertingSink(sink, policy, store, (r) => {
       // A SIEM wants to hear of an alert once it is stored: new ones and ones that came back.
       const fresh = [...r.created, ...r.reopened];
@@ -177,6 +181,12 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
         assetsByZone,
         cleartextPhiFlows: { ...counters.cleartextPhiFlows },
         remoteAccessSessions: [...counters.remoteAccess.values()].map((r) => ({ ...r })),
+        tcpFlowsEnded: counters.tcpFlowsEnded,
+        oneSidedTcpFlows: counters.oneSidedTcpFlows,
+        ...(alerting
+          ? { storeWriter: { pendingAlerts: alerting.writer.pendingCount, commitErrors: alerting.writer.stats.commitErrors, droppedAlerts: alerting.writer.stats.dropped } }
+          : {}),
+        ...(syslog ? { syslog: { pendingBytes: syslog.stats.pendingBytes, connected: syslog.stats.connected, dropped: syslog.stats.dropped } } : {}),
       };
     },
     flowSummary: () => [...counters.flowSummary.values()].map((r) => ({ ...r })),

@@ -7,13 +7,22 @@
  * roll back the last commits (never corrupt the file). `synchronous: 'full'` fsyncs every
  * commit for power-loss durability at a cost in latency.
  *
+ * Files: a new store is created 0600 before SQLite opens it (SQLite gives its -wal and -shm
+ * the main file's mode), so the umask cannot widen it.
+ *
+ * Retention: alerts are kept `retentionDays` before the newest alert in the store (or the
+ * clock, if that is earlier), so a store of old captures keeps its results; audit rows follow
+ * the clock. A read-only opener (`serve`, `evidence`) passes `pruneOnOpen: false`.
+ *
  * Privacy: `secure_delete` zeroes deleted content, `temp_store=MEMORY` keeps sorts and
  * temporary tables off disk, and after a prune the WAL is checkpointed and truncated so old
  * page images do not linger. Candidates whose evidence holds a fødselsnummer-like value are
  * refused before they reach SQLite.
  */
 import { createHash } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { createLogger } from '../log.js';
 import { MIGRATIONS, migrate, type Migration } from './schema.js';
 import {
   type AuditEntry,
@@ -56,8 +65,10 @@ export interface SqliteStoreOptions {
   retentionDays?: number;
   /** 'normal' (default): durable against process crash. 'full': also against power loss. */
   synchronous?: 'normal' | 'full';
-  /** Prune at open (default true). */
+  /** Prune at open (default true). Readers (`serve`, `evidence`) pass false: they never delete. */
   pruneOnOpen?: boolean;
+  /** Told of every prune that deleted something; default: one info line on the process log. */
+  onPrune?: (result: PruneResult, cutoff: { alerts: string; audit: string }) => void;
   /** Clock (epoch ms) for updated_at, audit and pruning; default Date.now. */
   now?: () => number;
   /** For tests and future versions; default MIGRATIONS. */
@@ -189,11 +200,25 @@ function fingerprint(o: unknown): string {
   return createHash('sha256').update(JSON.stringify(o)).digest('base64url').slice(0, 12);
 }
 
+/** Creates the store file 0600 if it does not exist yet (an explicit mode: the umask can only narrow it). */
+function createPrivate(path: string): void {
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+}
+
+function logPrune(result: PruneResult, cutoff: { alerts: string; audit: string }): void {
+  createLogger().child({ component: 'store' }).info({ ...result, alerts_before: cutoff.alerts, audit_before: cutoff.audit }, 'retention: deleted old alerts and audit rows');
+}
+
 export class SqliteStore {
   readonly path: string;
   readonly retentionDays: number;
   private readonly db: Database.Database;
   private readonly now: () => number;
+  private readonly onPrune: (result: PruneResult, cutoff: { alerts: string; audit: string }) => void;
   private readonly queryCache = new Map<string, Database.Statement>();
   private closed = false;
 
@@ -222,6 +247,8 @@ export class SqliteStore {
     this.path = path;
     this.retentionDays = days;
     this.now = options.now ?? Date.now;
+    this.onPrune = options.onPrune ?? logPrune;
+    if (path !== ':memory:' && path !== '') createPrivate(path);
     const db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
     this.db = db;
     try {
@@ -701,24 +728,31 @@ export class SqliteStore {
   // ------------------------------------------------------------------ retention
 
   /**
-   * Deletes alerts whose last_seen is older than `days` before `now`, with their history, and
-   * audit rows older than that (LEV 6.3). Deleted content is zeroed (secure_delete), free
-   * pages are returned to the file system and the WAL is checkpointed and truncated.
+   * Deletes alerts whose last_seen is more than `days` before the newest alert's last_seen
+   * (or before `now`, if that is earlier), with their history, and audit rows older than `days`
+   * before `now` (LEV 6.3). Measured from the newest alert, a store of captures analysed long
+   * after they were taken keeps their results; on a live sensor the newest alert is about now.
+   * Deleted content is zeroed (secure_delete), free pages are returned to the file system and
+   * the WAL is checkpointed and truncated. What was deleted is reported to `onPrune`.
    */
   prune(now: number | Date = this.now(), days: number = this.retentionDays): PruneResult {
     if (!(days > 0) || !Number.isFinite(days)) throw new StoreInputError(`days: expected a positive number, got ${days}`);
-    const cutoff = (typeof now === 'number' ? now : now.getTime()) - days * DAY_MS;
+    const clock = typeof now === 'number' ? now : now.getTime();
+    const newest = (this.cached('SELECT max(last_seen_ms) AS m FROM alerts').get() as { m: number | null }).m;
+    const alertCutoff = (newest === null ? clock : Math.min(clock, newest)) - days * DAY_MS;
+    const auditCutoff = clock - days * DAY_MS;
     const res = this.db
       .transaction((): PruneResult => {
-        const history = this.cached('DELETE FROM alert_history WHERE alert_id IN (SELECT id FROM alerts WHERE last_seen_ms < ?)').run(cutoff).changes;
-        const alerts = this.cached('DELETE FROM alerts WHERE last_seen_ms < ?').run(cutoff).changes;
-        const audit = this.cached('DELETE FROM audit_log WHERE at_ms < ?').run(cutoff).changes;
+        const history = this.cached('DELETE FROM alert_history WHERE alert_id IN (SELECT id FROM alerts WHERE last_seen_ms < ?)').run(alertCutoff).changes;
+        const alerts = this.cached('DELETE FROM alerts WHERE last_seen_ms < ?').run(alertCutoff).changes;
+        const audit = this.cached('DELETE FROM audit_log WHERE at_ms < ?').run(auditCutoff).changes;
         return { alerts, history, audit };
       })
       .immediate();
     if (res.alerts + res.history + res.audit > 0) {
       this.db.pragma('incremental_vacuum');
       this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.onPrune(res, { alerts: tsFromMs(alertCutoff).iso, audit: tsFromMs(auditCutoff).iso });
     }
     return res;
   }

@@ -1,6 +1,6 @@
 /**
  * Types of the alert store: what the rule engine hands in (`AlertCandidate`) and what the
- * API and the NDJSON sinks get out (`Alert`, the contract shape in ARCHITECTURE.md).
+ * API and the NDJSON sinks get out (`Alert`, the contract shape in docs/alerts.md).
  *
  * `rules/` may not import from `agent/`, so these are plain structural types: a rule
  * finding with the same fields is an `AlertCandidate`. Severity and subject are the rule

@@ -12,6 +12,7 @@
  * metrics_token_sha256: …        # the Prometheus scraper's token, or:
  * metrics: {open: false}         # true = /metrics needs no token (then listen on a separate, internal address)
  * rate_limit: {max: 600, window_s: 60}   # per token (per address without a valid token)
+ * lockout: {max: 30, window_s: 300, lockout_s: 60, max_lockout_s: 3600}   # denied requests per address (plugins/failure-limit.ts)
  * ```
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -50,6 +51,17 @@ export const AuthConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    lockout: Type.Optional(
+      Type.Object(
+        {
+          max: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+          window_s: Type.Integer({ minimum: 1, maximum: 86_400 }),
+          lockout_s: Type.Integer({ minimum: 1, maximum: 86_400 }),
+          max_lockout_s: Type.Integer({ minimum: 1, maximum: 604_800 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -84,7 +96,9 @@ export function parseAuthConfig(value: unknown, file = '<auth>'): AuthConfig {
         ? `unknown key ${JSON.stringify(unknownKey)}`
         : e.keyword === 'pattern' && /sha256$/.test(field)
           ? 'expected 64 hex digits (the SHA-256 of the token, never the token itself)'
-          : e.message;
+          : e.keyword === 'type' && /sha256$/.test(field)
+            ? `${e.message}: quote the hash ("…"), or YAML reads a hash of only digits (or digits and one "e") as a number`
+            : e.message;
     throw new AuthConfigError(`${file}: ${field || '(document)'}: ${what}`);
   }
   const cfg = value as AuthConfig;

@@ -6,21 +6,34 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ALL_RULES } from '../../rules/index.js';
 import type { Alert, AlertQuery } from '../../agent/store/index.js';
+import { csvLine } from '../../agent/export/csv.js';
+import { checkRuleIds, splitCommaLists, timeParam } from '../alert-query.js';
 import { ApiError } from '../plugins/errors.js';
-import { AlertDetailSchema, AlertIdParams, AlertListQuery, AlertPageSchema, CommentBody, errorResponses, strictValidatorCompiler } from '../schemas.js';
+import { AlertCsvQuery, AlertDetailSchema, AlertIdParams, AlertListQuery, AlertPageSchema, CommentBody, errorResponses, strictValidatorCompiler } from '../schemas.js';
 import type { ApiStore } from '../types.js';
 
 const RULES = new Map(ALL_RULES.map((r) => [r.id, r]));
+const RULE_IDS: ReadonlySet<string> = new Set(RULES.keys());
+/** Rows in one CSV export: a filter that matches more is refused rather than cut silently. */
+export const MAX_CSV_ROWS = 50_000;
+
+const CSV_HEADERS = {
+  en: ['id', 'rule_id', 'severity', 'status', 'title', 'first_seen', 'last_seen', 'count', 'src_ip', 'dst_ip', 'zone_src', 'zone_dst', 'device_id', 'guide_refs', 'recommendation'],
+  nb: ['id', 'regel', 'alvorlighet', 'status', 'tittel', 'først_sett', 'sist_sett', 'antall', 'kilde_ip', 'mål_ip', 'kildesone', 'målsone', 'enhet', 'veilederhenvisninger', 'anbefaling'],
+} as const;
+
+function csvRowOf(a: Alert, lang: 'nb' | 'en'): string {
+  const r = RULES.get(a.rule_id);
+  const title = lang === 'nb' && r ? r.title.nb : a.title;
+  const rec = lang === 'nb' && r ? r.recommendation.nb : a.recommendation;
+  const s = a.subject;
+  return csvLine([a.id, a.rule_id, a.severity, a.status, title, a.first_seen, a.last_seen, a.count, s.src_ip, s.dst_ip, s.zone_src, s.zone_dst, s.device_id ?? '', a.guide_refs.join('; '), rec]);
+}
 
 /** Adds the bokmål title and recommendation of the alert's rule (when the rule is known). */
 export function withNorwegian<T extends Alert>(a: T): T & { title_nb?: string; recommendation_nb?: string } {
   const r = RULES.get(a.rule_id);
   return r ? { ...a, title_nb: r.title.nb, recommendation_nb: r.recommendation.nb } : a;
-}
-
-/** `since`/`until` from the query string: digits are epoch milliseconds, anything else ISO 8601 (the store checks it). */
-function time(v: string | undefined): string | number | undefined {
-  return v !== undefined && /^\d{1,15}$/.test(v) ? Number(v) : v;
 }
 
 export function toStoreQuery(q: AlertListQuery): AlertQuery {
@@ -30,8 +43,8 @@ export function toStoreQuery(q: AlertListQuery): AlertQuery {
     status: q.status,
     zone: q.zone,
     ip: q.ip,
-    since: time(q.since),
-    until: time(q.until),
+    since: timeParam(q.since, 'since'),
+    until: timeParam(q.until, 'until'),
     limit: q.limit,
     cursor: q.cursor,
     sort: q.sort,
@@ -47,24 +60,64 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (instan
   const { store } = opts;
   const tags = ['alerts'];
   const security = [{ bearer: [] }];
+  const storedRule = (id: string) => store.listAlerts({ rule_id: id, limit: 1 }).items.length > 0;
+  // Before validation, so `severity=critical,high` is two values to the schema.
+  const commaLists = async (request: { query: unknown }) => {
+    if (request.query !== null && typeof request.query === 'object') splitCommaLists(request.query as Record<string, unknown>);
+  };
 
   app.get(
     '/alerts',
     {
       config: { access: 'viewer', audit: 'alerts.list' },
+      preValidation: commaLists,
       schema: {
         tags,
         security,
         summary: 'List alerts',
         description:
-          'Newest first (`sort=last_seen`) or most severe first (`sort=severity`). Filters combine with AND; repeat `severity`, `rule_id` or `status` for several values. Pass `next_cursor` back as `cursor` with the same filters for the next page. Every call is audited.',
+          'Newest first (`sort=last_seen`) or most severe first (`sort=severity`). Filters combine with AND; repeat `severity`, `rule_id` or `status`, or separate values with commas, for several values. `since`/`until` take ISO 8601, epoch milliseconds or a plain date (that day in Europe/Oslo). An unknown `rule_id` is a 400 that lists the known ones. Pass `next_cursor` back as `cursor` with the same filters for the next page. Every call is audited.',
         querystring: AlertListQuery,
         response: { 200: AlertPageSchema, ...errorResponses() },
       },
     },
     async (request) => {
+      checkRuleIds(request.query.rule_id, RULE_IDS, storedRule);
       const page = store.listAlerts(toStoreQuery(request.query));
       return { items: page.items.map(withNorwegian), next_cursor: page.next_cursor };
+    },
+  );
+
+  app.get(
+    '/alerts.csv',
+    {
+      config: { access: 'viewer', audit: 'alerts.export' },
+      preValidation: commaLists,
+      schema: {
+        tags,
+        security,
+        summary: 'Alerts matching the filters as CSV',
+        description: `The same filters and order as the list, every page (at most ${MAX_CSV_ROWS} rows; more is a 400 asking for a narrower filter). \`lang=nb\` gives Norwegian headers, titles and recommendations. RFC 4180 with CRLF; cells a spreadsheet would take for a formula start with an apostrophe.`,
+        querystring: AlertCsvQuery,
+        response: errorResponses(),
+      },
+    },
+    async (request, reply) => {
+      const { lang = 'en', ...filters } = request.query;
+      checkRuleIds(filters.rule_id, RULE_IDS, storedRule);
+      const q = { ...toStoreQuery(filters), limit: 1000 };
+      const lines: string[] = [csvLine(CSV_HEADERS[lang])];
+      let cursor: string | null = null;
+      do {
+        const page = store.listAlerts({ ...q, cursor });
+        if (lines.length - 1 + page.items.length > MAX_CSV_ROWS) throw new ApiError(400, `more than ${MAX_CSV_ROWS} alerts match: narrow the filter (since/until, severity, zone)`);
+        for (const a of page.items) lines.push(csvRowOf(a, lang));
+        cursor = page.next_cursor;
+      } while (cursor !== null);
+      void reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="muvakt-alerts.csv"`);
+      return `${lines.join('\r\n')}\r\n`;
     },
   );
 

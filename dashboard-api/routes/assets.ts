@@ -81,7 +81,7 @@ export const assetRoutes: FastifyPluginAsync<{ assets?: AssetProvider }> = async
     },
     async (request) => {
       const a = opts.assets?.get(request.params.id) ?? null;
-      if (a === null) throw new ApiError(404, opts.assets ? 'no device with this id' : 'no device with this id (the device inventory is not available in this version)');
+      if (a === null) throw new ApiError(404, opts.assets ? 'no device with this id' : 'no device with this id (this API runs without a device inventory)');
       return a;
     },
   );

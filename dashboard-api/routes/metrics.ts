@@ -10,7 +10,7 @@ export const metricsRoutes: FastifyPluginAsync<{ metrics: Metrics }> = async (ap
   app.get(
     '/metrics',
     {
-      config: { access: 'metrics' },
+      config: { access: 'metrics', audit: 'metrics.read' },
       schema: {
         tags: ['metrics'],
         security: [{ metricsBearer: [] }],

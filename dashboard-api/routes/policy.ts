@@ -25,7 +25,7 @@ export const policyRoutes: FastifyPluginAsync<{ policy: PolicyHolder }> = async 
   app.get(
     '/policy',
     {
-      config: { access: 'viewer' },
+      config: { access: 'viewer', audit: 'policy.read' },
       schema: { tags, security, summary: 'The site policy in force (404 when none is loaded)', response: { 200: PolicyResponseSchema, ...errorResponses(404) } },
     },
     async () => {

@@ -13,7 +13,7 @@ import {
   rejectSourceName,
   userIdentityTypeName,
 } from './pdu-types.js';
-import { ByteReader, uidText } from './reader.js';
+import { ByteReader, INVALID_AE, uidText } from './reader.js';
 import type { AbortInfo, AssociateInfo, DicomDirection, PresentationContextItem, RejectInfo, UserIdentity } from './records.js';
 
 /** Bounds the arrays a hostile PDU could otherwise grow (PS3.8 allows 128 contexts). */
@@ -68,13 +68,14 @@ export function parseAssociate(buf: Buffer, off: number, end: number, ac: boolea
   };
   info.protocol_version = r.u16be();
   r.skip(2);
-  info.called_ae = r.text(16, 16);
-  info.calling_ae = r.text(16, 16);
+  info.called_ae = r.ae();
+  info.calling_ae = r.ae();
   r.skip(32);
   if (r.overrun) {
     issue(info, 'short-fixed-part');
     return info;
   }
+  if (info.called_ae === INVALID_AE || info.calling_ae === INVALID_AE) issue(info, 'invalid-ae-title');
   for (let it = nextItem(r, info); it !== null; it = nextItem(r, info)) {
     const b = it.body;
     switch (it.type) {

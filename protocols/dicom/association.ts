@@ -93,11 +93,22 @@ export class Association {
     const proposedTs: string[] = [];
     const contexts: NegotiatedContext[] = [];
     const byId = new Map<number, NegotiatedContext>();
+    // Sets for the de-duplication: 256 contexts of many transfer syntaxes each would make list searches quadratic.
+    const abstractSeen = new Set<string>();
+    const proposedSeen = new Set<string>();
+    const acceptedSeen = new Set<string>();
     if (rq !== null) {
       for (const pc of rq.presentation_contexts) {
         const as = pc.abstract_syntax ?? '';
-        if (as !== '' && !abstract.includes(as)) abstract.push(as);
-        for (const t of pc.transfer_syntaxes) if (!proposedTs.includes(t)) proposedTs.push(t);
+        if (as !== '' && !abstractSeen.has(as)) {
+          abstractSeen.add(as);
+          abstract.push(as);
+        }
+        for (const t of pc.transfer_syntaxes) {
+          if (proposedSeen.has(t)) continue;
+          proposedSeen.add(t);
+          proposedTs.push(t);
+        }
         const c: NegotiatedContext = { id: pc.id, abstract_syntax: as, proposed_transfer_syntaxes: pc.transfer_syntaxes };
         contexts.push(c);
         byId.set(pc.id, c);
@@ -124,7 +135,10 @@ export class Association {
           const name = sopClassName(c.abstract_syntax);
           if (name !== undefined) acc.abstract_syntax_name = name;
           accepted.push(acc);
-          if (!ts.includes(t)) ts.push(t);
+          if (!acceptedSeen.has(t)) {
+            acceptedSeen.add(t);
+            ts.push(t);
+          }
         }
       }
     }

@@ -1,7 +1,7 @@
 /**
  * The DIMSE command set: group 0000 elements, always implicit VR little endian (PS3.7 §6.3,
  * §E.1). A fixed, tiny grammar, so it has its own reader: dicom-parser handles it too but
- * misses truncation and was 4× slower (research/packages.md §2.3).
+ * misses truncation and was 4× slower (docs/dependencies.md).
  *
  * Instance UIDs (0000,1000/1001) are deliberately not read: a SOP Instance UID names one
  * patient's image and would let anyone holding our events link them back to a study.

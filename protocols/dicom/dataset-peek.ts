@@ -10,7 +10,7 @@
  * (patient IDs also live in OtherPatientIDsSequence, request attributes, worklist items)
  * up to a fixed depth. Our own reader rather than dicom-parser: every length is checked
  * against the bytes we actually hold, and a truncated element is "need more", not an
- * element whose value runs off the end (research/packages.md §2.3).
+ * element whose value runs off the end (docs/dependencies.md).
  */
 import type { DatasetEncoding } from './transfer-syntax.js';
 import { printable } from './reader.js';

@@ -62,6 +62,12 @@ export class ByteReader {
     return p < 0 ? new ByteReader(this.buf, this.end, this.end) : new ByteReader(this.buf, p, p + n);
   }
 
+  /** The next 16 bytes as an AE title (see `aeTitle`). */
+  ae(): string {
+    const p = this.take(16);
+    return p < 0 ? '' : aeTitle(this.buf, p, p + 16);
+  }
+
   /** Next n bytes as printable text (see `printable`). */
   text(n: number, max = 64): string {
     const p = this.take(n);
@@ -85,6 +91,24 @@ export function printable(buf: Buffer, start: number, end: number, max = 64): st
   }
   return s;
 }
+
+/**
+ * An AE title is 16 characters of DICOM's default repertoire without backslash or control
+ * characters (PS3.5 §6.2), space-padded. A field that breaks that is not a device's name but
+ * misframed or hostile bytes — possibly dataset content with patient values — so it is reported
+ * as invalid, never echoed.
+ */
+export function aeTitle(buf: Buffer, start: number, end: number): string {
+  while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0x00)) end--;
+  while (start < end && buf[start] === 0x20) start++;
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (c < 0x20 || c > 0x7e || c === 0x5c) return INVALID_AE;
+  }
+  return buf.toString('latin1', start, end);
+}
+
+export const INVALID_AE = '<invalid-ae>';
 
 /** A UID is digits and dots, ≤ 64 chars; anything else is reported as invalid, not echoed. */
 export function uidText(buf: Buffer, start: number, end: number): string {

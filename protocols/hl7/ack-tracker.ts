@@ -1,8 +1,10 @@
 /**
- * Messages waiting for their acknowledgement on one connection. Lookup by control id is a Map;
- * timeouts are a FIFO in arrival order, so expiry costs O(1) per message as capture time
- * advances instead of a sweep. The number outstanding is capped: a sender that never gets
- * answers (or a receiver we cannot see) costs a counter, not memory.
+ * Messages waiting for their acknowledgement on one connection. Every operation a message or
+ * an ACK triggers is O(1) whatever the control ids: messages that reuse one control id (MSH-10)
+ * form a doubly linked chain whose first and last entries are found through maps, and so do the
+ * messages of one batch (BHS-11). Timeouts are a FIFO in arrival order, so expiry costs O(1)
+ * per message as capture time advances instead of a sweep. The number outstanding is capped:
+ * a sender that never gets answers (or a receiver we cannot see) costs a counter, not memory.
  */
 
 export interface Pending<T> {
@@ -17,15 +19,26 @@ export interface Pending<T> {
   /** Capture gaps seen in the ACK direction when the message was sent (to flag possible loss later). */
   gapsAtSend: number;
   done: boolean;
-  /** Older-to-newer chain of outstanding messages that reuse the same control id. */
+  /** Older and newer outstanding messages that reuse the same control id. */
+  prev: Pending<T> | null;
   next: Pending<T> | null;
+  /** Older and newer outstanding messages of the same batch. */
+  batchPrev: Pending<T> | null;
+  batchNext: Pending<T> | null;
 }
 
 export const DEFAULT_ACK_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_OUTSTANDING = 10_000;
 
+/** First and last entry of each chain, per direction; the chain links live in the entries. */
+class Chains<T> {
+  readonly first = new Map<string, Pending<T>>();
+  readonly last = new Map<string, Pending<T>>();
+}
+
 export class AckTracker<T> {
-  private readonly byId: [Map<string, Pending<T>>, Map<string, Pending<T>>] = [new Map(), new Map()];
+  private readonly byId: [Chains<T>, Chains<T>] = [new Chains(), new Chains()];
+  private readonly byBatch: [Chains<T>, Chains<T>] = [new Chains(), new Chains()];
   private queue: Pending<T>[] = [];
   private head = 0;
   /** Outstanding (not yet resolved) messages. */
@@ -52,15 +65,28 @@ export class AckTracker<T> {
       data,
       gapsAtSend,
       done: false,
+      prev: null,
       next: null,
+      batchPrev: null,
+      batchNext: null,
     };
-    const map = this.byId[dir];
-    const first = map.get(controlId);
-    if (first === undefined) map.set(controlId, e);
+    const ids = this.byId[dir];
+    const last = ids.last.get(controlId);
+    if (last === undefined) ids.first.set(controlId, e);
     else {
-      let last = first;
-      while (last.next !== null) last = last.next;
       last.next = e;
+      e.prev = last;
+    }
+    ids.last.set(controlId, e);
+    if (batchId !== '') {
+      const batches = this.byBatch[dir];
+      const lastOfBatch = batches.last.get(batchId);
+      if (lastOfBatch === undefined) batches.first.set(batchId, e);
+      else {
+        lastOfBatch.batchNext = e;
+        e.batchPrev = lastOfBatch;
+      }
+      batches.last.set(batchId, e);
     }
     this.queue.push(e);
     this.size++;
@@ -69,22 +95,17 @@ export class AckTracker<T> {
 
   /** The oldest outstanding message sent opposite to `ackDir` with this control id, removed. */
   match(ackDir: number, controlId: string): Pending<T> | null {
-    const map = this.byId[ackDir ^ 1];
-    const e = map.get(controlId);
+    const e = this.byId[ackDir ^ 1].first.get(controlId);
     if (e === undefined) return null;
     this.unlink(e);
     return e;
   }
 
-  /** All outstanding messages of a batch, for an ACK whose MSA-2 names the batch control id. */
+  /** All outstanding messages of a batch, oldest first, for an ACK whose MSA-2 names the batch control id. */
   matchBatch(ackDir: number, batchId: string): Pending<T>[] {
     const out: Pending<T>[] = [];
     if (batchId === '') return out;
-    const dir = ackDir ^ 1;
-    for (let i = this.head; i < this.queue.length; i++) {
-      const e = this.queue[i];
-      if (!e.done && e.dir === dir && e.batchId === batchId) out.push(e);
-    }
+    for (let e = this.byBatch[ackDir ^ 1].first.get(batchId) ?? null; e !== null; e = e.batchNext) out.push(e);
     for (const e of out) this.unlink(e);
     return out;
   }
@@ -118,8 +139,10 @@ export class AckTracker<T> {
 
   /** Earliest deadline among outstanding messages (ms), or Infinity. */
   nextDueMs(): number {
-    for (let i = this.head; i < this.queue.length; i++) if (!this.queue[i].done) return this.queue[i].dueMs;
-    return Infinity;
+    // Resolved entries at the front are dead: step past them once, not on every call.
+    while (this.head < this.queue.length && this.queue[this.head].done) this.head++;
+    this.compact();
+    return this.head < this.queue.length ? this.queue[this.head].dueMs : Infinity;
   }
 
   private shiftOldest(): Pending<T> | null {
@@ -137,17 +160,28 @@ export class AckTracker<T> {
     if (e.done) return;
     e.done = true;
     this.size--;
-    const map = this.byId[e.dir];
-    const first = map.get(e.controlId);
-    if (first === e) {
-      if (e.next === null) map.delete(e.controlId);
-      else map.set(e.controlId, e.next);
-    } else if (first !== undefined) {
-      let p = first;
-      while (p.next !== null && p.next !== e) p = p.next;
-      if (p.next === e) p.next = e.next;
+    const ids = this.byId[e.dir];
+    if (e.prev === null) {
+      if (e.next === null) ids.first.delete(e.controlId);
+      else ids.first.set(e.controlId, e.next);
+    } else e.prev.next = e.next;
+    if (e.next === null) {
+      if (e.prev === null) ids.last.delete(e.controlId);
+      else ids.last.set(e.controlId, e.prev);
+    } else e.next.prev = e.prev;
+    e.prev = e.next = null;
+    if (e.batchId !== '') {
+      const batches = this.byBatch[e.dir];
+      if (e.batchPrev === null) {
+        if (e.batchNext === null) batches.first.delete(e.batchId);
+        else batches.first.set(e.batchId, e.batchNext);
+      } else e.batchPrev.batchNext = e.batchNext;
+      if (e.batchNext === null) {
+        if (e.batchPrev === null) batches.last.delete(e.batchId);
+        else batches.last.set(e.batchId, e.batchPrev);
+      } else e.batchNext.batchPrev = e.batchPrev;
+      e.batchPrev = e.batchNext = null;
     }
-    e.next = null;
   }
 
   private compact(): void {

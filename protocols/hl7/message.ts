@@ -1,5 +1,6 @@
 import { charsetFromMsh18, latin1, type CharsetInfo } from './charset.js';
 import { decodeText, DEFAULT_DELIMITERS, type Delimiters } from './escape.js';
+import { findFnrs } from '../phi/fodselsnummer.js';
 
 /**
  * One-pass HL7 v2 segment/field scanner. It records offsets only, and only for the segments
@@ -468,7 +469,70 @@ export interface Hl7AckInfo {
 
 const MAX_ERR = 8;
 
+/** MSH-9.1/9.2 codes (HL7 tables 0076/0003): three letters or digits. */
+const CODE = /^[A-Z0-9]{3}$/;
+/** MSH-12.1: a v2 version id (2.1 … 2.9, with minor parts). */
+const VERSION = /^2\.[0-9](\.[0-9]{1,2})?$/;
+/**
+ * MSH-7 as engines send it: DTM to at least the minute. A bare date is refused, because in a
+ * misframed message that position holds whatever field landed there (a birth date, say).
+ */
+const MESSAGE_TIME = /^[0-9]{12}([0-9]{2}(\.[0-9]{1,4})?)?([+-][0-9]{4})?$/;
+/** MSH-11.1 (table 0103). */
+const PROCESSING_ID = /^[PTD]$/;
+/** MSA-1 (table 0008). */
+const ACK_CODE = /^[AC][AER]$/;
+/** ERR-3.1 / ERR-1.4.1 table codes. */
+const ERROR_CODE = /^[A-Za-z0-9_.-]{1,16}$/;
+/**
+ * MSH-10 / MSA-2 as engines make them: counters, timestamps, UUIDs. Anything with other
+ * characters, or holding a fødselsnummer, is a field that slid into this position and is not
+ * echoed (ACK pairing then treats the message as unidentified).
+ */
+const CONTROL_ID = /^[A-Za-z0-9._:\-]{1,64}$/;
+
+export function controlIdText(s: string): string {
+  return CONTROL_ID.test(s) && findFnrs(s).length === 0 ? s : '';
+}
+
+const EMPTY_HEADER: Omit<Hl7Header, 'charset'> = {
+  messageCode: '',
+  triggerEvent: '',
+  messageStructure: '',
+  controlId: '',
+  processingId: '',
+  version: '',
+  dateTime: '',
+  sendingApplication: '',
+  sendingFacility: '',
+  receivingApplication: '',
+  receivingFacility: '',
+  acceptAckType: '',
+  applicationAckType: '',
+};
+
+/**
+ * A header is believed only when its message code and version are what HL7 allows there. A
+ * message whose segments ran together (a sender ending segments with LF, a cut frame, hostile
+ * bytes) puts other segments' fields — patient names, birth dates, addresses — where MSH-3…12
+ * should be; reporting those positions as text would write patient values into events. Such a
+ * header is reported empty (`implausibleHeader` tells the parser), and a believed one still has
+ * each typed field checked against its format.
+ */
+export function plausibleHeader(h: Hl7Header): boolean {
+  return CODE.test(h.messageCode) && VERSION.test(h.version) && (h.triggerEvent === '' || CODE.test(h.triggerEvent));
+}
+
 export function readHeader(sc: Hl7Scanner, msh: number): Hl7Header {
+  const h = readHeaderFields(sc, msh);
+  if (!plausibleHeader(h)) return { ...EMPTY_HEADER, charset: h.charset };
+  if (!MESSAGE_TIME.test(h.dateTime)) h.dateTime = '';
+  if (!PROCESSING_ID.test(h.processingId)) h.processingId = '';
+  h.controlId = controlIdText(h.controlId);
+  return h;
+}
+
+function readHeaderFields(sc: Hl7Scanner, msh: number): Hl7Header {
   sc.useHeader(msh);
   return {
     messageCode: sc.headerComponent(msh, 9, 1),
@@ -506,19 +570,21 @@ export function readAck(sc: Hl7Scanner, from: number, to: number): Hl7AckInfo | 
     if (id === Seg.MSA && ack === null) {
       ack = {
         code: upper(sc.headerComponent(s, 1, 1)),
-        controlId: sc.field(s, 2) && sc.repetition(0) ? sc.text(sc.rs, sc.re) : '',
+        controlId: controlIdText(sc.field(s, 2) && sc.repetition(0) ? sc.text(sc.rs, sc.re) : ''),
         errorCodes: [],
         severities: [],
       };
     }
   }
   if (ack === null) return null;
+  // An MSA without an acknowledgement code HL7 defines is another segment's text, not an answer.
+  if (!ACK_CODE.test(ack.code)) return null;
   for (let s = from; s < to && ack.errorCodes.length < MAX_ERR; s++) {
     if (sc.segId[s] !== Seg.ERR) continue;
     // ERR-3 is HL7 table 0357 (v2.5+); before that the code sat in ERR-1.4 (ELD).
     let code = sc.headerComponent(s, 3, 1);
     if (code === '' && sc.component(s, 1, 4)) code = sc.text(sc.rs, sc.re).split(String.fromCharCode(sc.delims.subcomponent))[0];
-    if (code !== '' && code.length <= 32 && !ack.errorCodes.includes(code)) ack.errorCodes.push(code);
+    if (ERROR_CODE.test(code) && findFnrs(code).length === 0 && !ack.errorCodes.includes(code)) ack.errorCodes.push(code);
     const sev = upper(sc.headerComponent(s, 4, 1));
     if (sev !== '' && sev.length <= 2 && !ack.severities.includes(sev)) ack.severities.push(sev);
   }

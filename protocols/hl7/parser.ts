@@ -105,6 +105,12 @@ let typeNext = 0;
  * messages with the ACK that comes back the other way (MSA-2 = MSH-10) and reports messages
  * that were refused, never answered or left outstanding when the connection ended.
  */
+interface PartialIds {
+  frames: number;
+  len: number;
+  ids: Set<string>;
+}
+
 export class Hl7StreamParser implements StreamParser {
   private readonly stats: Hl7Counters = newCounters();
   private readonly framerCounters: FramerCounters = newFramerCounters();
@@ -129,6 +135,9 @@ export class Hl7StreamParser implements StreamParser {
   private readonly prevMs = [0, 0];
   private ended = false;
   private orphans: OrphanAck[] | null = null;
+  /** Frames delivered per direction, and the control ids of each direction's unfinished frame (see partialControlIds). */
+  private readonly framesByDir = [0, 0];
+  private readonly partialIds: [PartialIds | null, PartialIds | null] = [null, null];
   /** Unframed mode: whether each direction's first byte has been looked at (VT switches to MLLP). */
   private sniffed = [false, false];
 
@@ -270,6 +279,7 @@ export class Hl7StreamParser implements StreamParser {
   }
 
   private onFrame(dir: Direction, buf: Buffer, off: number, len: number, flags: FrameFlags): void {
+    this.framesByDir[dir]++;
     const sc = scanner;
     const n = sc.scan(buf, off, len);
     if (n === 0) {
@@ -424,15 +434,30 @@ export class Hl7StreamParser implements StreamParser {
     const other = this.framers[dir ^ 1];
     const p = other.partial();
     let found = false;
-    if (p !== null && scanner.scan(p, 0, p.length) > 0) {
-      for (let s = 0; s < scanner.count && !found; s++) {
-        if (scanner.segId[s] !== Seg.MSH || !scanner.field(s, 10)) continue;
-        const id = scanner.text(scanner.rs, scanner.re);
-        found = orphans.some((o) => o.ack.controlId === id);
-      }
+    if (p !== null) {
+      const ids = this.partialControlIds(dir ^ 1, p);
+      for (const o of orphans) if (ids.has(o.ack.controlId)) found = true;
     }
     if (found) other.flush();
     for (const o of orphans) if (!found || !this.resolve(dir, o.ack, o.ackMs)) this.stats.acksUnmatched++;
+  }
+
+  /**
+   * MSH-10 ids in the unfinished frame of `dir`, scanned once per frame state: every unmatched
+   * ACK retries against it, and rescanning a large frame per ACK would be quadratic.
+   */
+  private partialControlIds(dir: Direction, p: Buffer): Set<string> {
+    const c = this.partialIds[dir];
+    // The frame only grows until it completes: same frame count and length = same bytes.
+    if (c !== null && c.frames === this.framesByDir[dir] && c.len === p.length) return c.ids;
+    const ids = new Set<string>();
+    if (scanner.scan(p, 0, p.length) > 0) {
+      for (let s = 0; s < scanner.count; s++) {
+        if (scanner.segId[s] === Seg.MSH && scanner.field(s, 10)) ids.add(scanner.text(scanner.rs, scanner.re));
+      }
+    }
+    this.partialIds[dir] = { frames: this.framesByDir[dir], len: p.length, ids };
+    return ids;
   }
 
   private undelivered(

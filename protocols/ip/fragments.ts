@@ -7,7 +7,11 @@ export interface FragmentLimits {
   maxBytes: number;
   /** Seconds (capture time) a datagram may wait for its missing fragments. */
   timeoutSec: number;
+  /** Pieces one datagram may be held in; more and it is dropped (default 1024: real stacks need a few dozen). */
+  maxPiecesPerDatagram?: number;
 }
+
+export const DEFAULT_MAX_PIECES = 1024;
 
 export const DEFAULT_FRAGMENT_LIMITS: FragmentLimits = { maxDatagrams: 4096, maxBytes: 32 * 1024 * 1024, timeoutSec: 30 };
 
@@ -54,6 +58,8 @@ export class FragmentReassembler {
   private readonly datagrams = new Map<string, Datagram>();
   private heldBytes = 0;
   readonly stats = new FragmentStats();
+  /** Pieces looked at while placing fragments (binary-search probes and overlaps walked): what the worst case costs. */
+  steps = 0;
 
   constructor(private readonly limits: FragmentLimits = DEFAULT_FRAGMENT_LIMITS) {}
 
@@ -95,7 +101,7 @@ export class FragmentReassembler {
       dg.total = end;
     }
     this.insert(dg, start, end, buf, d.l4Off);
-    if (this.heldBytes > this.limits.maxBytes) {
+    if (this.heldBytes > this.limits.maxBytes || dg.pieces.length > (this.limits.maxPiecesPerDatagram ?? DEFAULT_MAX_PIECES)) {
       this.stats.overLimit++;
       this.drop(key, dg);
       return null;
@@ -123,15 +129,32 @@ export class FragmentReassembler {
     this.datagrams.delete(key);
   }
 
-  /** Keeps only the bytes no earlier fragment covered (first wins), as most stacks do. */
+  /**
+   * Keeps only the bytes no earlier fragment covered (first wins), as most stacks do. Pieces are
+   * sorted and disjoint: a binary search finds where the fragment starts, then only the pieces
+   * it overlaps are walked — tiny fragments in any order cost O(log n) each, not O(n).
+   */
   private insert(dg: Datagram, start: number, end: number, buf: Buffer, off: number): void {
     let s = start;
     const pieces = dg.pieces;
-    let i = 0;
+    // First piece whose end is past s.
+    let lo = 0;
+    let hi = pieces.length;
+    while (lo < hi) {
+      this.steps++;
+      const mid = (lo + hi) >>> 1;
+      if (pieces[mid].end <= s) lo = mid + 1;
+      else hi = mid;
+    }
+    let i = lo;
     while (s < end) {
-      while (i < pieces.length && pieces[i].end <= s) i++;
+      while (i < pieces.length && pieces[i].end <= s) {
+        this.steps++;
+        i++;
+      }
       const next = i < pieces.length ? pieces[i] : null;
       if (next && next.start <= s) {
+        this.steps++;
         this.stats.overlaps++;
         s = next.end;
         continue;

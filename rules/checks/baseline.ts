@@ -232,7 +232,7 @@ interface Shared {
 
 const SHARED = new WeakMap<RuleContext, Shared>();
 
-/** Options from the policy's optional `baseline:` section (see the report for the schema). */
+/** Options from the policy's optional `baseline:` section (docs/policy.md). */
 function policyOptions(ctx: RuleContext): Partial<BaselineOptions> {
   const raw = (ctx.policy.policy as unknown as { baseline?: Partial<BaselineOptions> }).baseline;
   return raw && typeof raw === 'object' ? raw : {};
@@ -496,8 +496,8 @@ const EVENTS = ['flow', 'dicom.association', 'dicom.dimse', 'hl7.message', 'tls.
 type BaselineEvent = EventOf<(typeof EVENTS)[number]>;
 
 const CHANGE_TEXT = {
-  nb: 'Endringer på MU-nettet skal være bestilt, risikovurdert og fulgt opp (endringshåndtering, IEC 80001). Avklar om endringen er kjent; er den det, godkjenn den og lær baselinjen på nytt.',
-  en: 'Changes on the medical-device network must be requested, risk-assessed and followed up (change management, IEC 80001). Find out whether the change is known; if it is, approve it and relearn the baseline.',
+  nb: 'Etter IEC 80001, slik MU-veilederen beskriver den, skal en endring i MU-nettet (for eksempel nytt utstyr) ha en endringsforespørsel, risikovurderes og følges opp etterpå. Avklar om endringen er kjent; er den det, godkjenn den og lær inn normalbildet på nytt.',
+  en: 'Under IEC 80001, as the MU guide describes it, a change to the medical-device network (a new device, for example) shall have a change request, be risk-assessed and be followed up afterwards. Find out whether the change is known; if it is, approve it and relearn the baseline.',
 };
 
 export const baselineNewDevice = defineRule({
@@ -516,7 +516,7 @@ export const baselineNewPeer = defineRule({
   title: { nb: 'Medisinsk utstyr har en ny motpart eller tjeneste', en: 'Medical device talks to a new peer or application' },
   recommendation: CHANGE_TEXT,
   severity: 'medium',
-  guide_refs: ['MU 5.2.2', 'MU 5.1.2 #8', 'MU annex #13'],
+  guide_refs: ['MU 5.2.2', 'MU 5.1.2 #8', 'MU 4.6'],
   requirements: ['G15', 'G14'],
   events: EVENTS,
   create: evaluatorFor('new-peer'),
@@ -526,11 +526,11 @@ export const dicomAeSpoofing = defineRule({
   id: 'dicom-ae-spoofing',
   title: { nb: 'DICOM AE-tittel brukt fra en annen enhet enn før', en: 'DICOM AE title used from a different device than before' },
   recommendation: {
-    nb: 'AE-titler er ingen autentisering. Kontroller om utstyret er byttet eller flyttet; ellers kan noen utgi seg for utstyret. Begrens hvem som kan koble til (adresse og AE-tittel), og bruk DICOM TLS med klientsertifikat.',
-    en: 'AE titles are not authentication. Check whether the device was replaced or moved; otherwise someone may be impersonating it. Restrict who may connect (address and AE title), and use DICOM TLS with client certificates.',
+    nb: 'AE-titler er ingen autentisering. Kontroller om utstyret er byttet ut eller flyttet; ellers kan noen utgi seg for å være det. Begrens hvem som kan koble til (adresse og AE-tittel). Leverandørveilederen anbefaler autentisering på integrasjonsgrensesnitt; for DICOM kan det være TLS med klientsertifikat.',
+    en: 'AE titles are not authentication. Check whether the device was replaced or moved; otherwise someone may be impersonating it. Restrict who may connect (address and AE title). The supplier guide recommends authentication on integration interfaces; for DICOM that can be TLS with client certificates.',
   },
   severity: 'high',
-  guide_refs: ['MU 5.2.2', 'MU annex #13', 'MU annex #14'],
+  guide_refs: ['MU 5.1.2 #5', 'LEV 6.4'],
   requirements: ['G14', 'G15'],
   events: EVENTS,
   create: evaluatorFor('ae-spoofing'),
@@ -540,8 +540,8 @@ export const deviceSilent = defineRule({
   id: 'device-silent',
   title: { nb: 'Medisinsk utstyr har vært stille lenger enn vanlig', en: 'Medical device silent for longer than usual' },
   recommendation: {
-    nb: 'Kontroller at utstyret er i drift og på nettet. Utilgjengelig utstyr kan skyldes feil, nettverksbrudd eller et angrep; følg beredskapsplanen for nedetid.',
-    en: 'Check that the device is running and on the network. Unavailability can come from a fault, a network outage or an attack; follow the downtime contingency plan.',
+    nb: 'Kontroller at utstyret er i drift og på nettet. Utilgjengelig utstyr kan skyldes en lokal feil, nedetid i nettet eller et angrep; følg virksomhetens rutiner for nedetid.',
+    en: 'Check that the device is running and on the network. Unavailability can come from a local fault, network downtime or an attack; follow the organisation’s downtime procedures.',
   },
   severity: 'medium',
   guide_refs: ['MU 1.1', 'MU annex #10', 'MU annex #11'],
@@ -554,11 +554,11 @@ export const medicalFanOut = defineRule({
   id: 'medical-fan-out',
   title: { nb: 'Medisinsk utstyr kontakter mange mål på kort tid (skanning)', en: 'Medical device contacts many destinations in a short time (scanning)' },
   recommendation: {
-    nb: 'Utstyret kan være kompromittert og brukes som brohode inn i nettet. Isoler det etter beredskapsplanen, undersøk det med leverandøren, og stram inn segmenteringen.',
-    en: 'The device may be compromised and used as a bridgehead into the network. Isolate it per the contingency plan, examine it with the vendor, and tighten segmentation.',
+    nb: 'Utstyret kan være kompromittert og brukes som springbrett videre inn i nettet. Isoler det etter virksomhetens rutiner for sikkerhetshendelser, varsle produsenten straks, og stram inn segmenteringen.',
+    en: 'The device may be compromised and used as a foothold further into the network. Isolate it per the organisation’s security-incident procedures, tell the manufacturer at once, and tighten segmentation.',
   },
   severity: 'high',
-  guide_refs: ['MU annex #13', 'MU annex #14', 'MU 1.1'],
+  guide_refs: ['MU annex #13', 'MU annex #14', 'MU 1.1', 'MU 3.7'],
   requirements: ['G14'],
   events: EVENTS,
   create: evaluatorFor('fan-out'),

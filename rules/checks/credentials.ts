@@ -3,13 +3,13 @@ import { defineRule, type Rule, type RuleFinding } from '../engine/types.js';
 
 export const cleartextCredentials = defineRule({
   id: 'cleartext-credentials',
-  title: { nb: 'Passord eller community sendt i klartekst', en: 'Password or community string sent in cleartext' },
+  title: { nb: 'Påloggingsopplysninger sendt i klartekst', en: 'Credentials sent in cleartext' },
   recommendation: {
-    nb: 'Bytt til krypterte protokoller (SSH, HTTPS, SFTP, SNMPv3), bytt passordet som er eksponert, og bruk sterk autentisering for administrativ tilgang.',
-    en: 'Move to encrypted protocols (SSH, HTTPS, SFTP, SNMPv3), change the exposed password, and use strong authentication for administrative access.',
+    nb: 'Påloggingsopplysninger som sendes ukryptert, kan avlyttes. Bytt til krypterte protokoller (SSH, HTTPS, SFTP, SNMPv3) og bytt passordet som er eksponert. MU-veilederen anbefaler sterkere autentisering for administrativ tilgang.',
+    en: 'Credentials sent unencrypted can be intercepted. Move to encrypted protocols (SSH, HTTPS, SFTP, SNMPv3) and change the exposed password. The MU guide recommends stronger authentication for administrative access.',
   },
   severity: 'high',
-  guide_refs: ['MU 4.4', 'MU annex #3', 'MU 4.7'],
+  guide_refs: ['MU 4.4', 'MU annex #3', 'LEV 6.4'],
   requirements: ['G7'],
   events: ['credential.cleartext'],
   create: (ctx) => (e) => {
@@ -26,11 +26,11 @@ export const dicomUserIdentityPassword = defineRule({
   id: 'dicom-user-identity-cleartext-password',
   title: { nb: 'DICOM-brukeridentitet med passord i klartekst', en: 'DICOM user identity with a cleartext password' },
   recommendation: {
-    nb: 'Brukernavn og passord i DICOM User Identity sendes ukryptert uten TLS. Bruk DICOM over TLS (port 2762) eller Kerberos/SAML/JWT-identitet.',
-    en: 'A DICOM User Identity username and passcode travel unencrypted without TLS. Use DICOM over TLS (port 2762), or Kerberos/SAML/JWT identities.',
+    nb: 'Brukernavn og passord i DICOM User Identity sendes ukryptert uten TLS og kan avlyttes. Bruk DICOM over TLS (for eksempel port 2762), og bytt passordet som er eksponert.',
+    en: 'A DICOM User Identity username and passcode travel unencrypted without TLS and can be intercepted. Use DICOM over TLS (port 2762, for example), and change the exposed password.',
   },
   severity: 'high',
-  guide_refs: ['MU 4.4', 'LEV 6.4', 'MU 4.7'],
+  guide_refs: ['MU 4.4', 'LEV 6.4'],
   requirements: ['G7', 'G5'],
   events: ['dicom.association'],
   create: (ctx) => (e) => {
@@ -44,8 +44,8 @@ export const sharedSecret = defineRule({
   id: 'shared-secret',
   title: { nb: 'Samme passord brukt av flere enheter (mulig hardkodet)', en: 'One password used by several devices (possibly hard-coded)' },
   recommendation: {
-    nb: 'Unngå hardkodede og delte passord. Gi hver enhet egne legitimasjoner, og krev at leverandøren lar passordet byttes.',
-    en: 'Avoid hard-coded and shared passwords. Give each device its own credentials, and require the vendor to make the password changeable.',
+    nb: 'Flere enheter bruker samme passord, som kan være hardkodet eller felles. MU-veilederen sier at hardkodede passord bør unngås, og regner felles passord som en uønsket hendelse. Gi hver enhet egne påloggingsopplysninger, og be leverandøren gjøre passordet mulig å bytte.',
+    en: 'Several devices use the same password, which may be hard-coded or shared. The MU guide says hard-coded passwords should be avoided, and counts shared passwords as an unwanted event. Give each device its own credentials, and ask the vendor to make the password changeable.',
   },
   severity: 'high',
   guide_refs: ['MU 4.4', 'MU annex #3'],

@@ -2,8 +2,8 @@ import { BurstCounter, finding, zonesOf } from '../engine/helpers.js';
 import { defineRule, type Rule, type RuleFinding } from '../engine/types.js';
 
 const DELIVERY_TEXT = {
-  nb: 'Sørg for at meldinger når mottakeren: følg opp feilen hos avsender og mottaker, og sett opp varsling når en melding ikke kommer fram.',
-  en: 'Make sure messages reach their receiver: follow up the error at sender and receiver, and alert when a message does not arrive.',
+  nb: 'Følg opp feilen hos avsender og mottaker. Leverandørveilederen ber risikovurderingen sikre at data kommer fram til mottakeren, og sier at logging med varsling når en melding ikke kommer fram, bør vurderes.',
+  en: 'Follow up the error at sender and receiver. The supplier guide asks the risk assessment to make sure data reach their receiver, and says logging with an alert when a message does not arrive should be considered.',
 };
 
 export const hl7NegativeAck = defineRule({
@@ -42,8 +42,8 @@ export const dicomRejected = defineRule({
   id: 'dicom-association-rejected',
   title: { nb: 'DICOM-assosiasjon avvist', en: 'DICOM association rejected' },
   recommendation: {
-    nb: 'Kontroller AE-titler og hvem som får koble til. Mange avvisninger kan bety feilkonfigurasjon eller at noen prøver seg fram mot integrasjonen.',
-    en: 'Check AE titles and who may connect. Many rejections can mean misconfiguration, or someone probing the integration.',
+    nb: 'Kontroller AE-titler og hvem som får koble til. Mange avvisninger kan bety feilkonfigurasjon eller at noen prøver seg fram mot integrasjonsgrensesnittet.',
+    en: 'Check AE titles and who may connect. Many rejections can mean misconfiguration, or someone probing the integration interface.',
   },
   severity: 'low',
   guide_refs: ['LEV 6.4', 'MU 5.1.2 #5'],

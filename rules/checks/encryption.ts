@@ -12,13 +12,13 @@ function tlsVersionNumber(v: string | undefined): number | null {
 
 export const tlsWeak = defineRule({
   id: 'tls-weak-version',
-  title: { nb: 'Svak TLS-versjon eller chiffer', en: 'Weak TLS version or cipher suite' },
+  title: { nb: 'Svak TLS-versjon eller chifferserie', en: 'Weak TLS version or cipher suite' },
   recommendation: {
-    nb: 'Bruk TLS 1.2 eller nyere med chiffer NSM anbefaler (AES-GCM/ChaCha20 med ECDHE). Oppdater eller skjerm utstyr som ikke kan det.',
-    en: 'Use TLS 1.2 or newer with cipher suites NSM recommends (AES-GCM/ChaCha20 with ECDHE). Update, or shield, devices that cannot.',
+    nb: 'Versjonen er lavere enn policyen krever (encryption.min_tls), eller chifferserien er kjent som svak. Velg TLS-versjon og chifferserier etter NSMs kryptografiske anbefalinger. Utstyr som ikke kan oppdateres, bør skjermes med andre tiltak, for eksempel segmentering.',
+    en: 'The version is below what the policy requires (encryption.min_tls), or the cipher suite is known to be weak. Choose TLS versions and cipher suites per NSM’s cryptographic recommendations. Devices that cannot be updated should be shielded by other measures, segmentation for example.',
   },
   severity: 'high',
-  guide_refs: ['MU 4.7', 'LEV 6.4', 'MU 5.1.2 #4'],
+  guide_refs: ['LEV 6.4', 'MU 5.1.2 #4', 'LEV 7'],
   requirements: ['G3', 'G13'],
   events: ['tls.handshake'],
   create: (ctx) => (e) => {
@@ -36,11 +36,11 @@ export const tlsCertificate = defineRule({
   id: 'tls-certificate-untrusted',
   title: { nb: 'Selvsignert eller utløpt TLS-sertifikat', en: 'Self-signed or expired TLS certificate' },
   recommendation: {
-    nb: 'Bruk sertifikater fra virksomhetens PKI og forny dem før de utløper, så klienter kan verifisere tjenesten.',
-    en: 'Use certificates from the organisation’s PKI and renew them before they expire, so clients can verify the service.',
+    nb: 'Med et selvsignert eller utløpt sertifikat kan klientene ikke verifisere tjenesten, og TLS verner dårligere mot avlytting og endring underveis. Bruk sertifikater fra virksomhetens PKI, og forny dem før de utløper.',
+    en: 'With a self-signed or expired certificate clients cannot verify the service, and TLS protects less against eavesdropping and alteration in transit. Use certificates from the organisation’s PKI, and renew them before they expire.',
   },
   severity: 'low',
-  guide_refs: ['MU 4.7', 'LEV 6.4'],
+  guide_refs: ['LEV 6.4'],
   requirements: ['G3'],
   events: ['tls.handshake'],
   create: (ctx) => (e) => {
@@ -55,8 +55,8 @@ export const obsoleteProtocol = defineRule({
   id: 'obsolete-protocol',
   title: { nb: 'Utdatert protokoll i bruk', en: 'Obsolete protocol in use' },
   recommendation: {
-    nb: 'Erstatt Telnet med SSH, FTP med SFTP/FTPS og SMBv1 med SMB 3. Utstyr som ikke kan oppdateres må skjermes i eget segment.',
-    en: 'Replace Telnet with SSH, FTP with SFTP/FTPS and SMBv1 with SMB 3. Devices that cannot be updated must be shielded in their own segment.',
+    nb: 'Erstatt Telnet med SSH, FTP med SFTP/FTPS og SMBv1 med SMB 3. Utstyr som ikke kan oppdateres, bør skjermes med andre tiltak, for eksempel et eget segment.',
+    en: 'Replace Telnet with SSH, FTP with SFTP/FTPS and SMBv1 with SMB 3. Devices that cannot be updated should be shielded by other measures, their own segment for example.',
   },
   severity: 'medium',
   guide_refs: ['MU 5.1.2 #4', 'LEV 7', 'LEV 8'],

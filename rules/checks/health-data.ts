@@ -2,17 +2,22 @@ import { finding, isExternal, reachSeverity, zonesOf } from '../engine/helpers.j
 import type { PhiObservedEvent } from '../../protocols/events/index.js';
 import { defineRule, type Rule, type RuleContext, type RuleFinding } from '../engine/types.js';
 
-const CLEARTEXT_PHI_TEXT = {
-  nb: 'Krypter overføringen (DICOM over TLS, port 2762, eller HL7 over TLS/VPN), særlig når den forlater sonen. Begrens hvilke verter som får snakke med tjenesten.',
-  en: 'Encrypt the transfer (DICOM over TLS on port 2762, HL7 over TLS or a VPN), above all where it leaves its zone. Restrict which hosts may reach the service.',
+const DICOM_CLEARTEXT_TEXT = {
+  nb: 'DICOM har lite innebygd sikkerhet og trenger ofte egne tiltak, særlig over åpne nett. Leverandørveilederen sier at all kommunikasjon bør krypteres, og over nett virksomheten ikke kontrollerer skal den krypteres. Bruk DICOM over TLS (for eksempel port 2762), og begrens hvilke verter som kan koble til tjenesten.',
+  en: 'DICOM has little built-in security and often needs added measures, above all over open networks. The supplier guide says all communication should be encrypted, and over networks the organisation does not control it shall be. Use DICOM over TLS (port 2762, for example), and restrict which hosts may connect to the service.',
+};
+
+const HL7_CLEARTEXT_TEXT = {
+  nb: 'HL7-meldingene går ukryptert. Leverandørveilederen sier at all kommunikasjon bør krypteres, og over nett virksomheten ikke kontrollerer skal den krypteres. Send HL7 over TLS eller VPN, og begrens hvilke verter som kan sende til mottakeren.',
+  en: 'The HL7 messages travel unencrypted. The supplier guide says all communication should be encrypted, and over networks the organisation does not control it shall be. Carry HL7 over TLS or a VPN, and restrict which hosts may send to the receiver.',
 };
 
 export const dicomCleartextPhi = defineRule({
   id: 'dicom-cleartext-phi',
-  title: { nb: 'Pasientopplysninger i ukryptert DICOM', en: 'Patient data in unencrypted DICOM' },
-  recommendation: CLEARTEXT_PHI_TEXT,
+  title: { nb: 'Helse- og personopplysninger i ukryptert DICOM', en: 'Health and personal data in unencrypted DICOM' },
+  recommendation: DICOM_CLEARTEXT_TEXT,
   severity: 'medium',
-  guide_refs: ['LEV 6.4', 'MU 4.6', 'MU 4.7', 'MU annex #15'],
+  guide_refs: ['LEV 6.4', 'MU 5.1.2 #4', 'MU 4.6'],
   requirements: ['G4'],
   events: ['dicom.dimse'],
   create: (ctx) => (e) => {
@@ -31,10 +36,10 @@ export const dicomCleartextPhi = defineRule({
 
 export const hl7CleartextPhi = defineRule({
   id: 'hl7-cleartext-phi',
-  title: { nb: 'Pasientopplysninger i ukryptert HL7', en: 'Patient data in unencrypted HL7' },
-  recommendation: CLEARTEXT_PHI_TEXT,
+  title: { nb: 'Helse- og personopplysninger i ukryptert HL7', en: 'Health and personal data in unencrypted HL7' },
+  recommendation: HL7_CLEARTEXT_TEXT,
   severity: 'medium',
-  guide_refs: ['LEV 6.4', 'MU 4.6', 'MU 4.7', 'MU annex #15'],
+  guide_refs: ['LEV 6.4', 'MU 5.1.2 #4', 'MU 4.6'],
   requirements: ['G4'],
   events: ['hl7.message'],
   create: (ctx) => (e) => {
@@ -63,13 +68,13 @@ const TECHNICAL_LOG_PROTOCOLS = new Set(['syslog', 'snmp']);
 
 export const phiInTechnicalLog = defineRule({
   id: 'phi-in-syslog',
-  title: { nb: 'Helseopplysninger i tekniske logger', en: 'Health data in technical logs' },
+  title: { nb: 'Helse- og personopplysninger i tekniske logger', en: 'Health and personal data in technical logs' },
   recommendation: {
-    nb: 'Tekniske logger skal ikke inneholde helseopplysninger. Be leverandøren slå av loggføring av pasientdata og slett loggene som allerede finnes.',
-    en: 'Technical logs must not hold health data. Have the vendor turn off logging of patient data, and delete the logs already kept.',
+    nb: 'Helse- og personopplysninger i tekniske logger er en uønsket hendelse. Behandle funnet som et avvik: vurder risikoen for de registrerte, og meld avviket der det kreves (til Datatilsynet innen 72 timer ved middels eller høy risiko). Hva som skal skje med loggene som finnes, avgjøres i avviksbehandlingen; sikre dem til da. Avtal med leverandøren hvilke data som skal gå til tekniske logger.',
+    en: 'Health and personal data in technical logs is an unwanted event. Handle the finding as a deviation: assess the risk to the data subjects, and report it where required (to the Data Protection Authority within 72 hours at medium or high risk). What happens to the logs already kept is decided in the deviation handling; protect them until then. Agree with the vendor which data may go to technical logs.',
   },
   severity: 'high',
-  guide_refs: ['MU 5.1.2 #6', 'MU annex #17'],
+  guide_refs: ['MU 5.1.2 #6', 'MU annex #17', 'MU 3.1'],
   requirements: ['G9'],
   events: ['phi.observed'],
   create: (ctx) => (e) => {
@@ -81,13 +86,13 @@ export const phiInTechnicalLog = defineRule({
 
 export const phiInVendorTraffic = defineRule({
   id: 'phi-in-vendor-callhome',
-  title: { nb: 'Helseopplysninger sendt til leverandør eller eksternt mål', en: 'Health data sent to a vendor or external destination' },
+  title: { nb: 'Helse- og personopplysninger sendt til leverandør eller ekstern adresse', en: 'Health and personal data sent to a vendor or an external address' },
   recommendation: {
-    nb: 'Vurder «call-home»-funksjonen: ingen helseopplysninger skal lagres hos leverandøren uten avtale. Krev at pasientdata fjernes fra telemetrien, og krypter trafikken.',
-    en: 'Assess the call-home function: no health data may be stored at the vendor without an agreement. Require patient data to be removed from the telemetry, and encrypt the traffic.',
+    nb: 'Vurder call-home-funksjonen sammen med leverandøren: hvilke opplysninger sendes, og hvorfor. Skal leverandøren behandle helse- og personopplysninger, må det foreligge en databehandleravtale; ellers fjern opplysningene fra det som sendes. Trafikk over nett virksomheten ikke kontrollerer, skal krypteres.',
+    en: 'Assess the call-home function with the vendor: which data are sent, and why. If the vendor is to process health and personal data, a data-processing agreement must be in place; otherwise remove the data from what is sent. Traffic over networks the organisation does not control shall be encrypted.',
   },
   severity: 'critical',
-  guide_refs: ['MU annex #16', 'LEV 10.1', 'MU 4.9.1'],
+  guide_refs: ['MU annex #16', 'MU 5.1.2 #6', 'LEV 10.1', 'MU 3.8', 'MU 4.6'],
   requirements: ['G9'],
   events: ['phi.observed'],
   create: (ctx) => (e) => {
@@ -101,17 +106,17 @@ export const phiInVendorTraffic = defineRule({
 
 export const phiCleartext = defineRule({
   id: 'phi-cleartext',
-  title: { nb: 'Pasientopplysninger i ukryptert trafikk mellom soner', en: 'Patient data in unencrypted traffic between zones' },
+  title: { nb: 'Helse- og personopplysninger i ukryptert trafikk mellom soner', en: 'Health and personal data in unencrypted traffic between zones' },
   recommendation: {
-    nb: 'Pasientopplysninger skal ikke krysse soner ukryptert. Finn ut hvorfor dataene sendes (for eksempel en DICOM-fil lastet opp over HTTP) og bruk en kryptert, godkjent integrasjon.',
-    en: 'Patient data must not cross zones unencrypted. Find out why the data is sent (for example a DICOM object uploaded over HTTP) and use an encrypted, approved integration.',
+    nb: 'Leverandørveilederen sier at all kommunikasjon bør krypteres, og at opplysninger som utveksles mellom systemer, er viktige å beskytte mot avlytting. Finn ut hvorfor opplysningene sendes mellom sonene (for eksempel en fil lastet opp over HTTP), og bruk en kryptert, godkjent integrasjon.',
+    en: 'The supplier guide says all communication should be encrypted, and that data exchanged between systems matter to protect against eavesdropping. Find out why the data are sent between the zones (a file uploaded over HTTP, for example), and use an encrypted, approved integration.',
   },
   severity: 'high',
-  guide_refs: ['LEV 6.4', 'MU 4.6', 'MU 4.7', 'MU annex #15'],
+  guide_refs: ['LEV 6.4', 'MU 5.1.2 #4'],
   requirements: ['G4', 'G3'],
   events: ['phi.observed'],
   create: (ctx) => (e): RuleFinding | null => {
-    if (!generalPhi(e) || TECHNICAL_LOG_PROTOCOLS.has(e.protocol)) return null;
+    if (!generalPhi(e) || TECHNICAL_LOG_PROTOCOLS.has(e.protocol) || !ctx.policy.encryptionRequiredFor.has('cross-zone-phi')) return null;
     const z = zonesOf(ctx, e);
     if (isExternal(z.dst) || isExternal(z.src) || z.src.name === z.dst.name) return null;
     return finding(e, z, phiEvidence(e), reachSeverity(ctx, e, z) === 'medium' ? 'medium' : 'high');

@@ -5,11 +5,11 @@ export const malformedDicom = defineRule({
   id: 'malformed-dicom-pdu',
   title: { nb: 'Ugyldig DICOM-PDU', en: 'Malformed DICOM PDU' },
   recommendation: {
-    nb: 'Ugyldige DICOM-data kan være feil i utstyret eller et angrep på tjenesten. Finn avsenderen, og skjerm tjenester som ikke tåler det.',
-    en: 'Malformed DICOM can be a device fault or an attack on the service. Find the sender, and shield services that cannot cope with it.',
+    nb: 'Ugyldige DICOM-data kan komme av feil i utstyret eller av misbruk av integrasjonsgrensesnittet. Finn avsenderen; tjenester som ikke tåler slike data, bør herdes eller skjermes.',
+    en: 'Malformed DICOM can come from a device fault or from misuse of the integration interface. Find the sender; services that cannot cope with such data should be hardened or shielded.',
   },
   severity: 'medium',
-  guide_refs: ['MU annex #10', 'MU annex #14', 'LEV 6.4'],
+  guide_refs: ['MU 5.1.2 #5', 'LEV 6.4'],
   requirements: ['G14', 'G5'],
   events: ['dicom.malformed'],
   create: (ctx) => (e) => finding(e, zonesOf(ctx, e)!, { reason: e.reason, action: e.action, pdu_type: e.pdu_type, length: e.length, direction: e.direction }),
@@ -23,7 +23,7 @@ export const nonDicomOnDicomPort = defineRule({
     en: 'The policy names this port as DICOM but the traffic is not DICOM. Look into the sender: scanning, misconfiguration, or an attempt to misuse the service.',
   },
   severity: 'medium',
-  guide_refs: ['MU 5.1.2 #5', 'MU annex #10', 'LEV 6.4'],
+  guide_refs: ['MU 5.1.2 #5', 'LEV 6.4'],
   requirements: ['G5', 'G14'],
   events: ['flow'],
   create: (ctx) => (e) => {
@@ -40,11 +40,11 @@ export const captureTruncated = defineRule({
   id: 'capture-truncated',
   title: { nb: 'Opptaksfilen er avkortet eller skadet', en: 'Capture file truncated or corrupt' },
   recommendation: {
-    nb: 'Analysen stoppet ved feilen; det som kom før er med. Sjekk lagringen og overføringen av opptakene (fullt disk, avbrutt kopiering).',
+    nb: 'Analysen stoppet ved feilen; det som kom før, er med. Sjekk lagringen og overføringen av opptakene (full disk, avbrutt kopiering).',
     en: 'Analysis stopped at the error; everything before it is included. Check how captures are stored and transferred (full disk, interrupted copy).',
   },
   severity: 'low',
-  guide_refs: ['LEV 6.3'],
+  guide_refs: [],
   requirements: [],
   events: ['capture.error'],
   create: () => (e) => ({

@@ -20,10 +20,10 @@ function flowFacts(e: FlowEvent): Record<string, unknown> {
 
 export const flowNotAllowed = defineRule({
   id: 'flow-not-allowed',
-  title: { nb: 'Trafikk mellom soner som ikke er tillatt', en: 'Traffic between zones that the policy does not allow' },
+  title: { nb: 'Ikke-tillatt trafikk mellom soner', en: 'Traffic between zones that is not allowed by the policy' },
   recommendation: {
-    nb: 'Segmenter medisinsk utstyr i egne nett og slipp bare gjennom forhåndsgodkjent trafikk. Legg flyten inn i policyens allowed_flows hvis den er tiltenkt, ellers stopp den i brannmuren.',
-    en: 'Keep medical devices on dedicated networks and pass only pre-approved traffic. Add the flow to the policy’s allowed_flows if it is intended; otherwise block it in the firewall.',
+    nb: 'Flyten står ikke i policyens allowed_flows. Segmentering av medisinsk utstyr i egne nett, der trafikken inn og ut begrenses og kontrolleres, er et av tiltakene MU-veilederen nevner. Er flyten tiltenkt, legg den inn i allowed_flows; ellers stopp den i brannmuren.',
+    en: 'The flow is not in the policy’s allowed_flows. Segmenting medical devices on dedicated networks, with traffic in and out limited and controlled, is one of the measures the MU guide names. If the flow is intended, add it to allowed_flows; otherwise block it in the firewall.',
   },
   severity: 'medium',
   guide_refs: ['MU 4.6', 'LEV 7', 'LEV 8', 'MU annex #14'],
@@ -41,6 +41,9 @@ export const flowNotAllowed = defineRule({
       if (allowed.encryptedRequired && e.encrypted === false && e.state !== 'new') {
         return finding(e, z, { ...flowFacts(e), reason: 'allowed only encrypted', allowed_flow: allowed.index }, 'high');
       }
+      if (e.encrypted === false && e.state !== 'new' && !INFRASTRUCTURE.has(f.app) && ctx.policy.encryptionRequiredFor.has('cross-zone')) {
+        return finding(e, z, { ...flowFacts(e), reason: 'encryption required between zones (encryption.require_for: cross-zone)', allowed_flow: allowed.index }, 'medium');
+      }
       return null;
     }
     return finding(e, z, flowFacts(e), isMedical(z.src) || isMedical(z.dst) ? 'high' : 'medium');
@@ -51,8 +54,8 @@ export const medicalInternet = defineRule({
   id: 'mu-device-to-external',
   title: { nb: 'Medisinsk utstyr kommuniserer med internett', en: 'Medical device communicates with the internet' },
   recommendation: {
-    nb: 'Isoler utstyret fra internett med mindre bruken krever det. Tillatte mål (leverandørskyer) må stå i policyens external.allowed_destinations eller allowed_flows.',
-    en: 'Isolate the device from the internet unless its use requires it. Permitted destinations (vendor clouds) belong in the policy’s external.allowed_destinations or allowed_flows.',
+    nb: 'MU-veilederen anbefaler å holde utstyret unna internett når bruken ikke krever det. Mål som er avtalt (for eksempel en leverandørsky), føres i policyens external.allowed_destinations eller allowed_flows; andre stoppes.',
+    en: 'The MU guide recommends keeping the device off the internet when its use does not need it. Agreed destinations (a vendor cloud, for example) go in the policy’s external.allowed_destinations or allowed_flows; others are blocked.',
   },
   severity: 'high',
   guide_refs: ['MU 3.7', 'MU 4.6'],
@@ -74,18 +77,18 @@ export const medicalInternet = defineRule({
 
 export const cleartextToExternal = defineRule({
   id: 'cleartext-to-external',
-  title: { nb: 'Ukryptert kommunikasjon over nett sykehuset ikke kontrollerer', en: 'Unencrypted communication over networks the hospital does not control' },
+  title: { nb: 'Ukryptert kommunikasjon over nett virksomheten ikke kontrollerer', en: 'Unencrypted communication over networks the organisation does not control' },
   recommendation: {
-    nb: 'All kommunikasjon over nett virksomheten ikke kontrollerer skal krypteres (Normen 5.3.5). Bruk TLS 1.2 eller nyere, eller VPN.',
-    en: 'All communication over networks the organisation does not control must be encrypted (Normen 5.3.5). Use TLS 1.2 or newer, or a VPN.',
+    nb: 'Når medisinsk utstyr kommuniserer over nett virksomheten ikke kontrollerer, skal kommunikasjonen krypteres; for annet utstyr sier leverandørveilederen at all kommunikasjon bør krypteres. Bruk TLS eller VPN, med algoritmer etter NSMs kryptografiske anbefalinger.',
+    en: 'When a medical device communicates over networks the organisation does not control, the communication shall be encrypted; for other equipment the supplier guide says all communication should be encrypted. Use TLS or a VPN, with algorithms per NSM’s cryptographic recommendations.',
   },
   severity: 'high',
-  guide_refs: ['MU 4.6', 'MU 4.7', 'LEV 6.4', 'MU annex #15'],
+  guide_refs: ['MU 4.6', 'LEV 6.4', 'MU 5.1.2 #4'],
   requirements: ['G3'],
   events: ['flow'],
   create: (ctx) => (e) => {
     const z = zonesOf(ctx, e);
-    if (!z || !(isExternal(z.src) || isExternal(z.dst))) return null;
+    if (!(isExternal(z.src) || isExternal(z.dst)) || !ctx.policy.encryptionRequiredFor.has('external')) return null;
     const app = e.flow.app;
     if (e.encrypted === true || INFRASTRUCTURE.has(app) || !CLEARTEXT_APPS.has(app) || e.state === 'new') return null;
     return finding(e, z, flowFacts(e), isMedical(z.src) || isMedical(z.dst) ? 'critical' : 'high');
@@ -94,10 +97,10 @@ export const cleartextToExternal = defineRule({
 
 export const destinationCountry = defineRule({
   id: 'destination-country-not-allowed',
-  title: { nb: 'Overføring til land utenfor tillatte land (EU/EØS)', en: 'Transfer to a country outside the allowed countries (EU/EEA)' },
+  title: { nb: 'Overføring til et land utenfor de tillatte (EU/EØS)', en: 'Transfer to a country outside the allowed ones (EU/EEA)' },
   recommendation: {
-    nb: 'Overføring av personopplysninger ut av EU/EØS krever rettslig grunnlag og databehandleravtale. Avklar med personvernombudet, eller blokker flyten.',
-    en: 'Transfers of personal data outside the EU/EEA need a legal basis and a data-processing agreement. Check with the data protection officer, or block the flow.',
+    nb: 'Bærer flyten personopplysninger, skal overføringen til et land utenfor EU/EØS ha et overføringsgrunnlag etter personvernforordningen artikkel 46, og lagring hos en skyleverandør krever databehandleravtale. Finn ut hva som sendes, og blokker flyten hvis den mangler grunnlag.',
+    en: 'If the flow carries personal data, a transfer to a country outside the EU/EEA shall rest on a transfer basis under GDPR Article 46, and storage with a cloud provider requires a data-processing agreement. Find out what is sent, and block the flow if it has no such basis.',
   },
   severity: 'high',
   guide_refs: ['MU 4.8', 'MU 4.9.1', 'MU annex #21', 'LEV 6.2'],

@@ -66,6 +66,12 @@ export interface FlowQuery {
  * The policy prepared for the rules: zone lookup by longest-prefix CIDR match (then VLAN),
  * allow-list matching, remote-access sources, countries. Built once per policy load.
  */
+/**
+ * Where encryption is required when the policy does not say: over networks the site does not
+ * control (MU 4.6 "skal"), health and personal data between zones, and remote access (MU 4.7 "skal").
+ */
+export const DEFAULT_ENCRYPTION_REQUIRED_FOR: readonly string[] = ['external', 'cross-zone-phi', 'remote-access'];
+
 export class CompiledPolicy {
   readonly site: string;
   private readonly zonePrefixes: ZonePrefix[];
@@ -74,6 +80,9 @@ export class CompiledPolicy {
   private readonly flows: FlowRule[];
   readonly jumpHosts: Prefix[];
   readonly vendors: { name: string; prefixes: Prefix[]; windows: { days: Set<string> | null; from: number; to: number }[] }[];
+  /** The site's time zone (IANA), in which vendor windows are read. */
+  readonly timeZone: string;
+  private readonly siteClock: Intl.DateTimeFormat;
   readonly allowedCountries: ReadonlySet<string>;
   readonly allowedDestinations: Prefix[];
   readonly minTls: number;
@@ -114,11 +123,15 @@ export class CompiledPolicy {
       prefixes: v.cidrs.map((c) => parsePrefix(c)!),
       windows: (v.windows ?? []).map((w) => ({ days: w.days ? new Set(w.days) : null, from: clock(w.from), to: clock(w.to) })),
     }));
+    this.timeZone = policy.time_zone ?? 'Europe/Oslo';
+    this.siteClock = new Intl.DateTimeFormat('en-GB', { timeZone: this.timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
     const countries = policy.external?.allowed_countries ?? 'EEA';
     this.allowedCountries = countries === 'EEA' ? EEA_COUNTRIES : new Set(countries);
     this.allowedDestinations = (policy.external?.allowed_destinations ?? []).map((c) => parsePrefix(c)!);
     this.minTls = Number(policy.encryption?.min_tls ?? '1.2');
-    this.encryptionRequiredFor = new Set(policy.encryption?.require_for ?? ['external', 'cross-zone-phi']);
+    // Where the site requires encryption; read by cleartext-to-external (external), phi-cleartext
+    // (cross-zone-phi), remote-access-unencrypted (remote-access) and flow-not-allowed (cross-zone).
+    this.encryptionRequiredFor = new Set(policy.encryption?.require_for ?? DEFAULT_ENCRYPTION_REQUIRED_FOR);
     this.hl7AckTimeoutSec = policy.hl7?.ack_timeout_s ?? 30;
     this.hl7Ports = new Set(policy.hl7?.ports ?? [2575]);
     this.dicomPorts = new Set(policy.dicom?.ports ?? [104, 2761, 2762, 11112]);
@@ -181,23 +194,43 @@ export class CompiledPolicy {
     return inAny(this.jumpHosts, ip);
   }
 
-  /** The declared vendor an external address belongs to, and whether now is inside its window. */
+  /** The declared vendor an external address belongs to, and whether `at` is inside its window (site time). */
   vendorOf(ip: string, at: Date): { name: string; inWindow: boolean } | null {
     for (const v of this.vendors) {
       if (!inAny(v.prefixes, ip)) continue;
       if (v.windows.length === 0) return { name: v.name, inWindow: true };
-      const day = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][at.getDay()];
-      const minute = at.getHours() * 60 + at.getMinutes();
-      const inWindow = v.windows.some((w) => (!w.days || w.days.has(day)) && minute >= w.from && minute < w.to);
+      const { day, minute } = this.siteTime(at);
+      const yesterday = WEEKDAYS[(WEEKDAYS.indexOf(day) + 6) % 7];
+      const inWindow = v.windows.some((w) =>
+        w.from < w.to
+          ? (!w.days || w.days.has(day)) && minute >= w.from && minute < w.to
+          : // Past midnight: the evening part belongs to today's start, the morning part to yesterday's.
+            ((!w.days || w.days.has(day)) && minute >= w.from) || ((!w.days || w.days.has(yesterday)) && minute < w.to),
+      );
       return { name: v.name, inWindow };
     }
     return null;
+  }
+
+  /** Weekday and minute of the day at `at` in the site's time zone. */
+  siteTime(at: Date): { day: string; minute: number } {
+    let day = 'mon';
+    let hour = 0;
+    let minute = 0;
+    for (const p of this.siteClock.formatToParts(at)) {
+      if (p.type === 'weekday') day = p.value.slice(0, 3).toLowerCase();
+      else if (p.type === 'hour') hour = Number(p.value);
+      else if (p.type === 'minute') minute = Number(p.value);
+    }
+    return { day, minute: hour * 60 + minute };
   }
 
   isAllowedDestination(ip: string): boolean {
     return inAny(this.allowedDestinations, ip);
   }
 }
+
+const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 
 function clock(hhmm: string): number {
   return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));

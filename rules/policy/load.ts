@@ -191,6 +191,15 @@ function schemaProblems(value: unknown, loc: Locator): PolicyError[] {
   return out;
 }
 
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function semanticProblems(policy: Policy, loc: Locator): PolicyError[] {
   const out: PolicyError[] = [];
   const zoneNames = new Map<string, number>();
@@ -234,6 +243,14 @@ function semanticProblems(policy: Policy, loc: Locator): PolicyError[] {
   });
   policy.remote_access?.jump_hosts?.forEach((h, i) => checkAddr(['remote_access', 'jump_hosts', i], h));
   policy.remote_access?.vendors?.forEach((v, i) => v.cidrs.forEach((c, j) => checkAddr(['remote_access', 'vendors', i, 'cidrs', j], c)));
+  policy.remote_access?.vendors?.forEach((v, i) =>
+    v.windows?.forEach((w, j) => {
+      if (w.from === w.to) out.push(loc.error(['remote_access', 'vendors', i, 'windows', j, 'to'], `"to" equals "from" (${w.from}): a window needs a length (a "to" before "from" runs past midnight)`));
+    }),
+  );
+  if (policy.time_zone !== undefined && !isTimeZone(policy.time_zone)) {
+    out.push(loc.error(['time_zone'], `unknown time zone "${policy.time_zone}" (expected an IANA name such as Europe/Oslo)`));
+  }
   policy.external?.allowed_destinations?.forEach((c, i) => checkAddr(['external', 'allowed_destinations', i], c));
   return out;
 }

@@ -1,8 +1,8 @@
 import Type, { type Static } from 'typebox';
 
 /**
- * The site policy (ARCHITECTURE.md "Policy"): one TypeBox schema gives the TypeScript type, the
- * JSON Schema the loader validates against, and (later) the API's `GET /policy` response.
+ * The site policy (docs/policy.md): one TypeBox schema gives the TypeScript type, the
+ * JSON Schema the loader validates against, and the API's `GET /policy` response.
  * Every object refuses unknown keys, so a typo is an error, not a silently ignored setting.
  */
 
@@ -46,7 +46,10 @@ export const VendorSchema = Type.Object(
   {
     name: Type.String({ minLength: 1 }),
     cidrs: Type.Array(Cidr, { minItems: 1 }),
-    /** When vendor sessions are expected (local time of the sensor); none = any time. */
+    /**
+     * When vendor sessions are expected, in the site's `time_zone`; none = any time. A window whose
+     * `to` is earlier than its `from` runs past midnight, and its `days` are the days it starts.
+     */
     windows: Type.Optional(Type.Array(Type.Object({ days: Type.Optional(Type.Array(Weekday)), from: Clock, to: Clock }, { additionalProperties: false }))),
   },
   { additionalProperties: false },
@@ -55,6 +58,8 @@ export const VendorSchema = Type.Object(
 export const PolicySchema = Type.Object(
   {
     site: Type.String({ minLength: 1 }),
+    /** IANA time zone of the site, for vendor windows (default Europe/Oslo). */
+    time_zone: Type.Optional(Type.String({ minLength: 1 })),
     pseudonym_key_file: Type.Optional(Type.String({ minLength: 1 })),
     zones: Type.Array(ZoneSchema, { minItems: 1 }),
     allowed_flows: Type.Optional(Type.Array(AllowedFlowSchema)),
@@ -71,6 +76,7 @@ export const PolicySchema = Type.Object(
       Type.Object(
         {
           min_tls: Type.Optional(Type.Union([Type.Literal('1.0'), Type.Literal('1.1'), Type.Literal('1.2'), Type.Literal('1.3')])),
+          /** Where cleartext is reported (default external, cross-zone-phi, remote-access). */
           require_for: Type.Optional(Type.Array(Type.Union([Type.Literal('external'), Type.Literal('cross-zone-phi'), Type.Literal('remote-access'), Type.Literal('cross-zone')]))),
         },
         { additionalProperties: false },

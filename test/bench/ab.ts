@@ -1,5 +1,5 @@
 /**
- * npm run bench:ab -- OLD_DIST [NEW_DIST] [--stage all|inventory|issue5] [--rounds N] [--file F]
+ * npm run bench:ab -- OLD_DIST [NEW_DIST] [--stage all|inventory|tls-remote-cleartext] [--rounds N] [--file F]
  *
  * The same stage from two builds, run alternately in one process on the same capture: the
  * paired difference per round cancels the drift of a shared machine (±10 % between minutes
@@ -19,12 +19,12 @@ const { values, positionals } = parseArgs({
   options: { stage: { type: 'string', default: 'all' }, rounds: { type: 'string', default: '21' }, file: { type: 'string', default: '/tmp/bench.pcap' } },
 });
 if (positionals.length < 1) {
-  console.error('usage: npm run bench:ab -- OLD_DIST [NEW_DIST] [--stage all|inventory|issue5] [--rounds N] [--file F]');
+  console.error('usage: npm run bench:ab -- OLD_DIST [NEW_DIST] [--stage all|inventory|tls-remote-cleartext] [--rounds N] [--file F]');
   process.exit(2);
 }
 const stage = values.stage!;
-if (!['all', 'inventory', 'issue5'].includes(stage)) {
-  console.error(`--stage: expected all, inventory or issue5, got ${stage}`);
+if (!['all', 'inventory', 'tls-remote-cleartext'].includes(stage)) {
+  console.error(`--stage: expected all, inventory or tls-remote-cleartext, got ${stage}`);
   process.exit(2);
 }
 const rounds = Number(values.rounds);
@@ -46,8 +46,8 @@ async function load(root: string): Promise<Run> {
   const { InventorySink } = await imp('agent/inventory/sink.js');
   const registry = () => {
     const all = defaultRegistry(defaultEnvironment(Buffer.alloc(32, 7)));
-    if (stage !== 'issue5') return all;
-    // As the bench's row: issue 5's analyzers without DICOM and HL7.
+    if (stage !== 'tls-remote-cleartext') return all;
+    // As the bench's row: every analyzer but DICOM and HL7 (TLS, remote access, cleartext, PHI, DNS/DHCP).
     const r = new AnalyzerRegistry();
     for (const app of all.apps as string[]) if (app !== 'dicom' && app !== 'hl7') r.register(all.forPort(0).find((f: { app: string }) => f.app === app));
     for (const f of all.udpFactories) r.registerUdp(f);

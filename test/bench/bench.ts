@@ -41,7 +41,7 @@ function timeCommand(cmd: string, args: string[]): number {
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
-type Stage = 'reader' | 'foundation' | 'dicom-hl7' | 'issue5' | 'no-dicom' | 'all' | 'inventory' | 'rules' | 'full';
+type Stage = 'reader' | 'foundation' | 'dicom-hl7' | 'tls-remote-cleartext' | 'no-dicom' | 'all' | 'inventory' | 'rules' | 'full';
 
 /** Every analyzer of `all` (TCP, UDP and the PHI fallbacks) except the TCP apps named. */
 function allBut(all: AnalyzerRegistry, apps: string[]): AnalyzerRegistry {
@@ -59,9 +59,9 @@ function registryFor(stage: Stage): AnalyzerRegistry {
   if (stage === 'all' || stage === 'inventory' || stage === 'rules' || stage === 'full') return defaultRegistry(env);
   const r = new AnalyzerRegistry();
   const all = defaultRegistry(env);
-  if (stage === 'issue5') {
-    // The foundation with issue 5's analyzers only: TLS, remote access, cleartext, PHI, DNS and
-    // DHCP; DICOM and HL7 left unparsed (their flows then meet the PHI fallback scanner).
+  if (stage === 'tls-remote-cleartext') {
+    // The foundation with the TLS, remote-access and cleartext analyzers only (with PHI, DNS and
+    // DHCP); DICOM and HL7 left unparsed (their flows then meet the PHI fallback scanner).
     return allBut(all, ['dicom', 'hl7']);
   }
   if (stage === 'no-dicom') {
@@ -69,8 +69,8 @@ function registryFor(stage: Stage): AnalyzerRegistry {
     return allBut(all, ['dicom']);
   }
   if (stage === 'dicom-hl7') {
-    // The pipeline as issues 2–4 left it: DICOM and HL7 parsed, TLS/HTTP/SMB only labelled,
-    // no remote-access, cleartext, PHI, DNS or DHCP analyzers (issue 5's).
+    // The foundation with DICOM and HL7 parsed, TLS/HTTP/SMB only labelled, and no TLS,
+    // remote-access, cleartext, PHI, DNS or DHCP analyzers.
     for (const app of ['dicom', 'hl7']) r.register(all.forPort(0).find((f) => f.app === app)!);
   }
   r.register(tlsLabelAnalyzer(env.dicomPorts));
@@ -119,7 +119,7 @@ const tcpdump = [] as number[];
 const reader = [] as number[];
 const foundation = [] as number[];
 const dicomHl7 = [] as number[];
-const issue5 = [] as number[];
+const tlsRemoteCleartext = [] as number[];
 const noDicom = [] as number[];
 const all = [] as number[];
 const inventory = [] as number[];
@@ -134,7 +134,7 @@ for (let i = 0; i < runs; i++) {
   packets = r.packets;
   foundation.push((await timeInProcess('foundation')).s);
   dicomHl7.push((await timeInProcess('dicom-hl7')).s);
-  issue5.push((await timeInProcess('issue5')).s);
+  tlsRemoteCleartext.push((await timeInProcess('tls-remote-cleartext')).s);
   noDicom.push((await timeInProcess('no-dicom')).s);
   // Alternate which of the pair goes first: the inventory's cost is a few per cent, no more than the drift.
   if (i % 2 === 0) {
@@ -188,8 +188,8 @@ console.log(`muvakt bench: ${file}, ${packets.toLocaleString('en-US')} packets, 
 console.log(row('tcpdump -r FILE -w /dev/null (reference)', ref));
 console.log(row('capture reader only (in-process)', median(reader)));
 console.log(row('foundation: decode+flows+reassembly+dispatch', median(foundation)));
-console.log(row('foundation + DICOM + HL7 (issues 2–4)', median(dicomHl7)));
-console.log(row("foundation + issue 5's analyzers (no DICOM, HL7)", median(issue5)));
+console.log(row('foundation + DICOM + HL7', median(dicomHl7)));
+console.log(row('foundation + TLS, remote, cleartext, PHI, DNS/DHCP', median(tlsRemoteCleartext)));
 console.log(row('all analyzers but DICOM', median(noDicom)));
 console.log(row('all analyzers (DICOM, HL7, TLS, remote, cleartext…)', median(all)));
 console.log(row('all analyzers + device inventory', median(inventory)));
@@ -198,7 +198,7 @@ console.log(row('+ device inventory: all `analyze --policy` does', median(full))
 if (cliRuns.length > 0) console.log(row('muvakt analyze FILE --quiet (whole process)', median(cliRuns)));
 console.log(`DICOM on / off rate: ${(median(noDicom) / median(all)).toFixed(2)}×`);
 console.log(`all analyzers / foundation rate: ${(median(foundation) / median(all)).toFixed(2)}×`);
-console.log(`issue 5's analyzers (TLS, remote access, cleartext, PHI, DNS/DHCP) on / off: ${(median(foundation) / median(issue5)).toFixed(2)}× on the foundation alone, ${(median(dicomHl7) / median(all)).toFixed(2)}× with DICOM and HL7 parsed`);
+console.log(`TLS, remote-access, cleartext, PHI, DNS/DHCP analyzers on / off: ${(median(foundation) / median(tlsRemoteCleartext)).toFixed(2)}× on the foundation alone, ${(median(dicomHl7) / median(all)).toFixed(2)}× with DICOM and HL7 parsed`);
 // The inventory's share is a few per cent, less than the drift between runs on a shared
 // machine: each run's inventory time is set against the all-analyzers run next to it, and the
 // median of those paired differences is reported with its quartiles.

@@ -31,6 +31,7 @@ const CASES: Record<string, { raises: string; quiet: string }> = {
   'remote-access-from-external': { raises: C('14_vnc_from_external.pcap'), quiet: C('13_ssh_session.pcap') },
   'remote-access-not-via-jump-host': { raises: R('ssh_from_office_pc.pcap'), quiet: C('13_ssh_session.pcap') },
   'remote-access-unencrypted': { raises: C('10_telnet_login.pcap'), quiet: C('13_ssh_session.pcap') },
+  'vendor-onward-session-outside-window': { raises: R('vendor_via_jump_host_outside.pcap'), quiet: R('vendor_via_jump_host_inside.pcap') },
   'hl7-negative-ack': { raises: C('09_hl7_nack_ae_ar.pcap'), quiet: C('08_hl7_adt_oru_batch.pcap') },
   'dicom-association-rejected': { raises: C('06_dicom_reject_abort.pcap'), quiet: C('02_dicom_cstore_ct_mr.pcap') },
   'dicom-association-aborted': { raises: C('06_dicom_reject_abort.pcap'), quiet: C('02_dicom_cstore_ct_mr.pcap') },

@@ -1,5 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { pino } from 'pino';
+import { serveCommand } from '../../agent/cli/serve.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +23,39 @@ beforeAll(() => {
   if (!existsSync(CLI)) throw new Error('dist/ is missing: run "npm run build" (npm test does)');
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('old captures in a store', () => {
+  it('alerts of a capture dated two years back survive a second analyze and serve opening the store; the store is 0600', async () => {
+    const old = join(tmp, 'two-years-back.pcap');
+    const shift = spawnSync('editcap', ['-t', String(-730 * 86_400), join(CORPUS, '09_hl7_nack_ae_ar.pcap'), old], { encoding: 'utf8' });
+    expect(shift.status, shift.stderr).toBe(0);
+    const db = join(tmp, 'old.db');
+    const args = ['analyze', old, '--policy', join(ROOT, 'deploy/policy.example.yaml'), '--db', db, '--quiet'];
+    const count = () => {
+      const d = new Database(db, { readonly: true });
+      try {
+        return d.prepare('SELECT count(*) AS n, max(last_seen) AS last FROM alerts').get() as { n: number; last: string };
+      } finally {
+        d.close();
+      }
+    };
+    expect(muvakt(args).code).toBe(0);
+    const first = count();
+    expect(first.n).toBeGreaterThan(0);
+    expect(Date.parse(first.last)).toBeLessThan(Date.now() - 700 * 86_400_000);
+    expect(muvakt(args).code).toBe(0); // a second run opens (and prunes) the store: nothing of it is older than 180 days before its newest alert
+    expect(count().n).toBe(first.n);
+
+    const ac = new AbortController();
+    let url = '';
+    const done = serveCommand(['--db', db, '--listen', '127.0.0.1:0'], { signal: ac.signal, logger: pino({ level: 'silent' }), onListening: (u) => (url = u) });
+    while (url === '') await new Promise((r) => setTimeout(r, 10));
+    ac.abort();
+    expect(await done).toBe(0);
+    expect(count().n).toBe(first.n);
+    expect((statSync(db).mode & 0o777).toString(8)).toBe('600');
+  });
+});
 
 describe('muvakt analyze', () => {
   it('a second run into the same store continues the same alerts: counts grow, no duplicates', () => {

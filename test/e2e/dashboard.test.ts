@@ -120,7 +120,7 @@ describe('dashboard page in headless Chromium', () => {
     await row.waitFor({ timeout: 10_000 });
     expect(await row.locator('.title').textContent()).toBe('Fjerntilgang fra ukjent ekstern adresse');
     expect(await row.textContent()).toContain('remote-access-from-external');
-    expect(await row.textContent()).toContain('Anbefaling: Leverandørtilgang');
+    expect(await row.textContent()).toContain('Anbefaling: Økten kommer fra en ekstern adresse');
     expect(await row.textContent()).toContain('external → MU');
     expect(await row.textContent()).toContain('MU 4.7');
     expect(await row.locator('td.status').getAttribute('data-status')).toBe('open');
@@ -154,7 +154,7 @@ describe('dashboard page in headless Chromium', () => {
     await page.click('#lang');
     await page.locator('html[lang="en"]').waitFor({ timeout: 5_000 });
     expect(await row.locator('.title').textContent()).toBe('Remote access from an unknown external address');
-    expect(await row.textContent()).toContain('Recommendation: Vendor access must terminate');
+    expect(await row.textContent()).toContain('Recommendation: The session comes from an external address');
     expect(await row.textContent()).not.toContain('Fjerntilgang');
     expect(await page.locator('#devices thead').textContent()).toContain('Exposure');
     expect(await page.evaluate(() => sessionStorage.getItem('muvakt.lang'))).toBe('en');

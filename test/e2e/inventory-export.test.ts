@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { evidenceCommand } from '../../agent/cli/evidence.js';
 import { inventoryCommand } from '../../agent/cli/inventory.js';
 import { UsageError } from '../../agent/cli/args.js';
-import { CSV_COLUMNS, csvCell, toCsv, type ExportedDevice } from '../../agent/inventory/export.js';
+import { CSV_COLUMNS, toCsv, type ExportedDevice } from '../../agent/inventory/export.js';
+import { csvCell } from '../../agent/export/csv.js';
 import { sanitizeId } from '../../agent/inventory/evidence.js';
 
 const ROOT = join(import.meta.dirname, '../..');

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { ALL_RULES, RuleEngine, type EngineFinding, type RuleEvent } from '../../rules/index.js';
 import { CompiledPolicy, parsePolicy } from '../../rules/policy/index.js';
 import { analyzeFiles } from './analyze.js';
+import { repoRoot } from './repo-root.js';
 
-export const EXAMPLE_POLICY_FILE = join(import.meta.dirname, '../../deploy/policy.example.yaml');
+export const EXAMPLE_POLICY_FILE = join(repoRoot(), 'deploy/policy.example.yaml');
 
 export function examplePolicy(): CompiledPolicy {
   const r = parsePolicy(readFileSync(EXAMPLE_POLICY_FILE, 'utf8'), 'policy.example.yaml');

@@ -1,7 +1,7 @@
 /**
- * Test support until the capture pipeline exists: TCP payload per direction from tshark's
+ * Test support that leaves the capture pipeline out: TCP payload per direction from tshark's
  * `follow,tcp,raw` (which already reassembles, in capture order), and a driver that feeds a
- * StreamParser the way the reassembler will — in chunks of chosen sizes, honouring the skip
+ * StreamParser the way the reassembler does — in chunks of chosen sizes, honouring the skip
  * the parser returns, and reporting gaps after reducing any pending skip.
  */
 import { execFileSync } from 'node:child_process';

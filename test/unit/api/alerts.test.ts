@@ -31,7 +31,7 @@ describe('GET /api/v1/alerts', () => {
     const seen = body.items.map((a: { last_seen: string }) => a.last_seen);
     expect([...seen].sort().reverse()).toEqual(seen);
     const crit = body.items.find((a: { rule_id: string }) => a.rule_id === 'phi-in-vendor-callhome');
-    expect(crit.title_nb).toMatch(/Helseopplysninger/);
+    expect(crit.title_nb).toMatch(/Helse- og personopplysninger/);
     expect(crit.recommendation_nb.length).toBeGreaterThan(10);
     const retired = body.items.find((a: { rule_id: string }) => a.rule_id === 'some-retired-rule');
     expect(retired.title_nb).toBeUndefined();
@@ -72,6 +72,72 @@ describe('GET /api/v1/alerts', () => {
     const r = await get(`/api/v1/alerts?limit=1&severity=high&cursor=${c}`);
     expect(r.code).toBe(400);
     expect(r.body.message).toMatch(/different query/);
+  });
+});
+
+describe('what a person types: comma lists, plain dates, unknown rules, CSV', () => {
+  it('severity=critical,low is two severities; status and rule_id take commas too', async () => {
+    const n = async (q: string) => (await get(`/api/v1/alerts?${q}`)).body.items.length;
+    expect(await n('severity=critical,low')).toBe(2);
+    expect(await n('severity=critical,low&severity=medium')).toBe(3);
+    expect(await n('rule_id=mu-device-to-external,hl7-negative-ack')).toBe(3);
+    expect(await n('status=open,acknowledged')).toBe(6);
+    const bad = await get('/api/v1/alerts?severity=critical,urgent');
+    expect(bad.code).toBe(400);
+    expect(bad.body.message).toMatch(/severity/);
+  });
+
+  it('a plain date is that whole day in Europe/Oslo, for since and until', async () => {
+    const day = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Oslo' }).format(new Date(T0));
+    const n = async (q: string) => (await get(`/api/v1/alerts?${q}`)).body.items.length;
+    expect(await n(`since=${day}&until=${day}`)).toBe(6);
+    const next = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Oslo' }).format(new Date(T0 + 86_400_000));
+    expect(await n(`since=${next}`)).toBe(0);
+    const before = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Oslo' }).format(new Date(T0 - 86_400_000));
+    expect(await n(`until=${before}`)).toBe(0);
+    const r = await get('/api/v1/alerts?since=2026-02-30');
+    expect(r.code).toBe(400);
+    expect(r.body.message).toMatch(/since: 2026-02-30 is not a calendar date/);
+  });
+
+  it('Oslo midnight is 23:00 UTC in winter and 22:00 UTC in summer', async () => {
+    const { timeParam } = await import('../../../dashboard-api/alert-query.js');
+    expect(new Date(timeParam('2026-01-15', 'since') as number).toISOString()).toBe('2026-01-14T23:00:00.000Z');
+    expect(new Date(timeParam('2026-07-15', 'since') as number).toISOString()).toBe('2026-07-14T22:00:00.000Z');
+    expect(new Date(timeParam('2026-07-15', 'until') as number).toISOString()).toBe('2026-07-15T21:59:59.999Z');
+    // The day clocks go forward (29 March 2026) is 23 hours long.
+    const start = timeParam('2026-03-29', 'since') as number;
+    const end = timeParam('2026-03-29', 'until') as number;
+    expect(end + 1 - start).toBe(23 * 3_600_000);
+  });
+
+  it('an unknown rule id is a 400 that lists the known ones; a retired rule still in the store is accepted', async () => {
+    const r = await get('/api/v1/alerts?rule_id=mu-device-to-externl');
+    expect(r.code).toBe(400);
+    expect(r.body.message).toMatch(/unknown rule "mu-device-to-externl"/);
+    expect(r.body.message).toMatch(/known rules: .*mu-device-to-external/);
+    expect((await get('/api/v1/alerts?rule_id=some-retired-rule')).body.items).toHaveLength(1);
+  });
+
+  it('GET /alerts.csv: the current filter, every page, English or Norwegian, audited', async () => {
+    const r = await f.app.inject({ url: '/api/v1/alerts.csv?severity=critical,medium&sort=severity', headers: bearer('viewer') });
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toMatch(/^text\/csv/);
+    expect(r.headers['content-disposition']).toMatch(/attachment/);
+    const lines = r.body.split('\r\n');
+    expect(lines.at(-1)).toBe('');
+    expect(lines[0]).toBe('id,rule_id,severity,status,title,first_seen,last_seen,count,src_ip,dst_ip,zone_src,zone_dst,device_id,guide_refs,recommendation');
+    expect(lines.slice(1, -1)).toHaveLength(2);
+    expect(lines[1]).toMatch(/,phi-in-vendor-callhome,critical,open,/);
+    const nb = await f.app.inject({ url: '/api/v1/alerts.csv?rule_id=phi-in-vendor-callhome&lang=nb', headers: bearer('viewer') });
+    const [head, row] = nb.body.split('\r\n');
+    expect(head).toMatch(/^id,regel,alvorlighet,status,tittel,/);
+    expect(row).toMatch(/Helse- og personopplysninger/);
+    const all = await f.app.inject({ url: '/api/v1/alerts.csv', headers: bearer('viewer') });
+    expect(all.body.split('\r\n').length - 2).toBe(6);
+    expect(f.store.listAudit({ action: 'alerts.export' }).items.length).toBeGreaterThanOrEqual(3);
+    expect((await f.app.inject({ url: '/api/v1/alerts.csv' })).statusCode).toBe(401);
+    expect((await f.app.inject({ url: '/api/v1/alerts.csv?limit=5', headers: bearer('viewer') })).statusCode).toBe(400);
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../agent/store/index.js';
-import { boundSamples, createMetrics, METRIC_NAMES, OTHER } from '../../../dashboard-api/metrics.js';
+import { boundSamples, createMetrics, METRIC_NAMES, OTHER, STORE_METRIC_NAMES } from '../../../dashboard-api/metrics.js';
 import { isLoopback, parseListen, plainHttpRefusal } from '../../../dashboard-api/listen.js';
 import { bearer, fixture, tempDir } from './helpers.js';
 import { someFnr } from '../store/helpers.js';
@@ -30,17 +30,28 @@ function parseProm(text: string) {
 }
 
 describe('/metrics', () => {
-  it('needs its token; serves every contract name; alert gauges come from the store', async () => {
+  it('needs its token; a store without capture exports only what it knows; alert gauges come from the store', async () => {
     const f = await fixture(tmp, { processMetrics: true });
     try {
       expect((await f.app.inject({ url: '/metrics' })).statusCode).toBe(401);
+      await f.app.inject({ url: '/api/v1/alerts', headers: bearer('viewer') });
+      await f.app.inject({ url: '/no-such-route' });
       const r = await f.app.inject({ url: '/metrics', headers: bearer('metrics') });
       expect(r.statusCode).toBe(200);
       expect(r.headers['content-type']).toMatch(/^text\/plain/);
       const { types, samples } = parseProm(r.body);
-      for (const n of METRIC_NAMES) expect(types.has(n), n).toBe(true);
-      expect(types.get('muvakt_packets_total')).toBe('counter');
+      for (const n of STORE_METRIC_NAMES) expect(types.has(n), n).toBe(true);
+      // Capture counters are a live sensor's: no made-up "0 packets, 0 drops" from a store.
+      for (const n of METRIC_NAMES.filter((n) => !STORE_METRIC_NAMES.includes(n))) expect(types.has(n), n).toBe(false);
+      expect(r.body).not.toMatch(/^muvakt_packets_total/m);
       expect(types.get('muvakt_alerts_open')).toBe('gauge');
+      // Its own HTTP metrics, by route template (bounded), 404s as "unmatched".
+      expect(types.get('muvakt_http_requests_total')).toBe('counter');
+      expect(types.get('muvakt_http_request_duration_seconds')).toBe('histogram');
+      const http = samples.filter((s) => s.name === 'muvakt_http_requests_total');
+      expect(http.find((s) => s.labels.route === '/api/v1/alerts' && s.labels.status_code === '200' && s.labels.method === 'GET')?.value).toBe(1);
+      expect(http.find((s) => s.labels.route === '/metrics' && s.labels.status_code === '401')?.value).toBe(1);
+      expect(http.find((s) => s.labels.route === 'unmatched' && s.labels.status_code === '404')?.value).toBe(1);
       expect(types.has('process_cpu_user_seconds_total')).toBe(true);
       const open = samples.filter((s) => s.name === 'muvakt_alerts_open');
       expect(Object.fromEntries(open.map((s) => [s.labels.severity, s.value]))).toEqual({ low: 1, medium: 1, high: 3, critical: 1 });
@@ -59,6 +70,7 @@ describe('/metrics', () => {
     let calls = 0;
     const m = createMetrics({
       processMetrics: false,
+      liveSensor: true,
       snapshot: () => {
         calls++;
         return {
@@ -100,6 +112,10 @@ describe('/metrics', () => {
     expect(text).not.toContain('10.0.0.1');
     // a second scrape takes a fresh snapshot (counters are set, not accumulated)
     expect(parseProm(await m.render()).samples.find((s) => s.name === 'muvakt_packets_total')?.value).toBe(2000);
+    // what the snapshot does not give has no sample, not a made-up 0 (no syslog: no "disconnected")
+    for (const n of ['muvakt_syslog_connected', 'muvakt_syslog_spool_pending_bytes', 'muvakt_store_pending_alerts', 'muvakt_tcp_one_sided_flows_total']) {
+      expect(samples.some((s) => s.name === n), n).toBe(false);
+    }
   });
 
   it('caps the number of series per metric', () => {

@@ -18,6 +18,7 @@ describe('compliance posture metrics from the event stream', () => {
     const m = createMetrics({
       snapshot: () => ({ cleartextPhiFlows: counters.cleartextPhiFlows, remoteAccessSessions: [...counters.remoteAccess.values()] }),
       processMetrics: false,
+      liveSensor: true,
     });
     const text = await m.render();
     expect(text).toMatch(/muvakt_cleartext_phi_flows_total\{protocol="dicom"\} 1/);

@@ -223,7 +223,7 @@ describe('data-set peek', () => {
 
   it('agrees with dicom-parser on the real data sets of the corpus (test oracle)', () => {
     // dicom-parser is a full reader: good as an independent check of which patient elements
-    // a real data set holds, not on the hot path (it trusts lengths; see packages.md §2.3).
+    // a real data set holds, not on the hot path (it trusts lengths; see docs/dependencies.md).
     for (const [file, want] of [
       ['02_dicom_cstore_ct_mr.pcap', 4],
       ['03_dicom_mwl_cfind.pcap', 3],

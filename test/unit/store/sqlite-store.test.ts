@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { statSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../agent/store/sqlite-store.js';
 import { MIGRATIONS, type Migration } from '../../../agent/store/schema.js';
@@ -339,14 +340,44 @@ describe('SqliteStore: audit, kv and retention', () => {
     expect(s.listAudit().items).toHaveLength(1);
     s.close();
 
-    // At open, with a shorter configured retention and a later clock.
-    const s2 = SqliteStore.open(path, { now: () => T0 + 30 * day, retentionDays: 30 });
+    // At open, with a shorter configured retention and a later clock: alerts count back from the newest alert (T0 - 1 day), audit rows from the clock.
+    const pruned: unknown[] = [];
+    const s2 = SqliteStore.open(path, { now: () => T0 + 30 * day, retentionDays: 5, onPrune: (r, cutoff) => pruned.push({ r, cutoff }) });
     expect(s2.getAlert(young.id)).toBeNull();
-    expect(s2.getAlert(lasting.id)).toBeNull();
+    expect(s2.getAlert(lasting.id)).not.toBeNull();
     expect(s2.listAudit().items).toHaveLength(0);
+    expect(pruned).toEqual([{ r: { alerts: 1, history: 0, audit: 1 }, cutoff: { alerts: iso(-6 * day), audit: iso(25 * day) } }]);
     s2.close();
     const db = new Database(path);
-    expect(db.prepare('SELECT (SELECT count(*) FROM alerts) + (SELECT count(*) FROM alert_history) AS n').get()).toEqual({ n: 0 });
+    expect(db.prepare('SELECT (SELECT count(*) FROM alerts) + (SELECT count(*) FROM alert_history) AS n').get()).toEqual({ n: 1 });
     db.close();
+  });
+
+  it('keeps the alerts of captures older than the retention, and a reader that opens without pruning deletes nothing', () => {
+    const path = tmp.db();
+    const day = 86_400_000;
+    const twoYears = 730 * day;
+    const s = SqliteStore.open(path, { now: () => T0 });
+    s.upsertAlerts([cand(1, { ts: iso(-twoYears) }), cand(2, { ts: iso(-twoYears - 10 * day) }), cand(3, { ts: iso(-twoYears - 400 * day) })]);
+    // Relative to the newest alert, the one 400 days older than it is past 180 days: only that goes.
+    expect(s.prune()).toEqual({ alerts: 1, history: 0, audit: 0 });
+    expect(s.prune()).toEqual({ alerts: 0, history: 0, audit: 0 });
+    s.close();
+    const r = SqliteStore.open(path, { pruneOnOpen: false, retentionDays: 1, onPrune: () => expect.unreachable('a reader pruned') });
+    expect(r.listAlerts({}).items).toHaveLength(2);
+    r.close();
+  });
+
+  it('creates the store and its -wal and -shm 0600 even under umask 000', () => {
+    const path = tmp.db('umask.db');
+    const before = process.umask(0);
+    try {
+      const s = SqliteStore.open(path);
+      s.upsertAlerts([cand(1)]);
+      for (const f of [path, `${path}-wal`, `${path}-shm`]) expect((statSync(f).mode & 0o777).toString(8), f).toBe('600');
+      s.close();
+    } finally {
+      process.umask(before);
+    }
   });
 });

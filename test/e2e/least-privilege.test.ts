@@ -1,0 +1,123 @@
+/**
+ * The Node process that parses hostile traffic holds no capability: only the capture helper
+ * (a copy of tcpdump with file capabilities, as the "Least privilege" set-up in docs/deployment.md makes)
+ * can open the interface. And the helper never outlives muvakt, even after `kill -9` on an
+ * interface where nothing arrives.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { findExecutable } from '../../agent/capture/live-capture.js';
+import { NetnsPair, waitFor } from '../support/netns.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const CLI = join(ROOT, 'dist/agent/cli/main.js');
+
+function capsOf(pid: number): { eff: bigint; prm: bigint; amb: bigint } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const hex = (k: string) => BigInt('0x' + new RegExp(`^${k}:\\s*([0-9a-f]+)$`, 'm').exec(status)![1]);
+  return { eff: hex('CapEff'), prm: hex('CapPrm'), amb: hex('CapAmb') };
+}
+
+/** The Node process, from its own "capture started" log line (ip and setpriv exec in place). */
+function sensorPid(log: string): number {
+  const line = log.split('\n').find((l) => l.includes('capture started'))!;
+  const pid = (JSON.parse(line) as { pid: number }).pid;
+  expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain(CLI);
+  return pid;
+}
+
+function processesRunning(path: string): number[] {
+  const pids: number[] = [];
+  for (const d of execFileSync('ls', ['/proc'], { encoding: 'utf8' }).split('\n')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0')[0] === path) pids.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+const CAP_NET_ADMIN = 12n;
+const CAP_NET_RAW = 13n;
+
+describe('least privilege: an unprivileged sensor, a capability-holding helper that dies with it', () => {
+  const pair = new NetnsPair('priv');
+  const tmp = mkdtempSync(join(tmpdir(), 'muvakt-priv-'));
+  const helper = join(tmp, 'bin', 'tcpdump');
+  const children: ChildProcess[] = [];
+
+  beforeAll(() => {
+    NetnsPair.requireRoot();
+    if (!existsSync(CLI)) throw new Error('dist/ is missing: run "npm run build" (npm test does)');
+    for (const bin of ['setcap', 'setpriv']) if (findExecutable(bin) === null) throw new Error(`${bin} is missing: .ci/run installs it (libcap2-bin, util-linux)`);
+    // The set-up of docs/deployment.md, in a private directory: a tcpdump that alone carries the capabilities.
+    execFileSync('install', ['-d', '-m', '0755', join(tmp, 'bin')]);
+    copyFileSync(findExecutable('tcpdump')!, helper);
+    chmodSync(helper, 0o755);
+    execFileSync(findExecutable('setcap')!, ['cap_net_raw,cap_net_admin=eip', helper]);
+    execFileSync('install', ['-d', '-m', '0777', join(tmp, 'out')]);
+    chmodSync(tmp, 0o755);
+    pair.create();
+  });
+  afterEach(() => {
+    for (const c of children.splice(0)) c.kill('SIGKILL');
+    for (const pid of processesRunning(helper)) process.kill(pid, 'SIGKILL');
+  });
+  afterAll(() => {
+    pair.destroy();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  /** `muvakt run` in the sensor namespace as nobody, with every capability dropped. */
+  function startSensor(extra: string[]): ChildProcess {
+    const args = [
+      'netns', 'exec', pair.a,
+      'setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', '--',
+      process.execPath, CLI, 'run', '--interface', pair.ifA, '--stats-interval', '1', '--buffer-mb', '4', ...extra,
+    ];
+    const child = spawn('ip', args, { env: { ...process.env, MUVAKT_TCPDUMP: helper }, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    return child;
+  }
+
+  it('captures with CapEff 0 in the Node process; the helper holds only NET_RAW/NET_ADMIN', async () => {
+    const events = join(tmp, 'out', 'events.ndjson');
+    const sensor = startSensor(['--events', events, '--filter', 'udp port 5555']);
+    let err = '';
+    sensor.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const node = sensorPid(await waitFor(sensor.stderr!, /capture started/));
+    const nodeCaps = capsOf(node);
+    expect(nodeCaps).toEqual({ eff: 0n, prm: 0n, amb: 0n });
+    const helperPid = processesRunning(helper);
+    expect(helperPid).toHaveLength(1);
+    expect(capsOf(helperPid[0]).eff).toBe((1n << CAP_NET_RAW) | (1n << CAP_NET_ADMIN));
+
+    pair.exec(pair.a, 'python3', '-c', `import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor i in range(3):\n  s.sendto(b'muvakt',('${pair.ipB}',5555));time.sleep(0.2)\n`);
+    await new Promise((r) => setTimeout(r, 1500));
+    const exited = new Promise<number | null>((resolve) => sensor.once('exit', resolve));
+    sensor.kill('SIGTERM');
+    expect(await exited, err).toBe(0);
+    const flows = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.type === 'flow');
+    expect(flows.length).toBeGreaterThanOrEqual(1);
+    expect(flows[0].flow).toMatchObject({ src_ip: pair.ipA, dst_ip: pair.ipB, dst_port: 5555, proto: 'udp' });
+    expect(flows[0].pkts_toserver).toBe(3);
+    expect(processesRunning(helper)).toEqual([]);
+  });
+
+  it('kill -9 of Node on an idle interface leaves no helper behind after 2 s', async () => {
+    // A filter nothing matches: tcpdump writes nothing, so only the parent-death signal can end it.
+    const sensor = startSensor(['--filter', 'udp port 9']);
+    let err = '';
+    sensor.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const node = sensorPid(await waitFor(sensor.stderr!, /capture started/));
+    expect(processesRunning(helper), err).toHaveLength(1);
+    process.kill(node, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(processesRunning(helper)).toEqual([]);
+  });
+});

@@ -1,0 +1,159 @@
+/**
+ * Seeds from real traffic: the corpus captures run through the pipeline once, with every analyzer
+ * wrapped so that what it is handed (chunks as reassembly delivers them, gaps, skipped spans,
+ * datagrams) is written down as a script for its target. The capture reader and the pipeline get
+ * the captures themselves (their first packets).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultRegistry } from '../../agent/analyzers/default-registry.js';
+import { defaultEnvironment } from '../../agent/analyzers/environment.js';
+import { AnalyzerRegistry, type TcpAnalyzerFactory, type UdpAnalyzerFactory } from '../../agent/analyzers/registry.js';
+import { readCaptureFile } from '../../agent/capture/capture-file.js';
+import type { EventSink } from '../../agent/events/types.js';
+import { Pipeline } from '../../agent/pipeline.js';
+import { DETACH, Direction, type StreamParser } from '../../protocols/stream.js';
+import { TEST_PSEUDONYM_KEY } from '../support/keys.js';
+import { repoRoot } from '../support/repo-root.js';
+import { RecordFlag, ScriptWriter } from './script.js';
+
+const CORPUS = join(repoRoot(), 'fixtures/corpus');
+/** Seeds are cut here: mutations far into a 5 MB image only re-test the pixel skip. */
+const MAX_SEED = 48 * 1024;
+const MAX_SEEDS_PER_TARGET = 64;
+
+export function corpusCaptures(): string[] {
+  return readdirSync(CORPUS)
+    .filter((f) => /\.pcap(ng)?$/.test(f))
+    .sort()
+    .map((f) => join(CORPUS, f));
+}
+
+const nullSink: EventSink = { write() {}, flush() {}, close() {} };
+
+function recordingStream(f: TcpAnalyzerFactory, name: string, out: Map<string, ScriptWriter[]>): TcpAnalyzerFactory {
+  return {
+    app: f.app,
+    encrypted: f.encrypted,
+    probe: (dir, buf, off, len) => f.probe(dir, buf, off, len),
+    create(ctx) {
+      const inner = f.create(ctx);
+      const w = new ScriptWriter(MAX_SEED);
+      const list = out.get(name) ?? [];
+      list.push(w);
+      out.set(name, list);
+      const skip = [0, 0];
+      const parser: StreamParser = {
+        data(dir, buf, off, len, s, n) {
+          // The reassembler has dropped what the parser asked to skip: the script says so.
+          if (skip[dir] > 0) {
+            w.skipped(dir, skip[dir]);
+            skip[dir] = 0;
+          }
+          w.data(dir, buf, off, len);
+          const r = inner.data(dir, buf, off, len, s, n);
+          if (r > 0) skip[dir] = r;
+          return r;
+        },
+        gap(dir, len) {
+          skip[dir] = Math.max(0, skip[dir] - len);
+          w.gap(dir, len);
+          inner.gap(dir, len);
+        },
+        end(reason) {
+          inner.end(reason);
+        },
+      };
+      return parser;
+    },
+  };
+}
+
+function recordingDatagram(f: UdpAnalyzerFactory, name: string, out: Map<string, ScriptWriter[]>): UdpAnalyzerFactory {
+  return {
+    app: f.app,
+    encrypted: f.encrypted,
+    probe: (dir, buf, off, len, port) => f.probe(dir, buf, off, len, port),
+    create(ctx) {
+      const inner = f.create(ctx);
+      const w = new ScriptWriter(MAX_SEED);
+      const list = out.get(name) ?? [];
+      list.push(w);
+      out.set(name, list);
+      return {
+        datagram(dir, buf, off, len, s, n) {
+          w.data(dir, buf, off, Math.min(len, 0xffff));
+          return inner.datagram(dir, buf, off, len, s, n);
+        },
+        end() {
+          inner.end();
+        },
+      };
+    },
+  };
+}
+
+/** A hand-made seed per stream target, so a target the corpus never reaches still starts somewhere. */
+function fallbackSeed(): Buffer {
+  const text = Buffer.from('HELLO\r\nUSER admin\r\nPASS secret\r\n');
+  const h = Buffer.from([0, 0, text.length]);
+  const back = Buffer.from('+OK ready\r\n');
+  return Buffer.concat([h, text, Buffer.from([RecordFlag.ToClient, 0, back.length]), back]);
+}
+
+export interface Seeds {
+  byTarget: Map<string, Buffer[]>;
+}
+
+/** Target name → seed inputs. Names match `allTargets()` (same registry order, same naming). */
+export async function collectSeeds(targetNames: readonly string[]): Promise<Map<string, Buffer[]>> {
+  const base = defaultRegistry(defaultEnvironment(TEST_PSEUDONYM_KEY));
+  const scripts = new Map<string, ScriptWriter[]>();
+  const rec = new AnalyzerRegistry();
+  const tcpNames = targetNames.filter((n) => n.startsWith('tcp-'));
+  const udpNames = targetNames.filter((n) => n.startsWith('udp-'));
+  base.tcpFactories.forEach((f, i) => rec.register(recordingStream(f, tcpNames[i], scripts)));
+  if (base.fallbackTcp) rec.fallbackTcp = recordingStream(base.fallbackTcp, 'tcp-phi-fallback', scripts);
+  base.udpFactories.forEach((f, i) => rec.registerUdp(recordingDatagram(f, udpNames[i], scripts)));
+  if (base.fallbackUdp) rec.fallbackUdp = recordingDatagram(base.fallbackUdp, 'udp-phi-fallback', scripts);
+
+  const captures = corpusCaptures();
+  const packetScripts: Buffer[] = [];
+  for (const file of captures) {
+    const pipeline = new Pipeline({ events: nullSink, registry: rec });
+    const frames: Buffer[] = [];
+    let size = 0;
+    let link = 1;
+    await readCaptureFile(file, (r) => {
+      pipeline.handle(r);
+      if (size < 96 * 1024 && frames.length < 600) {
+        link = r.linkType;
+        const hdr = Buffer.alloc(2);
+        hdr.writeUInt16BE(Math.min(r.capLen, 0xffff));
+        frames.push(hdr, Buffer.from(r.buf.subarray(r.off, r.off + Math.min(r.capLen, 0xffff))));
+        size += 2 + r.capLen;
+      }
+    }).catch(() => undefined);
+    pipeline.finish('shutdown');
+    const l = Buffer.alloc(2);
+    l.writeUInt16BE(link);
+    packetScripts.push(Buffer.concat([l, ...frames]));
+  }
+
+  const out = new Map<string, Buffer[]>();
+  for (const name of targetNames) {
+    const list = (scripts.get(name) ?? []).map((w) => w.toBuffer()).filter((b) => b.length > 0);
+    // Many corpus connections look alike (300 C-ECHOs): keep distinct ones, largest first.
+    const distinct = [...new Map(list.map((b) => [b.toString('latin1'), b])).values()].sort((a, b) => b.length - a.length);
+    out.set(name, distinct.slice(0, MAX_SEEDS_PER_TARGET));
+  }
+  for (const name of targetNames) if ((out.get(name) ?? []).length === 0) out.set(name, [fallbackSeed()]);
+  out.set(
+    'capture-reader',
+    captures.map((f) => readFileSync(f).subarray(0, 32 * 1024)),
+  );
+  out.set('pipeline', packetScripts);
+  return out;
+}
+
+export { DETACH, Direction };
