@@ -3,19 +3,23 @@
  * SMTP/POP3/IMAP logins and syslog over TCP; SNMP and syslog over UDP. Each is recognised by
  * content on any port; a UDP server port only changes how much content must agree. The
  * parsers live in protocols/cleartext/; here they get the flow's emit, the site's pseudonym
- * key, and (FTP AUTH TLS, STARTTLS) a way to mark the flow encrypted.
+ * key, and (FTP AUTH TLS, STARTTLS) a way to mark the flow encrypted and hand the rest of the
+ * connection to the TLS parser (StartTlsStream), which reports the upgraded handshake.
  */
 import { ProbeVerdict } from '../../protocols/probe.js';
 import { Direction } from '../../protocols/stream.js';
 import { FtpStreamParser } from '../../protocols/cleartext/ftp.js';
 import { HttpStreamParser } from '../../protocols/cleartext/http.js';
+import { LdapStreamParser, probeLdapStartTls } from '../../protocols/cleartext/ldap.js';
 import { MailStreamParser, type MailProtocol } from '../../protocols/cleartext/mail.js';
 import { probeFtp, probeHttp, probeImap, probePop3, probeSmb, probeSmtp } from '../../protocols/cleartext/probes.js';
 import type { CleartextEmit } from '../../protocols/cleartext/records.js';
 import { SmbStreamParser } from '../../protocols/cleartext/smb.js';
 import { looksLikeSnmp, parseSnmp, SnmpDatagramParser } from '../../protocols/cleartext/snmp.js';
 import { looksLikePri, looksLikeSyslogStream, parseSyslogHeader, SyslogDatagramParser, SyslogStreamParser } from '../../protocols/cleartext/syslog.js';
+import { StartTlsStream } from '../../protocols/tls/starttls.js';
 import type { AnalyzerEnvironment } from './environment.js';
+import { upgradedTlsParser } from './tls-analyzer.js';
 import type { AnalyzerContext, TcpAnalyzerFactory, UdpAnalyzerFactory } from './registry.js';
 
 export interface CleartextAnalyzerOptions {
@@ -49,7 +53,9 @@ export function ftpAnalyzer(env: AnalyzerEnvironment): TcpAnalyzerFactory {
     encrypted: false,
     probe: (dir, buf, off, len) => probeFtp(dir === Direction.ToClient, buf, off, len),
     create: (ctx) =>
-      new FtpStreamParser({ emit: emitter(ctx), pseudonymize: env.pseudonymize, onEncrypted: () => ctx.setApp('ftp', true) }),
+      new StartTlsStream(new FtpStreamParser({ emit: emitter(ctx), pseudonymize: env.pseudonymize, onEncrypted: () => ctx.setApp('ftp', true) }), () =>
+        upgradedTlsParser(ctx),
+      ),
   };
 }
 
@@ -73,7 +79,9 @@ function mailAnalyzer(
     encrypted: false,
     probe: (dir, buf, off, len) => probe(dir === Direction.ToClient, buf, off, len),
     create: (ctx) =>
-      new MailStreamParser({ protocol, emit: emitter(ctx), pseudonymize: env.pseudonymize, onEncrypted: () => ctx.setApp(protocol, true) }),
+      new StartTlsStream(new MailStreamParser({ protocol, emit: emitter(ctx), pseudonymize: env.pseudonymize, onEncrypted: () => ctx.setApp(protocol, true) }), () =>
+        upgradedTlsParser(ctx),
+      ),
   };
 }
 
@@ -90,6 +98,16 @@ export function pop3Analyzer(env: AnalyzerEnvironment): TcpAnalyzerFactory {
 /** IMAP: "* OK" / "* PREAUTH" greeting. */
 export function imapAnalyzer(env: AnalyzerEnvironment): TcpAnalyzerFactory {
   return mailAnalyzer(env, 'imap', probeImap);
+}
+
+/** LDAP that opens with StartTLS: the flow is `ldap`, and its TLS handshake is read (StartTlsStream). */
+export function ldapStartTlsAnalyzer(): TcpAnalyzerFactory {
+  return {
+    app: 'ldap',
+    encrypted: false,
+    probe: (dir, buf, off, len) => (dir === Direction.ToServer ? probeLdapStartTls(buf, off, len) : ProbeVerdict.No),
+    create: (ctx) => new StartTlsStream(new LdapStreamParser({ onEncrypted: () => ctx.setApp('ldap', true) }), () => upgradedTlsParser(ctx)),
+  };
 }
 
 /** Syslog over TCP (RFC 6587): the client starts with `<PRI>` or an octet count and `<PRI>`. */
@@ -143,7 +161,7 @@ export function syslogUdpAnalyzer(env: AnalyzerEnvironment, opts: CleartextAnaly
 
 /** All TCP cleartext analyzers, in a sensible probe order. */
 export function cleartextTcpAnalyzers(env: AnalyzerEnvironment, opts: CleartextAnalyzerOptions = {}): TcpAnalyzerFactory[] {
-  return [httpAnalyzer(env, opts), smbAnalyzer(env), ftpAnalyzer(env), smtpAnalyzer(env), pop3Analyzer(env), imapAnalyzer(env), syslogTcpAnalyzer(env, opts)];
+  return [httpAnalyzer(env, opts), smbAnalyzer(env), ftpAnalyzer(env), smtpAnalyzer(env), pop3Analyzer(env), imapAnalyzer(env), syslogTcpAnalyzer(env, opts), ldapStartTlsAnalyzer()];
 }
 
 /** All UDP cleartext analyzers. */

@@ -25,7 +25,9 @@ import {
 } from '../../protocols/remote/index.js';
 import { ProbeVerdict } from '../../protocols/probe.js';
 import { Direction, type StreamParser } from '../../protocols/stream.js';
+import { StartTlsStream } from '../../protocols/tls/starttls.js';
 import type { AnalyzerEnvironment } from './environment.js';
+import { upgradedTlsParser } from './tls-analyzer.js';
 import type { AnalyzerContext, TcpAnalyzerFactory } from './registry.js';
 
 export {
@@ -55,10 +57,10 @@ function factory(
   app: string,
   encrypted: boolean,
   probe: (dir: Direction, buf: Buffer, off: number, len: number) => ProbeVerdict,
-  make: (opts: RemoteParserOptions) => StreamParser,
+  make: (opts: RemoteParserOptions, ctx: AnalyzerContext) => StreamParser,
   env: AnalyzerEnvironment,
 ): TcpAnalyzerFactory {
-  return { app, encrypted, probe, create: (ctx) => make(options(env, ctx, app)) };
+  return { app, encrypted, probe, create: (ctx) => make(options(env, ctx, app), ctx) };
 }
 
 /** SSH: the identification string, from either side. */
@@ -72,7 +74,7 @@ export function rdpAnalyzer(env: AnalyzerEnvironment): TcpAnalyzerFactory {
     'rdp',
     false,
     (dir, buf, off, len) => (dir === Direction.ToServer ? probeRdpConnectionRequest(buf, off, len) : ProbeVerdict.No),
-    (o) => new RdpStreamParser(o),
+    (o, ctx) => new StartTlsStream(new RdpStreamParser(o), () => upgradedTlsParser(ctx)),
     env,
   );
 }

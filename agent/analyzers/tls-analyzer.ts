@@ -1,7 +1,7 @@
 import { probeTls, TlsStreamParser, type TlsHandshakeRecord, type TlsMetricsHooks } from '../../protocols/tls/index.js';
 import { remoteAccessFromTls, tlsRemoteAccessRecord } from '../../protocols/remote/apps.js';
 import type { AnalyzerEnvironment } from './environment.js';
-import type { TcpAnalyzerFactory } from './registry.js';
+import type { AnalyzerContext, TcpAnalyzerFactory } from './registry.js';
 
 export interface TlsAnalyzerOptions {
   /** Counter for muvakt_tls_handshakes_total{version} (wired by the API). */
@@ -40,4 +40,17 @@ export function tlsAnalyzer(env: AnalyzerEnvironment, opts: TlsAnalyzerOptions =
       });
     },
   };
+}
+
+/**
+ * The TLS parser for a connection a cleartext protocol upgraded (STARTTLS, STLS, AUTH TLS):
+ * the same `tls.handshake` as direct TLS, while the flow keeps the upgraded protocol's label
+ * (the cleartext analyzer already marked it encrypted at the server's go-ahead).
+ */
+export function upgradedTlsParser(ctx: AnalyzerContext, opts: TlsAnalyzerOptions = {}): TlsStreamParser {
+  return new TlsStreamParser({
+    emit: (rec: TlsHandshakeRecord) => ctx.emit(rec),
+    maxMessageLength: opts.maxMessageLength,
+    metrics: opts.metrics,
+  });
 }

@@ -2,11 +2,12 @@
  * The FTP control channel (RFC 959, RFC 4217 AUTH TLS), as a StreamParser: USER/PASS become a
  * `credential.cleartext` record (username pseudonym, secret fingerprint, and whether the server
  * accepted it), the 220 banner gives the server software, and the connection is reported as
- * one `ftp` record. Once the login succeeded, or AUTH TLS was accepted (encrypted from there),
- * nothing more is needed and the parser detaches. Data connections are not this parser's.
+ * one `ftp` record. Once the login succeeded, or AUTH TLS was accepted (TLS from there: `tlsFrom`
+ * tells StartTlsStream where it begins), nothing more is needed and the parser detaches. Data connections are not this parser's.
  */
 import type { Pseudonymize } from '../phi/pseudonym.js';
-import { DETACH, type Direction, type StreamEndReason, type StreamParser } from '../stream.js';
+import { DETACH, type Direction, type StreamEndReason } from '../stream.js';
+import type { UpgradableParser } from '../tls/starttls.js';
 import { CredentialLog } from './credential-log.js';
 import { LineBuffer } from './lines.js';
 import type { CleartextEmit, CredentialRecord, FtpRecord } from './records.js';
@@ -35,7 +36,7 @@ export interface FtpCounters {
 const MAX_BANNER = 512;
 const ANONYMOUS = new Set(['anonymous', 'ftp']);
 
-export class FtpStreamParser implements StreamParser {
+export class FtpStreamParser implements UpgradableParser {
   readonly counters: FtpCounters = { commands: 0, replies: 0, longLines: 0, badReplies: 0, gaps: 0, credentials: 0 };
   private readonly emit: CleartextEmit;
   private readonly creds: CredentialLog;
@@ -56,6 +57,8 @@ export class FtpStreamParser implements StreamParser {
   private readonly rec: FtpRecord = { type: 'ftp', ts_sec: 0, ts_nsec: 0, cleartext_login: false, login_attempts: 0, auth_tls: false };
   private anonymous = false;
   private ended = false;
+  /** Where TLS begins in the chunk that carried the server's go-ahead (UpgradableParser). */
+  tlsFrom = -1;
   private tsSec = 0;
   private tsNsec = 0;
 
@@ -86,6 +89,7 @@ export class FtpStreamParser implements StreamParser {
       if (lb.truncated) this.counters.longLines++;
       const done = dir === 0 ? this.command(lb) : this.reply(lb);
       if (done || ++this.linesSeen >= this.maxLines) {
+        if (this.rec.auth_tls) this.tlsFrom = pos;
         this.finish();
         return DETACH;
       }

@@ -577,7 +577,7 @@ export class HttpStreamParser implements StreamParser {
       const authority = rest.slice(0, a);
       const at = authority.lastIndexOf('@');
       const host = cleanText(at >= 0 ? authority.slice(at + 1) : authority, 255);
-      if (host !== '' && !holdsFnr(host)) m.host = host;
+      if (isHostName(host)) m.host = host;
       t = rest.slice(a);
       if (t === '' || t[0] !== '/') t = '/' + t;
     }
@@ -632,7 +632,7 @@ export class HttpStreamParser implements StreamParser {
     switch (name) {
       case H.Host: {
         const h = cleanText(value(), 255);
-        if (h !== '' && !holdsFnr(h)) m.host = h;
+        if (isHostName(h)) m.host = h;
         break;
       }
       case H.UserAgent: {
@@ -893,4 +893,15 @@ function digestUsername(v: string): string | null {
     }
   }
   return null;
+}
+
+/**
+ * A Host value is a DNS name, an IPv4 address or a bracketed IPv6 literal, with an optional port
+ * (RFC 9110 §7.2). Anything else — header lines run together, a body where headers should be —
+ * is not reported: it may be someone's data.
+ */
+const HOST = /^(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252}))(?::[0-9]{1,5})?$/;
+
+export function isHostName(h: string): boolean {
+  return HOST.test(h) && !holdsFnr(h);
 }

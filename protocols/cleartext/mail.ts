@@ -4,12 +4,13 @@
  * Cleartext logins become `credential.cleartext` records: POP3 USER/PASS and IMAP LOGIN
  * (`password`), SASL PLAIN (`sasl-plain`) and LOGIN (`sasl-login`) in any of the three, with
  * the server's verdict when it was seen. STARTTLS/STLS accepted by the server means the rest is
- * encrypted: the parser reports and detaches. So it does once the login succeeded or the
+ * TLS: the parser reports and detaches, saying where TLS begins (`tlsFrom`, for StartTlsStream). So it does once the login succeeded or the
  * session moved on to mail (MAIL/DATA, RETR, SELECT…): nothing more is needed, and message
  * bodies are never read. One `smtp`/`pop3`/`imap` record per connection.
  */
 import type { Pseudonymize } from '../phi/pseudonym.js';
-import { DETACH, type Direction, type StreamEndReason, type StreamParser } from '../stream.js';
+import { DETACH, type Direction, type StreamEndReason } from '../stream.js';
+import type { UpgradableParser } from '../tls/starttls.js';
 import type { CredentialKind } from '../credentials.js';
 import { CredentialLog } from './credential-log.js';
 import { LineBuffer } from './lines.js';
@@ -57,7 +58,7 @@ const SMTP_MAIL = new Set(['MAIL', 'RCPT', 'DATA', 'BDAT']);
 const POP3_MAIL = new Set(['STAT', 'LIST', 'RETR', 'UIDL', 'TOP', 'DELE']);
 const IMAP_PREAUTH = new Set(['CAPABILITY', 'NOOP', 'ID', 'LOGIN', 'AUTHENTICATE', 'STARTTLS', 'LOGOUT', 'ENABLE', 'COMPRESS']);
 
-export class MailStreamParser implements StreamParser {
+export class MailStreamParser implements UpgradableParser {
   readonly counters: MailCounters = { commands: 0, replies: 0, longLines: 0, badSasl: 0, longLiterals: 0, gaps: 0, credentials: 0 };
   private readonly proto: MailProtocol;
   private readonly emit: CleartextEmit;
@@ -88,6 +89,8 @@ export class MailStreamParser implements StreamParser {
   private literalLen = 0;
   private imapArgs: string[] | null = null;
   private ended = false;
+  /** Where TLS begins in the chunk that carried the server's go-ahead (UpgradableParser). */
+  tlsFrom = -1;
   private tsSec = 0;
   private tsNsec = 0;
 
@@ -133,6 +136,7 @@ export class MailStreamParser implements StreamParser {
       if (lb.truncated) this.counters.longLines++;
       const done = dir === 0 ? this.clientLine(lb) : this.serverLine(lb);
       if (done || ++this.linesSeen >= this.maxLines) {
+        if (this.rec.starttls) this.tlsFrom = pos;
         this.finish();
         return DETACH;
       }

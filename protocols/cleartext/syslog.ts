@@ -57,7 +57,9 @@ function field(tok: string | undefined, max: number): string | undefined {
   let out = '';
   for (let i = 0; i < tok.length && out.length < max; i++) {
     const c = tok.charCodeAt(i);
-    if (c < 0x21 || c > 0x7e) return undefined;
+    // `^` and `|` are HL7's separators: such a "field" is a piece of a message that slid into
+    // the header (misframed or hostile), and may be a patient's name.
+    if (c < 0x21 || c > 0x7e || c === 0x5e || c === 0x7c) return undefined;
     out += tok[i];
   }
   // A header field holding an identity number is not a device fact.

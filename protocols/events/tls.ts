@@ -14,6 +14,8 @@ export const CertificateInfoSchema = closed(
   {
     subject: Type.String({ description: 'e.g. "O=Synthetic Hospital, CN=ris.hospital.example" (OpenSSL\'s order); empty if unreadable' }),
     issuer: Type.String(),
+    subject_truncated: Type.Optional(Type.Literal(true, { description: 'The subject was longer than the kept length: cut after an attribute, ending in ", …"' })),
+    issuer_truncated: Type.Optional(Type.Literal(true, { description: 'The issuer was cut likewise' })),
     not_before: Type.String({ description: 'ISO 8601 UTC, second precision; empty if unreadable' }),
     not_after: Type.String({ description: 'ISO 8601 UTC, second precision; empty if unreadable' }),
     self_signed: Type.Boolean({ description: 'Subject equals issuer and the signature verifies with its own key (or cannot be checked)' }),
@@ -40,6 +42,11 @@ export const TlsHandshakeEventSchema = flowEventSchema('tls.handshake', 'One per
   negotiated: Type.Boolean({ description: 'A ServerHello was seen' }),
   alert: Type.Optional(Type.String({ description: 'First plaintext alert, e.g. protocol_version' })),
   issues: Type.Optional(Strings('Problems in the hello messages')),
+  truncated: Type.Optional(Type.Literal(true, { description: 'A handshake message was longer than the buffering cap: its head was read, the rest dropped' })),
+  certificate_truncated: Type.Optional(Type.Literal(true, { description: 'The Certificate message was cut at the cap: the leaf is read if it fits' })),
+  sslv2_hello: Type.Optional(Type.Literal(true, { description: 'The client sent its hello in the SSL 2.0 format' })),
+  midstream: Type.Optional(Type.Literal(true, { description: 'No hello was seen (picked up after the handshake): facts come from the record layer only' })),
+  record_version: Type.Optional(Type.String({ description: 'Mid-stream: the version the application-data records carry' })),
   encrypted: Type.Literal(true),
 });
 export type TlsHandshakeEvent = Static<typeof TlsHandshakeEventSchema>;

@@ -3,13 +3,15 @@
  * Connection Request in a TPKT, with its `Cookie: mstshash=` (the username, only ever
  * reported as a keyed pseudonym) and RDP_NEG_REQ requested protocols; the server's X.224
  * Connection Confirm with RDP_NEG_RSP (the selected protocol) or RDP_NEG_FAILURE. Then
- * detach: what follows is TLS/CredSSP, or MCS with standard RDP security's own RC4.
+ * detach: what follows is MCS with standard RDP security's own RC4, or TLS (with CredSSP
+ * inside for NLA) — then `tlsFrom` says where it starts, for StartTlsStream to hand over.
  *
  * Each direction copies one TPKT at most, into a buffer of MAX_TPKT bytes: an X.224 length
  * indicator is one byte, so a valid CR/CC TPKT is at most 259 bytes. A TPKT with a wrong
  * version or a length outside [11, MAX_TPKT] is counted, reported as malformed, and detached.
  */
-import { DETACH, Direction, type StreamEndReason, type StreamParser } from '../stream.js';
+import { DETACH, Direction, type StreamEndReason } from '../stream.js';
+import type { UpgradableParser } from '../tls/starttls.js';
 import { HandshakeBuffer, newRemoteAccess, SKIP_REST, type RemoteAccessRecord, type RemoteParserOptions } from './records.js';
 
 export const TPKT_HEADER = 4;
@@ -113,7 +115,7 @@ function startsWith(b: Buffer, off: number, end: number, what: Buffer): boolean 
   return true;
 }
 
-export class RdpStreamParser implements StreamParser {
+export class RdpStreamParser implements UpgradableParser {
   readonly counters: RdpCounters = {
     bytes: 0,
     tpkts: 0,
@@ -133,6 +135,8 @@ export class RdpStreamParser implements StreamParser {
   private confirmed = false;
   private malformed = false;
   private emitted = false;
+  /** Where TLS begins in the server's chunk after a Connection Confirm that selected a TLS-based protocol. */
+  tlsFrom = -1;
   private lastSec = 0;
   private lastNsec = 0;
 
@@ -165,10 +169,13 @@ export class RdpStreamParser implements StreamParser {
       d.state = St.Done;
     }
     if (this.confirmed || this.malformed) {
+      if (!this.malformed && this.rec.encrypted) this.tlsFrom = p;
       this.finish(tsSec, tsNsec);
       return DETACH;
     }
-    return d.state === St.Done ? SKIP_REST : 0;
+    // A client that asked for TLS sends its ClientHello after the confirm: its side stays open
+    // until then, unless it sends more before the confirm (that is not TLS we could frame).
+    return d.state === St.Done && (dir === Direction.ToClient || this.requestedFlags <= 0 || p < end) ? SKIP_REST : 0;
   }
 
   gap(_dir: Direction, _len: number): void {

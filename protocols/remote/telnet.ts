@@ -348,7 +348,7 @@ export class TelnetStreamParser implements StreamParser {
     if (!this.bannerDone) {
       if (b === 0x0d || b === 0x0a) {
         if (this.bannerLen > 0) {
-          this.banner = asciiField(this.bannerBuf, 0, this.bannerLen, BANNER_MAX).trim();
+          this.banner = bannerBeforePrompt(asciiField(this.bannerBuf, 0, this.bannerLen, BANNER_MAX)).trim();
           this.bannerDone = true;
           this.bannerBuf.fill(0);
         }
@@ -497,4 +497,16 @@ export class TelnetStreamParser implements StreamParser {
     if (this.loginPrompt && this.banner !== null && this.banner !== '') rec.server_banner = this.banner;
     this.opts.emit(rec);
   }
+}
+
+/**
+ * The banner line up to a login prompt on it. Servers echo what the user types, so whatever
+ * follows "login:" on the same line (a lost line end, a prompt with no newline) is the user's
+ * name or password, never the device's banner.
+ */
+const PROMPT_ON_LINE = /(?:login|username|user name|brukernavn|password|passord|passwd)\s*:/i;
+
+export function bannerBeforePrompt(line: string): string {
+  const m = PROMPT_ON_LINE.exec(line);
+  return m === null ? line : line.slice(0, m.index + m[0].length);
 }

@@ -9,8 +9,13 @@
 import type { CertificateInfo } from '../events/index.js';
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 
-/** Printable subject/issuer strings are cut at this length. */
-const MAX_NAME = 512;
+/**
+ * Subject and issuer are kept whole up to this many characters. A longer name is cut after
+ * the last whole attribute that fits, ends in NAME_CUT and is flagged (`subject_truncated`).
+ */
+export const MAX_NAME = 2048;
+/** Marks a name cut at MAX_NAME (the cut names are flagged as well). */
+export const NAME_CUT = ', …';
 
 export type { CertificateInfo };
 
@@ -89,8 +94,12 @@ export function readCertificate(buf: Buffer, s: number, e: number): LeafCertific
   let x: X509Certificate | null = null;
   try {
     x = new X509Certificate(der);
-    info.subject = oneLine(x.subject);
-    info.issuer = oneLine(x.issuer);
+    const subject = joinName(x.subject);
+    const issuer = joinName(x.issuer);
+    info.subject = cutName(subject);
+    info.issuer = cutName(issuer);
+    if (subject.length > MAX_NAME) info.subject_truncated = true;
+    if (issuer.length > MAX_NAME) info.issuer_truncated = true;
   } catch {
     x = null;
   }
@@ -137,10 +146,20 @@ function cheapToVerify(key: KeyObject): boolean {
   return false;
 }
 
-/** OpenSSL's multi-line name ("O=…\nCN=…") as one line, bounded. */
-function oneLine(name: string): string {
-  const s = name.split('\n').join(', ');
-  return s.length > MAX_NAME ? s.slice(0, MAX_NAME) : s;
+/** OpenSSL's multi-line name ("O=…\nCN=…") as one line. */
+function joinName(name: string): string {
+  return name.split('\n').join(', ');
+}
+
+/**
+ * A one-line name, whole up to MAX_NAME. Longer, it keeps the attributes that fit whole (or
+ * the head of an endless first attribute) and ends in NAME_CUT, so a reader never mistakes a
+ * cut name for the whole one.
+ */
+export function cutName(s: string): string {
+  if (s.length <= MAX_NAME) return s;
+  const cut = s.lastIndexOf(', ', MAX_NAME - NAME_CUT.length);
+  return (cut > 0 ? s.slice(0, cut) : s.slice(0, MAX_NAME - NAME_CUT.length)) + NAME_CUT;
 }
 
 function isoSeconds(sec: number): string {

@@ -31,6 +31,7 @@ export interface ServerHelloInfo {
   legacyVersion: number;
   /** supported_versions.selected_version (TLS 1.3), or null. */
   selectedVersion: number | null;
+  /** The chosen suite; SSL 2.0: a 24-bit cipher kind, -1 until CLIENT-MASTER-KEY names it. */
   cipherSuite: number;
   compression: number;
   alpn: string | null;

@@ -16,7 +16,7 @@
  * message; nothing a peer sends can make it throw or hold more than the caps.
  */
 import { DETACH, Direction, type StreamEndReason, type StreamParser } from '../stream.js';
-import { parseCertificateMessage, type LeafCertificate } from './certificate.js';
+import { parseCertificateMessage, readCertificate, type LeafCertificate } from './certificate.js';
 import { cipherSuiteName, cipherSuiteWeaknesses, hex16 } from './cipher-suites.js';
 import {
   alertName,
@@ -35,6 +35,7 @@ import {
   versionName,
 } from './constants.js';
 import { parseClientHello, parseServerHello, type ClientHelloInfo, type ServerHelloInfo } from './hello.js';
+import { parseV2ClientHello, parseV2ServerHello, SSL2, v2CipherName, v2CipherWeaknesses, V2_HEADER_LENGTH, v2MasterKeyCipher, V2MessageType } from './sslv2.js';
 import { newTlsCounters, type TlsCounters, type TlsHandshakeRecord, type WeakReason } from './records.js';
 
 export interface TlsMetricsHooks {
@@ -62,7 +63,12 @@ const enum Rec {
   Handshake,
   Alert,
   Skip,
+  /** The body of an SSL 2.0 record (hello or CLIENT-MASTER-KEY). */
+  V2,
 }
+
+/** SSL 2.0 records read per direction: the hello, and the client's CLIENT-MASTER-KEY. */
+const V2_RECORDS_READ = 2;
 
 class DirState {
   rec = Rec.Header;
@@ -85,6 +91,9 @@ class DirState {
   encrypted = false;
   /** A gap broke this direction's framing: its bytes are ignored. */
   lost = false;
+  /** No TLS record yet in this direction: a 2-byte SSL 2.0 header (high bit set) is still possible. */
+  v2Allowed = true;
+  v2Records = 0;
   constructor(readonly dir: Direction) {}
 
   dropMessage(): void {
@@ -113,6 +122,15 @@ export class TlsStreamParser implements StreamParser {
   private certTs = 0;
   private alert: string | undefined;
   private issues: string[] | null = null;
+  /** A ClientHello or ServerHello (TLS or SSL 2.0) arrived, parsed or not. */
+  private helloSeen = false;
+  /** The client's hello was in the SSL 2.0 format. */
+  private v2Hello = false;
+  /** Record version of the first application data (0: none seen). */
+  private appVersion = 0;
+  /** A message we read was longer than the buffering cap. */
+  private truncated = false;
+  private certTruncated = false;
   private done = false;
   private ended = false;
   private tsSec = 0;
@@ -193,6 +211,16 @@ export class TlsStreamParser implements StreamParser {
     while (p < end && !this.done) {
       switch (ds.rec) {
         case Rec.Header: {
+          if (ds.v2Allowed && ((ds.hdrLen === 0 ? buf[p] : ds.hdr[0]) & 0x80) !== 0) {
+            const n = Math.min(V2_HEADER_LENGTH - ds.hdrLen, end - p);
+            buf.copy(ds.hdr, ds.hdrLen, p, p + n);
+            ds.hdrLen += n;
+            p += n;
+            if (ds.hdrLen < V2_HEADER_LENGTH) break;
+            ds.hdrLen = 0;
+            this.onV2Header(ds, ((ds.hdr[0] & 0x7f) << 8) | ds.hdr[1]);
+            break;
+          }
           let type: number;
           let major: number;
           let minor: number;
@@ -245,6 +273,32 @@ export class TlsStreamParser implements StreamParser {
           if (ds.recRemaining === 0) ds.rec = Rec.Header;
           break;
         }
+        case Rec.V2: {
+          const n = Math.min(ds.recRemaining, end - p);
+          if (ds.bodyLen === 0 && n === ds.recRemaining && n === ds.keep) {
+            // The whole record is in this chunk: read it in place.
+            ds.keep = 0;
+            ds.rec = Rec.Header;
+            ds.recRemaining = 0;
+            this.onV2Record(ds, buf, p, p + n, false);
+            p += n;
+            break;
+          }
+          const room = ds.keep - ds.bodyLen;
+          if (room > 0) this.append(ds, buf, p, Math.min(n, room));
+          p += n;
+          ds.recRemaining -= n;
+          if (ds.recRemaining === 0) {
+            ds.rec = Rec.Header;
+            const wanted = ds.keep > 0;
+            const body = ds.body;
+            const len = ds.bodyLen;
+            const truncated = ds.msgLen > len;
+            ds.dropMessage();
+            if (wanted) this.onV2Record(ds, body ?? EMPTY, 0, len, truncated);
+          }
+          break;
+        }
       }
     }
   }
@@ -258,6 +312,7 @@ export class TlsStreamParser implements StreamParser {
       return;
     }
     this.counters.records++;
+    ds.v2Allowed = false;
     ds.recRemaining = length;
     switch (type) {
       case ContentType.ChangeCipherSpec:
@@ -269,13 +324,17 @@ export class TlsStreamParser implements StreamParser {
           ds.dropMessage();
         }
         ds.rec = Rec.Skip;
+        // Past the ServerHello a record carries the negotiated version (TLS 1.3 freezes it at 1.2):
+        // all a connection picked up mid-stream says about its version.
+        if (type === ContentType.ApplicationData && this.appVersion === 0) this.appVersion = (major << 8) | minor;
         if (!ds.encrypted) {
           ds.encrypted = true;
           this.onEncrypted();
         }
         break;
       case ContentType.Alert:
-        ds.rec = ds.encrypted ? Rec.Skip : Rec.Alert;
+        // A plaintext alert is 2 bytes; a longer one carries a MAC or tag (encrypted, mid-stream).
+        ds.rec = ds.encrypted || length !== 2 ? Rec.Skip : Rec.Alert;
         ds.alertLen = 0;
         break;
       case ContentType.Handshake:
@@ -285,6 +344,76 @@ export class TlsStreamParser implements StreamParser {
         ds.rec = Rec.Skip;
     }
     if (length === 0) ds.rec = Rec.Header;
+  }
+
+  /** An SSL 2.0 record: the first two of a direction are read (hello, CLIENT-MASTER-KEY), the rest skipped. */
+  private onV2Header(ds: DirState, length: number): void {
+    this.counters.records++;
+    ds.recRemaining = length;
+    ds.msgLen = length;
+    ds.bodyLen = 0;
+    ds.body = null;
+    ds.keep = ds.v2Records++ < V2_RECORDS_READ ? Math.min(length, this.maxMessage) : 0;
+    if (ds.keep > 0 && length > this.maxMessage) {
+      this.counters.messages_truncated++;
+      this.truncated = true;
+    }
+    ds.rec = ds.keep > 0 ? Rec.V2 : Rec.Skip;
+    if (length === 0) ds.rec = Rec.Header;
+  }
+
+  private onV2Record(ds: DirState, buf: Buffer, s: number, e: number, truncated: boolean): void {
+    if (e <= s) return;
+    this.counters.handshake_messages++;
+    switch (buf[s]) {
+      case V2MessageType.ClientHello: {
+        this.helloSeen = true;
+        if (this.client !== null) return;
+        const info = parseV2ClientHello(buf, s, e);
+        if (info === null) {
+          this.malformed('client_hello', truncated ? 'truncated' : 'short');
+          return;
+        }
+        this.client = info;
+        this.v2Hello = true;
+        if (info.issue !== null) this.malformed('client_hello', info.issue);
+        return;
+      }
+      case V2MessageType.ServerHello: {
+        this.helloSeen = true;
+        if (this.server !== null) return;
+        const h = parseV2ServerHello(buf, s, e);
+        if (h === null) {
+          this.malformed('server_hello', truncated ? 'truncated' : 'short');
+          this.finish();
+          return;
+        }
+        this.server = h.info;
+        this.serverDir = ds.dir;
+        if (h.info.issue !== null) this.malformed('server_hello', h.info.issue);
+        if (h.certEnd > h.certStart) {
+          this.counters.certificates++;
+          const leaf = readCertificate(buf, h.certStart, h.certEnd);
+          if (leaf === null) {
+            this.counters.certificates_unreadable++;
+            this.malformed('certificate', 'bad-der');
+          } else {
+            this.leaf = leaf;
+            this.certTs = this.tsSec + this.tsNsec / 1e9;
+          }
+        }
+        // A session-id hit resumes: no CLIENT-MASTER-KEY will name the cipher.
+        if (buf[s + 1] !== 0 || this.dirs[ds.dir === Direction.ToServer ? 1 : 0].lost) this.finish();
+        return;
+      }
+      case V2MessageType.ClientMasterKey: {
+        const srv = this.server;
+        if (srv === null || srv.cipherSuite !== -1 || ds.dir === this.serverDir) return;
+        srv.cipherSuite = v2MasterKeyCipher(buf, s, e);
+        this.finish();
+        return;
+      }
+    }
   }
 
   /** At the end of a chunk: the rest of a record we do not read becomes the reassembler's skip. */
@@ -337,6 +466,7 @@ export class TlsStreamParser implements StreamParser {
   }
 
   private startMessage(ds: DirState, type: number, len: number): void {
+    if (type === HandshakeType.ClientHello || type === HandshakeType.ServerHello) this.helloSeen = true;
     ds.inMessage = true;
     ds.msgType = type;
     ds.msgLen = len;
@@ -344,7 +474,11 @@ export class TlsStreamParser implements StreamParser {
     ds.bodyLen = 0;
     ds.body = null;
     ds.keep = this.wants(type) ? Math.min(len, this.maxMessage) : 0;
-    if (ds.keep > 0 && len > this.maxMessage) this.counters.messages_truncated++;
+    if (ds.keep > 0 && len > this.maxMessage) {
+      this.counters.messages_truncated++;
+      this.truncated = true;
+      if (type === HandshakeType.Certificate) this.certTruncated = true;
+    }
     if (len === 0) this.completeMessage(ds);
   }
 
@@ -385,6 +519,7 @@ export class TlsStreamParser implements StreamParser {
 
   private onMessage(ds: DirState, type: number, buf: Buffer, s: number, e: number, truncated: boolean): void {
     this.counters.handshake_messages++;
+    if (type === HandshakeType.ClientHello || type === HandshakeType.ServerHello) this.helloSeen = true;
     switch (type) {
       case HandshakeType.ClientHello: {
         if (this.client !== null) return;
@@ -482,7 +617,8 @@ export class TlsStreamParser implements StreamParser {
     if (this.done) return;
     this.done = true;
     for (const d of this.dirs) d.dropMessage();
-    if (this.client === null && this.server === null) return;
+    // Records but no hello: a connection picked up mid-stream still gets its (partial) event.
+    if (this.client === null && this.server === null && (this.helloSeen || this.counters.records === 0)) return;
     const r = this.record();
     this.counters.handshakes_emitted++;
     this.metrics?.handshake(metricVersion(this.server === null ? -1 : this.negotiatedVersion()));
@@ -495,10 +631,16 @@ export class TlsStreamParser implements StreamParser {
     const v = this.negotiatedVersion();
     const leaf = this.leaf;
     const reasons: WeakReason[] = [];
+    const v2 = s !== null && v === SSL2;
+    const midstream = c === null && s === null;
+    // Mid-stream, a 3.0–3.2 record version is the negotiated one; 3.3 may be TLS 1.2 or 1.3.
+    const recordVersion = midstream && this.appVersion !== 0 && this.appVersion < TLS12 ? this.appVersion : 0;
     if (s !== null) {
       if (isDeprecatedVersion(v)) reasons.push('deprecated-version');
-      for (const w of cipherSuiteWeaknesses(s.cipherSuite)) reasons.push(w);
+      if (s.cipherSuite >= 0) for (const w of v2 ? v2CipherWeaknesses(s.cipherSuite) : cipherSuiteWeaknesses(s.cipherSuite)) reasons.push(w);
       if (s.compression !== 0 && !isTls13(v)) reasons.push('compression');
+    } else if (recordVersion !== 0 && isDeprecatedVersion(recordVersion)) {
+      reasons.push('deprecated-version');
     }
     if (leaf !== null) {
       if (leaf.notAfterSec < this.certTs) reasons.push('expired-certificate');
@@ -508,22 +650,32 @@ export class TlsStreamParser implements StreamParser {
     // Built in the order the event reads best; absent facts are absent keys, never undefined.
     const r = { type: 'tls.handshake', ts_sec: this.tsSec, ts_nsec: this.tsNsec } as TlsHandshakeRecord;
     if (s !== null) r.version = versionName(v);
+    else if (recordVersion !== 0) r.version = versionName(recordVersion);
     r.client_versions = c === null ? [] : (c.supportedVersions ?? [c.legacyVersion]).map(versionName);
     if (c !== null && c.sni !== null) r.sni = c.sni;
     r.alpn = c === null ? [] : c.alpn;
     if (s !== null) {
       if (s.alpn !== null) r.alpn_selected = s.alpn;
-      r.cipher_suite = cipherSuiteName(s.cipherSuite);
-      r.cipher_suite_id = hex16(s.cipherSuite);
+      if (s.cipherSuite >= 0) {
+        r.cipher_suite = v2 ? v2CipherName(s.cipherSuite) : cipherSuiteName(s.cipherSuite);
+        r.cipher_suite_id = v2 ? '0x' + s.cipherSuite.toString(16).padStart(6, '0') : hex16(s.cipherSuite);
+      }
     }
     if (c !== null) r.offered_suites = c.suitesOffered;
     if (leaf !== null) r.certificate = leaf.info;
+    if (this.certTruncated) r.certificate_truncated = true;
+    if (this.truncated) r.truncated = true;
     r.weak = reasons.length > 0;
     r.weak_reasons = reasons;
     r.negotiated = s !== null;
     if (s !== null && s.helloRetry) r.hello_retry = true;
     if (this.alert !== undefined) r.alert = this.alert;
     if (this.issues !== null) r.issues = this.issues;
+    if (this.v2Hello) r.sslv2_hello = true;
+    if (midstream) {
+      r.midstream = true;
+      if (this.appVersion !== 0) r.record_version = versionName(this.appVersion);
+    }
     r.encrypted = true;
     return r;
   }

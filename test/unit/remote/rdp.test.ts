@@ -90,17 +90,29 @@ describe('RDP negotiation (MS-RDPBCGR §2.2.1.1–2)', () => {
     expect(r.parser.counters.bad_negotiation).toBe(0);
   });
 
-  it('skips the client side after its request and detaches after the confirm: TLS is never read', () => {
+  it('detaches after the confirm and says where TLS begins; the client side stays open only when it asked for TLS', () => {
     const c = collect();
     const p = new RdpStreamParser(c.opts);
     const tls = Buffer.from('160301020001', 'hex');
-    const first = Buffer.concat([connectionRequest({ requested: PROTOCOL_SSL }), tls]);
-    expect(p.data(TS, first, 0, first.length, 1, 0)).toBe(SKIP_REST);
-    expect(p.data(TC, connectionConfirm({ selected: PROTOCOL_SSL }), 0, 19, 2, 0)).toBe(DETACH);
+    const first = connectionRequest({ requested: PROTOCOL_SSL });
+    expect(p.data(TS, first, 0, first.length, 1, 0)).toBe(0);
+    const cc = Buffer.concat([connectionConfirm({ selected: PROTOCOL_SSL }), tls]);
+    expect(p.data(TC, cc, 0, cc.length, 2, 0)).toBe(DETACH);
+    expect(p.tlsFrom).toBe(19);
     expect(p.data(TS, tls, 0, tls.length, 3, 0)).toBe(DETACH);
     p.end('fin');
     expect(c.access()).toHaveLength(1);
     expect(c.access()[0].ts_sec).toBe(2);
+    // Standard RDP security: no TLS follows, the client side is skipped after its request.
+    const legacy = new RdpStreamParser(collect().opts);
+    const cr = connectionRequest({ requested: PROTOCOL_RDP });
+    expect(legacy.data(TS, cr, 0, cr.length, 1, 0)).toBe(SKIP_REST);
+    expect(legacy.data(TC, connectionConfirm({ selected: PROTOCOL_RDP }), 0, 19, 2, 0)).toBe(DETACH);
+    expect(legacy.tlsFrom).toBe(-1);
+    // More client bytes before the confirm are not TLS we could frame: skipped as before.
+    const eager = new RdpStreamParser(collect().opts);
+    const crMore = Buffer.concat([connectionRequest({ requested: PROTOCOL_SSL }), tls]);
+    expect(eager.data(TS, crMore, 0, crMore.length, 1, 0)).toBe(SKIP_REST);
   });
 
   it('reports a request the server never answered as incomplete and not encrypted', () => {

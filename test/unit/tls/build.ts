@@ -252,3 +252,48 @@ export function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+// ---------------------------------------------------------------- SSL 2.0 and mid-stream
+
+/** One SSL 2.0 record: 2-byte header (high bit set), then the message. */
+export const v2Record = (body: Buffer) => cat(u16(0x8000 | body.length), body);
+
+/** An SSL 2.0-format ClientHello; `version` 0x0002 (SSL 2.0) or 3.x (an SSLv2-compatible hello). */
+export function v2ClientHello(version: number, specs: number[], challenge = 16): Buffer {
+  return v2Record(cat(u8(1), u16(version), u16(specs.length * 3), u16(0), u16(challenge), ...specs.map(u24), Buffer.alloc(challenge, 0x44)));
+}
+
+export function v2ServerHello(cert: Buffer, specs: number[], sessionIdHit = 0): Buffer {
+  return v2Record(cat(u8(4), u8(sessionIdHit), u8(1), u16(0x0002), u16(cert.length), u16(specs.length * 3), u16(16), cert, ...specs.map(u24), Buffer.alloc(16, 0x55)));
+}
+
+/** CLIENT-MASTER-KEY naming `kind`, with 64 bytes of "encrypted key". */
+export function v2ClientMasterKey(kind: number): Buffer {
+  return v2Record(cat(u8(2), u24(kind), u16(0), u16(64), u16(0), Buffer.alloc(64, 0x66)));
+}
+
+/** An SSLv2-compatible hello (TLS 1.0) answered by a TLS 1.0 ServerHello choosing RC4-MD5. */
+export function v2CompatSession(): Segment[] {
+  const flight = cat(serverHello({ legacy: 0x0301, suite: 0x0004, noExtensions: true }), certificate([CERTS.leaf, CERTS.ca]), serverHelloDone());
+  return [
+    seg(TS, v2ClientHello(0x0301, [0x000004, 0x00000a, 0x010080, 0x0700c0])),
+    seg(TC, record(22, flight, 0x0301)),
+    seg(TS, record(22, handshake(16, Buffer.alloc(130, 5)), 0x0301), ccs(0x0301), record(22, Buffer.alloc(40, 0x99), 0x0301)),
+    seg(TC, ccs(0x0301), record(22, Buffer.alloc(40, 0x98), 0x0301), appData(500, 0x0301)),
+  ];
+}
+
+/** SSL 2.0 throughout: hello, SERVER-HELLO with the certificate, CLIENT-MASTER-KEY, then ciphertext. */
+export function v2Session(kind = 0x0700c0): Segment[] {
+  return [
+    seg(TS, v2ClientHello(0x0002, [0x010080, 0x0700c0, 0x060040])),
+    seg(TC, v2ServerHello(CERTS.leaf, [0x0700c0, 0x010080])),
+    seg(TS, v2ClientMasterKey(kind)),
+    seg(TC, v2Record(Buffer.alloc(40, 0x77))),
+  ];
+}
+
+/** A session picked up after its handshake: application data both ways, an encrypted alert. */
+export function midstreamSession(version = 0x0303): Segment[] {
+  return [seg(TC, appData(1200, version), appData(300, version)), seg(TS, appData(90, version)), seg(TC, record(21, Buffer.alloc(26, 0xab), version))];
+}

@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_MESSAGE_LENGTH, TlsStreamParser } from '../../../protocols/tls/parser.js';
 import type { TlsHandshakeRecord } from '../../../protocols/tls/records.js';
 import { DETACH } from '../../../protocols/stream.js';
+import { MailStreamParser } from '../../../protocols/cleartext/mail.js';
+import { StartTlsStream } from '../../../protocols/tls/starttls.js';
 import {
   appData,
   CERTS,
@@ -27,6 +29,12 @@ import {
   tls12Session,
   tls13Session,
   TS,
+  v2ClientHello,
+  v2CompatSession,
+  v2Record,
+  v2ServerHello,
+  v2Session,
+  midstreamSession,
   vec16,
   vec24,
   type Chunking,
@@ -212,7 +220,14 @@ describe('bounded', () => {
   });
 
   it('1000 seeded mutations of whole sessions', () => {
-    const sessions = [tls12Session({ recMax: 300 }), tls13Session(), tls12Session({ chain: [CERTS.selfSigned], version: 0x0301, suite: 0x000a })];
+    const sessions = [
+      tls12Session({ recMax: 300 }),
+      tls13Session(),
+      tls12Session({ chain: [CERTS.selfSigned], version: 0x0301, suite: 0x000a }),
+      v2CompatSession(),
+      v2Session(),
+      midstreamSession(0x0301),
+    ];
     for (let seed = 1; seed <= 1000; seed++) {
       const rand = rng(seed);
       const base = sessions[seed % sessions.length];
@@ -242,6 +257,64 @@ describe('bounded', () => {
         expect(JSON.stringify(r).length, `seed ${seed}`).toBeLessThan(4096);
         expect(r.weak, `seed ${seed}`).toBe(r.weak_reasons.length > 0);
       }
+    }
+  });
+
+  it('SSL 2.0 records whose lengths lie, and endless v2 records, stay bounded', () => {
+    const hello = v2ClientHello(0x0301, [0x000004, 0x010080]);
+    const lying = Buffer.from(hello);
+    lying.writeUInt16BE(0xfff0, 5); // cipher_spec_length past the record (a multiple of 3)
+    const cases: Segment[][] = [
+      [seg(TS, lying)],
+      [seg(TS, hello), seg(TC, v2ServerHello(Buffer.from('not a certificate'), [0x010080]))],
+      [seg(TS, hello), seg(TC, v2ServerHello(CERTS.leaf, [0x010080]).subarray(0, 60))],
+      [seg(TS, v2Record(Buffer.from([1]))), seg(TC, v2Record(Buffer.from([4, 0])))],
+      [seg(TS, hello, ...Array.from({ length: 40 }, () => v2Record(Buffer.alloc(32000, 0x42))))],
+    ];
+    for (const segs of cases) {
+      const { c, records: rs, driven } = run(segs, 333);
+      expect(c.internal_errors).toBe(0);
+      expect(rs.length).toBeLessThanOrEqual(1);
+      expect(driven.maxBuffered).toBeLessThanOrEqual(CAP);
+    }
+    const { rec } = run([seg(TS, lying)]);
+    expect(rec).toMatchObject({ sslv2_hello: true, issues: ['client_hello:length-past-message'] });
+  });
+
+  it('random bytes after a mid-stream start or an SSL 2.0 header', () => {
+    const rand = rng(11);
+    for (let i = 0; i < 300; i++) {
+      const n = 6 + Math.floor(rand() * 3000);
+      const b = Buffer.alloc(n);
+      for (let j = 0; j < n; j++) b[j] = Math.floor(rand() * 256);
+      if (i % 2 === 0) b.set([0x17, 3, 3, (n - 5) >> 8, (n - 5) & 0xff], 0);
+      else b.set([0x80 | ((n - 2) >> 8), (n - 2) & 0xff, 1 + (i % 4)], 0);
+      const { c, records: rs } = run([seg(i % 3 === 0 ? TC : TS, b), seg(i % 3 === 0 ? TS : TC, b)], { random: rand, max: 64 });
+      expect(c.internal_errors).toBe(0);
+      expect(rs.length).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('after a STARTTLS go-ahead: random and mutated bytes reach the TLS parser, bounded and without errors', () => {
+    const clear = [seg(TC, Buffer.from('220 mx ESMTP\r\n')), seg(TS, Buffer.from('STARTTLS\r\n')), seg(TC, Buffer.from('220 go ahead\r\n'))];
+    for (let seed = 1; seed <= 300; seed++) {
+      const rand = rng(1000 + seed);
+      const tail = (seed % 2 === 0 ? tls12Session({ recMax: 500 }) : v2CompatSession()).map((s) => ({ dir: s.dir, data: Buffer.from(s.data) }));
+      for (let k = 0; k < 1 + Math.floor(rand() * 6); k++) {
+        const s = tail[Math.floor(rand() * tail.length)];
+        s.data[Math.floor(rand() * s.data.length)] = Math.floor(rand() * 256);
+      }
+      let tls: TlsStreamParser | null = null;
+      const out: TlsHandshakeRecord[] = [];
+      const stream = new StartTlsStream(new MailStreamParser({ protocol: 'smtp', emit: () => {}, pseudonymize: (v) => String(v.length) }), () => (tls = new TlsStreamParser({ emit: (r) => out.push(r) })));
+      expect(() => {
+        drive(stream, [...clear, ...tail], { random: rand, max: 300 });
+        stream.end('fin');
+      }, `seed ${seed}`).not.toThrow();
+      expect(tls, `seed ${seed}`).not.toBeNull();
+      expect(tls!.counters.internal_errors, `seed ${seed}`).toBe(0);
+      expect(tls!.bufferedBytes).toBe(0);
+      expect(out.length, `seed ${seed}`).toBeLessThanOrEqual(1);
     }
   });
 

@@ -297,13 +297,23 @@ describe('refusals and partial handshakes', () => {
 });
 
 describe('probe', () => {
-  it('recognises hellos and refuses other records', () => {
+  it('recognises hellos; other records only as a run of well-formed records of one version', () => {
     const ch = record(22, clientHello(), 0x0301);
     expect(probeTls(ch, 0, ch.length)).toBe(ProbeVerdict.Yes);
     for (let n = 1; n < 10; n++) expect(probeTls(ch, 0, n)).toBe(ProbeVerdict.NeedMore);
     const sh = record(22, serverHello());
     expect(probeTls(sh, 0, sh.length)).toBe(ProbeVerdict.Yes);
-    expect(probeTls(appData(10), 0, 15)).toBe(ProbeVerdict.No);
+    // Application data first: a connection picked up mid-stream.
+    expect(probeTls(appData(10), 0, 15)).toBe(ProbeVerdict.Yes);
+    const run = Buffer.concat([appData(10), appData(20)]);
+    expect(probeTls(run, 0, run.length)).toBe(ProbeVerdict.Yes);
+    const mixed = Buffer.concat([appData(10), record(23, Buffer.alloc(5), 0x0301)]);
+    expect(probeTls(mixed, 0, mixed.length)).toBe(ProbeVerdict.No); // versions must agree
+    expect(probeTls(Buffer.concat([appData(10), Buffer.from('HTTP/1.1')]), 0, 23)).toBe(ProbeVerdict.No);
+    expect(probeTls(record(20, Buffer.from([1, 1])), 0, 7)).toBe(ProbeVerdict.No); // change_cipher_spec is one byte
+    expect(probeTls(record(21, Buffer.alloc(300)), 0, 100)).toBe(ProbeVerdict.No); // no alert is that long
+    expect(probeTls(record(23, Buffer.alloc(10), 0x0304), 0, 15)).toBe(ProbeVerdict.No); // records never say 1.3
+    expect(probeTls(record(23, Buffer.alloc(0)), 0, 5)).toBe(ProbeVerdict.NeedMore);
     expect(probeTls(Buffer.from('GET / HTTP/1.1\r\n'), 0, 16)).toBe(ProbeVerdict.No);
     const tiny = record(22, Buffer.from([1, 0, 0, 4, 3, 3, 0, 0]));
     expect(probeTls(tiny, 0, tiny.length)).toBe(ProbeVerdict.No);
