@@ -17,6 +17,7 @@ import { AnalyzerDispatcher, AnalyzerRegistry, type AnalyzerContext } from './an
 import { dispatchDatagram, udpWantsDatagrams } from './analyzers/udp-probing.js';
 import { isoMicro } from './events/format.js';
 import type { EventSink, MuvaktEvent } from './events/types.js';
+import { eventFromRecord } from '../protocols/events/index.js';
 
 /** Decode failures, counted per layer (the `layer` label of muvakt_decode_errors_total). */
 export class DecodeErrors {
@@ -297,12 +298,9 @@ export class Pipeline {
     const generation = f.generation;
     return {
       flow: f,
-      emit: (type, fields, tsSec, tsNsec) => {
+      emit: (rec) => {
         if (f.generation !== generation) return;
-        const e: MuvaktEvent = { ts: isoMicro(tsSec, tsNsec), type, flow: flowRef(f, true), ...fields };
-        // Analyzer records carry their capture time as numbers; the event has it as `ts`.
-        if (e.ts_sec !== undefined) e.ts_sec = e.ts_nsec = undefined;
-        events.write(e, ++f.eventsEmitted);
+        events.write(eventFromRecord(rec, flowRef(f, true)), ++f.eventsEmitted);
       },
       setApp: (app, encrypted) => {
         if (f.generation !== generation) return;

@@ -29,9 +29,9 @@ export interface CleartextAnalyzerOptions {
   syslogPhiScanDepth?: number;
 }
 
-/** Records become events as they are: the pipeline turns ts_sec/ts_nsec into `ts`. */
+/** Records become events as they are. */
 function emitter(ctx: AnalyzerContext): CleartextEmit {
-  return (rec) => ctx.emit(rec.type, rec as unknown as Record<string, unknown>, rec.ts_sec, rec.ts_nsec);
+  return (rec) => ctx.emit(rec);
 }
 
 const verdict = (v: 'no' | 'partial' | 'yes') => (v === 'yes' ? ProbeVerdict.Yes : v === 'partial' ? ProbeVerdict.NeedMore : ProbeVerdict.No);

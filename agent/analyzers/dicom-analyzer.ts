@@ -1,7 +1,6 @@
 import { DicomStreamParser, probeDicom, type DicomRecord } from '../../protocols/dicom/index.js';
 import { Direction } from '../../protocols/stream.js';
 import { ProbeVerdict } from '../../protocols/probe.js';
-import { isoMicro } from '../events/format.js';
 import type { AnalyzerEnvironment } from './environment.js';
 import type { TcpAnalyzerFactory } from './registry.js';
 
@@ -14,14 +13,7 @@ export function dicomAnalyzer(env: AnalyzerEnvironment): TcpAnalyzerFactory {
     probe: (dir, buf, off, len) => (dir === Direction.ToServer ? probeDicom(buf, off, len) : ProbeVerdict.No),
     create(ctx) {
       return new DicomStreamParser({
-        emit: (rec: DicomRecord) => {
-          const r = rec as unknown as Record<string, unknown>;
-          if (rec.type === 'dicom.association') {
-            r.start = isoMicro(rec.start_sec, rec.start_nsec);
-            r.start_sec = r.start_nsec = undefined;
-          }
-          ctx.emit(rec.type, r, rec.ts_sec, rec.ts_nsec);
-        },
+        emit: (rec: DicomRecord) => ctx.emit(rec),
         pseudonymize: env.pseudonymize,
         maxPduLength: env.dicomMaxPduLength,
         metrics: env.dicomMetrics,

@@ -1,5 +1,4 @@
 import { Hl7StreamParser, probeHl7, type Hl7Record } from '../../protocols/hl7/index.js';
-import { Direction } from '../../protocols/stream.js';
 import type { AnalyzerEnvironment } from './environment.js';
 import type { TcpAnalyzerFactory } from './registry.js';
 
@@ -11,12 +10,7 @@ export function hl7Analyzer(env: AnalyzerEnvironment): TcpAnalyzerFactory {
     probe: (_dir, buf, off, len) => probeHl7(buf, off, len),
     create(ctx) {
       const parser = new Hl7StreamParser({
-        emit: (rec: Hl7Record) => {
-          // The record becomes the event's fields as it is (no copy but the one emit makes).
-          const r = rec as unknown as Record<string, unknown>;
-          r.direction = rec.direction === Direction.ToServer ? 'to_server' : 'to_client';
-          ctx.emit(rec.type, r, rec.ts_sec, rec.ts_nsec);
-        },
+        emit: (rec: Hl7Record) => ctx.emit(rec),
         pseudonymize: env.pseudonymize,
         ackTimeoutMs: env.hl7AckTimeoutSec * 1000,
         maxMessageSize: env.hl7MaxMessageSize,

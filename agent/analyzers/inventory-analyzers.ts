@@ -8,7 +8,7 @@ export function dnsAnalyzer(): UdpAnalyzerFactory {
     app: 'dns',
     encrypted: false,
     probe: (_dir, buf, off, len, port) => probeDns(buf, off, len, port),
-    create: (ctx) => new DnsParser((r: DnsRecord) => ctx.emit(r.type, r as unknown as Record<string, unknown>, r.ts_sec, r.ts_nsec)),
+    create: (ctx) => new DnsParser((r: DnsRecord) => ctx.emit(r)),
   };
 }
 
@@ -17,6 +17,6 @@ export function dhcpAnalyzer(): UdpAnalyzerFactory {
     app: 'dhcp',
     encrypted: false,
     probe: (_dir, buf, off, len, port) => probeDhcp(buf, off, len, port),
-    create: (ctx) => new DhcpParser((r: DhcpRecord) => ctx.emit(r.type, r as unknown as Record<string, unknown>, r.ts_sec, r.ts_nsec)),
+    create: (ctx) => new DhcpParser((r: DhcpRecord) => ctx.emit(r)),
   };
 }

@@ -11,7 +11,7 @@ function scannerFor(ctx: AnalyzerContext, env: AnalyzerEnvironment): PayloadPhiS
     protocol: f.app !== 'unknown' ? f.app : protoName(f.proto),
     pseudonymize: env.pseudonymize,
     depth: env.phiScanDepth,
-    emit: (rec: PayloadPhiRecord) => ctx.emit(rec.type, rec as unknown as Record<string, unknown>, rec.ts_sec, rec.ts_nsec),
+    emit: (rec: PayloadPhiRecord) => ctx.emit(rec),
   });
 }
 

@@ -2,13 +2,13 @@ import { ProbeVerdict } from '../../protocols/probe.js';
 import { DETACH, type Direction, type StreamEndReason, type StreamParser } from '../../protocols/stream.js';
 import type { DatagramParser } from '../../protocols/datagram.js';
 import type { Flow } from '../flows/flow.js';
-import type { MuvaktEvent } from '../events/types.js';
+import type { AnalyzerRecord } from '../events/types.js';
 
 /** What an analyzer may do besides parsing: label its flow and report events about it. */
 export interface AnalyzerContext {
   readonly flow: Flow;
-  /** Emits an event of `type` for this flow, stamped with the given capture time. */
-  emit(type: string, fields: Record<string, unknown>, tsSec: number, tsNsec: number): void;
+  /** Reports a parser's record as an event of this flow (its capture time becomes `ts`). */
+  emit(rec: AnalyzerRecord): void;
   setApp(app: string, encrypted: boolean): void;
   /** Calls `fn` once per second of capture time while the flow lives (timeouts inside a protocol). */
   onTick(fn: (tsSec: number, tsNsec: number) => void): void;

@@ -48,7 +48,7 @@ function options(env: AnalyzerEnvironment, ctx: AnalyzerContext, app: string): R
         ctx.setApp(app, rec.encrypted);
         if (!ctx.flow.roleBySyn) rec.initiator_inferred = true;
       }
-      ctx.emit(rec.type, rec as unknown as Record<string, unknown>, rec.ts_sec, rec.ts_nsec);
+      ctx.emit(rec);
     },
   };
 }

@@ -27,14 +27,12 @@ export function tlsAnalyzer(env: AnalyzerEnvironment, opts: TlsAnalyzerOptions =
       if (env.dicomPorts.has(ctx.flow.sport)) ctx.setApp('dicom-tls', true);
       return new TlsStreamParser({
         emit: (rec: TlsHandshakeRecord) => {
-          // The record becomes the event's fields as it is; the pipeline turns ts_* into `ts`.
-          ctx.emit(rec.type, rec as unknown as Record<string, unknown>, rec.ts_sec, rec.ts_nsec);
+          ctx.emit(rec);
           // TeamViewer and AnyDesk hide inside TLS: their SNI (or port) names them (MU 4.7).
           const remote = remoteAccessFromTls(rec.sni, ctx.flow.sport);
           if (remote !== null) {
             ctx.setApp(remote.protocol, true);
-            const ra = tlsRemoteAccessRecord(remote.protocol, remote.detection, rec.ts_sec, rec.ts_nsec);
-            ctx.emit(ra.type, ra as unknown as Record<string, unknown>, ra.ts_sec, ra.ts_nsec);
+            ctx.emit(tlsRemoteAccessRecord(remote.protocol, remote.detection, rec.ts_sec, rec.ts_nsec));
           }
         },
         maxMessageLength: opts.maxMessageLength,
@@ -51,7 +49,7 @@ export function tlsAnalyzer(env: AnalyzerEnvironment, opts: TlsAnalyzerOptions =
  */
 export function upgradedTlsParser(ctx: AnalyzerContext, opts: TlsAnalyzerOptions = {}): TlsStreamParser {
   return new TlsStreamParser({
-    emit: (rec: TlsHandshakeRecord) => ctx.emit(rec.type, rec as unknown as Record<string, unknown>, rec.ts_sec, rec.ts_nsec),
+    emit: (rec: TlsHandshakeRecord) => ctx.emit(rec),
     maxMessageLength: opts.maxMessageLength,
     metrics: opts.metrics,
   });

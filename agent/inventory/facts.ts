@@ -6,7 +6,7 @@
  * syslog. The devices come resolved (identity.ts); everything here only adds to their lists
  * and counts, within the caps of DeviceLists.
  */
-import type { MuvaktEvent } from '../events/types.js';
+import type { EventFields as MuvaktEvent } from '../events/types.js';
 import { clean, strList, type DeviceLists } from './device-record.js';
 import type { EndpointMemo } from './endpoint-memo.js';
 import type { DatasetDevice, Device, DicomCounters, ServiceRecord, SoftwareSource, UsedService } from './types.js';

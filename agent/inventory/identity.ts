@@ -25,7 +25,7 @@
  */
 import { classifyAddress, isGroupOrUnspecified } from '../../protocols/ip/address-class.js';
 import { isoMicroToMs } from '../events/format.js';
-import type { MuvaktEvent } from '../events/types.js';
+import type { EventFields as MuvaktEvent } from '../events/types.js';
 import { addressOf, clean, newDevice, touchKept, type DeviceLists } from './device-record.js';
 import { foldDevice } from './device-fold.js';
 import type { IdentityListener } from './endpoint-memo.js';

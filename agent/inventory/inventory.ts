@@ -13,8 +13,8 @@
  * `maxPeersPerApp`) with a per-list `dropped` counter, and pending DNS names capped.
  */
 import { classifyAddress, isExternal } from '../../protocols/ip/address-class.js';
+import type { EventFields as MuvaktEvent } from '../events/types.js';
 import { isoMicroToMs } from '../events/format.js';
-import type { MuvaktEvent } from '../events/types.js';
 import { DeviceLists } from './device-record.js';
 import { EndpointMemo, NO_LISTENER } from './endpoint-memo.js';
 import { DeviceFacts } from './facts.js';

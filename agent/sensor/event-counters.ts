@@ -1,5 +1,5 @@
 import type { CompiledPolicy } from '../../rules/policy/index.js';
-import type { EventSink, FlowEvent, MuvaktEvent } from '../events/types.js';
+import type { EventOf, EventSink, FlowEvent, MuvaktEvent } from '../events/types.js';
 
 type Counts = Record<string, number>;
 
@@ -104,13 +104,13 @@ export class EventCounters implements EventSink {
   }
 
   /** Patient data seen in the clear: phi.observed from any scanner, or DICOM/HL7 with patient fields; once per connection. */
-  private countPhi(e: MuvaktEvent): void {
-    const hasPhi = e.type === 'phi.observed' || (Array.isArray(e.phi_fields) && e.phi_fields.length > 0);
-    const id = e.flow?.id;
-    if (!hasPhi || id === undefined || this.phiFlowIds.has(id)) return;
+  private countPhi(e: EventOf<'phi.observed' | 'dicom.dimse' | 'hl7.message'>): void {
+    const hasPhi = e.type === 'phi.observed' || e.phi_fields.length > 0;
+    const id = e.flow.id;
+    if (!hasPhi || this.phiFlowIds.has(id)) return;
     if (this.phiFlowIds.size >= 100_000) this.phiFlowIds.clear();
     this.phiFlowIds.add(id);
-    bump(this.cleartextPhiFlows, e.type === 'phi.observed' ? String(e.protocol ?? e.flow!.app) : e.flow!.app);
+    bump(this.cleartextPhiFlows, e.type === 'phi.observed' ? e.protocol : e.flow.app);
   }
 
   flush(): void {

@@ -1,20 +1,10 @@
+import type { DhcpRecord } from '../events/index.js';
 import { ProbeVerdict } from '../probe.js';
 import type { DatagramParser } from '../datagram.js';
 import type { Direction } from '../stream.js';
 
-/** DHCP facts a device tells about itself: its name, vendor class and what it asks for. */
-export interface DhcpRecord {
-  type: 'dhcp';
-  dhcp_type: string;
-  client_mac: string;
-  hostname?: string;
-  vendor_class?: string;
-  requested_ip?: string;
-  assigned_ip?: string;
-  params?: number[];
-  ts_sec: number;
-  ts_nsec: number;
-}
+/** DHCP facts a device tells about itself (the `dhcp` event): its name, vendor class and what it asks for. */
+export type { DhcpRecord };
 
 const MSG_TYPES = ['', 'discover', 'offer', 'request', 'decline', 'ack', 'nak', 'release', 'inform'];
 const MAGIC = 0x63825363;

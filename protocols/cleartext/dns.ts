@@ -1,20 +1,10 @@
+import type { DnsRecord } from '../events/index.js';
 import { ProbeVerdict } from '../probe.js';
 import type { DatagramParser } from '../datagram.js';
 import type { Direction } from '../stream.js';
 
-/** A DNS response reduced to what the inventory needs: which names an address answers to. */
-export interface DnsRecord {
-  type: 'dns';
-  /** 'query' or 'response' */
-  dns_type: 'query' | 'response';
-  id: number;
-  rrname: string;
-  rrtype: string;
-  rcode?: string;
-  answers?: { rrname: string; rrtype: string; rdata: string; ttl: number }[];
-  ts_sec: number;
-  ts_nsec: number;
-}
+/** A DNS message reduced to what the inventory needs (the `dns` event): which names an address answers to. */
+export type { DnsRecord };
 
 const RRTYPES: Record<number, string> = { 1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 12: 'PTR', 15: 'MX', 16: 'TXT', 28: 'AAAA', 33: 'SRV', 65: 'HTTPS', 255: 'ANY' };
 const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];

@@ -2,6 +2,7 @@
  * What we know about one association while it runs, and the `dicom.association` record it
  * becomes when it is released, aborted, rejected, or the connection ends.
  */
+import { isoMicro } from '../events/time.js';
 import type { StreamEndReason } from '../stream.js';
 import { contextResultName } from './pdu-types.js';
 import type {
@@ -146,8 +147,7 @@ export class Association {
       type: 'dicom.association',
       ts_sec: tsSec,
       ts_nsec: tsNsec,
-      start_sec: this.startSec,
-      start_nsec: this.startNsec,
+      start: isoMicro(this.startSec, this.startNsec),
       duration_ms: Math.max(0, Math.round(durNs / 1e3) / 1e3),
       calling_ae: rq?.calling_ae ?? '',
       called_ae: rq?.called_ae ?? '',

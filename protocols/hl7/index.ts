@@ -6,7 +6,6 @@ export { DEFAULT_MAX_MESSAGE_SIZE } from './framing.js';
 export { DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_OUTSTANDING } from './ack-tracker.js';
 export type {
   Hl7Counters,
-  Hl7Identity,
   Hl7MessageRecord,
   Hl7Record,
   Hl7UndeliveredReason,

@@ -1,3 +1,4 @@
+import { wireDirection } from '../events/common.js';
 import type { Pseudonymize } from '../phi/pseudonym.js';
 import { DETACH, type Direction, type StreamEndReason, type StreamParser } from '../stream.js';
 import { AckTracker, DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_OUTSTANDING, type Pending } from './ack-tracker.js';
@@ -332,7 +333,7 @@ export class Hl7StreamParser implements StreamParser {
       type: 'hl7.message',
       ts_sec: tsSec,
       ts_nsec: tsNsec,
-      direction: dir,
+      direction: wireDirection(dir),
       message_type: messageType(h.messageCode, h.triggerEvent),
       message_structure: h.messageStructure,
       control_id: h.controlId,
@@ -361,7 +362,7 @@ export class Hl7StreamParser implements StreamParser {
         type: 'phi.observed',
         ts_sec: tsSec,
         ts_nsec: tsNsec,
-        direction: dir,
+        direction: wireDirection(dir),
         protocol: 'hl7',
         kinds: phi.kinds,
         count: phi.count,

@@ -2,19 +2,10 @@ import { DETACH, type Direction, type StreamEndReason, type StreamParser } from 
 import type { DatagramParser } from '../datagram.js';
 import { classifyFnrDigits, fnrKindName, FnrKind, scanFnr } from './fodselsnummer.js';
 import type { Pseudonymize } from './pseudonym.js';
+import type { PhiObservedRecord } from '../events/index.js';
 
-/** What the scanner reports for one flow: kinds, a count and pseudonyms; never a value. */
-export interface PayloadPhiRecord {
-  type: 'phi.observed';
-  protocol: string;
-  kinds: string[];
-  count: number;
-  pseudonyms: string[];
-  /** Bytes inspected per direction (the scan stops at the configured depth). */
-  scanned_bytes: number;
-  ts_sec: number;
-  ts_nsec: number;
-}
+/** What the scanner reports for one flow (a `phi.observed` event): kinds, a count and pseudonyms; never a value. */
+export type PayloadPhiRecord = PhiObservedRecord;
 
 export interface PayloadScannerOptions {
   protocol: string;

@@ -1,99 +1,18 @@
-import type { CredentialFields } from '../credentials.js';
+import type { CredentialCleartextRecord, RemoteAccessRecord, RemoteProtocol } from '../events/index.js';
 import type { Pseudonymize } from '../phi/pseudonym.js';
 
 /**
- * What the remote-access parsers emit. Field names follow the `remote_access` and
- * `credential.cleartext` contracts in docs/events.md; the agent adds `ts` (ISO) and `flow`.
- * Banners and versions are device facts. Usernames appear only as keyed pseudonyms, and
- * secrets never: at most a keyed fingerprint (credentials.ts).
+ * What the remote-access parsers emit: the `remote_access` and `credential.cleartext` events
+ * of the contract (protocols/events/) with their capture time as numbers; the agent adds `ts`
+ * and `flow`. Banners and versions are device facts. Usernames appear only as keyed
+ * pseudonyms, and secrets never: at most a keyed fingerprint (credentials.ts).
  */
-
-export type RemoteProtocol = 'rdp' | 'vnc' | 'ssh' | 'teamviewer' | 'anydesk' | 'telnet';
+export type { RemoteAccessRecord };
+export type { RemoteProtocol };
+export type RemoteCredentialRecord = CredentialCleartextRecord;
 
 /** How the protocol was recognised: by its bytes, by TLS SNI, or only by its well-known port. */
-export type RemoteDetection = 'content' | 'sni' | 'port';
-
-export interface RemoteAccessRecord {
-  type: 'remote_access';
-  /** Capture time of the bytes that completed the facts (or of the last bytes, at end). */
-  ts_sec: number;
-  ts_nsec: number;
-  protocol: RemoteProtocol;
-  /**
-   * True only when the session's transport is known to be encrypted (SSH; RDP with TLS,
-   * CredSSP or RDSTLS selected; VNC over TLS/VeNCrypt-TLS; TeamViewer/AnyDesk). A session
-   * that ended before the server chose (`incomplete`) is not claimed to be encrypted.
-   */
-  encrypted: boolean;
-  /** Who opened the session: always the flow's client (`flow.src_ip`). */
-  initiator: 'client';
-  /**
-   * Set by the agent when the capture missed the TCP handshake: the client is then the side
-   * the port heuristics chose, not the SYN sender.
-   */
-  initiator_inferred?: boolean;
-  detection: RemoteDetection;
-  /** A security weakness of the session itself (cleartext, standard RDP security, VNC auth without TLS, SSH-1…). */
-  weak: boolean;
-  weak_reason?: string;
-  /** The connection ended (or lost bytes) before the facts below were all seen. */
-  incomplete?: boolean;
-  /** The handshake did not parse (bad TPKT length, unknown RFB message…): counted, then detached. */
-  malformed?: boolean;
-
-  /** SSH identification strings / RFB ProtocolVersion, without the line end. */
-  client_banner?: string;
-  server_banner?: string;
-  /** SSH: software and comments of each side; the protocol version in use ("2.0", "1.5"). */
-  client_software?: string;
-  server_software?: string;
-  client_comments?: string;
-  server_comments?: string;
-  /** SSH "2.0"; RFB "3.8" (the version both sides use). */
-  protocol_version?: string;
-
-  /**
-   * RDP: the security class in use (`standard-rdp-security`, `tls`, `nla`, `nla-early-user-auth`, `rdstls`,
-   * `rdsaad`, `negotiation-failed`). VNC: the chosen security type (`none`, `vnc-auth`, `vencrypt`…).
-   * Telnet: `none` (or `telnet-encrypt` once both sides start the ENCRYPT option).
-   */
-  security?: string;
-  /** RDP: RDP_NEG_REQ requestedProtocols, as MS-RDPBCGR names (`rdp` = standard security only). */
-  requested_protocols?: string[];
-  /** RDP: RDP_NEG_RSP selectedProtocol (`rdp`, `ssl`, `hybrid`, `rdstls`, `hybrid_ex`, `rdsaad`). */
-  selected_protocol?: string;
-  /** RDP: RDP_NEG_FAILURE code name. */
-  negotiation_failure?: string;
-  /** RDP: the X.224 cookie carried a routing token instead of a username. */
-  routing_token?: boolean;
-  /** RDP `mstshash=` cookie as a keyed pseudonym (kind 'username'). */
-  username_pseudonym?: string;
-
-  /** VNC: the security types the server offered (3.7+), or the one it imposed (3.3). */
-  security_types?: string[];
-  /** VNC: VeNCrypt subtype chosen by the client. */
-  vencrypt_subtype?: string;
-  /** VNC SecurityResult: `ok` or `failed`. */
-  auth_result?: 'ok' | 'failed';
-
-  /** Telnet: options in effect (one side WILL, the other DO), by name. */
-  options?: string[];
-  /** Telnet: the server asked for a login name or password. */
-  login_prompt?: boolean;
-  /** Telnet: passwords typed at a password prompt. */
-  login_attempts?: number;
-
-  /** TeamViewer: protocol generation by frame magic (`0x1724` → 2, `0x1130` → 1) and first commands. */
-  teamviewer_version?: number;
-  client_command?: string;
-  server_command?: string;
-}
-
-export interface RemoteCredentialRecord extends CredentialFields {
-  type: 'credential.cleartext';
-  ts_sec: number;
-  ts_nsec: number;
-}
+export type RemoteDetection = RemoteAccessRecord['detection'];
 
 export type RemoteRecord = RemoteAccessRecord | RemoteCredentialRecord;
 

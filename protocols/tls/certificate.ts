@@ -6,6 +6,7 @@
  * even when OpenSSL refuses the rest); node:crypto's X509Certificate gives the printable
  * names and checks the self-signature. Nothing here throws.
  */
+import type { CertificateInfo } from '../events/index.js';
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 
 /**
@@ -16,23 +17,7 @@ export const MAX_NAME = 2048;
 /** Marks a name cut at MAX_NAME (the cut names are flagged as well). */
 export const NAME_CUT = ', …';
 
-export interface CertificateInfo {
-  /** "O=Synthetic Hospital, CN=ris.hospital.example" (OpenSSL's order), '' if unreadable. */
-  subject: string;
-  issuer: string;
-  /** The subject was longer than MAX_NAME characters: cut after an attribute, ending in ", …". */
-  subject_truncated?: true;
-  issuer_truncated?: true;
-  /** ISO 8601 UTC, second precision ("2026-11-23T13:39:48Z"); '' if unreadable. */
-  not_before: string;
-  not_after: string;
-  /** Subject equals issuer and the signature verifies with the certificate's own key (or cannot be checked). */
-  self_signed: boolean;
-  /** SHA-256 of the DER, lowercase hex. */
-  sha256: string;
-  /** Certificates in the chain as sent (counted within the bytes kept). */
-  chain_length: number;
-}
+export type { CertificateInfo };
 
 export interface LeafCertificate {
   info: CertificateInfo;

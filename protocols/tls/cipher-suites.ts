@@ -9,9 +9,10 @@
  *
  * Weakness is read from the IANA name, so the verdict cannot drift from the table.
  */
+import type { SuiteWeakness } from '../events/index.js';
 
 /** Why a cipher suite is weak; the strings are the `weak_reasons` of the tls.handshake event. */
-export type SuiteWeakness = 'null-cipher' | 'export-cipher' | 'rc4-cipher' | 'des-cipher' | '3des-cipher' | 'anonymous-key-exchange';
+export type { SuiteWeakness };
 
 const SUITES: ReadonlyArray<readonly [number, string]> = [
   // --- TLS 1.3 (RFC 8446, RFC 9150)

@@ -1,74 +1,12 @@
-import type { CertificateInfo } from './certificate.js';
-import type { SuiteWeakness } from './cipher-suites.js';
+import type { TlsHandshakeRecord, WeakReason } from '../events/index.js';
 
 /**
- * Why a handshake is judged weak; the strings are the event's `weak_reasons`.
- * - `deprecated-version`: SSL 2.0/3.0, TLS 1.0 or 1.1 negotiated (RFC 7568, RFC 8996).
- * - suite weaknesses: see cipher-suites.ts.
- * - `compression`: TLS-level compression negotiated (CRIME).
- * - certificate: expired or not yet valid at the capture time, or self-signed.
+ * One per connection: the `tls.handshake` event of the contract (protocols/events/tls.ts)
+ * with its capture time as numbers. Optional fields are absent when the handshake did not
+ * show them (no ServerHello seen, TLS 1.3 where the certificate is encrypted, a client that
+ * sent no SNI).
  */
-export type WeakReason =
-  | 'deprecated-version'
-  | SuiteWeakness
-  | 'compression'
-  | 'expired-certificate'
-  | 'not-yet-valid-certificate'
-  | 'self-signed-certificate';
-
-/**
- * One per connection: the `tls.handshake` event contract (docs/events.md), plus detail.
- * Optional fields are absent when the handshake did not show them (no ServerHello seen,
- * TLS 1.3 where the certificate is encrypted, a client that sent no SNI).
- */
-export interface TlsHandshakeRecord {
-  type: 'tls.handshake';
-  /** Capture time of the message that completed the facts (or of the last bytes seen). */
-  ts_sec: number;
-  ts_nsec: number;
-  /** Negotiated version ("TLS 1.3"); absent without a ServerHello. */
-  version?: string;
-  /** Versions the client offered: supported_versions without GREASE, else the legacy version. */
-  client_versions: string[];
-  sni?: string;
-  /** ALPN protocols the client offered. */
-  alpn: string[];
-  /** ALPN protocol the server chose in its ServerHello (TLS ≤ 1.2; encrypted in 1.3). */
-  alpn_selected?: string;
-  /** IANA name of the chosen suite ("TLS_AES_256_GCM_SHA384"), or its number when unknown. */
-  cipher_suite?: string;
-  /** The chosen suite as tshark writes it ("0x1302"). */
-  cipher_suite_id?: string;
-  /** Cipher suites the client offered (count, as tshark counts them). */
-  offered_suites?: number;
-  /** Server leaf certificate (TLS ≤ 1.2 only). */
-  certificate?: CertificateInfo;
-  weak: boolean;
-  weak_reasons: WeakReason[];
-  /** The server answered with a HelloRetryRequest; version and suite come from it. */
-  hello_retry?: boolean;
-  /** Whether a ServerHello was seen (false: the server refused or the capture missed it). */
-  negotiated: boolean;
-  /** First plaintext alert, e.g. "protocol_version" (a server refusing an old client). */
-  alert?: string;
-  /** Problems in the hello messages (lengths past their message …), when there were any. */
-  issues?: string[];
-  /** A handshake message was longer than the buffering cap: its head was read, the rest dropped. */
-  truncated?: true;
-  /** The Certificate message was cut at the cap: the leaf is read if it fits, chain_length counts what fitted. */
-  certificate_truncated?: true;
-  /** The client sent its hello in the SSL 2.0 format (SSLv2 or SSLv2-compatible ClientHello). */
-  sslv2_hello?: true;
-  /**
-   * No hello was seen: the connection was picked up after its handshake (mid-stream). Facts
-   * come from the record layer only; `version` is set when the records name a version below
-   * TLS 1.2 (from TLS 1.2 on, and in TLS 1.3, records say 1.2).
-   */
-  midstream?: true;
-  /** Mid-stream: the version the application-data records carry. */
-  record_version?: string;
-  encrypted: true;
-}
+export type { TlsHandshakeRecord, WeakReason };
 
 export interface TlsCounters {
   bytes: number;

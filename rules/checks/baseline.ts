@@ -1,7 +1,8 @@
 import type { ZoneInfo } from '../policy/compiled.js';
 import { classifyAddress, isGroupOrUnspecified } from '../../protocols/ip/address-class.js';
 import { isMedical } from '../engine/helpers.js';
-import type { AlertSubject, Rule, RuleContext, RuleEvaluator, RuleEvent, RuleFinding } from '../engine/types.js';
+import type { EventOf, FlowEvent } from '../../protocols/events/index.js';
+import { defineRule, type AlertSubject, type FlowBoundEvent, type Rule, type RuleContext, type RuleEvaluator, type RuleFinding } from '../engine/types.js';
 
 /**
  * Baseline and change (MU 5.2.2, MU 5.1.2 #8, MU annex #10/#11/#13/#14; GUIDE-MAP G14, G15).
@@ -224,7 +225,7 @@ export class BaselineState {
 interface Shared {
   state: BaselineState;
   /** The last event fed into the state (each rule's evaluator sees the same event object). */
-  fed: RuleEvent | null;
+  fed: BaselineEvent | null;
   fan: Map<string, { list: { t: number; dst: string }[]; head: number; counts: Map<string, number> }>;
   /** Flow id of the last non-flow event taken (see changesOf). */
   aliveFlow?: string;
@@ -280,17 +281,17 @@ function ms(ts: unknown): number {
 }
 
 /** A medical endpoint of a flow. */
-function medicalEndpoints(ctx: RuleContext, st: BaselineState, e: RuleEvent): { client?: Subject; server?: Subject } {
-  const f = e.flow!;
+function medicalEndpoints(ctx: RuleContext, st: BaselineState, e: FlowEvent): { client?: Subject; server?: Subject } {
+  const f = e.flow;
   const out: { client?: Subject; server?: Subject } = {};
   const zc = ctx.zoneOf(f.src_ip, f.vlan);
   if (isMedical(zc)) {
-    const mac = typeof e.client_mac === 'string' ? e.client_mac : undefined;
+    const mac = e.client_mac;
     out.client = { key: st.keyFor(f.src_ip, mac), ip: f.src_ip, zone: zc, ...(mac ? { mac } : {}) };
   }
   const zs = ctx.zoneOf(f.dst_ip, f.vlan);
   if (isMedical(zs) && !isGroupOrUnspecified(classifyAddress(f.dst_ip))) {
-    const mac = typeof e.server_mac === 'string' ? e.server_mac : undefined;
+    const mac = e.server_mac;
     out.server = { key: st.keyFor(f.dst_ip, mac), ip: f.dst_ip, zone: zs, ...(mac ? { mac } : {}) };
   }
   return out;
@@ -301,17 +302,17 @@ function medicalEndpoints(ctx: RuleContext, st: BaselineState, e: RuleEvent): { 
  * at the far end nor a peer the device uses (scans are the fan-out rule's). Other protocols
  * (syslog, SNMP traps) are one-way by nature and count.
  */
-function conversation(e: RuleEvent): boolean {
-  if (e.flow?.proto !== 'tcp') return true;
-  const back = typeof e.pkts_toclient === 'number' ? e.pkts_toclient : 1;
+function conversation(e: FlowEvent): boolean {
+  if (e.flow.proto !== 'tcp') return true;
+  const back = e.pkts_toclient;
   const st = e.tcp_state;
   if (back === 0 || st === 'syn_sent' || st === 'syn_received') return false;
   return st !== 'reset' || back >= 2;
 }
 
 /** The peer as learned: direction, the other address, app and the service port. */
-function peerKeys(e: RuleEvent): { client: string; server: string } {
-  const f = e.flow!;
+function peerKeys(e: FlowEvent): { client: string; server: string } {
+  const f = e.flow;
   return { client: `to|${f.dst_ip}|${f.app}|${f.dst_port}|${f.proto}`, server: `from|${f.src_ip}|${f.app}|${f.dst_port}|${f.proto}` };
 }
 
@@ -320,15 +321,15 @@ interface Change {
   finding: RuleFinding;
 }
 
-function subjectFor(e: RuleEvent, ctx: RuleContext, device?: string): AlertSubject {
-  const f = e.flow!;
+function subjectFor(e: FlowBoundEvent, ctx: RuleContext, device?: string): AlertSubject {
+  const f = e.flow;
   const s: AlertSubject = { src_ip: f.src_ip, dst_ip: f.dst_ip, zone_src: ctx.zoneOf(f.src_ip, f.vlan).name, zone_dst: ctx.zoneOf(f.dst_ip, f.vlan).name };
   if (device) s.device_id = device;
   return s;
 }
 
-function flowFacts(e: RuleEvent): Record<string, unknown> {
-  const f = e.flow!;
+function flowFacts(e: FlowBoundEvent): Record<string, unknown> {
+  const f = e.flow;
   return { flow_id: f.id, app: f.app, proto: f.proto, src_port: f.src_port, dst_port: f.dst_port, vlan: f.vlan };
 }
 
@@ -336,19 +337,19 @@ function flowFacts(e: RuleEvent): Record<string, unknown> {
  * Feeds one event into the state and returns the changes it shows. Called by each baseline
  * rule; the first call per event does the work and caches the result for the others.
  */
-const CHANGES = new WeakMap<RuleEvent, Change[]>();
+const CHANGES = new WeakMap<BaselineEvent, Change[]>();
 
 const NO_CHANGES: Change[] = [];
 
-function changesOf(ctx: RuleContext, e: RuleEvent): Change[] {
+function changesOf(ctx: RuleContext, e: BaselineEvent): Change[] {
   const sh = shared(ctx);
   const cached = CHANGES.get(e);
   if (cached && sh.fed === e) return cached;
   if (e.type !== 'flow' && e.type !== 'dicom.association') {
     // Other events only show their endpoints alive: a busy link repeats that message after
     // message, so consecutive events of one connection are taken once.
-    const id = e.flow?.id;
-    if (id !== undefined && id === sh.aliveFlow) return NO_CHANGES;
+    const id = e.flow.id;
+    if (id === sh.aliveFlow) return NO_CHANGES;
     sh.aliveFlow = id;
   }
   const out: Change[] = [];
@@ -360,7 +361,7 @@ function changesOf(ctx: RuleContext, e: RuleEvent): Change[] {
   st.tick(now);
   const learning = st.learning(now);
 
-  if (e.type === 'flow' && e.flow) {
+  if (e.type === 'flow') {
     const start = ms(e.start);
     const end = ms(e.end);
     const t0 = Number.isNaN(start) ? now : start;
@@ -434,7 +435,7 @@ function changesOf(ctx: RuleContext, e: RuleEvent): Change[] {
     }
   }
 
-  if (e.type !== 'flow' && e.flow) {
+  if (e.type !== 'flow') {
     // Any other event shows a known device alive (it may precede the flow's own event).
     for (const ip of [e.flow.src_ip, e.flow.dst_ip]) {
       const key = st.ipIndex.get(ip);
@@ -442,14 +443,14 @@ function changesOf(ctx: RuleContext, e: RuleEvent): Change[] {
     }
   }
 
-  if (e.type === 'dicom.association' && e.flow) {
+  if (e.type === 'dicom.association') {
     const f = e.flow;
-    const ends: [unknown, string, 'calling' | 'called'][] = [
+    const ends: [string, string, 'calling' | 'called'][] = [
       [e.calling_ae, f.src_ip, 'calling'],
       [e.called_ae, f.dst_ip, 'called'],
     ];
     for (const [aeRaw, ip, role] of ends) {
-      if (typeof aeRaw !== 'string' || !aeRaw) continue;
+      if (!aeRaw) continue;
       const ae = `${role}|${aeRaw.trim()}`;
       const key = st.ipIndex.get(ip) ?? `ip:${ip}`;
       if (learning) {
@@ -482,7 +483,7 @@ function changesOf(ctx: RuleContext, e: RuleEvent): Change[] {
   return out;
 }
 
-function evaluatorFor(kind: Change['kind']): (ctx: RuleContext) => RuleEvaluator {
+function evaluatorFor(kind: Change['kind']): (ctx: RuleContext) => RuleEvaluator<BaselineEvent> {
   return (ctx) => (e) => {
     const found = changesOf(ctx, e)
       .filter((c) => c.kind === kind)
@@ -492,14 +493,15 @@ function evaluatorFor(kind: Change['kind']): (ctx: RuleContext) => RuleEvaluator
 }
 
 /** Every baseline rule reads every event type that carries time or activity. */
-const EVENTS = ['flow', 'dicom.association', 'dicom.dimse', 'hl7.message', 'tls.handshake', 'remote_access', 'http', 'dns', 'dhcp', 'syslog', 'snmp'];
+const EVENTS = ['flow', 'dicom.association', 'dicom.dimse', 'hl7.message', 'tls.handshake', 'remote_access', 'http', 'dns', 'dhcp', 'syslog', 'snmp'] as const;
+type BaselineEvent = EventOf<(typeof EVENTS)[number]>;
 
 const CHANGE_TEXT = {
   nb: 'Etter IEC 80001, slik MU-veilederen beskriver den, skal en endring i MU-nettet (for eksempel nytt utstyr) ha en endringsforespørsel, risikovurderes og følges opp etterpå. Avklar om endringen er kjent; er den det, godkjenn den og lær inn normalbildet på nytt.',
   en: 'Under IEC 80001, as the MU guide describes it, a change to the medical-device network (a new device, for example) shall have a change request, be risk-assessed and be followed up afterwards. Find out whether the change is known; if it is, approve it and relearn the baseline.',
 };
 
-export const baselineNewDevice: Rule = {
+export const baselineNewDevice = defineRule({
   id: 'baseline-new-device',
   title: { nb: 'Ny enhet i MU-sonen', en: 'New device in a medical-device zone' },
   recommendation: CHANGE_TEXT,
@@ -508,9 +510,9 @@ export const baselineNewDevice: Rule = {
   requirements: ['G15'],
   events: EVENTS,
   create: evaluatorFor('new-device'),
-};
+});
 
-export const baselineNewPeer: Rule = {
+export const baselineNewPeer = defineRule({
   id: 'baseline-new-peer',
   title: { nb: 'Medisinsk utstyr har en ny motpart eller tjeneste', en: 'Medical device talks to a new peer or application' },
   recommendation: CHANGE_TEXT,
@@ -519,9 +521,9 @@ export const baselineNewPeer: Rule = {
   requirements: ['G15', 'G14'],
   events: EVENTS,
   create: evaluatorFor('new-peer'),
-};
+});
 
-export const dicomAeSpoofing: Rule = {
+export const dicomAeSpoofing = defineRule({
   id: 'dicom-ae-spoofing',
   title: { nb: 'DICOM AE-tittel brukt fra en annen enhet enn før', en: 'DICOM AE title used from a different device than before' },
   recommendation: {
@@ -533,9 +535,9 @@ export const dicomAeSpoofing: Rule = {
   requirements: ['G14', 'G15'],
   events: EVENTS,
   create: evaluatorFor('ae-spoofing'),
-};
+});
 
-export const deviceSilent: Rule = {
+export const deviceSilent = defineRule({
   id: 'device-silent',
   title: { nb: 'Medisinsk utstyr har vært stille lenger enn vanlig', en: 'Medical device silent for longer than usual' },
   recommendation: {
@@ -547,9 +549,9 @@ export const deviceSilent: Rule = {
   requirements: ['G14'],
   events: EVENTS,
   create: evaluatorFor('silent'),
-};
+});
 
-export const medicalFanOut: Rule = {
+export const medicalFanOut = defineRule({
   id: 'medical-fan-out',
   title: { nb: 'Medisinsk utstyr kontakter mange mål på kort tid (skanning)', en: 'Medical device contacts many destinations in a short time (scanning)' },
   recommendation: {
@@ -561,6 +563,6 @@ export const medicalFanOut: Rule = {
   requirements: ['G14'],
   events: EVENTS,
   create: evaluatorFor('fan-out'),
-};
+});
 
 export const baselineRules: Rule[] = [baselineNewDevice, baselineNewPeer, dicomAeSpoofing, deviceSilent, medicalFanOut];

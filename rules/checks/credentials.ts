@@ -1,7 +1,7 @@
 import { finding, isExternal, zonesOf } from '../engine/helpers.js';
-import type { Rule, RuleFinding } from '../engine/types.js';
+import { defineRule, type Rule, type RuleFinding } from '../engine/types.js';
 
-export const cleartextCredentials: Rule = {
+export const cleartextCredentials = defineRule({
   id: 'cleartext-credentials',
   title: { nb: 'Påloggingsopplysninger sendt i klartekst', en: 'Credentials sent in cleartext' },
   recommendation: {
@@ -20,9 +20,9 @@ export const cleartextCredentials: Rule = {
     const severity = e.kind === 'vnc-auth' ? 'medium' : isExternal(z.src) || isExternal(z.dst) ? 'critical' : 'high';
     return finding(e, z, { protocol: e.protocol, kind: e.kind, username_pseudonym: e.username_pseudonym }, severity);
   },
-};
+});
 
-export const dicomUserIdentityPassword: Rule = {
+export const dicomUserIdentityPassword = defineRule({
   id: 'dicom-user-identity-cleartext-password',
   title: { nb: 'DICOM-brukeridentitet med passord i klartekst', en: 'DICOM user identity with a cleartext password' },
   recommendation: {
@@ -34,13 +34,13 @@ export const dicomUserIdentityPassword: Rule = {
   requirements: ['G7', 'G5'],
   events: ['dicom.association'],
   create: (ctx) => (e) => {
-    const ui = e.user_identity as { type?: number; password_present?: boolean; username_pseudonym?: string } | null | undefined;
-    if (!ui?.password_present || e.flow?.app !== 'dicom') return null;
+    const ui = e.user_identity;
+    if (!ui?.password_present || e.flow.app !== 'dicom') return null;
     return finding(e, zonesOf(ctx, e)!, { calling_ae: e.calling_ae, called_ae: e.called_ae, identity_type: ui.type, username_pseudonym: ui.username_pseudonym });
   },
-};
+});
 
-export const sharedSecret: Rule = {
+export const sharedSecret = defineRule({
   id: 'shared-secret',
   title: { nb: 'Samme passord brukt av flere enheter (mulig hardkodet)', en: 'One password used by several devices (possibly hard-coded)' },
   recommendation: {
@@ -55,8 +55,8 @@ export const sharedSecret: Rule = {
     // Distinct clients per secret fingerprint (a keyed hash: the secret itself is never known).
     const clients = new Map<string, Set<string>>();
     return (e): RuleFinding | null => {
-      const fp = e.secret_fingerprint as string | undefined;
-      if (!fp || !e.flow) return null;
+      const fp = e.secret_fingerprint;
+      if (!fp) return null;
       let set = clients.get(fp);
       if (!set) {
         if (clients.size >= 50_000) clients.delete(clients.keys().next().value as string);
@@ -72,6 +72,6 @@ export const sharedSecret: Rule = {
       };
     };
   },
-};
+});
 
 export const credentialRules: Rule[] = [cleartextCredentials, dicomUserIdentityPassword, sharedSecret];

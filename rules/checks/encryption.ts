@@ -1,15 +1,16 @@
+import { SUITE_WEAKNESSES } from '../../protocols/events/tls.js';
 import { finding, zonesOf } from '../engine/helpers.js';
-import type { Rule } from '../engine/types.js';
+import { defineRule, type Rule } from '../engine/types.js';
 
-const WEAK_CIPHER_REASONS = new Set(['null-cipher', 'export-cipher', 'rc4-cipher', 'des-cipher', '3des-cipher', 'anonymous-key-exchange']);
+const WEAK_CIPHER_REASONS: ReadonlySet<string> = new Set(SUITE_WEAKNESSES);
 
-function tlsVersionNumber(v: unknown): number | null {
-  const m = /^(?:TLS|SSL) ?(\d)\.(\d)$/.exec(String(v ?? ''));
+function tlsVersionNumber(v: string | undefined): number | null {
+  const m = /^(?:TLS|SSL) ?(\d)\.(\d)$/.exec(v ?? '');
   if (!m) return null;
-  return String(v).startsWith('SSL') ? 0 : Number(`${m[1]}.${m[2]}`);
+  return m[0].startsWith('SSL') ? 0 : Number(`${m[1]}.${m[2]}`);
 }
 
-export const tlsWeak: Rule = {
+export const tlsWeak = defineRule({
   id: 'tls-weak-version',
   title: { nb: 'Svak TLS-versjon eller chifferserie', en: 'Weak TLS version or cipher suite' },
   recommendation: {
@@ -21,7 +22,7 @@ export const tlsWeak: Rule = {
   requirements: ['G3', 'G13'],
   events: ['tls.handshake'],
   create: (ctx) => (e) => {
-    const reasons = Array.isArray(e.weak_reasons) ? (e.weak_reasons as string[]) : [];
+    const reasons = e.weak_reasons;
     const version = tlsVersionNumber(e.version);
     const belowMin = version !== null && version < ctx.policy.minTls;
     const weakCipher = reasons.filter((r) => WEAK_CIPHER_REASONS.has(r));
@@ -29,9 +30,9 @@ export const tlsWeak: Rule = {
     const z = zonesOf(ctx, e)!;
     return finding(e, z, { version: e.version, cipher_suite: e.cipher_suite, sni: e.sni, reasons: reasons.filter((r) => r === 'deprecated-version' || WEAK_CIPHER_REASONS.has(r)), min_tls: ctx.policy.policy.encryption?.min_tls ?? '1.2' });
   },
-};
+});
 
-export const tlsCertificate: Rule = {
+export const tlsCertificate = defineRule({
   id: 'tls-certificate-untrusted',
   title: { nb: 'Selvsignert eller utløpt TLS-sertifikat', en: 'Self-signed or expired TLS certificate' },
   recommendation: {
@@ -43,14 +44,14 @@ export const tlsCertificate: Rule = {
   requirements: ['G3'],
   events: ['tls.handshake'],
   create: (ctx) => (e) => {
-    const reasons = (Array.isArray(e.weak_reasons) ? (e.weak_reasons as string[]) : []).filter((r) => /certificate/.test(r));
+    const reasons = e.weak_reasons.filter((r) => r.endsWith('-certificate'));
     if (reasons.length === 0) return null;
-    const cert = (e.certificate ?? {}) as Record<string, unknown>;
-    return finding(e, zonesOf(ctx, e)!, { sni: e.sni, reasons, subject: cert.subject, issuer: cert.issuer, not_after: cert.not_after, sha256: cert.sha256 }, reasons.includes('expired-certificate') ? 'medium' : 'low');
+    const cert = e.certificate;
+    return finding(e, zonesOf(ctx, e), { sni: e.sni, reasons, subject: cert?.subject, issuer: cert?.issuer, not_after: cert?.not_after, sha256: cert?.sha256 }, reasons.includes('expired-certificate') ? 'medium' : 'low');
   },
-};
+});
 
-export const obsoleteProtocol: Rule = {
+export const obsoleteProtocol = defineRule({
   id: 'obsolete-protocol',
   title: { nb: 'Utdatert protokoll i bruk', en: 'Obsolete protocol in use' },
   recommendation: {
@@ -62,7 +63,7 @@ export const obsoleteProtocol: Rule = {
   requirements: ['G13'],
   events: ['flow', 'smb'],
   create: (ctx) => (e) => {
-    const app = e.flow?.app;
+    const app = e.flow.app;
     if (e.type === 'smb') {
       if (e.smb1 !== true) return null;
       return finding(e, zonesOf(ctx, e)!, { protocol: 'smb1', dialect: e.dialect });
@@ -70,6 +71,6 @@ export const obsoleteProtocol: Rule = {
     if ((app !== 'telnet' && app !== 'ftp') || e.state === 'new') return null;
     return finding(e, zonesOf(ctx, e)!, { protocol: app });
   },
-};
+});
 
 export const encryptionRules: Rule[] = [tlsWeak, tlsCertificate, obsoleteProtocol];

@@ -1,9 +1,6 @@
 import { finding, isExternal, reachSeverity, zonesOf } from '../engine/helpers.js';
-import type { Rule, RuleContext, RuleEvent, RuleFinding } from '../engine/types.js';
-
-function phiFields(e: RuleEvent): string[] {
-  return Array.isArray(e.phi_fields) ? (e.phi_fields as string[]) : [];
-}
+import type { PhiObservedEvent } from '../../protocols/events/index.js';
+import { defineRule, type Rule, type RuleContext, type RuleFinding } from '../engine/types.js';
 
 const DICOM_CLEARTEXT_TEXT = {
   nb: 'DICOM har lite innebygd sikkerhet og trenger ofte egne tiltak, særlig over åpne nett. Leverandørveilederen sier at all kommunikasjon bør krypteres, og over nett virksomheten ikke kontrollerer skal den krypteres. Bruk DICOM over TLS (for eksempel port 2762), og begrens hvilke verter som kan koble til tjenesten.',
@@ -15,7 +12,7 @@ const HL7_CLEARTEXT_TEXT = {
   en: 'The HL7 messages travel unencrypted. The supplier guide says all communication should be encrypted, and over networks the organisation does not control it shall be. Carry HL7 over TLS or a VPN, and restrict which hosts may send to the receiver.',
 };
 
-export const dicomCleartextPhi: Rule = {
+export const dicomCleartextPhi = defineRule({
   id: 'dicom-cleartext-phi',
   title: { nb: 'Helse- og personopplysninger i ukryptert DICOM', en: 'Health and personal data in unencrypted DICOM' },
   recommendation: DICOM_CLEARTEXT_TEXT,
@@ -24,10 +21,10 @@ export const dicomCleartextPhi: Rule = {
   requirements: ['G4'],
   events: ['dicom.dimse'],
   create: (ctx) => (e) => {
-    const fields = phiFields(e);
-    if (fields.length === 0 || e.flow?.app !== 'dicom') return null;
-    const z = zonesOf(ctx, e)!;
-    const ids = Array.isArray(e.patient_ids) ? (e.patient_ids as { kind: string }[]).map((p) => p.kind) : [];
+    const fields = e.phi_fields;
+    if (fields.length === 0 || e.flow.app !== 'dicom') return null;
+    const z = zonesOf(ctx, e);
+    const ids = (e.patient_ids ?? []).map((p) => p.kind);
     return finding(
       e,
       z,
@@ -35,9 +32,9 @@ export const dicomCleartextPhi: Rule = {
       reachSeverity(ctx, e, z),
     );
   },
-};
+});
 
-export const hl7CleartextPhi: Rule = {
+export const hl7CleartextPhi = defineRule({
   id: 'hl7-cleartext-phi',
   title: { nb: 'Helse- og personopplysninger i ukryptert HL7', en: 'Health and personal data in unencrypted HL7' },
   recommendation: HL7_CLEARTEXT_TEXT,
@@ -46,9 +43,9 @@ export const hl7CleartextPhi: Rule = {
   requirements: ['G4'],
   events: ['hl7.message'],
   create: (ctx) => (e) => {
-    const fields = phiFields(e);
-    if (fields.length === 0 || e.flow?.app !== 'hl7') return null;
-    const z = zonesOf(ctx, e)!;
+    const fields = e.phi_fields;
+    if (fields.length === 0 || e.flow.app !== 'hl7') return null;
+    const z = zonesOf(ctx, e);
     return finding(
       e,
       z,
@@ -56,20 +53,20 @@ export const hl7CleartextPhi: Rule = {
       reachSeverity(ctx, e, z),
     );
   },
-};
+});
 
 /** phi.observed from the general scanners (not DICOM/HL7, which have their own rules). */
-function generalPhi(e: RuleEvent): boolean {
-  return e.protocol !== 'dicom' && e.protocol !== 'hl7' && Number(e.count ?? 0) > 0;
+function generalPhi(e: PhiObservedEvent): boolean {
+  return e.protocol !== 'dicom' && e.protocol !== 'hl7' && e.count > 0;
 }
 
-function phiEvidence(e: RuleEvent): Record<string, unknown> {
+function phiEvidence(e: PhiObservedEvent): Record<string, unknown> {
   return { protocol: e.protocol, kinds: e.kinds, count: e.count, pseudonyms: e.pseudonyms };
 }
 
 const TECHNICAL_LOG_PROTOCOLS = new Set(['syslog', 'snmp']);
 
-export const phiInTechnicalLog: Rule = {
+export const phiInTechnicalLog = defineRule({
   id: 'phi-in-syslog',
   title: { nb: 'Helse- og personopplysninger i tekniske logger', en: 'Health and personal data in technical logs' },
   recommendation: {
@@ -81,13 +78,13 @@ export const phiInTechnicalLog: Rule = {
   requirements: ['G9'],
   events: ['phi.observed'],
   create: (ctx) => (e) => {
-    if (!generalPhi(e) || !TECHNICAL_LOG_PROTOCOLS.has(String(e.protocol)) || !e.flow) return null;
-    const z = zonesOf(ctx, e)!;
+    if (!generalPhi(e) || !TECHNICAL_LOG_PROTOCOLS.has(e.protocol)) return null;
+    const z = zonesOf(ctx, e);
     return finding(e, z, phiEvidence(e), isExternal(z.dst) ? 'critical' : 'high');
   },
-};
+});
 
-export const phiInVendorTraffic: Rule = {
+export const phiInVendorTraffic = defineRule({
   id: 'phi-in-vendor-callhome',
   title: { nb: 'Helse- og personopplysninger sendt til leverandør eller ekstern adresse', en: 'Health and personal data sent to a vendor or an external address' },
   recommendation: {
@@ -99,15 +96,15 @@ export const phiInVendorTraffic: Rule = {
   requirements: ['G9'],
   events: ['phi.observed'],
   create: (ctx) => (e) => {
-    if (!generalPhi(e) || !e.flow) return null;
-    const z = zonesOf(ctx, e)!;
+    if (!generalPhi(e)) return null;
+    const z = zonesOf(ctx, e);
     const vendor = ctx.policy.vendorOf(e.flow.dst_ip, new Date(e.ts));
     if (!isExternal(z.dst) && !vendor) return null;
     return finding(e, z, { ...phiEvidence(e), vendor: vendor?.name });
   },
-};
+});
 
-export const phiCleartext: Rule = {
+export const phiCleartext = defineRule({
   id: 'phi-cleartext',
   title: { nb: 'Helse- og personopplysninger i ukryptert trafikk mellom soner', en: 'Health and personal data in unencrypted traffic between zones' },
   recommendation: {
@@ -119,12 +116,12 @@ export const phiCleartext: Rule = {
   requirements: ['G4', 'G3'],
   events: ['phi.observed'],
   create: (ctx) => (e): RuleFinding | null => {
-    if (!generalPhi(e) || !e.flow || TECHNICAL_LOG_PROTOCOLS.has(String(e.protocol)) || !ctx.policy.encryptionRequiredFor.has('cross-zone-phi')) return null;
-    const z = zonesOf(ctx, e)!;
+    if (!generalPhi(e) || TECHNICAL_LOG_PROTOCOLS.has(e.protocol) || !ctx.policy.encryptionRequiredFor.has('cross-zone-phi')) return null;
+    const z = zonesOf(ctx, e);
     if (isExternal(z.dst) || isExternal(z.src) || z.src.name === z.dst.name) return null;
     return finding(e, z, phiEvidence(e), reachSeverity(ctx, e, z) === 'medium' ? 'medium' : 'high');
   },
-};
+});
 
 export const healthDataRules: Rule[] = [dicomCleartextPhi, hl7CleartextPhi, phiInTechnicalLog, phiInVendorTraffic, phiCleartext];
 

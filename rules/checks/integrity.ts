@@ -1,7 +1,7 @@
 import { finding, zonesOf } from '../engine/helpers.js';
-import type { Rule } from '../engine/types.js';
+import { defineRule, type Rule } from '../engine/types.js';
 
-export const malformedDicom: Rule = {
+export const malformedDicom = defineRule({
   id: 'malformed-dicom-pdu',
   title: { nb: 'Ugyldig DICOM-PDU', en: 'Malformed DICOM PDU' },
   recommendation: {
@@ -13,9 +13,9 @@ export const malformedDicom: Rule = {
   requirements: ['G14', 'G5'],
   events: ['dicom.malformed'],
   create: (ctx) => (e) => finding(e, zonesOf(ctx, e)!, { reason: e.reason, action: e.action, pdu_type: e.pdu_type, length: e.length, direction: e.direction }),
-};
+});
 
-export const nonDicomOnDicomPort: Rule = {
+export const nonDicomOnDicomPort = defineRule({
   id: 'non-dicom-traffic-on-dicom-port',
   title: { nb: 'Annen trafikk enn DICOM på DICOM-port', en: 'Non-DICOM traffic on a DICOM port' },
   recommendation: {
@@ -27,16 +27,16 @@ export const nonDicomOnDicomPort: Rule = {
   requirements: ['G5', 'G14'],
   events: ['flow'],
   create: (ctx) => (e) => {
-    const f = e.flow!;
+    const f = e.flow;
     if (!ctx.policy.dicomPorts.has(f.dst_port) || f.proto !== 'tcp') return null;
     if (f.app === 'dicom' || f.app === 'dicom-tls' || f.app === 'tls') return null;
     // Only connections that carried data: a refused or probed port is the scanning rules' business.
-    if (e.state === 'new' || Number(e.bytes_toserver ?? 0) <= Number(e.pkts_toserver ?? 0) * 80) return null;
+    if (e.state === 'new' || e.bytes_toserver <= e.pkts_toserver * 80) return null;
     return finding(e, zonesOf(ctx, e)!, { app: f.app, state: e.state, bytes_toserver: e.bytes_toserver, packets_toserver: e.pkts_toserver });
   },
-};
+});
 
-export const captureTruncated: Rule = {
+export const captureTruncated = defineRule({
   id: 'capture-truncated',
   title: { nb: 'Opptaksfilen er avkortet eller skadet', en: 'Capture file truncated or corrupt' },
   recommendation: {
@@ -48,10 +48,10 @@ export const captureTruncated: Rule = {
   requirements: [],
   events: ['capture.error'],
   create: () => (e) => ({
-    subject: { src_ip: '', dst_ip: '', zone_src: '', zone_dst: '', device_id: `capture:${String(e.source ?? '')}` },
+    subject: { src_ip: '', dst_ip: '', zone_src: '', zone_dst: '', device_id: `capture:${e.source}` },
     evidence: { source: e.source, byte_offset: e.byte_offset, reason: e.reason },
     ts: e.ts,
   }),
-};
+});
 
 export const integrityRules: Rule[] = [malformedDicom, nonDicomOnDicomPort, captureTruncated];

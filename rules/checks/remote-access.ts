@@ -1,7 +1,8 @@
 import { finding, isExternal, isMedical, zonesOf } from '../engine/helpers.js';
-import type { Rule, RuleEvent } from '../engine/types.js';
+import type { RemoteAccessEvent } from '../../protocols/events/index.js';
+import { defineRule, type Rule } from '../engine/types.js';
 
-function sessionFacts(e: RuleEvent): Record<string, unknown> {
+function sessionFacts(e: RemoteAccessEvent): Record<string, unknown> {
   return {
     protocol: e.protocol,
     encrypted: e.encrypted,
@@ -12,7 +13,7 @@ function sessionFacts(e: RuleEvent): Record<string, unknown> {
   };
 }
 
-export const remoteAccessSession: Rule = {
+export const remoteAccessSession = defineRule({
   id: 'remote-access-session',
   title: { nb: 'Fjerntilgangsøkt observert', en: 'Remote access session observed' },
   recommendation: {
@@ -27,9 +28,9 @@ export const remoteAccessSession: Rule = {
     const z = zonesOf(ctx, e);
     return z ? finding(e, z, sessionFacts(e)) : null;
   },
-};
+});
 
-export const remoteAccessFromExternal: Rule = {
+export const remoteAccessFromExternal = defineRule({
   id: 'remote-access-from-external',
   title: { nb: 'Fjerntilgang fra ukjent ekstern adresse', en: 'Remote access from an unknown external address' },
   recommendation: {
@@ -43,13 +44,13 @@ export const remoteAccessFromExternal: Rule = {
   create: (ctx) => (e) => {
     const z = zonesOf(ctx, e);
     if (!z || !isExternal(z.src)) return null;
-    const vendor = ctx.policy.vendorOf(e.flow!.src_ip, new Date(e.ts));
+    const vendor = ctx.policy.vendorOf(e.flow.src_ip, new Date(e.ts));
     if (vendor?.inWindow) return null;
     return finding(e, z, { ...sessionFacts(e), vendor: vendor?.name, outside_window: vendor ? true : undefined }, vendor ? 'high' : 'critical');
   },
-};
+});
 
-export const remoteAccessNotViaJumpHost: Rule = {
+export const remoteAccessNotViaJumpHost = defineRule({
   id: 'remote-access-not-via-jump-host',
   title: { nb: 'Fjerntilgang til medisinsk utstyr utenom godkjent hoppserver', en: 'Remote access to a medical device not through an approved jump host' },
   recommendation: {
@@ -63,14 +64,14 @@ export const remoteAccessNotViaJumpHost: Rule = {
   create: (ctx) => (e) => {
     const z = zonesOf(ctx, e);
     if (!z || !isMedical(z.dst) || isExternal(z.src)) return null;
-    const f = e.flow!;
+    const f = e.flow;
     if (ctx.policy.isJumpHost(f.src_ip)) return null;
-    if (ctx.policy.allowedFlow({ srcIp: f.src_ip, dstIp: f.dst_ip, srcZone: z.src, dstZone: z.dst, app: f.app, dstPort: f.dst_port, encrypted: Boolean(e.encrypted) })) return null;
+    if (ctx.policy.allowedFlow({ srcIp: f.src_ip, dstIp: f.dst_ip, srcZone: z.src, dstZone: z.dst, app: f.app, dstPort: f.dst_port, encrypted: e.encrypted })) return null;
     return finding(e, z, { ...sessionFacts(e), jump_hosts: ctx.policy.policy.remote_access?.jump_hosts ?? [] });
   },
-};
+});
 
-export const remoteAccessUnencrypted: Rule = {
+export const remoteAccessUnencrypted = defineRule({
   id: 'remote-access-unencrypted',
   title: { nb: 'Ukryptert fjerntilgang', en: 'Unencrypted remote access' },
   recommendation: {
@@ -87,6 +88,6 @@ export const remoteAccessUnencrypted: Rule = {
     const z = zonesOf(ctx, e);
     return z ? finding(e, z, sessionFacts(e), isExternal(z.src) || isExternal(z.dst) ? 'critical' : 'high') : null;
   },
-};
+});
 
 export const remoteAccessRules: Rule[] = [remoteAccessSession, remoteAccessFromExternal, remoteAccessNotViaJumpHost, remoteAccessUnencrypted];

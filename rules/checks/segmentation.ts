@@ -1,24 +1,25 @@
 import { classifyAddress, isGroupOrUnspecified } from '../../protocols/ip/address-class.js';
 import { finding, isExternal, isMedical, zonesOf } from '../engine/helpers.js';
-import type { Rule, RuleEvent } from '../engine/types.js';
+import type { FlowEvent } from '../../protocols/events/index.js';
+import { defineRule, type Rule } from '../engine/types.js';
 
 /** Protocols whose cleartext use toward external networks is routine infrastructure, not data. */
 const INFRASTRUCTURE = new Set(['dns', 'ntp', 'dhcp', 'dhcpv6', 'mdns', 'ssdp', 'netbios']);
 /** Protocols known to carry their content in the clear. */
 const CLEARTEXT_APPS = new Set(['http', 'ftp', 'telnet', 'dicom', 'hl7', 'smtp', 'pop3', 'imap', 'snmp', 'syslog', 'vnc', 'smb', 'tftp', 'sip']);
 
-function flowFacts(e: RuleEvent): Record<string, unknown> {
+function flowFacts(e: FlowEvent): Record<string, unknown> {
   return {
     state: e.state,
-    packets: Number(e.pkts_toserver ?? 0) + Number(e.pkts_toclient ?? 0),
-    bytes: Number(e.bytes_toserver ?? 0) + Number(e.bytes_toclient ?? 0),
+    packets: e.pkts_toserver + e.pkts_toclient,
+    bytes: e.bytes_toserver + e.bytes_toclient,
     encrypted: e.encrypted,
     dst_country: e.dst_country,
     src_country: e.src_country,
   };
 }
 
-export const flowNotAllowed: Rule = {
+export const flowNotAllowed = defineRule({
   id: 'flow-not-allowed',
   title: { nb: 'Ikke-tillatt trafikk mellom soner', en: 'Traffic between zones that is not allowed by the policy' },
   recommendation: {
@@ -31,12 +32,12 @@ export const flowNotAllowed: Rule = {
   events: ['flow'],
   create: (ctx) => (e) => {
     const z = zonesOf(ctx, e);
-    const f = e.flow!;
+    const f = e.flow;
     if (!z || z.src.name === z.dst.name || isGroupOrUnspecified(classifyAddress(f.dst_ip)) || isGroupOrUnspecified(classifyAddress(f.src_ip))) return null;
     // External peers are judged by the internet and country rules.
     if (isExternal(z.src) || isExternal(z.dst)) return null;
     if (z.src.kind === 'unknown' && z.dst.kind === 'unknown') return null;
-    const allowed = ctx.policy.allowedFlow({ srcIp: f.src_ip, dstIp: f.dst_ip, srcZone: z.src, dstZone: z.dst, app: f.app, dstPort: f.dst_port, encrypted: Boolean(e.encrypted) });
+    const allowed = ctx.policy.allowedFlow({ srcIp: f.src_ip, dstIp: f.dst_ip, srcZone: z.src, dstZone: z.dst, app: f.app, dstPort: f.dst_port, encrypted: e.encrypted });
     if (allowed) {
       if (allowed.encryptedRequired && e.encrypted === false && e.state !== 'new') {
         return finding(e, z, { ...flowFacts(e), reason: 'allowed only encrypted', allowed_flow: allowed.index }, 'high');
@@ -48,9 +49,9 @@ export const flowNotAllowed: Rule = {
     }
     return finding(e, z, flowFacts(e), isMedical(z.src) || isMedical(z.dst) ? 'high' : 'medium');
   },
-};
+});
 
-export const medicalInternet: Rule = {
+export const medicalInternet = defineRule({
   id: 'mu-device-to-external',
   title: { nb: 'Medisinsk utstyr kommuniserer med internett', en: 'Medical device communicates with the internet' },
   recommendation: {
@@ -64,18 +65,18 @@ export const medicalInternet: Rule = {
   create: (ctx) => (e) => {
     const z = zonesOf(ctx, e);
     if (!z) return null;
-    const f = e.flow!;
+    const f = e.flow;
     const medicalToExternal = isMedical(z.src) && isExternal(z.dst);
     const externalToMedical = isExternal(z.src) && isMedical(z.dst);
     if (!medicalToExternal && !externalToMedical) return null;
     const peer = medicalToExternal ? f.dst_ip : f.src_ip;
     if (ctx.policy.isAllowedDestination(peer)) return null;
-    if (ctx.policy.allowedFlow({ srcIp: f.src_ip, dstIp: f.dst_ip, srcZone: z.src, dstZone: z.dst, app: f.app, dstPort: f.dst_port, encrypted: Boolean(e.encrypted) })) return null;
+    if (ctx.policy.allowedFlow({ srcIp: f.src_ip, dstIp: f.dst_ip, srcZone: z.src, dstZone: z.dst, app: f.app, dstPort: f.dst_port, encrypted: e.encrypted })) return null;
     return finding(e, z, { ...flowFacts(e), direction: medicalToExternal ? 'outbound' : 'inbound' }, externalToMedical ? 'critical' : 'high');
   },
-};
+});
 
-export const cleartextToExternal: Rule = {
+export const cleartextToExternal = defineRule({
   id: 'cleartext-to-external',
   title: { nb: 'Ukryptert kommunikasjon over nett virksomheten ikke kontrollerer', en: 'Unencrypted communication over networks the organisation does not control' },
   recommendation: {
@@ -88,14 +89,14 @@ export const cleartextToExternal: Rule = {
   events: ['flow'],
   create: (ctx) => (e) => {
     const z = zonesOf(ctx, e);
-    if (!z || !(isExternal(z.src) || isExternal(z.dst)) || !ctx.policy.encryptionRequiredFor.has('external')) return null;
-    const app = e.flow!.app;
+    if (!(isExternal(z.src) || isExternal(z.dst)) || !ctx.policy.encryptionRequiredFor.has('external')) return null;
+    const app = e.flow.app;
     if (e.encrypted === true || INFRASTRUCTURE.has(app) || !CLEARTEXT_APPS.has(app) || e.state === 'new') return null;
     return finding(e, z, flowFacts(e), isMedical(z.src) || isMedical(z.dst) ? 'critical' : 'high');
   },
-};
+});
 
-export const destinationCountry: Rule = {
+export const destinationCountry = defineRule({
   id: 'destination-country-not-allowed',
   title: { nb: 'Overføring til et land utenfor de tillatte (EU/EØS)', en: 'Transfer to a country outside the allowed ones (EU/EEA)' },
   recommendation: {
@@ -108,12 +109,12 @@ export const destinationCountry: Rule = {
   events: ['flow'],
   create: (ctx) => (e) => {
     const z = zonesOf(ctx, e);
-    const country = e.dst_country as string | undefined;
+    const country = e.dst_country;
     if (!z || !country || !isExternal(z.dst) || z.src.kind === 'external' || z.src.kind === 'unknown') return null;
-    if (ctx.policy.allowedCountries.has(country) || ctx.policy.isAllowedDestination(e.flow!.dst_ip)) return null;
+    if (ctx.policy.allowedCountries.has(country) || ctx.policy.isAllowedDestination(e.flow.dst_ip)) return null;
     if (e.state === 'new') return null;
     return finding(e, z, { ...flowFacts(e), country, allowed_countries: ctx.policy.policy.external?.allowed_countries ?? 'EEA' }, isMedical(z.src) ? 'high' : 'medium');
   },
-};
+});
 
 export const segmentationRules: Rule[] = [flowNotAllowed, medicalInternet, cleartextToExternal, destinationCountry];

@@ -1,5 +1,5 @@
 import { finding, isExternal, isMedical, zonesOf } from '../engine/helpers.js';
-import type { Rule, RuleFinding } from '../engine/types.js';
+import { defineRule, type Rule, type RuleFinding } from '../engine/types.js';
 
 /** Vendor sessions held open per jump host, and jump hosts followed, before the oldest is dropped. */
 const MAX_JUMP_HOSTS = 1024;
@@ -12,7 +12,7 @@ const MAX_SESSIONS_PER_JUMP_HOST = 64;
  * session is checked against the window of the vendor whose session to the jump host is still
  * open (its connection has not ended). Windows are read in the site's time zone.
  */
-export const vendorOnwardOutsideWindow: Rule = {
+export const vendorOnwardOutsideWindow = defineRule({
   id: 'vendor-onward-session-outside-window',
   title: { nb: 'Leverandørøkt videre fra hoppserver utenfor avtalt tid', en: 'Vendor session onward from a jump host outside its agreed hours' },
   recommendation: {
@@ -28,7 +28,6 @@ export const vendorOnwardOutsideWindow: Rule = {
     const open = new Map<string, Map<string, string>>();
     return (e): RuleFinding | null => {
       const f = e.flow;
-      if (!f) return null;
       if (e.type === 'flow') {
         // The connection ended: the vendor's session to the jump host is over.
         const sessions = open.get(f.dst_ip);
@@ -36,7 +35,6 @@ export const vendorOnwardOutsideWindow: Rule = {
         return null;
       }
       const z = zonesOf(ctx, e);
-      if (!z) return null;
       if (isExternal(z.src) && ctx.policy.isJumpHost(f.dst_ip)) {
         if (!ctx.policy.vendorOf(f.src_ip, new Date(e.ts))) return null;
         let sessions = open.get(f.dst_ip);
@@ -60,6 +58,6 @@ export const vendorOnwardOutsideWindow: Rule = {
       return null;
     };
   },
-};
+});
 
 export const vendorWindowRules: Rule[] = [vendorOnwardOutsideWindow];

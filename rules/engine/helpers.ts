@@ -1,22 +1,21 @@
 import type { ZoneInfo } from '../policy/compiled.js';
-import type { AlertSubject, RuleContext, RuleEvent, RuleFinding, Severity } from './types.js';
+import type { AlertSubject, FlowBoundEvent, RuleContext, RuleFinding, Severity } from './types.js';
 
 /** The zones of an event's two endpoints. */
-export function zonesOf(ctx: RuleContext, e: RuleEvent): { src: ZoneInfo; dst: ZoneInfo } | null {
+export function zonesOf(ctx: RuleContext, e: FlowBoundEvent): { src: ZoneInfo; dst: ZoneInfo } {
   const f = e.flow;
-  if (!f) return null;
   return { src: ctx.zoneOf(f.src_ip, f.vlan), dst: ctx.zoneOf(f.dst_ip, f.vlan) };
 }
 
-export function subjectOf(e: RuleEvent, z: { src: ZoneInfo; dst: ZoneInfo }, device?: string): AlertSubject {
-  const s: AlertSubject = { src_ip: e.flow!.src_ip, dst_ip: e.flow!.dst_ip, zone_src: z.src.name, zone_dst: z.dst.name };
+export function subjectOf(e: FlowBoundEvent, z: { src: ZoneInfo; dst: ZoneInfo }, device?: string): AlertSubject {
+  const s: AlertSubject = { src_ip: e.flow.src_ip, dst_ip: e.flow.dst_ip, zone_src: z.src.name, zone_dst: z.dst.name };
   if (device) s.device_id = device;
   return s;
 }
 
 /** The protocol facts every finding about a flow carries. */
-export function flowEvidence(e: RuleEvent): Record<string, unknown> {
-  const f = e.flow!;
+export function flowEvidence(e: FlowBoundEvent): Record<string, unknown> {
+  const f = e.flow;
   return { flow_id: f.id, app: f.app, proto: f.proto, src_port: f.src_port, dst_port: f.dst_port, vlan: f.vlan };
 }
 
@@ -29,7 +28,7 @@ class FlowFinding implements RuleFinding {
   private built: Record<string, unknown> | null = null;
   constructor(
     readonly subject: AlertSubject,
-    private readonly event: RuleEvent,
+    private readonly event: FlowBoundEvent,
     private readonly extra: Record<string, unknown>,
     readonly ts: string,
     severity: Severity | undefined,
@@ -41,7 +40,7 @@ class FlowFinding implements RuleFinding {
   }
 }
 
-export function finding(e: RuleEvent, z: { src: ZoneInfo; dst: ZoneInfo }, evidence: Record<string, unknown>, severity?: Severity): RuleFinding {
+export function finding(e: FlowBoundEvent, z: { src: ZoneInfo; dst: ZoneInfo }, evidence: Record<string, unknown>, severity?: Severity): RuleFinding {
   return new FlowFinding(subjectOf(e, z), e, evidence, e.ts, severity);
 }
 
@@ -58,10 +57,10 @@ export function isMedical(z: ZoneInfo): boolean {
  * (medium), to a zone it does not allow or to an unzoned address (high), across networks the
  * hospital does not control (critical).
  */
-export function reachSeverity(ctx: RuleContext, e: RuleEvent, z: { src: ZoneInfo; dst: ZoneInfo }): Severity {
+export function reachSeverity(ctx: RuleContext, e: FlowBoundEvent, z: { src: ZoneInfo; dst: ZoneInfo }): Severity {
   if (isExternal(z.src) || isExternal(z.dst)) return 'critical';
   if (z.src.name === z.dst.name) return 'low';
-  const f = e.flow!;
+  const f = e.flow;
   const allowed = ctx.policy.allowedFlow({ srcIp: f.src_ip, dstIp: f.dst_ip, srcZone: z.src, dstZone: z.dst, app: f.app, dstPort: f.dst_port, encrypted: false });
   return allowed ? 'medium' : 'high';
 }

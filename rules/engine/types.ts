@@ -1,3 +1,4 @@
+import type { AnalyzerEvent, EventOf, EventType, SensorEvent } from '../../protocols/events/index.js';
 import type { CompiledPolicy, ZoneInfo } from '../policy/compiled.js';
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
@@ -10,24 +11,14 @@ export interface Bilingual {
 }
 
 /**
- * The event contract as the rules see it (docs/events.md): structural, so rules do
- * not depend on the agent's modules. Every field an analyzer adds is reachable by name.
+ * The events the rules read: the sensor's event union (protocols/events/), discriminated on
+ * `type`. A rule sees the fields its event types declare and no others, so reading a field
+ * an event does not have is a compile error, not a silent `undefined`.
  */
-export interface RuleEvent {
-  ts: string;
-  type: string;
-  flow?: {
-    id: string;
-    vlan: number[];
-    src_ip: string;
-    src_port: number;
-    dst_ip: string;
-    dst_port: number;
-    proto: string;
-    app: string;
-  };
-  [field: string]: unknown;
-}
+export type RuleEvent = SensorEvent;
+
+/** Events that name the flow they came from. */
+export type FlowBoundEvent = AnalyzerEvent;
 
 export interface AlertSubject {
   src_ip: string;
@@ -52,9 +43,13 @@ export interface RuleContext {
   zoneOf(ip: string, vlans?: readonly number[]): ZoneInfo;
 }
 
-export type RuleEvaluator = (event: RuleEvent) => RuleFinding | RuleFinding[] | null;
+/** Judges one event. */
+export type RuleEvaluator<E extends RuleEvent = RuleEvent> = (event: E) => RuleFinding | RuleFinding[] | null;
 
-/** One rule: metadata for the alert, and a factory for its (possibly stateful) evaluator. */
+/**
+ * One rule: metadata for the alert, and a factory for its (possibly stateful) evaluator.
+ * The engine hands an evaluator only the event types its rule lists.
+ */
 export interface Rule {
   id: string;
   title: Bilingual;
@@ -65,6 +60,21 @@ export interface Rule {
   /** The GUIDE-MAP requirement ids (G1…G15) it covers. */
   requirements: string[];
   /** Event types it reads. */
-  events: string[];
+  events: readonly EventType[];
   create(ctx: RuleContext): RuleEvaluator;
+}
+
+/** A rule as written: its evaluator sees exactly the event types it lists. */
+export interface TypedRule<T extends EventType> extends Omit<Rule, 'events' | 'create'> {
+  events: readonly T[];
+  create(ctx: RuleContext): RuleEvaluator<EventOf<T>>;
+}
+
+/**
+ * Declares a rule typed by the events it reads (`events: ['tls.handshake']` gives its
+ * evaluator a TlsHandshakeEvent), so a field the event does not declare is a compile error.
+ */
+export function defineRule<const T extends EventType>(rule: TypedRule<T>): Rule {
+  // Sound because RuleEngine routes by `events`: an evaluator never sees another type.
+  return { ...rule, create: (ctx) => rule.create(ctx) as RuleEvaluator };
 }

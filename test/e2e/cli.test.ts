@@ -6,6 +6,8 @@ import { serveCommand } from '../../agent/cli/serve.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEventsFile } from '../support/event-schemas.js';
+import type { FlowEvent } from '../../agent/events/types.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/agent/cli/main.js');
@@ -80,7 +82,7 @@ describe('muvakt analyze', () => {
     const r = muvakt(['analyze', join(CORPUS, '27_malformed_truncated.pcap'), join(CORPUS, '01_dicom_cecho.pcap'), '--events', events]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/27_malformed_truncated\.pcap: capture truncated: last record incomplete \(765 bytes of it present\) at byte offset 773850/);
-    const flows = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.type === 'flow');
+    const flows = readEventsFile(events).filter((e): e is FlowEvent => e.type === 'flow');
     expect(flows.map((f) => `${f.flow.src_ip}:${f.flow.src_port}`).sort()).toEqual(['10.77.10.21:33174', '10.77.10.21:33184']);
     const cut = flows.find((f) => f.flow.src_port === 33184);
     expect(cut.pkts_toserver + cut.pkts_toclient).toBe(648); // every frame before the cut except the 2 ARP
@@ -129,7 +131,7 @@ describe('privacy: planted patient data and credentials never come out', () => {
     const r = muvakt(['analyze', ...files, '--events', events, '--policy', join(ROOT, 'deploy/policy.example.yaml'), '--db', db, '--alerts', alerts], { MUVAKT_LOG_LEVEL: 'trace' });
     expect(r.code).toBe(1); // the truncated capture
     const out = readFileSync(events, 'utf8');
-    expect(out.split('\n').length).toBeGreaterThan(50);
+    expect(readEventsFile(events).length).toBeGreaterThan(50);
     expect(readFileSync(alerts, 'utf8').split('\n').length).toBeGreaterThan(20);
     // The raw bytes of the store (and its WAL, if any), not what SQL would show.
     const raw = [db, `${db}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f).toString('latin1')).join('');

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowEvent, MuvaktEvent } from '../../agent/events/types.js';
 import { NetnsPair, waitFor } from '../support/netns.js';
 import { tsharkConversations } from '../support/tshark.js';
+import { readEventsFile } from '../support/event-schemas.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/agent/cli/main.js');
@@ -58,7 +59,7 @@ describe('live capture on a veth pair with real dcmtk peers', () => {
     await new Promise((resolve) => ref.once('exit', resolve));
     scp.kill('SIGTERM');
 
-    const all = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MuvaktEvent);
+    const all = readEventsFile(events) as MuvaktEvent[];
     const flows = all.filter((e): e is FlowEvent => e.type === 'flow');
     const stats = all.filter((e) => e.type === 'stats');
     expect(flows).toHaveLength(3);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MuvaktEvent } from '../../agent/events/types.js';
 import { NetnsPair, waitFor } from '../support/netns.js';
+import { readEventsFile } from '../support/event-schemas.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/agent/cli/main.js');
@@ -67,7 +68,7 @@ describe('real peers on odd ports, analysed from a capture', () => {
     const out = join(tmp, 'events.ndjson');
     const r = spawnSync(process.execPath, [CLI, 'analyze', pcap, '--events', out], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    events = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    events = readEventsFile(out) as unknown as Ev[];
   }, 60_000);
   afterAll(() => {
     pair.destroy();

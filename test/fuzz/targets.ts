@@ -11,7 +11,7 @@ import { defaultEnvironment } from '../../agent/analyzers/environment.js';
 import type { AnalyzerContext, AnalyzerRegistry, TcpAnalyzerFactory, UdpAnalyzerFactory } from '../../agent/analyzers/registry.js';
 import { CaptureStreamReader } from '../../agent/capture/capture-file.js';
 import { CaptureFormatError, type PacketRecord } from '../../agent/capture/packet-record.js';
-import type { EventSink, MuvaktEvent } from '../../agent/events/types.js';
+import type { AnalyzerRecord, EventSink, MuvaktEvent } from '../../agent/events/types.js';
 import { Flow } from '../../agent/flows/flow.js';
 import { Pipeline } from '../../agent/pipeline.js';
 import { DETACH, Direction } from '../../protocols/stream.js';
@@ -72,8 +72,8 @@ class CollectingContext implements AnalyzerContext {
   readonly out: unknown[] = [];
   readonly tickers: ((s: number, n: number) => void)[] = [];
   constructor(readonly flow: Flow) {}
-  emit(type: string, fields: Record<string, unknown>): void {
-    this.out.push({ type, ...fields });
+  emit(rec: AnalyzerRecord): void {
+    this.out.push(rec);
   }
   setApp(app: string, encrypted: boolean): void {
     this.flow.app = app;

@@ -4,6 +4,7 @@ import type { AnalyzerRegistry } from '../../agent/analyzers/registry.js';
 import { newPacketRecord } from '../../agent/capture/packet-record.js';
 import { TEST_PSEUDONYM_KEY } from './keys.js';
 import { MemorySink } from './memory-sink.js';
+import { assertEventsMatchSchemas } from './event-schemas.js';
 import type { FlowEvent } from '../../agent/events/types.js';
 import { Pipeline, type PipelineOptions } from '../../agent/pipeline.js';
 
@@ -15,7 +16,7 @@ export interface TestFrame {
   origLen?: number;
 }
 
-/** Feeds frames straight into a pipeline and returns its events. */
+/** Feeds frames straight into a pipeline and returns its events, each checked against its published JSON Schema. */
 export function runFrames(frames: TestFrame[], opts: Partial<PipelineOptions> & { registry?: AnalyzerRegistry } = {}) {
   const sink = new MemorySink();
   const pipeline = new Pipeline({ events: sink, registry: opts.registry ?? defaultRegistry(defaultEnvironment(TEST_PSEUDONYM_KEY)), ...opts });
@@ -31,6 +32,7 @@ export function runFrames(frames: TestFrame[], opts: Partial<PipelineOptions> & 
     pipeline.handle(rec);
   }
   pipeline.finish('shutdown');
+  assertEventsMatchSchemas(sink.events);
   const flows = sink.events.filter((e): e is FlowEvent => e.type === 'flow');
   return { pipeline, events: sink.events, flows };
 }

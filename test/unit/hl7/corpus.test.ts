@@ -40,7 +40,7 @@ describe.each(FILES)('corpus %s', (file) => {
   const h = runChunks(file);
 
   it('matches tshark message by message', () => {
-    const got = h.messages().sort((a, b) => a.ts_sec - b.ts_sec || a.ts_nsec - b.ts_nsec || a.direction - b.direction);
+    const got = h.messages().sort((a, b) => a.ts_sec - b.ts_sec || a.ts_nsec - b.ts_nsec || a.direction.localeCompare(b.direction));
     const byId = new Map(got.map((m) => [m.control_id, m]));
     expect(got.length).toBe(gt.length);
     for (const g of gt) {
