@@ -132,6 +132,39 @@ const MAX_URL = 1024;
 const MAX_QUERY_PARAMS = 16;
 const PARAM_NAME = /^[A-Za-z_%][\w.\-[\]%]{0,63}$/;
 const FNR_RUN = /(?<!\d)\d{11}(?!\d)/g;
+/** `type/subtype`, both RFC 9110 tokens. */
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
+/** A path segment kept as it is: a word (letters first), short, with at most three digits. */
+const NAME_SEGMENT = /^[A-Za-z][A-Za-z0-9._~-]{0,39}$/;
+
+/**
+ * The path as a template: segments that name a resource (`api`, `v2`, `patients`, `index.html`)
+ * stay, and every other one — numbers, UIDs, UUIDs, long tokens, anything with quotes, spaces or
+ * escapes — becomes `{id}`. Identifiers in paths point at patients and studies; the template
+ * still says what was asked for. `{fnr}` (a fødselsnummer, counted as PHI) is kept as it is.
+ */
+export function pathTemplate(path: string): string {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i <= path.length; i++) {
+    if (i < path.length && path.charCodeAt(i) !== 0x2f) continue;
+    const seg = path.slice(from, i);
+    if (seg === '' || seg === '{fnr}' || seg === '.' || seg === '..' || (NAME_SEGMENT.test(seg) && countDigits(seg) <= 3)) out += seg;
+    else out += '{id}';
+    if (i < path.length) out += '/';
+    from = i + 1;
+  }
+  return out;
+}
+
+function countDigits(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) n++;
+  }
+  return n;
+}
 
 interface Msg {
   tsSec: number;
@@ -596,7 +629,7 @@ export class HttpStreamParser implements StreamParser {
       if (names.length > 0) m.queryParams = names;
     }
     if (path.length >= 11) path = path.replace(FNR_RUN, (d) => (classifyFnr(d) !== FnrKind.Invalid ? '{fnr}' : d));
-    m.url = cleanText(path, MAX_URL);
+    m.url = cleanText(pathTemplate(path), MAX_URL);
   }
 
   /** Identifiers in a bounded piece of a head; the accumulator only exists once one is found. */
@@ -649,7 +682,9 @@ export class HttpStreamParser implements StreamParser {
       case H.ContentType: {
         const v = value();
         const semi = v.indexOf(';');
-        m.contentType = cleanText((semi < 0 ? v : v.slice(0, semi)).toLowerCase(), 128);
+        const type = (semi < 0 ? v : v.slice(0, semi)).trim().toLowerCase();
+        // Only a media type (RFC 9110 §8.3.1) is reported: other text here is not the header's.
+        if (MEDIA_TYPE.test(type)) m.contentType = type;
         break;
       }
       case H.ContentLength: {

@@ -62,8 +62,9 @@ function field(tok: string | undefined, max: number): string | undefined {
     if (c < 0x21 || c > 0x7e || c === 0x5e || c === 0x7c) return undefined;
     out += tok[i];
   }
-  // A header field holding an identity number is not a device fact.
-  return holdsFnr(out) ? undefined : out;
+  // A header field holding an identity number is not a device fact; nor is a run of 11 or more
+  // digits, where one may hide glued to other digits.
+  return holdsFnr(out) || /[0-9]{11}/.test(out) ? undefined : out;
 }
 
 /** The header of one syslog message at buf[off, off+len); null if it is not syslog. */

@@ -218,7 +218,10 @@ function element(c: Ctx, p: number, end: number, depth: number): number {
   }
   if (depth === 0) {
     const dev = DEVICE_TAGS.get(tag);
-    if (dev !== undefined && len > 0) {
+    // A device fact is text of its VR (LO/CS/SH: no control characters). One with other bytes
+    // is a length gone wrong that runs into the next elements — a patient's name among them —
+    // so it is not reported at all.
+    if (dev !== undefined && len > 0 && len <= 1024 && plainText(c.buf, v, e)) {
       const s = printable(c.buf, v, e, 64);
       if (s !== '') c.sink.device(dev, s);
     }
@@ -318,4 +321,14 @@ export function guessEncoding(buf: Buffer, off: number, end: number): DatasetEnc
   // Big endian puts the group's high byte first; data sets start at low groups (0008).
   const bigEndian = buf[off] === 0x00 && buf[off + 1] !== 0x00;
   return { explicitVr: explicit || bigEndian, littleEndian: !bigEndian, deflated: false };
+}
+
+/** Printable ASCII and Latin-1 letters only (trailing NUL padding allowed), no `^` (PN's separator). */
+function plainText(buf: Buffer, start: number, end: number): boolean {
+  while (end > start && buf[end - 1] === 0x00) end--;
+  for (let i = start; i < end; i++) {
+    const b = buf[i];
+    if (b < 0x20 || b === 0x7f || b === 0x5e || (b >= 0x80 && b < 0xa0)) return false;
+  }
+  return true;
 }

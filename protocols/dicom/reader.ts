@@ -94,7 +94,7 @@ export function printable(buf: Buffer, start: number, end: number, max = 64): st
 
 /**
  * An AE title is 16 characters of DICOM's default repertoire without backslash or control
- * characters (PS3.5 §6.2), space-padded. A field that breaks that is not a device's name but
+ * characters (PS3.5 §6.2), space-padded (and, here, without `^`). A field that breaks that is not a device's name but
  * misframed or hostile bytes — possibly dataset content with patient values — so it is reported
  * as invalid, never echoed.
  */
@@ -103,7 +103,9 @@ export function aeTitle(buf: Buffer, start: number, end: number): string {
   while (start < end && buf[start] === 0x20) start++;
   for (let i = start; i < end; i++) {
     const c = buf[i];
-    if (c < 0x20 || c > 0x7e || c === 0x5c) return INVALID_AE;
+    // `^` is allowed by the AE repertoire but is DICOM's person-name separator: an "AE title" with
+    // one is a patient name that slid into the field, not a device.
+    if (c < 0x20 || c > 0x7e || c === 0x5c || c === 0x5e) return INVALID_AE;
   }
   return buf.toString('latin1', start, end);
 }

@@ -592,6 +592,13 @@ export function readAck(sc: Hl7Scanner, from: number, to: number): Hl7AckInfo | 
 }
 
 const MAX_EQUIPMENT = 16;
+/**
+ * An equipment identifier (EI: entity id ^ namespace ^ universal id ^ type) as devices send
+ * them: letters, digits and `._:-` in each component. Spaces, or a component shaped like a
+ * person's name or an address, mean another field landed here (a misframed message); it is not
+ * reported.
+ */
+const EQUIPMENT_ID = /^[A-Za-z0-9._:-]{1,64}(\^[A-Za-z0-9._:-]{0,64}){0,3}$/;
 
 /** PRT-16 (participation device) and OBX-18 (equipment instance) identifiers, all repetitions. */
 export function readEquipment(sc: Hl7Scanner, from: number, to: number): string[] {
@@ -610,7 +617,7 @@ export function readEquipment(sc: Hl7Scanner, from: number, to: number): string[
         continue;
       }
       const v = sc.compositeOfRange(sc.rs, sc.re);
-      if (v === '') continue;
+      if (v === '' || !EQUIPMENT_ID.test(v) || findFnrs(v).length > 0) continue;
       if (out === null) out = [];
       if (!out.includes(v)) out.push(v);
       if (out.length >= MAX_EQUIPMENT) return out;
