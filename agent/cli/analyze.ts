@@ -65,7 +65,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   });
   const { pipeline, inventory, alerting } = sensor;
   const sink = sensor.events;
-  const summaryOut = values.events === '-' ? process.stderr : process.stdout;
+  // Whatever goes to stdout as NDJSON (events or alerts) keeps it to itself, so `| jq` parses it.
+  const summaryOut = values.events === '-' || values.alerts === '-' ? process.stderr : process.stdout;
   let stop = false;
   const onSignal = () => {
     stop = true;

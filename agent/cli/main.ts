@@ -1,4 +1,5 @@
 #!/usr/bin/env -S node --max-semi-space-size=32
+import { readFileSync } from 'node:fs';
 import { enableCompileCache } from './compile-cache.js';
 import { UsageError } from './args.js';
 import { ConfigError } from '../errors.js';
@@ -33,13 +34,54 @@ Exit codes: 0 ok, 1 runtime failure (e.g. truncated capture), 2 bad arguments or
 `;
 }
 
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Edit distance, for "did you mean" on a mistyped option. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length];
+}
+
+/** Node's "Unknown option '--polcy'" with the command's nearest option, and where to read more. */
+function explainUsage(e: UsageError, command: string | undefined, usageText: string | undefined): string {
+  const m = /Unknown option '(--[^']+)'/.exec(e.message);
+  if (m === null || usageText === undefined) return e.message;
+  const options = [...new Set(usageText.match(/--[a-z][a-z0-9-]*/g) ?? [])];
+  const best = options.map((o) => [o, distance(m[1], o)] as const).sort((a, b) => a[1] - b[1])[0];
+  const hint = best !== undefined && best[1] <= 3 ? ` Did you mean ${best[0]}?` : '';
+  return `unknown option ${m[1]} for "muvakt ${command}".${hint}`;
+}
+
+let current: { name: string; usage: string } | undefined;
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd !== undefined && Object.hasOwn(COMMANDS, cmd)) {
     const command = await COMMANDS[cmd]();
+    current = { name: cmd, usage: command.usage };
     return command.run(rest);
   }
   switch (cmd) {
+    case '--version':
+    case '-V':
+    case 'version':
+      process.stdout.write(`muvakt ${version()} (node ${process.version})\n`);
+      return 0;
     case undefined:
     case 'help':
     case '--help':
@@ -56,8 +98,15 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`muvakt: ${e.message}\n${e instanceof UsageError ? 'Run "muvakt help" for usage.\n' : ''}`);
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') {
+      // The reader went away (`| head`): what it wanted it has; end quietly.
+      process.exitCode = 0;
+    } else if (e instanceof UsageError) {
+      const help = current ? `Run "muvakt ${current.name} --help" for its options.` : 'Run "muvakt help" for usage.';
+      process.stderr.write(`muvakt: ${explainUsage(e, current?.name, current?.usage)}\n${help}\n`);
+      process.exitCode = 2;
+    } else if (e instanceof ConfigError) {
+      process.stderr.write(`muvakt: ${e.message}\n`);
       process.exitCode = 2;
     } else {
       process.stderr.write(`muvakt: ${(e as Error).stack ?? String(e)}\n`);
@@ -65,3 +114,9 @@ main(process.argv.slice(2)).then(
     }
   },
 );
+
+// A closed pipe on stdout (`muvakt analyze … --alerts - | head -1`) ends the run quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});

@@ -9,7 +9,7 @@ export const POLICY_USAGE = `muvakt policy check FILE
 
 export function policyCommand(argv: string[]): number {
   const [sub, file, ...rest] = argv;
-  if (sub === '--help' || sub === '-h') {
+  if (sub === '--help' || sub === '-h' || argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(POLICY_USAGE);
     return 0;
   }

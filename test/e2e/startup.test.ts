@@ -123,6 +123,30 @@ describe('the API start-up: a failed listen is a runtime failure', () => {
     expect(config.stderr).not.toContain('muvakt help');
     const usage = spawnSync(process.execPath, [CLI, 'serve', '--db', db, '--bogus'], { encoding: 'utf8' });
     expect(usage.status).toBe(2);
-    expect(usage.stderr).toContain('Run "muvakt help" for usage.');
+    expect(usage.stderr).toContain('Run "muvakt serve --help" for its options.');
+    expect(config.stderr).not.toContain('--help');
+  });
+
+  it('a mistyped option gets the nearest one; --version; policy check --help; a closed pipe ends quietly', () => {
+    const typo = spawnSync(process.execPath, [CLI, 'analyze', '--polcy', 'x.yaml', 'a.pcap'], { encoding: 'utf8' });
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toContain('unknown option --polcy for "muvakt analyze". Did you mean --policy?');
+    const v = spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8' });
+    expect(v.status).toBe(0);
+    expect(v.stdout).toMatch(/^muvakt \d+\.\d+\.\d+ \(node v\d+/);
+    const help = spawnSync(process.execPath, [CLI, 'policy', 'check', '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('muvakt policy check FILE');
+    // Alerts to stdout alone (the summary goes to stderr), and `| head -1` is no error.
+    const capture = join(ROOT, 'fixtures/corpus/10_telnet_login.pcap');
+    const policy = join(ROOT, 'deploy/policy.example.yaml');
+    const all = spawnSync(process.execPath, [CLI, 'analyze', capture, '--policy', policy, '--alerts', '-'], { encoding: 'utf8' });
+    expect(all.status).toBe(0);
+    const lines = all.stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(1);
+    for (const l of lines) expect(() => JSON.parse(l), l).not.toThrow();
+    const head = spawnSync('sh', ['-c', `"${process.execPath}" "${CLI}" analyze "${capture}" --policy "${policy}" --alerts - | head -1; echo "status:$?"`], { encoding: 'utf8' });
+    expect(head.stdout).toMatch(/^\{.*\}\nstatus:0\n$/);
+    expect(head.stderr).not.toMatch(/EPIPE|Error|at /);
   });
 });

@@ -28,16 +28,14 @@ function mac(i: number): string {
 
 describe('inventory bounds', () => {
   it('caps 200k synthetic devices at maxDevices with a counter', () => {
+    // The cost of a full inventory is measured in the bench, not timed here.
     const inv = new Inventory({ maxDevices: 100_000 });
-    const t0 = performance.now();
     for (let i = 0; i < 200_000; i++) {
       inv.observe({ ts: TS, type: 'dhcp', client_mac: mac(i), hostname: `host${i}`, dhcp_type: 'request' });
     }
-    const ms = performance.now() - t0;
     expect(inv.size).toBe(100_000);
     expect(inv.counters.devices_dropped).toBe(100_000);
     expect(inv.counters.events).toBe(200_000);
-    expect(ms).toBeLessThan(20_000);
   });
 
   it('caps external devices separately', () => {
