@@ -25,13 +25,6 @@ import { EVIDENCE_USAGE } from '../../agent/cli/evidence.js';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const read = (rel: string) => readFileSync(join(ROOT, rel), 'utf8');
 
-/**
- * Docs that other branches bring (the generated event reference and the table of guide
- * citations). Links to them are not checked for existence while this list names them:
- * remove each entry once its file is in the tree.
- */
-const DOCS_LANDING_FROM_OTHER_BRANCHES = new Set(['docs/events.md', 'docs/guide-references.md']);
-
 /** Every text file under `dirs` (recursively), as paths relative to the repository root. */
 function filesUnder(...dirs: string[]): string[] {
   const out: string[] = [];
@@ -132,7 +125,6 @@ describe('documentation links', () => {
         const [path, anchor] = link.split('#') as [string, string | undefined];
         const target = path === '' ? page : relative(ROOT, resolve(ROOT, dirname(page), path));
         checked++;
-        if (DOCS_LANDING_FROM_OTHER_BRANCHES.has(target) && !existsSync(join(ROOT, target))) continue;
         if (!existsSync(join(ROOT, target))) {
           broken.push(`${page}: ${link} (no ${target})`);
           continue;
