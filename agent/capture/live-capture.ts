@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, createReadStream } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { CaptureStreamReader } from './capture-file.js';
 import type { CaptureStats, PacketHandler } from './packet-record.js';
@@ -84,23 +84,83 @@ export function findExecutable(name: string): string | null {
   return null;
 }
 
+/** The running helper as the backend drives it: its two outputs, signals, and its end. */
+interface Helper {
+  stdout: NodeJS.ReadableStream;
+  stderr: NodeJS.ReadableStream;
+  signal(sig: NodeJS.Signals): void;
+  /** Resolves with the exit code (null when unknown) after its output has ended. */
+  exited: Promise<number | null>;
+  running(): boolean;
+}
+
+/**
+ * The helper a privilege-separating launcher already started (`deploy/muvakt-capture-launch`):
+ * its output arrives on inherited descriptors and it is signalled by pid, so this process never
+ * needs a capability. Undefined when muvakt was not started that way.
+ */
+export function inheritedHelper(env: NodeJS.ProcessEnv = process.env): Helper | undefined {
+  const fd = Number(env.MUVAKT_CAPTURE_FD);
+  const errFd = Number(env.MUVAKT_CAPTURE_ERR_FD);
+  const pid = Number(env.MUVAKT_CAPTURE_PID);
+  if (!Number.isInteger(fd) || !Number.isInteger(errFd) || !Number.isInteger(pid) || fd < 3 || errFd < 3 || pid <= 1) return undefined;
+  const stdout = createReadStream('', { fd, highWaterMark: 1 << 20 });
+  const stderr = createReadStream('', { fd: errFd });
+  let done = false;
+  const exited = new Promise<number | null>((resolve) =>
+    stdout.once('close', () => {
+      done = true;
+      resolve(null);
+    }),
+  );
+  return {
+    stdout,
+    stderr,
+    signal(sig) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // already gone: its output has ended or is about to
+      }
+    },
+    exited,
+    running: () => !done,
+  };
+}
+
+function spawnedHelper(file: string, args: string[]): Helper & { child: ChildProcess } {
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdoutDone = new Promise<void>((resolve) => child.stdout!.once('end', resolve));
+  return {
+    child,
+    stdout: child.stdout!,
+    stderr: child.stderr!,
+    signal: (sig) => child.kill(sig),
+    exited: new Promise((resolve) => child.once('exit', (code) => stdoutDone.then(() => resolve(code)))),
+    running: () => child.exitCode === null,
+  };
+}
+
 /**
  * tcpdump as the capture helper: `tcpdump -U -w -` streams pcap with nanosecond timestamps
  * into our reader, reports kernel drops on SIGUSR1 and at exit, drops its root privileges
  * after opening the interface, and never transmits. It is the only process that needs
- * CAP_NET_RAW/CAP_NET_ADMIN: started as root it drops them itself; run unprivileged, muvakt
- * holds no capability and `MUVAKT_TCPDUMP` names a copy of tcpdump with file capabilities
- * (docs/deployment.md, "Least privilege"). It never outlives muvakt (`helperCommand`).
+ * CAP_NET_RAW/CAP_NET_ADMIN: started as root it drops them itself; run unprivileged, either a
+ * launcher started it with the capabilities and ran muvakt without them (`inheritedHelper`), or
+ * `MUVAKT_TCPDUMP` names a copy of tcpdump with file capabilities (docs/deployment.md, "Least
+ * privilege"). It never outlives muvakt (`helperCommand`).
  */
 export class TcpdumpBackend implements LiveCaptureBackend {
   readonly name = 'tcpdump';
   readonly stats: CaptureStats = { received: 0, dropped: 0, ifDropped: 0 };
-  private child: ChildProcess | null = null;
+  private helper: Helper | null = null;
   private reader: CaptureStreamReader | null = null;
-  private exited: Promise<number | null> | null = null;
   private stderrTail = '';
 
-  constructor(private readonly opts: LiveCaptureOptions) {}
+  constructor(
+    private readonly opts: LiveCaptureOptions,
+    private readonly inherited: Helper | undefined = inheritedHelper(),
+  ) {}
 
   /** MUVAKT_TCPDUMP names the helper explicitly (e.g. a build with a newer libpcap). */
   static available(): string | null {
@@ -117,31 +177,37 @@ export class TcpdumpBackend implements LiveCaptureBackend {
   }
 
   start(onPacket: PacketHandler): Promise<void> {
-    const bin = TcpdumpBackend.available();
-    if (bin === null) {
-      return Promise.reject(
-        new CaptureBackendMissing(
-          'live capture needs tcpdump (it runs libpcap for muvakt). Install it with: apt-get install tcpdump  (Debian/Ubuntu)  or  dnf install tcpdump  (RHEL/Fedora)',
-        ),
-      );
-    }
     const o = this.opts;
-    const args = ['-i', o.iface, '-n', '-U', '-w', '-', '-s', String(o.snaplen), '-B', String(o.bufferKiB), '--time-stamp-precision=nano'];
-    if (!o.promiscuous) args.push('-p');
-    if (o.filter) args.push(o.filter);
-    const cmd = helperCommand(bin, args);
-    const child = spawn(cmd.file, cmd.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
+    let helper: Helper;
+    let spawned: ChildProcess | null = null;
+    if (this.inherited !== undefined) {
+      helper = this.inherited;
+    } else {
+      const bin = TcpdumpBackend.available();
+      if (bin === null) {
+        return Promise.reject(
+          new CaptureBackendMissing(
+            'live capture needs tcpdump (it runs libpcap for muvakt). Install it with: apt-get install tcpdump  (Debian/Ubuntu)  or  dnf install tcpdump  (RHEL/Fedora)',
+          ),
+        );
+      }
+      const args = ['-i', o.iface, '-n', '-U', '-w', '-', '-s', String(o.snaplen), '-B', String(o.bufferKiB), '--time-stamp-precision=nano'];
+      if (!o.promiscuous) args.push('-p');
+      if (o.filter) args.push(o.filter);
+      const cmd = helperCommand(bin, args);
+      const h = spawnedHelper(cmd.file, cmd.args);
+      spawned = h.child;
+      helper = h;
+    }
+    this.helper = helper;
     this.reader = new CaptureStreamReader(`tcpdump -i ${o.iface}`, onPacket);
     const reader = this.reader;
-    const stdoutDone = new Promise<void>((resolve) => child.stdout!.once('end', resolve));
-    child.stdout!.on('data', (chunk: Buffer) => reader.push(chunk));
-    this.exited = new Promise((resolve) => child.once('exit', (code) => stdoutDone.then(() => resolve(code))));
+    helper.stdout.on('data', (chunk: Buffer) => reader.push(chunk));
     return new Promise((resolve, reject) => {
       let started = false;
-      child.once('error', (e) => reject(e));
-      child.stderr!.setEncoding('utf8');
-      child.stderr!.on('data', (text: string) => {
+      spawned?.once('error', (e) => reject(e));
+      helper.stderr.setEncoding('utf8');
+      helper.stderr.on('data', (text: string) => {
         this.stderrTail = (this.stderrTail + text).slice(-4096);
         this.parseCounters(text);
         if (!started && /listening on /.test(this.stderrTail)) {
@@ -149,26 +215,28 @@ export class TcpdumpBackend implements LiveCaptureBackend {
           resolve();
         }
       });
-      void this.exited!.then((code) => {
+      void helper.exited.then((code) => {
         if (!started) reject(new Error(`tcpdump exited (code ${code}): ${this.stderrTail.trim().split('\n').pop() ?? ''}`));
       });
     });
   }
 
   requestStats(): void {
-    this.child?.kill('SIGUSR1');
+    this.helper?.signal('SIGUSR1');
   }
 
   async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || !this.exited) return;
-    if (child.exitCode === null) {
+    const helper = this.helper;
+    if (!helper) return;
+    if (helper.running()) {
       // libpcap on Linux (TPACKET_V3) hands packets over in blocks that retire after up to
-      // 1 s; a SIGINT before that loses the last block although the kernel "received" it.
+      // 1 s; a stop before that loses the last block although the kernel "received" it.
       await new Promise((resolve) => setTimeout(resolve, BLOCK_RETIRE_MS));
-      child.kill('SIGINT');
+      // TERM, not INT: tcpdump handles both alike, but a watchdog a launcher started in the
+      // background has INT ignored for good (POSIX shells ignore it for background jobs).
+      helper.signal('SIGTERM');
     }
-    await this.exited;
+    await helper.exited;
     this.reader?.end();
   }
 

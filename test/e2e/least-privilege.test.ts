@@ -120,4 +120,54 @@ describe('least privilege: an unprivileged sensor, a capability-holding helper t
     await new Promise((r) => setTimeout(r, 2000));
     expect(processesRunning(helper)).toEqual([]);
   });
+
+  it('the launcher (systemd: AmbientCapabilities) opens the capture and runs Node with no capability', async () => {
+    // As the sensor unit starts it: user nobody holding exactly CAP_NET_RAW and CAP_NET_ADMIN.
+    const events = join(tmp, 'out', 'launched.ndjson');
+    const launcher = join(ROOT, 'deploy/muvakt-capture-launch');
+    const args = [
+      'netns', 'exec', pair.a,
+      'setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=+net_raw,+net_admin', '--ambient-caps=+net_raw,+net_admin', '--',
+      launcher, process.execPath, CLI, 'run', '--interface', pair.ifA, '--stats-interval', '1', '--events', events, '--filter', 'udp port 5555',
+    ];
+    const sensor = spawn('ip', args, { env: { ...process.env, MUVAKT_BUFFER_KIB: '4096' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(sensor);
+    let err = '';
+    sensor.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const node = sensorPid(await waitFor(sensor.stderr!, /capture started/));
+    expect(capsOf(node), err).toEqual({ eff: 0n, prm: 0n, amb: 0n });
+    const tcpdumps = processesRunning(findExecutable('tcpdump')!);
+    expect(tcpdumps.length, err).toBeGreaterThanOrEqual(1);
+    expect(tcpdumps.some((pid) => capsOf(pid).eff === ((1n << CAP_NET_RAW) | (1n << CAP_NET_ADMIN)))).toBe(true);
+
+    pair.exec(pair.a, 'python3', '-c', `import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor i in range(4):\n  s.sendto(b'muvakt',('${pair.ipB}',5555));time.sleep(0.2)\n`);
+    await new Promise((r) => setTimeout(r, 1500));
+    const exited = new Promise<number | null>((resolve) => sensor.once('exit', resolve));
+    sensor.kill('SIGTERM');
+    expect(await exited, err).toBe(0);
+    const all = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const flows = all.filter((e) => e.type === 'flow');
+    expect(flows[0]?.flow, err).toMatchObject({ src_ip: pair.ipA, dst_ip: pair.ipB, dst_port: 5555, proto: 'udp' });
+    expect(flows[0].pkts_toserver).toBe(4);
+    // The kernel's counters came from the launcher's tcpdump through its watchdog.
+    expect(all.some((e) => e.type === 'stats')).toBe(true);
+  });
+
+  it('kill -9 of the launched Node leaves no helper behind after 2 s', async () => {
+    const launcher = join(ROOT, 'deploy/muvakt-capture-launch');
+    const before = new Set(processesRunning(findExecutable('tcpdump')!));
+    const args = [
+      'netns', 'exec', pair.a,
+      'setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=+net_raw,+net_admin', '--ambient-caps=+net_raw,+net_admin', '--',
+      launcher, process.execPath, CLI, 'run', '--interface', pair.ifA, '--filter', 'udp port 9',
+    ];
+    const sensor = spawn('ip', args, { env: { ...process.env, MUVAKT_BUFFER_KIB: '4096' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(sensor);
+    const node = sensorPid(await waitFor(sensor.stderr!, /capture started/));
+    const mine = processesRunning(findExecutable('tcpdump')!).filter((p) => !before.has(p));
+    expect(mine.length).toBe(1);
+    process.kill(node, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(processesRunning(findExecutable('tcpdump')!).filter((p) => mine.includes(p))).toEqual([]);
+  });
 });

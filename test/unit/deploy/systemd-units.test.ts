@@ -66,6 +66,8 @@ describe('systemd units', () => {
     const s = settings('muvakt-sensor.service');
     const exec = s.get('ExecStart')![0];
     expect(exec).toMatch(/ run .*--listen \$\{MUVAKT_LISTEN\}/);
+    // Started through the launcher, so Node itself holds no capability.
+    expect(exec).toMatch(/^\/opt\/muvakt\/deploy\/muvakt-capture-launch \/usr\/bin\/node /);
     expect(s.get('Environment')).toContain('MUVAKT_LISTEN=127.0.0.1:8471');
   });
 
