@@ -42,6 +42,22 @@ function processesRunning(path: string): number[] {
   return pids;
 }
 
+/**
+ * A node binary user nobody may run: the running one, or a copy in `dir` when it sits where
+ * nobody cannot reach it (CI unpacks Node 22 into a private temporary directory).
+ */
+function nodeForNobody(dir: string): string {
+  try {
+    execFileSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', process.execPath, '-e', '0'], { stdio: 'ignore' });
+    return process.execPath;
+  } catch {
+    const copy = join(dir, 'node');
+    copyFileSync(process.execPath, copy);
+    chmodSync(copy, 0o755);
+    return copy;
+  }
+}
+
 const CAP_NET_ADMIN = 12n;
 const CAP_NET_RAW = 13n;
 
@@ -50,6 +66,7 @@ describe('least privilege: an unprivileged sensor, a capability-holding helper t
   const tmp = mkdtempSync(join(tmpdir(), 'muvakt-priv-'));
   const helper = join(tmp, 'bin', 'tcpdump');
   const children: ChildProcess[] = [];
+  let nodeBin = process.execPath;
 
   beforeAll(() => {
     NetnsPair.requireRoot();
@@ -62,6 +79,7 @@ describe('least privilege: an unprivileged sensor, a capability-holding helper t
     execFileSync(findExecutable('setcap')!, ['cap_net_raw,cap_net_admin=eip', helper]);
     execFileSync('install', ['-d', '-m', '0777', join(tmp, 'out')]);
     chmodSync(tmp, 0o755);
+    nodeBin = nodeForNobody(join(tmp, 'bin'));
     pair.create();
   });
   afterEach(() => {
@@ -78,7 +96,7 @@ describe('least privilege: an unprivileged sensor, a capability-holding helper t
     const args = [
       'netns', 'exec', pair.a,
       'setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all', '--',
-      process.execPath, CLI, 'run', '--interface', pair.ifA, '--stats-interval', '1', '--buffer-mb', '4', ...extra,
+      nodeBin, CLI, 'run', '--interface', pair.ifA, '--stats-interval', '1', '--buffer-mb', '4', ...extra,
     ];
     const child = spawn('ip', args, { env: { ...process.env, MUVAKT_TCPDUMP: helper }, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
@@ -128,7 +146,7 @@ describe('least privilege: an unprivileged sensor, a capability-holding helper t
     const args = [
       'netns', 'exec', pair.a,
       'setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=+net_raw,+net_admin', '--ambient-caps=+net_raw,+net_admin', '--',
-      launcher, process.execPath, CLI, 'run', '--interface', pair.ifA, '--stats-interval', '1', '--events', events, '--filter', 'udp port 5555',
+      launcher, nodeBin, CLI, 'run', '--interface', pair.ifA, '--stats-interval', '1', '--events', events, '--filter', 'udp port 5555',
     ];
     const sensor = spawn('ip', args, { env: { ...process.env, MUVAKT_BUFFER_KIB: '4096' }, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(sensor);
@@ -159,7 +177,7 @@ describe('least privilege: an unprivileged sensor, a capability-holding helper t
     const args = [
       'netns', 'exec', pair.a,
       'setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=+net_raw,+net_admin', '--ambient-caps=+net_raw,+net_admin', '--',
-      launcher, process.execPath, CLI, 'run', '--interface', pair.ifA, '--filter', 'udp port 9',
+      launcher, nodeBin, CLI, 'run', '--interface', pair.ifA, '--filter', 'udp port 9',
     ];
     const sensor = spawn('ip', args, { env: { ...process.env, MUVAKT_BUFFER_KIB: '4096' }, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(sensor);
