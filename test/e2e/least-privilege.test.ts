@@ -5,9 +5,9 @@
  * interface where nothing arrives.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findExecutable } from '../../agent/capture/live-capture.js';
 import { NetnsPair, waitFor } from '../support/netns.js';
@@ -47,15 +47,15 @@ function processesRunning(path: string): number[] {
  * nobody cannot reach it (CI unpacks Node 22 into a private temporary directory).
  */
 function nodeForNobody(dir: string): string {
-  try {
-    execFileSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', process.execPath, '-e', '0'], { stdio: 'ignore' });
-    return process.execPath;
-  } catch {
-    const copy = join(dir, 'node');
-    copyFileSync(process.execPath, copy);
-    chmodSync(copy, 0o755);
-    return copy;
-  }
+  // By mode bits, not by trying: setpriv can keep root's DAC override across its exec, so a
+  // trial run as nobody may pass where the launcher's capability-free exec fails.
+  let reachable = (statSync(process.execPath).mode & 0o001) !== 0;
+  for (let d = dirname(process.execPath); reachable && d !== dirname(d); d = dirname(d)) reachable = (statSync(d).mode & 0o001) !== 0;
+  if (reachable) return process.execPath;
+  const copy = join(dir, 'node');
+  copyFileSync(process.execPath, copy);
+  chmodSync(copy, 0o755);
+  return copy;
 }
 
 const CAP_NET_ADMIN = 12n;
