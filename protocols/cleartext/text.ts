@@ -1,5 +1,4 @@
 /** Small text helpers shared by the cleartext parsers. None of them throws. */
-import { classifyFnr, FnrKind } from '../phi/fodselsnummer.js';
 
 const B64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
@@ -27,21 +26,7 @@ export function cleanText(s: string, max: number): string {
   return out.trim();
 }
 
-/** True when the text holds a valid fødselsnummer-like number: such a value is never reported. */
-export function holdsFnr(s: string): boolean {
-  // Only a run of exactly 11 digits can be one; each is checked as it is, without a copy to bytes.
-  let run = 0;
-  for (let i = 0; i <= s.length; i++) {
-    const c = i < s.length ? s.charCodeAt(i) : 0;
-    if (c >= 0x30 && c <= 0x39) {
-      run++;
-      continue;
-    }
-    if (run === 11 && classifyFnr(s.slice(i - 11, i)) !== FnrKind.Invalid) return true;
-    run = 0;
-  }
-  return false;
-}
+export { holdsFnr } from '../phi/fodselsnummer.js';
 
 /**
  * Server software named in a greeting banner (FTP 220, SMTP 220, POP3 +OK, IMAP * OK). The

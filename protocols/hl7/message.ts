@@ -1,6 +1,6 @@
 import { charsetFromMsh18, latin1, type CharsetInfo } from './charset.js';
 import { decodeText, DEFAULT_DELIMITERS, type Delimiters } from './escape.js';
-import { findFnrs } from '../phi/fodselsnummer.js';
+import { holdsFnr } from '../phi/fodselsnummer.js';
 
 /**
  * One-pass HL7 v2 segment/field scanner. It records offsets only, and only for the segments
@@ -492,7 +492,7 @@ const ERROR_CODE = /^[A-Za-z0-9_.-]{1,16}$/;
 const CONTROL_ID = /^[A-Za-z0-9._:\-]{1,64}$/;
 
 export function controlIdText(s: string): string {
-  return CONTROL_ID.test(s) && findFnrs(s).length === 0 ? s : '';
+  return CONTROL_ID.test(s) && !holdsFnr(s) ? s : '';
 }
 
 const EMPTY_HEADER: Omit<Hl7Header, 'charset'> = {
@@ -584,7 +584,7 @@ export function readAck(sc: Hl7Scanner, from: number, to: number): Hl7AckInfo | 
     // ERR-3 is HL7 table 0357 (v2.5+); before that the code sat in ERR-1.4 (ELD).
     let code = sc.headerComponent(s, 3, 1);
     if (code === '' && sc.component(s, 1, 4)) code = sc.text(sc.rs, sc.re).split(String.fromCharCode(sc.delims.subcomponent))[0];
-    if (ERROR_CODE.test(code) && findFnrs(code).length === 0 && !ack.errorCodes.includes(code)) ack.errorCodes.push(code);
+    if (ERROR_CODE.test(code) && !holdsFnr(code) && !ack.errorCodes.includes(code)) ack.errorCodes.push(code);
     const sev = upper(sc.headerComponent(s, 4, 1));
     if (sev !== '' && sev.length <= 2 && !ack.severities.includes(sev)) ack.severities.push(sev);
   }
@@ -617,7 +617,7 @@ export function readEquipment(sc: Hl7Scanner, from: number, to: number): string[
         continue;
       }
       const v = sc.compositeOfRange(sc.rs, sc.re);
-      if (v === '' || !EQUIPMENT_ID.test(v) || findFnrs(v).length > 0) continue;
+      if (v === '' || !EQUIPMENT_ID.test(v) || holdsFnr(v)) continue;
       if (out === null) out = [];
       if (!out.includes(v)) out.push(v);
       if (out.length >= MAX_EQUIPMENT) return out;

@@ -31,6 +31,15 @@ export function corpusCaptures(): string[] {
 
 const nullSink: EventSink = { write() {}, flush() {}, close() {} };
 
+/** A new script for one connection of target `name`, kept with the target's others. */
+function newScript(out: Map<string, ScriptWriter[]>, name: string): ScriptWriter {
+  const w = new ScriptWriter(MAX_SEED);
+  const list = out.get(name) ?? [];
+  list.push(w);
+  out.set(name, list);
+  return w;
+}
+
 function recordingStream(f: TcpAnalyzerFactory, name: string, out: Map<string, ScriptWriter[]>): TcpAnalyzerFactory {
   return {
     app: f.app,
@@ -38,10 +47,7 @@ function recordingStream(f: TcpAnalyzerFactory, name: string, out: Map<string, S
     probe: (dir, buf, off, len) => f.probe(dir, buf, off, len),
     create(ctx) {
       const inner = f.create(ctx);
-      const w = new ScriptWriter(MAX_SEED);
-      const list = out.get(name) ?? [];
-      list.push(w);
-      out.set(name, list);
+      const w = newScript(out, name);
       const skip = [0, 0];
       const parser: StreamParser = {
         data(dir, buf, off, len, s, n) {
@@ -76,10 +82,7 @@ function recordingDatagram(f: UdpAnalyzerFactory, name: string, out: Map<string,
     probe: (dir, buf, off, len, port) => f.probe(dir, buf, off, len, port),
     create(ctx) {
       const inner = f.create(ctx);
-      const w = new ScriptWriter(MAX_SEED);
-      const list = out.get(name) ?? [];
-      list.push(w);
-      out.set(name, list);
+      const w = newScript(out, name);
       return {
         datagram(dir, buf, off, len, s, n) {
           w.data(dir, buf, off, Math.min(len, 0xffff));
