@@ -9,7 +9,7 @@ import type { Alert, AlertSubject } from '../store/index.js';
 
 export const RECORD_FIELDS = [
   'id', 'rule_id', 'title', 'severity', 'guide_refs', 'first_seen', 'last_seen', 'count', 'status',
-  'subject', 'evidence', 'recommendation', 'updated_at', 'title_nb', 'recommendation_nb',
+  'subject', 'evidence', 'recommendation', 'updated_at', 'sensors', 'title_nb', 'recommendation_nb',
 ] as const;
 export const SUBJECT_FIELDS = ['src_ip', 'dst_ip', 'zone_src', 'zone_dst', 'device_id'] as const;
 
@@ -38,6 +38,7 @@ export function alertRecord(alert: Alert): AlertRecord {
     evidence: a.evidence,
     recommendation: a.recommendation,
     updated_at: a.updated_at,
+    sensors: Array.isArray(a.sensors) ? a.sensors.map(String) : [],
   };
   if (a.title_nb !== undefined) r.title_nb = a.title_nb;
   if (a.recommendation_nb !== undefined) r.recommendation_nb = a.recommendation_nb;

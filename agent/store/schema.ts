@@ -113,6 +113,30 @@ CREATE INDEX inventory_devices_zone ON inventory_devices (zone);
 `);
     },
   },
+  {
+    version: 3,
+    name: 'sensor names: alerts.sensors, device_sightings, audit_log.sensor',
+    up(db) {
+      db.exec(`
+-- Every sensor that saw the alert (JSON array of names, sorted, bounded). Not part of the id:
+-- two sensors on overlapping mirrors raise one alert that lists both.
+ALTER TABLE alerts ADD COLUMN sensors TEXT NOT NULL DEFAULT '[]';
+
+-- Which sensor saw which device, and when (one device, one sighting per sensor).
+CREATE TABLE device_sightings (
+  device_id     TEXT NOT NULL REFERENCES inventory_devices (id) ON DELETE CASCADE,
+  sensor        TEXT NOT NULL,
+  first_seen_ms INTEGER NOT NULL,
+  last_seen_ms  INTEGER NOT NULL,
+  PRIMARY KEY (device_id, sensor)
+) WITHOUT ROWID;
+CREATE INDEX device_sightings_sensor ON device_sightings (sensor, device_id);
+
+-- The muvakt instance (serve replica or sensor) that wrote the audit row.
+ALTER TABLE audit_log ADD COLUMN sensor TEXT NOT NULL DEFAULT '';
+`);
+    },
+  },
 ];
 
 /** The highest version applied to this file (0 for a new file). */

@@ -46,6 +46,7 @@ import {
   STATUSES,
   StoreInputError,
 } from './types.js';
+import { defaultSensorName, isSensorName } from './sensor-name.js';
 import { alertIdFromKey, alertKey, boundEvidence, boundJson, containsFnr, parseTs, redactFnr, safeJson, toTs, tsFromMs, type Timestamp } from './values.js';
 
 export const DEFAULT_RETENTION_DAYS = 180;
@@ -74,6 +75,11 @@ export interface SqliteStoreOptions {
   migrations?: readonly Migration[];
   /** Milliseconds to wait for another process's write lock (e.g. `serve` next to `run`); default 5000. */
   busyTimeoutMs?: number;
+  /**
+   * The name of the muvakt instance writing through this handle (`--sensor`, default the host
+   * name): added to the alerts it upserts, the devices it sights and the audit rows it writes.
+   */
+  sensor?: string;
 }
 
 export interface UpsertOptions {
@@ -98,6 +104,7 @@ interface AlertRow {
   evidence: string;
   recommendation: string;
   updated_at: string;
+  sensors: string;
 }
 
 interface Prepared {
@@ -113,7 +120,17 @@ interface Prepared {
 const KIND_RANK = { updated: 1, reopened: 2, created: 3 } as const;
 
 const ALERT_COLS =
-  'id, rule_id, title, severity, sev_rank, guide_refs, first_seen, first_seen_ms, last_seen, last_seen_ms, count, status, subject, evidence, recommendation, updated_at';
+  'id, rule_id, title, severity, sev_rank, guide_refs, first_seen, first_seen_ms, last_seen, last_seen_ms, count, status, subject, evidence, recommendation, updated_at, sensors';
+
+/** Sensor names kept per alert: a fleet is a handful of sensors; the bound keeps a row small whatever happens. */
+export const MAX_SENSORS_PER_ALERT = 64;
+
+/** `known` plus `name`, sorted and bounded (the known names win when full). */
+export function mergeSensors(known: readonly string[], name: string): string[] {
+  if (name === '' || known.includes(name)) return [...known];
+  if (known.length >= MAX_SENSORS_PER_ALERT) return [...known];
+  return [...known, name].sort();
+}
 
 function parseJson<T>(s: string, fallback: T): T {
   try {
@@ -138,6 +155,7 @@ function rowToAlert(r: AlertRow): Alert {
     evidence: parseJson<Record<string, unknown>>(r.evidence, {}),
     recommendation: r.recommendation,
     updated_at: r.updated_at,
+    sensors: parseJson<string[]>(r.sensors, []),
   };
 }
 
@@ -212,6 +230,8 @@ function createPrivate(path: string): void {
 export class SqliteStore {
   readonly path: string;
   readonly retentionDays: number;
+  /** The instance name written beside alerts, device sightings and audit rows. */
+  readonly sensor: string;
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly onPrune: (result: PruneResult, cutoff: { alerts: string; audit: string }) => void;
@@ -240,8 +260,11 @@ export class SqliteStore {
   private constructor(path: string, options: SqliteStoreOptions) {
     const days = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
     if (!(days > 0) || !Number.isFinite(days)) throw new StoreInputError(`retentionDays: expected a positive number of days, got ${days}`);
+    const sensor = options.sensor ?? defaultSensorName();
+    if (!isSensorName(sensor)) throw new StoreInputError(`sensor: "${sensor}" is not a sensor name`);
     this.path = path;
     this.retentionDays = days;
+    this.sensor = sensor;
     this.now = options.now ?? Date.now;
     this.onPrune = options.onPrune ?? (() => {});
     if (path !== ':memory:' && path !== '') createPrivate(path);
@@ -263,17 +286,18 @@ export class SqliteStore {
       throw e;
     }
 
-    this.sSelectForUpsert = db.prepare('SELECT count, first_seen, first_seen_ms, last_seen, last_seen_ms, status, severity FROM alerts WHERE id = ?');
+    this.sSelectForUpsert = db.prepare('SELECT count, first_seen, first_seen_ms, last_seen, last_seen_ms, status, severity, sensors FROM alerts WHERE id = ?');
     this.sInsert = db.prepare(
       `INSERT INTO alerts (id, rule_id, title, severity, sev_rank, guide_refs, first_seen, first_seen_ms, last_seen, last_seen_ms, count, status,
-         subject, src_ip, dst_ip, zone_src, zone_dst, device_id, evidence, recommendation, updated_at)
+         subject, src_ip, dst_ip, zone_src, zone_dst, device_id, evidence, recommendation, updated_at, sensors)
        VALUES (@id, @rule_id, @title, @severity, @sev_rank, @guide_refs, @first_seen, @first_seen_ms, @last_seen, @last_seen_ms, @count, 'open',
-         @subject, @src_ip, @dst_ip, @zone_src, @zone_dst, @device_id, @evidence, @recommendation, @updated_at)`,
+         @subject, @src_ip, @dst_ip, @zone_src, @zone_dst, @device_id, @evidence, @recommendation, @updated_at, @sensors)`,
     );
     this.sUpdate = db.prepare(
       `UPDATE alerts SET title = @title, severity = @severity, sev_rank = @sev_rank, guide_refs = @guide_refs,
          first_seen = @first_seen, first_seen_ms = @first_seen_ms, last_seen = @last_seen, last_seen_ms = @last_seen_ms,
-         count = @count, status = @status, evidence = @evidence, recommendation = @recommendation, updated_at = @updated_at
+         count = @count, status = @status, evidence = @evidence, recommendation = @recommendation, updated_at = @updated_at,
+         sensors = @sensors
        WHERE id = @id`,
     );
     this.sGet = db.prepare(`SELECT ${ALERT_COLS} FROM alerts WHERE id = ?`);
@@ -281,7 +305,7 @@ export class SqliteStore {
     this.sInsertHistory = db.prepare('INSERT INTO alert_history (alert_id, at, at_ms, actor, action, comment) VALUES (?, ?, ?, ?, ?, ?)');
     this.sStatus = db.prepare('SELECT status FROM alerts WHERE id = ?');
     this.sSetStatus = db.prepare('UPDATE alerts SET status = ?, updated_at = ? WHERE id = ?');
-    this.sAudit = db.prepare('INSERT INTO audit_log (at, at_ms, actor, role, action, query) VALUES (?, ?, ?, ?, ?, ?)');
+    this.sAudit = db.prepare('INSERT INTO audit_log (at, at_ms, actor, role, action, query, sensor) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.sKvGet = db.prepare('SELECT value FROM kv WHERE key = ?');
     this.sKvSet = db.prepare('INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at');
     this.sKvDel = db.prepare('DELETE FROM kv WHERE key = ?');
@@ -315,13 +339,14 @@ export class SqliteStore {
         for (const p of prepared) {
           const c = p.c;
           const row = this.sSelectForUpsert.get(p.id) as
-            | { count: number; first_seen: string; first_seen_ms: number; last_seen: string; last_seen_ms: number; status: AlertStatus; severity: Severity }
+            | { count: number; first_seen: string; first_seen_ms: number; last_seen: string; last_seen_ms: number; status: AlertStatus; severity: Severity; sensors: string }
             | undefined;
           let status: AlertStatus = 'open';
           let severity = c.severity;
           let first = p.first;
           let last = p.last;
           let count = p.count;
+          let sensors = [this.sensor];
           let kind: 'created' | 'updated' | 'reopened';
           if (row === undefined) {
             if (options.admitNew !== undefined && !options.admitNew(c.rule_id)) {
@@ -349,6 +374,7 @@ export class SqliteStore {
               evidence: p.evidence,
               recommendation: c.recommendation,
               updated_at: nowTs.iso,
+              sensors: JSON.stringify(sensors),
             });
             kind = 'created';
           } else {
@@ -356,6 +382,7 @@ export class SqliteStore {
             if (row.last_seen > last.iso) last = { iso: row.last_seen, ms: row.last_seen_ms };
             count += row.count;
             status = row.status;
+            sensors = mergeSensors(parseJson<string[]>(row.sensors, []), this.sensor);
             if (SEVERITY_RANK[row.severity] > SEVERITY_RANK[severity]) severity = row.severity;
             kind = 'updated';
             if (status === 'resolved') {
@@ -378,6 +405,7 @@ export class SqliteStore {
               evidence: p.evidence,
               recommendation: c.recommendation,
               updated_at: nowTs.iso,
+              sensors: JSON.stringify(sensors),
             });
           }
           const prev = kinds.get(p.id);
@@ -398,6 +426,7 @@ export class SqliteStore {
               evidence: JSON.parse(p.evidence) as Record<string, unknown>,
               recommendation: c.recommendation,
               updated_at: nowTs.iso,
+              sensors,
             },
           });
         }
@@ -474,6 +503,7 @@ export class SqliteStore {
     const severity = asList(q.severity, SEVERITIES, 'severity');
     const status = asList(q.status, STATUSES, 'status');
     const ruleId = asList(q.rule_id, null, 'rule_id');
+    const sensor = asList(q.sensor, null, 'sensor');
     if (q.min_severity !== undefined && !SEVERITIES.includes(q.min_severity)) throw new StoreInputError(`min_severity: expected one of ${SEVERITIES.join(', ')}`);
     for (const [f, v] of [['zone', q.zone], ['ip', q.ip]] as const) {
       if (v !== undefined && (!isText(v, 128) || v.length === 0)) throw new StoreInputError(`${f}: expected a non-empty string`);
@@ -508,6 +538,10 @@ export class SqliteStore {
       where.push('(src_ip = ? OR dst_ip = ?)');
       params.push(q.ip, q.ip);
     }
+    if (sensor !== null) {
+      where.push('EXISTS (SELECT 1 FROM json_each(alerts.sensors) WHERE value IN (SELECT value FROM json_each(?)))');
+      params.push(JSON.stringify(sensor));
+    }
     if (since !== null) {
       where.push('last_seen_ms >= ?');
       params.push(since.ms);
@@ -517,7 +551,7 @@ export class SqliteStore {
       params.push(until.ms);
     }
 
-    const fp = fingerprint({ sort, severity, min: q.min_severity ?? null, status, ruleId, zone: q.zone ?? null, ip: q.ip ?? null, since: since?.ms ?? null, until: until?.ms ?? null });
+    const fp = fingerprint({ sort, severity, min: q.min_severity ?? null, status, ruleId, zone: q.zone ?? null, ip: q.ip ?? null, since: since?.ms ?? null, until: until?.ms ?? null, ...(sensor !== null ? { sensor } : {}) });
     const keyCols = sort === 'severity' ? ['sev_rank', 'last_seen_ms', 'id'] : ['last_seen_ms', 'id'];
     if (q.cursor !== undefined && q.cursor !== null && q.cursor !== '') {
       const key = decodeCursor(q.cursor, fp, sort === 'severity' ? ['n', 'n', 's'] : ['n', 's']);
@@ -600,7 +634,7 @@ export class SqliteStore {
     const at = entry.at === undefined ? tsFromMs(this.now()) : toTs(entry.at);
     if (at === null) throw new StoreInputError('at: expected an ISO 8601 time or epoch milliseconds');
     const query = redactFnr(boundJson(entry.query ?? null, MAX_AUDIT_QUERY_BYTES));
-    return Number(this.sAudit.run(at.iso, at.ms, redactFnr(entry.actor), entry.role, entry.action, query).lastInsertRowid);
+    return Number(this.sAudit.run(at.iso, at.ms, redactFnr(entry.actor), entry.role, entry.action, query, this.sensor).lastInsertRowid);
   }
 
   /**
@@ -609,6 +643,10 @@ export class SqliteStore {
    * fødselsnummer-like value, like alert evidence.
    */
   saveDevices(rows: readonly DeviceRow[]): number {
+    const sight = this.cached(
+      `INSERT INTO device_sightings (device_id, sensor, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?)
+       ON CONFLICT (device_id, sensor) DO UPDATE SET first_seen_ms = min(first_seen_ms, excluded.first_seen_ms), last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)`,
+    );
     const put = this.db.prepare(
       `INSERT INTO inventory_devices (id, zone, role, exposure_score, exposure_level, first_seen_ms, last_seen_ms, summary, detail)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -623,6 +661,7 @@ export class SqliteStore {
         const detail = JSON.stringify(r.detail);
         if (containsFnr(summary) || containsFnr(detail)) continue;
         put.run(r.id, r.zone, r.role, r.score, r.level, r.firstSeenMs, r.lastSeenMs, summary, detail);
+        sight.run(r.id, this.sensor, r.firstSeenMs, r.lastSeenMs);
         saved++;
       }
     }).immediate();
@@ -630,7 +669,7 @@ export class SqliteStore {
   }
 
   /** Device summaries, most exposed first, keyset-paginated on (score, id). */
-  listDevices(q: { limit?: number; cursor?: string; zone?: string } = {}): Page<unknown> {
+  listDevices(q: { limit?: number; cursor?: string; zone?: string; sensor?: string | string[] } = {}): Page<unknown> {
     const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000);
     let after: { s: number; id: string } | null = null;
     if (q.cursor !== undefined) {
@@ -647,28 +686,45 @@ export class SqliteStore {
       where.push('zone = ?');
       args.push(q.zone);
     }
+    const sensor = asList(q.sensor, null, 'sensor');
+    if (sensor !== null) {
+      where.push('id IN (SELECT device_id FROM device_sightings WHERE sensor IN (SELECT value FROM json_each(?)))');
+      args.push(JSON.stringify(sensor));
+    }
     if (after) {
       where.push('(exposure_score < ? OR (exposure_score = ? AND id > ?))');
       args.push(after.s, after.s, after.id);
     }
     const rows = this.db
-      .prepare(`SELECT id, exposure_score AS s, summary FROM inventory_devices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY exposure_score DESC, id LIMIT ?`)
-      .all(...args, limit + 1) as { id: string; s: number; summary: string }[];
-    const items = rows.slice(0, limit).map((r) => JSON.parse(r.summary) as unknown);
+      .prepare(
+        `SELECT id, exposure_score AS s, summary,
+           (SELECT json_group_array(sensor) FROM (SELECT sensor FROM device_sightings WHERE device_id = inventory_devices.id ORDER BY sensor)) AS sensors
+         FROM inventory_devices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY exposure_score DESC, id LIMIT ?`,
+      )
+      .all(...args, limit + 1) as { id: string; s: number; summary: string; sensors: string }[];
+    const items = rows.slice(0, limit).map((r) => ({ ...(JSON.parse(r.summary) as object), sensors: parseJson<string[]>(r.sensors, []) }) as unknown);
     const last = rows.length > limit ? rows[limit - 1] : null;
     return { items, next_cursor: last ? Buffer.from(JSON.stringify({ s: last.s, id: last.id })).toString('base64url') : null };
   }
 
   getDevice(id: string): unknown | null {
     const row = this.db.prepare('SELECT detail FROM inventory_devices WHERE id = ?').get(id) as { detail: string } | undefined;
-    return row ? (JSON.parse(row.detail) as unknown) : null;
+    if (!row) return null;
+    const sightings = (
+      this.cached('SELECT sensor, first_seen_ms, last_seen_ms FROM device_sightings WHERE device_id = ? ORDER BY sensor').all(id) as {
+        sensor: string;
+        first_seen_ms: number;
+        last_seen_ms: number;
+      }[]
+    ).map((r) => ({ sensor: r.sensor, first_seen: tsFromMs(r.first_seen_ms).iso, last_seen: tsFromMs(r.last_seen_ms).iso }));
+    return { ...(JSON.parse(row.detail) as object), sensors: sightings.map((s) => s.sensor), sightings };
   }
 
   /** Audit rows, newest first, keyset-paginated on id. */
   listAudit(q: AuditQuery = {}): Page<AuditEntry> {
     const where: string[] = [];
     const params: (string | number)[] = [];
-    for (const f of ['actor', 'action'] as const) {
+    for (const f of ['actor', 'action', 'sensor'] as const) {
       const v = q[f];
       if (v === undefined) continue;
       if (!isText(v, 200) || v.length === 0) throw new StoreInputError(`${f}: expected a non-empty string`);
@@ -686,14 +742,14 @@ export class SqliteStore {
       params.push(until.ms);
     }
     const limit = limitParam(q.limit);
-    const fp = fingerprint({ audit: true, actor: q.actor ?? null, action: q.action ?? null, since: since?.ms ?? null, until: until?.ms ?? null });
+    const fp = fingerprint({ audit: true, actor: q.actor ?? null, action: q.action ?? null, since: since?.ms ?? null, until: until?.ms ?? null, ...(q.sensor !== undefined ? { sensor: q.sensor } : {}) });
     if (q.cursor !== undefined && q.cursor !== null && q.cursor !== '') {
       where.push('id < ?');
       params.push(decodeCursor(q.cursor, fp, ['n'])[0]);
     }
-    const sql = `SELECT id, at, actor, role, action, query FROM audit_log${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    const sql = `SELECT id, at, actor, role, action, query, sensor FROM audit_log${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     params.push(limit + 1);
-    const rows = this.cached(sql).all(...params) as { id: number; at: string; actor: string; role: string; action: string; query: string }[];
+    const rows = this.cached(sql).all(...params) as { id: number; at: string; actor: string; role: string; action: string; query: string; sensor: string }[];
     const more = rows.length > limit;
     if (more) rows.length = limit;
     return {

@@ -51,6 +51,12 @@ export interface Alert {
   evidence: Record<string, unknown>;
   recommendation: string;
   updated_at: string;
+  /**
+   * Every sensor that saw it (names, sorted; an extension beside the contract fields). Two
+   * sensors on overlapping mirror ports raise one alert that lists both: the name is not part
+   * of the dedup key. Empty for alerts stored before sensors had names.
+   */
+  sensors: string[];
 }
 
 export interface AlertHistoryEntry {
@@ -88,6 +94,8 @@ export interface AlertQuery {
   zone?: string;
   /** Matches `src_ip` or `dst_ip` (exact text). */
   ip?: string;
+  /** Seen by any of these sensors. */
+  sensor?: string | string[];
   /** Active at or after: `last_seen >= since`. ISO 8601, epoch ms or Date. */
   since?: string | number | Date;
   /** Active at or before: `first_seen <= until`. */
@@ -124,11 +132,15 @@ export interface AuditEntry {
   role: string;
   action: string;
   query: unknown;
+  /** The muvakt instance (serve replica or sensor) that wrote the row; '' for rows from before instances had names. */
+  sensor: string;
 }
 
 export interface AuditQuery {
   actor?: string;
   action?: string;
+  /** Rows written by this instance. */
+  sensor?: string;
   since?: string | number | Date;
   until?: string | number | Date;
   limit?: number;
