@@ -6,7 +6,7 @@
 import { ApiError } from './plugins/errors.js';
 
 /** Query parameters that take several values, repeated or comma-separated. */
-export const LIST_PARAMS = ['severity', 'rule_id', 'status'] as const;
+export const LIST_PARAMS = ['severity', 'rule_id', 'status', 'sensor'] as const;
 
 /** The zone in which a plain date is a day: the hospital's, not the server's. */
 export const SITE_TIME_ZONE = 'Europe/Oslo';

@@ -40,6 +40,10 @@ const Text = (max: number, description?: string) => Type.String({ minLength: 1, 
 /** `?severity=high&severity=critical`, or one value. */
 const listOf = <T extends TSchema>(item: T, description: string) => Type.Array(item, { minItems: 1, maxItems: 20, description });
 
+/** A sensor name (agent/store/sensor-name.ts): short printable, no spaces. */
+export const SensorNameSchema = Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9][A-Za-z0-9._:@-]*$' });
+const sensorFilter = (what: string) => Type.Optional(listOf(SensorNameSchema, `${what} seen by any of these sensors (repeat the parameter or separate names with commas)`));
+
 export const AlertListQuery = Type.Object(
   {
     severity: Type.Optional(listOf(SeveritySchema, 'One or more severities (repeat the parameter or separate with commas)')),
@@ -47,6 +51,7 @@ export const AlertListQuery = Type.Object(
     status: Type.Optional(listOf(StatusSchema, 'One or more statuses')),
     zone: Type.Optional(Text(128, 'Source or destination zone')),
     ip: Type.Optional(Type.String({ minLength: 2, maxLength: 64, pattern: '^[0-9A-Fa-f.:]+$', description: 'Source or destination address (exact)' })),
+    sensor: sensorFilter('Alerts'),
     since: Type.Optional(Text(40, 'Active at or after: ISO 8601 time, epoch milliseconds, or a date (YYYY-MM-DD, from the start of that day in Europe/Oslo)')),
     until: Type.Optional(Text(40, 'First seen at or before: ISO 8601 time, epoch milliseconds, or a date (YYYY-MM-DD, to the end of that day in Europe/Oslo)')),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
@@ -91,6 +96,7 @@ const AlertFields = {
   recommendation: Type.String(),
   recommendation_nb: Type.Optional(Type.String()),
   updated_at: Type.String(),
+  sensors: Type.Array(Type.String(), { description: 'Every sensor that saw it (sorted). Two sensors on overlapping mirror ports raise one alert listing both.' }),
 };
 
 export const AlertSchema = Type.Object(AlertFields, { $id: 'Alert' });
@@ -118,6 +124,7 @@ export const AuditQuery = Type.Object(
   {
     actor: Type.Optional(Text(200)),
     action: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z.]+$' })),
+    sensor: Type.Optional({ ...SensorNameSchema, description: 'Rows written by this muvakt instance (serve replica or sensor)' }),
     since: Type.Optional(Text(40)),
     until: Type.Optional(Text(40)),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
@@ -136,17 +143,19 @@ export const AuditPageSchema = Type.Object({
       role: Type.String(),
       action: Type.String(),
       query: Type.Unknown({ description: 'The filters or target of the call, bounded and scrubbed of fødselsnummer-like values' }),
+      sensor: Type.String({ description: 'The muvakt instance (serve replica or sensor, `--sensor`) that wrote the row; empty for rows from before instances had names' }),
     }),
   ),
   next_cursor: Type.Union([Type.String(), Type.Null()]),
 });
 
-/** Page queries of the asset list: page size, cursor and a zone. */
+/** Page queries of the asset list: page size, cursor, a zone and sensors. */
 export const PageQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
     cursor: Type.Optional(Type.String({ maxLength: 512, pattern: '^[A-Za-z0-9_-]*$' })),
     zone: Type.Optional(Text(128)),
+    sensor: sensorFilter('Devices'),
   },
   { additionalProperties: false },
 );

@@ -7,15 +7,16 @@ import { isoMicro } from '../events/format.js';
 import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
 import { assembleSensor } from '../sensor/assembly.js';
 import { formatAlertSummary, formatDeviceSummary, formatSummary } from '../sensor/summary.js';
-import { positiveInt, UsageError } from './args.js';
+import { positiveInt, sensorOption, UsageError } from './args.js';
 import { ProgressBar } from './progress.js';
 
-export const ANALYZE_USAGE = `muvakt analyze <capture>... [--policy FILE] [--db FILE] [--events FILE|-] [--alerts FILE|-]
+export const ANALYZE_USAGE = `muvakt analyze <capture>... [--policy FILE] [--db FILE] [--sensor NAME] [--events FILE|-] [--alerts FILE|-]
                 [--quiet] [--max-flows N] [--pseudonym-key FILE]
 
   Reads pcap (µs/ns, either byte order) and pcapng files in order, as one capture.
   --policy FILE   judge the traffic against this site policy (alerts need one; see deploy/)
   --db FILE       keep alerts in this SQLite store (default: in memory for this run)
+  --sensor NAME   the name stored with the alerts, devices and flow history (default: the host name)
   --events FILE   write events as NDJSON to FILE ("-" = stdout; the summary then goes to stderr)
   --alerts FILE   write the run's alerts as NDJSON to FILE ("-" = stdout)
   --quiet         no progress bar and no summary
@@ -25,7 +26,7 @@ export const ANALYZE_USAGE = `muvakt analyze <capture>... [--policy FILE] [--db 
 
 /** `muvakt analyze`: returns the process exit code. */
 export async function analyzeCommand(argv: string[]): Promise<number> {
-  let values: { events?: string; alerts?: string; policy?: string; db?: string; quiet?: boolean; 'max-flows'?: string; 'pseudonym-key'?: string; help?: boolean };
+  let values: { events?: string; alerts?: string; policy?: string; db?: string; sensor?: string; quiet?: boolean; 'max-flows'?: string; 'pseudonym-key'?: string; help?: boolean };
   let files: string[];
   try {
     const parsed = parseArgs({
@@ -36,6 +37,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         alerts: { type: 'string' },
         policy: { type: 'string' },
         db: { type: 'string' },
+        sensor: { type: 'string' },
         quiet: { type: 'boolean', default: false },
         'max-flows': { type: 'string' },
         'pseudonym-key': { type: 'string' },
@@ -61,6 +63,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     pseudonymKeyFile: values['pseudonym-key'],
     eventsFile: values.events,
     dbFile: values.db ?? ':memory:',
+    sensor: sensorOption(values.sensor),
     maxFlows,
   });
   const { pipeline, inventory, alerting } = sensor;

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { defaultSensorName, sensorNameProblem } from '../store/sensor-name.js';
 
 /**
  * A command-line mistake (unknown option, missing argument): exit code 2 and a pointer to
@@ -9,6 +10,14 @@ export class UsageError extends ConfigError {
     super(message);
     this.name = 'UsageError';
   }
+}
+
+/** `--sensor NAME`, checked; default this machine's host name (made into a valid name). */
+export function sensorOption(v: string | undefined): string {
+  if (v === undefined) return defaultSensorName();
+  const problem = sensorNameProblem(v);
+  if (problem !== null) throw new UsageError(`--sensor: ${problem}`);
+  return v;
 }
 
 export function positiveInt(name: string, v: string | undefined, dflt: number): number {

@@ -9,15 +9,17 @@ import { readPolicyFile } from '../policy-file.js';
 import type { SensorSnapshot } from '../sensor/snapshot.js';
 import type { FlowSummaryRow, LiveSensorOptions } from '../sensor/live-sensor.js';
 import { openStoreFile } from '../store-file.js';
-import { positiveInt, UsageError } from './args.js';
+import { positiveInt, sensorOption, UsageError } from './args.js';
 
-export const RUN_USAGE = `muvakt run --interface IFACE [--filter BPF] [--policy FILE] [--db FILE] [--events FILE|-] [--alerts FILE|-]
+export const RUN_USAGE = `muvakt run --interface IFACE [--sensor NAME] [--filter BPF] [--policy FILE] [--db FILE] [--events FILE|-] [--alerts FILE|-]
            [--listen HOST:PORT [--auth FILE] [--tls-cert F --tls-key F] [--allow-plain-http]]
            [--syslog HOST:PORT [--syslog-ca FILE] [--syslog-spool DIR] [--syslog-facility NAME]] [--alerts-max-mb N]
            [--snaplen N] [--buffer-mb N] [--no-promisc] [--stats-interval S] [--max-flows N] [--pseudonym-key FILE]
 
   Captures live from IFACE (a SPAN/mirror port) through tcpdump/libpcap. Never transmits.
   Stops on SIGINT/SIGTERM: flows are flushed, then it exits 0.
+  --sensor NAME         this sensor's name, stored with its alerts, devices and flow history (default: the
+                        host name; letters, digits and . _ : @ -). Sensors sharing one store need distinct names
   --filter BPF          capture filter, e.g. "not port 22"
   --policy FILE         judge traffic against the site policy; alerts go to the store (--db, default muvakt.db)
   --alerts FILE         also write each new or reopened alert as NDJSON ("-" = stdout; a file is rotated at
@@ -49,6 +51,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       options: {
         interface: { type: 'string', short: 'i' },
         filter: { type: 'string' },
+        sensor: { type: 'string' },
         events: { type: 'string' },
         alerts: { type: 'string' },
         policy: { type: 'string' },
@@ -93,6 +96,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     alerts: v.alerts as string | undefined,
     policy: v.policy as string | undefined,
     db: v.db as string | undefined,
+    sensor: sensorOption(v.sensor as string | undefined),
     pseudonymKey: v['pseudonym-key'] as string | undefined,
     alertsMaxBytes: positiveInt('alerts-max-mb', v['alerts-max-mb'] as string | undefined, 100) * 1024 * 1024,
   };
@@ -141,7 +145,7 @@ async function runWithApi(opts: LiveSensorOptions, v: Record<string, string | bo
   const policy = readPolicyFile(opts.policy);
   const dbFile = opts.db ?? 'muvakt.db';
   // Opened (and migrated) here first, so the worker's writer finds the schema in place.
-  const store = openStoreFile(dbFile, { retentionDays: policy.retention_days });
+  const store = openStoreFile(dbFile, { retentionDays: policy.retention_days, sensor: opts.sensor });
 
   const worker = new Worker(new URL('../sensor/worker.js', import.meta.url), { workerData: { ...opts, db: dbFile } });
   let snapshot: SensorSnapshot = {};

@@ -7,13 +7,15 @@ import { createLogger } from '../log.js';
 import { readPolicyFile } from '../policy-file.js';
 import { openStoreFile } from '../store-file.js';
 import { apiSettings, policyReloader, startApi } from './api-bootstrap.js';
-import { UsageError } from './args.js';
+import { sensorOption, UsageError } from './args.js';
 
-export const SERVE_USAGE = `muvakt serve --db FILE [--policy FILE] [--auth FILE] [--listen HOST:PORT]
+export const SERVE_USAGE = `muvakt serve --db FILE [--sensor NAME] [--policy FILE] [--auth FILE] [--listen HOST:PORT]
              [--tls-cert FILE --tls-key FILE] [--allow-plain-http]
 
   Serves the API (/api/v1), /metrics, /healthz, /readyz and /docs over an existing alert store.
   --db FILE          the SQLite store written by "analyze --db" or "run --db"
+  --sensor NAME      this instance's name, written in every audit row it makes (default: the host name);
+                     give each API replica on one store its own
   --policy FILE      the site policy shown by GET /api/v1/policy (reloadable by an admin)
   --auth FILE        tokens (as SHA-256 hashes) and roles; without it every API route answers 401
   --listen HOST:PORT default ${DEFAULT_LISTEN}
@@ -31,13 +33,14 @@ export interface ServeHooks {
 
 /** `muvakt serve`: returns the process exit code. */
 export async function serveCommand(argv: string[], hooks: ServeHooks = {}): Promise<number> {
-  let values: { db?: string; policy?: string; auth?: string; listen?: string; 'tls-cert'?: string; 'tls-key'?: string; 'allow-plain-http'?: boolean; help?: boolean };
+  let values: { db?: string; sensor?: string; policy?: string; auth?: string; listen?: string; 'tls-cert'?: string; 'tls-key'?: string; 'allow-plain-http'?: boolean; help?: boolean };
   try {
     values = parseArgs({
       args: argv,
       allowPositionals: false,
       options: {
         db: { type: 'string' },
+        sensor: { type: 'string' },
         policy: { type: 'string' },
         auth: { type: 'string' },
         listen: { type: 'string' },
@@ -65,7 +68,7 @@ export async function serveCommand(argv: string[], hooks: ServeHooks = {}): Prom
   });
   const policy: Policy | null = values.policy ? readPolicyFile(values.policy) : null;
   // Read-only: serving a store never deletes from it (retention is the writer's job: run, analyze).
-  const store = openStoreFile(values.db, { retentionDays: policy?.retention_days, pruneOnOpen: false });
+  const store = openStoreFile(values.db, { retentionDays: policy?.retention_days, pruneOnOpen: false, sensor: sensorOption(values.sensor) });
   const logger = hooks.logger ?? createLogger();
   const api = await startApi(settings, {
     store,

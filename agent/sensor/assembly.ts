@@ -14,6 +14,7 @@ import { InventorySink } from '../inventory/sink.js';
 import { Pipeline } from '../pipeline.js';
 import { loadPseudonymKey } from '../pseudonym-key.js';
 import type { Alert } from '../store/index.js';
+import { defaultSensorName } from '../store/sensor-name.js';
 import { EventCounters } from './event-counters.js';
 
 /**
@@ -33,6 +34,8 @@ export interface SensorAssemblyOptions {
   eventsFile?: string;
   /** The alert store (opened only with a policy): ':memory:' for a one-off analysis. */
   dbFile: string;
+  /** This sensor's name, stored beside its alerts, device sightings and flow history (default: the host name). */
+  sensor?: string;
   maxFlows: number;
   /** Per-event counters for /metrics (a live sensor). */
   counters?: boolean;
@@ -52,6 +55,8 @@ export interface AlertStreamOptions {
 }
 
 export interface SensorAssembly {
+  /** This sensor's name (`--sensor`): what it writes to the store carries it. */
+  readonly sensor: string;
   readonly policy: CompiledPolicy | null;
   readonly pipeline: Pipeline;
   /** The head of the sink chain: the pipeline writes here, and so do capture errors and statistics. */
@@ -100,6 +105,7 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
   if (o.alertStream?.alerts && !o.policyFile) throw new ConfigError('--alerts needs --policy: alerts are judged against the site policy');
   const policy = o.policyFile ? (await import('../policy-file.js')).compilePolicyFile(o.policyFile) : null;
   const { registry } = analyzersFor(policy, o.pseudonymKeyFile);
+  const sensor = o.sensor ?? defaultSensorName();
 
   let sink: EventSink;
   try {
@@ -118,7 +124,7 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
   let syslog: SyslogExporter | null = null;
   if (policy) {
     const [{ openStoreFile }, { AlertingSink }] = await Promise.all([import('../store-file.js'), import('../alerts.js')]);
-    const store = openStoreFile(o.dbFile, { retentionDays: policy.retentionDays });
+    const store = openStoreFile(o.dbFile, { retentionDays: policy.retentionDays, sensor });
     let onCommit: ((r: { created: Alert[]; reopened: Alert[] }) => void) | undefined;
     if (o.alertStream) ({ onCommit, syslog } = await alertStreamTo(o.alertStream, exporters));
     alerting = new AlertingSink(sink, policy, store, onCommit);
@@ -128,6 +134,7 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
   const events = sink;
 
   return {
+    sensor,
     policy,
     pipeline,
     events,

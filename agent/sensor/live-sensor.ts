@@ -19,6 +19,8 @@ export interface LiveSensorOptions {
   alerts?: string;
   policy?: string;
   db?: string;
+  /** This sensor's name (`--sensor`, default the host name). */
+  sensor?: string;
   pseudonymKey?: string;
   /** Rotation of the --alerts file (default 100 MiB, 5 kept). */
   alertsMaxBytes?: number;
@@ -60,6 +62,7 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
     pseudonymKeyFile: o.pseudonymKey,
     eventsFile: o.events,
     dbFile: o.db ?? 'muvakt.db',
+    sensor: o.sensor,
     maxFlows: o.maxFlows,
     counters: true,
     alertStream: { alerts: o.alerts, alertsMaxBytes: o.alertsMaxBytes, alertsKeep: o.alertsKeep, syslog: o.syslog, log },
@@ -75,7 +78,7 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
     sensor.close({ saveInventory: false });
     throw e instanceof CaptureBackendMissing ? e : new Error(`cannot capture on ${o.iface}: ${(e as Error).message}`);
   }
-  log.info({ interface: o.iface, backend: backend.name, bufferKiB: o.bufferKiB, snaplen: o.snaplen }, 'capture started');
+  log.info({ interface: o.iface, sensor: sensor.sensor, backend: backend.name, bufferKiB: o.bufferKiB, snaplen: o.snaplen }, 'capture started');
 
   const emitStats = () => {
     const now = Date.now();

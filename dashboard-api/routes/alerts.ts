@@ -18,8 +18,8 @@ const RULE_IDS: ReadonlySet<string> = new Set(RULES.keys());
 export const MAX_CSV_ROWS = 50_000;
 
 const CSV_HEADERS = {
-  en: ['id', 'rule_id', 'severity', 'status', 'title', 'first_seen', 'last_seen', 'count', 'src_ip', 'dst_ip', 'zone_src', 'zone_dst', 'device_id', 'guide_refs', 'recommendation'],
-  nb: ['id', 'regel', 'alvorlighet', 'status', 'tittel', 'først_sett', 'sist_sett', 'antall', 'kilde_ip', 'mål_ip', 'kildesone', 'målsone', 'enhet', 'veilederhenvisninger', 'anbefaling'],
+  en: ['id', 'rule_id', 'severity', 'status', 'title', 'first_seen', 'last_seen', 'count', 'src_ip', 'dst_ip', 'zone_src', 'zone_dst', 'device_id', 'guide_refs', 'recommendation', 'sensors'],
+  nb: ['id', 'regel', 'alvorlighet', 'status', 'tittel', 'først_sett', 'sist_sett', 'antall', 'kilde_ip', 'mål_ip', 'kildesone', 'målsone', 'enhet', 'veilederhenvisninger', 'anbefaling', 'sensorer'],
 } as const;
 
 function csvRowOf(a: Alert, lang: 'nb' | 'en'): string {
@@ -27,7 +27,7 @@ function csvRowOf(a: Alert, lang: 'nb' | 'en'): string {
   const title = lang === 'nb' && r ? r.title.nb : a.title;
   const rec = lang === 'nb' && r ? r.recommendation.nb : a.recommendation;
   const s = a.subject;
-  return csvLine([a.id, a.rule_id, a.severity, a.status, title, a.first_seen, a.last_seen, a.count, s.src_ip, s.dst_ip, s.zone_src, s.zone_dst, s.device_id ?? '', a.guide_refs.join('; '), rec]);
+  return csvLine([a.id, a.rule_id, a.severity, a.status, title, a.first_seen, a.last_seen, a.count, s.src_ip, s.dst_ip, s.zone_src, s.zone_dst, s.device_id ?? '', a.guide_refs.join('; '), rec, (a.sensors ?? []).join('; ')]);
 }
 
 /** Adds the bokmål title and recommendation of the alert's rule (when the rule is known). */
@@ -43,6 +43,7 @@ export function toStoreQuery(q: AlertListQuery): AlertQuery {
     status: q.status,
     zone: q.zone,
     ip: q.ip,
+    sensor: q.sensor,
     since: timeParam(q.since, 'since'),
     until: timeParam(q.until, 'until'),
     limit: q.limit,
@@ -76,7 +77,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (instan
         security,
         summary: 'List alerts',
         description:
-          'Newest first (`sort=last_seen`) or most severe first (`sort=severity`). Filters combine with AND; repeat `severity`, `rule_id` or `status`, or separate values with commas, for several values. `since`/`until` take ISO 8601, epoch milliseconds or a plain date (that day in Europe/Oslo). An unknown `rule_id` is a 400 that lists the known ones. Pass `next_cursor` back as `cursor` with the same filters for the next page. Every call is audited.',
+          'Newest first (`sort=last_seen`) or most severe first (`sort=severity`). Filters combine with AND; repeat `severity`, `rule_id`, `status` or `sensor`, or separate values with commas, for several values. `sensor` matches alerts seen by any of the named sensors. `since`/`until` take ISO 8601, epoch milliseconds or a plain date (that day in Europe/Oslo). An unknown `rule_id` is a 400 that lists the known ones. Pass `next_cursor` back as `cursor` with the same filters for the next page. Every call is audited.',
         querystring: AlertListQuery,
         response: { 200: AlertPageSchema, ...errorResponses() },
       },

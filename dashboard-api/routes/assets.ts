@@ -5,6 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
+import { splitCommaLists } from '../alert-query.js';
 import { ApiError } from '../plugins/errors.js';
 import { PageQuery, errorResponses } from '../schemas.js';
 
@@ -28,6 +29,7 @@ export const AssetSchema = Type.Object(
     exposure: ExposureSchema,
     first_seen: Type.String(),
     last_seen: Type.String(),
+    sensors: Type.Array(Type.String(), { description: 'Every sensor that saw the device (sorted): a device seen on two mirror ports is one device' }),
   },
   { $id: 'Asset', description: 'A device seen on the wire, its MU 5.1 usage scenario and exposure rank (each point explained).' },
 );
@@ -37,12 +39,15 @@ export type Asset = Static<typeof AssetSchema>;
 export const AssetDetailSchema = Type.Record(Type.String(), Type.Unknown(), { description: 'The device record with its classification.' });
 
 export interface AssetProvider {
-  list(q: { limit: number; cursor?: string; zone?: string }): { items: Asset[]; next_cursor: string | null };
+  list(q: { limit: number; cursor?: string; zone?: string; sensor?: string[] }): { items: Asset[]; next_cursor: string | null };
   get(id: string): Record<string, unknown> | null;
 }
 
 /** Devices as the store keeps them (written by `analyze --db` / `run --db`). */
-export function storeAssets(store: { listDevices(q: { limit?: number; cursor?: string; zone?: string }): { items: unknown[]; next_cursor: string | null }; getDevice(id: string): unknown | null }): AssetProvider {
+export function storeAssets(store: {
+  listDevices(q: { limit?: number; cursor?: string; zone?: string; sensor?: string[] }): { items: unknown[]; next_cursor: string | null };
+  getDevice(id: string): unknown | null;
+}): AssetProvider {
   return {
     list: (q) => store.listDevices(q) as { items: Asset[]; next_cursor: string | null },
     get: (id) => store.getDevice(id) as Record<string, unknown> | null,
@@ -57,15 +62,21 @@ export const assetRoutes: FastifyPluginAsync<{ assets?: AssetProvider }> = async
     '/assets',
     {
       config: { access: 'viewer', audit: 'assets.list' },
+      // Before validation, so `sensor=a,b` is two names to the schema.
+      preValidation: async (request) => {
+        if (request.query !== null && typeof request.query === 'object') splitCommaLists(request.query as Record<string, unknown>);
+      },
       schema: {
         tags,
         security,
         summary: 'List devices, most exposed first',
+        description: '`zone` and `sensor` filter (several sensors: repeat the parameter or separate names with commas); each device lists the sensors that saw it.',
         querystring: PageQuery,
         response: { 200: Type.Object({ items: Type.Array(AssetSchema), next_cursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses() },
       },
     },
-    async (request) => opts.assets?.list({ limit: request.query.limit ?? 100, cursor: request.query.cursor, zone: request.query.zone }) ?? { items: [], next_cursor: null },
+    async (request) =>
+      opts.assets?.list({ limit: request.query.limit ?? 100, cursor: request.query.cursor, zone: request.query.zone, sensor: request.query.sensor }) ?? { items: [], next_cursor: null },
   );
   app.get(
     '/assets/:id',
