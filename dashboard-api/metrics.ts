@@ -65,6 +65,7 @@ export const LABEL_BOUNDS: Record<string, (v: string) => string> = {
   zone: (v) => (ZONE_NAME.test(v) ? v : OTHER),
   protocol: vocabulary(['dicom', 'hl7', 'http', 'syslog', 'snmp', 'ftp', 'smtp', 'pop3', 'imap', 'tcp', 'udp', 'rdp', 'vnc', 'ssh', 'telnet', 'teamviewer', 'anydesk']),
   encrypted: vocabulary(['true', 'false']),
+  reason: vocabulary(['full', 'age', 'phi', 'rejected']),
 };
 
 type Sample = { labels: Record<string, string>; value: number };
@@ -179,6 +180,25 @@ const DEFS: readonly MetricDef[] = [
     labels: [],
     read: (s) => s.storeWriter?.droppedAlerts,
   },
+  { name: 'muvakt_store_spool_bytes', help: 'Bytes of store writes held in the local spool while the store is unavailable', type: 'gauge', source: S, labels: [], read: (s) => s.storeSpool?.bytes },
+  { name: 'muvakt_store_spool_records', help: 'Store writes (alert batches, device saves, flow buckets) held in the local spool', type: 'gauge', source: S, labels: [], read: (s) => s.storeSpool?.records },
+  {
+    name: 'muvakt_store_spool_oldest_seconds',
+    help: 'Age of the oldest write in the store spool (0 when empty)',
+    type: 'gauge',
+    source: S,
+    labels: [],
+    read: (s) => s.storeSpool?.oldestSeconds,
+  },
+  {
+    name: 'muvakt_store_spool_dropped_total',
+    help: 'Store writes dropped from the spool, by reason: full (byte bound), age, phi (refused before disk), rejected (refused by the store)',
+    type: 'counter',
+    source: S,
+    labels: ['reason'],
+    read: (s) => one('reason', s.storeSpool?.dropped),
+  },
+  { name: 'muvakt_store_reachable', help: '1 while the store takes writes, 0 while writes go to the spool', type: 'gauge', source: S, labels: [], read: (s) => (s.storeSpool ? Number(s.storeSpool.storeReachable) : undefined) },
   { name: 'muvakt_syslog_spool_pending_bytes', help: 'Bytes of alerts in the syslog spool not yet delivered to the SIEM', type: 'gauge', source: S, labels: [], read: (s) => s.syslog?.pendingBytes },
   { name: 'muvakt_syslog_connected', help: '1 while the syslog connection to the SIEM is up', type: 'gauge', source: S, labels: [], read: (s) => (s.syslog ? Number(s.syslog.connected) : undefined) },
   { name: 'muvakt_syslog_dropped_total', help: 'Alerts not spooled for the SIEM because the spool was full', type: 'counter', source: S, labels: [], read: (s) => s.syslog?.dropped },

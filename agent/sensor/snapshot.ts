@@ -39,6 +39,11 @@ export interface SensorSnapshot {
   oneSidedTcpFlows?: number;
   /** The alert writer's queue in front of the store (absent without --policy). */
   storeWriter?: { pendingAlerts: number; commitErrors: number; droppedAlerts: number };
+  /**
+   * The store spool: what the sensor could not write to its store yet, on local disk (absent
+   * without --policy). `oldestSeconds` is 0 when it is empty; `dropped` by reason (full, age, phi, rejected).
+   */
+  storeSpool?: { bytes: number; records: number; oldestSeconds: number; dropped: Counts; storeReachable: boolean };
   /** The syslog exporter's disk spool (absent without --syslog). */
   syslog?: { pendingBytes: number; connected: boolean; dropped: number };
 }
