@@ -62,22 +62,40 @@ export class SpoolGate {
   private backoffMs: number;
   private retryTimer: NodeJS.Timeout | null = null;
   private draining: Promise<boolean> | null = null;
+  private started = false;
   private closed = false;
+  private readonly kinds = new Map<string, SpoolKind<never, unknown>>();
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
   private readonly unavailableTest: (e: unknown) => boolean;
 
+  /**
+   * `kinds` may be given here or registered later (`register`); nothing is replayed before
+   * `start()`, so a spool left by the last run waits until every writer has registered its kind.
+   */
   constructor(
     readonly spool: StoreSpool,
-    private readonly kinds: Readonly<Record<string, SpoolKind<never, unknown>>>,
+    kinds: Readonly<Record<string, SpoolKind<never, unknown>>> = {},
     private readonly options: SpoolGateOptions = {},
   ) {
     this.retryMinMs = options.retryMinMs ?? 500;
     this.retryMaxMs = Math.max(options.retryMaxMs ?? 30_000, this.retryMinMs);
     this.backoffMs = this.retryMinMs;
     this.unavailableTest = options.isUnavailable ?? isStoreUnavailable;
-    // A spool left by the last run (a crash, or the store down at shutdown) is replayed first.
-    if (!spool.empty) this.schedule(0);
+    for (const [k, v] of Object.entries(kinds)) this.kinds.set(k, v);
+  }
+
+  /** Adds a kind of write (alert batches, device saves, flow buckets, …): how it is applied and reported. */
+  register<T, R>(kind: string, k: SpoolKind<T, R>): void {
+    if (this.kinds.has(kind)) throw new Error(`store write kind "${kind}" is registered twice`);
+    this.kinds.set(kind, k as unknown as SpoolKind<never, unknown>);
+  }
+
+  /** Every kind is registered: replay what the last run left in the spool (a crash, or the store down at shutdown). */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    if (!this.spool.empty) this.schedule(0);
   }
 
   get stats(): SpoolGateStats {
@@ -118,6 +136,7 @@ export class SpoolGate {
    * is scheduled). Concurrent calls share one drain.
    */
   drain(): Promise<boolean> {
+    this.started = true;
     if (this.draining !== null) return this.draining;
     this.clearRetry();
     const run = this.serial(async () => {
@@ -130,7 +149,7 @@ export class SpoolGate {
           return false;
         }
         if (head === null) return true;
-        const k = this.kinds[head.kind];
+        const k = this.kinds.get(head.kind);
         if (k === undefined) {
           // A kind this version does not write (a spool from a newer muvakt): not ours to replay.
           this.spool.reject(head.seq);
@@ -227,7 +246,7 @@ export class SpoolGate {
   }
 
   private schedule(ms: number): void {
-    if (this.closed || this.options.timers === false || this.retryTimer !== null) return;
+    if (!this.started || this.closed || this.options.timers === false || this.retryTimer !== null) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       void this.drain();
@@ -248,7 +267,7 @@ export class SpoolGate {
   }
 
   private kind(kind: string): SpoolKind<never, unknown> {
-    const k = this.kinds[kind];
+    const k = this.kinds.get(kind);
     if (k === undefined) throw new Error(`no store write of kind "${kind}"`);
     return k;
   }

@@ -175,6 +175,7 @@ describe('SpoolGate with a SQLite store busy beyond its timeout', () => {
       retryMaxMs: 80,
       onDrained: () => drained++,
     });
+    gate.start();
     const release = holdWriteLock(dbPath);
     for (let n = 0; n < 5; n++) await gate.submit('alerts', { n, batch: [cand(n)] });
     await new Promise((r) => setTimeout(r, 200)); // several failed retries
@@ -201,8 +202,12 @@ describe('SpoolGate with a SQLite store busy beyond its timeout', () => {
 
     const reopened = SqliteStore.open(dbPath);
     const stored: { batch: number; result: UpsertResult }[] = [];
-    const second = new SpoolGate(StoreSpool.open(spoolPath), alertKinds(reopened, stored), { retryMinMs: 10 });
+    const second = new SpoolGate(StoreSpool.open(spoolPath), {}, { retryMinMs: 10 });
     expect(second.stats.records).toBe(7);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(second.stats.records).toBe(7); // nothing is replayed before every kind is registered and start() is called
+    second.register('alerts', alertKinds(reopened, stored).alerts);
+    second.start();
     for (let i = 0; i < 100 && !second.idle; i++) await new Promise((r) => setTimeout(r, 10)); // drains at start, on its own
     expect(stored.map((s) => s.batch)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(reopened.listAlerts({ limit: 100 }).items).toHaveLength(7);
