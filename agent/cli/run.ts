@@ -15,6 +15,7 @@ export const RUN_USAGE = `muvakt run --interface IFACE [--sensor NAME] [--filter
            [--listen HOST:PORT [--auth FILE] [--tls-cert F --tls-key F] [--allow-plain-http]]
            [--syslog HOST:PORT [--syslog-ca FILE] [--syslog-spool DIR] [--syslog-facility NAME]] [--alerts-max-mb N]
            [--snaplen N] [--buffer-mb N] [--no-promisc] [--stats-interval S] [--max-flows N] [--pseudonym-key FILE]
+           [--store-spool FILE] [--store-spool-max-mb N] [--store-spool-max-age-h N]
 
   Captures live from IFACE (a SPAN/mirror port) through tcpdump/libpcap. Never transmits.
   Stops on SIGINT/SIGTERM: flows are flushed, then it exits 0.
@@ -27,6 +28,10 @@ export const RUN_USAGE = `muvakt run --interface IFACE [--sensor NAME] [--filter
   --syslog HOST:PORT    send each new or reopened alert to a SIEM as RFC 5424 syslog over TCP (TLS with
                         --syslog-ca FILE), spooled on disk (--syslog-spool DIR, default ./muvakt-spool) so
                         nothing is lost while the SIEM is down
+  --store-spool FILE    while the store cannot take writes (database down, busy, disk full) the sensor keeps
+                        analysing and holds them in this file, then replays them in order (default <db>.spool,
+                        or muvakt-store.spool in $STATE_DIRECTORY for PostgreSQL); bounded by --store-spool-max-mb
+                        (default 256) and --store-spool-max-age-h (default 168), what it drops is counted
   --listen HOST:PORT    serve the API and /metrics beside the capture (needs --policy); capture then runs
                         in a worker thread so it never starves the API (see "muvakt serve" for --auth, TLS)
   --buffer-mb N         kernel capture buffer (default ${DEFAULT_LIVE_OPTIONS.bufferKiB / 1024} MiB)
@@ -72,6 +77,9 @@ export async function runCommand(argv: string[]): Promise<number> {
         'syslog-spool': { type: 'string' },
         'syslog-facility': { type: 'string' },
         'alerts-max-mb': { type: 'string' },
+        'store-spool': { type: 'string' },
+        'store-spool-max-mb': { type: 'string' },
+        'store-spool-max-age-h': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -99,6 +107,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     sensor: sensorOption(v.sensor as string | undefined),
     pseudonymKey: v['pseudonym-key'] as string | undefined,
     alertsMaxBytes: positiveInt('alerts-max-mb', v['alerts-max-mb'] as string | undefined, 100) * 1024 * 1024,
+    storeSpool: {
+      file: v['store-spool'] as string | undefined,
+      maxBytes: positiveInt('store-spool-max-mb', v['store-spool-max-mb'] as string | undefined, 256) * 1024 * 1024,
+      maxAgeMs: positiveInt('store-spool-max-age-h', v['store-spool-max-age-h'] as string | undefined, 168) * 3_600_000,
+    },
   };
   if (v.syslog) {
     if (!v.policy) throw new UsageError('--syslog needs --policy: it exports the alerts judged against it');

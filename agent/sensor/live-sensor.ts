@@ -21,6 +21,8 @@ export interface LiveSensorOptions {
   db?: string;
   /** This sensor's name (`--sensor`, default the host name). */
   sensor?: string;
+  /** Where writes wait while the store is unavailable, and its bounds (`--store-spool`, …). */
+  storeSpool?: { file?: string; maxBytes?: number; maxAgeMs?: number };
   pseudonymKey?: string;
   /** Rotation of the --alerts file (default 100 MiB, 5 kept). */
   alertsMaxBytes?: number;
