@@ -6,7 +6,6 @@ import type { MuvaktEvent } from '../events/types.js';
 import { isoMicro } from '../events/format.js';
 import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
 import { assembleSensor } from '../sensor/assembly.js';
-import { dbLocation, redactDbUrl } from '../store/location.js';
 import { formatAlertSummary, formatDeviceSummary, formatSummary } from '../sensor/summary.js';
 import { positiveInt, UsageError } from './args.js';
 import { ProgressBar } from './progress.js';
@@ -62,7 +61,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     policyFile: values.policy,
     pseudonymKeyFile: values['pseudonym-key'],
     eventsFile: values.events,
-    dbFile: dbLocation(values.db, ':memory:'),
+    dbFile: values.db,
     maxFlows,
   });
   const { pipeline, inventory, alerting } = sensor;
@@ -114,7 +113,6 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   pipeline.finish('shutdown');
   // Events flushed, the last alerts committed, the inventory saved (ranked against every alert) and the store closed.
   const alerts = await sensor.close();
-  const named = dbLocation(values.db);
   const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (!values.quiet) {
     summaryOut.write(formatSummary(pipeline, { wallSeconds, captureBytes, files: files.length, error }));
@@ -122,7 +120,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   }
   if (!values.quiet) summaryOut.write(formatDeviceSummary(inventory.counts()));
   if (alerting) {
-    if (!values.quiet) summaryOut.write(formatAlertSummary(alerts, named === undefined ? undefined : redactDbUrl(named)));
+    if (!values.quiet) summaryOut.write(formatAlertSummary(alerts, sensor.storeLocation === ':memory:' ? undefined : (sensor.storeLocation ?? undefined)));
     if (values.alerts) {
       const { alertForExport } = await import('../alerts.js');
       const out = new NdjsonSink(values.alerts);

@@ -31,8 +31,12 @@ export interface SensorAssemblyOptions {
   pseudonymKeyFile?: string;
   /** Events as NDJSON to this file ("-" = stdout); none when absent. */
   eventsFile?: string;
-  /** The alert store (opened only with a policy): a SQLite file, ':memory:' for a one-off analysis, or a postgres:// URL. */
-  dbFile: string;
+  /**
+   * The alert store (opened only with a policy): a SQLite file, ':memory:' for a one-off analysis,
+   * or a postgres:// URL. Absent: $MUVAKT_DB, else `defaultDb` (default ':memory:').
+   */
+  dbFile?: string;
+  defaultDb?: string;
   maxFlows: number;
   /** Per-event counters for /metrics (a live sensor). */
   counters?: boolean;
@@ -63,6 +67,8 @@ export interface SensorAssembly {
   readonly alerting: AlertingSink | null;
   /** With `alertStream.syslog`: the SIEM exporter (its spool and connection are reported in /metrics). */
   readonly syslog: SyslogExporter | null;
+  /** With a policy: where the store is, safe to print (a URL without its password). */
+  readonly storeLocation: string | null;
   /** Saves the inventory, ranked against the alerts, and the rules' learned baseline (with a store). */
   save(): Promise<void>;
   /**
@@ -117,8 +123,8 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
   const exporters: AlertExporter[] = [];
   let syslog: SyslogExporter | null = null;
   if (policy) {
-    const [{ openStoreAt }, { AlertingSink }] = await Promise.all([import('../store-file.js'), import('../alerts.js')]);
-    const store = await openStoreAt(o.dbFile, { retentionDays: policy.retentionDays });
+    const [{ openStoreAt }, { AlertingSink }, { dbLocation }] = await Promise.all([import('../store-file.js'), import('../alerts.js'), import('../store/location.js')]);
+    const store = await openStoreAt(dbLocation(o.dbFile, o.defaultDb ?? ':memory:'), { retentionDays: policy.retentionDays });
     let onCommit: ((r: { created: Alert[]; reopened: Alert[] }) => void) | undefined;
     if (o.alertStream) ({ onCommit, syslog } = await alertStreamTo(o.alertStream, exporters));
     const log = o.alertStream?.log;
@@ -136,6 +142,7 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     counters,
     alerting,
     syslog,
+    storeLocation: alerting?.store.location ?? null,
     async save() {
       if (alerting === null) return;
       await inventory.save(alerting.store, await alerting.allAlerts());

@@ -2,7 +2,6 @@ import { CaptureBackendMissing, TcpdumpBackend, type LiveCaptureBackend } from '
 import { isoMicro } from '../events/format.js';
 import type { SyslogExporterOptions } from '../export/syslog.js';
 import { createLogger } from '../log.js';
-import { dbLocation } from '../store/location.js';
 import { assembleSensor } from './assembly.js';
 import type { SensorSnapshot } from './snapshot.js';
 import { formatSummary } from './summary.js';
@@ -60,7 +59,8 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
     policyFile: o.policy,
     pseudonymKeyFile: o.pseudonymKey,
     eventsFile: o.events,
-    dbFile: dbLocation(o.db, 'muvakt.db'),
+    dbFile: o.db,
+    defaultDb: 'muvakt.db',
     maxFlows: o.maxFlows,
     counters: true,
     alertStream: { alerts: o.alerts, alertsMaxBytes: o.alertsMaxBytes, alertsKeep: o.alertsKeep, syslog: o.syslog, log },

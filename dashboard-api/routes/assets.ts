@@ -7,7 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
 import { ApiError } from '../plugins/errors.js';
 import { PageQuery, errorResponses } from '../schemas.js';
-import type { Store } from '../../agent/store/store.js';
+import type { Store } from '../../agent/store/index.js';
 
 const ExposureSchema = Type.Object({
   score: Type.Integer(),
