@@ -8,6 +8,7 @@ import Type, { type Static } from 'typebox';
 import { splitCommaLists } from '../alert-query.js';
 import { ApiError } from '../plugins/errors.js';
 import { PageQuery, errorResponses } from '../schemas.js';
+import type { Store } from '../../agent/store/index.js';
 
 const ExposureSchema = Type.Object({
   score: Type.Integer(),
@@ -39,18 +40,15 @@ export type Asset = Static<typeof AssetSchema>;
 export const AssetDetailSchema = Type.Record(Type.String(), Type.Unknown(), { description: 'The device record with its classification.' });
 
 export interface AssetProvider {
-  list(q: { limit: number; cursor?: string; zone?: string; sensor?: string[] }): { items: Asset[]; next_cursor: string | null };
-  get(id: string): Record<string, unknown> | null;
+  list(q: { limit: number; cursor?: string; zone?: string; sensor?: string[] }): Promise<{ items: Asset[]; next_cursor: string | null }>;
+  get(id: string): Promise<Record<string, unknown> | null>;
 }
 
 /** Devices as the store keeps them (written by `analyze --db` / `run --db`). */
-export function storeAssets(store: {
-  listDevices(q: { limit?: number; cursor?: string; zone?: string; sensor?: string[] }): { items: unknown[]; next_cursor: string | null };
-  getDevice(id: string): unknown | null;
-}): AssetProvider {
+export function storeAssets(store: Pick<Store, 'listDevices' | 'getDevice'>): AssetProvider {
   return {
-    list: (q) => store.listDevices(q) as { items: Asset[]; next_cursor: string | null },
-    get: (id) => store.getDevice(id) as Record<string, unknown> | null,
+    list: async (q) => (await store.listDevices(q)) as { items: Asset[]; next_cursor: string | null },
+    get: async (id) => (await store.getDevice(id)) as Record<string, unknown> | null,
   };
 }
 
@@ -76,7 +74,7 @@ export const assetRoutes: FastifyPluginAsync<{ assets?: AssetProvider }> = async
       },
     },
     async (request) =>
-      opts.assets?.list({ limit: request.query.limit ?? 100, cursor: request.query.cursor, zone: request.query.zone, sensor: request.query.sensor }) ?? { items: [], next_cursor: null },
+      (await opts.assets?.list({ limit: request.query.limit ?? 100, cursor: request.query.cursor, zone: request.query.zone, sensor: request.query.sensor })) ?? { items: [], next_cursor: null },
   );
   app.get(
     '/assets/:id',
@@ -91,7 +89,7 @@ export const assetRoutes: FastifyPluginAsync<{ assets?: AssetProvider }> = async
       },
     },
     async (request) => {
-      const a = opts.assets?.get(request.params.id) ?? null;
+      const a = (await opts.assets?.get(request.params.id)) ?? null;
       if (a === null) throw new ApiError(404, opts.assets ? 'no device with this id' : 'no device with this id (this API runs without a device inventory)');
       return a;
     },
