@@ -155,14 +155,15 @@ export class SqliteStore implements Store {
     this.sSelectForUpsert = db.prepare('SELECT count, first_seen, first_seen_ms, last_seen, last_seen_ms, status, severity, sensors FROM alerts WHERE id = ?');
     this.sInsert = db.prepare(
       `INSERT INTO alerts (id, rule_id, title, severity, sev_rank, guide_refs, first_seen, first_seen_ms, last_seen, last_seen_ms, count, status,
-         subject, src_ip, dst_ip, zone_src, zone_dst, device_id, evidence, recommendation, updated_at)
+         subject, src_ip, dst_ip, zone_src, zone_dst, device_id, evidence, recommendation, updated_at, sensors)
        VALUES (@id, @rule_id, @title, @severity, @sev_rank, @guide_refs, @first_seen, @first_seen_ms, @last_seen, @last_seen_ms, @count, 'open',
-         @subject, @src_ip, @dst_ip, @zone_src, @zone_dst, @device_id, @evidence, @recommendation, @updated_at)`,
+         @subject, @src_ip, @dst_ip, @zone_src, @zone_dst, @device_id, @evidence, @recommendation, @updated_at, @sensors)`,
     );
     this.sUpdate = db.prepare(
       `UPDATE alerts SET title = @title, severity = @severity, sev_rank = @sev_rank, guide_refs = @guide_refs,
          first_seen = @first_seen, first_seen_ms = @first_seen_ms, last_seen = @last_seen, last_seen_ms = @last_seen_ms,
-         count = @count, status = @status, evidence = @evidence, recommendation = @recommendation, updated_at = @updated_at
+         count = @count, status = @status, evidence = @evidence, recommendation = @recommendation, updated_at = @updated_at,
+         sensors = @sensors
        WHERE id = @id`,
     );
     this.sGet = db.prepare(`SELECT ${ALERT_COLS} FROM alerts WHERE id = ?`);
