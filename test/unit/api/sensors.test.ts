@@ -33,10 +33,10 @@ describe('sensor names in the API', () => {
     const a = SqliteStore.open(path, { sensor: 'bygg-a' });
     const b = SqliteStore.open(path, { sensor: 'bygg-b' });
     const seed = seedCandidates();
-    a.upsertAlerts(seed.slice(0, 4));
-    b.upsertAlerts(seed.slice(3)); // seed[3] seen by both
-    a.saveDevices([device('mac:00:00:5e:00:53:01'), device('ip:10.77.10.2')]);
-    b.saveDevices([device('mac:00:00:5e:00:53:01')]);
+    await a.upsertAlerts(seed.slice(0, 4));
+    await b.upsertAlerts(seed.slice(3)); // seed[3] seen by both
+    await a.saveDevices([device('mac:00:00:5e:00:53:01'), device('ip:10.77.10.2')]);
+    await b.saveDevices([device('mac:00:00:5e:00:53:01')]);
     const api = SqliteStore.open(path, { sensor: 'api-a' });
     const app = await buildApp({ store: api, auth: AUTH, processMetrics: false, assets: storeAssets(api) });
     const get = async (url: string) => {
@@ -87,6 +87,6 @@ describe('sensor names in the API', () => {
     expect(doc.paths['/api/v1/audit'].get.parameters.map((p) => p.name)).toContain('sensor');
 
     await app.close();
-    for (const s of [a, b, api]) s.close();
+    for (const s of [a, b, api]) await s.close();
   });
 });

@@ -138,7 +138,7 @@ describe('SpoolGate with a SQLite store busy beyond its timeout', () => {
     expect(await gate.drain()).toBe(true);
     expect(stored.map((s) => s.batch)).toEqual(Array.from({ length: 21 }, (_, i) => i));
     expect(gate.stats).toMatchObject({ records: 0, bytes: 0, storeUnavailable: false, drained: 20 });
-    const all = store.listAlerts({ limit: 1000 }).items;
+    const all = (await store.listAlerts({ limit: 1000 })).items;
     expect(all).toHaveLength(21);
     const a0 = all.find((a) => a.subject.src_ip === cand(0).subject.src_ip && a.subject.dst_ip === cand(0).subject.dst_ip)!;
     expect(a0.count).toBe(21); // every batch once
@@ -146,7 +146,7 @@ describe('SpoolGate with a SQLite store busy beyond its timeout', () => {
     expect(a0.last_seen).toBe(iso(20_000));
     expect(a0.sensors).toEqual(['bygg-a']);
     await gate.close();
-    store.close();
+    await store.close();
   });
 
   it('a write submitted while older ones are spooled waits behind them', async () => {
@@ -162,7 +162,7 @@ describe('SpoolGate with a SQLite store busy beyond its timeout', () => {
     expect(await gate.drain()).toBe(true);
     expect(stored.map((s) => s.batch)).toEqual([1, 2]);
     await gate.close();
-    store.close();
+    await store.close();
   });
 
   it('retries on its own with backoff and drains when the store is back', async () => {
@@ -186,7 +186,7 @@ describe('SpoolGate with a SQLite store busy beyond its timeout', () => {
     expect(drained).toBe(1);
     expect(stored.map((s) => s.batch)).toEqual([0, 1, 2, 3, 4]);
     await gate.close();
-    store.close();
+    await store.close();
   });
 
   it('a restart with a non-empty spool drains it', async () => {
@@ -198,7 +198,7 @@ describe('SpoolGate with a SQLite store busy beyond its timeout', () => {
     for (let n = 0; n < 7; n++) await first.submit('alerts', { n, batch: [cand(n)] });
     await first.close(); // tries once more, the store is still locked: the records stay on disk
     release();
-    store.close();
+    await store.close();
 
     const reopened = SqliteStore.open(dbPath);
     const stored: { batch: number; result: UpsertResult }[] = [];
@@ -210,9 +210,9 @@ describe('SpoolGate with a SQLite store busy beyond its timeout', () => {
     second.start();
     for (let i = 0; i < 100 && !second.idle; i++) await new Promise((r) => setTimeout(r, 10)); // drains at start, on its own
     expect(stored.map((s) => s.batch)).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    expect(reopened.listAlerts({ limit: 100 }).items).toHaveLength(7);
+    expect((await reopened.listAlerts({ limit: 100 })).items).toHaveLength(7);
     await second.close();
-    reopened.close();
+    await reopened.close();
   });
 
   it('a record the store refuses for good is dropped and counted; the ones behind it pass', async () => {
@@ -236,6 +236,6 @@ describe('SpoolGate with a SQLite store busy beyond its timeout', () => {
     expect(stored).toEqual([0, 2]);
     expect(gate.stats.dropped.rejected).toBe(1);
     await gate.close();
-    store.close();
+    await store.close();
   });
 });
