@@ -1,6 +1,7 @@
 import { ALL_RULES, dumpBaseline, loadBaseline, RuleEngine, type EngineFinding, type Rule } from '../rules/index.js';
 import type { CompiledPolicy } from '../rules/policy/index.js';
 import type { EventSink, MuvaktEvent } from './events/types.js';
+import type { SpoolGate } from './store/spool-gate.js';
 import { AlertWriter, type Alert, type AlertCandidate, type Store, type UpsertResult } from './store/index.js';
 
 export function candidateOf(f: EngineFinding): AlertCandidate {
@@ -46,9 +47,16 @@ export class AlertingSink implements EventSink {
   private closed = false;
 
   /** The sink with the baseline (what is normal on the medical segments) the store kept from earlier runs. */
-  static async create(inner: EventSink, policy: CompiledPolicy, store: Store, onCommit?: (r: UpsertResult) => void, onError?: (e: Error) => void): Promise<AlertingSink> {
+  static async create(
+    inner: EventSink,
+    policy: CompiledPolicy,
+    store: Store,
+    onCommit?: (r: UpsertResult) => void,
+    onError?: (e: Error) => void,
+    gate?: SpoolGate,
+  ): Promise<AlertingSink> {
     const learned = await store.kvGet<Parameters<typeof loadBaseline>[1]>('baseline');
-    return new AlertingSink(inner, policy, store, learned, onCommit, onError);
+    return new AlertingSink(inner, policy, store, learned, onCommit, onError, gate);
   }
 
   private constructor(
@@ -58,8 +66,9 @@ export class AlertingSink implements EventSink {
     learned: Parameters<typeof loadBaseline>[1] | undefined,
     onCommit?: (r: UpsertResult) => void,
     onError?: (e: Error) => void,
+    gate?: SpoolGate,
   ) {
-    this.writer = new AlertWriter(store, { onCommit, onError });
+    this.writer = new AlertWriter(store, { onCommit, onError, gate });
     this.engine = new RuleEngine(policy, ALL_RULES, (f) => this.merge(f));
     if (learned) loadBaseline(this.engine.ctx, learned);
     this.handOver = setInterval(() => this.drain(), 200);

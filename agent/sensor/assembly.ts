@@ -15,6 +15,9 @@ import { Pipeline } from '../pipeline.js';
 import { loadPseudonymKey } from '../pseudonym-key.js';
 import type { Alert } from '../store/index.js';
 import { defaultSensorName } from '../store/sensor-name.js';
+import type { DeviceRow, Store } from '../store/index.js';
+import type { SpoolGate } from '../store/spool-gate.js';
+import type { StoreSpoolSettings } from './store-spool.js';
 import { EventCounters } from './event-counters.js';
 
 /**
@@ -40,6 +43,11 @@ export interface SensorAssemblyOptions {
   defaultDb?: string;
   /** This sensor's name, stored beside its alerts, device sightings and flow history (default: the host name). */
   sensor?: string;
+  /**
+   * A live sensor's store spool (with `alertStream`, whose log it uses): alert batches and device
+   * saves the store cannot take wait on disk and are replayed in order (see store-spool.ts).
+   */
+  storeSpool?: StoreSpoolSettings;
   maxFlows: number;
   /** Per-event counters for /metrics (a live sensor). */
   counters?: boolean;
@@ -72,6 +80,8 @@ export interface SensorAssembly {
   readonly alerting: AlertingSink | null;
   /** With `alertStream.syslog`: the SIEM exporter (its spool and connection are reported in /metrics). */
   readonly syslog: SyslogExporter | null;
+  /** With `storeSpool`: the gate in front of the store (its spool is reported in /metrics). */
+  readonly storeGate: SpoolGate | null;
   /** With a policy: where the store is, safe to print (a URL without its password). */
   readonly storeLocation: string | null;
   /** Saves the inventory, ranked against the alerts, and the rules' learned baseline (with a store). */
@@ -128,15 +138,38 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
   let alerting: AlertingSink | null = null;
   const exporters: AlertExporter[] = [];
   let syslog: SyslogExporter | null = null;
+  let gate: SpoolGate | null = null;
   if (policy) {
     const [{ openStoreAt }, { AlertingSink }, { dbLocation }] = await Promise.all([import('../store-file.js'), import('../alerts.js'), import('../store/location.js')]);
     const store = await openStoreAt(dbLocation(o.dbFile, o.defaultDb ?? ':memory:'), { retentionDays: policy.retentionDays, sensor });
     let onCommit: ((r: { created: Alert[]; reopened: Alert[] }) => void) | undefined;
     if (o.alertStream) ({ onCommit, syslog } = await alertStreamTo(o.alertStream, exporters));
     const log = o.alertStream?.log;
-    alerting = await AlertingSink.create(sink, policy, store, onCommit, log ? (e) => log.warn({ err: e.message }, 'alert store write failed') : undefined);
+    if (o.storeSpool && log) {
+      const { openStoreGate } = await import('./store-spool.js');
+      gate = openStoreGate(dbLocation(o.dbFile, o.defaultDb ?? ':memory:'), o.storeSpool, log);
+      // A save holds every device: a newer one supersedes one still waiting in the spool.
+      gate.register<DeviceRow[], number>('devices', { apply: (rows) => store.saveDevices(rows), replace: true });
+    }
+    alerting = await AlertingSink.create(sink, policy, store, onCommit, log ? (e) => log.warn({ err: e.message }, 'alert store write failed') : undefined, gate ?? undefined);
+    gate?.start();
     sink = alerting;
   }
+  const storeGate = gate;
+  /** Device saves go through the gate when there is one. */
+  const deviceTarget = (a: AlertingSink): Pick<Store, 'saveDevices'> =>
+    storeGate === null
+      ? a.store
+      : { saveDevices: async (rows) => ((out) => (out.state === 'stored' ? out.result : 0))(await storeGate.submit<DeviceRow[], number>('devices', [...rows])) };
+  /** Open alerts weigh in the devices' rank; with the store unreachable the devices are saved unranked rather than not at all. */
+  const alertsForRanking = async (a: AlertingSink): Promise<Alert[]> => {
+    if (storeGate === null) return a.allAlerts();
+    try {
+      return await a.allAlerts();
+    } catch {
+      return [];
+    }
+  };
   const pipeline = new Pipeline({ events: sink, registry, flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows: o.maxFlows } });
   const events = sink;
 
@@ -149,10 +182,11 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     counters,
     alerting,
     syslog,
+    storeGate,
     storeLocation: alerting?.store.location ?? null,
     async save() {
       if (alerting === null) return;
-      await inventory.save(alerting.store, await alerting.allAlerts());
+      await inventory.save(deviceTarget(alerting), await alertsForRanking(alerting));
       await alerting.saveBaseline();
     },
     async close(opts = {}) {
@@ -161,10 +195,12 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
       if (alerting === null) return [];
       try {
         await alerting.finish();
-        const alerts = opts.saveInventory === false ? [] : await alerting.allAlerts();
-        if (opts.saveInventory !== false) await inventory.save(alerting.store, alerts);
+        const alerts = opts.saveInventory === false ? [] : await alertsForRanking(alerting);
+        if (opts.saveInventory !== false) await inventory.save(deviceTarget(alerting), alerts);
         return alerts;
       } finally {
+        // One last replay; what the store still does not take stays on disk for the next start.
+        await storeGate?.close(true);
         await alerting.store.close();
       }
     },

@@ -3,6 +3,7 @@ import { isoMicro } from '../events/format.js';
 import type { SyslogExporterOptions } from '../export/syslog.js';
 import { createLogger } from '../log.js';
 import { assembleSensor } from './assembly.js';
+import { spoolSnapshot } from './snapshot.js';
 import type { SensorSnapshot } from './snapshot.js';
 import { formatSummary } from './summary.js';
 
@@ -66,11 +67,12 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
     dbFile: o.db,
     defaultDb: 'muvakt.db',
     sensor: o.sensor,
+    storeSpool: o.storeSpool ?? {},
     maxFlows: o.maxFlows,
     counters: true,
     alertStream: { alerts: o.alerts, alertsMaxBytes: o.alertsMaxBytes, alertsKeep: o.alertsKeep, syslog: o.syslog, log },
   });
-  const { pipeline, inventory, alerting, syslog } = sensor;
+  const { pipeline, inventory, alerting, syslog, storeGate } = sensor;
   const sink = sensor.events;
   const counters = sensor.counters!;
   const backend: LiveCaptureBackend = new TcpdumpBackend({ iface: o.iface, filter: o.filter, snaplen: o.snaplen, bufferKiB: o.bufferKiB, promiscuous: o.promiscuous });
@@ -138,6 +140,7 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
         ...(alerting
           ? { storeWriter: { pendingAlerts: alerting.writer.pendingCount, commitErrors: alerting.writer.stats.commitErrors, droppedAlerts: alerting.writer.stats.dropped } }
           : {}),
+        ...(storeGate ? { storeSpool: spoolSnapshot(storeGate.stats) } : {}),
         ...(syslog ? { syslog: { pendingBytes: syslog.stats.pendingBytes, connected: syslog.stats.connected, dropped: syslog.stats.dropped } } : {}),
       };
     },

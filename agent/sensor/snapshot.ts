@@ -4,6 +4,7 @@
  * It lives with the sensor so the sensor never imports the API.
  */
 import type { Severity } from '../store/index.js';
+import type { SpoolGateStats } from '../store/spool-gate.js';
 
 export type Counts = Readonly<Record<string, number>> | ReadonlyMap<string, number>;
 
@@ -46,4 +47,15 @@ export interface SensorSnapshot {
   storeSpool?: { bytes: number; records: number; oldestSeconds: number; dropped: Counts; storeReachable: boolean };
   /** The syslog exporter's disk spool (absent without --syslog). */
   syslog?: { pendingBytes: number; connected: boolean; dropped: number };
+}
+
+/** The spool's part of the /metrics snapshot. */
+export function spoolSnapshot(s: SpoolGateStats, now = Date.now()): NonNullable<SensorSnapshot['storeSpool']> {
+  return {
+    bytes: s.bytes,
+    records: s.records,
+    oldestSeconds: s.oldestMs === null ? 0 : Math.max(0, (now - s.oldestMs) / 1000),
+    dropped: { ...s.dropped },
+    storeReachable: !s.storeUnavailable,
+  };
 }

@@ -8,7 +8,6 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../errors.js';
 import { SpoolGate } from '../store/spool-gate.js';
 import { DEFAULT_SPOOL_MAX_AGE_MS, DEFAULT_SPOOL_MAX_BYTES, StoreSpool } from '../store/spool.js';
-import type { SensorSnapshot } from './snapshot.js';
 
 export interface StoreSpoolSettings {
   /** The spool file (default: see defaultSpoolPath). */
@@ -49,16 +48,4 @@ export function openStoreGate(db: string, s: StoreSpoolSettings, log: Logger): S
     onDrained: () => slog.info({ drained: gate.stats.drained }, 'store spool drained'),
   });
   return gate;
-}
-
-/** The spool's part of the /metrics snapshot. */
-export function spoolSnapshot(gate: SpoolGate, now = Date.now()): NonNullable<SensorSnapshot['storeSpool']> {
-  const s = gate.stats;
-  return {
-    bytes: s.bytes,
-    records: s.records,
-    oldestSeconds: s.oldestMs === null ? 0 : Math.max(0, (now - s.oldestMs) / 1000),
-    dropped: { ...s.dropped },
-    storeReachable: !s.storeUnavailable,
-  };
 }

@@ -14,6 +14,7 @@
  * existing alerts always pass), and at most `maxPending` distinct alerts held while commits
  * fail (e.g. disk full); beyond that candidates are dropped and counted.
  */
+import type { SpoolGate } from './spool-gate.js';
 import type { Store } from './store.js';
 import type { AlertCandidate, PruneResult, UpsertResult } from './types.js';
 import { alertKey, parseTs } from './values.js';
@@ -37,6 +38,12 @@ export interface AlertWriterOptions {
   onCommit?: (result: UpsertResult) => void;
   /** Commit or prune failures from timers, and exceptions thrown by onCommit. */
   onError?: (error: Error) => void;
+  /**
+   * Batches go through this gate: while the store is unavailable they are held in its disk spool
+   * (counted in `spooled`) instead of memory, and replayed in order; `onCommit` is called when a
+   * replayed batch commits. Without it, a failed batch stays pending in memory (bounded by maxPending).
+   */
+  gate?: SpoolGate;
 }
 
 export interface AlertWriterStats {
@@ -55,6 +62,8 @@ export interface AlertWriterStats {
   invalid: number;
   /** Candidates dropped because commits were failing and `maxPending` was reached. */
   dropped: number;
+  /** Distinct alerts handed to the disk spool because the store was unavailable (reported when replayed). */
+  spooled: number;
   commitErrors: number;
   pruned: PruneResult;
 }
@@ -111,6 +120,7 @@ export class AlertWriter {
     rejectedPhi: 0,
     invalid: 0,
     dropped: 0,
+    spooled: 0,
     commitErrors: 0,
     pruned: { alerts: 0, history: 0, audit: 0 },
   };
@@ -141,6 +151,10 @@ export class AlertWriter {
     this.cap = new RateCap(options.maxNewPerRulePerHour ?? 1000, this.now);
     this.admit = (ruleId) => this.cap.admit(ruleId);
     this.stats.cappedByRule = this.cap.capped;
+    options.gate?.register<{ batch: AlertCandidate[] }, UpsertResult>('alerts', {
+      apply: (b) => this.store.upsertAlerts(b.batch, { admitNew: this.admit }),
+      onStored: (result) => this.recordCommit(result),
+    });
     this.lastFlush = this.now();
     if (options.timers ?? true) {
       const t = setInterval(() => {
@@ -228,6 +242,23 @@ export class AlertWriter {
   private async commit(taken: Map<string, Pending>): Promise<UpsertResult> {
     const batch: AlertCandidate[] = [];
     for (const p of taken.values()) batch.push({ ...p.c, ts: p.last, first_ts: p.first, count: p.count });
+    const gate = this.options.gate;
+    if (gate !== undefined) {
+      // Reported (stats, onCommit) by the gate's onStored, directly or when the spool is replayed.
+      let out;
+      try {
+        out = await gate.submit<{ batch: AlertCandidate[] }, UpsertResult>('alerts', { batch });
+      } catch (e) {
+        this.stats.commitErrors++;
+        this.putBack(taken);
+        throw e;
+      }
+      if (out.state === 'stored') return out.result;
+      this.stats.commitErrors++;
+      if (out.state === 'spooled') this.stats.spooled += batch.length;
+      else this.stats.dropped += batch.length;
+      return emptyResult();
+    }
     let result: UpsertResult;
     try {
       result = await this.store.upsertAlerts(batch, { admitNew: this.admit });
@@ -236,6 +267,12 @@ export class AlertWriter {
       this.putBack(taken);
       throw e;
     }
+    this.recordCommit(result);
+    return result;
+  }
+
+  /** Counts a committed batch and hands it on: the one place an alert becomes "reported as stored". */
+  private recordCommit(result: UpsertResult): void {
     const s = this.stats;
     s.batches++;
     s.created += result.created.length;
@@ -251,7 +288,6 @@ export class AlertWriter {
         this.report(e);
       }
     }
-    return result;
   }
 
   /** A failed batch goes back in front of what arrived while it was in flight (merged by key). */

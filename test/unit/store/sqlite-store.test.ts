@@ -33,28 +33,30 @@ describe('SqliteStore: pragmas and schema', () => {
     const path = tmp.db();
     let v1Runs = 0;
     const v1: Migration = { ...MIGRATIONS[0], up: (db) => (v1Runs++, MIGRATIONS[0].up(db)) };
-    SqliteStore.open(path, { migrations: [MIGRATIONS[0]], now: () => T0 }).closeNow(); // real v1
-    SqliteStore.open(path, { migrations: [v1], now: () => T0 }).closeNow();
+    const later = MIGRATIONS.slice(1);
+    SqliteStore.open(path, { migrations: MIGRATIONS, now: () => T0 }).closeNow(); // the real ones
+    SqliteStore.open(path, { migrations: [v1, ...later], now: () => T0 }).closeNow();
     expect(v1Runs).toBe(0);
 
     let v2Runs = 0;
-    const v2: Migration = { version: 2, name: 'test column', up: (db) => (v2Runs++, db.exec('ALTER TABLE alerts ADD COLUMN note TEXT')) };
-    const s = SqliteStore.open(path, { migrations: [v1, v2], now: () => T0 });
+    const vNext = MIGRATIONS.length + 1;
+    const v2: Migration = { version: vNext, name: 'test column', up: (db) => (v2Runs++, db.exec('ALTER TABLE alerts ADD COLUMN note TEXT')) };
+    const s = SqliteStore.open(path, { migrations: [v1, ...later, v2], now: () => T0 });
     await s.upsertAlerts([cand(1)]);
     s.closeNow();
-    SqliteStore.open(path, { migrations: [v1, v2], now: () => T0 }).closeNow();
+    SqliteStore.open(path, { migrations: [v1, ...later, v2], now: () => T0 }).closeNow();
     expect([v1Runs, v2Runs]).toEqual([0, 1]);
 
     const db = new Database(path);
     expect(db.prepare('SELECT version, name FROM schema_version ORDER BY version').all()).toEqual([
-      { version: 1, name: MIGRATIONS[0].name },
-      { version: 2, name: 'test column' },
+      ...MIGRATIONS.map((m) => ({ version: m.version, name: m.name })),
+      { version: vNext, name: 'test column' },
     ]);
     expect((db.prepare('SELECT count(*) AS n FROM alerts').get() as { n: number }).n).toBe(1);
     db.close();
 
     // A file from a newer muvakt is refused, not silently used.
-    expect(() => SqliteStore.open(path, { migrations: [MIGRATIONS[0]] })).toThrow(/schema version 2 is newer/);
+    expect(() => SqliteStore.open(path, { migrations: MIGRATIONS })).toThrow(new RegExp(`schema version ${vNext} is newer`));
   });
 
   it('a failing migration leaves the previous version and applies on the next open', () => {
