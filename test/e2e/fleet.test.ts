@@ -160,6 +160,7 @@ describe('fleet: two sensors and two API replicas on one PostgreSQL', () => {
       'devices from both sensors',
       async () => (await api<{ items: { id: string; ips: string[]; sensors: string[] }[] }>('b', '/assets?limit=1000')).items,
       (l) => l.length >= 2 && l.every((d) => d.sensors.length === 2),
+      90_000, // a live sensor saves its inventory every 60 s
     );
     expect(new Set(assets.map((d) => d.id)).size).toBe(assets.length);
     for (const ip of [pair.ipA, pair.ipB]) expect(assets.filter((d) => d.ips.includes(ip)), ip).toHaveLength(1);
@@ -229,5 +230,5 @@ describe('fleet: two sensors and two API replicas on one PostgreSQL', () => {
     // Never a patient value in what the fleet stored or logged.
     const everything = JSON.stringify(await pg.query('SELECT * FROM alerts', [], 'fleet')) + [...logs.values()].join('');
     expect(everything).not.toContain('TEST^FLEET');
-  }, 240_000);
+  }, 360_000);
 });
