@@ -113,7 +113,11 @@ export async function buildAppWithParts(opts: BuildAppOptions): Promise<BuiltApp
     liveSensor: sensor !== undefined,
     snapshot: async () => {
       const s = sensor ? await sensor() : {};
-      return s.alertsOpen !== undefined && s.alertsByRule !== undefined ? s : { ...(await storePart()), ...s };
+      if (s.alertsOpen !== undefined && s.alertsByRule !== undefined) return s;
+      if (sensor === undefined) return { ...(await storePart()), ...s };
+      // Beside a live capture the sensor's own counters (its store spool above all) must be
+      // scraped while the store is down: the store-derived series then have no sample.
+      return { ...(await storePart().catch(() => ({}))), ...s };
     },
   });
   const policy: PolicyHolder = { current: opts.policy ?? null, reload: opts.reloadPolicy };
