@@ -181,7 +181,7 @@ const DEFS: readonly MetricDef[] = [
     read: (s) => s.storeWriter?.droppedAlerts,
   },
   { name: 'muvakt_store_spool_bytes', help: 'Bytes of store writes held in the local spool while the store is unavailable', type: 'gauge', source: S, labels: [], read: (s) => s.storeSpool?.bytes },
-  { name: 'muvakt_store_spool_records', help: 'Store writes (alert batches, device saves, flow buckets) held in the local spool', type: 'gauge', source: S, labels: [], read: (s) => s.storeSpool?.records },
+  { name: 'muvakt_store_spool_records', help: 'Store writes (alert batches, device saves) held in the local spool', type: 'gauge', source: S, labels: [], read: (s) => s.storeSpool?.records },
   {
     name: 'muvakt_store_spool_oldest_seconds',
     help: 'Age of the oldest write in the store spool (0 when empty)',
