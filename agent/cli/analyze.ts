@@ -64,7 +64,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     pseudonymKeyFile: values['pseudonym-key'],
     eventsFile: values.events,
     dbFile: values.db,
-    sensor: sensorOption(values.sensor),
+    sensor: values.policy ? await sensorOption(values.sensor) : undefined,
     maxFlows,
   });
   const { pipeline, inventory, alerting } = sensor;

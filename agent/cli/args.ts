@@ -1,5 +1,4 @@
 import { ConfigError } from '../errors.js';
-import { defaultSensorName, sensorNameProblem } from '../store/sensor-name.js';
 
 /**
  * A command-line mistake (unknown option, missing argument): exit code 2 and a pointer to
@@ -13,7 +12,9 @@ export class UsageError extends ConfigError {
 }
 
 /** `--sensor NAME`, checked; default this machine's host name (made into a valid name). */
-export function sensorOption(v: string | undefined): string {
+export async function sensorOption(v: string | undefined): Promise<string> {
+  // Loaded only when a store is written: `analyze` without a policy loads nothing of the store.
+  const { defaultSensorName, sensorNameProblem } = await import('../store/sensor-name.js');
   if (v === undefined) return defaultSensorName();
   const problem = sensorNameProblem(v);
   if (problem !== null) throw new UsageError(`--sensor: ${problem}`);

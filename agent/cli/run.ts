@@ -106,7 +106,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     alerts: v.alerts as string | undefined,
     policy: v.policy as string | undefined,
     db: v.db as string | undefined,
-    sensor: sensorOption(v.sensor as string | undefined),
+    sensor: await sensorOption(v.sensor as string | undefined),
     pseudonymKey: v['pseudonym-key'] as string | undefined,
     alertsMaxBytes: positiveInt('alerts-max-mb', v['alerts-max-mb'] as string | undefined, 100) * 1024 * 1024,
     storeSpool: {

@@ -71,7 +71,7 @@ export async function serveCommand(argv: string[], hooks: ServeHooks = {}): Prom
   });
   const policy: Policy | null = values.policy ? readPolicyFile(values.policy) : null;
   // Read-only: serving a store never deletes from it (retention is the writer's job: run, analyze).
-  const store = await openStoreAt(db, { retentionDays: policy?.retention_days, pruneOnOpen: false, sensor: sensorOption(values.sensor) });
+  const store = await openStoreAt(db, { retentionDays: policy?.retention_days, pruneOnOpen: false, sensor: await sensorOption(values.sensor) });
   const logger = hooks.logger ?? createLogger();
   const api = await startApi(settings, {
     store,

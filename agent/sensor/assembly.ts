@@ -14,7 +14,6 @@ import { InventorySink } from '../inventory/sink.js';
 import { Pipeline } from '../pipeline.js';
 import { loadPseudonymKey } from '../pseudonym-key.js';
 import type { Alert } from '../store/index.js';
-import { defaultSensorName } from '../store/sensor-name.js';
 import type { DeviceRow, Store } from '../store/index.js';
 import type { SpoolGate } from '../store/spool-gate.js';
 import type { StoreSpoolSettings } from './store-spool.js';
@@ -121,7 +120,8 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
   if (o.alertStream?.alerts && !o.policyFile) throw new ConfigError('--alerts needs --policy: alerts are judged against the site policy');
   const policy = o.policyFile ? (await import('../policy-file.js')).compilePolicyFile(o.policyFile) : null;
   const { registry } = analyzersFor(policy, o.pseudonymKeyFile);
-  const sensor = o.sensor ?? defaultSensorName();
+  // The store's default (the host name) when none is given; loaded only with a store.
+  const sensor = o.sensor ?? (policy ? (await import('../store/sensor-name.js')).defaultSensorName() : '');
 
   let sink: EventSink;
   try {
