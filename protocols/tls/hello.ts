@@ -3,6 +3,7 @@
  * from `buf[off, end)`. Every length is checked against the end of the enclosing structure;
  * a length that runs past it stops the walk with an issue, keeping what was read before it.
  */
+import { hostNameText } from '../phi/host-name.js';
 import { ExtensionType, HRR_RANDOM } from './constants.js';
 import { isGrease } from './cipher-suites.js';
 
@@ -196,7 +197,7 @@ function readSni(buf: Buffer, s: number, e: number): string | null {
     const len = buf.readUInt16BE(p + 1);
     p += 3;
     if (p + len > listEnd) return null;
-    if (type === 0) return printable(buf, p, p + len);
+    if (type === 0) return hostNameText(printable(buf, p, p + len));
     p += len;
   }
   return null;

@@ -15,6 +15,7 @@ import { Pipeline } from '../../agent/pipeline.js';
 import { DETACH, Direction, type StreamParser } from '../../protocols/stream.js';
 import { TEST_PSEUDONYM_KEY } from '../support/keys.js';
 import { repoRoot } from '../support/repo-root.js';
+import { protocolSeeds } from './protocol-seeds.js';
 import { RecordFlag, ScriptWriter } from './script.js';
 
 const CORPUS = join(repoRoot(), 'fixtures/corpus');
@@ -189,6 +190,7 @@ export async function collectSeeds(targetNames: readonly string[]): Promise<Map<
     const distinct = [...new Map(list.map((b) => [b.toString('latin1'), b])).values()].sort((a, b) => b.length - a.length);
     out.set(name, distinct.slice(0, MAX_SEEDS_PER_TARGET));
   }
+  for (const [name, built] of protocolSeeds()) if (out.has(name)) out.set(name, [...(out.get(name) ?? []), ...built]);
   for (const name of targetNames) if ((out.get(name) ?? []).length === 0) out.set(name, [fallbackSeed()]);
   out.set(
     'capture-reader',
