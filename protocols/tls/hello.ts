@@ -203,6 +203,15 @@ function readSni(buf: Buffer, s: number, e: number): string | null {
   return null;
 }
 
+/**
+ * An ALPN id is a short registered token (`h2`, `http/1.1`, `acme-tls/1`); any other text — a
+ * host name with a fødselsnummer, someone's name — is reported as `{text}`, keeping the count.
+ */
+const ALPN_ID = /^[A-Za-z0-9._/-]{1,40}$/;
+function alpnText(s: string): string {
+  return s === '' || (ALPN_ID.test(s) && hostNameText(s.replace(/\//g, '-')) === s.replace(/\//g, '-')) ? s : '{text}';
+}
+
 /** protocol_name_list (RFC 7301 §3.1) into `out`; false when a length runs past the extension. */
 function readAlpn(buf: Buffer, s: number, e: number, out: string[]): boolean {
   if (s + 2 > e) return false;
@@ -214,7 +223,7 @@ function readAlpn(buf: Buffer, s: number, e: number, out: string[]): boolean {
     const len = buf[p];
     p += 1;
     if (p + len > listEnd) return false;
-    if (out.length < MAX_ALPN) out.push(printable(buf, p, p + len));
+    if (out.length < MAX_ALPN) out.push(alpnText(printable(buf, p, p + len)));
     p += len;
   }
   return true;
