@@ -937,11 +937,11 @@ function digestUsername(v: string): string | null {
  */
 const HOST = /^(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252}))(?::[0-9]{1,5})?$/;
 /**
- * A label of eight or more characters mixing upper- and lower-case letters is not a name anyone
- * gives a host (DNS ignores case, names are written in one) but an encoded token: base64 of a
- * password or a patient value landed in the header.
+ * A label of eight or more letters and digits with upper case, lower case and a digit is not a
+ * name anyone gives a host but an encoded token: base64 of a password or a patient value landed
+ * in the header.
  */
-const ENCODED_LABEL = /(?:^|[.])(?=[^.:]*[a-z])(?=[^.:]*[A-Z])[A-Za-z0-9_-]{8,}/;
+const ENCODED_LABEL = /(?:^|[.])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{8,}(?=$|[.:])/;
 
 export function isHostName(h: string): boolean {
   return HOST.test(h) && !ENCODED_LABEL.test(h) && !holdsFnr(h);

@@ -3,10 +3,11 @@ import { classifyFnrDigits, FnrKind } from './fodselsnummer.js';
 /** Letters, digits, `-` and `_` (service labels such as `_ldap`): what a host-name label holds. */
 const LABEL = /^[A-Za-z0-9_-]{1,63}$/;
 /**
- * Eight or more characters mixing upper- and lower-case letters: not a name anyone gives a host
- * (DNS ignores case; names are written in one) but an encoded token, such as base64 of a password.
+ * Eight or more letters and digits, with upper case, lower case and a digit, and no `-` or `_`:
+ * not a name anyone gives a host (`IntelliVue-MX450` has its hyphen) but an encoded token, such
+ * as base64 of a password.
  */
-const ENCODED = /^(?=.*[a-z])(?=.*[A-Z])[A-Za-z0-9_-]{8,}$/;
+const ENCODED = /^(?=.*[a-z])(?=.*[A-Z])(?=.*\d)[A-Za-z0-9]{8,}$/;
 
 function holdsFnrDigits(label: string): boolean {
   let run = 0;
