@@ -9,7 +9,8 @@ const LABEL = /^[A-Za-z0-9_-]{1,63}$/;
  */
 const ENCODED = /^(?=.*[a-z])(?=.*[A-Z])(?=.*\d)[A-Za-z0-9]{8,}$/;
 
-function holdsFnrDigits(label: string): boolean {
+/** True when a run of eleven or more digits in the text holds a valid fødselsnummer anywhere in it. */
+export function holdsFnrDigits(label: string): boolean {
   let run = 0;
   for (let i = 0; i < label.length; i++) {
     const c = label.charCodeAt(i);
@@ -36,4 +37,15 @@ export function hostNameText(name: string): string {
     labels[i] = holdsFnrDigits(l) ? '{fnr}' : LABEL.test(l) ? '{token}' : '{text}';
   }
   return clean ? name : labels.join('.');
+}
+
+/** Software names and versions: letters, digits, spaces and `._:/+-` (`MSFT 5.0`, `OFFIS_DCMTK_367`). */
+const SOFTWARE = /^[A-Za-z0-9 ._:/+-]{1,64}$/;
+
+/**
+ * A short software text (a DHCP vendor class, a DICOM implementation version name) as it may be
+ * reported: in that shape and without a fødselsnummer or a run of ten digits, else undefined.
+ */
+export function softwareText(s: string): string | undefined {
+  return SOFTWARE.test(s) && !/\d{10}/.test(s) && !holdsFnrDigits(s) ? s : undefined;
 }
