@@ -8,10 +8,11 @@ import { createLogger } from '../log.js';
 import { readPolicyFile } from '../policy-file.js';
 import type { SensorSnapshot } from '../sensor/snapshot.js';
 import type { FlowSummaryRow, LiveSensorOptions } from '../sensor/live-sensor.js';
-import { openStoreFile } from '../store-file.js';
+import { openStoreAt } from '../store-file.js';
+import { dbLocation } from '../store/location.js';
 import { positiveInt, UsageError } from './args.js';
 
-export const RUN_USAGE = `muvakt run --interface IFACE [--filter BPF] [--policy FILE] [--db FILE] [--events FILE|-] [--alerts FILE|-]
+export const RUN_USAGE = `muvakt run --interface IFACE [--filter BPF] [--policy FILE] [--db FILE|URL] [--events FILE|-] [--alerts FILE|-]
            [--listen HOST:PORT [--auth FILE] [--tls-cert F --tls-key F] [--allow-plain-http]]
            [--syslog HOST:PORT [--syslog-ca FILE] [--syslog-spool DIR] [--syslog-facility NAME]] [--alerts-max-mb N]
            [--snaplen N] [--buffer-mb N] [--no-promisc] [--stats-interval S] [--max-flows N] [--pseudonym-key FILE]
@@ -19,7 +20,8 @@ export const RUN_USAGE = `muvakt run --interface IFACE [--filter BPF] [--policy 
   Captures live from IFACE (a SPAN/mirror port) through tcpdump/libpcap. Never transmits.
   Stops on SIGINT/SIGTERM: flows are flushed, then it exits 0.
   --filter BPF          capture filter, e.g. "not port 22"
-  --policy FILE         judge traffic against the site policy; alerts go to the store (--db, default muvakt.db)
+  --policy FILE         judge traffic against the site policy; alerts go to the store (--db: a SQLite file or a
+                        postgres:// URL; default $MUVAKT_DB, else muvakt.db)
   --alerts FILE         also write each new or reopened alert as NDJSON ("-" = stdout; a file is rotated at
                         --alerts-max-mb, default 100, five kept)
   --syslog HOST:PORT    send each new or reopened alert to a SIEM as RFC 5424 syslog over TCP (TLS with
@@ -139,9 +141,9 @@ async function runWithApi(opts: LiveSensorOptions, v: Record<string, string | bo
     allowPlainHttp: Boolean(v['allow-plain-http']),
   });
   const policy = readPolicyFile(opts.policy);
-  const dbFile = opts.db ?? 'muvakt.db';
+  const dbFile = dbLocation(opts.db, 'muvakt.db');
   // Opened (and migrated) here first, so the worker's writer finds the schema in place.
-  const store = openStoreFile(dbFile, { retentionDays: policy.retention_days });
+  const store = await openStoreAt(dbFile, { retentionDays: policy.retention_days });
 
   const worker = new Worker(new URL('../sensor/worker.js', import.meta.url), { workerData: { ...opts, db: dbFile } });
   let snapshot: SensorSnapshot = {};
@@ -169,7 +171,7 @@ async function runWithApi(opts: LiveSensorOptions, v: Record<string, string | bo
   const failure = await started;
   if (failure !== null) {
     await worker.terminate();
-    store.close();
+    await store.close();
     if (failure.config) throw new ConfigError(failure.message);
     process.stderr.write(`muvakt: ${failure.message}\n`);
     return 1;
@@ -197,13 +199,13 @@ async function runWithApi(opts: LiveSensorOptions, v: Record<string, string | bo
   if (api === null) {
     // The API was asked for and cannot be served: stop the capture cleanly and fail.
     process.stderr.write(await stopCapture());
-    store.close();
+    await store.close();
     return 1;
   }
 
   await waitForSignal();
   process.stderr.write(await stopCapture());
   await api.app.close();
-  store.close();
+  await store.close();
   return 0;
 }

@@ -22,7 +22,7 @@ import { EventCounters } from './event-counters.js';
  *   pipeline → AlertingSink (rules → store, alert exporters) → InventorySink → [EventCounters] → events NDJSON
  *
  * Each sink hands every event to the next before it does its own work. What a run does not
- * need is not loaded: without a policy there are no rules, no YAML parser and no SQLite; the
+ * need is not loaded: without a policy there are no rules, no YAML parser and no store; the
  * syslog and file exporters come only with a live run that asks for them.
  */
 export interface SensorAssemblyOptions {
@@ -31,8 +31,12 @@ export interface SensorAssemblyOptions {
   pseudonymKeyFile?: string;
   /** Events as NDJSON to this file ("-" = stdout); none when absent. */
   eventsFile?: string;
-  /** The alert store (opened only with a policy): ':memory:' for a one-off analysis. */
-  dbFile: string;
+  /**
+   * The alert store (opened only with a policy): a SQLite file, ':memory:' for a one-off analysis,
+   * or a postgres:// URL. Absent: $MUVAKT_DB, else `defaultDb` (default ':memory:').
+   */
+  dbFile?: string;
+  defaultDb?: string;
   maxFlows: number;
   /** Per-event counters for /metrics (a live sensor). */
   counters?: boolean;
@@ -63,14 +67,16 @@ export interface SensorAssembly {
   readonly alerting: AlertingSink | null;
   /** With `alertStream.syslog`: the SIEM exporter (its spool and connection are reported in /metrics). */
   readonly syslog: SyslogExporter | null;
+  /** With a policy: where the store is, safe to print (a URL without its password). */
+  readonly storeLocation: string | null;
   /** Saves the inventory, ranked against the alerts, and the rules' learned baseline (with a store). */
-  save(): void;
+  save(): Promise<void>;
   /**
    * Ends the chain (events flushed, the last alerts committed, the baseline saved), closes the
    * exporters, saves the inventory (unless `saveInventory` is false: a run that never started)
    * and closes the store. Returns every alert in the store, most recent first (none without a policy).
    */
-  close(opts?: { saveInventory?: boolean }): Alert[];
+  close(opts?: { saveInventory?: boolean }): Promise<Alert[]>;
 }
 
 /**
@@ -117,11 +123,12 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
   const exporters: AlertExporter[] = [];
   let syslog: SyslogExporter | null = null;
   if (policy) {
-    const [{ openStoreFile }, { AlertingSink }] = await Promise.all([import('../store-file.js'), import('../alerts.js')]);
-    const store = openStoreFile(o.dbFile, { retentionDays: policy.retentionDays });
+    const [{ openStoreAt }, { AlertingSink }, { dbLocation }] = await Promise.all([import('../store-file.js'), import('../alerts.js'), import('../store/location.js')]);
+    const store = await openStoreAt(dbLocation(o.dbFile, o.defaultDb ?? ':memory:'), { retentionDays: policy.retentionDays });
     let onCommit: ((r: { created: Alert[]; reopened: Alert[] }) => void) | undefined;
     if (o.alertStream) ({ onCommit, syslog } = await alertStreamTo(o.alertStream, exporters));
-    alerting = new AlertingSink(sink, policy, store, onCommit);
+    const log = o.alertStream?.log;
+    alerting = await AlertingSink.create(sink, policy, store, onCommit, log ? (e) => log.warn({ err: e.message }, 'alert store write failed') : undefined);
     sink = alerting;
   }
   const pipeline = new Pipeline({ events: sink, registry, flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows: o.maxFlows } });
@@ -135,19 +142,24 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     counters,
     alerting,
     syslog,
-    save() {
+    storeLocation: alerting?.store.location ?? null,
+    async save() {
       if (alerting === null) return;
-      inventory.save(alerting.store, alerting.allAlerts());
-      alerting.saveBaseline();
+      await inventory.save(alerting.store, await alerting.allAlerts());
+      await alerting.saveBaseline();
     },
-    close(opts = {}) {
+    async close(opts = {}) {
       events.close();
       for (const x of exporters) void x.close();
       if (alerting === null) return [];
-      const alerts = opts.saveInventory === false ? [] : alerting.allAlerts();
-      if (opts.saveInventory !== false) inventory.save(alerting.store, alerts);
-      alerting.store.close();
-      return alerts;
+      try {
+        await alerting.finish();
+        const alerts = opts.saveInventory === false ? [] : await alerting.allAlerts();
+        if (opts.saveInventory !== false) await inventory.save(alerting.store, alerts);
+        return alerts;
+      } finally {
+        await alerting.store.close();
+      }
     },
   };
 }

@@ -57,9 +57,9 @@ describe('dashboard page in headless Chromium', () => {
       engine.evaluate(e as RuleEvent);
       inventory.write(e);
     }
-    store.upsertAlerts(findings.map(candidateOf));
-    const alerts = store.listAlerts({ limit: 1000 }).items;
-    expect(inventory.save(store, alerts)).toBeGreaterThan(0);
+    await store.upsertAlerts(findings.map(candidateOf));
+    const alerts = (await store.listAlerts({ limit: 1000 })).items;
+    expect(await inventory.save(store, alerts)).toBeGreaterThan(0);
     const remote = alerts.find((a) => a.rule_id === 'remote-access-from-external');
     expect(remote, `alerts from the captures: ${alerts.map((a) => a.rule_id).join(', ')}`).toBeDefined();
     alertId = remote!.id;
@@ -130,7 +130,7 @@ describe('dashboard page in headless Chromium', () => {
     // The device list: the VNC workstation, with its exposure rank and the reasons behind it.
     const vnc = page.locator('#device-rows tr[data-ips~="10.77.10.50"]');
     await vnc.waitFor({ timeout: 10_000 });
-    const stored = storeAssets(store).list({ limit: 1000 }).items.find((a) => a.ips.includes('10.77.10.50'))!;
+    const stored = (await storeAssets(store).list({ limit: 1000 })).items.find((a) => a.ips.includes('10.77.10.50'))!;
     expect(stored).toBeDefined();
     expect(await vnc.locator('td.exposure').getAttribute('data-level')).toBe(stored.exposure.level);
     expect(await vnc.locator('td.exposure').getAttribute('data-score')).toBe(String(stored.exposure.score));
@@ -187,7 +187,7 @@ describe('dashboard page in headless Chromium', () => {
     expect(await page.locator('#msg').textContent()).toContain('kvittert');
     expect(await page.locator('.count.critical .n').textContent()).toBe(String(openCritical - 1));
 
-    const stored = store.getAlert(alertId)!;
+    const stored = (await store.getAlert(alertId))!;
     expect(stored.status).toBe('acknowledged');
     expect(stored.history.at(-1)).toMatchObject({ actor: 'sikkerhetsleder', action: 'ack', comment: 'Leverandør kontaktet (vendor contacted)' });
 

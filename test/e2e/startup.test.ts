@@ -45,11 +45,12 @@ describe('start-up: each command loads what it needs', () => {
     expect([...r.ours]).toContain('agent/cli/serve.js');
   });
 
-  it('analyze loads no web stack, no logger, and without a policy no rules, YAML or SQLite', () => {
+  it('analyze loads no web stack, no logger, no schema library, and without a policy no rules, YAML or SQLite', () => {
     const r = loaded(['analyze', join(CORPUS, '02_dicom_cstore_ct_mr.pcap'), '--quiet']);
     expect(r.code, r.stderr).toBe(0);
     expect([...r.ours]).toContain('agent/pipeline.js');
-    for (const p of [...SERVING_ONLY, 'better-sqlite3', 'yaml']) expect([...r.packages], p).not.toContain(p);
+    // The event schemas are for validation and docs: records become events without TypeBox.
+    for (const p of [...SERVING_ONLY, 'better-sqlite3', 'yaml', 'typebox']) expect([...r.packages], p).not.toContain(p);
     expect([...r.ours].filter((m) => m.startsWith('dashboard-api/') || m.startsWith('rules/') || m.startsWith('agent/store/'))).toEqual([]);
   });
 
@@ -101,7 +102,7 @@ describe('start-up: each command loads what it needs', () => {
 describe('the API start-up: a failed listen is a runtime failure', () => {
   it('serve: clear message, exit 1', async () => {
     const db = join(tmp, 'serve.db');
-    SqliteStore.open(db).close();
+    SqliteStore.open(db).closeNow();
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const port = (holder.address() as AddressInfo).port;
@@ -116,7 +117,7 @@ describe('the API start-up: a failed listen is a runtime failure', () => {
 
   it('bad configuration is exit 2, without the usage hint; a command-line mistake adds it', () => {
     const db = join(tmp, 'serve2.db');
-    SqliteStore.open(db).close();
+    SqliteStore.open(db).closeNow();
     const config = spawnSync(process.execPath, [CLI, 'serve', '--db', db, '--auth', join(tmp, 'missing-auth.yaml')], { encoding: 'utf8' });
     expect(config.status).toBe(2);
     expect(config.stderr).toMatch(/^muvakt: .*cannot read: ENOENT/);
