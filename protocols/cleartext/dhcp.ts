@@ -1,3 +1,4 @@
+import { hostNameText, softwareText } from '../phi/host-name.js';
 import type { DhcpRecord } from '../events/index.js';
 import { ProbeVerdict } from '../probe.js';
 import type { DatagramParser } from '../datagram.js';
@@ -56,8 +57,11 @@ export class DhcpParser implements DatagramParser {
       const n = buf[p + 1];
       const v = p + 2;
       if (code === 53 && n >= 1) rec.dhcp_type = MSG_TYPES[buf[v]] ?? String(buf[v]);
-      else if (code === 12) rec.hostname = text(buf, v, n);
-      else if (code === 60) rec.vendor_class = text(buf, v, n);
+      else if (code === 12) rec.hostname = hostNameText(text(buf, v, n));
+      else if (code === 60) {
+        const vc = softwareText(text(buf, v, n));
+        if (vc !== undefined) rec.vendor_class = vc;
+      }
       else if (code === 50 && n === 4) rec.requested_ip = ip4(buf, v);
       else if (code === 55) rec.params = [...buf.subarray(v, v + Math.min(n, 64))];
       p = v + n;

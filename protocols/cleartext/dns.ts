@@ -1,3 +1,4 @@
+import { hostNameText } from '../phi/host-name.js';
 import type { DnsRecord } from '../events/index.js';
 import { ProbeVerdict } from '../probe.js';
 import type { DatagramParser } from '../datagram.js';
@@ -32,7 +33,7 @@ function readName(buf: Buffer, start: number, msgOff: number, end: number): [str
     const l = buf[p];
     if (l === 0) {
       if (after < 0) after = p + 1;
-      return [name === '' ? '.' : name, after];
+      return [name === '' ? '.' : hostNameText(name), after];
     }
     if ((l & 0xc0) === 0xc0) {
       if (p + 1 >= end || ++jumps > MAX_POINTERS) return null;

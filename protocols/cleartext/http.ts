@@ -669,14 +669,14 @@ export class HttpStreamParser implements StreamParser {
         break;
       }
       case H.UserAgent: {
-        const ua = cleanText(value(), 256);
-        if (!holdsFnr(ua)) m.userAgent = ua;
+        const ua = productText(cleanText(value(), 256));
+        if (ua !== '') m.userAgent = ua;
         break;
       }
       case H.Server:
         if (dir === 1) {
-          const sv = cleanText(value(), 128);
-          if (!holdsFnr(sv)) m.server = sv;
+          const sv = productText(cleanText(value(), 128));
+          if (sv !== '') m.server = sv;
         }
         break;
       case H.ContentType: {
@@ -936,7 +936,68 @@ function digestUsername(v: string): string | null {
  * is not reported: it may be someone's data.
  */
 const HOST = /^(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252}))(?::[0-9]{1,5})?$/;
+/**
+ * A label of eight or more letters and digits with upper case, lower case and a digit is not a
+ * name anyone gives a host but an encoded token: base64 of a password or a patient value landed
+ * in the header.
+ */
+const ENCODED_LABEL = /(?:^|[.])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{8,}(?=$|[.:])/;
 
 export function isHostName(h: string): boolean {
-  return HOST.test(h) && !holdsFnr(h);
+  return HOST.test(h) && !ENCODED_LABEL.test(h) && !holdsFnr(h);
+}
+
+/**
+ * A product token `Name/version` (RFC 9110 §10.1.5): a name without a run of three digits (a
+ * serial number is not a product) and a version that starts with a digit; a name alone only as
+ * letters (`nginx`).
+ */
+const PRODUCT = /^(?!.*\d{3}.*\/)[A-Za-z][A-Za-z0-9._+-]{0,63}\/[0-9][A-Za-z0-9._+-]{0,63}$|^[A-Za-z][A-Za-z_-]{0,63}$/;
+/** A word inside a comment: letters, digits and `._:/+-` (`Win64`, `x86_64`, `Build/RP1A.200720.012`). */
+const COMMENT_WORD = /^[A-Za-z0-9][A-Za-z0-9._:/+-]{0,63}$/;
+/** What makes a comment a platform's description: a word with a digit (`10.0`, `Win64`, `SM-G991B`). */
+const COMMENT_SIGN = /\d/;
+/**
+ * Eight or more letters and digits with upper case, lower case and a digit together are an
+ * encoded token (base64 of a password or a patient value), not a product, version or platform.
+ */
+const ENCODED_SEGMENT = /(?=[A-Za-z0-9+=]*[a-z])(?=[A-Za-z0-9+=]*[A-Z])(?=[A-Za-z0-9+=]*[0-9])(?<![A-Za-z0-9+=])[A-Za-z0-9+=]{8,}/;
+/** Ten digits are a phone number with its country code (`4722334455`); `Gecko/20100101` has eight. */
+const LONG_DIGIT_RUN = /\d{10}/;
+
+/**
+ * User-Agent and Server as product tokens and comments (RFC 9110 §10.1.5, §10.2.4,
+ * `Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0.0.0`), keeping what names software: products in
+ * their shape, comments whose words are all software words and one of them has a digit. Other
+ * comments are left out (`(KHTML, like Gecko)` and `(HANSEN, OLA JOHAN)` look alike); a product
+ * of another shape, a long digit run or stray text (JSON, header lines run together) drops the
+ * whole value. '' when nothing is left.
+ */
+export function productText(v: string): string {
+  if (v === '' || LONG_DIGIT_RUN.test(v) || ENCODED_SEGMENT.test(v)) return '';
+  const out: string[] = [];
+  let i = 0;
+  while (i < v.length) {
+    const c = v[i];
+    if (c === ' ' || c === '\t') {
+      i++;
+      continue;
+    }
+    if (c === '(') {
+      const close = v.indexOf(')', i + 1);
+      if (close < 0) return '';
+      const inner = v.slice(i + 1, close);
+      const words = inner.split(/[;,]?\s+|;/).filter((w) => w !== '');
+      if (words.length > 0 && words.every((w) => COMMENT_WORD.test(w)) && COMMENT_SIGN.test(inner)) out.push(`(${inner.trim()})`);
+      i = close + 1;
+      continue;
+    }
+    let end = i;
+    while (end < v.length && v[end] !== ' ' && v[end] !== '\t' && v[end] !== '(') end++;
+    const token = v.slice(i, end);
+    if (!PRODUCT.test(token)) return '';
+    out.push(token);
+    i = end;
+  }
+  return out.join(' ');
 }

@@ -15,7 +15,11 @@ import type { CredentialKind } from '../credentials.js';
 import { CredentialLog } from './credential-log.js';
 import { LineBuffer } from './lines.js';
 import type { CleartextEmit, CredentialRecord, MailRecord } from './records.js';
+import { hostNameText } from '../phi/host-name.js';
 import { bannerSoftware, cleanText, decodeBase64, holdsFnr } from './text.js';
+
+const SASL_MECH = /^[A-Z0-9_-]{1,20}$/i;
+const HELO_NAME = /^(?:\[[0-9A-Za-z:.]{2,64}\]|[A-Za-z0-9._-]{1,64})$/;
 
 export type MailProtocol = 'smtp' | 'pop3' | 'imap';
 
@@ -176,7 +180,8 @@ export class MailStreamParser implements UpgradableParser {
       case 'HELO':
         if (this.proto === 'smtp') {
           const h = cleanText(arg, 64);
-          if (h !== '' && !holdsFnr(h)) this.rec.helo = h;
+          // A domain or an address literal (RFC 5321 §4.1.1.1); other text is not the client's name.
+          if (HELO_NAME.test(h) && hostNameText(h) === h && !holdsFnr(h)) this.rec.helo = h;
         }
         break;
       case 'STARTTLS':
@@ -322,6 +327,8 @@ export class MailStreamParser implements UpgradableParser {
   }
 
   private addMech(m: string): void {
+    // A SASL mechanism name is 1–20 of A–Z, 0–9, `-` and `_` (RFC 4422 §3.1); anything else is other text.
+    if (!SASL_MECH.test(m)) return;
     if (!this.mechs.includes(m) && this.mechs.length < 8) this.mechs.push(m);
   }
 

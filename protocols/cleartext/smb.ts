@@ -274,8 +274,13 @@ export class SmbStreamParser implements StreamParser {
     const str = (f: [number, number] | null, max: number) =>
       f === null || f[1] === 0 ? '' : m.toString(unicode ? 'utf16le' : 'latin1', f[0], f[0] + Math.min(f[1], max));
     const nt = field(20);
-    const user = str(field(36), 512);
-    const domain = cleanText(str(field(28), 128), 64);
+    const userField = field(36);
+    const user = str(userField, 512);
+    const domainField = field(28);
+    // A domain that runs into the user name's bytes (a bad length or offset) would carry the user
+    // name out in clear: it is not reported.
+    const overlaps = domainField !== null && userField !== null && userField[1] > 0 && domainField[0] < userField[0] + userField[1] && userField[0] < domainField[0] + domainField[1];
+    const domain = overlaps ? '' : cleanText(str(domainField, 128), 64);
     if (nt !== null && nt[1] === 24) this.rec.ntlm_v1 = true;
     if (user === '' && (nt === null || nt[1] === 0)) this.rec.anonymous = true;
     if (user !== '') this.rec.username_pseudonym = this.pseudonymize('username', user);

@@ -52,6 +52,8 @@ export function readPri(buf: Uint8Array, off: number, len: number): [number, num
   return [v, off + i + 1];
 }
 
+const FIELD_FORBIDDEN = '=!,;"\'#&*?<>`~$%{}';
+
 function field(tok: string | undefined, max: number): string | undefined {
   if (tok === undefined || tok === '-' || tok === '') return undefined;
   let out = '';
@@ -59,7 +61,9 @@ function field(tok: string | undefined, max: number): string | undefined {
     const c = tok.charCodeAt(i);
     // `^` and `|` are HL7's separators: such a "field" is a piece of a message that slid into
     // the header (misframed or hostile), and may be a patient's name.
-    if (c < 0x21 || c > 0x7e || c === 0x5e || c === 0x7c) return undefined;
+    // `=`, `!`, `,`, quotes and the like belong to message text (`password=…`), not to a host,
+    // app, process or message id.
+    if (c < 0x21 || c > 0x7e || c === 0x5e || c === 0x7c || FIELD_FORBIDDEN.includes(tok[i])) return undefined;
     out += tok[i];
   }
   // A header field holding an identity number is not a device fact; nor is a run of 11 or more

@@ -13,6 +13,7 @@ import {
   rejectSourceName,
   userIdentityTypeName,
 } from './pdu-types.js';
+import { softwareText } from '../phi/host-name.js';
 import { ByteReader, INVALID_AE, uidText } from './reader.js';
 import type { AbortInfo, AssociateInfo, DicomDirection, PresentationContextItem, RejectInfo, UserIdentity } from './records.js';
 
@@ -135,7 +136,11 @@ function userInformation(b: ByteReader, info: AssociateInfo, ac: boolean, opts: 
         info.implementation_class_uid = uidOf(s);
         break;
       case ItemType.ImplementationVersionName:
-        info.implementation_version = s.text(s.remaining(), 16);
+        // Free text of 16 characters: reported only as a software name (no patient number in it).
+        {
+          const v = softwareText(s.text(s.remaining(), 16));
+          if (v !== undefined) info.implementation_version = v;
+        }
         break;
       case ItemType.AsyncOpsWindow:
         info.async_ops = { invoked: s.u16be(), performed: s.u16be() };

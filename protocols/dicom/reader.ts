@@ -1,3 +1,4 @@
+import { classifyFnrDigits, FnrKind } from '../phi/fodselsnummer.js';
 /**
  * A bounds-checked cursor over one Buffer window [pos, end).
  *
@@ -112,15 +113,23 @@ export function aeTitle(buf: Buffer, start: number, end: number): string {
 
 export const INVALID_AE = '<invalid-ae>';
 
-/** A UID is digits and dots, ≤ 64 chars; anything else is reported as invalid, not echoed. */
+/**
+ * A UID is digits and dots, ≤ 64 chars; anything else is reported as invalid, not echoed. So is
+ * a UID with a component whose digits hold a valid fødselsnummer anywhere in them: a patient's
+ * number in a UID field (a misframed PDU, a site that builds UIDs from it) never goes out. Class
+ * and syntax UIDs rarely have components of eleven digits or more, so little is lost.
+ */
 export function uidText(buf: Buffer, start: number, end: number): string {
   while (end > start && (buf[end - 1] === 0x00 || buf[end - 1] === 0x20)) end--;
   const n = end - start;
   if (n <= 0) return '';
   if (n > 64) return INVALID_UID;
+  let run = 0;
   for (let i = start; i < end; i++) {
     const c = buf[i];
-    if (c !== 0x2e && (c < 0x30 || c > 0x39)) return INVALID_UID;
+    if (c === 0x2e) run = 0;
+    else if (c < 0x30 || c > 0x39) return INVALID_UID;
+    else if (++run >= 11 && classifyFnrDigits(buf, i - 10) !== FnrKind.Invalid) return INVALID_UID;
   }
   return buf.toString('latin1', start, end);
 }

@@ -29,7 +29,7 @@ export const Hl7MessageEventSchema = flowEventSchema('hl7.message', 'One per HL7
     ),
   ),
   batch_control_id: Type.Optional(Type.String({ description: 'BHS-11 (or FHS-11) when the message came in a batch' })),
-  equipment_ids: Strings('PRT-16 / OBX-18 equipment instance identifiers'),
+  equipment_ids: Strings('PRT-16 / OBX-18 equipment instance identifiers, as keyed pseudonyms (`equipment_id:<hex>`)'),
   phi_fields: Strings('Patient-identifying fields present, e.g. PID-3, PID-5'),
   unterminated: Type.Optional(Type.Boolean({ description: 'The frame had no MLLP end block' })),
 });

@@ -529,7 +529,29 @@ export function readHeader(sc: Hl7Scanner, msh: number): Hl7Header {
   if (!MESSAGE_TIME.test(h.dateTime)) h.dateTime = '';
   if (!PROCESSING_ID.test(h.processingId)) h.processingId = '';
   h.controlId = controlIdText(h.controlId);
+  h.sendingApplication = hdText(h.sendingApplication);
+  h.sendingFacility = hdText(h.sendingFacility);
+  h.receivingApplication = hdText(h.receivingApplication);
+  h.receivingFacility = hdText(h.receivingFacility);
   return h;
+}
+
+/** HL7 table 0301, the universal id types an HD may name. */
+const UNIVERSAL_ID_TYPE = /^(?:DNS|GUID|HCD|HL7|ISO|L|M|N|RANDOM|URI|UUID|X400|X500)$/i;
+/** A phone number (`+4722334455`) or a run of ten or more digits is no application or facility. */
+const PHONE_OR_LONG_NUMBER = /\+\d{6,}|\d{10}/;
+
+/**
+ * MSH-3..6 as an HD: the namespace id alone, or with the universal id when a table-0301 type
+ * says what it is. `NORDMANN^KARI` has an HD's separators but no type: only `NORDMANN` is kept,
+ * never the pair. Text holding a fødselsnummer or a phone number is dropped.
+ */
+export function hdText(v: string): string {
+  if (v === '' || holdsFnr(v) || PHONE_OR_LONG_NUMBER.test(v)) return '';
+  const caret = v.indexOf('^');
+  if (caret < 0) return v;
+  const parts = v.split('^');
+  return parts.length === 3 && UNIVERSAL_ID_TYPE.test(parts[2]) ? v : parts[0];
 }
 
 function readHeaderFields(sc: Hl7Scanner, msh: number): Hl7Header {

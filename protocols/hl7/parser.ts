@@ -345,7 +345,7 @@ export class Hl7StreamParser implements StreamParser {
       receiving_application: h.receivingApplication,
       receiving_facility: h.receivingFacility,
       charset: h.charset,
-      equipment_ids: readEquipment(sc, from, to),
+      equipment_ids: equipmentPseudonyms(readEquipment(sc, from, to), this.pseudonymize),
       phi_fields: phi === null ? [] : phi.fields,
       // Declared up front, undefined until known (JSON leaves them out): set later, they would
       // give each answered message a second shape and an out-of-object property store.
@@ -482,4 +482,16 @@ export class Hl7StreamParser implements StreamParser {
       ...extra,
     };
   }
+}
+
+/**
+ * Equipment ids name devices, but a misframed or hostile message puts a patient's name or
+ * number into the same `A^B` shape, and no syntax tells them apart: they go out as keyed
+ * pseudonyms (one device keeps one token, so it can still be followed), or not at all without a key.
+ */
+function equipmentPseudonyms(ids: string[], pseudonymize: Pseudonymize | undefined): string[] {
+  if (ids.length === 0) return ids;
+  if (pseudonymize === undefined) return [];
+  for (let i = 0; i < ids.length; i++) ids[i] = pseudonymize('equipment_id', ids[i]);
+  return ids;
 }

@@ -348,7 +348,7 @@ export class TelnetStreamParser implements StreamParser {
     if (!this.bannerDone) {
       if (b === 0x0d || b === 0x0a) {
         if (this.bannerLen > 0) {
-          this.banner = bannerBeforePrompt(asciiField(this.bannerBuf, 0, this.bannerLen, BANNER_MAX)).trim();
+          this.banner = softwareBanner(bannerBeforePrompt(asciiField(this.bannerBuf, 0, this.bannerLen, BANNER_MAX)).trim());
           this.bannerDone = true;
           this.bannerBuf.fill(0);
         }
@@ -509,4 +509,24 @@ const PROMPT_ON_LINE = /(?:login|username|user name|brukernavn|password|passord|
 export function bannerBeforePrompt(line: string): string {
   const m = PROMPT_ON_LINE.exec(line);
   return m === null ? line : line.slice(0, m.index + m[0].length);
+}
+
+/** A banner word: a name, a version, `GNU/Linux`, `(pts/1)`, `#1`. */
+const BANNER_WORD = /^\(?[A-Za-z0-9][A-Za-z0-9._/+:-]*\)?$|^#\d+$/;
+/** What makes a line a software banner rather than someone's text: a dotted version or a `name/name` pair. */
+const SOFTWARE_SIGN = /\d+\.\d+|[A-Za-z0-9]\/[A-Za-z0-9]/;
+const HOLDS_DIGIT_RUN = /\d{8}/;
+
+/**
+ * The line a server sends first is the device's issue banner only when it has a banner's shape:
+ * two or more plain words, one of them a version or a `GNU/Linux`-like pair. Anything else —
+ * one word, punctuation such as `#`, `^`, `,` or `!` inside words, a long digit run — may be a
+ * password the server echoed, a patient's name or an address in application output: dropped.
+ */
+export function softwareBanner(line: string): string {
+  const words = line.split(/\s+/).filter((w) => w !== '');
+  if (words.length < 2 || words.length > 16) return '';
+  for (const w of words) if (!BANNER_WORD.test(w)) return '';
+  if (!SOFTWARE_SIGN.test(line) || HOLDS_DIGIT_RUN.test(line)) return '';
+  return words.join(' ');
 }

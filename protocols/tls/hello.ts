@@ -3,6 +3,7 @@
  * from `buf[off, end)`. Every length is checked against the end of the enclosing structure;
  * a length that runs past it stops the walk with an issue, keeping what was read before it.
  */
+import { hostNameText } from '../phi/host-name.js';
 import { ExtensionType, HRR_RANDOM } from './constants.js';
 import { isGrease } from './cipher-suites.js';
 
@@ -196,10 +197,19 @@ function readSni(buf: Buffer, s: number, e: number): string | null {
     const len = buf.readUInt16BE(p + 1);
     p += 3;
     if (p + len > listEnd) return null;
-    if (type === 0) return printable(buf, p, p + len);
+    if (type === 0) return hostNameText(printable(buf, p, p + len));
     p += len;
   }
   return null;
+}
+
+/**
+ * An ALPN id is a short registered token (`h2`, `http/1.1`, `acme-tls/1`); any other text — a
+ * host name with a fødselsnummer, someone's name — is reported as `{text}`, keeping the count.
+ */
+const ALPN_ID = /^[A-Za-z0-9._/-]{1,40}$/;
+function alpnText(s: string): string {
+  return s === '' || (ALPN_ID.test(s) && hostNameText(s.replace(/\//g, '-')) === s.replace(/\//g, '-')) ? s : '{text}';
 }
 
 /** protocol_name_list (RFC 7301 §3.1) into `out`; false when a length runs past the extension. */
@@ -213,7 +223,7 @@ function readAlpn(buf: Buffer, s: number, e: number, out: string[]): boolean {
     const len = buf[p];
     p += 1;
     if (p + len > listEnd) return false;
-    if (out.length < MAX_ALPN) out.push(printable(buf, p, p + len));
+    if (out.length < MAX_ALPN) out.push(alpnText(printable(buf, p, p + len)));
     p += len;
   }
   return true;

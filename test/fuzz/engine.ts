@@ -5,6 +5,7 @@
  * signature with the input that caused them.
  */
 import { Mutator, Prng } from './mutator.js';
+import { plantedMatcher } from './planted.js';
 import type { FuzzTarget } from './targets.js';
 
 /** What the main thread hands a fuzz worker (test/fuzz/worker.ts). */
@@ -15,6 +16,8 @@ export interface WorkerJob {
   iterations?: number;
   slowMs: number;
   maxLen: number;
+  /** The target's seeds, collected once by the main thread (replaying the corpus takes seconds). */
+  seeds: Uint8Array[];
   /** Int32 [0] inputs started, [1] current input's length; the input's bytes from SHARED_HEADER. */
   shared: SharedArrayBuffer;
 }
@@ -38,6 +41,8 @@ export interface FuzzStats {
   counts: Record<FindingKind, number>;
   findings: Finding[];
   slowestMs: number;
+  /** CPU seconds the process spent meanwhile (with one worker at a time, the target's own). */
+  cpuSeconds: number;
 }
 
 export interface FuzzOptions {
@@ -66,7 +71,7 @@ export function fuzz(target: FuzzTarget, seeds: readonly Buffer[], planted: read
   const rng = new Prng(o.seed);
   const mutator = new Mutator(rng, o.maxLen ?? 256 * 1024);
   const slowMs = o.slowMs ?? 1000;
-  const stats: FuzzStats = { target: target.name, execs: 0, seconds: 0, counts: { crash: 0, hang: 0, violation: 0 }, findings: [], slowestMs: 0 };
+  const stats: FuzzStats = { target: target.name, execs: 0, seconds: 0, counts: { crash: 0, hang: 0, violation: 0 }, findings: [], slowestMs: 0, cpuSeconds: 0 };
   const seen = new Set<string>();
   const note = (kind: FindingKind, message: string, input: Buffer) => {
     stats.counts[kind]++;
@@ -76,7 +81,9 @@ export function fuzz(target: FuzzTarget, seeds: readonly Buffer[], planted: read
     stats.findings.push({ kind, target: target.name, message, input: Buffer.from(input) });
   };
   const pool = seeds.length > 0 ? seeds : [Buffer.alloc(0)];
+  const matcher = plantedMatcher(planted);
   const start = performance.now();
+  const cpu0 = process.cpuUsage();
   const deadline = o.seconds !== undefined ? start + o.seconds * 1000 : Infinity;
   const limit = o.iterations ?? Infinity;
   let lastProgress = start;
@@ -95,8 +102,8 @@ export function fuzz(target: FuzzTarget, seeds: readonly Buffer[], planted: read
     if (ms > stats.slowestMs) stats.slowestMs = ms;
     if (ms > slowMs) note('hang', `one input took ${Math.round(ms)} ms (limit ${slowMs} ms)`, input);
     if (out.length > 0 && planted.length > 0) {
-      const text = JSON.stringify(out);
-      for (const p of planted) if (text.includes(p)) note('violation', `planted value of ${p.length} characters came out in an event`, input);
+      const hit = matcher.find(JSON.stringify(out));
+      if (hit) note('violation', `planted value of ${hit.length} characters came out in an event (${hit.form})`, input);
     }
     stats.execs++;
     if (t1 - lastProgress > 1000) {
@@ -106,5 +113,7 @@ export function fuzz(target: FuzzTarget, seeds: readonly Buffer[], planted: read
     }
   }
   stats.seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  stats.cpuSeconds = (cpu.user + cpu.system) / 1e6;
   return stats;
 }

@@ -17,7 +17,7 @@ beforeAll(async () => {
 });
 
 /** Inputs per target in CI: enough to pass every seed and a few thousand mutants, in about a minute in all. */
-const BUDGET: Record<FuzzTarget['kind'], number> = { stream: 600, datagram: 3000, capture: 400, pipeline: 40 };
+const BUDGET: Record<FuzzTarget['kind'], number> = { stream: 600, datagram: 3000, capture: 600, pipeline: 120 };
 
 function describeFindings(s: FuzzStats): string {
   return s.findings.map((f) => `${f.kind}: ${f.message} (input ${f.input.length} bytes, base64 ${f.input.toString('base64').slice(0, 120)}…)`).join('\n');
@@ -30,6 +30,13 @@ describe('fuzzing: short run of every target', () => {
       expect(names).toContain(n);
     }
     for (const t of targets) expect(seeds.get(t.name)?.length ?? 0, `${t.name} has seeds`).toBeGreaterThan(0);
+  });
+
+  it('every target has a seed that gets past its probe: the parser emits from it', () => {
+    for (const t of targets) {
+      const emitted = (seeds.get(t.name) ?? []).some((s) => t.run(s).length > 0);
+      expect(emitted, `${t.name}: no seed makes the parser emit anything`).toBe(true);
+    }
   });
 
   for (const t of targets) {
@@ -75,6 +82,15 @@ describe('fuzzing: the harness finds what it looks for', () => {
     expect(s.findings).toHaveLength(1);
     expect(s.findings[0].kind).toBe('crash');
     expect(s.findings[0].input.includes(0x00)).toBe(true);
+  });
+
+  it('a planted value base64-encoded at any alignment in the output is a violation', () => {
+    const value = planted.find((p) => p.length >= 11)!;
+    for (const prefix of ['', 'a', 'ab']) {
+      const echo: FuzzTarget = { name: 'echo64', kind: 'stream', run: (input) => [{ auth: input.toString('base64') }] };
+      const s = fuzz(echo, [Buffer.from(`${prefix}${value}:x`)], planted, { seed: 7, iterations: 1 });
+      expect(s.findings.map((f) => f.message), prefix).toEqual([`planted value of ${value.length} characters came out in an event (base64)`]);
+    }
   });
 
   it('a planted value in the output is a violation', () => {

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { SHARED_HEADER, type Finding, type FuzzStats, type WorkerJob } from './engine.js';
+import { collectSeeds } from './seeds.js';
 import { allTargets } from './targets.js';
 
 const { values } = parseArgs({
@@ -52,12 +53,13 @@ interface Result {
   hang: number;
   violation: number;
   slowestMs: number;
+  cpuSeconds: number;
   findings: Finding[];
 }
 
 /** Runs a target until its budget is spent, restarting the worker after a hang. */
 async function runTarget(target: string): Promise<Result> {
-  const res: Result = { target, execs: 0, seconds: 0, crash: 0, hang: 0, violation: 0, slowestMs: 0, findings: [] };
+  const res: Result = { target, execs: 0, seconds: 0, crash: 0, hang: 0, violation: 0, slowestMs: 0, cpuSeconds: 0, findings: [] };
   const started = performance.now();
   let seed = Number(values.seed);
   for (;;) {
@@ -65,7 +67,7 @@ async function runTarget(target: string): Promise<Result> {
     const itLeft = iterations !== undefined ? iterations - res.execs : undefined;
     if ((left !== undefined && left <= 0.5) || (itLeft !== undefined && itLeft <= 0)) break;
     const shared = new SharedArrayBuffer(SHARED_HEADER + MAX_LEN);
-    const job: WorkerJob = { target, seed, seconds: left, iterations: itLeft, slowMs: Number(values['slow-ms']), maxLen: MAX_LEN, shared };
+    const job: WorkerJob = { target, seed, seconds: left, iterations: itLeft, slowMs: Number(values['slow-ms']), maxLen: MAX_LEN, seeds: (seeds.get(target) ?? []).map((b) => new Uint8Array(b)), shared };
     const counter = new Int32Array(shared, 0, 2);
     const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: job });
     const outcome = await new Promise<{ stats?: FuzzStats; hung?: Buffer; error?: Error }>((resolve) => {
@@ -112,6 +114,7 @@ async function runTarget(target: string): Promise<Result> {
     res.hang += s.counts.hang;
     res.violation += s.counts.violation;
     res.slowestMs = Math.max(res.slowestMs, s.slowestMs);
+    res.cpuSeconds += s.cpuSeconds;
     res.findings.push(...s.findings.map((f) => ({ ...f, input: Buffer.from(f.input) })));
     break;
   }
@@ -119,6 +122,7 @@ async function runTarget(target: string): Promise<Result> {
   return res;
 }
 
+const seeds = await collectSeeds(names);
 const results: Result[] = [];
 const queue = [...chosen];
 const t0 = performance.now();
@@ -129,7 +133,8 @@ await Promise.all(
       const r = await runTarget(t);
       results.push(r);
       const rate = Math.round(r.execs / Math.max(r.seconds, 1e-3));
-      console.log(`${r.target.padEnd(22)} ${String(r.execs).padStart(10)} inputs  ${String(rate).padStart(7)}/s  crashes ${r.crash}  hangs ${r.hang}  violations ${r.violation}  slowest ${r.slowestMs.toFixed(1)} ms`);
+      const cpuRate = Math.round(r.execs / Math.max(r.cpuSeconds, 1e-3));
+      console.log(`${r.target.padEnd(22)} ${String(r.execs).padStart(10)} inputs  ${String(rate).padStart(7)}/s  ${String(cpuRate).padStart(7)}/cpu-s  crashes ${r.crash}  hangs ${r.hang}  violations ${r.violation}  slowest ${r.slowestMs.toFixed(1)} ms`);
     }
   }),
 );

@@ -2,7 +2,7 @@
  * Seeds from real traffic: the corpus captures run through the pipeline once, with every analyzer
  * wrapped so that what it is handed (chunks as reassembly delivers them, gaps, skipped spans,
  * datagrams) is written down as a script for its target. The capture reader and the pipeline get
- * the captures themselves (their first packets).
+ * the captures themselves: the reader their first bytes, the pipeline their first frames in windows.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,12 +15,62 @@ import { Pipeline } from '../../agent/pipeline.js';
 import { DETACH, Direction, type StreamParser } from '../../protocols/stream.js';
 import { TEST_PSEUDONYM_KEY } from '../support/keys.js';
 import { repoRoot } from '../support/repo-root.js';
+import { protocolSeeds } from './protocol-seeds.js';
 import { RecordFlag, ScriptWriter } from './script.js';
 
 const CORPUS = join(repoRoot(), 'fixtures/corpus');
 /** Seeds are cut here: mutations far into a 5 MB image only re-test the pixel skip. */
 const MAX_SEED = 48 * 1024;
 const MAX_SEEDS_PER_TARGET = 64;
+/**
+ * A capture seed holds the file header, the interface blocks and a few dozen records: all the
+ * reader's framing. Larger seeds only made each input slower (mutation and parse copy it whole).
+ */
+const CAPTURE_SEED = 8 * 1024;
+/**
+ * Packet scripts for the pipeline: the first 96 KiB of each capture in windows of about 16 KiB.
+ * Small inputs run ~4× more per second than one 96 KiB script, and together the windows still
+ * cover the same frames (a later window starts mid-connection, which the pipeline must handle).
+ */
+const PACKET_WINDOW = 16 * 1024;
+const PACKET_PREFIX = 96 * 1024;
+
+/** Cuts a capture's frames into packet scripts: `[link type u16]` then `[length u16][frame]`… */
+class PacketWindows {
+  private readonly done: Buffer[] = [];
+  private parts: Buffer[] = [];
+  private size = 0;
+  private total = 0;
+  private link = -1;
+
+  add(linkType: number, frame: Buffer): void {
+    if (this.total >= PACKET_PREFIX) return;
+    if (this.parts.length > 0 && (this.size >= PACKET_WINDOW || linkType !== this.link)) this.close();
+    if (this.parts.length === 0) {
+      const l = Buffer.alloc(2);
+      l.writeUInt16BE(linkType);
+      this.parts.push(l);
+      this.link = linkType;
+    }
+    const len = Math.min(frame.length, 0xffff);
+    const hdr = Buffer.alloc(2);
+    hdr.writeUInt16BE(len);
+    this.parts.push(hdr, Buffer.from(frame.subarray(0, len)));
+    this.size += 2 + len;
+    this.total += 2 + len;
+  }
+
+  scripts(): Buffer[] {
+    this.close();
+    return this.done;
+  }
+
+  private close(): void {
+    if (this.parts.length > 1) this.done.push(Buffer.concat(this.parts));
+    this.parts = [];
+    this.size = 0;
+  }
+}
 
 export function corpusCaptures(): string[] {
   return readdirSync(CORPUS)
@@ -124,23 +174,13 @@ export async function collectSeeds(targetNames: readonly string[]): Promise<Map<
   const packetScripts: Buffer[] = [];
   for (const file of captures) {
     const pipeline = new Pipeline({ events: nullSink, registry: rec });
-    const frames: Buffer[] = [];
-    let size = 0;
-    let link = 1;
+    const windows = new PacketWindows();
     await readCaptureFile(file, (r) => {
       pipeline.handle(r);
-      if (size < 96 * 1024 && frames.length < 600) {
-        link = r.linkType;
-        const hdr = Buffer.alloc(2);
-        hdr.writeUInt16BE(Math.min(r.capLen, 0xffff));
-        frames.push(hdr, Buffer.from(r.buf.subarray(r.off, r.off + Math.min(r.capLen, 0xffff))));
-        size += 2 + r.capLen;
-      }
+      windows.add(r.linkType, r.buf.subarray(r.off, r.off + r.capLen));
     }).catch(() => undefined);
     pipeline.finish('shutdown');
-    const l = Buffer.alloc(2);
-    l.writeUInt16BE(link);
-    packetScripts.push(Buffer.concat([l, ...frames]));
+    packetScripts.push(...windows.scripts());
   }
 
   const out = new Map<string, Buffer[]>();
@@ -150,10 +190,11 @@ export async function collectSeeds(targetNames: readonly string[]): Promise<Map<
     const distinct = [...new Map(list.map((b) => [b.toString('latin1'), b])).values()].sort((a, b) => b.length - a.length);
     out.set(name, distinct.slice(0, MAX_SEEDS_PER_TARGET));
   }
+  for (const [name, built] of protocolSeeds()) if (out.has(name)) out.set(name, [...(out.get(name) ?? []), ...built]);
   for (const name of targetNames) if ((out.get(name) ?? []).length === 0) out.set(name, [fallbackSeed()]);
   out.set(
     'capture-reader',
-    captures.map((f) => readFileSync(f).subarray(0, 32 * 1024)),
+    captures.map((f) => readFileSync(f).subarray(0, CAPTURE_SEED)),
   );
   out.set('pipeline', packetScripts);
   return out;

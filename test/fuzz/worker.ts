@@ -5,7 +5,6 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { fuzz } from './engine.js';
-import { collectSeeds } from './seeds.js';
 import { allTargets, plantedValues } from './targets.js';
 import { SHARED_HEADER, type WorkerJob } from './engine.js';
 
@@ -13,7 +12,7 @@ const job = workerData as WorkerJob;
 const targets = allTargets();
 const target = targets.find((t) => t.name === job.target);
 if (!target) throw new Error(`no fuzz target named ${job.target}`);
-const seeds = (await collectSeeds(targets.map((t) => t.name))).get(job.target) ?? [];
+const seeds = job.seeds.map((s) => Buffer.from(s.buffer, s.byteOffset, s.byteLength));
 const counter = new Int32Array(job.shared, 0, 2);
 const bytes = new Uint8Array(job.shared, SHARED_HEADER);
 parentPort!.postMessage({ type: 'ready', seeds: seeds.length });

@@ -49,7 +49,8 @@ describe('message model vs node-hl7-client', () => {
     agree(text, ['MSH.3.1', 'MSH.3.2', 'MSH.9.1', 'MSH.9.2', 'MSH.10.1', 'PID.5.1', 'PID.5.2', 'PID.3.1']);
     const sc = scan(text);
     const h = readHeader(sc, 0);
-    expect(h.sendingApplication).toBe('APP^X');
+    // An HD with a universal id but no table-0301 type: only the namespace id is reported.
+    expect(h.sendingApplication).toBe('APP');
     expect(h.messageCode + '^' + h.triggerEvent).toBe('ADT^A01');
     expect(sc.componentText(seg(sc, 'PID'), 5, 2)).toBe('K$Q');
   });

@@ -6,9 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { aeTitle, INVALID_AE } from '../../../protocols/dicom/reader.js';
-import { isHostName, pathTemplate } from '../../../protocols/cleartext/http.js';
+import { isHostName, pathTemplate, productText } from '../../../protocols/cleartext/http.js';
+import { hostNameText } from '../../../protocols/phi/host-name.js';
+import { uidText } from '../../../protocols/dicom/reader.js';
 import { parseSyslogHeader } from '../../../protocols/cleartext/syslog.js';
-import { bannerBeforePrompt } from '../../../protocols/remote/telnet.js';
+import { bannerBeforePrompt, softwareBanner } from '../../../protocols/remote/telnet.js';
 import { controlIdText, plausibleHeader } from '../../../protocols/hl7/message.js';
 
 const FNR = '14078521210';
@@ -63,5 +65,41 @@ describe('free-text fields keep their own shape', () => {
     expect(bannerBeforePrompt('Debian GNU/Linux 12')).toBe('Debian GNU/Linux 12');
     expect(bannerBeforePrompt('vm login: biomed')).toBe('vm login:');
     expect(bannerBeforePrompt('Password: secret')).toBe('Password:');
+  });
+  it('a Telnet server line is a banner only in a software banner shape', () => {
+    expect(softwareBanner('Linux 6.18.44-fc-v669 (localhost) (pts/1)')).toBe('Linux 6.18.44-fc-v669 (localhost) (pts/1)');
+    expect(softwareBanner('Acme Infusion Gateway 4.2')).toBe('Acme Infusion Gateway 4.2');
+    expect(softwareBanner('Debian GNU/Linux 12')).toBe('Debian GNU/Linux 12');
+    // A password the server echoed, a name, an address, a number: not a banner.
+    for (const s of ['Biomed#2024', 'HANSEN, OLA JOHAN', 'NORDMANN^KARI', 'Storgata 1', `Patient ${FNR} 1.0`, 'vm login:']) expect(softwareBanner(s), s).toBe('');
+  });
+
+  it('HTTP User-Agent and Server: product tokens and platform comments only', () => {
+    expect(productText('curl/7.88.1')).toBe('curl/7.88.1');
+    expect(productText('nginx')).toBe('nginx');
+    expect(productText('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0')).toBe('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0.0.0');
+    expect(productText('x/1 (HANSEN, OLA JOHAN)')).toBe('x/1');
+    for (const s of ['SMC-vice":"CT_SCANNER01"', 'NORDMANN^KARI', 'SMC-CT-004711', 'x/SMC-CT-004711', 'radtech01', `x/${FNR}`, 'nginx/1.aW46SW5mdXMxMG4h', 'Storgata 1']) expect(productText(s), s).toBe('');
+  });
+
+  it('HTTP Host: a label of encoded text is no host name', () => {
+    expect(isHostName('10.77.10.YWRtaW46SW5mdXMxMG4h')).toBe(false);
+    expect(isHostName('PACS.SYKEHUS.NO')).toBe(true);
+  });
+
+  it('host names from DNS, TLS and DHCP keep their domain; labels that are not labels become placeholders', () => {
+    expect(hostNameText('pacs.sykehus.no')).toBe('pacs.sykehus.no');
+    expect(hostNameText('_ldap._tcp.dc.sykehus.no')).toBe('_ldap._tcp.dc.sykehus.no');
+    expect(hostNameText(`${FNR}.sykehus.no`)).toBe('{fnr}.sykehus.no');
+    expect(hostNameText(`pc${FNR}x.sykehus.no`)).toBe('{fnr}.sykehus.no');
+    expect(hostNameText('10.77.10.YWRtaW46SW5mdXMxMG4h')).toBe('10.77.10.{token}');
+    expect(hostNameText('NORDMANN^KARI')).toBe('{text}');
+  });
+
+  it('DICOM UIDs whose digits hold a fødselsnummer are reported invalid', () => {
+    const uid = (s: string) => uidText(Buffer.from(s, 'latin1'), 0, s.length);
+    expect(uid('1.2.840.10008.1.2.1')).toBe('1.2.840.10008.1.2.1');
+    expect(uid(`1.2.276.0.${FNR}.3.6.7`)).toBe('<invalid-uid>');
+    expect(uid(`1.2.3.9${FNR}.4`)).toBe('<invalid-uid>');
   });
 });

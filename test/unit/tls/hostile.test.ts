@@ -106,9 +106,9 @@ describe('lengths that lie', () => {
     const name = Buffer.concat([Buffer.from('evil\n\u0000'), Buffer.from([0xc3, 0xa6, 0x5c]), Buffer.alloc(600, 0x61)]);
     const sni = ext(0, vec16(Buffer.concat([Buffer.from([0]), vec16(name)])));
     const { rec } = run([seg(TS, record(22, clientHello({ extra: [sni], alpn: ['h2\r\n'] })))]);
-    expect(rec.sni!.startsWith('evil\\x0a\\x00\\xc3\\xa6\\x5c')).toBe(true);
-    expect(rec.sni!.length).toBeLessThanOrEqual(255);
-    expect(rec.alpn).toEqual(['h2\\x0d\\x0a']);
+    // Not a host name nor an ALPN token: reported as a placeholder, never as the bytes.
+    expect(rec.sni).toBe('{text}');
+    expect(rec.alpn).toEqual(['{text}']);
   });
 
   it('records that are not TLS: bad type, version or length', () => {
