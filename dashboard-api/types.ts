@@ -32,7 +32,7 @@ export interface Principal {
 /** The store methods the API uses (so tests can wrap a real store). */
 export type ApiStore = Pick<
   SqliteStore,
-  'listAlerts' | 'getAlert' | 'acknowledge' | 'resolve' | 'openCounts' | 'audit' | 'listAudit' | 'kvSet' | 'isOpen'
+  'listAlerts' | 'getAlert' | 'acknowledge' | 'resolve' | 'openCounts' | 'audit' | 'listAudit' | 'kvSet' | 'isOpen' | 'flowMatrix' | 'flowHistoryExtent'
 >;
 
 export type ApiInstance = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;

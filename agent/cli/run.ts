@@ -7,7 +7,7 @@ import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
 import { createLogger } from '../log.js';
 import { readPolicyFile } from '../policy-file.js';
 import type { SensorSnapshot } from '../sensor/snapshot.js';
-import type { FlowSummaryRow, LiveSensorOptions } from '../sensor/live-sensor.js';
+import type { LiveSensorOptions } from '../sensor/live-sensor.js';
 import { openStoreFile } from '../store-file.js';
 import { positiveInt, UsageError } from './args.js';
 
@@ -127,6 +127,8 @@ export async function runCommand(argv: string[]): Promise<number> {
 /**
  * Capture in a worker thread, the API on this one: the event loop that answers HTTP never runs
  * packet processing. The worker posts a snapshot of its counters every second for /metrics.
+ * Everything else the API shows comes from the store, as under `serve`: the flow matrix too,
+ * which the worker writes every FLOW_HISTORY_FLUSH_MS (open flows included) and at the end.
  */
 async function runWithApi(opts: LiveSensorOptions, v: Record<string, string | boolean | undefined>): Promise<number> {
   if (!opts.policy) throw new UsageError('--listen needs --policy: the API serves the alerts judged against it');
@@ -145,18 +147,16 @@ async function runWithApi(opts: LiveSensorOptions, v: Record<string, string | bo
 
   const worker = new Worker(new URL('../sensor/worker.js', import.meta.url), { workerData: { ...opts, db: dbFile } });
   let snapshot: SensorSnapshot = {};
-  let flows: FlowSummaryRow[] = [];
   let lastSnapshotAt = 0;
   let alive = true;
   let stoppedSummary: ((s: string) => void) | null = null;
   // A configuration problem the worker found (events file, pseudonym key, exporters) is exit 2, as without --listen.
   const started = new Promise<{ message: string; config: boolean } | null>((resolve) => {
-    worker.on('message', (m: { type: string; message?: string; config?: boolean; snapshot?: SensorSnapshot; flows?: FlowSummaryRow[]; summary?: string }) => {
+    worker.on('message', (m: { type: string; message?: string; config?: boolean; snapshot?: SensorSnapshot; summary?: string }) => {
       if (m.type === 'started') resolve(null);
       else if (m.type === 'error') resolve({ message: m.message ?? 'capture failed', config: m.config === true });
       else if (m.type === 'snapshot') {
         snapshot = m.snapshot ?? {};
-        flows = m.flows ?? [];
         lastSnapshotAt = Date.now();
       } else if (m.type === 'stopped') stoppedSummary?.(m.summary ?? '');
     });
@@ -189,7 +189,6 @@ async function runWithApi(opts: LiveSensorOptions, v: Record<string, string | bo
     policy,
     logger: createLogger(),
     metrics: () => snapshot,
-    flows: () => flows,
     // Ready while the worker lives and reports: a stalled capture makes /readyz fail.
     captureAlive: () => alive && Date.now() - lastSnapshotAt < 5000,
     listening: 'API listening beside the capture',

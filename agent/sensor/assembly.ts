@@ -15,11 +15,13 @@ import { Pipeline } from '../pipeline.js';
 import { loadPseudonymKey } from '../pseudonym-key.js';
 import type { Alert } from '../store/index.js';
 import { EventCounters } from './event-counters.js';
+import { defaultSensorName, FlowHistoryWriter, policyZones } from './flow-history-writer.js';
 
 /**
  * How the sensor is put together, for `analyze`, `run` and the live worker alike:
  *
  *   pipeline → AlertingSink (rules → store, alert exporters) → InventorySink → [EventCounters] → events NDJSON
+ *   pipeline → FlowHistory (flow aggregates by time bucket) → store          (with a store)
  *
  * Each sink hands every event to the next before it does its own work. What a run does not
  * need is not loaded: without a policy there are no rules, no YAML parser and no SQLite; the
@@ -34,6 +36,8 @@ export interface SensorAssemblyOptions {
   /** The alert store (opened only with a policy): ':memory:' for a one-off analysis. */
   dbFile: string;
   maxFlows: number;
+  /** The name written with what this sensor stores (flow history); default the host name. */
+  sensor?: string;
   /** Per-event counters for /metrics (a live sensor). */
   counters?: boolean;
   /** Alerts handed on as soon as the store has them (a live sensor): new and reopened ones. */
@@ -63,6 +67,10 @@ export interface SensorAssembly {
   readonly alerting: AlertingSink | null;
   /** With `alertStream.syslog`: the SIEM exporter (its spool and connection are reported in /metrics). */
   readonly syslog: SyslogExporter | null;
+  /** With a store: the flow history and its writer. */
+  readonly flowHistory: FlowHistoryWriter | null;
+  /** Counts what open flows carried so far and writes the flow history (a live sensor's timer). */
+  flushFlowHistory(): void;
   /** Saves the inventory, ranked against the alerts, and the rules' learned baseline (with a store). */
   save(): void;
   /**
@@ -107,7 +115,7 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
   } catch (e) {
     throw new ConfigError(`cannot write events to ${o.eventsFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const counters = o.counters ? new EventCounters(sink, policy) : null;
+  const counters = o.counters ? new EventCounters(sink) : null;
   if (counters) sink = counters;
   // Every run keeps a device inventory; with a store it is saved there, ranked against the alerts.
   const inventory = new InventorySink(sink, policy);
@@ -116,6 +124,7 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
   let alerting: AlertingSink | null = null;
   const exporters: AlertExporter[] = [];
   let syslog: SyslogExporter | null = null;
+  let flowHistory: FlowHistoryWriter | null = null;
   if (policy) {
     const [{ openStoreFile }, { AlertingSink }] = await Promise.all([import('../store-file.js'), import('../alerts.js')]);
     const store = openStoreFile(o.dbFile, { retentionDays: policy.retentionDays });
@@ -123,8 +132,13 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     if (o.alertStream) ({ onCommit, syslog } = await alertStreamTo(o.alertStream, exporters));
     alerting = new AlertingSink(sink, policy, store, onCommit);
     sink = alerting;
+    const log = o.alertStream?.log;
+    flowHistory = new FlowHistoryWriter(store, { sensor: o.sensor ?? defaultSensorName(), zonesOf: policyZones(policy) }, (e) => {
+      if (log) log.warn({ err: e.message }, 'flow history not written; kept for the next attempt');
+      else process.stderr.write(`muvakt: flow history not written: ${e.message}\n`);
+    });
   }
-  const pipeline = new Pipeline({ events: sink, registry, flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows: o.maxFlows } });
+  const pipeline = new Pipeline({ events: sink, registry, flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows: o.maxFlows }, history: flowHistory?.history });
   const events = sink;
 
   return {
@@ -135,6 +149,12 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     counters,
     alerting,
     syslog,
+    flowHistory,
+    flushFlowHistory() {
+      if (flowHistory === null) return;
+      pipeline.sweepHistory();
+      flowHistory.flush();
+    },
     save() {
       if (alerting === null) return;
       inventory.save(alerting.store, alerting.allAlerts());
@@ -142,6 +162,8 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     },
     close(opts = {}) {
       events.close();
+      // The flows the pipeline ended (finish) are counted; what is still held goes to the store before it closes.
+      flowHistory?.flush(true);
       for (const x of exporters) void x.close();
       if (alerting === null) return [];
       const alerts = opts.saveInventory === false ? [] : alerting.allAlerts();

@@ -25,27 +25,26 @@ export interface LiveSensorOptions {
   alertsKeep?: number;
   /** Alerts to a SIEM as RFC 5424 syslog over TCP/TLS, spooled on disk (plain data: crosses into a worker). */
   syslog?: Omit<SyslogExporterOptions, 'onEvent'>;
-}
-
-export interface FlowSummaryRow {
-  zone_src: string;
-  zone_dst: string;
-  app: string;
-  flows: number;
-  bytes: number;
-  encrypted: number;
+  /** The name written with the flow history; default the host name. */
+  sensor?: string;
+  /** How often open flows are counted and the flow history written (default FLOW_HISTORY_FLUSH_MS). */
+  flowHistoryFlushMs?: number;
 }
 
 export interface LiveSensor {
   /** The counters for /metrics, as plain numbers. */
   snapshot(): SensorSnapshot;
-  flowSummary(): FlowSummaryRow[];
   /** Stops capture, flushes flows and alerts, saves the inventory; resolves with the summary text. */
   stop(): Promise<string>;
 }
 
 /** How often the inventory is written to the store while capturing. */
 const INVENTORY_SAVE_MS = 60_000;
+/**
+ * How often the flow history is written while capturing: the API (which answers from the
+ * store) lags the capture by at most this much, and long-running flows show up while open.
+ */
+export const FLOW_HISTORY_FLUSH_MS = 30_000;
 
 /**
  * The live capture and analysis of `muvakt run`: capture helper → pipeline → analyzers →
@@ -61,6 +60,7 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
     eventsFile: o.events,
     dbFile: o.db ?? 'muvakt.db',
     maxFlows: o.maxFlows,
+    sensor: o.sensor,
     counters: true,
     alertStream: { alerts: o.alerts, alertsMaxBytes: o.alertsMaxBytes, alertsKeep: o.alertsKeep, syslog: o.syslog, log },
   });
@@ -109,6 +109,15 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
         }
       }, INVENTORY_SAVE_MS)
     : null;
+  const historyTimer = sensor.flowHistory
+    ? setInterval(() => {
+        try {
+          sensor.flushFlowHistory();
+        } catch (e) {
+          log.warn({ err: (e as Error).message }, 'flow history not written');
+        }
+      }, o.flowHistoryFlushMs ?? FLOW_HISTORY_FLUSH_MS)
+    : null;
 
   return {
     snapshot(): SensorSnapshot {
@@ -139,11 +148,11 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
         ...(syslog ? { syslog: { pendingBytes: syslog.stats.pendingBytes, connected: syslog.stats.connected, dropped: syslog.stats.dropped } } : {}),
       };
     },
-    flowSummary: () => [...counters.flowSummary.values()].map((r) => ({ ...r })),
     async stop(): Promise<string> {
       clearInterval(ticker);
       clearInterval(statsTimer);
       if (saver) clearInterval(saver);
+      if (historyTimer) clearInterval(historyTimer);
       let error: string | undefined;
       try {
         await backend.stop();

@@ -23,9 +23,16 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, migrate, type Migration } from './schema.js';
+import { SqliteFlowHistory } from './sqlite-flow-history.js';
 import {
   type AuditEntry,
   type DeviceRow,
+  type FlowHistoryExtent,
+  type FlowHistoryRow,
+  type FlowHistoryWriteResult,
+  type FlowMatrix,
+  type FlowMatrixQuery,
+  type PruneCutoff,
   type AuditInput,
   type AuditQuery,
   type Alert,
@@ -67,7 +74,7 @@ export interface SqliteStoreOptions {
   /** Prune at open (default true). Readers (`serve`, `evidence`) pass false: they never delete. */
   pruneOnOpen?: boolean;
   /** Told of every prune that deleted something (the process logs it: see agent/store-file.ts); default: nobody. */
-  onPrune?: (result: PruneResult, cutoff: { alerts: string; audit: string }) => void;
+  onPrune?: (result: PruneResult, cutoff: PruneCutoff) => void;
   /** Clock (epoch ms) for updated_at, audit and pruning; default Date.now. */
   now?: () => number;
   /** For tests and future versions; default MIGRATIONS. */
@@ -214,7 +221,8 @@ export class SqliteStore {
   readonly retentionDays: number;
   private readonly db: Database.Database;
   private readonly now: () => number;
-  private readonly onPrune: (result: PruneResult, cutoff: { alerts: string; audit: string }) => void;
+  private readonly onPrune: (result: PruneResult, cutoff: PruneCutoff) => void;
+  private readonly flowHistory: SqliteFlowHistory;
   private readonly queryCache = new Map<string, Database.Statement>();
   private closed = false;
 
@@ -286,6 +294,7 @@ export class SqliteStore {
     this.sKvSet = db.prepare('INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at');
     this.sKvDel = db.prepare('DELETE FROM kv WHERE key = ?');
     this.sOpenCounts = db.prepare("SELECT severity, count(*) AS n FROM alerts WHERE status = 'open' GROUP BY severity");
+    this.flowHistory = new SqliteFlowHistory(db);
 
     if (options.pruneOnOpen ?? true) this.prune();
   }
@@ -702,6 +711,23 @@ export class SqliteStore {
     };
   }
 
+  // ------------------------------------------------------------------ flow history
+
+  /** Adds flow-history rows in one transaction: a row for a key already stored sums into it (see docs/flows.md). */
+  addFlowHistory(rows: readonly FlowHistoryRow[]): FlowHistoryWriteResult {
+    return this.flowHistory.add(rows);
+  }
+
+  /** The zone matrix of the buckets overlapping [since, until], of one sensor or all. StoreInputError for bad bounds. */
+  flowMatrix(q: FlowMatrixQuery = {}): FlowMatrix {
+    return this.flowHistory.matrix(q);
+  }
+
+  /** Sensors with flow history and the time span it covers (of one sensor, if given). */
+  flowHistoryExtent(sensor?: string): FlowHistoryExtent {
+    return this.flowHistory.extent(sensor);
+  }
+
   // ------------------------------------------------------------------ small state
 
   kvGet<T = unknown>(key: string): T | undefined {
@@ -726,8 +752,9 @@ export class SqliteStore {
   /**
    * Deletes alerts whose last_seen is more than `days` before the newest alert's last_seen
    * (or before `now`, if that is earlier), with their history, and audit rows older than `days`
-   * before `now` (LEV 6.3). Measured from the newest alert, a store of captures analysed long
-   * after they were taken keeps their results; on a live sensor the newest alert is about now.
+   * before `now` (LEV 6.3), and flow-history buckets more than `days` before the newest bucket's
+   * end (or `now`). Measured from the newest data, a store of captures analysed long after they
+   * were taken keeps their results; on a live sensor the newest data is about now.
    * Deleted content is zeroed (secure_delete), free pages are returned to the file system and
    * the WAL is checkpointed and truncated. What was deleted is reported to `onPrune`.
    */
@@ -737,18 +764,20 @@ export class SqliteStore {
     const newest = (this.cached('SELECT max(last_seen_ms) AS m FROM alerts').get() as { m: number | null }).m;
     const alertCutoff = (newest === null ? clock : Math.min(clock, newest)) - days * DAY_MS;
     const auditCutoff = clock - days * DAY_MS;
+    const flowCutoff = this.flowHistory.cutoff(clock, days);
     const res = this.db
       .transaction((): PruneResult => {
         const history = this.cached('DELETE FROM alert_history WHERE alert_id IN (SELECT id FROM alerts WHERE last_seen_ms < ?)').run(alertCutoff).changes;
         const alerts = this.cached('DELETE FROM alerts WHERE last_seen_ms < ?').run(alertCutoff).changes;
         const audit = this.cached('DELETE FROM audit_log WHERE at_ms < ?').run(auditCutoff).changes;
-        return { alerts, history, audit };
+        const flow_history = this.flowHistory.prune(flowCutoff);
+        return { alerts, history, audit, flow_history };
       })
       .immediate();
-    if (res.alerts + res.history + res.audit > 0) {
+    if (res.alerts + res.history + res.audit + res.flow_history > 0) {
       this.db.pragma('incremental_vacuum');
       this.db.pragma('wal_checkpoint(TRUNCATE)');
-      this.onPrune(res, { alerts: tsFromMs(alertCutoff).iso, audit: tsFromMs(auditCutoff).iso });
+      this.onPrune(res, { alerts: tsFromMs(alertCutoff).iso, audit: tsFromMs(auditCutoff).iso, flow_history: tsFromMs(flowCutoff).iso });
     }
     return res;
   }
