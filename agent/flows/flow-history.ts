@@ -22,8 +22,8 @@
  * the new app's row.
  *
  * Capture time, not the clock: an old capture analysed today lands in its own buckets. A
- * capture that jumps back more than one bucket (files out of order) moves the current bucket
- * back; smaller reordering stays in the current bucket.
+ * capture that jumps back past the previous bucket (files out of order) moves the current
+ * bucket back; smaller reordering stays in the current bucket.
  *
  * Bounded: at most `maxKeysPerBucket` keys per bucket (further flows of that bucket are folded
  * into one `(other)` row: bytes kept, counted in `overflowFlows`) and `maxPendingRows` rows held

@@ -152,7 +152,7 @@ describe('AlertWriter', () => {
     writer.write(cand(1));
     tick(200 * 86_400_000);
     writer.write(cand(2, { ts: iso(199 * 86_400_000) }));
-    expect(writer.prune()).toEqual({ alerts: 1, history: 0, audit: 0 });
+    expect(writer.prune()).toEqual({ alerts: 1, history: 0, audit: 0, flow_history: 0 });
     expect(store.listAlerts().items.map((a) => a.subject.src_ip)).toEqual(['10.77.10.2']);
     writer.close();
     store.close();

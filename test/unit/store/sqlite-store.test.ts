@@ -333,7 +333,7 @@ describe('SqliteStore: audit, kv and retention', () => {
     s.audit({ actor: 'a', role: 'viewer', action: 'alerts.list', query: {}, at: T0 - 200 * day });
     s.audit({ actor: 'a', role: 'viewer', action: 'alerts.list', query: {}, at: T0 - 1 * day });
 
-    expect(s.prune(T0, 180)).toEqual({ alerts: 1, history: 1, audit: 1 });
+    expect(s.prune(T0, 180)).toEqual({ alerts: 1, history: 1, audit: 1, flow_history: 0 });
     expect(s.getAlert(old.id)).toBeNull();
     expect(s.getAlert(young.id)).not.toBeNull();
     expect(s.getAlert(lasting.id)).toMatchObject({ count: 2 });
@@ -346,7 +346,7 @@ describe('SqliteStore: audit, kv and retention', () => {
     expect(s2.getAlert(young.id)).toBeNull();
     expect(s2.getAlert(lasting.id)).not.toBeNull();
     expect(s2.listAudit().items).toHaveLength(0);
-    expect(pruned).toEqual([{ r: { alerts: 1, history: 0, audit: 1 }, cutoff: { alerts: iso(-6 * day), audit: iso(25 * day) } }]);
+    expect(pruned).toEqual([{ r: { alerts: 1, history: 0, audit: 1, flow_history: 0 }, cutoff: { alerts: iso(-6 * day), audit: iso(25 * day), flow_history: iso(25 * day) } }]);
     s2.close();
     const db = new Database(path);
     expect(db.prepare('SELECT (SELECT count(*) FROM alerts) + (SELECT count(*) FROM alert_history) AS n').get()).toEqual({ n: 1 });
@@ -360,8 +360,8 @@ describe('SqliteStore: audit, kv and retention', () => {
     const s = SqliteStore.open(path, { now: () => T0 });
     s.upsertAlerts([cand(1, { ts: iso(-twoYears) }), cand(2, { ts: iso(-twoYears - 10 * day) }), cand(3, { ts: iso(-twoYears - 400 * day) })]);
     // Relative to the newest alert, the one 400 days older than it is past 180 days: only that goes.
-    expect(s.prune()).toEqual({ alerts: 1, history: 0, audit: 0 });
-    expect(s.prune()).toEqual({ alerts: 0, history: 0, audit: 0 });
+    expect(s.prune()).toEqual({ alerts: 1, history: 0, audit: 0, flow_history: 0 });
+    expect(s.prune()).toEqual({ alerts: 0, history: 0, audit: 0, flow_history: 0 });
     s.close();
     const r = SqliteStore.open(path, { pruneOnOpen: false, retentionDays: 1, onPrune: () => expect.unreachable('a reader pruned') });
     expect(r.listAlerts({}).items).toHaveLength(2);
