@@ -7,6 +7,7 @@ import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
 import { createLogger } from '../log.js';
 import { readPolicyFile } from '../policy-file.js';
 import type { SensorSnapshot } from '../sensor/snapshot.js';
+import { FLOW_HISTORY_FLUSH_MS } from '../sensor/flow-history-writer.js';
 import type { LiveSensorOptions } from '../sensor/live-sensor.js';
 import { openStoreFile } from '../store-file.js';
 import { positiveInt, UsageError } from './args.js';
@@ -14,7 +15,8 @@ import { positiveInt, UsageError } from './args.js';
 export const RUN_USAGE = `muvakt run --interface IFACE [--filter BPF] [--policy FILE] [--db FILE] [--events FILE|-] [--alerts FILE|-]
            [--listen HOST:PORT [--auth FILE] [--tls-cert F --tls-key F] [--allow-plain-http]]
            [--syslog HOST:PORT [--syslog-ca FILE] [--syslog-spool DIR] [--syslog-facility NAME]] [--alerts-max-mb N]
-           [--snaplen N] [--buffer-mb N] [--no-promisc] [--stats-interval S] [--max-flows N] [--pseudonym-key FILE]
+           [--snaplen N] [--buffer-mb N] [--no-promisc] [--stats-interval S] [--flow-history-interval S]
+           [--max-flows N] [--pseudonym-key FILE]
 
   Captures live from IFACE (a SPAN/mirror port) through tcpdump/libpcap. Never transmits.
   Stops on SIGINT/SIGTERM: flows are flushed, then it exits 0.
@@ -31,6 +33,8 @@ export const RUN_USAGE = `muvakt run --interface IFACE [--filter BPF] [--policy 
   --snaplen N           bytes kept per frame (default ${DEFAULT_LIVE_OPTIONS.snaplen})
   --no-promisc          do not put the interface in promiscuous mode
   --stats-interval S    seconds between capture-statistics events and log lines (default 10)
+  --flow-history-interval S  seconds between writes of the flow history (default 30): open flows are
+                        counted and the zone matrix in the store (what the API shows) is at most this old
 `;
 
 function waitForSignal(): Promise<void> {
@@ -62,6 +66,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         'buffer-mb': { type: 'string' },
         'no-promisc': { type: 'boolean', default: false },
         'stats-interval': { type: 'string' },
+        'flow-history-interval': { type: 'string' },
         'max-flows': { type: 'string' },
         'pseudonym-key': { type: 'string' },
         syslog: { type: 'string' },
@@ -88,6 +93,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     bufferKiB: positiveInt('buffer-mb', v['buffer-mb'] as string | undefined, DEFAULT_LIVE_OPTIONS.bufferKiB / 1024) * 1024,
     promiscuous: !v['no-promisc'],
     statsIntervalSec: positiveInt('stats-interval', v['stats-interval'] as string | undefined, 10),
+    flowHistoryFlushMs: positiveInt('flow-history-interval', v['flow-history-interval'] as string | undefined, FLOW_HISTORY_FLUSH_MS / 1000) * 1000,
     maxFlows: positiveInt('max-flows', v['max-flows'] as string | undefined, DEFAULT_FLOW_LIMITS.maxFlows),
     events: v.events as string | undefined,
     alerts: v.alerts as string | undefined,

@@ -22,15 +22,40 @@ export function defaultSensorName(): string {
   return hostname() || 'muvakt';
 }
 
-/** Zone names of a flow's client and server under the policy (its VLAN tags count, as for the rules). */
+/** Addresses whose zone is remembered per (IPv4 address, VLAN); beyond this the memo starts afresh. */
+const ZONE_MEMO_MAX = 65_536;
+
+/**
+ * Zone names of a flow's client and server under the policy (its VLAN tags count, as for the
+ * rules). Called once per flow: IPv4 addresses with at most one VLAN tag are remembered by
+ * number, so a busy segment's flows cost a map lookup, not two address strings.
+ */
 export function policyZones(policy: CompiledPolicy): (f: Flow) => readonly [string, string] {
-  return (f) => {
+  const memo = new Map<number, string>();
+  const zone = (f: Flow, v0: number, v1: number, v2: number, v3: number): string => {
+    // IPv4 word + outer VLAN × 2^32 is a safe integer; QinQ and IPv6 take the string path.
+    const key = f.ipVersion === 4 && f.vlanCount <= 1 ? (v3 >>> 0) + (f.vlanCount === 1 ? f.vlanOuter : 4096) * 0x1_0000_0000 : -1;
+    if (key >= 0) {
+      const z = memo.get(key);
+      if (z !== undefined) return z;
+    }
     const vlans = f.vlanCount === 0 ? [] : f.vlanCount === 1 ? [f.vlanOuter] : [f.vlanOuter, f.vlanInner];
-    const src = policy.zoneOf(ipToString(f.ipVersion, f.c0, f.c1, f.c2, f.c3), vlans).name;
-    const dst = policy.zoneOf(ipToString(f.ipVersion, f.s0, f.s1, f.s2, f.s3), vlans).name;
-    return [src, dst];
+    const name = policy.zoneOf(ipToString(f.ipVersion, v0, v1, v2, v3), vlans).name;
+    if (key >= 0) {
+      if (memo.size >= ZONE_MEMO_MAX) memo.clear();
+      memo.set(key, name);
+    }
+    return name;
   };
+  return (f) => [zone(f, f.c0, f.c1, f.c2, f.c3), zone(f, f.s0, f.s1, f.s2, f.s3)];
 }
+
+/**
+ * How often a live sensor writes the flow history (`run --flow-history-interval`): the API,
+ * which answers from the store, lags the capture by at most this much, and long-running flows
+ * show up while open.
+ */
+export const FLOW_HISTORY_FLUSH_MS = 30_000;
 
 /** After a failed write, the next attempt waits this long (a locked or full store is not retried per flow). */
 const RETRY_MS = 5000;

@@ -4,6 +4,7 @@ import type { SyslogExporterOptions } from '../export/syslog.js';
 import { createLogger } from '../log.js';
 import { assembleSensor } from './assembly.js';
 import type { SensorSnapshot } from './snapshot.js';
+import { FLOW_HISTORY_FLUSH_MS } from './flow-history-writer.js';
 import { formatSummary } from './summary.js';
 
 /** Everything `muvakt run` was told; plain data, so it can cross into a worker thread. */
@@ -40,11 +41,6 @@ export interface LiveSensor {
 
 /** How often the inventory is written to the store while capturing. */
 const INVENTORY_SAVE_MS = 60_000;
-/**
- * How often the flow history is written while capturing: the API (which answers from the
- * store) lags the capture by at most this much, and long-running flows show up while open.
- */
-export const FLOW_HISTORY_FLUSH_MS = 30_000;
 
 /**
  * The live capture and analysis of `muvakt run`: capture helper → pipeline → analyzers →
