@@ -54,3 +54,20 @@ export function matrixBounds(q: FlowMatrixQuery): { sinceMs: number | null; unti
   }
   return { sinceMs, untilMs, sensor: q.sensor ?? null };
 }
+
+/** Rows of one key summed into one (a single multi-row upsert may not touch a row twice). */
+export function mergeFlowHistoryRows(rows: readonly FlowHistoryRow[]): FlowHistoryRow[] {
+  const byKey = new Map<string, FlowHistoryRow>();
+  for (const r of rows) {
+    const key = `${r.bucketMs}\u0000${r.sensor}\u0000${r.zoneSrc}\u0000${r.zoneDst}\u0000${r.app}\u0000${r.encrypted ? 1 : 0}`;
+    const m = byKey.get(key);
+    if (m === undefined) byKey.set(key, { ...r });
+    else {
+      m.bytes += r.bytes;
+      m.flows += r.flows;
+      m.phiFlows += r.phiFlows;
+      m.bucketSeconds = Math.max(m.bucketSeconds, r.bucketSeconds);
+    }
+  }
+  return [...byKey.values()];
+}
