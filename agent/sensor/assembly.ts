@@ -15,7 +15,7 @@ import { Pipeline } from '../pipeline.js';
 import { loadPseudonymKey } from '../pseudonym-key.js';
 import type { Alert } from '../store/index.js';
 import { EventCounters } from './event-counters.js';
-import { defaultSensorName, FlowHistoryWriter, policyZones } from './flow-history-writer.js';
+import type { FlowHistoryWriter } from './flow-history-writer.js';
 
 /**
  * How the sensor is put together, for `analyze`, `run` and the live worker alike:
@@ -126,7 +126,11 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
   let syslog: SyslogExporter | null = null;
   let flowHistory: FlowHistoryWriter | null = null;
   if (policy) {
-    const [{ openStoreFile }, { AlertingSink }] = await Promise.all([import('../store-file.js'), import('../alerts.js')]);
+    const [{ openStoreFile }, { AlertingSink }, { defaultSensorName, FlowHistoryWriter, policyZones }] = await Promise.all([
+      import('../store-file.js'),
+      import('../alerts.js'),
+      import('./flow-history-writer.js'),
+    ]);
     const store = openStoreFile(o.dbFile, { retentionDays: policy.retentionDays });
     let onCommit: ((r: { created: Alert[]; reopened: Alert[] }) => void) | undefined;
     if (o.alertStream) ({ onCommit, syslog } = await alertStreamTo(o.alertStream, exporters));
