@@ -141,6 +141,16 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
         ...(alerting
           ? { storeWriter: { pendingAlerts: alerting.writer.pendingCount, commitErrors: alerting.writer.stats.commitErrors, droppedAlerts: alerting.writer.stats.dropped } }
           : {}),
+        ...(sensor.flowHistory
+          ? {
+              flowHistory: {
+                pendingRows: sensor.flowHistory.history.pendingRows,
+                writeErrors: sensor.flowHistory.stats.writeErrors,
+                overflowFlows: sensor.flowHistory.history.stats.overflowFlows,
+                droppedFlows: sensor.flowHistory.history.stats.droppedFlows,
+              },
+            }
+          : {}),
         ...(syslog ? { syslog: { pendingBytes: syslog.stats.pendingBytes, connected: syslog.stats.connected, dropped: syslog.stats.dropped } } : {}),
       };
     },

@@ -39,6 +39,8 @@ export interface SensorSnapshot {
   oneSidedTcpFlows?: number;
   /** The alert writer's queue in front of the store (absent without --policy). */
   storeWriter?: { pendingAlerts: number; commitErrors: number; droppedAlerts: number };
+  /** The flow history's rows waiting for the store, its failed writes, and flows folded (key cap) or dropped (pending cap). Absent without --policy. */
+  flowHistory?: { pendingRows: number; writeErrors: number; overflowFlows: number; droppedFlows: number };
   /** The syslog exporter's disk spool (absent without --syslog). */
   syslog?: { pendingBytes: number; connected: boolean; dropped: number };
 }

@@ -70,7 +70,7 @@ describe('run --listen: the API and live metrics beside the capture', () => {
     const policy = join(tmp, 'policy-flows.yaml');
     writeFileSync(policy, `site: live\nzones:\n  - {name: ct, kind: medical, cidrs: [${pair.ipA}/32]}\n  - {name: pacs, kind: server, cidrs: [${pair.ipB}/32]}\n`);
     const auth = join(tmp, 'auth-flows.yaml');
-    writeFileSync(auth, `tokens:\n  - {name: soc, role: viewer, sha256: ${sha(VIEWER)}}\n`);
+    writeFileSync(auth, `tokens:\n  - {name: soc, role: viewer, sha256: ${sha(VIEWER)}}\nmetrics_token_sha256: ${sha(METRICS)}\n`);
     // A peer that swallows what it gets, and a client that keeps one connection open, sending a line every 100 ms.
     writeFileSync(join(tmp, 'sink.py'), `import socket\ns=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(("${pair.ipB}",${port}));s.listen(1)\nc,_=s.accept()\nwhile c.recv(65536): pass\n`);
     writeFileSync(join(tmp, 'talk.py'), `import socket,time\nc=socket.create_connection(("${pair.ipB}",${port}))\nfor i in range(300):\n  c.sendall(b"x"*200+b"\\n");time.sleep(0.1)\n`);
@@ -99,6 +99,10 @@ describe('run --listen: the API and live metrics beside the capture', () => {
     first = ask();
     expect(cell()!.bytes).toBeGreaterThan(before); // and it keeps growing with each write
     expect(talking).toBe(true);
+    const metrics = pair.exec(pair.a, 'curl', '-s', '-H', `Authorization: Bearer ${METRICS}`, `http://${API}/metrics`);
+    expect(metrics).toMatch(/^muvakt_flow_history_pending_rows \d+$/m);
+    expect(metrics).toMatch(/^muvakt_flow_history_write_errors_total 0$/m);
+    expect(metrics).toMatch(/^muvakt_flow_history_dropped_flows_total 0$/m);
 
     talker.kill('SIGTERM');
     const exited = new Promise<number | null>((resolve) => sensor.once('exit', resolve));
