@@ -1,7 +1,7 @@
 import { ALL_RULES, dumpBaseline, loadBaseline, RuleEngine, type EngineFinding, type Rule } from '../rules/index.js';
 import type { CompiledPolicy } from '../rules/policy/index.js';
 import type { EventSink, MuvaktEvent } from './events/types.js';
-import { SqliteStore, AlertWriter, type Alert, type AlertCandidate, type UpsertResult } from './store/index.js';
+import { AlertWriter, type Alert, type AlertCandidate, type Store, type UpsertResult } from './store/index.js';
 
 export function candidateOf(f: EngineFinding): AlertCandidate {
   return {
@@ -28,8 +28,9 @@ export function alertForExport(a: Alert): Alert & { title_nb?: string; recommend
 
 /**
  * Events → rules → alerts. Wraps the event sink: every event still goes where it went, and is
- * also judged by the rule engine; findings are batched into the SQLite store by the writer,
- * off the packet path (the writer commits every 250 ms or 500 alerts).
+ * also judged by the rule engine; findings are batched into the store by the writer, off the
+ * packet path (the writer commits every 250 ms or 500 alerts). `close()` ends the event chain;
+ * `finish()` then commits the last alerts and saves the baseline.
  */
 export class AlertingSink implements EventSink {
   readonly engine: RuleEngine;
@@ -42,16 +43,24 @@ export class AlertingSink implements EventSink {
   private readonly pending = new Map<string, { finding: EngineFinding; count: number; first: string }>();
   private readonly handOver: NodeJS.Timeout;
 
-  constructor(
+  private closed = false;
+
+  /** The sink with the baseline (what is normal on the medical segments) the store kept from earlier runs. */
+  static async create(inner: EventSink, policy: CompiledPolicy, store: Store, onCommit?: (r: UpsertResult) => void, onError?: (e: Error) => void): Promise<AlertingSink> {
+    const learned = await store.kvGet<Parameters<typeof loadBaseline>[1]>('baseline');
+    return new AlertingSink(inner, policy, store, learned, onCommit, onError);
+  }
+
+  private constructor(
     private readonly inner: EventSink,
     policy: CompiledPolicy,
-    readonly store: SqliteStore,
+    readonly store: Store,
+    learned: Parameters<typeof loadBaseline>[1] | undefined,
     onCommit?: (r: UpsertResult) => void,
+    onError?: (e: Error) => void,
   ) {
-    this.writer = new AlertWriter(store, { onCommit });
+    this.writer = new AlertWriter(store, { onCommit, onError });
     this.engine = new RuleEngine(policy, ALL_RULES, (f) => this.merge(f));
-    // The baseline (what is normal on the medical segments) survives restarts in the store.
-    const learned = store.kvGet<Parameters<typeof loadBaseline>[1]>('baseline');
     if (learned) loadBaseline(this.engine.ctx, learned);
     this.handOver = setInterval(() => this.drain(), 200);
     this.handOver.unref();
@@ -63,25 +72,34 @@ export class AlertingSink implements EventSink {
     if (this.pending.size >= 1000) this.drain();
   }
 
+  /** Hands merged findings to the writer and starts a commit (failures reach the writer's onError). */
   flush(): void {
     this.inner.flush();
     this.drain();
-    this.writer.flush();
+    this.writer.committed().catch(() => {});
   }
 
+  /** Ends the event chain: no more findings. The last commit is `finish()`'s. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     clearInterval(this.handOver);
     this.inner.close();
     this.drain();
-    this.writer.flush();
-    this.saveBaseline();
-    this.writer.close();
+  }
+
+  /** Closes the chain, commits the last alerts and saves the baseline (rejects if the commit fails). */
+  async finish(): Promise<void> {
+    this.close();
+    await this.writer.flush();
+    await this.saveBaseline();
+    await this.writer.close();
   }
 
   /** Stores the learned baseline (also called periodically by a live sensor). */
-  saveBaseline(): void {
+  async saveBaseline(): Promise<void> {
     try {
-      this.store.kvSet('baseline', dumpBaseline(this.engine.ctx));
+      await this.store.kvSet('baseline', dumpBaseline(this.engine.ctx));
     } catch {
       // Over the kv size limit: the baseline stays in memory for this run only.
     }
@@ -114,11 +132,11 @@ export class AlertingSink implements EventSink {
   }
 
   /** Every alert in the store, most recent first (for the end-of-run export and summary). */
-  allAlerts(): Alert[] {
+  async allAlerts(): Promise<Alert[]> {
     const out: Alert[] = [];
     let cursor: string | undefined;
     do {
-      const page = this.store.listAlerts({ limit: 500, cursor, sort: 'last_seen' });
+      const page = await this.store.listAlerts({ limit: 500, cursor, sort: 'last_seen' });
       out.push(...page.items);
       cursor = page.next_cursor ?? undefined;
     } while (cursor);

@@ -1,5 +1,6 @@
 import { ConfigError } from './errors.js';
-import { SqliteStore, type PruneCutoff, type PruneResult, type SqliteStoreOptions } from './store/index.js';
+import { openStore, redactDbUrl, redactMessage, type OpenStoreOptions } from './store/open.js';
+import type { PruneCutoff, PruneResult, Store } from './store/index.js';
 
 /**
  * What retention deleted, as one info line on the process log. The logger is loaded only when a
@@ -13,11 +14,14 @@ function logPrune(result: PruneResult, cutoff: PruneCutoff): void {
   );
 }
 
-/** Opens (and migrates) the store file the operator named, or stops with why it cannot (exit 2). */
-export function openStoreFile(file: string, options: SqliteStoreOptions = {}): SqliteStore {
+/**
+ * Opens (and migrates) the store the operator named — a SQLite file or a `postgres://` URL —
+ * or stops with why it cannot (exit 2). The URL's password never appears in the message.
+ */
+export async function openStoreAt(location: string, options: OpenStoreOptions = {}): Promise<Store> {
   try {
-    return SqliteStore.open(file, { onPrune: logPrune, ...options });
+    return await openStore(location, { onPrune: logPrune, ...options });
   } catch (e) {
-    throw new ConfigError(`cannot open the store ${file}: ${(e as Error).message}`);
+    throw new ConfigError(`cannot open the store ${redactDbUrl(location)}: ${redactMessage((e as Error).message, location)}`);
   }
 }

@@ -72,9 +72,10 @@ export function timeParam(v: string | undefined, edge: 'since' | 'until', timeZo
  * Refuses rule ids that no rule has and no stored alert carries (a typo would otherwise return an
  * empty list that looks like "all clear"). `stored(id)` answers for rules retired since.
  */
-export function checkRuleIds(ids: readonly string[] | undefined, known: ReadonlySet<string>, stored: (id: string) => boolean): void {
+export async function checkRuleIds(ids: readonly string[] | undefined, known: ReadonlySet<string>, stored: (id: string) => Promise<boolean>): Promise<void> {
   if (ids === undefined) return;
-  const unknown = ids.filter((id) => !known.has(id) && !stored(id));
+  const unknown: string[] = [];
+  for (const id of ids) if (!known.has(id) && !(await stored(id))) unknown.push(id);
   if (unknown.length === 0) return;
   throw new ApiError(400, `rule_id: unknown rule ${unknown.map((u) => JSON.stringify(u)).join(', ')}; known rules: ${[...known].sort().join(', ')}`);
 }

@@ -110,9 +110,9 @@ export async function buildAppWithParts(opts: BuildAppOptions): Promise<BuiltApp
   const metrics = createMetrics({
     processMetrics: opts.processMetrics,
     liveSensor: sensor !== undefined,
-    snapshot: () => {
-      const s = sensor ? sensor() : {};
-      return s.alertsOpen !== undefined && s.alertsByRule !== undefined ? s : { ...storePart(), ...s };
+    snapshot: async () => {
+      const s = sensor ? await sensor() : {};
+      return s.alertsOpen !== undefined && s.alertsByRule !== undefined ? s : { ...(await storePart()), ...s };
     },
   });
   const policy: PolicyHolder = { current: opts.policy ?? null, reload: opts.reloadPolicy };

@@ -21,7 +21,7 @@ import type { Counts, SensorSnapshot } from '../agent/sensor/snapshot.js';
 
 export type { SensorSnapshot };
 
-export type SnapshotProvider = () => SensorSnapshot;
+export type SnapshotProvider = () => SensorSnapshot | Promise<SensorSnapshot>;
 
 export const OTHER = 'other';
 const MAX_SERIES = 200;
@@ -271,7 +271,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     registry,
     contentType: registry.contentType,
     async render() {
-      current = provider();
+      current = await provider();
       try {
         return await registry.metrics();
       } finally {
@@ -295,20 +295,20 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
  */
 export function storeSnapshot(
   store: Pick<ApiStore, 'openCounts' | 'listAlerts'>,
-  opts: { ttlMs?: number; maxRows?: number; now?: () => number; assets?: { list(q: { limit: number; cursor?: string }): { items: readonly { zone: string }[]; next_cursor: string | null } } } = {},
-): SnapshotProvider {
+  opts: { ttlMs?: number; maxRows?: number; now?: () => number; assets?: { list(q: { limit: number; cursor?: string }): Promise<{ items: readonly { zone: string }[]; next_cursor: string | null }> } } = {},
+): () => Promise<SensorSnapshot> {
   const ttl = opts.ttlMs ?? 15_000;
   const maxRows = opts.maxRows ?? 100_000;
   const now = opts.now ?? Date.now;
   let cached: { at: number; byRule: { rule_id: string; severity: string; count: number }[]; assetsByZone?: Record<string, number> } | null = null;
-  return () => {
-    const alertsOpen = store.openCounts();
+  return async () => {
+    const alertsOpen = await store.openCounts();
     if (cached === null || now() - cached.at >= ttl) {
       const counts = new Map<string, number>();
       let cursor: string | null = null;
       let rows = 0;
       do {
-        const page = store.listAlerts({ limit: 1000, cursor });
+        const page = await store.listAlerts({ limit: 1000, cursor });
         for (const a of page.items) {
           const k = `${a.rule_id}\u0000${a.severity}`;
           counts.set(k, (counts.get(k) ?? 0) + 1);
@@ -326,7 +326,7 @@ export function storeSnapshot(
         let next: string | undefined;
         let devices = 0;
         do {
-          const page = opts.assets.list({ limit: 1000, cursor: next });
+          const page = await opts.assets.list({ limit: 1000, cursor: next });
           for (const d of page.items) assetsByZone[d.zone] = (assetsByZone[d.zone] ?? 0) + 1;
           devices += page.items.length;
           next = page.next_cursor ?? undefined;

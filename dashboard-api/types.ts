@@ -10,7 +10,7 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { SqliteStore } from '../agent/store/index.js';
+import type { Store } from '../agent/store/index.js';
 
 export type Role = 'viewer' | 'officer' | 'admin';
 export const ROLES: readonly Role[] = ['viewer', 'officer', 'admin'];
@@ -29,9 +29,9 @@ export interface Principal {
   role: Role;
 }
 
-/** The store methods the API uses (so tests can wrap a real store). */
+/** The store methods the API uses (either backend; tests can wrap a real store). */
 export type ApiStore = Pick<
-  SqliteStore,
+  Store,
   'listAlerts' | 'getAlert' | 'acknowledge' | 'resolve' | 'openCounts' | 'audit' | 'listAudit' | 'kvSet' | 'isOpen' | 'flowMatrix' | 'flowHistoryExtent'
 >;
 

@@ -10,12 +10,13 @@ import { formatAlertSummary, formatDeviceSummary, formatSummary } from '../senso
 import { positiveInt, UsageError } from './args.js';
 import { ProgressBar } from './progress.js';
 
-export const ANALYZE_USAGE = `muvakt analyze <capture>... [--policy FILE] [--db FILE] [--events FILE|-] [--alerts FILE|-]
+export const ANALYZE_USAGE = `muvakt analyze <capture>... [--policy FILE] [--db FILE|URL] [--events FILE|-] [--alerts FILE|-]
                 [--quiet] [--max-flows N] [--pseudonym-key FILE]
 
   Reads pcap (µs/ns, either byte order) and pcapng files in order, as one capture.
   --policy FILE   judge the traffic against this site policy (alerts need one; see deploy/)
-  --db FILE       keep alerts in this SQLite store (default: in memory for this run)
+  --db FILE|URL   keep alerts in this SQLite file or PostgreSQL database (postgres://…;
+                  default: $MUVAKT_DB, else in memory for this run)
   --events FILE   write events as NDJSON to FILE ("-" = stdout; the summary then goes to stderr)
   --alerts FILE   write the run's alerts as NDJSON to FILE ("-" = stdout)
   --quiet         no progress bar and no summary
@@ -60,7 +61,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     policyFile: values.policy,
     pseudonymKeyFile: values['pseudonym-key'],
     eventsFile: values.events,
-    dbFile: values.db ?? ':memory:',
+    dbFile: values.db,
     maxFlows,
   });
   const { pipeline, inventory, alerting } = sensor;
@@ -111,7 +112,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   // Flows seen before a truncated record are reported like any other.
   pipeline.finish('shutdown');
   // Events flushed, the last alerts committed, the inventory saved (ranked against every alert) and the store closed.
-  const alerts = sensor.close();
+  const alerts = await sensor.close();
   const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (!values.quiet) {
     summaryOut.write(formatSummary(pipeline, { wallSeconds, captureBytes, files: files.length, error }));
@@ -119,7 +120,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   }
   if (!values.quiet) summaryOut.write(formatDeviceSummary(inventory.counts()));
   if (alerting) {
-    if (!values.quiet) summaryOut.write(formatAlertSummary(alerts, values.db));
+    if (!values.quiet) summaryOut.write(formatAlertSummary(alerts, sensor.storeLocation === ':memory:' ? undefined : (sensor.storeLocation ?? undefined)));
     if (values.alerts) {
       const { alertForExport } = await import('../alerts.js');
       const out = new NdjsonSink(values.alerts);

@@ -14,7 +14,7 @@ import type { ApiInstance } from '../../dashboard-api/types.js';
 import type { Policy } from '../../rules/policy/index.js';
 import { ConfigError } from '../errors.js';
 import { PolicyFileError, readPolicyFile } from '../policy-file.js';
-import type { SqliteStore } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import { UsageError } from './args.js';
 
 /** The API's command-line flags, as both commands spell them. */
@@ -73,7 +73,7 @@ export function policyReloader(file: string): () => Policy {
 }
 
 export interface ApiStart extends Pick<BuildAppOptions, 'reloadPolicy' | 'metrics' | 'captureAlive'> {
-  store: SqliteStore;
+  store: Store;
   policy: Policy | null;
   logger: Logger;
   /** The log line once listening. */

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SqliteStore } from '../store/index.js';
+import { openStoreAt } from '../store-file.js';
+import { dbLocation, isPostgresUrl, redactDbUrl } from '../store/location.js';
 import { buildEvidence, evidenceDocument, findDevice, renderHtml, renderMarkdown, sanitizeId } from '../inventory/evidence.js';
 import { UsageError } from './args.js';
 
@@ -13,7 +14,7 @@ export const EVIDENCE_USAGE = `muvakt evidence DEVICE --db FILE [--out DIR]
 `;
 
 /** `muvakt evidence`: returns the process exit code. */
-export function evidenceCommand(argv: string[]): number {
+export async function evidenceCommand(argv: string[]): Promise<number> {
   let parsed: { values: { db?: string; out?: string; help?: boolean }; positionals: string[] };
   try {
     parsed = parseArgs({
@@ -31,19 +32,20 @@ export function evidenceCommand(argv: string[]): number {
   }
   if (positionals.length !== 1 || !positionals[0]) throw new UsageError('usage: muvakt evidence DEVICE --db FILE [--out DIR]');
   const wanted = positionals[0];
-  if (!values.db) throw new UsageError('evidence needs --db FILE (the store written by "muvakt analyze --db" or "muvakt run --db")');
-  if (!existsSync(values.db)) throw new UsageError(`--db: ${values.db} does not exist`);
-  const store = SqliteStore.open(values.db, { pruneOnOpen: false });
+  const db = dbLocation(values.db);
+  if (!db) throw new UsageError('evidence needs --db FILE|URL or $MUVAKT_DB (the store written by "muvakt analyze --db" or "muvakt run --db")');
+  if (!isPostgresUrl(db) && !existsSync(db)) throw new UsageError(`--db: ${redactDbUrl(db)} does not exist`);
+  const store = await openStoreAt(db, { pruneOnOpen: false });
   let bundle;
   try {
-    const device = findDevice(store, wanted);
+    const device = await findDevice(store, wanted);
     if (!device) {
-      process.stderr.write(`muvakt: no device "${wanted}" in ${values.db} (give a device id such as mac:… or ip:…, or an address it holds; "muvakt inventory export" lists them)\n`);
+      process.stderr.write(`muvakt: no device "${wanted}" in ${redactDbUrl(db)} (give a device id such as mac:… or ip:…, or an address it holds; "muvakt inventory export" lists them)\n`);
       return 1;
     }
-    bundle = buildEvidence(store, device);
+    bundle = await buildEvidence(store, device);
   } finally {
-    store.close();
+    await store.close();
   }
   const dir = values.out ?? `evidence-${sanitizeId(bundle.device.id)}`;
   mkdirSync(dir, { recursive: true, mode: 0o750 });

@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { SqliteStore } from '../store/index.js';
+import { openStoreAt } from '../store-file.js';
+import { dbLocation, isPostgresUrl, redactDbUrl } from '../store/location.js';
 import { exportRows, toCsv, toJson } from '../inventory/export.js';
 import { UsageError } from './args.js';
 
@@ -12,7 +13,7 @@ export const INVENTORY_USAGE = `muvakt inventory export --db FILE --format csv|j
 `;
 
 /** `muvakt inventory export`: returns the process exit code. */
-export function inventoryCommand(argv: string[]): number {
+export async function inventoryCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === '--help' || sub === '-h' || sub === 'help') {
     process.stdout.write(INVENTORY_USAGE);
@@ -33,19 +34,20 @@ export function inventoryCommand(argv: string[]): number {
     process.stdout.write(INVENTORY_USAGE);
     return 0;
   }
-  if (!values.db) throw new UsageError('inventory export needs --db FILE (the store written by "muvakt analyze --db" or "muvakt run --db")');
-  if (!existsSync(values.db)) throw new UsageError(`--db: ${values.db} does not exist`);
+  const db = dbLocation(values.db);
+  if (!db) throw new UsageError('inventory export needs --db FILE|URL or $MUVAKT_DB (the store written by "muvakt analyze --db" or "muvakt run --db")');
+  if (!isPostgresUrl(db) && !existsSync(db)) throw new UsageError(`--db: ${redactDbUrl(db)} does not exist`);
   const format = values.format;
   if (format !== 'csv' && format !== 'json') throw new UsageError(`--format expects csv or json${format === undefined ? '' : `, got "${format}"`}`);
-  const store = SqliteStore.open(values.db, { pruneOnOpen: false });
+  const store = await openStoreAt(db, { pruneOnOpen: false });
   let text: string;
   let n: number;
   try {
-    const rows = exportRows(store, values.zone !== undefined ? { zone: values.zone } : {});
+    const rows = await exportRows(store, values.zone !== undefined ? { zone: values.zone } : {});
     n = rows.length;
     text = format === 'csv' ? toCsv(rows) : toJson(rows);
   } finally {
-    store.close();
+    await store.close();
   }
   if (values.out && values.out !== '-') {
     writeFileSync(values.out, text, { mode: 0o640 });

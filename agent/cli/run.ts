@@ -9,10 +9,11 @@ import { readPolicyFile } from '../policy-file.js';
 import type { SensorSnapshot } from '../sensor/snapshot.js';
 import { FLOW_HISTORY_FLUSH_MS } from '../sensor/flow-history-writer.js';
 import type { LiveSensorOptions } from '../sensor/live-sensor.js';
-import { openStoreFile } from '../store-file.js';
+import { openStoreAt } from '../store-file.js';
+import { dbLocation } from '../store/location.js';
 import { positiveInt, UsageError } from './args.js';
 
-export const RUN_USAGE = `muvakt run --interface IFACE [--filter BPF] [--policy FILE] [--db FILE] [--events FILE|-] [--alerts FILE|-]
+export const RUN_USAGE = `muvakt run --interface IFACE [--filter BPF] [--policy FILE] [--db FILE|URL] [--events FILE|-] [--alerts FILE|-]
            [--listen HOST:PORT [--auth FILE] [--tls-cert F --tls-key F] [--allow-plain-http]]
            [--syslog HOST:PORT [--syslog-ca FILE] [--syslog-spool DIR] [--syslog-facility NAME]] [--alerts-max-mb N]
            [--snaplen N] [--buffer-mb N] [--no-promisc] [--stats-interval S] [--flow-history-interval S]
@@ -21,7 +22,8 @@ export const RUN_USAGE = `muvakt run --interface IFACE [--filter BPF] [--policy 
   Captures live from IFACE (a SPAN/mirror port) through tcpdump/libpcap. Never transmits.
   Stops on SIGINT/SIGTERM: flows are flushed, then it exits 0.
   --filter BPF          capture filter, e.g. "not port 22"
-  --policy FILE         judge traffic against the site policy; alerts go to the store (--db, default muvakt.db)
+  --policy FILE         judge traffic against the site policy; alerts go to the store (--db: a SQLite file or a
+                        postgres:// URL; default $MUVAKT_DB, else muvakt.db)
   --alerts FILE         also write each new or reopened alert as NDJSON ("-" = stdout; a file is rotated at
                         --alerts-max-mb, default 100, five kept)
   --syslog HOST:PORT    send each new or reopened alert to a SIEM as RFC 5424 syslog over TCP (TLS with
@@ -134,7 +136,7 @@ export async function runCommand(argv: string[]): Promise<number> {
  * Capture in a worker thread, the API on this one: the event loop that answers HTTP never runs
  * packet processing. The worker posts a snapshot of its counters every second for /metrics.
  * Everything else the API shows comes from the store, as under `serve`: the flow matrix too,
- * which the worker writes every FLOW_HISTORY_FLUSH_MS (open flows included) and at the end.
+ * which the worker writes every --flow-history-interval (open flows included) and at the end.
  */
 async function runWithApi(opts: LiveSensorOptions, v: Record<string, string | boolean | undefined>): Promise<number> {
   if (!opts.policy) throw new UsageError('--listen needs --policy: the API serves the alerts judged against it');
@@ -147,9 +149,9 @@ async function runWithApi(opts: LiveSensorOptions, v: Record<string, string | bo
     allowPlainHttp: Boolean(v['allow-plain-http']),
   });
   const policy = readPolicyFile(opts.policy);
-  const dbFile = opts.db ?? 'muvakt.db';
+  const dbFile = dbLocation(opts.db, 'muvakt.db');
   // Opened (and migrated) here first, so the worker's writer finds the schema in place.
-  const store = openStoreFile(dbFile, { retentionDays: policy.retention_days });
+  const store = await openStoreAt(dbFile, { retentionDays: policy.retention_days });
 
   const worker = new Worker(new URL('../sensor/worker.js', import.meta.url), { workerData: { ...opts, db: dbFile } });
   let snapshot: SensorSnapshot = {};
@@ -175,7 +177,7 @@ async function runWithApi(opts: LiveSensorOptions, v: Record<string, string | bo
   const failure = await started;
   if (failure !== null) {
     await worker.terminate();
-    store.close();
+    await store.close();
     if (failure.config) throw new ConfigError(failure.message);
     process.stderr.write(`muvakt: ${failure.message}\n`);
     return 1;
@@ -202,13 +204,13 @@ async function runWithApi(opts: LiveSensorOptions, v: Record<string, string | bo
   if (api === null) {
     // The API was asked for and cannot be served: stop the capture cleanly and fail.
     process.stderr.write(await stopCapture());
-    store.close();
+    await store.close();
     return 1;
   }
 
   await waitForSignal();
   process.stderr.write(await stopCapture());
   await api.app.close();
-  store.close();
+  await store.close();
   return 0;
 }

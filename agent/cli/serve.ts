@@ -5,15 +5,17 @@ import { DEFAULT_LISTEN } from '../../dashboard-api/listen.js';
 import type { Policy } from '../../rules/policy/index.js';
 import { createLogger } from '../log.js';
 import { readPolicyFile } from '../policy-file.js';
-import { openStoreFile } from '../store-file.js';
+import { openStoreAt } from '../store-file.js';
+import { dbLocation, isPostgresUrl } from '../store/location.js';
 import { apiSettings, policyReloader, startApi } from './api-bootstrap.js';
 import { UsageError } from './args.js';
 
-export const SERVE_USAGE = `muvakt serve --db FILE [--policy FILE] [--auth FILE] [--listen HOST:PORT]
+export const SERVE_USAGE = `muvakt serve --db FILE|URL [--policy FILE] [--auth FILE] [--listen HOST:PORT]
              [--tls-cert FILE --tls-key FILE] [--allow-plain-http]
 
   Serves the API (/api/v1), /metrics, /healthz, /readyz and /docs over an existing alert store.
-  --db FILE          the SQLite store written by "analyze --db" or "run --db"
+  --db FILE|URL      the store written by "analyze --db" or "run --db": a SQLite file or a postgres:// URL
+                     (default $MUVAKT_DB; put the password in PGPASSWORD or PGPASSFILE, not in the URL)
   --policy FILE      the site policy shown by GET /api/v1/policy (reloadable by an admin)
   --auth FILE        tokens (as SHA-256 hashes) and roles; without it every API route answers 401
   --listen HOST:PORT default ${DEFAULT_LISTEN}
@@ -54,8 +56,9 @@ export async function serveCommand(argv: string[], hooks: ServeHooks = {}): Prom
     process.stdout.write(SERVE_USAGE);
     return 0;
   }
-  if (!values.db) throw new UsageError('serve needs --db FILE (the alert store to serve)');
-  if (!existsSync(values.db)) throw new UsageError(`--db: ${values.db} does not exist (create it with "muvakt analyze --db" or "muvakt run --db")`);
+  const db = dbLocation(values.db);
+  if (!db) throw new UsageError('serve needs --db FILE|URL or $MUVAKT_DB (the alert store to serve)');
+  if (!isPostgresUrl(db) && !existsSync(db)) throw new UsageError(`--db: ${db} does not exist (create it with "muvakt analyze --db" or "muvakt run --db")`);
   const settings = apiSettings({
     listen: values.listen ?? DEFAULT_LISTEN,
     auth: values.auth,
@@ -65,7 +68,7 @@ export async function serveCommand(argv: string[], hooks: ServeHooks = {}): Prom
   });
   const policy: Policy | null = values.policy ? readPolicyFile(values.policy) : null;
   // Read-only: serving a store never deletes from it (retention is the writer's job: run, analyze).
-  const store = openStoreFile(values.db, { retentionDays: policy?.retention_days, pruneOnOpen: false });
+  const store = await openStoreAt(db, { retentionDays: policy?.retention_days, pruneOnOpen: false });
   const logger = hooks.logger ?? createLogger();
   const api = await startApi(settings, {
     store,
@@ -75,7 +78,7 @@ export async function serveCommand(argv: string[], hooks: ServeHooks = {}): Prom
     listening: 'API listening',
   });
   if (api === null) {
-    store.close();
+    await store.close();
     return 1;
   }
   hooks.onListening?.(api.address);
@@ -92,6 +95,6 @@ export async function serveCommand(argv: string[], hooks: ServeHooks = {}): Prom
   process.off('SIGTERM', stop);
   logger.child({ component: 'api' }).info('API stopping');
   await api.app.close();
-  store.close();
+  await store.close();
   return 0;
 }

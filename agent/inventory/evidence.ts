@@ -26,15 +26,15 @@ export interface EvidenceBundle {
 }
 
 /** A device by id (`mac:…` / `ip:…`) or by an address it holds; null when unknown. */
-export function findDevice(store: InventoryReader, idOrIp: string): DeviceDetail | null {
-  const direct = store.getDevice(idOrIp);
+export async function findDevice(store: InventoryReader, idOrIp: string): Promise<DeviceDetail | null> {
+  const direct = await store.getDevice(idOrIp);
   if (direct) return direct as DeviceDetail;
   for (const prefix of ['mac:', 'ip:']) {
-    const d = store.getDevice(`${prefix}${idOrIp.toLowerCase()}`);
+    const d = await store.getDevice(`${prefix}${idOrIp.toLowerCase()}`);
     if (d) return d as DeviceDetail;
   }
-  const hit = allDevices(store).find((s) => s.ips.includes(idOrIp) || s.ips.includes(idOrIp.toLowerCase()));
-  return hit ? ((store.getDevice(hit.id) as DeviceDetail | null) ?? null) : null;
+  const hit = (await allDevices(store)).find((s) => s.ips.includes(idOrIp) || s.ips.includes(idOrIp.toLowerCase()));
+  return hit ? (((await store.getDevice(hit.id)) as DeviceDetail | null) ?? null) : null;
 }
 
 /** The file-system-safe form of a device id: `mac:02:77:…` → `mac_02_77_…`. */
@@ -42,10 +42,10 @@ export function sanitizeId(id: string): string {
   return id.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 120) || 'device';
 }
 
-export function buildEvidence(store: InventoryReader, device: DeviceDetail, now: Date = new Date()): EvidenceBundle {
+export async function buildEvidence(store: InventoryReader, device: DeviceDetail, now: Date = new Date()): Promise<EvidenceBundle> {
   const rules = new Map(ALL_RULES.map((r) => [r.id, r]));
   const ips = device.addresses.map((a) => a.ip);
-  const alerts: EvidenceAlert[] = alertsFor(ips, alertsByIp(store, 'all'))
+  const alerts: EvidenceAlert[] = alertsFor(ips, await alertsByIp(store, 'all'))
     .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || (a.last_seen < b.last_seen ? 1 : a.last_seen > b.last_seen ? -1 : 0))
     .map((a) => {
       const r = rules.get(a.rule_id);

@@ -9,17 +9,14 @@
  * order, and CSV-injection safety: a cell that starts with = + - @ (or TAB/CR) gets a leading `'`
  * so that a spreadsheet never evaluates it as a formula (OWASP "CSV Injection").
  */
+import type { Store } from '../store/store.js';
 import type { Alert, Severity } from '../store/types.js';
 import { SEVERITY_RANK } from '../store/types.js';
 import type { DeviceSummary } from './index.js';
 import { csvCell } from '../export/csv.js';
 
-/** What `SqliteStore` offers that the export reads (structural, so tests can pass a fake). */
-export interface InventoryReader {
-  listDevices(q: { limit?: number; cursor?: string; zone?: string }): { items: unknown[]; next_cursor: string | null };
-  getDevice(id: string): unknown | null;
-  listAlerts(q: { status?: 'open' | 'acknowledged' | 'resolved' | ('open' | 'acknowledged' | 'resolved')[]; ip?: string; limit?: number; cursor?: string | null }): { items: Alert[]; next_cursor: string | null };
-}
+/** What the store offers that the export reads (either backend). */
+export type InventoryReader = Pick<Store, 'listDevices' | 'getDevice' | 'listAlerts'>;
 
 /** One exported device: its summary plus its open alerts. */
 export interface ExportedDevice extends DeviceSummary {
@@ -50,11 +47,11 @@ export const CSV_COLUMNS = [
 export const TOP_REASONS = 3;
 
 /** Every device summary in the store, most exposed first (the store's order). */
-export function allDevices(store: InventoryReader, zone?: string): DeviceSummary[] {
+export async function allDevices(store: InventoryReader, zone?: string): Promise<DeviceSummary[]> {
   const out: DeviceSummary[] = [];
   let cursor: string | undefined;
   do {
-    const page = store.listDevices({ limit: 1000, cursor, ...(zone !== undefined ? { zone } : {}) });
+    const page = await store.listDevices({ limit: 1000, cursor, ...(zone !== undefined ? { zone } : {}) });
     out.push(...(page.items as DeviceSummary[]));
     cursor = page.next_cursor ?? undefined;
   } while (cursor !== undefined);
@@ -62,11 +59,11 @@ export function allDevices(store: InventoryReader, zone?: string): DeviceSummary
 }
 
 /** Every alert with the given status, keyed by each address it names (src and dst). */
-export function alertsByIp(store: InventoryReader, status: 'open' | 'all' = 'open'): Map<string, Alert[]> {
+export async function alertsByIp(store: InventoryReader, status: 'open' | 'all' = 'open'): Promise<Map<string, Alert[]>> {
   const byIp = new Map<string, Alert[]>();
   let cursor: string | null = null;
   do {
-    const page: { items: Alert[]; next_cursor: string | null } = store.listAlerts({ limit: 1000, cursor, ...(status === 'open' ? { status: 'open' as const } : {}) });
+    const page: { items: Alert[]; next_cursor: string | null } = await store.listAlerts({ limit: 1000, cursor, ...(status === 'open' ? { status: 'open' as const } : {}) });
     for (const a of page.items) {
       for (const ip of new Set([a.subject.src_ip, a.subject.dst_ip])) {
         if (!ip) continue;
@@ -94,9 +91,9 @@ export function highestSeverity(alerts: readonly Pick<Alert, 'severity'>[]): Sev
 }
 
 /** The export rows: every device with its open-alert count and highest open severity. */
-export function exportRows(store: InventoryReader, opts: { zone?: string } = {}): ExportedDevice[] {
-  const open = alertsByIp(store, 'open');
-  return allDevices(store, opts.zone).map((d) => {
+export async function exportRows(store: InventoryReader, opts: { zone?: string } = {}): Promise<ExportedDevice[]> {
+  const open = await alertsByIp(store, 'open');
+  return (await allDevices(store, opts.zone)).map((d) => {
     const alerts = alertsFor(d.ips, open);
     return { ...d, open_alerts: alerts.length, highest_open_severity: highestSeverity(alerts) };
   });

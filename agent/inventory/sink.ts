@@ -1,6 +1,6 @@
 import type { CompiledPolicy } from '../../rules/policy/index.js';
 import type { EventSink, MuvaktEvent } from '../events/types.js';
-import type { Alert, SqliteStore, DeviceRow } from '../store/index.js';
+import type { Alert, DeviceRow, Store } from '../store/index.js';
 import { alertCountsFrom } from './classification.js';
 import { classify, detail, policyZones, summarize } from './index.js';
 import { Inventory } from './inventory.js';
@@ -43,7 +43,7 @@ export class InventorySink implements EventSink {
   }
 
   /** Classifies every device (open alerts weigh in the exposure rank) and saves it. */
-  save(store: SqliteStore, openAlerts: Alert[]): number {
+  save(store: Pick<Store, 'saveDevices'>, openAlerts: Alert[]): Promise<number> {
     const alertCounts = alertCountsFrom(openAlerts.filter((a) => a.status !== 'resolved'));
     const policy = this.policy;
     const opts = {

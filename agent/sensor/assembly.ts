@@ -24,7 +24,7 @@ import type { FlowHistoryWriter } from './flow-history-writer.js';
  *   pipeline → FlowHistory (flow aggregates by time bucket) → store          (with a store)
  *
  * Each sink hands every event to the next before it does its own work. What a run does not
- * need is not loaded: without a policy there are no rules, no YAML parser and no SQLite; the
+ * need is not loaded: without a policy there are no rules, no YAML parser and no store; the
  * syslog and file exporters come only with a live run that asks for them.
  */
 export interface SensorAssemblyOptions {
@@ -33,8 +33,12 @@ export interface SensorAssemblyOptions {
   pseudonymKeyFile?: string;
   /** Events as NDJSON to this file ("-" = stdout); none when absent. */
   eventsFile?: string;
-  /** The alert store (opened only with a policy): ':memory:' for a one-off analysis. */
-  dbFile: string;
+  /**
+   * The alert store (opened only with a policy): a SQLite file, ':memory:' for a one-off analysis,
+   * or a postgres:// URL. Absent: $MUVAKT_DB, else `defaultDb` (default ':memory:').
+   */
+  dbFile?: string;
+  defaultDb?: string;
   maxFlows: number;
   /** The name written with what this sensor stores (flow history); default the host name. */
   sensor?: string;
@@ -67,18 +71,20 @@ export interface SensorAssembly {
   readonly alerting: AlertingSink | null;
   /** With `alertStream.syslog`: the SIEM exporter (its spool and connection are reported in /metrics). */
   readonly syslog: SyslogExporter | null;
+  /** With a policy: where the store is, safe to print (a URL without its password). */
+  readonly storeLocation: string | null;
   /** With a store: the flow history and its writer. */
   readonly flowHistory: FlowHistoryWriter | null;
-  /** Counts what open flows carried so far and writes the flow history (a live sensor's timer). */
-  flushFlowHistory(): void;
+  /** Counts what open flows carried so far and writes the flow history (a live sensor's timer); never rejects. */
+  flushFlowHistory(): Promise<void>;
   /** Saves the inventory, ranked against the alerts, and the rules' learned baseline (with a store). */
-  save(): void;
+  save(): Promise<void>;
   /**
    * Ends the chain (events flushed, the last alerts committed, the baseline saved), closes the
    * exporters, saves the inventory (unless `saveInventory` is false: a run that never started)
    * and closes the store. Returns every alert in the store, most recent first (none without a policy).
    */
-  close(opts?: { saveInventory?: boolean }): Alert[];
+  close(opts?: { saveInventory?: boolean }): Promise<Alert[]>;
 }
 
 /**
@@ -126,17 +132,18 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
   let syslog: SyslogExporter | null = null;
   let flowHistory: FlowHistoryWriter | null = null;
   if (policy) {
-    const [{ openStoreFile }, { AlertingSink }, { defaultSensorName, FlowHistoryWriter, policyZones }] = await Promise.all([
+    const [{ openStoreAt }, { AlertingSink }, { dbLocation }, { defaultSensorName, FlowHistoryWriter, policyZones }] = await Promise.all([
       import('../store-file.js'),
       import('../alerts.js'),
+      import('../store/location.js'),
       import('./flow-history-writer.js'),
     ]);
-    const store = openStoreFile(o.dbFile, { retentionDays: policy.retentionDays });
+    const store = await openStoreAt(dbLocation(o.dbFile, o.defaultDb ?? ':memory:'), { retentionDays: policy.retentionDays });
     let onCommit: ((r: { created: Alert[]; reopened: Alert[] }) => void) | undefined;
     if (o.alertStream) ({ onCommit, syslog } = await alertStreamTo(o.alertStream, exporters));
-    alerting = new AlertingSink(sink, policy, store, onCommit);
-    sink = alerting;
     const log = o.alertStream?.log;
+    alerting = await AlertingSink.create(sink, policy, store, onCommit, log ? (e) => log.warn({ err: e.message }, 'alert store write failed') : undefined);
+    sink = alerting;
     flowHistory = new FlowHistoryWriter(store, { sensor: o.sensor ?? defaultSensorName(), zonesOf: policyZones(policy) }, (e) => {
       if (log) log.warn({ err: e.message }, 'flow history not written; kept for the next attempt');
       else process.stderr.write(`muvakt: flow history not written: ${e.message}\n`);
@@ -153,27 +160,32 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     counters,
     alerting,
     syslog,
+    storeLocation: alerting?.store.location ?? null,
     flowHistory,
-    flushFlowHistory() {
+    async flushFlowHistory() {
       if (flowHistory === null) return;
       pipeline.sweepHistory();
-      flowHistory.flush();
+      await flowHistory.flush();
     },
-    save() {
+    async save() {
       if (alerting === null) return;
-      inventory.save(alerting.store, alerting.allAlerts());
-      alerting.saveBaseline();
+      await inventory.save(alerting.store, await alerting.allAlerts());
+      await alerting.saveBaseline();
     },
-    close(opts = {}) {
+    async close(opts = {}) {
       events.close();
-      // The flows the pipeline ended (finish) are counted; what is still held goes to the store before it closes.
-      flowHistory?.flush(true);
       for (const x of exporters) void x.close();
       if (alerting === null) return [];
-      const alerts = opts.saveInventory === false ? [] : alerting.allAlerts();
-      if (opts.saveInventory !== false) inventory.save(alerting.store, alerts);
-      alerting.store.close();
-      return alerts;
+      try {
+        // The flows the pipeline ended (finish) are counted; what is still held goes to the store before it closes.
+        await flowHistory?.flush(true);
+        await alerting.finish();
+        const alerts = opts.saveInventory === false ? [] : await alerting.allAlerts();
+        if (opts.saveInventory !== false) await inventory.save(alerting.store, alerts);
+        return alerts;
+      } finally {
+        await alerting.store.close();
+      }
     },
   };
 }

@@ -66,32 +66,50 @@ export class FlowHistoryWriter {
   readonly stats: FlowHistoryWriterStats = { rowsWritten: 0, rowsRejected: 0, writes: 0, writeErrors: 0 };
 
   constructor(
-    private readonly store: { addFlowHistory(rows: readonly FlowHistoryRow[]): FlowHistoryWriteResult },
+    private readonly store: { addFlowHistory(rows: readonly FlowHistoryRow[]): Promise<FlowHistoryWriteResult> },
     options: Omit<FlowHistoryOptions, 'onReady'>,
     private readonly onError: (e: Error) => void = () => {},
   ) {
-    this.history = new FlowHistory({ ...options, onReady: () => this.flush() });
+    this.history = new FlowHistory({ ...options, onReady: () => void this.flush() });
   }
+
+  private running: Promise<void> | null = null;
+  private again = false;
 
   /**
    * Writes what the aggregator holds (not the open flows' latest bytes: the pipeline's
-   * sweepHistory() counts those first). Within RETRY_MS of a failed write it waits, unless `force`.
+   * sweepHistory() counts those first). One write at a time: a flush asked for during a write
+   * runs after it, and the promise resolves once what was held at the call is written (or the
+   * write failed: the rows are kept for the next attempt, and the error goes to `onError`).
+   * Within RETRY_MS of a failed write it waits, unless `force`.
    */
-  flush(force = false): void {
-    if (!force && this.retryAt > 0 && Date.now() < this.retryAt) return;
-    const rows = this.history.drain();
-    if (rows.length === 0) return;
-    try {
-      const r = this.store.addFlowHistory(rows);
-      this.stats.writes++;
-      this.stats.rowsWritten += r.written;
-      this.stats.rowsRejected += r.rejected;
-      this.retryAt = 0;
-    } catch (e) {
-      this.stats.writeErrors++;
-      this.retryAt = Date.now() + RETRY_MS;
-      this.history.restore(rows);
-      this.onError(e as Error);
+  flush(force = false): Promise<void> {
+    if (!force && this.retryAt > 0 && Date.now() < this.retryAt) return this.running ?? Promise.resolve();
+    this.again = true;
+    this.running ??= this.writeAll().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async writeAll(): Promise<void> {
+    while (this.again) {
+      this.again = false;
+      const rows = this.history.drain();
+      if (rows.length === 0) continue;
+      try {
+        const r = await this.store.addFlowHistory(rows);
+        this.stats.writes++;
+        this.stats.rowsWritten += r.written;
+        this.stats.rowsRejected += r.rejected;
+        this.retryAt = 0;
+      } catch (e) {
+        this.stats.writeErrors++;
+        this.retryAt = Date.now() + RETRY_MS;
+        this.history.restore(rows);
+        this.onError(e as Error);
+        return;
+      }
     }
   }
 }

@@ -54,7 +54,8 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
     policyFile: o.policy,
     pseudonymKeyFile: o.pseudonymKey,
     eventsFile: o.events,
-    dbFile: o.db ?? 'muvakt.db',
+    dbFile: o.db,
+    defaultDb: 'muvakt.db',
     maxFlows: o.maxFlows,
     sensor: o.sensor,
     counters: true,
@@ -68,7 +69,7 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
   try {
     await backend.start(pipeline.handle);
   } catch (e) {
-    sensor.close({ saveInventory: false });
+    await sensor.close({ saveInventory: false }).catch(() => {});
     throw e instanceof CaptureBackendMissing ? e : new Error(`cannot capture on ${o.iface}: ${(e as Error).message}`);
   }
   log.info({ interface: o.iface, backend: backend.name, bufferKiB: o.bufferKiB, snaplen: o.snaplen }, 'capture started');
@@ -98,20 +99,12 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
   }, o.statsIntervalSec * 1000);
   const saver = sensor.alerting
     ? setInterval(() => {
-        try {
-          sensor.save();
-        } catch (e) {
-          log.warn({ err: (e as Error).message }, 'inventory not saved');
-        }
+        sensor.save().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'inventory not saved'));
       }, INVENTORY_SAVE_MS)
     : null;
   const historyTimer = sensor.flowHistory
     ? setInterval(() => {
-        try {
-          sensor.flushFlowHistory();
-        } catch (e) {
-          log.warn({ err: (e as Error).message }, 'flow history not written');
-        }
+        sensor.flushFlowHistory().catch((e: Error) => log.warn({ err: e.message }, 'flow history not written'));
       }, o.flowHistoryFlushMs ?? FLOW_HISTORY_FLUSH_MS)
     : null;
 
@@ -167,7 +160,12 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
       }
       pipeline.finish('shutdown');
       emitStats();
-      sensor.close();
+      try {
+        await sensor.close();
+      } catch (e) {
+        error = error ?? `alerts not stored: ${(e as Error).message}`;
+        log.error({ err: (e as Error).message }, 'the last alerts could not be stored');
+      }
       const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
       log.info({ received: backend.stats.received, dropped: backend.stats.dropped, packets: pipeline.stats.packets }, 'capture stopped');
       return formatSummary(pipeline, { wallSeconds, captureBytes: pipeline.stats.bytes, files: 0, captureDrops: backend.stats.dropped, error });

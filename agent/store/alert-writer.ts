@@ -1,17 +1,20 @@
 /**
- * Takes alert candidates from the packet path and commits them in batches, so SQLite never
+ * Takes alert candidates from the packet path and commits them in batches, so the store never
  * runs per packet. `write()` is a Map lookup: repeats of the same (rule_id, subject) inside
  * a batch are coalesced (count, first/last seen, latest evidence). A batch is committed when
  * it holds `maxBatch` distinct alerts, when `flushIntervalMs` has passed (checked by a timer
  * and on every write, so a long synchronous analysis still commits), on `flush()` and on
- * `close()`. "Reported as stored" = `onCommit` has been called / `committed()` resolved /
- * `flush()` returned: the transaction is in the WAL and survives kill -9.
+ * `close()`. "Reported as stored" = `onCommit` has been called / `committed()` or `flush()`
+ * resolved: the transaction is committed (SQLite: in the WAL; PostgreSQL: acknowledged by the
+ * server) and survives kill -9 of this process. One commit is in flight at a time; what arrives
+ * meanwhile waits for the next one. A failed commit puts its batch back (merged with what came
+ * since), so it is retried by the next flush.
  *
  * Bounded: at most `maxNewPerRulePerHour` new alerts per rule per clock hour (updates to
  * existing alerts always pass), and at most `maxPending` distinct alerts held while commits
  * fail (e.g. disk full); beyond that candidates are dropped and counted.
  */
-import type { SqliteStore } from './sqlite-store.js';
+import type { Store } from './store.js';
 import type { AlertCandidate, PruneResult, UpsertResult } from './types.js';
 import { alertKey, parseTs } from './values.js';
 
@@ -119,13 +122,16 @@ export class AlertWriter {
   private readonly cap: RateCap;
   private readonly admit: (ruleId: string) => boolean;
   private lastFlush: number;
-  private flushing = false;
+  private inFlight: Promise<UpsertResult> | null = null;
+  /** The batch being committed: still held (not stored yet) and counted against maxPending. */
+  private inFlightBatch: Map<string, Pending> | null = null;
+  /** A flush is waiting for the one in flight: writes need not queue another. */
+  private queued = false;
   private closed = false;
-  private waiters: { resolve: (r: UpsertResult) => void; reject: (e: Error) => void }[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
-    readonly store: SqliteStore,
+    readonly store: Pick<Store, 'upsertAlerts' | 'prune'>,
     private readonly options: AlertWriterOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 500;
@@ -145,11 +151,7 @@ export class AlertWriter {
       const pruneMs = options.pruneIntervalMs ?? 86_400_000;
       if (pruneMs > 0) {
         const p = setInterval(() => {
-          try {
-            this.prune();
-          } catch (e) {
-            this.report(e);
-          }
+          this.prune().catch((e: unknown) => this.report(e));
         }, pruneMs);
         p.unref();
         this.timers.push(p);
@@ -157,12 +159,16 @@ export class AlertWriter {
     }
   }
 
-  /** Alerts waiting for the next commit. */
+  /** Distinct alerts not committed yet (waiting, or in the commit in flight). */
   get pendingCount(): number {
-    return this.pending.size;
+    const f = this.inFlightBatch;
+    if (f === null) return this.pending.size;
+    let n = f.size;
+    for (const k of this.pending.keys()) if (!f.has(k)) n++;
+    return n;
   }
 
-  /** Queues a candidate; may commit a batch synchronously (size or age reached). */
+  /** Queues a candidate; may start a commit (size or age reached). */
   write(c: AlertCandidate): void {
     if (this.closed) throw new Error('AlertWriter is closed');
     this.stats.received++;
@@ -182,7 +188,7 @@ export class AlertWriter {
       p.count += n;
       if (t.iso > p.last) p.last = t.iso;
       if (f.iso < p.first) p.first = f.iso;
-    } else if (this.pending.size >= this.maxPending) {
+    } else if (this.pending.size + (this.inFlightBatch?.size ?? 0) >= this.maxPending && !this.inFlightBatch?.has(key)) {
       this.stats.dropped++;
       return;
     } else {
@@ -192,32 +198,43 @@ export class AlertWriter {
   }
 
   /**
-   * Commits everything pending in one transaction and returns what it did. Throws if the
-   * commit fails; the alerts stay pending and are retried by the next flush.
+   * Commits everything pending (after the commit in flight, if any) in one transaction and
+   * resolves with what it did. Rejects if the commit fails; the alerts stay pending and are
+   * retried by the next flush.
    */
-  flush(): UpsertResult {
-    const empty: UpsertResult = { created: [], updated: [], reopened: [], capped: 0, rejected_phi: 0, invalid: 0 };
-    if (this.flushing || this.pending.size === 0) {
-      if (!this.flushing) this.settle(empty);
-      return empty;
+  async flush(): Promise<UpsertResult> {
+    // The commit in flight: its result is this flush's when nothing arrived since.
+    let previous: UpsertResult | null = null;
+    while (this.inFlight !== null) {
+      this.queued = true;
+      previous = await this.inFlight.catch(() => null);
     }
-    this.flushing = true;
+    this.queued = false;
+    if (this.pending.size === 0) return previous ?? emptyResult();
     this.lastFlush = this.now();
+    const taken = this.pending;
+    this.pending = new Map();
+    const commit = this.commit(taken);
+    this.inFlight = commit;
+    this.inFlightBatch = taken;
+    try {
+      return await commit;
+    } finally {
+      this.inFlight = null;
+      this.inFlightBatch = null;
+    }
+  }
+
+  private async commit(taken: Map<string, Pending>): Promise<UpsertResult> {
+    const batch: AlertCandidate[] = [];
+    for (const p of taken.values()) batch.push({ ...p.c, ts: p.last, first_ts: p.first, count: p.count });
     let result: UpsertResult;
     try {
-      const batch: AlertCandidate[] = [];
-      for (const p of this.pending.values()) {
-        batch.push({ ...p.c, ts: p.last, first_ts: p.first, count: p.count });
-      }
-      try {
-        result = this.store.upsertAlerts(batch, { admitNew: this.admit });
-      } catch (e) {
-        this.stats.commitErrors++;
-        throw e;
-      }
-      this.pending = new Map();
-    } finally {
-      this.flushing = false;
+      result = await this.store.upsertAlerts(batch, { admitNew: this.admit });
+    } catch (e) {
+      this.stats.commitErrors++;
+      this.putBack(taken);
+      throw e;
     }
     const s = this.stats;
     s.batches++;
@@ -234,22 +251,34 @@ export class AlertWriter {
         this.report(e);
       }
     }
-    this.settle(result);
     return result;
   }
 
-  /** Resolves after the next commit that includes everything written so far. */
-  committed(): Promise<UpsertResult> {
-    if (this.pending.size === 0 && !this.flushing) {
-      return Promise.resolve({ created: [], updated: [], reopened: [], capped: 0, rejected_phi: 0, invalid: 0 });
+  /** A failed batch goes back in front of what arrived while it was in flight (merged by key). */
+  private putBack(taken: Map<string, Pending>): void {
+    for (const [key, q] of this.pending) {
+      const p = taken.get(key);
+      if (p === undefined) {
+        taken.set(key, q);
+        continue;
+      }
+      p.c = q.c;
+      p.count += q.count;
+      if (q.last > p.last) p.last = q.last;
+      if (q.first < p.first) p.first = q.first;
     }
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    this.pending = taken;
+  }
+
+  /** Resolves after a commit that includes everything written so far (it starts one now). */
+  committed(): Promise<UpsertResult> {
+    return this.flush();
   }
 
   /** Commits pending alerts, then deletes what is past the store's retention. */
-  prune(): PruneResult {
-    this.flush();
-    const r = this.store.prune(this.now());
+  async prune(): Promise<PruneResult> {
+    await this.flush();
+    const r = await this.store.prune(this.now());
     this.stats.pruned.alerts += r.alerts;
     this.stats.pruned.history += r.history;
     this.stats.pruned.audit += r.audit;
@@ -257,36 +286,25 @@ export class AlertWriter {
     return r;
   }
 
-  /** Stops the timers and commits what is pending (throws if that commit fails). Does not close the store. */
-  close(): void {
+  /** Stops the timers and commits what is pending (rejects if that commit fails). Does not close the store. */
+  async close(): Promise<void> {
     if (this.closed) return;
     for (const t of this.timers) clearInterval(t);
-    try {
-      this.flush();
-    } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      for (const w of this.waiters.splice(0)) w.reject(err);
-      throw e;
-    } finally {
-      this.closed = true;
-    }
+    this.closed = true;
+    await this.flush();
   }
 
   private flushQuietly(): void {
-    try {
-      this.flush();
-    } catch (e) {
-      this.report(e);
-    }
-  }
-
-  private settle(r: UpsertResult): void {
-    if (this.waiters.length === 0) return;
-    for (const w of this.waiters.splice(0)) w.resolve(r);
+    if (this.queued) return;
+    this.flush().catch((e: unknown) => this.report(e));
   }
 
   private report(e: unknown): void {
     const err = e instanceof Error ? e : new Error(String(e));
     if (this.options.onError !== undefined) this.options.onError(err);
   }
+}
+
+function emptyResult(): UpsertResult {
+  return { created: [], updated: [], reopened: [], capped: 0, rejected_phi: 0, invalid: 0 };
 }

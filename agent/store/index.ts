@@ -1,4 +1,5 @@
-export { SqliteStore, DEFAULT_RETENTION_DAYS, SYSTEM_ACTOR, type SqliteStoreOptions, type UpsertOptions } from './sqlite-store.js';
+export { DEFAULT_RETENTION_DAYS, SYSTEM_ACTOR, type Store, type StoreBackend, type StoreOptions, type UpsertOptions, type DeviceQuery } from './store.js';
+export { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 export { AlertWriter, RateCap, type AlertWriterOptions, type AlertWriterStats } from './alert-writer.js';
 export { MIGRATIONS, migrate, schemaVersion, type Migration } from './schema.js';
 export { MAX_MATRIX_ITEMS, validFlowHistoryRow } from './flow-history.js';

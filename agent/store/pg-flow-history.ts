@@ -14,10 +14,10 @@ const ROWS_PER_STATEMENT = 1000;
 export const PG_FLOW_HISTORY_DDL = `
 CREATE TABLE flow_history (
   bucket_ms  BIGINT NOT NULL,
-  sensor     TEXT NOT NULL,
-  zone_src   TEXT NOT NULL,
-  zone_dst   TEXT NOT NULL,
-  app        TEXT NOT NULL,
+  sensor     TEXT COLLATE "C" NOT NULL,
+  zone_src   TEXT COLLATE "C" NOT NULL,
+  zone_dst   TEXT COLLATE "C" NOT NULL,
+  app        TEXT COLLATE "C" NOT NULL,
   encrypted  BOOLEAN NOT NULL,
   bucket_s   INTEGER NOT NULL CHECK (bucket_s BETWEEN 1 AND 86400),
   bytes      BIGINT NOT NULL CHECK (bytes >= 0),

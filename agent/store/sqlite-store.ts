@@ -19,11 +19,33 @@
  * page images do not linger. Candidates whose evidence holds a fødselsnummer-like value are
  * refused before they reach SQLite.
  */
-import { createHash } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { MIGRATIONS, migrate, type Migration } from './schema.js';
+import { MIGRATIONS, migrate, schemaVersion, type Migration } from './schema.js';
 import { SqliteFlowHistory } from './sqlite-flow-history.js';
+import {
+  ALERT_COLS,
+  KIND_RANK,
+  alertListPlan,
+  alertOf,
+  auditListPlan,
+  auditRow,
+  checkRetention,
+  checkTransitionInput,
+  deviceCursor,
+  deviceLimit,
+  emptyUpsertResult,
+  encodeDeviceCursor,
+  kvJson,
+  parseJson,
+  prepareCandidate,
+  pruneCutoffs,
+  rowToAlert,
+  subjectJson,
+  type AlertRow,
+  type Prepared,
+} from './query.js';
+import { DEFAULT_RETENTION_DAYS, SYSTEM_ACTOR, type DeviceQuery, type Store, type StoreOptions, type UpsertOptions } from './store.js';
 import {
   type AuditEntry,
   type DeviceRow,
@@ -40,7 +62,6 @@ import {
   type AlertHistoryEntry,
   type AlertQuery,
   type AlertStatus,
-  type AlertSubject,
   type AlertWithHistory,
   type HistoryAction,
   type Page,
@@ -48,162 +69,19 @@ import {
   type Severity,
   type UpsertResult,
   AlertTransitionError,
-  SEVERITIES,
   SEVERITY_RANK,
-  STATUSES,
-  StoreInputError,
 } from './types.js';
-import { alertIdFromKey, alertKey, boundEvidence, boundJson, containsFnr, parseTs, redactFnr, safeJson, toTs, tsFromMs, type Timestamp } from './values.js';
+import { containsFnr, tsFromMs } from './values.js';
 
-export const DEFAULT_RETENTION_DAYS = 180;
-const DAY_MS = 86_400_000;
-const MAX_LIMIT = 1000;
-const DEFAULT_LIMIT = 100;
-const MAX_TEXT = 1024;
-const MAX_COMMENT = 2000;
-const MAX_AUDIT_QUERY_BYTES = 4096;
-const MAX_KV_BYTES = 1 << 20;
-/** Actor of lifecycle changes the sensor makes itself (a resolved alert firing again). */
-export const SYSTEM_ACTOR = 'muvakt';
+export { DEFAULT_RETENTION_DAYS, SYSTEM_ACTOR, type UpsertOptions };
 
-export interface SqliteStoreOptions {
-  /** Days to keep alerts (by last_seen) and audit rows; default 180 (LEV 6.3). */
-  retentionDays?: number;
+export interface SqliteStoreOptions extends StoreOptions {
   /** 'normal' (default): durable against process crash. 'full': also against power loss. */
   synchronous?: 'normal' | 'full';
-  /** Prune at open (default true). Readers (`serve`, `evidence`) pass false: they never delete. */
-  pruneOnOpen?: boolean;
-  /** Told of every prune that deleted something (the process logs it: see agent/store-file.ts); default: nobody. */
-  onPrune?: (result: PruneResult, cutoff: PruneCutoff) => void;
-  /** Clock (epoch ms) for updated_at, audit and pruning; default Date.now. */
-  now?: () => number;
   /** For tests and future versions; default MIGRATIONS. */
   migrations?: readonly Migration[];
   /** Milliseconds to wait for another process's write lock (e.g. `serve` next to `run`); default 5000. */
   busyTimeoutMs?: number;
-}
-
-export interface UpsertOptions {
-  /** Asked once per alert that does not exist yet; false refuses it (the per-rule rate cap). */
-  admitNew?: (ruleId: string) => boolean;
-}
-
-interface AlertRow {
-  id: string;
-  rule_id: string;
-  title: string;
-  severity: Severity;
-  sev_rank: number;
-  guide_refs: string;
-  first_seen: string;
-  first_seen_ms: number;
-  last_seen: string;
-  last_seen_ms: number;
-  count: number;
-  status: AlertStatus;
-  subject: string;
-  evidence: string;
-  recommendation: string;
-  updated_at: string;
-}
-
-interface Prepared {
-  id: string;
-  c: AlertCandidate;
-  first: Timestamp;
-  last: Timestamp;
-  count: number;
-  guideRefs: string;
-  evidence: string;
-}
-
-const KIND_RANK = { updated: 1, reopened: 2, created: 3 } as const;
-
-const ALERT_COLS =
-  'id, rule_id, title, severity, sev_rank, guide_refs, first_seen, first_seen_ms, last_seen, last_seen_ms, count, status, subject, evidence, recommendation, updated_at';
-
-function parseJson<T>(s: string, fallback: T): T {
-  try {
-    return JSON.parse(s) as T;
-  } catch {
-    return fallback;
-  }
-}
-
-function rowToAlert(r: AlertRow): Alert {
-  return {
-    id: r.id,
-    rule_id: r.rule_id,
-    title: r.title,
-    severity: r.severity,
-    guide_refs: parseJson<string[]>(r.guide_refs, []),
-    first_seen: r.first_seen,
-    last_seen: r.last_seen,
-    count: r.count,
-    status: r.status,
-    subject: parseJson<AlertSubject>(r.subject, { src_ip: '', dst_ip: '', zone_src: '', zone_dst: '' }),
-    evidence: parseJson<Record<string, unknown>>(r.evidence, {}),
-    recommendation: r.recommendation,
-    updated_at: r.updated_at,
-  };
-}
-
-function subjectJson(s: AlertSubject): string {
-  const o: AlertSubject = { src_ip: s.src_ip, dst_ip: s.dst_ip, zone_src: s.zone_src, zone_dst: s.zone_dst };
-  if (s.device_id !== undefined && s.device_id !== '') o.device_id = s.device_id;
-  return JSON.stringify(o);
-}
-
-function isText(v: unknown, max = MAX_TEXT): v is string {
-  return typeof v === 'string' && v.length <= max;
-}
-
-function asList<T extends string>(v: T | T[] | undefined, allowed: readonly string[] | null, field: string): T[] | null {
-  if (v === undefined) return null;
-  const list = Array.isArray(v) ? v : [v];
-  if (list.length === 0 || list.length > 100) throw new StoreInputError(`${field}: expected 1–100 values`);
-  for (const x of list) {
-    if (typeof x !== 'string' || x.length === 0 || x.length > MAX_TEXT) throw new StoreInputError(`${field}: expected a non-empty string`);
-    if (allowed !== null && !allowed.includes(x)) throw new StoreInputError(`${field}: expected one of ${allowed.join(', ')}, got "${x}"`);
-  }
-  return [...new Set(list)].sort();
-}
-
-function timeParam(v: string | number | Date | undefined, field: string): Timestamp | null {
-  if (v === undefined) return null;
-  const t = toTs(v);
-  if (t === null) throw new StoreInputError(`${field}: expected an ISO 8601 time or epoch milliseconds`);
-  return t;
-}
-
-function limitParam(v: number | undefined): number {
-  if (v === undefined) return DEFAULT_LIMIT;
-  if (!Number.isInteger(v) || v < 1 || v > MAX_LIMIT) throw new StoreInputError(`limit: expected an integer 1–${MAX_LIMIT}`);
-  return v;
-}
-
-function encodeCursor(fingerprint: string, key: (string | number)[]): string {
-  return Buffer.from(JSON.stringify({ q: fingerprint, k: key })).toString('base64url');
-}
-
-function decodeCursor(cursor: string, fingerprint: string, shape: ('s' | 'n')[]): (string | number)[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw new StoreInputError('cursor: not a cursor from this API');
-  }
-  const p = parsed as { q?: unknown; k?: unknown };
-  if (typeof p !== 'object' || p === null || !Array.isArray(p.k) || p.k.length !== shape.length) throw new StoreInputError('cursor: not a cursor from this API');
-  if (p.q !== fingerprint) throw new StoreInputError('cursor: belongs to a different query (filters or sort changed)');
-  p.k.forEach((x, i) => {
-    if (shape[i] === 'n' ? !Number.isSafeInteger(x) : typeof x !== 'string') throw new StoreInputError('cursor: not a cursor from this API');
-  });
-  return p.k as (string | number)[];
-}
-
-function fingerprint(o: unknown): string {
-  return createHash('sha256').update(JSON.stringify(o)).digest('base64url').slice(0, 12);
 }
 
 /** Creates the store file 0600 if it does not exist yet (an explicit mode: the umask can only narrow it). */
@@ -216,7 +94,8 @@ function createPrivate(path: string): void {
 }
 
 
-export class SqliteStore {
+export class SqliteStore implements Store {
+  readonly backend = 'sqlite' as const;
   readonly path: string;
   readonly retentionDays: number;
   private readonly db: Database.Database;
@@ -247,7 +126,7 @@ export class SqliteStore {
 
   private constructor(path: string, options: SqliteStoreOptions) {
     const days = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
-    if (!(days > 0) || !Number.isFinite(days)) throw new StoreInputError(`retentionDays: expected a positive number of days, got ${days}`);
+    checkRetention(days);
     this.path = path;
     this.retentionDays = days;
     this.now = options.now ?? Date.now;
@@ -296,7 +175,7 @@ export class SqliteStore {
     this.sOpenCounts = db.prepare("SELECT severity, count(*) AS n FROM alerts WHERE status = 'open' GROUP BY severity");
     this.flowHistory = new SqliteFlowHistory(db);
 
-    if (options.pruneOnOpen ?? true) this.prune();
+    if (options.pruneOnOpen ?? true) this.pruneNow(this.now(), this.retentionDays);
   }
 
   // ------------------------------------------------------------------ writing alerts
@@ -308,11 +187,11 @@ export class SqliteStore {
    * seen), first_seen is kept (or moves earlier for out-of-order input); a resolved alert reopens (history row by `muvakt`),
    * acknowledged stays acknowledged. When this returns, the batch is committed.
    */
-  upsertAlerts(batch: readonly AlertCandidate[], options: UpsertOptions = {}): UpsertResult {
-    const result: UpsertResult = { created: [], updated: [], reopened: [], capped: 0, rejected_phi: 0, invalid: 0 };
+  async upsertAlerts(batch: readonly AlertCandidate[], options: UpsertOptions = {}): Promise<UpsertResult> {
+    const result = emptyUpsertResult();
     const prepared: Prepared[] = [];
     for (const c of batch) {
-      const p = this.prepareCandidate(c, result);
+      const p = prepareCandidate(c, result);
       if (p !== null) prepared.push(p);
     }
     if (prepared.length === 0) return result;
@@ -393,79 +272,13 @@ export class SqliteStore {
           // The same alert twice in one batch: created beats reopened beats updated.
           kinds.set(p.id, {
             kind: prev !== undefined && KIND_RANK[prev.kind] > KIND_RANK[kind] ? prev.kind : kind,
-            alert: {
-              id: p.id,
-              rule_id: c.rule_id,
-              title: c.title,
-              severity,
-              guide_refs: JSON.parse(p.guideRefs) as string[],
-              first_seen: first.iso,
-              last_seen: last.iso,
-              count,
-              status,
-              subject: JSON.parse(subjectJson(c.subject)) as AlertSubject,
-              evidence: JSON.parse(p.evidence) as Record<string, unknown>,
-              recommendation: c.recommendation,
-              updated_at: nowTs.iso,
-            },
+            alert: alertOf(p, { severity, first: first.iso, last: last.iso, count, status, updatedAt: nowTs.iso }),
           });
         }
       })
       .immediate();
     for (const { kind, alert } of kinds.values()) result[kind].push(alert);
     return result;
-  }
-
-  private prepareCandidate(c: AlertCandidate, result: UpsertResult): Prepared | null {
-    const s = c?.subject;
-    if (
-      typeof c !== 'object' ||
-      c === null ||
-      !isText(c.rule_id, 128) ||
-      c.rule_id.length === 0 ||
-      !isText(c.title) ||
-      !isText(c.recommendation, 4 * MAX_TEXT) ||
-      !SEVERITIES.includes(c.severity) ||
-      !Array.isArray(c.guide_refs) ||
-      !c.guide_refs.every((g) => isText(g, 64)) ||
-      typeof s !== 'object' ||
-      s === null ||
-      !isText(s.src_ip, 64) ||
-      !isText(s.dst_ip, 64) ||
-      !isText(s.zone_src, 128) ||
-      !isText(s.zone_dst, 128) ||
-      (s.device_id !== undefined && !isText(s.device_id, 128)) ||
-      typeof c.evidence !== 'object' ||
-      c.evidence === null ||
-      Array.isArray(c.evidence) ||
-      typeof c.ts !== 'string'
-    ) {
-      result.invalid++;
-      return null;
-    }
-    const last = parseTs(c.ts);
-    const first = c.first_ts === undefined ? last : parseTs(c.first_ts);
-    const count = c.count ?? 1;
-    const evJson = safeJson(c.evidence);
-    if (last === null || first === null || !Number.isSafeInteger(count) || count < 1 || evJson === null) {
-      result.invalid++;
-      return null;
-    }
-    // Belt and braces: rules only emit PHI-free evidence, but nothing that validates as a
-    // fødselsnummer is ever written, wherever in the candidate it sits.
-    if (containsFnr(evJson) || containsFnr(c.title) || containsFnr(c.recommendation) || containsFnr(subjectJson(s))) {
-      result.rejected_phi++;
-      return null;
-    }
-    return {
-      id: alertIdFromKey(alertKey(c.rule_id, s)),
-      c,
-      first: first.iso <= last.iso ? first : last,
-      last: first.iso <= last.iso ? last : first,
-      count,
-      guideRefs: JSON.stringify(c.guide_refs),
-      evidence: boundEvidence(evJson, c.evidence).json,
-    };
   }
 
   // ------------------------------------------------------------------ reading alerts
@@ -477,79 +290,20 @@ export class SqliteStore {
    * client pages moves towards page 1: it is never returned twice, and shows on the first page of a
    * fresh listing. The cursor is opaque and bound to the query's filters and sort.
    */
-  listAlerts(q: AlertQuery = {}): Page<Alert> {
-    const sort = q.sort ?? 'last_seen';
-    if (sort !== 'last_seen' && sort !== 'severity') throw new StoreInputError('sort: expected last_seen or severity');
-    const severity = asList(q.severity, SEVERITIES, 'severity');
-    const status = asList(q.status, STATUSES, 'status');
-    const ruleId = asList(q.rule_id, null, 'rule_id');
-    if (q.min_severity !== undefined && !SEVERITIES.includes(q.min_severity)) throw new StoreInputError(`min_severity: expected one of ${SEVERITIES.join(', ')}`);
-    for (const [f, v] of [['zone', q.zone], ['ip', q.ip]] as const) {
-      if (v !== undefined && (!isText(v, 128) || v.length === 0)) throw new StoreInputError(`${f}: expected a non-empty string`);
-    }
-    const since = timeParam(q.since, 'since');
-    const until = timeParam(q.until, 'until');
-    const limit = limitParam(q.limit);
-
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    const listClause = (col: string, list: (string | number)[]) => {
-      if (list.length === 1) {
-        where.push(`${col} = ?`);
-        params.push(list[0]);
-      } else {
-        where.push(`${col} IN (SELECT value FROM json_each(?))`);
-        params.push(JSON.stringify(list));
-      }
-    };
-    if (severity !== null) listClause('sev_rank', severity.map((s) => SEVERITY_RANK[s]));
-    if (q.min_severity !== undefined) {
-      where.push('sev_rank >= ?');
-      params.push(SEVERITY_RANK[q.min_severity]);
-    }
-    if (status !== null) listClause('status', status);
-    if (ruleId !== null) listClause('rule_id', ruleId);
-    if (q.zone !== undefined) {
-      where.push('(zone_src = ? OR zone_dst = ?)');
-      params.push(q.zone, q.zone);
-    }
-    if (q.ip !== undefined) {
-      where.push('(src_ip = ? OR dst_ip = ?)');
-      params.push(q.ip, q.ip);
-    }
-    if (since !== null) {
-      where.push('last_seen_ms >= ?');
-      params.push(since.ms);
-    }
-    if (until !== null) {
-      where.push('first_seen_ms <= ?');
-      params.push(until.ms);
-    }
-
-    const fp = fingerprint({ sort, severity, min: q.min_severity ?? null, status, ruleId, zone: q.zone ?? null, ip: q.ip ?? null, since: since?.ms ?? null, until: until?.ms ?? null });
-    const keyCols = sort === 'severity' ? ['sev_rank', 'last_seen_ms', 'id'] : ['last_seen_ms', 'id'];
-    if (q.cursor !== undefined && q.cursor !== null && q.cursor !== '') {
-      const key = decodeCursor(q.cursor, fp, sort === 'severity' ? ['n', 'n', 's'] : ['n', 's']);
-      where.push(`(${keyCols.join(', ')}) < (${keyCols.map(() => '?').join(', ')})`);
-      params.push(...key);
-    }
-    const sql =
-      `SELECT ${ALERT_COLS} FROM alerts` +
-      (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
-      ` ORDER BY ${keyCols.map((c) => `${c} DESC`).join(', ')} LIMIT ?`;
-    params.push(limit + 1);
-    const rows = this.cached(sql).all(...params) as AlertRow[];
-    const more = rows.length > limit;
-    if (more) rows.length = limit;
-    const lastRow = rows[rows.length - 1];
-    const next = more
-      ? encodeCursor(fp, sort === 'severity' ? [lastRow.sev_rank, lastRow.last_seen_ms, lastRow.id] : [lastRow.last_seen_ms, lastRow.id])
-      : null;
-    return { items: rows.map(rowToAlert), next_cursor: next };
+  async listAlerts(q: AlertQuery = {}): Promise<Page<Alert>> {
+    const plan = alertListPlan(q, 'sqlite');
+    const rows = this.cached(`SELECT ${ALERT_COLS} FROM alerts${plan.where}${plan.orderLimit}`).all(...plan.params, plan.limit + 1) as AlertRow[];
+    const more = rows.length > plan.limit;
+    if (more) rows.length = plan.limit;
+    return { items: rows.map(rowToAlert), next_cursor: more ? plan.cursorAfter(rows[rows.length - 1]) : null };
   }
 
   /** The alert with its lifecycle history (oldest first), or null. */
-  getAlert(id: string): AlertWithHistory | null {
+  async getAlert(id: string): Promise<AlertWithHistory | null> {
+    return this.alertNow(id);
+  }
+
+  private alertNow(id: string): AlertWithHistory | null {
     if (typeof id !== 'string') return null;
     const row = this.sGet.get(id) as AlertRow | undefined;
     if (row === undefined) return null;
@@ -557,7 +311,7 @@ export class SqliteStore {
   }
 
   /** Open alerts by severity (for `muvakt_alerts_open{severity}`). */
-  openCounts(): Record<Severity, number> {
+  async openCounts(): Promise<Record<Severity, number>> {
     const out: Record<Severity, number> = { low: 0, medium: 0, high: 0, critical: 0 };
     for (const r of this.sOpenCounts.all() as { severity: Severity; n: number }[]) out[r.severity] = r.n;
     return out;
@@ -566,24 +320,22 @@ export class SqliteStore {
   // ------------------------------------------------------------------ lifecycle
 
   /** open → acknowledged. Null for an unknown id; AlertTransitionError from any other status. */
-  acknowledge(id: string, actor: string, comment = ''): AlertWithHistory | null {
+  async acknowledge(id: string, actor: string, comment = ''): Promise<AlertWithHistory | null> {
     return this.transition(id, actor, comment, 'ack', ['open'], 'acknowledged');
   }
 
   /** open | acknowledged → resolved. */
-  resolve(id: string, actor: string, comment = ''): AlertWithHistory | null {
+  async resolve(id: string, actor: string, comment = ''): Promise<AlertWithHistory | null> {
     return this.transition(id, actor, comment, 'resolve', ['open', 'acknowledged'], 'resolved');
   }
 
   /** acknowledged | resolved → open (an officer undoing an ack or resolve). */
-  reopen(id: string, actor: string, comment = ''): AlertWithHistory | null {
+  async reopen(id: string, actor: string, comment = ''): Promise<AlertWithHistory | null> {
     return this.transition(id, actor, comment, 'reopen', ['acknowledged', 'resolved'], 'open');
   }
 
   private transition(id: string, actor: string, comment: string, action: HistoryAction, from: AlertStatus[], to: AlertStatus): AlertWithHistory | null {
-    if (!isText(actor, 200) || actor.length === 0) throw new StoreInputError('actor: expected a non-empty string of at most 200 characters');
-    if (typeof comment !== 'string' || comment.length > MAX_COMMENT) throw new StoreInputError(`comment: expected a string of at most ${MAX_COMMENT} characters`);
-    if (containsFnr(comment)) throw new StoreInputError('comment: looks like it holds a fødselsnummer; patient identifiers are not stored');
+    checkTransitionInput(actor, comment);
     if (typeof id !== 'string') return null;
     const t = tsFromMs(this.now());
     const found = this.db
@@ -596,20 +348,15 @@ export class SqliteStore {
         return true;
       })
       .immediate();
-    return found ? this.getAlert(id) : null;
+    return found ? this.alertNow(id) : null;
   }
 
   // ------------------------------------------------------------------ audit
 
   /** Records who read or changed what. The query is bounded to 4 KiB and fødselsnummer-like values are redacted. Returns the row id. */
-  audit(entry: AuditInput): number {
-    for (const f of ['actor', 'role', 'action'] as const) {
-      if (!isText(entry[f], 200) || entry[f].length === 0) throw new StoreInputError(`${f}: expected a non-empty string of at most 200 characters`);
-    }
-    const at = entry.at === undefined ? tsFromMs(this.now()) : toTs(entry.at);
-    if (at === null) throw new StoreInputError('at: expected an ISO 8601 time or epoch milliseconds');
-    const query = redactFnr(boundJson(entry.query ?? null, MAX_AUDIT_QUERY_BYTES));
-    return Number(this.sAudit.run(at.iso, at.ms, redactFnr(entry.actor), entry.role, entry.action, query).lastInsertRowid);
+  async audit(entry: AuditInput): Promise<number> {
+    const r = auditRow(entry, this.now());
+    return Number(this.sAudit.run(r.at.iso, r.at.ms, r.actor, r.role, r.action, r.query).lastInsertRowid);
   }
 
   /**
@@ -617,7 +364,7 @@ export class SqliteStore {
    * by its newer record, devices not in the batch stay). Records are refused if they hold a
    * fødselsnummer-like value, like alert evidence.
    */
-  saveDevices(rows: readonly DeviceRow[]): number {
+  async saveDevices(rows: readonly DeviceRow[]): Promise<number> {
     const put = this.db.prepare(
       `INSERT INTO inventory_devices (id, zone, role, exposure_score, exposure_level, first_seen_ms, last_seen_ms, summary, detail)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -639,17 +386,9 @@ export class SqliteStore {
   }
 
   /** Device summaries, most exposed first, keyset-paginated on (score, id). */
-  listDevices(q: { limit?: number; cursor?: string; zone?: string } = {}): Page<unknown> {
-    const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000);
-    let after: { s: number; id: string } | null = null;
-    if (q.cursor !== undefined) {
-      try {
-        after = JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8')) as { s: number; id: string };
-      } catch {
-        after = null;
-      }
-      if (!after || typeof after.s !== 'number' || typeof after.id !== 'string') throw new StoreInputError('cursor: not a cursor this listing produced');
-    }
+  async listDevices(q: DeviceQuery = {}): Promise<Page<unknown>> {
+    const limit = deviceLimit(q.limit);
+    const after = deviceCursor(q.cursor);
     const where: string[] = [];
     const args: unknown[] = [];
     if (q.zone !== undefined) {
@@ -660,90 +399,61 @@ export class SqliteStore {
       where.push('(exposure_score < ? OR (exposure_score = ? AND id > ?))');
       args.push(after.s, after.s, after.id);
     }
-    const rows = this.db
-      .prepare(`SELECT id, exposure_score AS s, summary FROM inventory_devices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY exposure_score DESC, id LIMIT ?`)
-      .all(...args, limit + 1) as { id: string; s: number; summary: string }[];
+    const rows = this.cached(`SELECT id, exposure_score AS s, summary FROM inventory_devices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY exposure_score DESC, id LIMIT ?`).all(
+      ...args,
+      limit + 1,
+    ) as { id: string; s: number; summary: string }[];
     const items = rows.slice(0, limit).map((r) => JSON.parse(r.summary) as unknown);
     const last = rows.length > limit ? rows[limit - 1] : null;
-    return { items, next_cursor: last ? Buffer.from(JSON.stringify({ s: last.s, id: last.id })).toString('base64url') : null };
+    return { items, next_cursor: last ? encodeDeviceCursor(last.s, last.id) : null };
   }
 
-  getDevice(id: string): unknown | null {
+  async getDevice(id: string): Promise<unknown | null> {
     const row = this.db.prepare('SELECT detail FROM inventory_devices WHERE id = ?').get(id) as { detail: string } | undefined;
     return row ? (JSON.parse(row.detail) as unknown) : null;
   }
 
   /** Audit rows, newest first, keyset-paginated on id. */
-  listAudit(q: AuditQuery = {}): Page<AuditEntry> {
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    for (const f of ['actor', 'action'] as const) {
-      const v = q[f];
-      if (v === undefined) continue;
-      if (!isText(v, 200) || v.length === 0) throw new StoreInputError(`${f}: expected a non-empty string`);
-      where.push(`${f} = ?`);
-      params.push(v);
-    }
-    const since = timeParam(q.since, 'since');
-    const until = timeParam(q.until, 'until');
-    if (since !== null) {
-      where.push('at_ms >= ?');
-      params.push(since.ms);
-    }
-    if (until !== null) {
-      where.push('at_ms <= ?');
-      params.push(until.ms);
-    }
-    const limit = limitParam(q.limit);
-    const fp = fingerprint({ audit: true, actor: q.actor ?? null, action: q.action ?? null, since: since?.ms ?? null, until: until?.ms ?? null });
-    if (q.cursor !== undefined && q.cursor !== null && q.cursor !== '') {
-      where.push('id < ?');
-      params.push(decodeCursor(q.cursor, fp, ['n'])[0]);
-    }
-    const sql = `SELECT id, at, actor, role, action, query FROM audit_log${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-    params.push(limit + 1);
-    const rows = this.cached(sql).all(...params) as { id: number; at: string; actor: string; role: string; action: string; query: string }[];
-    const more = rows.length > limit;
-    if (more) rows.length = limit;
+  async listAudit(q: AuditQuery = {}): Promise<Page<AuditEntry>> {
+    const plan = auditListPlan(q);
+    const sql = `SELECT id, at, actor, role, action, query FROM audit_log${plan.where} ORDER BY id DESC LIMIT ?`;
+    const rows = this.cached(sql).all(...plan.params, plan.limit + 1) as { id: number; at: string; actor: string; role: string; action: string; query: string }[];
+    const more = rows.length > plan.limit;
+    if (more) rows.length = plan.limit;
     return {
       items: rows.map((r) => ({ ...r, query: parseJson<unknown>(r.query, null) })),
-      next_cursor: more ? encodeCursor(fp, [rows[rows.length - 1].id]) : null,
+      next_cursor: more ? plan.cursorAfter(rows[rows.length - 1].id) : null,
     };
   }
 
   // ------------------------------------------------------------------ flow history
 
-  /** Adds flow-history rows in one transaction: a row for a key already stored sums into it (see docs/flows.md). */
-  addFlowHistory(rows: readonly FlowHistoryRow[]): FlowHistoryWriteResult {
+  async addFlowHistory(rows: readonly FlowHistoryRow[]): Promise<FlowHistoryWriteResult> {
     return this.flowHistory.add(rows);
   }
 
-  /** The zone matrix of the buckets overlapping [since, until], of one sensor or all. StoreInputError for bad bounds. */
-  flowMatrix(q: FlowMatrixQuery = {}): FlowMatrix {
+  async flowMatrix(q: FlowMatrixQuery = {}): Promise<FlowMatrix> {
     return this.flowHistory.matrix(q);
   }
 
-  /** Sensors with flow history and the time span it covers (of one sensor, if given). */
-  flowHistoryExtent(sensor?: string): FlowHistoryExtent {
+  async flowHistoryExtent(sensor?: string): Promise<FlowHistoryExtent> {
     return this.flowHistory.extent(sensor);
   }
 
   // ------------------------------------------------------------------ small state
 
-  kvGet<T = unknown>(key: string): T | undefined {
+  async kvGet<T = unknown>(key: string): Promise<T | undefined> {
     const row = this.sKvGet.get(key) as { value: string } | undefined;
     return row === undefined ? undefined : parseJson<T | undefined>(row.value, undefined);
   }
 
   /** Stores a JSON value (≤ 1 MiB). Not pruned: the owner (inventory, baseline) ages its own state. */
-  kvSet(key: string, value: unknown): void {
-    if (!isText(key, 256) || key.length === 0) throw new StoreInputError('key: expected a non-empty string of at most 256 characters');
-    const json = safeJson(value);
-    if (json === null || Buffer.byteLength(json) > MAX_KV_BYTES) throw new StoreInputError('value: expected JSON of at most 1 MiB');
+  async kvSet(key: string, value: unknown): Promise<void> {
+    const json = kvJson(key, value);
     this.sKvSet.run(key, json, tsFromMs(this.now()).iso);
   }
 
-  kvDelete(key: string): boolean {
+  async kvDelete(key: string): Promise<boolean> {
     return this.sKvDel.run(key).changes > 0;
   }
 
@@ -758,12 +468,15 @@ export class SqliteStore {
    * Deleted content is zeroed (secure_delete), free pages are returned to the file system and
    * the WAL is checkpointed and truncated. What was deleted is reported to `onPrune`.
    */
-  prune(now: number | Date = this.now(), days: number = this.retentionDays): PruneResult {
-    if (!(days > 0) || !Number.isFinite(days)) throw new StoreInputError(`days: expected a positive number, got ${days}`);
+  async prune(now: number | Date = this.now(), days: number = this.retentionDays): Promise<PruneResult> {
+    return this.pruneNow(now, days);
+  }
+
+  private pruneNow(now: number | Date, days: number): PruneResult {
+    checkRetention(days, 'days');
     const clock = typeof now === 'number' ? now : now.getTime();
     const newest = (this.cached('SELECT max(last_seen_ms) AS m FROM alerts').get() as { m: number | null }).m;
-    const alertCutoff = (newest === null ? clock : Math.min(clock, newest)) - days * DAY_MS;
-    const auditCutoff = clock - days * DAY_MS;
+    const { alerts: alertCutoff, audit: auditCutoff } = pruneCutoffs(clock, newest, days);
     const flowCutoff = this.flowHistory.cutoff(clock, days);
     const res = this.db
       .transaction((): PruneResult => {
@@ -793,7 +506,20 @@ export class SqliteStore {
     return !this.closed;
   }
 
-  close(): void {
+  async schemaVersion(): Promise<number> {
+    return schemaVersion(this.db);
+  }
+
+  get location(): string {
+    return this.path;
+  }
+
+  async close(): Promise<void> {
+    this.closeNow();
+  }
+
+  /** Closes at once (the file is closed when this returns). */
+  closeNow(): void {
     if (this.closed) return;
     this.closed = true;
     try {

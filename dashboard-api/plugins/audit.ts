@@ -39,7 +39,7 @@ export const auditPlugin = globalPlugin(async function audit(app: FastifyInstanc
     if (params && Object.keys(params).length > 0) query.params = params;
     if (q && Object.keys(q).length > 0) query.query = q;
     try {
-      opts.store.audit({ actor: p.name, role: p.role, action, query });
+      await opts.store.audit({ actor: p.name, role: p.role, action, query });
     } catch (e) {
       request.log.error({ err: { name: (e as Error).name } }, 'audit write failed');
       throw new ApiError(503, 'the audit log cannot be written, so the request was not served');
@@ -52,7 +52,7 @@ export const auditPlugin = globalPlugin(async function audit(app: FastifyInstanc
     const p = request.principal;
     const route = request.routeOptions.url;
     try {
-      opts.store.audit({
+      await opts.store.audit({
         actor: p?.name ?? 'anonymous',
         role: p?.role ?? 'none',
         action,

@@ -60,7 +60,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (instan
   const { store } = opts;
   const tags = ['alerts'];
   const security = [{ bearer: [] }];
-  const storedRule = (id: string) => store.listAlerts({ rule_id: id, limit: 1 }).items.length > 0;
+  const storedRule = async (id: string) => (await store.listAlerts({ rule_id: id, limit: 1 })).items.length > 0;
   // Before validation, so `severity=critical,high` is two values to the schema.
   const commaLists = async (request: { query: unknown }) => {
     if (request.query !== null && typeof request.query === 'object') splitCommaLists(request.query as Record<string, unknown>);
@@ -82,8 +82,8 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (instan
       },
     },
     async (request) => {
-      checkRuleIds(request.query.rule_id, RULE_IDS, storedRule);
-      const page = store.listAlerts(toStoreQuery(request.query));
+      await checkRuleIds(request.query.rule_id, RULE_IDS, storedRule);
+      const page = await store.listAlerts(toStoreQuery(request.query));
       return { items: page.items.map(withNorwegian), next_cursor: page.next_cursor };
     },
   );
@@ -104,12 +104,12 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (instan
     },
     async (request, reply) => {
       const { lang = 'en', ...filters } = request.query;
-      checkRuleIds(filters.rule_id, RULE_IDS, storedRule);
+      await checkRuleIds(filters.rule_id, RULE_IDS, storedRule);
       const q = { ...toStoreQuery(filters), limit: 1000 };
       const lines: string[] = [csvLine(CSV_HEADERS[lang])];
       let cursor: string | null = null;
       do {
-        const page = store.listAlerts({ ...q, cursor });
+        const page = await store.listAlerts({ ...q, cursor });
         if (lines.length - 1 + page.items.length > MAX_CSV_ROWS) throw new ApiError(400, `more than ${MAX_CSV_ROWS} alerts match: narrow the filter (since/until, severity, zone)`);
         for (const a of page.items) lines.push(csvRowOf(a, lang));
         cursor = page.next_cursor;
@@ -128,7 +128,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (instan
       schema: { tags, security, summary: 'One alert with its lifecycle history', params: AlertIdParams, response: { 200: AlertDetailSchema, ...errorResponses(404) } },
     },
     async (request) => {
-      const a = store.getAlert(request.params.id);
+      const a = await store.getAlert(request.params.id);
       if (a === null) throw new ApiError(404, 'no alert with this id');
       return withNorwegian(a);
     },
@@ -158,7 +158,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (instan
         },
       },
       async (request) => {
-        const a = doIt(request.params.id, request.principal!.name, request.body?.comment ?? '');
+        const a = await doIt(request.params.id, request.principal!.name, request.body?.comment ?? '');
         if (a === null) throw new ApiError(404, 'no alert with this id');
         request.log.info({ action, actor: request.principal!.name }, 'alert lifecycle change');
         return withNorwegian(a);

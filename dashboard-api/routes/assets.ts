@@ -7,6 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
 import { ApiError } from '../plugins/errors.js';
 import { PageQuery, errorResponses } from '../schemas.js';
+import type { Store } from '../../agent/store/index.js';
 
 const ExposureSchema = Type.Object({
   score: Type.Integer(),
@@ -37,15 +38,15 @@ export type Asset = Static<typeof AssetSchema>;
 export const AssetDetailSchema = Type.Record(Type.String(), Type.Unknown(), { description: 'The device record with its classification.' });
 
 export interface AssetProvider {
-  list(q: { limit: number; cursor?: string; zone?: string }): { items: Asset[]; next_cursor: string | null };
-  get(id: string): Record<string, unknown> | null;
+  list(q: { limit: number; cursor?: string; zone?: string }): Promise<{ items: Asset[]; next_cursor: string | null }>;
+  get(id: string): Promise<Record<string, unknown> | null>;
 }
 
 /** Devices as the store keeps them (written by `analyze --db` / `run --db`). */
-export function storeAssets(store: { listDevices(q: { limit?: number; cursor?: string; zone?: string }): { items: unknown[]; next_cursor: string | null }; getDevice(id: string): unknown | null }): AssetProvider {
+export function storeAssets(store: Pick<Store, 'listDevices' | 'getDevice'>): AssetProvider {
   return {
-    list: (q) => store.listDevices(q) as { items: Asset[]; next_cursor: string | null },
-    get: (id) => store.getDevice(id) as Record<string, unknown> | null,
+    list: async (q) => (await store.listDevices(q)) as { items: Asset[]; next_cursor: string | null },
+    get: async (id) => (await store.getDevice(id)) as Record<string, unknown> | null,
   };
 }
 
@@ -65,7 +66,7 @@ export const assetRoutes: FastifyPluginAsync<{ assets?: AssetProvider }> = async
         response: { 200: Type.Object({ items: Type.Array(AssetSchema), next_cursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses() },
       },
     },
-    async (request) => opts.assets?.list({ limit: request.query.limit ?? 100, cursor: request.query.cursor, zone: request.query.zone }) ?? { items: [], next_cursor: null },
+    async (request) => (await opts.assets?.list({ limit: request.query.limit ?? 100, cursor: request.query.cursor, zone: request.query.zone })) ?? { items: [], next_cursor: null },
   );
   app.get(
     '/assets/:id',
@@ -80,7 +81,7 @@ export const assetRoutes: FastifyPluginAsync<{ assets?: AssetProvider }> = async
       },
     },
     async (request) => {
-      const a = opts.assets?.get(request.params.id) ?? null;
+      const a = (await opts.assets?.get(request.params.id)) ?? null;
       if (a === null) throw new ApiError(404, opts.assets ? 'no device with this id' : 'no device with this id (this API runs without a device inventory)');
       return a;
     },

@@ -22,7 +22,7 @@ export const auditRoutes: FastifyPluginAsync<{ store: ApiStore }> = async (insta
     },
     async (request) => {
       const q = request.query;
-      return opts.store.listAudit({ actor: q.actor, action: q.action, since: time(q.since), until: time(q.until), limit: q.limit, cursor: q.cursor });
+      return await opts.store.listAudit({ actor: q.actor, action: q.action, since: time(q.since), until: time(q.until), limit: q.limit, cursor: q.cursor });
     },
   );
 };

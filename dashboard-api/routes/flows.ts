@@ -77,8 +77,8 @@ export const flowRoutes: FastifyPluginAsync<{ store: ApiStore }> = async (instan
     },
     async (request) => {
       const q = request.query;
-      const m = store.flowMatrix({ since: timeParam(q.since, 'since'), until: timeParam(q.until, 'until'), sensor: q.sensor });
-      return { generated_at: new Date().toISOString(), from: m.from, to: m.to, truncated: m.truncated, extent: store.flowHistoryExtent(q.sensor), items: m.items };
+      const [m, extent] = await Promise.all([store.flowMatrix({ since: timeParam(q.since, 'since'), until: timeParam(q.until, 'until'), sensor: q.sensor }), store.flowHistoryExtent(q.sensor)]);
+      return { generated_at: new Date().toISOString(), from: m.from, to: m.to, truncated: m.truncated, extent, items: m.items };
     },
   );
 };

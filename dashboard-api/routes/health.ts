@@ -31,7 +31,7 @@ export const healthRoutes: FastifyPluginAsync<{ store: ApiStore; captureAlive?: 
       let storeOk = false;
       try {
         if (opts.store.isOpen) {
-          opts.store.kvSet('api.readyz', { at: new Date().toISOString() });
+          await opts.store.kvSet('api.readyz', { at: new Date().toISOString() });
           storeOk = true;
         }
       } catch (e) {

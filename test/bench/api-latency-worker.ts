@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   port.postMessage({ type: 'started' });
   while (!stopping()) {
     const t = process.hrtime.bigint();
-    const alerting = new AlertingSink(nothing, policy, store);
+    const alerting = await AlertingSink.create(nothing, policy, store);
     const pipeline = new Pipeline({ events: alerting, registry });
     let before = done[0];
     await readCaptureFile(file, pipeline.handle, {
@@ -49,10 +49,10 @@ async function main(): Promise<void> {
     });
     before = done[0] = before + pipeline.stats.packets;
     pipeline.finish();
-    alerting.close();
+    await alerting.finish();
     port.postMessage({ type: 'pass', packets: pipeline.stats.packets, s: Number(process.hrtime.bigint() - t) / 1e9 });
   }
-  store.close();
+  await store.close();
   port.postMessage({ type: 'stopped' });
 }
 

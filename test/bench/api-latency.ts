@@ -109,7 +109,7 @@ let worker: Worker | null = null;
 try {
   readFileSync(file); // warm the page cache (and fail early if the capture is missing)
   const store = SqliteStore.open(db);
-  const r = store.upsertAlerts(seed(ALERTS));
+  const r = await store.upsertAlerts(seed(ALERTS));
   if (r.created.length !== ALERTS) throw new Error(`seeded ${r.created.length} of ${ALERTS} alerts`);
   const app = await buildApp({
     store,

@@ -130,15 +130,16 @@ async function timeInProcess(stage: Stage): Promise<{ s: number; packets: number
       // runs; `full` adds the inventory under them, zoned by the policy and saved at the end.
       const policy = compilePolicyFile(POLICY);
       if (stage === 'full') events = inventory = new InventorySink(events, policy);
-      alerting = new AlertingSink(events, policy, SqliteStore.open(':memory:'));
-      events = alerting;
+      const sink = await AlertingSink.create(events, policy, SqliteStore.open(':memory:'));
+      alerting = sink;
+      events = sink;
     }
     const p = new Pipeline({ events, registry: registryFor(stage) });
     await readCaptureFile(file, p.handle);
     p.finish();
-    alerting?.close();
-    if (inventory !== null && alerting !== null) inventory.save(alerting.store, alerting.allAlerts());
-    alerting?.store.close();
+    await alerting?.finish();
+    if (inventory !== null && alerting !== null) await inventory.save(alerting.store, await alerting.allAlerts());
+    await alerting?.store.close();
     packets = p.stats.packets;
   } else {
     await readCaptureFile(file, (rec) => {

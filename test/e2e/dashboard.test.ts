@@ -47,10 +47,12 @@ describe('dashboard page in headless Chromium', () => {
     }
     store = SqliteStore.open(dir.db());
     const policy = examplePolicy();
-    const history = new FlowHistory({ sensor: 'sensor-dash', zonesOf: policyZones(policy), onReady: () => store.addFlowHistory(history.drain()) });
+    const written: Promise<unknown>[] = [];
+    const history = new FlowHistory({ sensor: 'sensor-dash', zonesOf: policyZones(policy), onReady: () => written.push(store.addFlowHistory(history.drain())) });
     const { events, error } = await analyzeFiles(CAPTURES, { history });
     expect(error).toBeUndefined();
-    store.addFlowHistory(history.drain());
+    written.push(store.addFlowHistory(history.drain()));
+    await Promise.all(written);
     const findings: EngineFinding[] = [];
     const engine = new RuleEngine(policy, ALL_RULES, (f) => findings.push(f));
     const inventory = new InventorySink(new MemorySink(), policy);
@@ -58,14 +60,14 @@ describe('dashboard page in headless Chromium', () => {
       engine.evaluate(e as RuleEvent);
       inventory.write(e);
     }
-    store.upsertAlerts(findings.map(candidateOf));
-    const alerts = store.listAlerts({ limit: 1000 }).items;
-    expect(inventory.save(store, alerts)).toBeGreaterThan(0);
+    await store.upsertAlerts(findings.map(candidateOf));
+    const alerts = (await store.listAlerts({ limit: 1000 })).items;
+    expect(await inventory.save(store, alerts)).toBeGreaterThan(0);
     const remote = alerts.find((a) => a.rule_id === 'remote-access-from-external');
     expect(remote, `alerts from the captures: ${alerts.map((a) => a.rule_id).join(', ')}`).toBeDefined();
     alertId = remote!.id;
     openCritical = alerts.filter((a) => a.severity === 'critical' && a.status === 'open').length;
-    expect(store.flowMatrix().items.some((f) => f.zone_src === 'external' && f.zone_dst === 'MU')).toBe(true);
+    expect((await store.flowMatrix()).items.some((f) => f.zone_src === 'external' && f.zone_dst === 'MU')).toBe(true);
     app = await buildApp({ store, auth: AUTH, processMetrics: false, assets: storeAssets(store) });
     // Until app.ts registers the dashboard itself.
     if (!app.hasRoute({ method: 'GET', url: '/dashboard' })) await app.register(dashboardRoutes);
@@ -130,7 +132,7 @@ describe('dashboard page in headless Chromium', () => {
     // The device list: the VNC workstation, with its exposure rank and the reasons behind it.
     const vnc = page.locator('#device-rows tr[data-ips~="10.77.10.50"]');
     await vnc.waitFor({ timeout: 10_000 });
-    const stored = storeAssets(store).list({ limit: 1000 }).items.find((a) => a.ips.includes('10.77.10.50'))!;
+    const stored = (await storeAssets(store).list({ limit: 1000 })).items.find((a) => a.ips.includes('10.77.10.50'))!;
     expect(stored).toBeDefined();
     expect(await vnc.locator('td.exposure').getAttribute('data-level')).toBe(stored.exposure.level);
     expect(await vnc.locator('td.exposure').getAttribute('data-score')).toBe(String(stored.exposure.score));
@@ -151,7 +153,7 @@ describe('dashboard page in headless Chromium', () => {
     expect(await page.locator('#flow-matrix tr[data-zone-src="external"] th').textContent()).toBe('external');
     // From the stored flow history: the cell's bytes are the store's, the sensor is offered, and
     // a range back from the newest data (the last hour of the captures) still shows the matrix.
-    const storedFlows = store.flowMatrix().items.filter((f) => f.zone_src === 'external' && f.zone_dst === 'MU');
+    const storedFlows = (await store.flowMatrix()).items.filter((f) => f.zone_src === 'external' && f.zone_dst === 'MU');
     expect(Number(await cell.getAttribute('data-bytes'))).toBe(storedFlows.reduce((n, f) => n + f.bytes, 0));
     expect(await page.locator('#flow-sensor option[value="sensor-dash"]').count()).toBe(1);
     expect(await page.locator('#flow-span').textContent()).not.toBe('');
@@ -197,7 +199,7 @@ describe('dashboard page in headless Chromium', () => {
     expect(await page.locator('#msg').textContent()).toContain('kvittert');
     expect(await page.locator('.count.critical .n').textContent()).toBe(String(openCritical - 1));
 
-    const stored = store.getAlert(alertId)!;
+    const stored = (await store.getAlert(alertId))!;
     expect(stored.status).toBe('acknowledged');
     expect(stored.history.at(-1)).toMatchObject({ actor: 'sikkerhetsleder', action: 'ack', comment: 'Leverandør kontaktet (vendor contacted)' });
 

@@ -118,18 +118,18 @@ describe('flow history: analyze into a store, serve the zone matrix from it', ()
   it('a second analysis of the same captures into the same store adds to the same buckets (upsert-add)', async () => {
     const db = join(tmp, 'twice.db');
     const file = demoCaptures().find((f) => f.includes('02_dicom'))!;
-    const matrix = (p: string) => {
+    const matrix = async (p: string) => {
       const store = SqliteStore.open(p, { pruneOnOpen: false });
       try {
-        return store.flowMatrix().items;
+        return (await store.flowMatrix()).items;
       } finally {
-        store.close();
+        await store.close();
       }
     };
     expect(muvakt(['analyze', file, '--policy', POLICY, '--db', db, '--quiet']).code).toBe(0);
-    const b = matrix(db);
+    const b = await matrix(db);
     expect(muvakt(['analyze', file, '--policy', POLICY, '--db', db, '--quiet']).code).toBe(0);
-    const a = matrix(db);
+    const a = await matrix(db);
     expect(b.length).toBeGreaterThan(0);
     expect(a.map((i) => ({ ...i, bytes: i.bytes / 2, flows: i.flows / 2, phi: i.phi / 2 }))).toEqual(b);
   });

@@ -54,13 +54,14 @@ function leaks(text: string, values: readonly string[]): string[] {
   return values.filter((v) => (/^\w+$/.test(v) ? new RegExp(`\\b${v}\\b`).test(text) : text.includes(v)));
 }
 
-function quietly<T>(f: () => T): { result: T; out: string; err: string } {
+async function quietly<T>(f: () => Promise<T>): Promise<{ result: T; out: string; err: string }> {
   let out = '';
   let err = '';
   const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
   const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
   try {
-    return { result: f(), out, err };
+    const result = await f();
+    return { result, out, err };
   } finally {
     o.mockRestore();
     e.mockRestore();
@@ -75,14 +76,14 @@ beforeAll(() => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('muvakt inventory export', () => {
-  it('CSV: stable header, one row per device, most exposed first, open alerts counted', () => {
+  it('CSV: stable header, one row per device, most exposed first, open alerts counted', async () => {
     const out = join(tmp, 'inv.csv');
-    expect(quietly(() => inventoryCommand(['export', '--db', db, '--format', 'csv', '--out', out])).result).toBe(0);
+    expect((await quietly(() => inventoryCommand(['export', '--db', db, '--format', 'csv', '--out', out]))).result).toBe(0);
     const text = readFileSync(out, 'utf8');
     const lines = text.split('\r\n');
     expect(lines[0]).toBe(CSV_COLUMNS.join(','));
     expect(lines.at(-1)).toBe('');
-    const json = JSON.parse(quietly(() => inventoryCommand(['export', '--db', db, '--format', 'json'])).out) as ExportedDevice[];
+    const json = JSON.parse((await quietly(() => inventoryCommand(['export', '--db', db, '--format', 'json']))).out) as ExportedDevice[];
     expect(json.length).toBeGreaterThan(3);
     expect(lines.length - 2).toBe(json.length);
     for (let i = 1; i < json.length; i++) expect(json[i - 1].exposure.score).toBeGreaterThanOrEqual(json[i].exposure.score);
@@ -105,19 +106,19 @@ describe('muvakt inventory export', () => {
     expect(toCsv([row]).split('\r\n')[1]).toBe(`ip:10.0.0.1,,10.0.0.1 fd00::1,"'=HYPERLINK(""x"")",a b,MU,modality,3,5,low,x (+5),t0,t1,0,`);
   });
 
-  it('bad arguments are usage errors', () => {
-    expect(() => inventoryCommand(['export', '--db', db, '--format', 'xml'])).toThrow(UsageError);
-    expect(() => inventoryCommand(['export', '--format', 'csv'])).toThrow(UsageError);
-    expect(() => inventoryCommand(['export', '--db', join(tmp, 'missing.db'), '--format', 'csv'])).toThrow(UsageError);
-    expect(() => inventoryCommand(['list'])).toThrow(UsageError);
+  it('bad arguments are usage errors', async () => {
+    await expect(inventoryCommand(['export', '--db', db, '--format', 'xml'])).rejects.toThrow(UsageError);
+    await expect(inventoryCommand(['export', '--format', 'csv'])).rejects.toThrow(UsageError);
+    await expect(inventoryCommand(['export', '--db', join(tmp, 'missing.db'), '--format', 'csv'])).rejects.toThrow(UsageError);
+    await expect(inventoryCommand(['list'])).rejects.toThrow(UsageError);
     expect(existsSync(join(tmp, 'missing.db'))).toBe(false);
   });
 });
 
 describe('muvakt evidence', () => {
-  it('by IP and by id: device.json with alerts, rule texts in nb and en; device.md and device.html', () => {
+  it('by IP and by id: device.json with alerts, rule texts in nb and en; device.md and device.html', async () => {
     const dir = join(tmp, 'ev-vnc');
-    const r = quietly(() => evidenceCommand(['10.77.10.50', '--db', db, '--out', dir]));
+    const r = (await quietly(() => evidenceCommand(['10.77.10.50', '--db', db, '--out', dir])));
     expect(r.result).toBe(0);
     expect(readdirSync(dir).sort()).toEqual(['device.html', 'device.json', 'device.md']);
     const b = JSON.parse(readFileSync(join(dir, 'device.json'), 'utf8'));
@@ -135,20 +136,20 @@ describe('muvakt evidence', () => {
     expect(readFileSync(join(dir, 'device.html'), 'utf8')).toMatch(/^<!doctype html>/);
 
     const byId = join(tmp, 'ev-vnc-id');
-    expect(quietly(() => evidenceCommand([b.device.id, '--db', db, '--out', byId])).result).toBe(0);
+    expect((await quietly(() => evidenceCommand([b.device.id, '--db', db, '--out', byId]))).result).toBe(0);
     expect(JSON.parse(readFileSync(join(byId, 'device.json'), 'utf8')).device.id).toBe(b.device.id);
   });
 
-  it('unknown device: exit 1 with a clear message, nothing written', () => {
+  it('unknown device: exit 1 with a clear message, nothing written', async () => {
     const dir = join(tmp, 'ev-none');
-    const r = quietly(() => evidenceCommand(['10.99.99.99', '--db', db, '--out', dir]));
+    const r = (await quietly(() => evidenceCommand(['10.99.99.99', '--db', db, '--out', dir])));
     expect(r.result).toBe(1);
     expect(r.err).toContain('no device "10.99.99.99"');
     expect(existsSync(dir)).toBe(false);
-    expect(() => evidenceCommand(['--db', db])).toThrow(UsageError);
+    await expect(evidenceCommand(['--db', db])).rejects.toThrow(UsageError);
   });
 
-  it('default directory is ./evidence-<sanitized id>', () => {
+  it('default directory is ./evidence-<sanitized id>', async () => {
     expect(sanitizeId('mac:02:77:0a:00:00:32')).toBe('mac_02_77_0a_00_00_32');
     expect(sanitizeId('ip:fd00::1')).toBe('ip_fd00__1');
     expect(sanitizeId('../x')).toBe('__x');
@@ -156,7 +157,7 @@ describe('muvakt evidence', () => {
 });
 
 describe('PHI: no planted patient value or password in the CSV, JSON or any evidence bundle', () => {
-  it('greps every export for every planted value', () => {
+  it('greps every export for every planted value', async () => {
     const values = plantedValues();
     expect(values).toEqual(expect.arrayContaining(['NORDMANN^KARI', '14078521210', 'Biomed#2024', 'admin', 'Infus10n!', 'Vnc!2024', 'Rtg!Lab2024']));
     expect(leaks('x NORDMANN^KARI y admin', values)).toEqual(expect.arrayContaining(['NORDMANN^KARI', 'admin']));
@@ -164,13 +165,13 @@ describe('PHI: no planted patient value or password in the CSV, JSON or any evid
     const texts: [string, string][] = [];
     for (const format of ['csv', 'json']) {
       const out = join(tmp, `phi.${format}`);
-      quietly(() => inventoryCommand(['export', '--db', db, '--format', format, '--out', out]));
+      (await quietly(() => inventoryCommand(['export', '--db', db, '--format', format, '--out', out])));
       texts.push([out, readFileSync(out, 'utf8')]);
     }
     const devices = JSON.parse(texts[1][1]) as ExportedDevice[];
     for (const d of devices) {
       const dir = join(tmp, 'phi-ev', sanitizeId(d.id));
-      expect(quietly(() => evidenceCommand([d.id, '--db', db, '--out', dir])).result).toBe(0);
+      expect((await quietly(() => evidenceCommand([d.id, '--db', db, '--out', dir]))).result).toBe(0);
       for (const f of readdirSync(dir)) texts.push([join(dir, f), readFileSync(join(dir, f), 'utf8')]);
     }
     expect(texts.length).toBe(2 + 3 * devices.length);

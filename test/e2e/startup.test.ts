@@ -102,7 +102,7 @@ describe('start-up: each command loads what it needs', () => {
 describe('the API start-up: a failed listen is a runtime failure', () => {
   it('serve: clear message, exit 1', async () => {
     const db = join(tmp, 'serve.db');
-    SqliteStore.open(db).close();
+    SqliteStore.open(db).closeNow();
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const port = (holder.address() as AddressInfo).port;
@@ -117,7 +117,7 @@ describe('the API start-up: a failed listen is a runtime failure', () => {
 
   it('bad configuration is exit 2, without the usage hint; a command-line mistake adds it', () => {
     const db = join(tmp, 'serve2.db');
-    SqliteStore.open(db).close();
+    SqliteStore.open(db).closeNow();
     const config = spawnSync(process.execPath, [CLI, 'serve', '--db', db, '--auth', join(tmp, 'missing-auth.yaml')], { encoding: 'utf8' });
     expect(config.status).toBe(2);
     expect(config.stderr).toMatch(/^muvakt: .*cannot read: ENOENT/);

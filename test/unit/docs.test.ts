@@ -183,7 +183,7 @@ describe('the contracts in docs/ match the code', () => {
       expect(missing).toEqual([]);
     } finally {
       await app.close();
-      store.close();
+      await store.close();
     }
   });
 

@@ -135,7 +135,7 @@ describe('what a person types: comma lists, plain dates, unknown rules, CSV', ()
     expect(row).toMatch(/Helse- og personopplysninger/);
     const all = await f.app.inject({ url: '/api/v1/alerts.csv', headers: bearer('viewer') });
     expect(all.body.split('\r\n').length - 2).toBe(6);
-    expect(f.store.listAudit({ action: 'alerts.export' }).items.length).toBeGreaterThanOrEqual(3);
+    expect((await f.store.listAudit({ action: 'alerts.export' })).items.length).toBeGreaterThanOrEqual(3);
     expect((await f.app.inject({ url: '/api/v1/alerts.csv' })).statusCode).toBe(401);
     expect((await f.app.inject({ url: '/api/v1/alerts.csv?limit=5', headers: bearer('viewer') })).statusCode).toBe(400);
   });
@@ -172,7 +172,7 @@ describe('alert detail and lifecycle', () => {
     const unknown = await f.app.inject({ method: 'POST', url: `/api/v1/alerts/${'f'.repeat(32)}/ack`, headers: bearer('officer'), payload: {} });
     expect(unknown.statusCode).toBe(404);
 
-    const audit = f.store.listAudit({ actor: 'sikkerhetsleder' }).items;
+    const audit = (await f.store.listAudit({ actor: 'sikkerhetsleder' })).items;
     expect(audit.map((a) => a.action)).toEqual(['alerts.ack', 'alerts.resolve', 'alerts.resolve', 'alerts.ack', 'alerts.ack']);
     expect(audit.at(-1)).toMatchObject({ role: 'officer', query: { params: { id } } });
   });
@@ -215,7 +215,7 @@ describe('assets, flows, policy', () => {
     const inv = new InventorySink({ write() {}, flush() {}, close() {} }, examplePolicy());
     const { events } = await analyzeFiles(['02_dicom_cstore_ct_mr.pcap', '14_vnc_from_external.pcap', '08_hl7_adt_oru_batch.pcap'].map(corpus));
     for (const e of events) inv.write(e);
-    expect(inv.save(g0.store, [])).toBeGreaterThan(3);
+    expect(await inv.save(g0.store, [])).toBeGreaterThan(3);
     await g0.app.close();
     const g = await fixture(tmp, { store: g0.store, assets: storeAssets(g0.store) });
     try {

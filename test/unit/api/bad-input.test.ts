@@ -71,7 +71,7 @@ describe('bad input is a 400 with a clear message, never a 500', () => {
     expectError(r, 400, /fødselsnummer/);
     expect(r.body).not.toContain(fnr);
     // none of that changed the alert
-    expect(f.store.getAlert(f.ids[0])!.status).toBe('open');
+    expect((await f.store.getAlert(f.ids[0]))!.status).toBe('open');
   });
 
   it('unknown routes and methods are JSON 404s', async () => {

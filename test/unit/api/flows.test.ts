@@ -20,7 +20,7 @@ describe('GET /api/v1/flows/summary: the zone matrix from the stored flow histor
 
   beforeAll(async () => {
     f = await fixture(tmp);
-    f.store.addFlowHistory([
+    await f.store.addFlowHistory([
       row(T0 + 10 * 60_000),
       row(T0 + 10 * 60_000, { sensor: 'sensor-b', bytes: 500, flows: 1, phiFlows: 0 }),
       row(T0 + 20 * 60_000, { app: 'tls', encrypted: true, zoneDst: 'external', bytes: 70, flows: 1, phiFlows: 0 }),
@@ -78,7 +78,7 @@ describe('GET /api/v1/flows/summary: the zone matrix from the stored flow histor
     const anon = await f.app.inject({ url: '/api/v1/flows/summary' });
     expect(anon.statusCode).toBe(401);
     await get('/api/v1/flows/summary?sensor=sensor-a&since=2026-03-01', 'officer');
-    const audit = f.store.listAudit({ action: 'flows.summary', limit: 1 }).items[0];
+    const audit = (await f.store.listAudit({ action: 'flows.summary', limit: 1 })).items[0];
     expect(audit).toMatchObject({ actor: 'sikkerhetsleder', role: 'officer', query: { query: { sensor: 'sensor-a', since: '2026-03-01' } } });
     expect(AUTH.tokens.some((t) => t.role === 'viewer')).toBe(true);
   });

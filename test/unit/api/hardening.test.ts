@@ -79,7 +79,7 @@ describe('audit of denied attempts', () => {
       expect((await f.app.inject({ url: '/api/v1/audit', remoteAddress: OTHER, headers: bearer('viewer') })).statusCode).toBe(403);
       expect((await f.app.inject({ url: '/api/v1/policy', headers: bearer('viewer') })).statusCode).toBe(404); // no policy loaded: still a read
       expect((await f.app.inject({ url: '/metrics', headers: bearer('metrics') })).statusCode).toBe(200);
-      const rows = f.store.listAudit({ limit: 100 }).items;
+      const rows = (await f.store.listAudit({ limit: 100 })).items;
       const byAction = (a: string) => rows.filter((r) => r.action === a);
       expect(byAction('denied.unauthenticated')).toHaveLength(1);
       expect(byAction('denied.unauthenticated')[0]).toMatchObject({ actor: 'anonymous', role: 'none' });
@@ -172,7 +172,7 @@ describe('patient data out of error paths', () => {
       expect(log).toContain('[redacted]');
       expect(log).not.toMatch(/\d{11}/);
       expect(log).not.toContain(fnr.slice(6)); // nor the 6+5 form's tail
-      const audit = JSON.stringify(f.store.listAudit({ limit: 100 }).items);
+      const audit = JSON.stringify((await f.store.listAudit({ limit: 100 })).items);
       expect(audit).not.toMatch(/\d{11}/);
     } finally {
       await f.close();

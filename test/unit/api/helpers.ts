@@ -60,7 +60,7 @@ export interface Fixture {
 export async function fixture(dir: ReturnType<typeof tempDir>, over: Partial<BuildAppOptions> = {}): Promise<Fixture> {
   const path = dir.db();
   const store = SqliteStore.open(path, { now: () => T0 + 86_400_000 });
-  const r = store.upsertAlerts(seedCandidates());
+  const r = await store.upsertAlerts(seedCandidates());
   if (r.created.length !== 6) throw new Error(`seed failed: ${JSON.stringify(r)}`);
   const app = await buildApp({ store, auth: AUTH, processMetrics: false, ...over });
   return {
@@ -70,7 +70,7 @@ export async function fixture(dir: ReturnType<typeof tempDir>, over: Partial<Bui
     ids: r.created.map((a) => a.id),
     async close() {
       await app.close();
-      store.close();
+      await store.close();
     },
   };
 }

@@ -144,7 +144,7 @@ describe('OIDC tokens through the API', () => {
       expect((await g.app.inject({ method: 'POST', url: `/api/v1/alerts/${g.ids[0]}/ack`, headers: { authorization: `Bearer ${officer}` }, payload: { comment: 'sett' } })).statusCode).toBe(200);
       const expired = jwt(live({ exp: now - 3600 }), { kid: 'rsa-1' });
       expect((await g.app.inject({ url: '/api/v1/alerts', headers: { authorization: `Bearer ${expired}` } })).statusCode).toBe(401);
-      const actors = g.store.listAudit({ limit: 100 }).items.map((a) => a.actor);
+      const actors = (await g.store.listAudit({ limit: 100 })).items.map((a) => a.actor);
       expect(actors).toEqual(expect.arrayContaining(['oidc:ola.leser', 'oidc:kari.sikkerhet']));
     } finally {
       await g.close();

@@ -205,12 +205,12 @@ describe('privacy: responses carry only declared fields and no fødselsnummer', 
     const fnr = someFnr('150885');
     const leaky = bind(f.store);
     const plant = <T extends object>(a: T) => ({ ...a, patient_name: 'Kari Nordmann', patient_id: fnr, subject: { ...(a as { subject: object }).subject, patient_id: fnr } });
-    leaky.listAlerts = (q) => {
-      const p = f.store.listAlerts(q);
+    leaky.listAlerts = async (q) => {
+      const p = await f.store.listAlerts(q);
       return { ...p, items: p.items.map(plant) };
     };
-    leaky.getAlert = (id) => {
-      const a = f.store.getAlert(id);
+    leaky.getAlert = async (id) => {
+      const a = await f.store.getAlert(id);
       return a && { ...plant(a), history: a.history.map((h) => ({ ...h, patient_id: fnr })) };
     };
     const { buildApp } = await import('../../../dashboard-api/app.js');

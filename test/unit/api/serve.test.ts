@@ -14,11 +14,11 @@ import { seedCandidates, tempDir, T0 } from './helpers.js';
 const tmp = tempDir('muvakt-serve-');
 afterAll(() => tmp.cleanup());
 
-function seededDb(): string {
+async function seededDb(): Promise<string> {
   const path = tmp.db();
   const s = SqliteStore.open(path, { now: () => T0 + 86_400_000 });
-  s.upsertAlerts(seedCandidates());
-  s.close();
+  await s.upsertAlerts(seedCandidates());
+  await s.close();
   return path;
 }
 
@@ -30,7 +30,7 @@ function captureLogger() {
 
 describe('muvakt serve', () => {
   it('usage and configuration errors (exit 2 via ConfigError)', async () => {
-    const db = seededDb();
+    const db = await seededDb();
     const cases: [string[], RegExp][] = [
       [[], /needs --db/],
       [['--db', join(tmp.dir, 'none.db')], /does not exist/],
@@ -49,7 +49,7 @@ describe('muvakt serve', () => {
   });
 
   it('serves over plain HTTP on loopback, with tokens from the auth file; stops cleanly; logs no query strings', async () => {
-    const db = seededDb();
+    const db = await seededDb();
     const auth = join(tmp.dir, 'auth.yaml');
     writeFileSync(auth, `tokens:\n  - {name: soc, role: viewer, sha256: ${tokenHash('t0ken-viewer')}}\n`);
     const ac = new AbortController();
@@ -83,7 +83,7 @@ describe('muvakt serve', () => {
     expect(existsSync(cert)).toBe(true);
     const ac = new AbortController();
     let base = '';
-    const done = serveCommand(['--db', seededDb(), '--listen', '127.0.0.1:0', '--tls-cert', cert, '--tls-key', key], { signal: ac.signal, logger: captureLogger().logger, onListening: (u) => (base = u) });
+    const done = serveCommand(['--db', await seededDb(), '--listen', '127.0.0.1:0', '--tls-cert', cert, '--tls-key', key], { signal: ac.signal, logger: captureLogger().logger, onListening: (u) => (base = u) });
     while (base === '') await new Promise((r) => setTimeout(r, 10));
     expect(base).toMatch(/^https:/);
     const status = await new Promise<number>((resolve, reject) => {

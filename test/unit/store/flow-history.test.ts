@@ -1,60 +1,13 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PG_FLOW_HISTORY_DDL, PgFlowHistory } from '../../../agent/store/pg-flow-history.js';
-import { SqliteStore } from '../../../agent/store/sqlite-store.js';
-import { StoreInputError, type FlowHistoryExtent, type FlowHistoryRow, type FlowHistoryWriteResult, type FlowMatrix, type FlowMatrixQuery } from '../../../agent/store/types.js';
-import { startPostgres, type PostgresCluster } from '../../support/postgres.js';
-import { T0, someFnr, tempDir } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { PgFlowHistory } from '../../../agent/store/pg-flow-history.js';
+import { StoreInputError, type FlowHistoryRow, type FlowMatrixQuery } from '../../../agent/store/types.js';
+import { BACKENDS, postgresBackend, setupBackends } from './backends.js';
+import { T0, someFnr } from './helpers.js';
 
-const tmp = tempDir('muvakt-flow-history-');
-let cluster: PostgresCluster;
-const pools: pg.Pool[] = [];
-beforeAll(async () => {
-  cluster = await startPostgres();
-}, 120_000);
-afterAll(async () => {
-  for (const p of pools) await p.end().catch(() => {});
-  await cluster?.stop();
-  tmp.cleanup();
-});
-
-/** The flow-history methods of a store, as both backends answer them (awaited: one may be async). */
-interface FlowStore {
-  addFlowHistory(rows: readonly FlowHistoryRow[]): FlowHistoryWriteResult | Promise<FlowHistoryWriteResult>;
-  flowMatrix(q?: FlowMatrixQuery): FlowMatrix | Promise<FlowMatrix>;
-  flowHistoryExtent(sensor?: string): FlowHistoryExtent | Promise<FlowHistoryExtent>;
-  close(): void | Promise<void>;
-}
-
-interface Backend {
-  name: string;
-  /** A new empty store's location. */
-  fresh(): Promise<string>;
-  open(location: string): Promise<FlowStore>;
-}
-
-const BACKENDS: Backend[] = [
-  { name: 'SQLite', fresh: async () => tmp.db(), open: async (path) => SqliteStore.open(path, { now: () => T0 + DAY }) },
-  {
-    name: 'PostgreSQL',
-    fresh: async () => {
-      const url = await cluster.createDatabase();
-      const pool = new pg.Pool({ connectionString: url, max: 2 });
-      await pool.query(PG_FLOW_HISTORY_DDL);
-      await pool.end();
-      return url;
-    },
-    open: async (url) => {
-      const pool = new pg.Pool({ connectionString: url, max: 2 });
-      pools.push(pool);
-      const h = new PgFlowHistory(pool);
-      return { addFlowHistory: (r) => h.add(r), flowMatrix: (q = {}) => h.matrix(q), flowHistoryExtent: (s) => h.extent(s), close: () => pool.end() };
-    },
-  },
-];
-
-const MIN5 = 300_000;
+setupBackends();
 const DAY = 86_400_000;
+const MIN5 = 300_000;
 
 function row(bucket: number, over: Partial<FlowHistoryRow> = {}): FlowHistoryRow {
   return { bucketMs: T0 + bucket * MIN5, bucketSeconds: 300, sensor: 'sensor-a', zoneSrc: 'MU', zoneDst: 'pacs', app: 'dicom', encrypted: false, bytes: 1000, flows: 2, phiFlows: 1, ...over };
@@ -62,7 +15,7 @@ function row(bucket: number, over: Partial<FlowHistoryRow> = {}): FlowHistoryRow
 
 /** The flow-history half of the store contract, on both backends. */
 describe.each(BACKENDS)('flow history in the $name store', (backend) => {
-  const open = async (location?: string) => backend.open(location ?? (await backend.fresh()));
+  const open = async (location?: string) => backend.open(location ?? (await backend.fresh()), { now: () => T0 + DAY });
 
   it('two writes of the same key add up; other sensors, apps and encryption are rows of their own', async () => {
     const s = await open();
@@ -129,37 +82,37 @@ describe.each(BACKENDS)('flow history in the $name store', (backend) => {
     expect((await again.flowHistoryExtent('b')).to).toBe(new Date(T0 + 4 * MIN5).toISOString().replace('Z', '000Z'));
     await again.close();
   });
-});
 
-describe('flow history retention', () => {
   it('keeps history for the retention counted back from the newest bucket, so old captures stay; a reader never prunes', async () => {
-    const path = tmp.db();
-    const s = SqliteStore.open(path, { now: () => T0 + 2 * 365 * DAY, retentionDays: 30 });
+    const path = await backend.fresh();
+    const s = await backend.open(path, { now: () => T0 + 2 * 365 * DAY, retentionDays: 30 });
     // A capture from two years ago: 40 days of buckets.
     await s.addFlowHistory([row(0, { bytes: 1 }), row((15 * DAY) / MIN5, { bytes: 10 }), row((40 * DAY) / MIN5, { bytes: 100 })]);
     expect(await s.prune()).toMatchObject({ flow_history: 1 });
     expect((await s.flowMatrix()).items[0].bytes).toBe(110);
     await s.close();
-    const reader = SqliteStore.open(path, { now: () => T0 + 5 * 365 * DAY, retentionDays: 1, pruneOnOpen: false });
+    const reader = await backend.open(path, { now: () => T0 + 5 * 365 * DAY, retentionDays: 1, pruneOnOpen: false });
     expect((await reader.flowMatrix()).items[0].bytes).toBe(110);
-    reader.close();
+    await reader.close();
     // A writer opening later prunes at open, again relative to the newest bucket.
-    const writer = SqliteStore.open(path, { now: () => T0 + 5 * 365 * DAY, retentionDays: 20 });
+    const writer = await backend.open(path, { now: () => T0 + 5 * 365 * DAY, retentionDays: 20 });
     expect((await writer.flowMatrix()).items[0].bytes).toBe(100);
-    writer.close();
+    await writer.close();
   });
+});
 
-
-  it('PostgreSQL cuts at the same point: days before the end of the newest bucket, or the clock if earlier', async () => {
-    const url = await BACKENDS[1].fresh();
-    const pool = new pg.Pool({ connectionString: url, max: 1 });
-    pools.push(pool);
-    const h = new PgFlowHistory(pool);
-    expect(await h.cutoff(T0, 30)).toBe(T0 - 30 * DAY);
-    await h.add([row(0, { bytes: 1 }), row((15 * DAY) / MIN5, { bytes: 10 }), row((40 * DAY) / MIN5, { bytes: 100 })]);
-    const cut = await h.cutoff(T0 + 2 * 365 * DAY, 30);
-    expect(cut).toBe(T0 + 40 * DAY + MIN5 - 30 * DAY);
-    expect(await h.prune(cut)).toBe(1);
-    expect((await h.matrix({})).items[0].bytes).toBe(110);
+describe('flow history on PostgreSQL, several writers', () => {
+  it('sensors writing the same bucket at once all add up (the upsert serialises on the row)', async () => {
+    const url = await postgresBackend.fresh();
+    const store = await postgresBackend.open(url, { now: () => T0 + DAY });
+    const pool = new pg.Pool({ connectionString: url, max: 8 });
+    try {
+      const h = new PgFlowHistory(pool);
+      await Promise.all(Array.from({ length: 16 }, () => h.add([row(0, { bytes: 3, flows: 1, phiFlows: 0 }), row(0, { bytes: 3, flows: 1, phiFlows: 0 })])));
+      expect((await store.flowMatrix()).items).toEqual([{ zone_src: 'MU', zone_dst: 'pacs', app: 'dicom', encrypted: false, bytes: 96, flows: 32, phi: 0 }]);
+    } finally {
+      await pool.end();
+      await store.close();
+    }
   });
 });
