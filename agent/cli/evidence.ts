@@ -6,7 +6,7 @@ import { dbLocation, isPostgresUrl, redactDbUrl } from '../store/location.js';
 import { buildEvidence, evidenceDocument, findDevice, renderHtml, renderMarkdown, sanitizeId } from '../inventory/evidence.js';
 import { UsageError } from './args.js';
 
-export const EVIDENCE_USAGE = `muvakt evidence DEVICE --db FILE [--out DIR]
+export const EVIDENCE_USAGE = `muvakt evidence DEVICE --db FILE|URL [--out DIR]
 
   Writes the evidence bundle of one device (by id, e.g. mac:02:77:0a:00:00:15, or by an IP
   address it holds) for a risk assessment (ROS) or a vendor follow-up: device.json,

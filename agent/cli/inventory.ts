@@ -5,7 +5,7 @@ import { dbLocation, isPostgresUrl, redactDbUrl } from '../store/location.js';
 import { exportRows, toCsv, toJson } from '../inventory/export.js';
 import { UsageError } from './args.js';
 
-export const INVENTORY_USAGE = `muvakt inventory export --db FILE --format csv|json [--out FILE] [--zone NAME]
+export const INVENTORY_USAGE = `muvakt inventory export --db FILE|URL --format csv|json [--out FILE] [--zone NAME]
 
   Exports the device inventory of the store for the equipment register (CMMS): one row per
   device, most exposed first, with its open alerts. CSV is RFC 4180 with formula-like cells
