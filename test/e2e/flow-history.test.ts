@@ -7,6 +7,7 @@ import type { FlowEvent } from '../../agent/events/types.js';
 import { SqliteStore } from '../../agent/store/index.js';
 import { tokenHash } from '../../dashboard-api/plugins/auth.js';
 import { readEventsFile } from '../support/event-schemas.js';
+import { startPostgres } from '../support/postgres.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/agent/cli/main.js');
@@ -133,4 +134,27 @@ describe('flow history: analyze into a store, serve the zone matrix from it', ()
     expect(b.length).toBeGreaterThan(0);
     expect(a.map((i) => ({ ...i, bytes: i.bytes / 2, flows: i.flows / 2, phi: i.phi / 2 }))).toEqual(b);
   });
+
+  it('on PostgreSQL: analyze writes the flow history to the database, serve over the same URL answers a matrix with every flow byte', async () => {
+    const pg = await startPostgres();
+    try {
+      const url = await pg.createDatabase();
+      const events = join(tmp, 'pg-events.ndjson');
+      const file = demoCaptures().find((f) => f.includes('25_dicom_hl7'))!;
+      const r = muvakt(['analyze', file, '--policy', POLICY, '--db', url, '--events', events, '--quiet']);
+      expect(r.code, r.stderr).toBe(0);
+      const flows = readEventsFile(events).filter((e): e is FlowEvent => e.type === 'flow');
+      const s = await serve(url, join(tmp, 'auth.yaml'));
+      try {
+        const all = await summary(s.base);
+        expect(all.items.length).toBeGreaterThan(0);
+        expect(all.items.reduce((n, i) => n + i.bytes, 0)).toBe(flowBytes(flows));
+        expect(all.extent.bucket_seconds).toBe(300);
+      } finally {
+        expect(await stop(s)).toBe(0);
+      }
+    } finally {
+      await pg.stop();
+    }
+  }, 120_000);
 });
