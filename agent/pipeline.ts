@@ -12,6 +12,8 @@ import { DEFAULT_FLOW_LIMITS, FlowTable, type FlowTableLimits } from './flows/fl
 import { flowEndEvent, flowRef } from './flows/flow-event.js';
 import { closedByPeers, initialTcpState, synStartsNewConnection, tcpTimeoutClass, trackSegment } from './flows/tcp-state.js';
 import { udpAppForPorts } from './flows/udp-apps.js';
+import type { FlowHistory } from './flows/flow-history.js';
+import { carriesCleartextPhi } from './events/phi-seen.js';
 import { DEFAULT_REASSEMBLY_LIMITS, ReassemblyBudget, TcpReassembler, type ReassemblyLimits } from './reassembly/tcp-reassembler.js';
 import { AnalyzerDispatcher, AnalyzerRegistry, type AnalyzerContext } from './analyzers/registry.js';
 import { dispatchDatagram, udpWantsDatagrams } from './analyzers/udp-probing.js';
@@ -54,6 +56,8 @@ export interface PipelineOptions {
   flowLimits?: FlowTableLimits;
   reassemblyLimits?: ReassemblyLimits;
   fragmentLimits?: FragmentLimits;
+  /** Flow aggregates by time bucket for the store (a sensor with a store); none by default. */
+  history?: FlowHistory;
 }
 
 const END_REASON: Record<FlowEndReason, StreamEndReason> = {
@@ -82,6 +86,7 @@ export class Pipeline {
   private readonly d = new DecodedPacket();
   private readonly events: EventSink;
   private readonly registry: AnalyzerRegistry;
+  private readonly history: FlowHistory | null;
   private lastExpirySec = -1;
   /** Per-flow protocol timers (HL7 ACK timeouts…), dropped when their flow ends. */
   private readonly tickers = new Set<{ flow: Flow; generation: number; fn: (tsSec: number, tsNsec: number) => void }>();
@@ -93,6 +98,7 @@ export class Pipeline {
   constructor(opts: PipelineOptions) {
     this.events = opts.events;
     this.registry = opts.registry;
+    this.history = opts.history ?? null;
     this.flows = new FlowTable(opts.flowLimits ?? DEFAULT_FLOW_LIMITS, (f, r) => this.flowEnded(f, r));
     this.reassembly = new ReassemblyBudget(opts.reassemblyLimits ?? DEFAULT_REASSEMBLY_LIMITS);
     this.fragments = new FragmentReassembler(opts.fragmentLimits ?? DEFAULT_FRAGMENT_LIMITS);
@@ -111,6 +117,9 @@ export class Pipeline {
     this.lastTsNsec = tsNsec;
     if (tsSec !== this.lastExpirySec) {
       this.lastExpirySec = tsSec;
+      // Once per capture second, never per packet: a new time bucket closes the last one.
+      const h = this.history;
+      if (h !== null && h.due(tsSec)) h.advance(this.flows, tsSec);
       this.flows.expire(now);
       if (this.fragments.pending > 0) this.fragments.expire(now);
       if (this.tickers.size > 0) this.runTickers(tsSec, tsNsec);
@@ -219,6 +228,8 @@ export class Pipeline {
 
   /** Advances flow timeouts on wall-clock time when a live capture is quiet. */
   tick(nowSec: number): void {
+    const h = this.history;
+    if (h !== null && h.currentBucket !== -1 && h.due(Math.floor(nowSec))) h.advance(this.flows, Math.floor(nowSec));
     this.flows.expire(nowSec);
     this.fragments.expire(nowSec);
     this.runTickers(Math.floor(nowSec), Math.floor((nowSec % 1) * 1e9));
@@ -229,6 +240,11 @@ export class Pipeline {
       if (t.flow.generation !== t.generation) this.tickers.delete(t);
       else t.fn(tsSec, tsNsec);
     }
+  }
+
+  /** Counts what open flows carried so far into the flow history's current bucket (before a periodic write). */
+  sweepHistory(): void {
+    this.history?.sweep(this.flows);
   }
 
   /** Ends every flow (end of capture or shutdown) so each one is reported. */
@@ -300,6 +316,7 @@ export class Pipeline {
       flow: f,
       emit: (rec) => {
         if (f.generation !== generation) return;
+        if (!f.phiSeen && carriesCleartextPhi(rec)) f.phiSeen = true;
         events.write(eventFromRecord(rec, flowRef(f, true)), ++f.eventsEmitted);
       },
       setApp: (app, encrypted) => {
@@ -333,6 +350,7 @@ export class Pipeline {
     }
     const st = this.stats;
     st.flowsByApp.set(f.app, (st.flowsByApp.get(f.app) ?? 0) + 1);
+    this.history?.flowEnded(f);
     this.events.write(flowEndEvent(f, reason, gapS, gapC));
   }
 }

@@ -1,14 +1,16 @@
 import { ConfigError } from './errors.js';
 import { openStore, redactDbUrl, redactMessage, type OpenStoreOptions } from './store/open.js';
-import type { PruneResult, Store } from './store/index.js';
+import type { PruneCutoff, PruneResult, Store } from './store/index.js';
 
 /**
  * What retention deleted, as one info line on the process log. The logger is loaded only when a
  * prune deleted something: a run that prunes nothing never loads it.
  */
-function logPrune(result: PruneResult, cutoff: { alerts: string; audit: string }): void {
+function logPrune(result: PruneResult, cutoff: PruneCutoff): void {
   void import('./log.js').then(({ createLogger }) =>
-    createLogger().child({ component: 'store' }).info({ ...result, alerts_before: cutoff.alerts, audit_before: cutoff.audit }, 'retention: deleted old alerts and audit rows'),
+    createLogger()
+      .child({ component: 'store' })
+      .info({ ...result, alerts_before: cutoff.alerts, audit_before: cutoff.audit, flow_history_before: cutoff.flow_history }, 'retention: deleted old alerts, audit rows and flow history'),
   );
 }
 

@@ -9,7 +9,7 @@
  *   plugins/auth.ts     bearer tokens (SHA-256 in the auth file), roles, rate limit per token
  *   openapi.ts          /docs (UI) and /docs/json (OpenAPI 3)
  *   plugins/audit.ts    every read of alerts/assets/audit and every change → audit log
- *   routes/*.ts         /api/v1/alerts, assets, flows/summary, policy, audit; /healthz, /readyz, /metrics
+ *   routes/*.ts         /api/v1/alerts, assets, flows/summary (from the store), policy, audit; /healthz, /readyz, /metrics
  *
  * Responses go through their TypeBox schemas, so only declared fields leave the API.
  */
@@ -31,7 +31,7 @@ import { alertRoutes } from './routes/alerts.js';
 import { assetRoutes, type AssetProvider } from './routes/assets.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { auditRoutes } from './routes/audit.js';
-import { flowRoutes, type FlowSummaryProvider } from './routes/flows.js';
+import { flowRoutes } from './routes/flows.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { policyRoutes, type PolicyHolder } from './routes/policy.js';
@@ -54,7 +54,6 @@ export interface BuildAppOptions {
   metrics?: SnapshotProvider;
   /** Default process metrics; default true. */
   processMetrics?: boolean;
-  flows?: FlowSummaryProvider;
   assets?: AssetProvider;
   /** Readiness: false = capture has stopped (503). */
   captureAlive?: () => boolean;
@@ -140,7 +139,7 @@ export async function buildAppWithParts(opts: BuildAppOptions): Promise<BuiltApp
     async (api) => {
       await api.register(alertRoutes, { store: opts.store });
       await api.register(assetRoutes, { assets: opts.assets });
-      await api.register(flowRoutes, { flows: opts.flows });
+      await api.register(flowRoutes, { store: opts.store });
       await api.register(policyRoutes, { policy });
       await api.register(auditRoutes, { store: opts.store });
       await api.register(healthRoutes, { store: opts.store, captureAlive: opts.captureAlive });

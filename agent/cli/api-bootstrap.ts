@@ -72,7 +72,7 @@ export function policyReloader(file: string): () => Policy {
   };
 }
 
-export interface ApiStart extends Pick<BuildAppOptions, 'reloadPolicy' | 'metrics' | 'flows' | 'captureAlive'> {
+export interface ApiStart extends Pick<BuildAppOptions, 'reloadPolicy' | 'metrics' | 'captureAlive'> {
   store: Store;
   policy: Policy | null;
   logger: Logger;
@@ -98,7 +98,6 @@ export async function startApi(s: ApiSettings, o: ApiStart): Promise<{ app: ApiI
     https: s.tls,
     assets: storeAssets(o.store),
     metrics: o.metrics,
-    flows: o.flows,
     captureAlive: o.captureAlive,
   });
   try {

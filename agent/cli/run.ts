@@ -7,7 +7,8 @@ import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
 import { createLogger } from '../log.js';
 import { readPolicyFile } from '../policy-file.js';
 import type { SensorSnapshot } from '../sensor/snapshot.js';
-import type { FlowSummaryRow, LiveSensorOptions } from '../sensor/live-sensor.js';
+import { FLOW_HISTORY_FLUSH_MS } from '../sensor/flow-history-writer.js';
+import type { LiveSensorOptions } from '../sensor/live-sensor.js';
 import { openStoreAt } from '../store-file.js';
 import { dbLocation } from '../store/location.js';
 import { positiveInt, sensorOption, UsageError } from './args.js';
@@ -15,7 +16,8 @@ import { positiveInt, sensorOption, UsageError } from './args.js';
 export const RUN_USAGE = `muvakt run --interface IFACE [--sensor NAME] [--filter BPF] [--policy FILE] [--db FILE|URL] [--events FILE|-] [--alerts FILE|-]
            [--listen HOST:PORT [--auth FILE] [--tls-cert F --tls-key F] [--allow-plain-http]]
            [--syslog HOST:PORT [--syslog-ca FILE] [--syslog-spool DIR] [--syslog-facility NAME]] [--alerts-max-mb N]
-           [--snaplen N] [--buffer-mb N] [--no-promisc] [--stats-interval S] [--max-flows N] [--pseudonym-key FILE]
+           [--snaplen N] [--buffer-mb N] [--no-promisc] [--stats-interval S] [--flow-history-interval S]
+           [--max-flows N] [--pseudonym-key FILE]
            [--store-spool FILE] [--store-spool-max-mb N] [--store-spool-max-age-h N]
 
   Captures live from IFACE (a SPAN/mirror port) through tcpdump/libpcap. Never transmits.
@@ -40,6 +42,8 @@ export const RUN_USAGE = `muvakt run --interface IFACE [--sensor NAME] [--filter
   --snaplen N           bytes kept per frame (default ${DEFAULT_LIVE_OPTIONS.snaplen})
   --no-promisc          do not put the interface in promiscuous mode
   --stats-interval S    seconds between capture-statistics events and log lines (default 10)
+  --flow-history-interval S  seconds between writes of the flow history (default 30): open flows are
+                        counted and the zone matrix in the store (what the API shows) is at most this old
 `;
 
 function waitForSignal(): Promise<void> {
@@ -72,6 +76,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         'buffer-mb': { type: 'string' },
         'no-promisc': { type: 'boolean', default: false },
         'stats-interval': { type: 'string' },
+        'flow-history-interval': { type: 'string' },
         'max-flows': { type: 'string' },
         'pseudonym-key': { type: 'string' },
         syslog: { type: 'string' },
@@ -101,6 +106,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     bufferKiB: positiveInt('buffer-mb', v['buffer-mb'] as string | undefined, DEFAULT_LIVE_OPTIONS.bufferKiB / 1024) * 1024,
     promiscuous: !v['no-promisc'],
     statsIntervalSec: positiveInt('stats-interval', v['stats-interval'] as string | undefined, 10),
+    flowHistoryFlushMs: positiveInt('flow-history-interval', v['flow-history-interval'] as string | undefined, FLOW_HISTORY_FLUSH_MS / 1000) * 1000,
     maxFlows: positiveInt('max-flows', v['max-flows'] as string | undefined, DEFAULT_FLOW_LIMITS.maxFlows),
     events: v.events as string | undefined,
     alerts: v.alerts as string | undefined,
@@ -146,6 +152,8 @@ export async function runCommand(argv: string[]): Promise<number> {
 /**
  * Capture in a worker thread, the API on this one: the event loop that answers HTTP never runs
  * packet processing. The worker posts a snapshot of its counters every second for /metrics.
+ * Everything else the API shows comes from the store, as under `serve`: the flow matrix too,
+ * which the worker writes every --flow-history-interval (open flows included) and at the end.
  */
 async function runWithApi(opts: LiveSensorOptions, v: Record<string, string | boolean | undefined>): Promise<number> {
   if (!opts.policy) throw new UsageError('--listen needs --policy: the API serves the alerts judged against it');
@@ -164,18 +172,16 @@ async function runWithApi(opts: LiveSensorOptions, v: Record<string, string | bo
 
   const worker = new Worker(new URL('../sensor/worker.js', import.meta.url), { workerData: { ...opts, db: dbFile } });
   let snapshot: SensorSnapshot = {};
-  let flows: FlowSummaryRow[] = [];
   let lastSnapshotAt = 0;
   let alive = true;
   let stoppedSummary: ((s: string) => void) | null = null;
   // A configuration problem the worker found (events file, pseudonym key, exporters) is exit 2, as without --listen.
   const started = new Promise<{ message: string; config: boolean } | null>((resolve) => {
-    worker.on('message', (m: { type: string; message?: string; config?: boolean; snapshot?: SensorSnapshot; flows?: FlowSummaryRow[]; summary?: string }) => {
+    worker.on('message', (m: { type: string; message?: string; config?: boolean; snapshot?: SensorSnapshot; summary?: string }) => {
       if (m.type === 'started') resolve(null);
       else if (m.type === 'error') resolve({ message: m.message ?? 'capture failed', config: m.config === true });
       else if (m.type === 'snapshot') {
         snapshot = m.snapshot ?? {};
-        flows = m.flows ?? [];
         lastSnapshotAt = Date.now();
       } else if (m.type === 'stopped') stoppedSummary?.(m.summary ?? '');
     });
@@ -208,7 +214,6 @@ async function runWithApi(opts: LiveSensorOptions, v: Record<string, string | bo
     policy,
     logger: createLogger(),
     metrics: () => snapshot,
-    flows: () => flows,
     // Ready while the worker lives and reports: a stalled capture makes /readyz fail.
     captureAlive: () => alive && Date.now() - lastSnapshotAt < 5000,
     listening: 'API listening beside the capture',

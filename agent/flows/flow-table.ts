@@ -173,6 +173,13 @@ export class FlowTable {
     }
   }
 
+  /** Calls `fn` for every flow held (a periodic sweep, e.g. the flow history; never per packet). */
+  forEach(fn: (f: Flow) => void): void {
+    for (const list of this.lists) {
+      for (let f = list.head; f !== null; f = f.lruNext) fn(f);
+    }
+  }
+
   private oldest(): Flow | null {
     let best: Flow | null = null;
     for (const list of this.lists) {

@@ -110,6 +110,17 @@ export class Flow {
   ref: FlowRef | null = null;
   /** Analyzer events emitted for this flow (the `flowSeq` sinks are given). */
   eventsEmitted = 0;
+  /** An analyzer reported patient data in the clear on this flow (see agent/events/phi-seen.ts). */
+  phiSeen = false;
+  // Flow history (agent/flows/flow-history.ts): what has been counted into time buckets so far.
+  /** Bytes (both directions) already counted into a bucket. */
+  histBytes = 0;
+  /** Start (s) of the last bucket the flow was counted in as a flow, and as a PHI flow; -1 = none. */
+  histBucket = -1;
+  histPhiBucket = -1;
+  /** Zones of client and server, looked up once per flow (policy zone names: no per-sweep strings). */
+  histZoneSrc: string | null = null;
+  histZoneDst: string | null = null;
 
   /**
    * Clears the object for reuse. The flow table recycles ended flows: under a SYN flood the
@@ -152,6 +163,12 @@ export class Flow {
     this.udpProbed = 0;
     this.ref = null;
     this.eventsEmitted = 0;
+    this.phiSeen = false;
+    this.histBytes = 0;
+    this.histBucket = -1;
+    this.histPhiBucket = -1;
+    this.histZoneSrc = null;
+    this.histZoneDst = null;
     this.generation++;
   }
 }

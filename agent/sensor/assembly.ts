@@ -18,11 +18,13 @@ import type { DeviceRow, Store } from '../store/index.js';
 import type { SpoolGate } from '../store/spool-gate.js';
 import type { StoreSpoolSettings } from './store-spool.js';
 import { EventCounters } from './event-counters.js';
+import type { FlowHistoryWriter } from './flow-history-writer.js';
 
 /**
  * How the sensor is put together, for `analyze`, `run` and the live worker alike:
  *
  *   pipeline → AlertingSink (rules → store, alert exporters) → InventorySink → [EventCounters] → events NDJSON
+ *   pipeline → FlowHistory (flow aggregates by time bucket) → store          (with a store)
  *
  * Each sink hands every event to the next before it does its own work. What a run does not
  * need is not loaded: without a policy there are no rules, no YAML parser and no store; the
@@ -83,6 +85,10 @@ export interface SensorAssembly {
   readonly storeGate: SpoolGate | null;
   /** With a policy: where the store is, safe to print (a URL without its password). */
   readonly storeLocation: string | null;
+  /** With a store: the flow history and its writer. */
+  readonly flowHistory: FlowHistoryWriter | null;
+  /** Counts what open flows carried so far and writes the flow history (a live sensor's timer); never rejects. */
+  flushFlowHistory(): Promise<void>;
   /** Saves the inventory, ranked against the alerts, and the rules' learned baseline (with a store). */
   save(): Promise<void>;
   /**
@@ -129,7 +135,7 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
   } catch (e) {
     throw new ConfigError(`cannot write events to ${o.eventsFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const counters = o.counters ? new EventCounters(sink, policy) : null;
+  const counters = o.counters ? new EventCounters(sink) : null;
   if (counters) sink = counters;
   // Every run keeps a device inventory; with a store it is saved there, ranked against the alerts.
   const inventory = new InventorySink(sink, policy);
@@ -139,8 +145,14 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
   const exporters: AlertExporter[] = [];
   let syslog: SyslogExporter | null = null;
   let gate: SpoolGate | null = null;
+  let flowHistory: FlowHistoryWriter | null = null;
   if (policy) {
-    const [{ openStoreAt }, { AlertingSink }, { dbLocation }] = await Promise.all([import('../store-file.js'), import('../alerts.js'), import('../store/location.js')]);
+    const [{ openStoreAt }, { AlertingSink }, { dbLocation }, { FlowHistoryWriter, policyZones }] = await Promise.all([
+      import('../store-file.js'),
+      import('../alerts.js'),
+      import('../store/location.js'),
+      import('./flow-history-writer.js'),
+    ]);
     const store = await openStoreAt(dbLocation(o.dbFile, o.defaultDb ?? ':memory:'), { retentionDays: policy.retentionDays, sensor });
     let onCommit: ((r: { created: Alert[]; reopened: Alert[] }) => void) | undefined;
     if (o.alertStream) ({ onCommit, syslog } = await alertStreamTo(o.alertStream, exporters));
@@ -154,6 +166,10 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     alerting = await AlertingSink.create(sink, policy, store, onCommit, log ? (e) => log.warn({ err: e.message }, 'alert store write failed') : undefined, gate ?? undefined);
     gate?.start();
     sink = alerting;
+    flowHistory = new FlowHistoryWriter(store, { sensor, zonesOf: policyZones(policy) }, (e) => {
+      if (log) log.warn({ err: e.message }, 'flow history not written; kept for the next attempt');
+      else process.stderr.write(`muvakt: flow history not written: ${e.message}\n`);
+    });
   }
   const storeGate = gate;
   /** Device saves go through the gate when there is one. */
@@ -170,7 +186,7 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
       return [];
     }
   };
-  const pipeline = new Pipeline({ events: sink, registry, flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows: o.maxFlows } });
+  const pipeline = new Pipeline({ events: sink, registry, flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows: o.maxFlows }, history: flowHistory?.history });
   const events = sink;
 
   return {
@@ -184,6 +200,12 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     syslog,
     storeGate,
     storeLocation: alerting?.store.location ?? null,
+    flowHistory,
+    async flushFlowHistory() {
+      if (flowHistory === null) return;
+      pipeline.sweepHistory();
+      await flowHistory.flush();
+    },
     async save() {
       if (alerting === null) return;
       await inventory.save(deviceTarget(alerting), await alertsForRanking(alerting));
@@ -194,6 +216,8 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
       for (const x of exporters) void x.close();
       if (alerting === null) return [];
       try {
+        // The flows the pipeline ended (finish) are counted; what is still held goes to the store before it closes.
+        await flowHistory?.flush(true);
         await alerting.finish();
         const alerts = opts.saveInventory === false ? [] : await alertsForRanking(alerting);
         if (opts.saveInventory !== false) await inventory.save(deviceTarget(alerting), alerts);

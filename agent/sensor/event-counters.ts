@@ -1,4 +1,4 @@
-import type { CompiledPolicy } from '../../rules/policy/index.js';
+import { carriesCleartextPhi } from '../events/phi-seen.js';
 import type { EventOf, EventSink, FlowEvent, MuvaktEvent } from '../events/types.js';
 
 type Counts = Record<string, number>;
@@ -24,7 +24,7 @@ function bump(c: Counts, key: string, n = 1): void {
 }
 
 /**
- * Counts what the analyzers report, for /metrics and the flow summary: a few map increments per
+ * Counts what the analyzers report, for /metrics: a few map increments per
  * event (events, not packets), never a prom-client call on the analysis path.
  */
 export class EventCounters implements EventSink {
@@ -39,36 +39,18 @@ export class EventCounters implements EventSink {
   /** TCP flows that ended, and those of them seen in one direction only (see `isOneSidedTcp`). */
   tcpFlowsEnded = 0;
   oneSidedTcpFlows = 0;
-  /** zone pair + app → flows, bytes, encrypted flows. */
-  readonly flowSummary = new Map<string, { zone_src: string; zone_dst: string; app: string; flows: number; bytes: number; encrypted: number }>();
 
-  constructor(
-    private readonly inner: EventSink,
-    private readonly policy: CompiledPolicy | null,
-  ) {}
+  constructor(private readonly inner: EventSink) {}
 
   write(e: MuvaktEvent, flowSeq?: number): void {
     this.inner.write(e, flowSeq);
     if (e.type === 'phi.observed' || e.type === 'dicom.dimse' || e.type === 'hl7.message') this.countPhi(e);
     switch (e.type) {
       case 'flow': {
-        const f = e.flow!;
-        if (f.proto === 'tcp') {
+        if (e.flow.proto === 'tcp') {
           this.tcpFlowsEnded++;
-          if (isOneSidedTcp(e as FlowEvent)) this.oneSidedTcpFlows++;
+          if (isOneSidedTcp(e)) this.oneSidedTcpFlows++;
         }
-        const zs = this.policy ? this.policy.zoneOf(f.src_ip, f.vlan).name : 'unknown';
-        const zd = this.policy ? this.policy.zoneOf(f.dst_ip, f.vlan).name : 'unknown';
-        const key = `${zs}\u0000${zd}\u0000${f.app}`;
-        let s = this.flowSummary.get(key);
-        if (!s) {
-          if (this.flowSummary.size >= 10_000) return;
-          s = { zone_src: zs, zone_dst: zd, app: f.app, flows: 0, bytes: 0, encrypted: 0 };
-          this.flowSummary.set(key, s);
-        }
-        s.flows++;
-        s.bytes += Number(e.bytes_toserver ?? 0) + Number(e.bytes_toclient ?? 0);
-        if (e.encrypted === true) s.encrypted++;
         return;
       }
       case 'dicom.association':
@@ -105,7 +87,7 @@ export class EventCounters implements EventSink {
 
   /** Patient data seen in the clear: phi.observed from any scanner, or DICOM/HL7 with patient fields; once per connection. */
   private countPhi(e: EventOf<'phi.observed' | 'dicom.dimse' | 'hl7.message'>): void {
-    const hasPhi = e.type === 'phi.observed' || e.phi_fields.length > 0;
+    const hasPhi = carriesCleartextPhi(e);
     const id = e.flow.id;
     if (!hasPhi || this.phiFlowIds.has(id)) return;
     if (this.phiFlowIds.size >= 100_000) this.phiFlowIds.clear();

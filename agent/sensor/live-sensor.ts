@@ -5,6 +5,7 @@ import { createLogger } from '../log.js';
 import { assembleSensor } from './assembly.js';
 import { spoolSnapshot } from './snapshot.js';
 import type { SensorSnapshot } from './snapshot.js';
+import { FLOW_HISTORY_FLUSH_MS } from './flow-history-writer.js';
 import { formatSummary } from './summary.js';
 
 /** Everything `muvakt run` was told; plain data, so it can cross into a worker thread. */
@@ -30,21 +31,13 @@ export interface LiveSensorOptions {
   alertsKeep?: number;
   /** Alerts to a SIEM as RFC 5424 syslog over TCP/TLS, spooled on disk (plain data: crosses into a worker). */
   syslog?: Omit<SyslogExporterOptions, 'onEvent'>;
-}
-
-export interface FlowSummaryRow {
-  zone_src: string;
-  zone_dst: string;
-  app: string;
-  flows: number;
-  bytes: number;
-  encrypted: number;
+  /** How often open flows are counted and the flow history written (default FLOW_HISTORY_FLUSH_MS). */
+  flowHistoryFlushMs?: number;
 }
 
 export interface LiveSensor {
   /** The counters for /metrics, as plain numbers. */
   snapshot(): SensorSnapshot;
-  flowSummary(): FlowSummaryRow[];
   /** Stops capture, flushes flows and alerts, saves the inventory; resolves with the summary text. */
   stop(): Promise<string>;
 }
@@ -113,6 +106,11 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
         sensor.save().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'inventory not saved'));
       }, INVENTORY_SAVE_MS)
     : null;
+  const historyTimer = sensor.flowHistory
+    ? setInterval(() => {
+        sensor.flushFlowHistory().catch((e: Error) => log.warn({ err: e.message }, 'flow history not written'));
+      }, o.flowHistoryFlushMs ?? FLOW_HISTORY_FLUSH_MS)
+    : null;
 
   return {
     snapshot(): SensorSnapshot {
@@ -141,14 +139,24 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
           ? { storeWriter: { pendingAlerts: alerting.writer.pendingCount, commitErrors: alerting.writer.stats.commitErrors, droppedAlerts: alerting.writer.stats.dropped } }
           : {}),
         ...(storeGate ? { storeSpool: spoolSnapshot(storeGate.stats) } : {}),
+        ...(sensor.flowHistory
+          ? {
+              flowHistory: {
+                pendingRows: sensor.flowHistory.history.pendingRows,
+                writeErrors: sensor.flowHistory.stats.writeErrors,
+                overflowFlows: sensor.flowHistory.history.stats.overflowFlows,
+                droppedFlows: sensor.flowHistory.history.stats.droppedFlows,
+              },
+            }
+          : {}),
         ...(syslog ? { syslog: { pendingBytes: syslog.stats.pendingBytes, connected: syslog.stats.connected, dropped: syslog.stats.dropped } } : {}),
       };
     },
-    flowSummary: () => [...counters.flowSummary.values()].map((r) => ({ ...r })),
     async stop(): Promise<string> {
       clearInterval(ticker);
       clearInterval(statsTimer);
       if (saver) clearInterval(saver);
+      if (historyTimer) clearInterval(historyTimer);
       let error: string | undefined;
       try {
         await backend.stop();

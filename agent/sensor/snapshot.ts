@@ -45,6 +45,8 @@ export interface SensorSnapshot {
    * without --policy). `oldestSeconds` is 0 when it is empty; `dropped` by reason (full, age, phi, rejected).
    */
   storeSpool?: { bytes: number; records: number; oldestSeconds: number; dropped: Counts; storeReachable: boolean };
+  /** The flow history's rows waiting for the store, its failed writes, and flows folded (key cap) or dropped (pending cap). Absent without --policy. */
+  flowHistory?: { pendingRows: number; writeErrors: number; overflowFlows: number; droppedFlows: number };
   /** The syslog exporter's disk spool (absent without --syslog). */
   syslog?: { pendingBytes: number; connected: boolean; dropped: number };
 }

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     return;
   }
   port.postMessage({ type: 'started' });
-  const send = () => port.postMessage({ type: 'snapshot', snapshot: sensor.snapshot(), flows: sensor.flowSummary() });
+  const send = () => port.postMessage({ type: 'snapshot', snapshot: sensor.snapshot() });
   send();
   const timer = setInterval(send, 1000);
   port.on('message', (m: { type: string }) => {

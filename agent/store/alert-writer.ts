@@ -122,7 +122,7 @@ export class AlertWriter {
     dropped: 0,
     spooled: 0,
     commitErrors: 0,
-    pruned: { alerts: 0, history: 0, audit: 0 },
+    pruned: { alerts: 0, history: 0, audit: 0, flow_history: 0 },
   };
   private pending = new Map<string, Pending>();
   private readonly maxBatch: number;
@@ -318,6 +318,7 @@ export class AlertWriter {
     this.stats.pruned.alerts += r.alerts;
     this.stats.pruned.history += r.history;
     this.stats.pruned.audit += r.audit;
+    this.stats.pruned.flow_history += r.flow_history;
     return r;
   }
 

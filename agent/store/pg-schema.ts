@@ -9,6 +9,7 @@
  * Append migrations (to both files, same version number); never edit one that has shipped.
  * Text keys are COLLATE "C": byte order, as in SQLite, so keyset cursors page identically.
  */
+import { PG_FLOW_HISTORY_DDL } from './pg-flow-history.js';
 import type pg from 'pg';
 
 export interface PgMigration {
@@ -127,6 +128,11 @@ CREATE INDEX device_sightings_sensor ON device_sightings (sensor, device_id);
 
 ALTER TABLE audit_log ADD COLUMN sensor TEXT NOT NULL DEFAULT '';
 `,
+  },
+  {
+    version: 4,
+    name: 'flow_history',
+    sql: PG_FLOW_HISTORY_DDL,
   },
 ];
 

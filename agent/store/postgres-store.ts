@@ -21,6 +21,7 @@
  */
 import pg from 'pg';
 import { PG_MIGRATIONS, pgMigrate, pgSchemaVersion, type PgMigration } from './pg-schema.js';
+import { PgFlowHistory } from './pg-flow-history.js';
 import { redactDbUrl } from './location.js';
 import {
   ALERT_COLS,
@@ -67,6 +68,12 @@ import {
   AlertTransitionError,
   SEVERITY_RANK,
   StoreInputError,
+  type FlowHistoryExtent,
+  type FlowHistoryRow,
+  type FlowHistoryWriteResult,
+  type FlowMatrix,
+  type FlowMatrixQuery,
+  type PruneCutoff,
 } from './types.js';
 import { defaultSensorName, isSensorName } from './sensor-name.js';
 import { containsFnr, tsFromMs } from './values.js';
@@ -107,7 +114,7 @@ export class PostgresStore implements Store {
   readonly sensor: string;
   private readonly pool: pg.Pool;
   private readonly now: () => number;
-  private readonly onPrune: (result: PruneResult, cutoff: { alerts: string; audit: string }) => void;
+  private readonly onPrune: (result: PruneResult, cutoff: PruneCutoff) => void;
   private closed = false;
 
   /** Connects, migrates (once, whoever else starts at the same time) and prunes unless told not to. */
@@ -474,6 +481,20 @@ export class PostgresStore implements Store {
     return (r.rowCount ?? 0) > 0;
   }
 
+  // ------------------------------------------------------------------ flow history
+
+  async addFlowHistory(rows: readonly FlowHistoryRow[]): Promise<FlowHistoryWriteResult> {
+    return new PgFlowHistory(this.pool).add(rows);
+  }
+
+  async flowMatrix(q: FlowMatrixQuery = {}): Promise<FlowMatrix> {
+    return new PgFlowHistory(this.pool).matrix(q);
+  }
+
+  async flowHistoryExtent(sensor?: string): Promise<FlowHistoryExtent> {
+    return new PgFlowHistory(this.pool).extent(sensor);
+  }
+
   // ------------------------------------------------------------------ retention
 
   async prune(now: number | Date = this.now(), days: number = this.retentionDays): Promise<PruneResult> {
@@ -485,10 +506,15 @@ export class PostgresStore implements Store {
       const history = (await c.query('DELETE FROM alert_history WHERE alert_id IN (SELECT id FROM alerts WHERE last_seen_ms < $1)', [cut.alerts])).rowCount ?? 0;
       const alerts = (await c.query('DELETE FROM alerts WHERE last_seen_ms < $1', [cut.alerts])).rowCount ?? 0;
       const audit = (await c.query('DELETE FROM audit_log WHERE at_ms < $1', [cut.audit])).rowCount ?? 0;
-      return { result: { alerts, history, audit }, cut };
+      const flows = new PgFlowHistory(c);
+      const flowCut = await flows.cutoff(clock, days);
+      const flow_history = await flows.prune(flowCut);
+      return { result: { alerts, history, audit, flow_history }, cut: { ...cut, flow_history: flowCut } };
     });
     const r = res.result;
-    if (r.alerts + r.history + r.audit > 0) this.onPrune(r, { alerts: tsFromMs(res.cut.alerts).iso, audit: tsFromMs(res.cut.audit).iso });
+    if (r.alerts + r.history + r.audit + r.flow_history > 0) {
+      this.onPrune(r, { alerts: tsFromMs(res.cut.alerts).iso, audit: tsFromMs(res.cut.audit).iso, flow_history: tsFromMs(res.cut.flow_history).iso });
+    }
     return r;
   }
 

@@ -137,6 +137,30 @@ ALTER TABLE audit_log ADD COLUMN sensor TEXT NOT NULL DEFAULT '';
 `);
     },
   },
+  {
+    version: 4,
+    name: 'flow_history',
+    up(db) {
+      // Flow aggregates by time bucket (agent/flows/flow-history.ts): names and counts, no addresses, no PHI.
+      // Writes add up (upsert-add), so a bucket written in several flushes, or by a restarted sensor, sums.
+      db.exec(`
+CREATE TABLE flow_history (
+  bucket_ms  INTEGER NOT NULL,                  -- bucket start, epoch ms of capture time
+  sensor     TEXT NOT NULL,
+  zone_src   TEXT NOT NULL,
+  zone_dst   TEXT NOT NULL,
+  app        TEXT NOT NULL,
+  encrypted  INTEGER NOT NULL CHECK (encrypted IN (0, 1)),
+  bucket_s   INTEGER NOT NULL CHECK (bucket_s BETWEEN 1 AND 86400),
+  bytes      INTEGER NOT NULL CHECK (bytes >= 0),
+  flows      INTEGER NOT NULL CHECK (flows >= 0),
+  phi_flows  INTEGER NOT NULL CHECK (phi_flows >= 0),
+  PRIMARY KEY (bucket_ms, sensor, zone_src, zone_dst, app, encrypted)
+) WITHOUT ROWID;
+CREATE INDEX flow_history_sensor ON flow_history (sensor, bucket_ms);
+`);
+    },
+  },
 ];
 
 /** The highest version applied to this file (0 for a new file). */

@@ -22,6 +22,7 @@
 import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, migrate, schemaVersion, type Migration } from './schema.js';
+import { SqliteFlowHistory } from './sqlite-flow-history.js';
 import {
   ALERT_COLS,
   KIND_RANK,
@@ -52,6 +53,12 @@ import { DEFAULT_RETENTION_DAYS, SYSTEM_ACTOR, type DeviceQuery, type Store, typ
 import {
   type AuditEntry,
   type DeviceRow,
+  type FlowHistoryExtent,
+  type FlowHistoryRow,
+  type FlowHistoryWriteResult,
+  type FlowMatrix,
+  type FlowMatrixQuery,
+  type PruneCutoff,
   type AuditInput,
   type AuditQuery,
   type Alert,
@@ -100,7 +107,8 @@ export class SqliteStore implements Store {
   readonly sensor: string;
   private readonly db: Database.Database;
   private readonly now: () => number;
-  private readonly onPrune: (result: PruneResult, cutoff: { alerts: string; audit: string }) => void;
+  private readonly onPrune: (result: PruneResult, cutoff: PruneCutoff) => void;
+  private readonly flowHistory: SqliteFlowHistory;
   private readonly queryCache = new Map<string, Database.Statement>();
   private closed = false;
 
@@ -176,6 +184,7 @@ export class SqliteStore implements Store {
     this.sKvSet = db.prepare('INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at');
     this.sKvDel = db.prepare('DELETE FROM kv WHERE key = ?');
     this.sOpenCounts = db.prepare("SELECT severity, count(*) AS n FROM alerts WHERE status = 'open' GROUP BY severity");
+    this.flowHistory = new SqliteFlowHistory(db);
 
     if (options.pruneOnOpen ?? true) this.pruneNow(this.now(), this.retentionDays);
   }
@@ -447,6 +456,20 @@ export class SqliteStore implements Store {
     };
   }
 
+  // ------------------------------------------------------------------ flow history
+
+  async addFlowHistory(rows: readonly FlowHistoryRow[]): Promise<FlowHistoryWriteResult> {
+    return this.flowHistory.add(rows);
+  }
+
+  async flowMatrix(q: FlowMatrixQuery = {}): Promise<FlowMatrix> {
+    return this.flowHistory.matrix(q);
+  }
+
+  async flowHistoryExtent(sensor?: string): Promise<FlowHistoryExtent> {
+    return this.flowHistory.extent(sensor);
+  }
+
   // ------------------------------------------------------------------ small state
 
   async kvGet<T = unknown>(key: string): Promise<T | undefined> {
@@ -469,8 +492,9 @@ export class SqliteStore implements Store {
   /**
    * Deletes alerts whose last_seen is more than `days` before the newest alert's last_seen
    * (or before `now`, if that is earlier), with their history, and audit rows older than `days`
-   * before `now` (LEV 6.3). Measured from the newest alert, a store of captures analysed long
-   * after they were taken keeps their results; on a live sensor the newest alert is about now.
+   * before `now` (LEV 6.3), and flow-history buckets more than `days` before the newest bucket's
+   * end (or `now`). Measured from the newest data, a store of captures analysed long after they
+   * were taken keeps their results; on a live sensor the newest data is about now.
    * Deleted content is zeroed (secure_delete), free pages are returned to the file system and
    * the WAL is checkpointed and truncated. What was deleted is reported to `onPrune`.
    */
@@ -483,18 +507,20 @@ export class SqliteStore implements Store {
     const clock = typeof now === 'number' ? now : now.getTime();
     const newest = (this.cached('SELECT max(last_seen_ms) AS m FROM alerts').get() as { m: number | null }).m;
     const { alerts: alertCutoff, audit: auditCutoff } = pruneCutoffs(clock, newest, days);
+    const flowCutoff = this.flowHistory.cutoff(clock, days);
     const res = this.db
       .transaction((): PruneResult => {
         const history = this.cached('DELETE FROM alert_history WHERE alert_id IN (SELECT id FROM alerts WHERE last_seen_ms < ?)').run(alertCutoff).changes;
         const alerts = this.cached('DELETE FROM alerts WHERE last_seen_ms < ?').run(alertCutoff).changes;
         const audit = this.cached('DELETE FROM audit_log WHERE at_ms < ?').run(auditCutoff).changes;
-        return { alerts, history, audit };
+        const flow_history = this.flowHistory.prune(flowCutoff);
+        return { alerts, history, audit, flow_history };
       })
       .immediate();
-    if (res.alerts + res.history + res.audit > 0) {
+    if (res.alerts + res.history + res.audit + res.flow_history > 0) {
       this.db.pragma('incremental_vacuum');
       this.db.pragma('wal_checkpoint(TRUNCATE)');
-      this.onPrune(res, { alerts: tsFromMs(alertCutoff).iso, audit: tsFromMs(auditCutoff).iso });
+      this.onPrune(res, { alerts: tsFromMs(alertCutoff).iso, audit: tsFromMs(auditCutoff).iso, flow_history: tsFromMs(flowCutoff).iso });
     }
     return res;
   }

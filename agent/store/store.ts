@@ -16,7 +16,13 @@ import type {
   AuditInput,
   AuditQuery,
   DeviceRow,
+  FlowHistoryExtent,
+  FlowHistoryRow,
+  FlowHistoryWriteResult,
+  FlowMatrix,
+  FlowMatrixQuery,
   Page,
+  PruneCutoff,
   PruneResult,
   Severity,
   UpsertResult,
@@ -53,7 +59,7 @@ export interface StoreOptions {
   /** Prune at open (default true). Readers (`serve`, `evidence`) pass false: they never delete. */
   pruneOnOpen?: boolean;
   /** Told of every prune that deleted something (the process logs it: see agent/store-file.ts); default: nobody. */
-  onPrune?: (result: PruneResult, cutoff: { alerts: string; audit: string }) => void;
+  onPrune?: (result: PruneResult, cutoff: PruneCutoff) => void;
   /** Clock (epoch ms) for updated_at, audit and pruning; default Date.now. */
   now?: () => number;
 }
@@ -96,13 +102,21 @@ export interface Store {
   listDevices(q?: DeviceQuery): Promise<Page<unknown>>;
   getDevice(id: string): Promise<unknown | null>;
 
+  // ---------------------------------------------------------------- flow history (docs/flows.md)
+  /** Adds flow-history rows; a row for a key already stored sums into it (upsert-add). Bad or PHI-like rows are refused and counted. */
+  addFlowHistory(rows: readonly FlowHistoryRow[]): Promise<FlowHistoryWriteResult>;
+  /** The zone matrix of the buckets overlapping [since, until], of one sensor or all. StoreInputError for bad bounds. */
+  flowMatrix(q?: FlowMatrixQuery): Promise<FlowMatrix>;
+  /** Sensors with flow history and the time span it covers (of one sensor, if given). */
+  flowHistoryExtent(sensor?: string): Promise<FlowHistoryExtent>;
+
   // ---------------------------------------------------------------- small state
   kvGet<T = unknown>(key: string): Promise<T | undefined>;
   kvSet(key: string, value: unknown): Promise<void>;
   kvDelete(key: string): Promise<boolean>;
 
   // ---------------------------------------------------------------- upkeep
-  /** Deletes alerts and audit rows past retention (alerts relative to the newest alert). */
+  /** Deletes alerts, audit rows and flow history past retention (alerts and flow history relative to their newest data). */
   prune(now?: number | Date, days?: number): Promise<PruneResult>;
   /** The schema version in force (the highest migration applied). */
   schemaVersion(): Promise<number>;

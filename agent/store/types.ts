@@ -151,6 +151,83 @@ export interface PruneResult {
   alerts: number;
   history: number;
   audit: number;
+  /** Flow-history rows (time buckets) deleted. */
+  flow_history: number;
+}
+
+/** Where retention cut, per kind (ISO 8601): what was older is gone. */
+export interface PruneCutoff {
+  alerts: string;
+  audit: string;
+  flow_history: string;
+}
+
+/**
+ * One row of flow history: what one sensor saw flow from one zone to another, by app and
+ * encryption, in one time bucket (see agent/flows/flow-history.ts and docs/flows.md).
+ * PHI-free by construction: names and counts only. Two writes of the same key add up.
+ */
+export interface FlowHistoryRow {
+  /** Bucket start, epoch milliseconds of capture time. */
+  bucketMs: number;
+  bucketSeconds: number;
+  sensor: string;
+  zoneSrc: string;
+  zoneDst: string;
+  app: string;
+  encrypted: boolean;
+  bytes: number;
+  /** Flows active (carrying bytes) in the bucket. */
+  flows: number;
+  /** Of those, flows in which patient data had been seen in the clear. */
+  phiFlows: number;
+}
+
+export interface FlowHistoryWriteResult {
+  written: number;
+  /** Rows refused as malformed or holding a fødselsnummer-like value. */
+  rejected: number;
+}
+
+export interface FlowMatrixQuery {
+  /** Buckets that end after this (ISO 8601, epoch ms or Date). */
+  since?: string | number | Date;
+  /** Buckets that start at or before this. */
+  until?: string | number | Date;
+  /** One sensor's rows only (default: all sensors summed). */
+  sensor?: string;
+}
+
+/** One cell entry of the zone matrix: the rows of the chosen buckets summed. */
+export interface FlowMatrixItem {
+  zone_src: string;
+  zone_dst: string;
+  app: string;
+  encrypted: boolean;
+  bytes: number;
+  /** Flow-buckets: a flow active in n of the chosen buckets counts n times. */
+  flows: number;
+  /** Flow-buckets in which patient data had been seen in the clear. */
+  phi: number;
+}
+
+export interface FlowMatrix {
+  items: FlowMatrixItem[];
+  /** Start of the first and end of the last bucket summed (ISO 8601); null when none matched. */
+  from: string | null;
+  to: string | null;
+  /** True when there were more groups than a matrix returns (MAX_MATRIX_ITEMS); the largest by bytes are kept. */
+  truncated: boolean;
+}
+
+/** What flow history the store holds (for a time-range picker): sensors and the span of their buckets. */
+export interface FlowHistoryExtent {
+  sensors: string[];
+  /** Start of the oldest and end of the newest bucket (ISO 8601); null when there is none. */
+  from: string | null;
+  to: string | null;
+  /** The bucket length of the newest rows, seconds; null when there is none. */
+  bucket_seconds: number | null;
 }
 
 /** Bad input from a caller (API: 400). */

@@ -6,12 +6,12 @@ import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwrig
 import { candidateOf } from '../../agent/alerts.js';
 import { MemorySink } from '../support/memory-sink.js';
 import { InventorySink } from '../../agent/inventory/sink.js';
-import { EventCounters } from '../../agent/sensor/event-counters.js';
+import { FlowHistory } from '../../agent/flows/flow-history.js';
+import { policyZones } from '../../agent/sensor/flow-history-writer.js';
 import { SqliteStore } from '../../agent/store/index.js';
 import { buildApp } from '../../dashboard-api/app.js';
 import { storeAssets } from '../../dashboard-api/routes/assets.js';
 import { dashboardRoutes } from '../../dashboard-api/routes/dashboard.js';
-import type { FlowSummaryProvider } from '../../dashboard-api/routes/flows.js';
 import type { ApiInstance } from '../../dashboard-api/types.js';
 import { ALL_RULES, RuleEngine, type EngineFinding, type RuleEvent } from '../../rules/index.js';
 import { analyzeFiles } from '../support/analyze.js';
@@ -27,7 +27,7 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
  * The officer's dashboard in headless Chromium (Debian's `chromium` package, driven by
  * playwright-core). The store is filled from captures, as `muvakt analyze --policy --db` does:
  * the pipeline runs in-process over the VNC-from-outside and the DICOM captures, the rules judge
- * the events into alerts, the inventory ranks the devices, the flows are summarised by zone pair.
+ * the events into alerts, the inventory ranks the devices, the flow history goes to the store.
  * Then: sign in with a token, see the alert in bokmål and in English, the device list and the
  * zone matrix, be refused as a viewer, acknowledge as the officer, leave a screenshot.
  */
@@ -47,12 +47,15 @@ describe('dashboard page in headless Chromium', () => {
     }
     store = SqliteStore.open(dir.db());
     const policy = examplePolicy();
-    const { events, error } = await analyzeFiles(CAPTURES);
+    const written: Promise<unknown>[] = [];
+    const history = new FlowHistory({ sensor: 'sensor-dash', zonesOf: policyZones(policy), onReady: () => written.push(store.addFlowHistory(history.drain())) });
+    const { events, error } = await analyzeFiles(CAPTURES, { history });
     expect(error).toBeUndefined();
+    written.push(store.addFlowHistory(history.drain()));
+    await Promise.all(written);
     const findings: EngineFinding[] = [];
     const engine = new RuleEngine(policy, ALL_RULES, (f) => findings.push(f));
-    const counters = new EventCounters(new MemorySink(), policy);
-    const inventory = new InventorySink(counters, policy);
+    const inventory = new InventorySink(new MemorySink(), policy);
     for (const e of events) {
       engine.evaluate(e as RuleEvent);
       inventory.write(e);
@@ -64,9 +67,8 @@ describe('dashboard page in headless Chromium', () => {
     expect(remote, `alerts from the captures: ${alerts.map((a) => a.rule_id).join(', ')}`).toBeDefined();
     alertId = remote!.id;
     openCritical = alerts.filter((a) => a.severity === 'critical' && a.status === 'open').length;
-    const flows: FlowSummaryProvider = () => [...counters.flowSummary.values()].map((f) => ({ ...f }));
-    expect(flows().some((f) => f.zone_src === 'external' && f.zone_dst === 'MU')).toBe(true);
-    app = await buildApp({ store, auth: AUTH, processMetrics: false, assets: storeAssets(store), flows });
+    expect((await store.flowMatrix()).items.some((f) => f.zone_src === 'external' && f.zone_dst === 'MU')).toBe(true);
+    app = await buildApp({ store, auth: AUTH, processMetrics: false, assets: storeAssets(store) });
     // Until app.ts registers the dashboard itself.
     if (!app.hasRoute({ method: 'GET', url: '/dashboard' })) await app.register(dashboardRoutes);
     await app.listen({ host: '127.0.0.1', port: 0 });
@@ -149,6 +151,16 @@ describe('dashboard page in headless Chromium', () => {
     expect(Number(await cell.getAttribute('data-flows'))).toBeGreaterThan(0);
     expect(await cell.locator('.app').count()).toBeGreaterThan(0);
     expect(await page.locator('#flow-matrix tr[data-zone-src="external"] th').textContent()).toBe('external');
+    // From the stored flow history: the cell's bytes are the store's, the sensor is offered, and
+    // a range back from the newest data (the last hour of the captures) still shows the matrix.
+    const storedFlows = (await store.flowMatrix()).items.filter((f) => f.zone_src === 'external' && f.zone_dst === 'MU');
+    expect(Number(await cell.getAttribute('data-bytes'))).toBe(storedFlows.reduce((n, f) => n + f.bytes, 0));
+    expect(await page.locator('#flow-sensor option[value="sensor-dash"]').count()).toBe(1);
+    expect(await page.locator('#flow-span').textContent()).not.toBe('');
+    await page.selectOption('#flow-range', '3600000');
+    await page.selectOption('#flow-sensor', 'sensor-dash');
+    await page.locator('#flow-matrix td[data-src="external"][data-dst="MU"]').waitFor({ timeout: 10_000 });
+    await page.selectOption('#flow-sensor', '');
 
     // English, remembered for this tab.
     await page.click('#lang');

@@ -65,6 +65,52 @@ describe('run --listen: the API and live metrics beside the capture', () => {
     scp.kill('SIGTERM');
   });
 
+  it('answers the zone matrix from the store, with a connection still open counted while it lasts', async () => {
+    const port = '11113';
+    const policy = join(tmp, 'policy-flows.yaml');
+    writeFileSync(policy, `site: live\nzones:\n  - {name: ct, kind: medical, cidrs: [${pair.ipA}/32]}\n  - {name: pacs, kind: server, cidrs: [${pair.ipB}/32]}\n`);
+    const auth = join(tmp, 'auth-flows.yaml');
+    writeFileSync(auth, `tokens:\n  - {name: soc, role: viewer, sha256: ${sha(VIEWER)}}\nmetrics_token_sha256: ${sha(METRICS)}\n`);
+    // A peer that swallows what it gets, and a client that keeps one connection open, sending a line every 100 ms.
+    writeFileSync(join(tmp, 'sink.py'), `import socket\ns=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(("${pair.ipB}",${port}));s.listen(1)\nc,_=s.accept()\nwhile c.recv(65536): pass\n`);
+    writeFileSync(join(tmp, 'talk.py'), `import socket,time\nc=socket.create_connection(("${pair.ipB}",${port}))\nfor i in range(300):\n  c.sendall(b"x"*200+b"\\n");time.sleep(0.1)\n`);
+    const peer = pair.spawn(pair.b, 'python3', [join(tmp, 'sink.py')]);
+    for (let i = 0; i < 100 && !pair.exec(pair.b, 'ss', '-Hltn', `sport = :${port}`).trim(); i++) await sleep(50);
+    const sensor = pair.spawn(pair.a, process.execPath, [CLI, 'run', '--interface', pair.ifA, '--filter', `tcp port ${port}`, '--policy', policy, '--db', join(tmp, 'flows.db'), '--listen', API, '--auth', auth, '--buffer-mb', '8', '--flow-history-interval', '1']);
+    let err = '';
+    sensor.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await waitFor(sensor.stderr!, /API listening beside the capture/, 20_000);
+    const talker = pair.spawn(pair.a, 'python3', [join(tmp, 'talk.py')]);
+    let talking = true;
+    talker.once('exit', () => (talking = false));
+
+    type Summary = { items: { zone_src: string; zone_dst: string; app: string; bytes: number; flows: number }[] };
+    const ask = () => JSON.parse(pair.exec(pair.a, 'curl', '-s', '-H', `Authorization: Bearer ${VIEWER}`, `http://${API}/api/v1/flows/summary`)) as Summary;
+    let first: Summary = { items: [] };
+    for (let i = 0; i < 40 && first.items.length === 0; i++) {
+      await sleep(500);
+      first = ask();
+    }
+    const cell = () => first.items.find((i) => i.zone_src === 'ct' && i.zone_dst === 'pacs');
+    expect(cell(), JSON.stringify(first)).toBeDefined();
+    expect(talking).toBe(true); // the connection has not ended: it was counted while open
+    const before = cell()!.bytes;
+    await sleep(2500);
+    first = ask();
+    expect(cell()!.bytes).toBeGreaterThan(before); // and it keeps growing with each write
+    expect(talking).toBe(true);
+    const metrics = pair.exec(pair.a, 'curl', '-s', '-H', `Authorization: Bearer ${METRICS}`, `http://${API}/metrics`);
+    expect(metrics).toMatch(/^muvakt_flow_history_pending_rows \d+$/m);
+    expect(metrics).toMatch(/^muvakt_flow_history_write_errors_total 0$/m);
+    expect(metrics).toMatch(/^muvakt_flow_history_dropped_flows_total 0$/m);
+
+    talker.kill('SIGTERM');
+    const exited = new Promise<number | null>((resolve) => sensor.once('exit', resolve));
+    sensor.kill('SIGTERM');
+    expect(await exited, err).toBe(0);
+    peer.kill('SIGTERM');
+  });
+
   it('stops the capture and exits 1 with a clear message when the API cannot listen', async () => {
     const policy = join(tmp, 'policy-listen.yaml');
     writeFileSync(policy, `site: live\nzones:\n  - {name: ct, kind: medical, cidrs: [${pair.ipA}/32]}\n`);

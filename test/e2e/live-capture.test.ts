@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowEvent, MuvaktEvent } from '../../agent/events/types.js';
 import { NetnsPair, waitFor } from '../support/netns.js';
@@ -89,6 +90,12 @@ describe('live capture on a veth pair with real dcmtk peers', () => {
     expect(last.capture.dropped).toBe(0);
     expect(last.packets).toBe(flows.reduce((a, f) => a + f.pkts_toserver + f.pkts_toclient, 0));
     expect(last.capture.received).toBeGreaterThanOrEqual(last.packets);
+    // The flow history written at shutdown holds every byte of the three flows, ct → pacs, with patient data seen.
+    const db = new Database(join(tmp, 'live.db'), { readonly: true });
+    const hist = db.prepare("SELECT sum(bytes) AS bytes, sum(phi_flows) AS phi FROM flow_history WHERE zone_src = 'ct' AND zone_dst = 'pacs' AND app = 'dicom'").get() as { bytes: number; phi: number };
+    db.close();
+    expect(hist.bytes).toBe(flows.reduce((n, f) => n + Number(f.bytes_toserver) + Number(f.bytes_toclient), 0));
+    expect(hist.phi).toBeGreaterThan(0);
     // Judged live: the stored CT image crossed zones in cleartext with patient fields.
     const alerts = readFileSync(alertsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(alerts.map((a) => a.rule_id)).toContain('dicom-cleartext-phi');

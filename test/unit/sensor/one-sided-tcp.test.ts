@@ -17,7 +17,7 @@ const NOOP = { write() {}, flush() {}, close() {} };
 
 /** Counts a capture's flows the way the live sensor does. */
 async function count(file: string): Promise<EventCounters> {
-  const counters = new EventCounters(NOOP, null);
+  const counters = new EventCounters(NOOP);
   const { events, error } = await analyzeFiles([file]);
   expect(error).toBeUndefined();
   for (const e of events) counters.write(e);
