@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { parseListen } from '../../dashboard-api/listen.js';
 import { CaptureBackendMissing, DEFAULT_LIVE_OPTIONS } from '../capture/live-capture.js';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
@@ -9,11 +8,13 @@ import { readPolicyFile } from '../policy-file.js';
 import type { SensorSnapshot } from '../sensor/snapshot.js';
 import type { FlowSummaryRow, LiveSensorOptions } from '../sensor/live-sensor.js';
 import { openStoreFile } from '../store-file.js';
-import { positiveInt, UsageError } from './args.js';
+import { applyLogFormat, positiveInt, UsageError } from './args.js';
+import { SYSLOG_PARSE_OPTIONS, syslogOptions } from './syslog-options.js';
 
 export const RUN_USAGE = `muvakt run --interface IFACE [--filter BPF] [--policy FILE] [--db FILE] [--events FILE|-] [--alerts FILE|-]
            [--listen HOST:PORT [--auth FILE] [--tls-cert F --tls-key F] [--allow-plain-http]]
-           [--syslog HOST:PORT [--syslog-ca FILE] [--syslog-spool DIR] [--syslog-facility NAME]] [--alerts-max-mb N]
+           [--syslog HOST:PORT [--syslog-format rfc5424|cef|ecs] [--syslog-ca FILE] [--syslog-spool DIR]
+           [--syslog-facility NAME]] [--alerts-max-mb N] [--log-format json|pretty]
            [--snaplen N] [--buffer-mb N] [--no-promisc] [--stats-interval S] [--max-flows N] [--pseudonym-key FILE]
 
   Captures live from IFACE (a SPAN/mirror port) through tcpdump/libpcap. Never transmits.
@@ -22,15 +23,18 @@ export const RUN_USAGE = `muvakt run --interface IFACE [--filter BPF] [--policy 
   --policy FILE         judge traffic against the site policy; alerts go to the store (--db, default muvakt.db)
   --alerts FILE         also write each new or reopened alert as NDJSON ("-" = stdout; a file is rotated at
                         --alerts-max-mb, default 100, five kept)
-  --syslog HOST:PORT    send each new or reopened alert to a SIEM as RFC 5424 syslog over TCP (TLS with
-                        --syslog-ca FILE), spooled on disk (--syslog-spool DIR, default ./muvakt-spool) so
-                        nothing is lost while the SIEM is down
+  --syslog HOST:PORT    send each new or reopened alert to a SIEM over TCP (TLS with --syslog-ca FILE),
+                        spooled on disk (--syslog-spool DIR, default ./muvakt-spool) so nothing is lost
+                        while the SIEM is down
+  --syslog-format F     rfc5424 (default: syslog, the facts as structured data), cef (ArcSight CEF in a
+                        syslog message) or ecs (Elastic Common Schema, one JSON document a line)
   --listen HOST:PORT    serve the API and /metrics beside the capture (needs --policy); capture then runs
                         in a worker thread so it never starves the API (see "muvakt serve" for --auth, TLS)
   --buffer-mb N         kernel capture buffer (default ${DEFAULT_LIVE_OPTIONS.bufferKiB / 1024} MiB)
   --snaplen N           bytes kept per frame (default ${DEFAULT_LIVE_OPTIONS.snaplen})
   --no-promisc          do not put the interface in promiscuous mode
   --stats-interval S    seconds between capture-statistics events and log lines (default 10)
+  --log-format F        json or pretty (default: pretty on a terminal, JSON otherwise)
 `;
 
 function waitForSignal(): Promise<void> {
@@ -64,11 +68,9 @@ export async function runCommand(argv: string[]): Promise<number> {
         'stats-interval': { type: 'string' },
         'max-flows': { type: 'string' },
         'pseudonym-key': { type: 'string' },
-        syslog: { type: 'string' },
-        'syslog-ca': { type: 'string' },
-        'syslog-spool': { type: 'string' },
-        'syslog-facility': { type: 'string' },
+        ...SYSLOG_PARSE_OPTIONS,
         'alerts-max-mb': { type: 'string' },
+        'log-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -79,6 +81,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(RUN_USAGE);
     return 0;
   }
+  applyLogFormat(v['log-format'] as string | undefined);
   const iface = v.interface as string | undefined;
   if (!iface) throw new UsageError('run needs --interface IFACE');
   const opts: LiveSensorOptions = {
@@ -96,18 +99,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     pseudonymKey: v['pseudonym-key'] as string | undefined,
     alertsMaxBytes: positiveInt('alerts-max-mb', v['alerts-max-mb'] as string | undefined, 100) * 1024 * 1024,
   };
-  if (v.syslog) {
-    if (!v.policy) throw new UsageError('--syslog needs --policy: it exports the alerts judged against it');
-    const target = parseListen(v.syslog as string);
-    if (typeof target === 'string') throw new UsageError(`--syslog: ${target}`);
-    opts.syslog = {
-      host: target.host,
-      port: target.port,
-      spoolDir: (v['syslog-spool'] as string | undefined) ?? 'muvakt-spool',
-      facility: (v['syslog-facility'] as string | undefined) ?? 'local4',
-      tls: v['syslog-ca'] ? { caFile: v['syslog-ca'] as string } : undefined,
-    };
-  }
+  opts.syslog = syslogOptions(v, 'muvakt-spool');
   if (v.listen) return runWithApi(opts, v);
 
   const { startLiveSensor } = await import('../sensor/live-sensor.js');

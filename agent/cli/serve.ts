@@ -7,10 +7,10 @@ import { createLogger } from '../log.js';
 import { readPolicyFile } from '../policy-file.js';
 import { openStoreFile } from '../store-file.js';
 import { apiSettings, policyReloader, startApi } from './api-bootstrap.js';
-import { UsageError } from './args.js';
+import { applyLogFormat, UsageError } from './args.js';
 
 export const SERVE_USAGE = `muvakt serve --db FILE [--policy FILE] [--auth FILE] [--listen HOST:PORT]
-             [--tls-cert FILE --tls-key FILE] [--allow-plain-http]
+             [--tls-cert FILE --tls-key FILE] [--allow-plain-http] [--log-format json|pretty]
 
   Serves the API (/api/v1), /metrics, /healthz, /readyz and /docs over an existing alert store.
   --db FILE          the SQLite store written by "analyze --db" or "run --db"
@@ -19,6 +19,7 @@ export const SERVE_USAGE = `muvakt serve --db FILE [--policy FILE] [--auth FILE]
   --listen HOST:PORT default ${DEFAULT_LISTEN}
   --tls-cert FILE, --tls-key FILE  PEM certificate and key: serve HTTPS (TLS 1.2+)
   --allow-plain-http plain HTTP on a non-loopback address (only behind a TLS proxy on this host)
+  --log-format F     json or pretty (default: pretty on a terminal, JSON otherwise)
 `;
 
 export interface ServeHooks {
@@ -31,7 +32,7 @@ export interface ServeHooks {
 
 /** `muvakt serve`: returns the process exit code. */
 export async function serveCommand(argv: string[], hooks: ServeHooks = {}): Promise<number> {
-  let values: { db?: string; policy?: string; auth?: string; listen?: string; 'tls-cert'?: string; 'tls-key'?: string; 'allow-plain-http'?: boolean; help?: boolean };
+  let values: { db?: string; policy?: string; auth?: string; listen?: string; 'tls-cert'?: string; 'tls-key'?: string; 'allow-plain-http'?: boolean; 'log-format'?: string; help?: boolean };
   try {
     values = parseArgs({
       args: argv,
@@ -44,6 +45,7 @@ export async function serveCommand(argv: string[], hooks: ServeHooks = {}): Prom
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'allow-plain-http': { type: 'boolean', default: false },
+        'log-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -54,6 +56,7 @@ export async function serveCommand(argv: string[], hooks: ServeHooks = {}): Prom
     process.stdout.write(SERVE_USAGE);
     return 0;
   }
+  applyLogFormat(values['log-format']);
   if (!values.db) throw new UsageError('serve needs --db FILE (the alert store to serve)');
   if (!existsSync(values.db)) throw new UsageError(`--db: ${values.db} does not exist (create it with "muvakt analyze --db" or "muvakt run --db")`);
   const settings = apiSettings({

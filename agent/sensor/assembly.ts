@@ -166,24 +166,32 @@ async function alertStreamTo(
   let syslog: SyslogExporter | null = null;
   if (s.syslog) {
     const { SyslogExporter } = await import('../export/syslog.js');
-    syslog = new SyslogExporter({ ...s.syslog, onEvent: (e) => s.log.warn({ syslog: e.kind, detail: e.detail }, 'syslog export') });
+    syslog = new SyslogExporter({ ...s.syslog, onEvent: syslogLogger(s.log) });
     exporters.push(syslog);
   }
   const onCommit = (r: { created: Alert[]; reopened: Alert[] }) => {
     // A SIEM wants to hear of an alert once it is stored: new ones and ones that came back.
-    const fresh = [...r.created, ...r.reopened];
-    if (fresh.length === 0) return;
+    if (r.created.length + r.reopened.length === 0) return;
     if (alertOut) {
-      for (const a of fresh) alertOut.write(alertForExport(a) as unknown as MuvaktEvent);
+      for (const a of [...r.created, ...r.reopened]) alertOut.write(alertForExport(a) as unknown as MuvaktEvent);
       alertOut.flush();
     }
     for (const x of exporters) {
       try {
-        x.export(fresh);
+        if (r.created.length > 0) x.export(r.created, 'new');
+        if (r.reopened.length > 0) x.export(r.reopened, 'reopened');
       } catch (e) {
         s.log.warn({ err: (e as Error).message }, 'alert export failed');
       }
     }
   };
   return { onCommit, syslog };
+}
+
+/** The syslog exporter's connection news: connected at info, problems at warn (never alert contents). */
+export function syslogLogger(log: Logger): NonNullable<SyslogExporterOptions['onEvent']> {
+  return (e) => {
+    if (e.kind === 'connected') log.info({ syslog: e.kind, detail: e.detail }, 'syslog connected');
+    else log.warn({ syslog: e.kind, detail: e.detail }, e.kind === 'disconnected' ? 'syslog disconnected' : 'syslog export');
+  };
 }
