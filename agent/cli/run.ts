@@ -101,6 +101,10 @@ export async function runCommand(argv: string[]): Promise<number> {
   };
   opts.syslog = syslogOptions(v, 'muvakt-spool');
   if (v.listen) return runWithApi(opts, v);
+  if (!opts.policy) {
+    // Said once, before the capture starts: without a policy no rule runs.
+    (await import('../log.js')).createLogger().warn('no --policy: nothing is judged and no alert is raised; only traffic counts, events (--events) and the device inventory are kept (see deploy/policy.example.yaml)');
+  }
 
   const { startLiveSensor } = await import('../sensor/live-sensor.js');
   let sensor;
