@@ -24,7 +24,7 @@ describe('policy file validation', () => {
 
   it('wrong type: names line, column, field and what was expected', () => {
     expect(errorsOf(BASE + 'hl7: {ack_timeout_s: soon}\n')).toEqual(['site.yaml:5:22: hl7.ack_timeout_s: expected a number greater than 0 and at most 86400, got "soon"']);
-    expect(errorsOf(BASE.replace('vlans: [110]', 'vlans: [5000]'))).toEqual(['site.yaml:3:38: zones[0].vlans[0]: expected an integer from 1 to 4094, got 5000']);
+    expect(errorsOf(BASE.replace('vlans: [110]', 'vlans: [5000]'))).toEqual(['site.yaml:3:39: zones[0].vlans[0]: expected an integer from 1 to 4094, got 5000']);
     expect(errorsOf(BASE.replace('kind: server', 'kind: servers'))).toEqual([
       'site.yaml:4:24: zones[1].kind: expected one of "medical", "clinical", "server", "office", "remote-access", "dmz", "guest", got "servers"',
     ]);
