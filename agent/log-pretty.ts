@@ -2,8 +2,8 @@
 const LEVELS: Record<number, [string, string]> = {
   10: ['TRACE', '\x1b[90m'],
   20: ['DEBUG', '\x1b[36m'],
-  30: ['INFO ', '\x1b[32m'],
-  40: ['WARN ', '\x1b[33m'],
+  30: ['INFO', '\x1b[32m'],
+  40: ['WARN', '\x1b[33m'],
   50: ['ERROR', '\x1b[31m'],
   60: ['FATAL', '\x1b[41m'],
 };
@@ -24,8 +24,9 @@ export function prettyLogLine(line: string, colour: boolean): string {
   const t = typeof r.time === 'number' ? new Date(r.time) : new Date();
   const hh = (n: number, w = 2) => String(n).padStart(w, '0');
   const time = `${hh(t.getHours())}:${hh(t.getMinutes())}:${hh(t.getSeconds())}.${hh(t.getMilliseconds(), 3)}`;
-  const [name, c] = LEVELS[Number(r.level)] ?? ['LOG  ', ''];
-  const level = colour && c ? `${c}${name}\x1b[0m` : name;
+  const [name, c] = LEVELS[Number(r.level)] ?? ['LOG', ''];
+  const pad = ' '.repeat(5 - name.length);
+  const level = (colour && c ? `${c}${name}\x1b[0m` : name) + pad;
   const fields = Object.entries(r)
     .filter(([k]) => !SKIP.has(k))
     .map(([k, v]) => `${k}=${value(v)}`)
