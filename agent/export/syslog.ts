@@ -1,6 +1,8 @@
 /**
- * Alerts to a SIEM as syslog (RFC 5424) over TCP with octet-counting framing (RFC 6587 3.4.1),
- * optionally TLS (RFC 5425), delivered at least once through a disk spool.
+ * Alerts to a SIEM over TCP, optionally TLS (RFC 5425), delivered at least once through a disk
+ * spool, in one of three forms (docs/alerts.md): RFC 5424 syslog with the facts as structured
+ * data, or ArcSight CEF as a syslog message (both with octet-counting framing, RFC 6587 3.4.1),
+ * or ECS JSON one document a line (newline framing).
  *
  * Spool (in `spoolDir`): `spool.<gen>.ndjson`, append-only, one formatted message a line (a
  * JSON string), fsync'd before anything is sent; `offset.json` {gen, offset}, replaced
