@@ -77,8 +77,9 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   if (values.events === '-' && values.alerts === '-') throw new UsageError('--events and --alerts cannot both go to stdout');
   if (values['syslog-timeout'] !== undefined && !values.syslog) throw new UsageError('--syslog-timeout needs --syslog HOST:PORT');
   const syslogTimeoutS = positiveInt('syslog-timeout', values['syslog-timeout'], 30);
-  const tempSpool = values.syslog && !values['syslog-spool'] ? mkdtempSync(join(tmpdir(), 'muvakt-backfill-')) : undefined;
-  const syslog = syslogOptions(values, tempSpool ?? '');
+  const syslog = await syslogOptions(values, '');
+  // Without --syslog-spool: a spool of this run's own, removed once everything is delivered.
+  const tempSpool = syslog && !values['syslog-spool'] ? (syslog.spoolDir = mkdtempSync(join(tmpdir(), 'muvakt-backfill-'))) : undefined;
   applyLogFormat(values['log-format']);
   // pino only when something is logged (the exporter's connection news).
   const log = syslog ? (await import('../log.js')).createLogger() : undefined;

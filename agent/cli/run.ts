@@ -99,7 +99,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     pseudonymKey: v['pseudonym-key'] as string | undefined,
     alertsMaxBytes: positiveInt('alerts-max-mb', v['alerts-max-mb'] as string | undefined, 100) * 1024 * 1024,
   };
-  opts.syslog = syslogOptions(v, 'muvakt-spool');
+  opts.syslog = await syslogOptions(v, 'muvakt-spool');
   if (v.listen) return runWithApi(opts, v);
   if (!opts.policy) {
     // Said once, before the capture starts: without a policy no rule runs.

@@ -1,4 +1,3 @@
-import { parseListen } from '../../dashboard-api/listen.js';
 import type { SyslogExporterOptions } from '../export/syslog.js';
 import { SIEM_FORMATS, type SiemFormat } from '../export/siem-record.js';
 import { UsageError } from './args.js';
@@ -19,13 +18,15 @@ export const SYSLOG_USAGE = `  --syslog HOST:PORT    send alerts to a SIEM over 
   --syslog-facility F   syslog facility (default local4)
 `;
 
-/** The exporter's options from the command line, or undefined without --syslog. */
-export function syslogOptions(v: Record<string, unknown>, defaultSpool: string): Omit<SyslogExporterOptions, 'onEvent'> | undefined {
+/** The exporter's options from the command line, or undefined without --syslog (UsageError for bad ones). */
+export async function syslogOptions(v: Record<string, unknown>, defaultSpool: string): Promise<Omit<SyslogExporterOptions, 'onEvent'> | undefined> {
   for (const k of ['syslog-ca', 'syslog-spool', 'syslog-facility', 'syslog-format'] as const) {
     if (v[k] !== undefined && !v.syslog) throw new UsageError(`--${k} needs --syslog HOST:PORT`);
   }
   if (!v.syslog) return undefined;
   if (!v.policy) throw new UsageError('--syslog needs --policy: it exports the alerts judged against it');
+  // Loaded only with --syslog: analyze without it loads nothing of the API's.
+  const { parseListen } = await import('../../dashboard-api/listen.js');
   const target = parseListen(v.syslog as string);
   if (typeof target === 'string') throw new UsageError(target.replace(/--listen/g, '--syslog'));
   const format = (v['syslog-format'] as string | undefined) ?? 'rfc5424';
