@@ -1,5 +1,6 @@
 import { ProbeVerdict } from '../../protocols/probe.js';
 import { DETACH, type Direction, type StreamEndReason, type StreamParser } from '../../protocols/stream.js';
+import { pooledBytes } from '../../protocols/pooled-bytes.js';
 import type { DatagramParser } from '../../protocols/datagram.js';
 import type { Flow } from '../flows/flow.js';
 import type { AnalyzerRecord } from '../events/types.js';
@@ -119,8 +120,8 @@ export class AnalyzerDispatcher implements StreamParser {
   private readonly heldLen = [0, 0];
   /** Arrival order of held chunks: direction, length, direction, length… (≤ 2·PROBE_WINDOW entries). */
   private order: number[] = [];
-  /** Per direction, per factory: that probe said No. */
-  private readonly ruledOut: [Uint8Array, Uint8Array];
+  /** Per direction, per factory: that probe said No (direction d's flags start at d · factories.length). */
+  private readonly ruledOut: Buffer;
   private gaveUp = false;
   /** Capture time of the last chunk held, for records made when the stream is given up. */
   private lastTsSec = 0;
@@ -135,7 +136,7 @@ export class AnalyzerDispatcher implements StreamParser {
     /** Takes streams nobody recognised (the cleartext PHI scanner); null detaches them. */
     private readonly fallback: TcpAnalyzerFactory | null = null,
   ) {
-    this.ruledOut = [new Uint8Array(factories.length), new Uint8Array(factories.length)];
+    this.ruledOut = pooledBytes(2 * factories.length);
   }
 
   data(dir: Direction, buf: Buffer, off: number, len: number, tsSec: number, tsNsec: number): number {
@@ -149,12 +150,13 @@ export class AnalyzerDispatcher implements StreamParser {
     const take = Math.min(len, PROBE_WINDOW - have);
     buf.copy(window, have, off, off + take);
     const seen = have + take;
-    const ruled = this.ruledOut[dir];
+    const ruled = this.ruledOut;
+    const base = dir * this.factories.length;
     for (let i = 0; i < this.factories.length; i++) {
-      if (ruled[i]) continue;
+      if (ruled[base + i]) continue;
       const v = this.factories[i].probe(dir, window, 0, seen);
       if (v === ProbeVerdict.Yes) return this.handOver(this.factories[i], dir, buf, off, len, tsSec, tsNsec);
-      if (v === ProbeVerdict.No) ruled[i] = 1;
+      if (v === ProbeVerdict.No) ruled[base + i] = 1;
     }
     // Bytes beyond the window could not be replayed to a parser chosen later.
     if (take < len) return this.giveUp(dir, buf, off, len, tsSec, tsNsec);
@@ -182,8 +184,9 @@ export class AnalyzerDispatcher implements StreamParser {
   /** Every factory said No in both directions (a direction without data has not said No yet). */
   private allRuledOut(): boolean {
     if (this.heldLen[0] === 0 || this.heldLen[1] === 0) return false;
-    for (let i = 0; i < this.factories.length; i++) {
-      if (!this.ruledOut[0][i] || !this.ruledOut[1][i]) return false;
+    const n = this.factories.length;
+    for (let i = 0; i < n; i++) {
+      if (!this.ruledOut[i] || !this.ruledOut[n + i]) return false;
     }
     return true;
   }

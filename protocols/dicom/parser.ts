@@ -14,6 +14,7 @@
  * allocate more than the configured caps, or emit a patient value.
  */
 import { DETACH, Direction, type StreamEndReason, type StreamParser } from '../stream.js';
+import { pooledBytes } from '../pooled-bytes.js';
 import type { Pseudonymize } from '../phi/pseudonym.js';
 import { parseAbort, parseAssociate, parseReject } from './associate.js';
 import { Association } from './association.js';
@@ -105,7 +106,7 @@ const enum Mode {
 class DirState {
   state = St.Header;
   synced = false;
-  readonly hdr = Buffer.alloc(SIG_BYTES);
+  readonly hdr = pooledBytes(SIG_BYTES);
   hdrLen = 0;
   pduType = 0;
   pduRemaining = 0;
@@ -120,7 +121,7 @@ class DirState {
   cmdLen = 0;
   cmdBroken = false;
   msg: Message | null = null;
-  readonly tail = Buffer.alloc(SIG_BYTES);
+  readonly tail = pooledBytes(SIG_BYTES);
   tailLen = 0;
   scanned = 0;
   scanLimit = 0;

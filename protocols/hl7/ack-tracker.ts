@@ -37,8 +37,10 @@ class Chains<T> {
 }
 
 export class AckTracker<T> {
-  private readonly byId: [Chains<T>, Chains<T>] = [new Chains(), new Chains()];
-  private readonly byBatch: [Chains<T>, Chains<T>] = [new Chains(), new Chains()];
+  // Made on first use: most connections carry one direction's messages, many none (an open
+  // connection costs no maps until it has a message outstanding).
+  private readonly byId: [Chains<T> | null, Chains<T> | null] = [null, null];
+  private readonly byBatch: [Chains<T> | null, Chains<T> | null] = [null, null];
   private queue: Pending<T>[] = [];
   private head = 0;
   /** Outstanding (not yet resolved) messages. */
@@ -70,7 +72,7 @@ export class AckTracker<T> {
       batchPrev: null,
       batchNext: null,
     };
-    const ids = this.byId[dir];
+    const ids = (this.byId[dir] ??= new Chains());
     const last = ids.last.get(controlId);
     if (last === undefined) ids.first.set(controlId, e);
     else {
@@ -79,7 +81,7 @@ export class AckTracker<T> {
     }
     ids.last.set(controlId, e);
     if (batchId !== '') {
-      const batches = this.byBatch[dir];
+      const batches = (this.byBatch[dir] ??= new Chains());
       const lastOfBatch = batches.last.get(batchId);
       if (lastOfBatch === undefined) batches.first.set(batchId, e);
       else {
@@ -95,7 +97,7 @@ export class AckTracker<T> {
 
   /** The oldest outstanding message sent opposite to `ackDir` with this control id, removed. */
   match(ackDir: number, controlId: string): Pending<T> | null {
-    const e = this.byId[ackDir ^ 1].first.get(controlId);
+    const e = this.byId[ackDir ^ 1]?.first.get(controlId);
     if (e === undefined) return null;
     this.unlink(e);
     return e;
@@ -105,7 +107,7 @@ export class AckTracker<T> {
   matchBatch(ackDir: number, batchId: string): Pending<T>[] {
     const out: Pending<T>[] = [];
     if (batchId === '') return out;
-    for (let e = this.byBatch[ackDir ^ 1].first.get(batchId) ?? null; e !== null; e = e.batchNext) out.push(e);
+    for (let e = this.byBatch[ackDir ^ 1]?.first.get(batchId) ?? null; e !== null; e = e.batchNext) out.push(e);
     for (const e of out) this.unlink(e);
     return out;
   }
@@ -160,7 +162,8 @@ export class AckTracker<T> {
     if (e.done) return;
     e.done = true;
     this.size--;
-    const ids = this.byId[e.dir];
+    // An entry was added through add(), which made its direction's chains.
+    const ids = this.byId[e.dir]!;
     if (e.prev === null) {
       if (e.next === null) ids.first.delete(e.controlId);
       else ids.first.set(e.controlId, e.next);
@@ -171,7 +174,7 @@ export class AckTracker<T> {
     } else e.next.prev = e.prev;
     e.prev = e.next = null;
     if (e.batchId !== '') {
-      const batches = this.byBatch[e.dir];
+      const batches = this.byBatch[e.dir]!;
       if (e.batchPrev === null) {
         if (e.batchNext === null) batches.first.delete(e.batchId);
         else batches.first.set(e.batchId, e.batchNext);

@@ -72,7 +72,9 @@ export class Accumulator {
     const need = this.len + n;
     if (need > this.ceiling) return false;
     if (this.buf === null || need > this.buf.length) {
-      let cap = this.buf === null ? 4096 : this.buf.length * 2;
+      // Start small: most frames split over segments are a few hundred bytes, and sizes under
+      // 4 KiB come from Node's shared pool instead of an ArrayBuffer of their own per connection.
+      let cap = this.buf === null ? 512 : this.buf.length * 2;
       while (cap < need) cap *= 2;
       const next = Buffer.allocUnsafe(Math.min(cap, this.ceiling));
       if (this.buf !== null && this.len > 0) this.buf.copy(next, 0, 0, this.len);

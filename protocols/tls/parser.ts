@@ -16,6 +16,7 @@
  * message; nothing a peer sends can make it throw or hold more than the caps.
  */
 import { DETACH, Direction, type StreamEndReason, type StreamParser } from '../stream.js';
+import { pooledBytes } from '../pooled-bytes.js';
 import { parseCertificateMessage, readCertificate, type LeafCertificate } from './certificate.js';
 import { cipherSuiteName, cipherSuiteWeaknesses, hex16 } from './cipher-suites.js';
 import {
@@ -72,10 +73,10 @@ const V2_RECORDS_READ = 2;
 
 class DirState {
   rec = Rec.Header;
-  readonly hdr = Buffer.alloc(RECORD_HEADER_LENGTH);
+  readonly hdr = pooledBytes(RECORD_HEADER_LENGTH);
   hdrLen = 0;
   recRemaining = 0;
-  readonly hsHdr = Buffer.alloc(HANDSHAKE_HEADER_LENGTH);
+  readonly hsHdr = pooledBytes(HANDSHAKE_HEADER_LENGTH);
   hsHdrLen = 0;
   inMessage = false;
   msgType = 0;

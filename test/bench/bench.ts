@@ -1,12 +1,18 @@
 /**
- * npm run bench -- [FILE] [--runs N] [--no-cli]
+ * npm run bench -- [FILE] [--runs N] [--no-cli] [--no-big] [--no-tshark] [--flows N]
  *
  * Throughput of the capture reader and of the packet pipeline (decode → flows → reassembly →
  * analyzer dispatch) on one capture, against `tcpdump -r FILE -w /dev/null` timed in the same
  * invocation. FILE defaults to the capture made by fixtures/corpus/scripts/make-bench.sh.
+ *
+ * Then the process as a user runs it: `muvakt analyze` on a capture of four copies of FILE with
+ * non-overlapping timestamps (over 1 GB; built next to FILE once), plain and with the example
+ * policy and a store, against tcpdump and tshark (DICOM and HL7 dissected) on the same file; and
+ * peak RSS with many concurrent open flows (concurrent-flows.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -21,9 +27,20 @@ import { compilePolicyFile } from '../../agent/policy-file.js';
 import { SqliteStore } from '../../agent/store/index.js';
 import { Pipeline } from '../../agent/pipeline.js';
 import { InventorySink } from '../../agent/inventory/sink.js';
+import { concurrentFlowsRss } from './concurrent-flows.js';
+import { buildBigCapture } from './big-capture.js';
 import { Inventory } from '../../agent/inventory/inventory.js';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '5' }, 'no-cli': { type: 'boolean', default: false } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    runs: { type: 'string', default: '5' },
+    'no-cli': { type: 'boolean', default: false },
+    'no-big': { type: 'boolean', default: false },
+    'no-tshark': { type: 'boolean', default: false },
+    flows: { type: 'string', default: '100000' },
+  },
+});
 const file = positionals[0] ?? process.env.MUVAKT_BENCH_FILE ?? '/tmp/bench.pcap';
 const runs = Number(values.runs);
 const size = statSync(file).size;
@@ -247,3 +264,50 @@ console.log(`rules add ${pairedShare(rules)} to the analysis time`);
 const hl7 = eventCounts.get('hl7.message') ?? 0;
 if (hl7 > 0) console.log(`HL7: ${hl7.toLocaleString('en-US')} messages, ${Math.round(hl7 / median(all)).toLocaleString('en-US')} messages/s through the whole pipeline`);
 console.log(`events (last run): ${[...eventCounts.entries()].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+
+// ---- the process as a user runs it, on a capture over 1 GB ----------------------------------
+if (!values['no-big']) {
+  const big = buildBigCapture(file);
+  const bigSize = statSync(big.path).size;
+  readFileSync(big.path); // page cache, as for FILE
+  const storeDir = mkdtempSync(join(tmpdir(), 'muvakt-bench-store-'));
+  const bigTcpdump: number[] = [];
+  const bigPlain: number[] = [];
+  const bigPolicy: number[] = [];
+  const bigRuns = Math.max(3, Math.ceil(runs / 2));
+  try {
+    for (let i = 0; i < bigRuns; i++) {
+      bigTcpdump.push(timeCommand('tcpdump', ['-r', big.path, '-w', '/dev/null']));
+      bigPlain.push(timeCommand(process.execPath, [...process.execArgv, cli, 'analyze', big.path, '--quiet']));
+      const db = join(storeDir, `run-${i}.db`);
+      bigPolicy.push(timeCommand(process.execPath, [...process.execArgv, cli, 'analyze', big.path, '--quiet', '--policy', POLICY, '--db', db]));
+      rmSync(db, { force: true });
+    }
+  } finally {
+    rmSync(storeDir, { recursive: true, force: true });
+  }
+  const bigRef = median(bigTcpdump);
+  const bigRow = (name: string, s: number) =>
+    `${name.padEnd(52)} ${s.toFixed(3).padStart(8)} s ${Math.round(big.packets / s).toLocaleString('en-US').padStart(12)} pkt/s ${(bigSize / 1e6 / s).toFixed(0).padStart(7)} MB/s ${(bigRef / s).toFixed(2).padStart(6)}× tcpdump`;
+  console.log(`\nwhole process on ${big.path}: ${big.packets.toLocaleString('en-US')} packets, ${(bigSize / 1e6).toFixed(0)} MB (four copies of FILE, timestamps not overlapping), median of ${bigRuns}`);
+  console.log(bigRow('tcpdump -r FILE -w /dev/null (reference)', bigRef));
+  console.log(bigRow('muvakt analyze FILE --quiet', median(bigPlain)));
+  console.log(bigRow('muvakt analyze FILE --quiet --policy --db', median(bigPolicy)));
+  if (!values['no-tshark']) {
+    // tshark with the DICOM and HL7 dissectors on the bench's ports and a display filter that
+    // needs them, so every packet is dissected (with TCP reassembly, tshark's default).
+    const ts = timeCommand('tshark', ['-n', '-r', big.path, '-d', 'tcp.port==104,dicom', '-d', 'tcp.port==2575,hl7', '-Y', 'dicom || hl7', '-q']);
+    console.log(bigRow('tshark -Y "dicom || hl7" (DICOM and HL7 dissected), one run', ts));
+    console.log(`muvakt analyze vs tshark: ${(ts / median(bigPlain)).toFixed(1)}× faster (plain), ${(ts / median(bigPolicy)).toFixed(1)}× (with --policy --db)`);
+  }
+}
+
+// ---- memory with many concurrent open flows --------------------------------------------------
+const flowCount = Number(values.flows);
+if (flowCount > 0) {
+  const flowsFile = join(tmpdir(), `muvakt-open-flows-${flowCount}.pcap`);
+  const r = await concurrentFlowsRss(flowCount, flowsFile);
+  console.log(`\n${flowCount.toLocaleString('en-US')} concurrent open flows (DICOM, HL7, TLS, HTTP, each mid-message; ${flowsFile}), whole process, every analyzer on:`);
+  console.log(`  muvakt analyze --quiet                 peak RSS ${r.plain.peakMb.toFixed(0)} MB`);
+  console.log(`  muvakt analyze --quiet --policy --db   peak RSS ${r.withPolicy.peakMb.toFixed(0)} MB`);
+}
