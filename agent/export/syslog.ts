@@ -23,7 +23,7 @@ import type { Alert, Severity } from '../store/index.js';
 import type { AlertExporter } from './alert-record.js';
 import { formatCef } from './cef.js';
 import { formatEcs } from './ecs.js';
-import { msgidOf, SIEM_FORMATS, siemRecord, type AlertChange, type SiemFormat, type SiemRecord } from './siem-record.js';
+import { msgidOf, siemRecord, type AlertChange, type SiemFormat, type SiemRecord } from './siem-record.js';
 
 export { SIEM_FORMATS, type SiemFormat } from './siem-record.js';
 
@@ -47,16 +47,10 @@ export const SYSLOG_FIELDS = [
   'zone_src', 'zone_dst', 'guide_refs', 'first_seen', 'last_seen', 'count', 'sensor',
 ] as const;
 
-
 export function parseFacility(v: string | number): number {
   const n = typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : FACILITIES[v.toLowerCase()];
   if (n === undefined || !Number.isInteger(n) || n < 0 || n > 23) throw new RangeError(`syslog facility: expected a name (local0…local7, …) or 0–23, got ${JSON.stringify(v)}`);
   return n;
-}
-
-export function parseSiemFormat(v: string): SiemFormat {
-  if ((SIEM_FORMATS as readonly string[]).includes(v)) return v as SiemFormat;
-  throw new RangeError(`syslog format: expected one of ${SIEM_FORMATS.join(', ')}, got ${JSON.stringify(v)}`);
 }
 
 /** PRINTUSASCII (33–126) only, at most `max` characters; "-" when nothing is left. */
