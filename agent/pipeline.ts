@@ -17,7 +17,7 @@ import { AnalyzerDispatcher, AnalyzerRegistry, type AnalyzerContext } from './an
 import { dispatchDatagram, udpWantsDatagrams } from './analyzers/udp-probing.js';
 import { isoMicro } from './events/format.js';
 import type { EventSink, MuvaktEvent } from './events/types.js';
-import { eventFromRecord } from '../protocols/events/index.js';
+import { eventFromRecord } from '../protocols/events/from-record.js';
 
 /** Decode failures, counted per layer (the `layer` label of muvakt_decode_errors_total). */
 export class DecodeErrors {

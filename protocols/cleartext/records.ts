@@ -17,7 +17,7 @@ import type {
   SyslogRecord,
 } from '../events/index.js';
 
-export { wireDirection, type WireDirection } from '../events/common.js';
+export { wireDirection, type WireDirection } from '../events/wire-direction.js';
 export type { FtpRecord, HttpRecord, MailRecord, SmbRecord, SnmpRecord, SyslogRecord };
 export type CredentialRecord = CredentialCleartextRecord;
 export type CleartextPhiRecord = PhiObservedRecord;

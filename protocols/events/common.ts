@@ -15,12 +15,8 @@ export const Strings = (description: string) => Type.Array(Type.String(), { desc
 export const WireDirectionSchema = Type.Union([Type.Literal('to_server'), Type.Literal('to_client')], {
   description: 'Direction the bytes travelled: to_server = from the flow\'s client (src) to its server (dst)',
 });
-export type WireDirection = Static<typeof WireDirectionSchema>;
-
-/** The direction of a stream (0 = from the connection's initiator) as events name it. */
-export function wireDirection(dir: number): WireDirection {
-  return dir === 0 ? 'to_server' : 'to_client';
-}
+export type { WireDirection } from './wire-direction.js';
+export { wireDirection } from './wire-direction.js';
 
 export const FlowRefSchema = Type.Object(
   {

@@ -1,4 +1,4 @@
-import { wireDirection } from '../events/common.js';
+import { wireDirection } from '../events/wire-direction.js';
 import type { Pseudonymize } from '../phi/pseudonym.js';
 import { DETACH, type Direction, type StreamEndReason, type StreamParser } from '../stream.js';
 import { AckTracker, DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_OUTSTANDING, type Pending } from './ack-tracker.js';

@@ -1,4 +1,4 @@
-import { SUITE_WEAKNESSES } from '../../protocols/events/tls.js';
+import { SUITE_WEAKNESSES } from '../../protocols/events/tls-weaknesses.js';
 import { finding, zonesOf } from '../engine/helpers.js';
 import { defineRule, type Rule } from '../engine/types.js';
 

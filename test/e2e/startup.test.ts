@@ -45,11 +45,12 @@ describe('start-up: each command loads what it needs', () => {
     expect([...r.ours]).toContain('agent/cli/serve.js');
   });
 
-  it('analyze loads no web stack, no logger, and without a policy no rules, YAML or SQLite', () => {
+  it('analyze loads no web stack, no logger, no schema library, and without a policy no rules, YAML or SQLite', () => {
     const r = loaded(['analyze', join(CORPUS, '02_dicom_cstore_ct_mr.pcap'), '--quiet']);
     expect(r.code, r.stderr).toBe(0);
     expect([...r.ours]).toContain('agent/pipeline.js');
-    for (const p of [...SERVING_ONLY, 'better-sqlite3', 'yaml']) expect([...r.packages], p).not.toContain(p);
+    // The event schemas are for validation and docs: records become events without TypeBox.
+    for (const p of [...SERVING_ONLY, 'better-sqlite3', 'yaml', 'typebox']) expect([...r.packages], p).not.toContain(p);
     expect([...r.ours].filter((m) => m.startsWith('dashboard-api/') || m.startsWith('rules/') || m.startsWith('agent/store/'))).toEqual([]);
   });
 
