@@ -35,6 +35,24 @@ export interface LiveCaptureBackend {
 
 export class CaptureBackendMissing extends Error {}
 
+/**
+ * What to do when the capture was refused for want of privilege (tcpdump: "You don't have
+ * permission to capture on that device (socket: Operation not permitted)"), else "".
+ */
+export function permissionHint(tcpdumpStderr: string): string {
+  if (!/Operation not permitted|permission to capture|Permission denied/i.test(tcpdumpStderr)) return '';
+  return [
+    '',
+    'Capturing needs CAP_NET_RAW and CAP_NET_ADMIN for the capture helper (muvakt itself needs none). Either:',
+    '  - run it as a service: deploy/muvakt-sensor.service starts deploy/muvakt-capture-launch, which holds the',
+    '    two capabilities (AmbientCapabilities=) and hands them to tcpdump only;',
+    '  - or give a copy of tcpdump file capabilities and name it in MUVAKT_TCPDUMP:',
+    '      setcap cap_net_raw,cap_net_admin=eip /opt/muvakt/bin/tcpdump',
+    '      MUVAKT_TCPDUMP=/opt/muvakt/bin/tcpdump muvakt run …',
+    'See docs/deployment.md, "Least privilege".',
+  ].join('\n');
+}
+
 /** tcpdump's packet-buffer timeout (1000 ms) plus a margin. */
 const BLOCK_RETIRE_MS = 1200;
 
@@ -216,7 +234,7 @@ export class TcpdumpBackend implements LiveCaptureBackend {
         }
       });
       void helper.exited.then((code) => {
-        if (!started) reject(new Error(`tcpdump exited (code ${code}): ${this.stderrTail.trim().split('\n').pop() ?? ''}`));
+        if (!started) reject(new Error(`tcpdump exited (code ${code}): ${this.stderrTail.trim().split('\n').pop() ?? ''}${permissionHint(this.stderrTail)}`));
       });
     });
   }

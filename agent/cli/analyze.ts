@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readCaptureFile } from '../capture/capture-file.js';
 import { CaptureFormatError, type PacketRecord } from '../capture/packet-record.js';
@@ -5,13 +8,16 @@ import { NdjsonSink } from '../events/ndjson-sink.js';
 import type { MuvaktEvent } from '../events/types.js';
 import { isoMicro } from '../events/format.js';
 import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
-import { assembleSensor } from '../sensor/assembly.js';
+import { assembleSensor, type SensorAssembly } from '../sensor/assembly.js';
 import { formatAlertSummary, formatDeviceSummary, formatSummary } from '../sensor/summary.js';
-import { positiveInt, sensorOption, UsageError } from './args.js';
+import { applyLogFormat, positiveInt, sensorOption, UsageError } from './args.js';
 import { ProgressBar } from './progress.js';
+import { SYSLOG_PARSE_OPTIONS, syslogOptions } from './syslog-options.js';
 
 export const ANALYZE_USAGE = `muvakt analyze <capture>... [--policy FILE] [--db FILE|URL] [--sensor NAME] [--events FILE|-] [--alerts FILE|-]
                 [--quiet] [--max-flows N] [--pseudonym-key FILE]
+                [--syslog HOST:PORT [--syslog-format rfc5424|cef|ecs] [--syslog-ca FILE] [--syslog-spool DIR]
+                [--syslog-facility NAME] [--syslog-timeout S]] [--log-format json|pretty]
 
   Reads pcap (µs/ns, either byte order) and pcapng files in order, as one capture.
   --policy FILE   judge the traffic against this site policy (alerts need one; see deploy/)
@@ -23,11 +29,21 @@ export const ANALYZE_USAGE = `muvakt analyze <capture>... [--policy FILE] [--db 
   --quiet         no progress bar and no summary
   --pseudonym-key FILE  the site's HMAC key for pseudonyms (default: a random key for this run only)
   --max-flows N   flow-table capacity (default ${DEFAULT_FLOW_LIMITS.maxFlows}); the flow idle longest is evicted
+  --syslog HOST:PORT    backfill: send the run's new and reopened alerts to a SIEM over TCP (TLS with
+                        --syslog-ca FILE), as "run --syslog" does live; waits until they are delivered
+                        (at most --syslog-timeout S, default 30) and exits 1 if they were not, leaving them
+                        in the spool (--syslog-spool DIR, default a temporary one) for a later run
+  --syslog-format F     rfc5424 (default), cef (ArcSight CEF in a syslog message) or ecs (Elastic Common
+                        Schema, one JSON document a line)
+  --syslog-facility F   syslog facility (default local4)
 `;
 
 /** `muvakt analyze`: returns the process exit code. */
 export async function analyzeCommand(argv: string[]): Promise<number> {
-  let values: { events?: string; alerts?: string; policy?: string; db?: string; sensor?: string; quiet?: boolean; 'max-flows'?: string; 'pseudonym-key'?: string; help?: boolean };
+  let values: {
+    events?: string; alerts?: string; policy?: string; db?: string; sensor?: string; quiet?: boolean; 'max-flows'?: string; 'pseudonym-key'?: string; help?: boolean;
+    syslog?: string; 'syslog-ca'?: string; 'syslog-spool'?: string; 'syslog-facility'?: string; 'syslog-format'?: string; 'syslog-timeout'?: string; 'log-format'?: string;
+  };
   let files: string[];
   try {
     const parsed = parseArgs({
@@ -42,6 +58,9 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         quiet: { type: 'boolean', default: false },
         'max-flows': { type: 'string' },
         'pseudonym-key': { type: 'string' },
+        ...SYSLOG_PARSE_OPTIONS,
+        'syslog-timeout': { type: 'string' },
+        'log-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -59,6 +78,14 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
 
   if (values.alerts && !values.policy) throw new UsageError('--alerts needs --policy: alerts are judged against the site policy');
   if (values.events === '-' && values.alerts === '-') throw new UsageError('--events and --alerts cannot both go to stdout');
+  if (values['syslog-timeout'] !== undefined && !values.syslog) throw new UsageError('--syslog-timeout needs --syslog HOST:PORT');
+  const syslogTimeoutS = positiveInt('syslog-timeout', values['syslog-timeout'], 30);
+  const syslog = await syslogOptions(values, '');
+  // Without --syslog-spool: a spool of this run's own, removed once everything is delivered.
+  const tempSpool = syslog && !values['syslog-spool'] ? (syslog.spoolDir = mkdtempSync(join(tmpdir(), 'muvakt-backfill-'))) : undefined;
+  applyLogFormat(values['log-format']);
+  // pino only when something is logged (the exporter's connection news).
+  const log = syslog ? (await import('../log.js')).createLogger() : undefined;
   const sensor = await assembleSensor({
     policyFile: values.policy,
     pseudonymKeyFile: values['pseudonym-key'],
@@ -66,6 +93,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     dbFile: values.db,
     sensor: values.policy ? await sensorOption(values.sensor) : undefined,
     maxFlows,
+    alertStream: syslog && log ? { syslog, log } : undefined,
   });
   const { pipeline, inventory, alerting } = sensor;
   const sink = sensor.events;
@@ -114,6 +142,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const error = errors.length > 0 ? errors.join('; ') : undefined;
   // Flows seen before a truncated record are reported like any other.
   pipeline.finish('shutdown');
+  const undelivered = sensor.syslog ? await deliverBackfill(sensor, syslogTimeoutS * 1000) : 0;
   // Events flushed, the last alerts committed, the inventory saved (ranked against every alert) and the store closed.
   const alerts = await sensor.close();
   const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -131,7 +160,27 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
       out.close();
     }
   }
+  if (sensor.syslog) {
+    if (undelivered > 0) {
+      process.stderr.write(`muvakt: ${undelivered} byte(s) of alerts not confirmed by the SIEM at ${values.syslog} within ${syslogTimeoutS} s; they stay in the spool ${syslog!.spoolDir} (a later run with --syslog-spool ${syslog!.spoolDir} sends them)\n`);
+      return 1;
+    }
+    if (!values.quiet) summaryOut.write(`syslog             ${sensor.syslog.stats.enqueued} alert(s) delivered to ${values.syslog} (${syslog!.format})\n`);
+    if (tempSpool) rmSync(tempSpool, { recursive: true, force: true });
+  }
   return error ? 1 : 0;
+}
+
+/**
+ * The last alerts committed and handed to the exporter, then a wait until the SIEM connection
+ * has held them for the exporter's confirmation time. Returns the bytes still pending.
+ */
+async function deliverBackfill(sensor: SensorAssembly, timeoutMs: number): Promise<number> {
+  sensor.events.flush();
+  const syslog = sensor.syslog!;
+  const t0 = Date.now();
+  while (!syslog.idle && Date.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 50));
+  return syslog.stats.pendingBytes;
 }
 
 /**

@@ -27,3 +27,13 @@ export function positiveInt(name: string, v: string | undefined, dflt: number): 
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} expects a positive integer, got "${v}"`);
   return n;
 }
+
+/**
+ * `--log-format json|pretty`: forces the log format for this process and its worker threads
+ * (through MUVAKT_LOG_FORMAT, which createLogger reads). Without it: pretty on a terminal, JSON otherwise.
+ */
+export function applyLogFormat(v: string | undefined): void {
+  if (v === undefined) return;
+  if (v !== 'json' && v !== 'pretty') throw new UsageError(`--log-format expects json or pretty, got "${v}"`);
+  process.env.MUVAKT_LOG_FORMAT = v;
+}

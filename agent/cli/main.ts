@@ -1,8 +1,8 @@
 #!/usr/bin/env -S node --max-semi-space-size=32
-import { readFileSync } from 'node:fs';
 import { enableCompileCache } from './compile-cache.js';
 import { UsageError } from './args.js';
 import { ConfigError } from '../errors.js';
+import { muvaktVersion } from '../version.js';
 
 // Before any other module is compiled: later runs reuse V8's code cache where Node has one.
 enableCompileCache();
@@ -34,13 +34,6 @@ Exit codes: 0 ok, 1 runtime failure (e.g. truncated capture), 2 bad arguments or
 `;
 }
 
-function version(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** Edit distance, for "did you mean" on a mistyped option. */
 function distance(a: string, b: string): number {
@@ -80,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
     case '--version':
     case '-V':
     case 'version':
-      process.stdout.write(`muvakt ${version()} (node ${process.version})\n`);
+      process.stdout.write(`muvakt ${muvaktVersion()} (node ${process.version})\n`);
       return 0;
     case undefined:
     case 'help':

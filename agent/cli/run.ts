@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { parseListen } from '../../dashboard-api/listen.js';
 import { CaptureBackendMissing, DEFAULT_LIVE_OPTIONS } from '../capture/live-capture.js';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
@@ -11,11 +10,13 @@ import { FLOW_HISTORY_FLUSH_MS } from '../sensor/flow-history-writer.js';
 import type { LiveSensorOptions } from '../sensor/live-sensor.js';
 import { openStoreAt } from '../store-file.js';
 import { dbLocation } from '../store/location.js';
-import { positiveInt, sensorOption, UsageError } from './args.js';
+import { applyLogFormat, positiveInt, sensorOption, UsageError } from './args.js';
+import { SYSLOG_PARSE_OPTIONS, syslogOptions } from './syslog-options.js';
 
 export const RUN_USAGE = `muvakt run --interface IFACE [--sensor NAME] [--filter BPF] [--policy FILE] [--db FILE|URL] [--events FILE|-] [--alerts FILE|-]
            [--listen HOST:PORT [--auth FILE] [--tls-cert F --tls-key F] [--allow-plain-http]]
-           [--syslog HOST:PORT [--syslog-ca FILE] [--syslog-spool DIR] [--syslog-facility NAME]] [--alerts-max-mb N]
+           [--syslog HOST:PORT [--syslog-format rfc5424|cef|ecs] [--syslog-ca FILE] [--syslog-spool DIR]
+           [--syslog-facility NAME]] [--alerts-max-mb N] [--log-format json|pretty]
            [--snaplen N] [--buffer-mb N] [--no-promisc] [--stats-interval S] [--flow-history-interval S]
            [--max-flows N] [--pseudonym-key FILE]
            [--store-spool FILE] [--store-spool-max-mb N] [--store-spool-max-age-h N]
@@ -29,9 +30,11 @@ export const RUN_USAGE = `muvakt run --interface IFACE [--sensor NAME] [--filter
                         postgres:// URL; default $MUVAKT_DB, else muvakt.db)
   --alerts FILE         also write each new or reopened alert as NDJSON ("-" = stdout; a file is rotated at
                         --alerts-max-mb, default 100, five kept)
-  --syslog HOST:PORT    send each new or reopened alert to a SIEM as RFC 5424 syslog over TCP (TLS with
-                        --syslog-ca FILE), spooled on disk (--syslog-spool DIR, default ./muvakt-spool) so
-                        nothing is lost while the SIEM is down
+  --syslog HOST:PORT    send each new or reopened alert to a SIEM over TCP (TLS with --syslog-ca FILE),
+                        spooled on disk (--syslog-spool DIR, default ./muvakt-spool) so nothing is lost
+                        while the SIEM is down
+  --syslog-format F     rfc5424 (default: syslog, the facts as structured data), cef (ArcSight CEF in a
+                        syslog message) or ecs (Elastic Common Schema, one JSON document a line)
   --store-spool FILE    while the store cannot take writes (database down, busy, disk full) the sensor keeps
                         analysing and holds them in this file, then replays them in order (default <db>.spool,
                         or muvakt-store.spool in $STATE_DIRECTORY for PostgreSQL); bounded by --store-spool-max-mb
@@ -44,6 +47,7 @@ export const RUN_USAGE = `muvakt run --interface IFACE [--sensor NAME] [--filter
   --stats-interval S    seconds between capture-statistics events and log lines (default 10)
   --flow-history-interval S  seconds between writes of the flow history (default 30): open flows are
                         counted and the zone matrix in the store (what the API shows) is at most this old
+  --log-format F        json or pretty (default: pretty on a terminal, JSON otherwise)
 `;
 
 function waitForSignal(): Promise<void> {
@@ -79,14 +83,12 @@ export async function runCommand(argv: string[]): Promise<number> {
         'flow-history-interval': { type: 'string' },
         'max-flows': { type: 'string' },
         'pseudonym-key': { type: 'string' },
-        syslog: { type: 'string' },
-        'syslog-ca': { type: 'string' },
-        'syslog-spool': { type: 'string' },
-        'syslog-facility': { type: 'string' },
+        ...SYSLOG_PARSE_OPTIONS,
         'alerts-max-mb': { type: 'string' },
         'store-spool': { type: 'string' },
         'store-spool-max-mb': { type: 'string' },
         'store-spool-max-age-h': { type: 'string' },
+        'log-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -97,6 +99,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(RUN_USAGE);
     return 0;
   }
+  applyLogFormat(v['log-format'] as string | undefined);
   const iface = v.interface as string | undefined;
   if (!iface) throw new UsageError('run needs --interface IFACE');
   const opts: LiveSensorOptions = {
@@ -121,19 +124,12 @@ export async function runCommand(argv: string[]): Promise<number> {
       maxAgeMs: positiveInt('store-spool-max-age-h', v['store-spool-max-age-h'] as string | undefined, 168) * 3_600_000,
     },
   };
-  if (v.syslog) {
-    if (!v.policy) throw new UsageError('--syslog needs --policy: it exports the alerts judged against it');
-    const target = parseListen(v.syslog as string);
-    if (typeof target === 'string') throw new UsageError(`--syslog: ${target}`);
-    opts.syslog = {
-      host: target.host,
-      port: target.port,
-      spoolDir: (v['syslog-spool'] as string | undefined) ?? 'muvakt-spool',
-      facility: (v['syslog-facility'] as string | undefined) ?? 'local4',
-      tls: v['syslog-ca'] ? { caFile: v['syslog-ca'] as string } : undefined,
-    };
-  }
+  opts.syslog = await syslogOptions(v, 'muvakt-spool');
   if (v.listen) return runWithApi(opts, v);
+  if (!opts.policy) {
+    // Said once, before the capture starts: without a policy no rule runs.
+    (await import('../log.js')).createLogger().warn('no --policy: nothing is judged and no alert is raised; only traffic counts, events (--events) and the device inventory are kept (see deploy/policy.example.yaml)');
+  }
 
   const { startLiveSensor } = await import('../sensor/live-sensor.js');
   let sensor;

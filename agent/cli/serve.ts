@@ -8,10 +8,10 @@ import { readPolicyFile } from '../policy-file.js';
 import { openStoreAt } from '../store-file.js';
 import { dbLocation, isPostgresUrl } from '../store/location.js';
 import { apiSettings, policyReloader, startApi } from './api-bootstrap.js';
-import { sensorOption, UsageError } from './args.js';
+import { applyLogFormat, sensorOption, UsageError } from './args.js';
 
 export const SERVE_USAGE = `muvakt serve --db FILE|URL [--sensor NAME] [--policy FILE] [--auth FILE] [--listen HOST:PORT]
-             [--tls-cert FILE --tls-key FILE] [--allow-plain-http]
+             [--tls-cert FILE --tls-key FILE] [--allow-plain-http] [--log-format json|pretty]
 
   Serves the API (/api/v1), /metrics, /healthz, /readyz and /docs over an existing alert store.
   --db FILE|URL      the store written by "analyze --db" or "run --db": a SQLite file or a postgres:// URL
@@ -23,6 +23,7 @@ export const SERVE_USAGE = `muvakt serve --db FILE|URL [--sensor NAME] [--policy
   --listen HOST:PORT default ${DEFAULT_LISTEN}
   --tls-cert FILE, --tls-key FILE  PEM certificate and key: serve HTTPS (TLS 1.2+)
   --allow-plain-http plain HTTP on a non-loopback address (only behind a TLS proxy on this host)
+  --log-format F     json or pretty (default: pretty on a terminal, JSON otherwise)
 `;
 
 export interface ServeHooks {
@@ -35,7 +36,7 @@ export interface ServeHooks {
 
 /** `muvakt serve`: returns the process exit code. */
 export async function serveCommand(argv: string[], hooks: ServeHooks = {}): Promise<number> {
-  let values: { db?: string; sensor?: string; policy?: string; auth?: string; listen?: string; 'tls-cert'?: string; 'tls-key'?: string; 'allow-plain-http'?: boolean; help?: boolean };
+  let values: { db?: string; sensor?: string; policy?: string; auth?: string; listen?: string; 'tls-cert'?: string; 'tls-key'?: string; 'allow-plain-http'?: boolean; 'log-format'?: string; help?: boolean };
   try {
     values = parseArgs({
       args: argv,
@@ -49,6 +50,7 @@ export async function serveCommand(argv: string[], hooks: ServeHooks = {}): Prom
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'allow-plain-http': { type: 'boolean', default: false },
+        'log-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -59,6 +61,7 @@ export async function serveCommand(argv: string[], hooks: ServeHooks = {}): Prom
     process.stdout.write(SERVE_USAGE);
     return 0;
   }
+  applyLogFormat(values['log-format']);
   const db = dbLocation(values.db);
   if (!db) throw new UsageError('serve needs --db FILE|URL or $MUVAKT_DB (the alert store to serve)');
   if (!isPostgresUrl(db) && !existsSync(db)) throw new UsageError(`--db: ${db} does not exist (create it with "muvakt analyze --db" or "muvakt run --db")`);

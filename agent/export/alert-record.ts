@@ -6,6 +6,7 @@
  */
 import { alertForExport } from '../alerts.js';
 import type { Alert, AlertSubject } from '../store/index.js';
+import type { AlertChange } from './siem-record.js';
 
 export const RECORD_FIELDS = [
   'id', 'rule_id', 'title', 'severity', 'guide_refs', 'first_seen', 'last_seen', 'count', 'status',
@@ -47,6 +48,7 @@ export function alertRecord(alert: Alert): AlertRecord {
 
 /** Something alerts are handed to once stored (see AlertingSink's onCommit). */
 export interface AlertExporter {
-  export(alerts: readonly Alert[]): void;
+  /** `change`: why they are handed on (new, or reopened after being resolved). */
+  export(alerts: readonly Alert[], change?: AlertChange): void;
   close(): void | Promise<void>;
 }

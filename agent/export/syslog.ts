@@ -1,6 +1,8 @@
 /**
- * Alerts to a SIEM as syslog (RFC 5424) over TCP with octet-counting framing (RFC 6587 3.4.1),
- * optionally TLS (RFC 5425), delivered at least once through a disk spool.
+ * Alerts to a SIEM over TCP, optionally TLS (RFC 5425), delivered at least once through a disk
+ * spool, in one of three forms (docs/alerts.md): RFC 5424 syslog with the facts as structured
+ * data, or ArcSight CEF as a syslog message (both with octet-counting framing, RFC 6587 3.4.1),
+ * or ECS JSON one document a line (newline framing).
  *
  * Spool (in `spoolDir`): `spool.<gen>.ndjson`, append-only, one formatted message a line (a
  * JSON string), fsync'd before anything is sent; `offset.json` {gen, offset}, replaced
@@ -19,6 +21,11 @@ import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { Alert, Severity } from '../store/index.js';
 import type { AlertExporter } from './alert-record.js';
+import { formatCef } from './cef.js';
+import { formatEcs } from './ecs.js';
+import { msgidOf, siemRecord, type AlertChange, type SiemFormat, type SiemRecord } from './siem-record.js';
+
+export { SIEM_FORMATS, type SiemFormat } from './siem-record.js';
 
 export const FACILITIES: Readonly<Record<string, number>> = {
   kern: 0, user: 1, mail: 2, daemon: 3, auth: 4, syslog: 5, lpr: 6, news: 7, uucp: 8, cron: 9, authpriv: 10, ftp: 11,
@@ -31,8 +38,14 @@ export const SYSLOG_SEVERITY: Readonly<Record<Severity, number>> = { critical: 2
 /** Our private enterprise number in SD-IDs. */
 export const SD_ID = 'muvakt@32473';
 
-/** The only alert fields a syslog message carries: no evidence values, ever. */
-export const SYSLOG_FIELDS = ['id', 'rule', 'severity', 'src', 'dst', 'zone_src', 'zone_dst', 'count'] as const;
+/**
+ * The SD-PARAMs of a message, in this order; the optional ones (ports, transport, app, flow id,
+ * sensor) only when the alert has them. No evidence values, ever: see siem-record.ts.
+ */
+export const SYSLOG_FIELDS = [
+  'id', 'rule', 'severity', 'status', 'change', 'src', 'src_port', 'dst', 'dst_port', 'proto', 'app', 'flow_id',
+  'zone_src', 'zone_dst', 'guide_refs', 'first_seen', 'last_seen', 'count', 'sensor',
+] as const;
 
 export function parseFacility(v: string | number): number {
   const n = typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : FACILITIES[v.toLowerCase()];
@@ -58,41 +71,92 @@ export interface FormatOptions {
   facility?: number;
   hostname?: string;
   procid?: string;
+  /** Why the alert is sent (default "new"). */
+  change?: AlertChange;
+  /** The sensor's name (--sensor; see SiemRecord.sensor). */
+  sensor?: string;
+}
+
+function timestamp(v: string): string {
+  if (TS_5424.test(v)) return v;
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? '-' : d.toISOString();
+}
+
+/** `<PRI>1 TIMESTAMP HOSTNAME muvakt PROCID MSGID` for one alert. */
+export function syslogHeader(a: Alert, o: FormatOptions): string {
+  const pri = (o.facility ?? FACILITIES.local4) * 8 + (SYSLOG_SEVERITY[a.severity] ?? 4);
+  const host = header(o.hostname ?? hostname(), 255);
+  const procid = header(o.procid ?? String(process.pid), 128);
+  return `<${pri}>1 ${timestamp(String(a.last_seen))} ${host} muvakt ${procid} ${msgidOf(String(a.rule_id))}`;
+}
+
+/** At most 8 KiB (on a UTF-8 character boundary). */
+function capped(out: string): string {
+  return Buffer.byteLength(out) > MAX_MSG_BYTES ? Buffer.from(out).subarray(0, MAX_MSG_BYTES).toString('utf8').replace(/\ufffd$/, '') : out;
+}
+
+/** The SD-ELEMENT `[muvakt@32473 …]` of a record. */
+export function structuredData(r: SiemRecord): string {
+  const v: Partial<Record<(typeof SYSLOG_FIELDS)[number], string>> = {
+    id: r.id,
+    rule: r.rule,
+    severity: r.severity,
+    status: r.status,
+    change: r.change,
+    src: r.src,
+    src_port: r.src_port?.toString(),
+    dst: r.dst,
+    dst_port: r.dst_port?.toString(),
+    proto: r.proto,
+    app: r.app,
+    flow_id: r.flow_id,
+    zone_src: r.zone_src,
+    zone_dst: r.zone_dst,
+    guide_refs: r.guide_refs.join(', '),
+    first_seen: r.first_seen,
+    last_seen: r.last_seen,
+    count: String(r.count),
+    sensor: r.sensor,
+  };
+  let sd = `[${SD_ID}`;
+  for (const k of SYSLOG_FIELDS) {
+    const x = v[k];
+    if (x !== undefined) sd += ` ${k}="${sdEscape(x.slice(0, 256))}"`;
+  }
+  return `${sd}]`;
 }
 
 /** One RFC 5424 message (without framing) for one alert. */
 export function formatSyslog(a: Alert, o: FormatOptions = {}): string {
-  const pri = (o.facility ?? FACILITIES.local4) * 8 + (SYSLOG_SEVERITY[a.severity] ?? 4);
-  let ts = String(a.last_seen);
-  if (!TS_5424.test(ts)) {
-    const d = new Date(ts);
-    ts = Number.isNaN(d.getTime()) ? '-' : d.toISOString();
-  }
-  const s = a.subject;
-  const params: Record<(typeof SYSLOG_FIELDS)[number], string> = {
-    id: String(a.id),
-    rule: String(a.rule_id),
-    severity: String(a.severity),
-    src: String(s.src_ip),
-    dst: String(s.dst_ip),
-    zone_src: String(s.zone_src),
-    zone_dst: String(s.zone_dst),
-    count: String(a.count),
-  };
-  const sd = `[${SD_ID}${SYSLOG_FIELDS.map((k) => ` ${k}="${sdEscape(params[k].slice(0, 256))}"`).join('')}]`;
-  const host = header(o.hostname ?? hostname(), 255);
-  const procid = header(o.procid ?? String(process.pid), 128);
+  const r = siemRecord(a, o.change ?? 'new', o.sensor);
   // MSG: the English title on one line; UTF-8 with a BOM only when it is not plain ASCII.
-  const title = String(a.title).replace(/[\x00-\x1f\x7f]+/g, ' ').slice(0, 1024);
+  const title = r.title.replace(/[\x00-\x1f\x7f]+/g, ' ').slice(0, 1024);
   const msg = /^[\x20-\x7e]*$/.test(title) ? title : `\ufeff${title}`;
-  const out = `<${pri}>1 ${ts} ${host} muvakt ${procid} ${header(String(a.rule_id), 32)} ${sd} ${msg}`;
-  return Buffer.byteLength(out) > MAX_MSG_BYTES ? Buffer.from(out).subarray(0, MAX_MSG_BYTES).toString('utf8').replace(/\ufffd$/, '') : out;
+  return capped(`${syslogHeader(a, o)} ${structuredData(r)} ${msg}`);
+}
+
+/** The same header with no structured data and the CEF line as MSG (how ArcSight connectors, rsyslog and syslog-ng relay CEF). */
+export function formatCefSyslog(a: Alert, o: FormatOptions = {}): string {
+  return capped(`${syslogHeader(a, o)} - ${formatCef(siemRecord(a, o.change ?? 'new', o.sensor), { hostname: o.sensor ?? o.hostname ?? hostname() })}`);
+}
+
+/** The message for an alert in the chosen format (ECS: one JSON document, no syslog header). */
+export function formatAlert(format: SiemFormat, a: Alert, o: FormatOptions = {}): string {
+  if (format === 'cef') return formatCefSyslog(a, o);
+  if (format === 'ecs') return formatEcs(siemRecord(a, o.change ?? 'new', o.sensor), { hostname: o.hostname ?? hostname() });
+  return formatSyslog(a, o);
 }
 
 /** Octet-counting frame: `MSG-LEN SP SYSLOG-MSG`. */
 export function frame(msg: string): Buffer {
   const b = Buffer.from(msg, 'utf8');
   return Buffer.concat([Buffer.from(`${b.length} `, 'ascii'), b]);
+}
+
+/** A line (RFC 6587 3.4.2 non-transparent framing; NDJSON for ECS): the formats never hold a raw LF. */
+export function lineFrame(msg: string): Buffer {
+  return Buffer.from(`${msg.replace(/[\r\n]+/g, ' ')}\n`, 'utf8');
 }
 
 export interface SyslogTlsOptions {
@@ -110,8 +174,12 @@ export interface SyslogExporterOptions {
   port: number;
   tls?: SyslogTlsOptions;
   spoolDir: string;
+  /** rfc5424 (default) and cef: octet-counted syslog; ecs: one JSON document a line. */
+  format?: SiemFormat;
   facility?: number | string;
   hostname?: string;
+  /** The sensor's name (--sensor; see SiemRecord.sensor). */
+  sensor?: string;
   /** Bound of the spool file (default 256 MiB); alerts beyond it are dropped and counted. */
   maxSpoolBytes?: number;
   /** Copy the unsent tail to a new spool file once this much is committed (default 16 MiB). */
@@ -143,8 +211,10 @@ interface OffsetState {
 
 export class SyslogExporter implements AlertExporter {
   readonly stats: SyslogStats = { enqueued: 0, sent: 0, dropped: 0, reconnects: 0, connected: false, spoolBytes: 0, pendingBytes: 0 };
-  private readonly o: Required<Omit<SyslogExporterOptions, 'tls' | 'onEvent' | 'hostname' | 'facility'>> & SyslogExporterOptions;
+  private readonly o: Required<Omit<SyslogExporterOptions, 'tls' | 'onEvent' | 'hostname' | 'facility' | 'sensor' | 'format'>> & SyslogExporterOptions;
   private readonly fmt: FormatOptions;
+  private readonly format: SiemFormat;
+  private readonly framer: (msg: string) => Buffer;
   private readonly ca?: Buffer;
   private readonly cert?: Buffer;
   private readonly key?: Buffer;
@@ -173,7 +243,9 @@ export class SyslogExporter implements AlertExporter {
       connectTimeoutMs: 10_000,
       ...options,
     };
-    this.fmt = { facility: parseFacility(options.facility ?? 'local4'), hostname: options.hostname };
+    this.fmt = { facility: parseFacility(options.facility ?? 'local4'), hostname: options.hostname, sensor: options.sensor };
+    this.format = options.format ?? 'rfc5424';
+    this.framer = this.format === 'ecs' ? lineFrame : frame;
     if (options.tls) {
       this.ca = readFileSync(options.tls.caFile);
       if (options.tls.certFile) this.cert = readFileSync(options.tls.certFile);
@@ -193,13 +265,13 @@ export class SyslogExporter implements AlertExporter {
   }
 
   /** Formats and spools the alerts (fsync'd), then sends what the connection takes. */
-  export(alerts: readonly Alert[]): void {
+  export(alerts: readonly Alert[], change: AlertChange = 'new'): void {
     if (this.closed || alerts.length === 0) return;
     const parts: Buffer[] = [];
     let bytes = 0;
     let dropped = 0;
     for (const a of alerts) {
-      const line = Buffer.from(JSON.stringify(formatSyslog(a, this.fmt)) + '\n', 'utf8');
+      const line = Buffer.from(JSON.stringify(formatAlert(this.format, a, { ...this.fmt, change })) + '\n', 'utf8');
       if (this.size + bytes + line.length > this.o.maxSpoolBytes) {
         dropped++;
         continue;
@@ -354,7 +426,7 @@ export class SyslogExporter implements AlertExporter {
           continue; // a torn line from a crash mid-append: skip it
         }
         if (typeof msg !== 'string') continue;
-        frames.push(frame(msg));
+        frames.push(this.framer(msg));
         count++;
       }
       this.sendPos += last + 1;

@@ -155,7 +155,7 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     ]);
     const store = await openStoreAt(dbLocation(o.dbFile, o.defaultDb ?? ':memory:'), { retentionDays: policy.retentionDays, sensor });
     let onCommit: ((r: { created: Alert[]; reopened: Alert[] }) => void) | undefined;
-    if (o.alertStream) ({ onCommit, syslog } = await alertStreamTo(o.alertStream, exporters));
+    if (o.alertStream) ({ onCommit, syslog } = await alertStreamTo(o.alertStream, exporters, sensor));
     const log = o.alertStream?.log;
     if (o.storeSpool && log) {
       const { openStoreGate } = await import('./store-spool.js');
@@ -235,6 +235,7 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
 async function alertStreamTo(
   s: AlertStreamOptions,
   exporters: AlertExporter[],
+  sensor: string,
 ): Promise<{ onCommit: (r: { created: Alert[]; reopened: Alert[] }) => void; syslog: SyslogExporter | null }> {
   const { alertForExport } = await import('../alerts.js');
   const alertOut = s.alerts === '-' ? new NdjsonSink('-') : null;
@@ -245,24 +246,33 @@ async function alertStreamTo(
   let syslog: SyslogExporter | null = null;
   if (s.syslog) {
     const { SyslogExporter } = await import('../export/syslog.js');
-    syslog = new SyslogExporter({ ...s.syslog, onEvent: (e) => s.log.warn({ syslog: e.kind, detail: e.detail }, 'syslog export') });
+    // The SIEM hears which sensor saw it (several sensors may feed one SIEM).
+    syslog = new SyslogExporter({ ...s.syslog, sensor: sensor || undefined, onEvent: syslogLogger(s.log) });
     exporters.push(syslog);
   }
   const onCommit = (r: { created: Alert[]; reopened: Alert[] }) => {
     // A SIEM wants to hear of an alert once it is stored: new ones and ones that came back.
-    const fresh = [...r.created, ...r.reopened];
-    if (fresh.length === 0) return;
+    if (r.created.length + r.reopened.length === 0) return;
     if (alertOut) {
-      for (const a of fresh) alertOut.write(alertForExport(a) as unknown as MuvaktEvent);
+      for (const a of [...r.created, ...r.reopened]) alertOut.write(alertForExport(a) as unknown as MuvaktEvent);
       alertOut.flush();
     }
     for (const x of exporters) {
       try {
-        x.export(fresh);
+        if (r.created.length > 0) x.export(r.created, 'new');
+        if (r.reopened.length > 0) x.export(r.reopened, 'reopened');
       } catch (e) {
         s.log.warn({ err: (e as Error).message }, 'alert export failed');
       }
     }
   };
   return { onCommit, syslog };
+}
+
+/** The syslog exporter's connection news: connected at info, problems at warn (never alert contents). */
+export function syslogLogger(log: Logger): NonNullable<SyslogExporterOptions['onEvent']> {
+  return (e) => {
+    if (e.kind === 'connected') log.info({ syslog: e.kind, detail: e.detail }, 'syslog connected');
+    else log.warn({ syslog: e.kind, detail: e.detail }, e.kind === 'disconnected' ? 'syslog disconnected' : 'syslog export');
+  };
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Compile } from 'typebox/compile';
+import { Settings } from 'typebox/system';
 import { isMap, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { parsePrefix, overlaps, type Prefix } from './cidr.js';
 import { PolicySchema, type Policy } from './schema.js';
@@ -67,9 +68,14 @@ function describeExpected(schema: Record<string, any> | null): string {
   }
   if ('const' in schema) return JSON.stringify(schema.const);
   if (schema.type === 'array') return `a list of ${describeExpected(schema.items)}`;
-  if (schema.type === 'integer') {
-    const range = schema.minimum !== undefined && schema.maximum !== undefined ? ` from ${schema.minimum} to ${schema.maximum}` : '';
-    return `an integer${range}`;
+  if (schema.type === 'integer' || schema.type === 'number') {
+    const what = schema.type === 'integer' ? 'an integer' : 'a number';
+    const lo = schema.exclusiveMinimum !== undefined ? `greater than ${schema.exclusiveMinimum}` : schema.minimum !== undefined ? `${schema.minimum}` : undefined;
+    if (schema.minimum !== undefined && schema.maximum !== undefined) return `${what} from ${schema.minimum} to ${schema.maximum}`;
+    if (lo !== undefined && schema.maximum !== undefined) return `${what} ${lo} and at most ${schema.maximum}`;
+    if (schema.exclusiveMinimum !== undefined) return `${what} greater than ${schema.exclusiveMinimum}`;
+    if (schema.minimum !== undefined) return `${what} of at least ${schema.minimum}`;
+    return what;
   }
   if (schema.type === 'string' && schema.pattern) return `a string matching ${schema.pattern}`;
   return `a${/^[aeiou]/.test(schema.type) ? 'n' : ''} ${schema.type}`;
@@ -131,7 +137,8 @@ export function parsePolicy(text: string, file = '<policy>'): PolicyResult {
     return {
       ok: false,
       errors: doc.errors.map((e) => {
-        const p = e.linePos?.[0] ?? { line: 1, col: 1 };
+        // Where the parser found the problem (prettyErrors is off, so linePos is ours to compute).
+        const p = e.linePos?.[0] ?? loc.at(e.pos[0]);
         return new PolicyError(file, p.line, p.col, '', `YAML syntax: ${e.message.split('\n')[0]}`);
       }),
     };
@@ -140,17 +147,38 @@ export function parsePolicy(text: string, file = '<policy>'): PolicyResult {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, errors: [new PolicyError(file, 1, 1, '', 'expected a mapping with site, zones, …')] };
   }
+  // One round: the schema's problems and the meaning's (zones, CIDRs, flows) together, in file order.
   const schemaErrors = schemaProblems(value, loc);
-  if (schemaErrors.length > 0) return { ok: false, errors: schemaErrors };
-  const policy = value as Policy;
-  const errors = semanticProblems(policy, loc);
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, policy };
+  const fields = new Set(schemaErrors.map((e) => e.field));
+  // A value the schema refused is not judged again for its meaning.
+  const errors = [...schemaErrors, ...semanticProblems(value as Policy, loc).filter((e) => !fields.has(e.field))];
+  errors.sort((a, b) => a.line - b.line || a.col - b.col);
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, policy: value as Policy };
+}
+
+/** Every schema error (TypeBox stops at 8 by default: one mistyped enum value is 8 errors). */
+function allSchemaErrors(value: unknown): ReturnType<typeof checkSchema.Errors> {
+  const max = Settings.Get().maxErrors;
+  Settings.Set({ maxErrors: 10_000 });
+  try {
+    return checkSchema.Errors(value);
+  } finally {
+    Settings.Set({ maxErrors: max });
+  }
+}
+
+/** A YAML number where a quoted version string was meant (`min_tls: 1.2`). */
+function quoteHint(schema: Record<string, any> | null, got: unknown): string {
+  if (typeof got !== 'number' || !schema?.anyOf) return '';
+  const lits = (schema.anyOf as Record<string, any>[]).map((x) => x.const).filter((c): c is string => typeof c === 'string');
+  const meant = lits.find((c) => c.trim() !== '' && Number(c) === got);
+  return meant === undefined ? '' : ` — YAML reads ${got} as a number; quote it: "${meant}"`;
 }
 
 function schemaProblems(value: unknown, loc: Locator): PolicyError[] {
   const out: PolicyError[] = [];
   const seen = new Set<string>();
-  for (const e of checkSchema.Errors(value)) {
+  for (const e of allSchemaErrors(value)) {
     const path = pathOf(e.instancePath);
     const params = e.params as Record<string, any>;
     let err: PolicyError | null = null;
@@ -182,8 +210,9 @@ function schemaProblems(value: unknown, loc: Locator): PolicyError[] {
         const id = `at:${e.instancePath}`;
         if ([...seen].some((s) => s.startsWith('at:') && (`${s.slice(3)}/`.startsWith(`${e.instancePath}/`) || s.slice(3) === e.instancePath))) continue;
         seen.add(id);
-        const got = JSON.stringify(path.reduce<any>((v, p) => (v == null ? v : v[p]), value));
-        err = loc.error(path, `expected ${describeExpected(schemaAt(path))}, got ${got}`);
+        const gotValue = path.reduce<any>((v, p) => (v == null ? v : v[p]), value);
+        const schema = schemaAt(path);
+        err = loc.error(path, `expected ${describeExpected(schema)}, got ${JSON.stringify(gotValue)}${quoteHint(schema, gotValue)}`);
       }
     }
     if (err) out.push(err);
@@ -200,57 +229,81 @@ function isTimeZone(name: string): boolean {
   }
 }
 
+/** The list at `v`, or none when the schema check already reported it is not one. */
+function list(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+function obj(v: unknown): Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/**
+ * What the schema cannot say (zone names, VLAN and CIDR overlaps, references to zones, apps,
+ * addresses, time zones). Runs on whatever parsed, next to the schema check: a part of the
+ * wrong type is left to the schema's message and skipped here, so both come in one round.
+ */
 function semanticProblems(policy: Policy, loc: Locator): PolicyError[] {
   const out: PolicyError[] = [];
+  const p = obj(policy);
   const zoneNames = new Map<string, number>();
   const prefixes: { zone: number; prefix: Prefix; at: Path }[] = [];
   const vlanOwner = new Map<number, number>();
-  policy.zones.forEach((z, i) => {
-    if (zoneNames.has(z.name)) out.push(loc.error(['zones', i, 'name'], `zone name "${z.name}" is already used by zones[${zoneNames.get(z.name)}]`));
-    else zoneNames.set(z.name, i);
-    if (!z.vlans?.length && !z.cidrs?.length) out.push(loc.error(['zones', i], `zone "${z.name}" needs vlans or cidrs (or both)`));
-    z.vlans?.forEach((v, j) => {
+  const zones = list(p.zones).map(obj);
+  zones.forEach((z, i) => {
+    const name = typeof z.name === 'string' ? z.name : undefined;
+    if (name !== undefined) {
+      if (zoneNames.has(name)) out.push(loc.error(['zones', i, 'name'], `zone name "${name}" is already used by zones[${zoneNames.get(name)}]`));
+      else zoneNames.set(name, i);
+    }
+    const vlans = list(z.vlans);
+    const cidrs = list(z.cidrs);
+    if (vlans.length === 0 && cidrs.length === 0) out.push(loc.error(['zones', i], `zone "${name ?? i}" needs vlans or cidrs (or both)`));
+    vlans.forEach((v, j) => {
+      if (typeof v !== 'number') return;
       const owner = vlanOwner.get(v);
-      if (owner !== undefined) out.push(loc.error(['zones', i, 'vlans', j], `VLAN ${v} is already in zone "${policy.zones[owner].name}" (zones[${owner}])`));
+      if (owner !== undefined) out.push(loc.error(['zones', i, 'vlans', j], `VLAN ${v} is already in zone "${String(zones[owner].name)}" (zones[${owner}])`));
       else vlanOwner.set(v, i);
     });
-    z.cidrs?.forEach((c, j) => {
-      const p = parsePrefix(c);
-      if (p === null || !c.includes('/')) {
+    cidrs.forEach((c, j) => {
+      if (typeof c !== 'string') return;
+      const pre = parsePrefix(c);
+      if (pre === null || !c.includes('/')) {
         out.push(loc.error(['zones', i, 'cidrs', j], `"${c}" is not a CIDR (expected address/length, e.g. 10.77.10.0/24 or fd77::/64)`));
         return;
       }
       for (const other of prefixes) {
-        if (other.zone !== i && overlaps(other.prefix, p)) {
-          out.push(loc.error(['zones', i, 'cidrs', j], `${c} overlaps ${other.prefix.text} of zone "${policy.zones[other.zone].name}" (${fieldText(other.at)}): an address must belong to one zone`));
+        if (other.zone !== i && overlaps(other.prefix, pre)) {
+          out.push(loc.error(['zones', i, 'cidrs', j], `${c} overlaps ${other.prefix.text} of zone "${String(zones[other.zone].name)}" (${fieldText(other.at)}): an address must belong to one zone`));
         }
       }
-      prefixes.push({ zone: i, prefix: p, at: ['zones', i, 'cidrs', j] });
+      prefixes.push({ zone: i, prefix: pre, at: ['zones', i, 'cidrs', j] });
     });
   });
-  const checkAddr = (path: Path, text: string) => {
-    if (parsePrefix(text) === null) out.push(loc.error(path, `"${text}" is not an address or CIDR`));
+  const checkAddr = (path: Path, text: unknown) => {
+    if (typeof text === 'string' && parsePrefix(text) === null) out.push(loc.error(path, `"${text}" is not an address or CIDR`));
   };
-  policy.allowed_flows?.forEach((f, i) => {
+  list(p.allowed_flows).map(obj).forEach((f, i) => {
     for (const side of ['from', 'to'] as const) {
       const v = f[side];
-      if (v === 'any' || v === 'external' || zoneNames.has(v) || parsePrefix(v) !== null) continue;
+      if (typeof v !== 'string' || v === 'any' || v === 'external' || zoneNames.has(v) || parsePrefix(v) !== null) continue;
       out.push(loc.error(['allowed_flows', i, side], `unknown zone "${v}" (expected a zone name — ${[...zoneNames.keys()].join(', ')} — or external, any, an address or a CIDR)`));
     }
-    f.apps?.forEach((a, j) => {
-      if (!KNOWN_APPS.has(a)) out.push(loc.error(['allowed_flows', i, 'apps', j], `unknown app "${a}" (expected one of: ${[...KNOWN_APPS].join(', ')})`));
+    list(f.apps).forEach((a, j) => {
+      if (typeof a === 'string' && !KNOWN_APPS.has(a)) out.push(loc.error(['allowed_flows', i, 'apps', j], `unknown app "${a}" (expected one of: ${[...KNOWN_APPS].join(', ')})`));
     });
   });
-  policy.remote_access?.jump_hosts?.forEach((h, i) => checkAddr(['remote_access', 'jump_hosts', i], h));
-  policy.remote_access?.vendors?.forEach((v, i) => v.cidrs.forEach((c, j) => checkAddr(['remote_access', 'vendors', i, 'cidrs', j], c)));
-  policy.remote_access?.vendors?.forEach((v, i) =>
-    v.windows?.forEach((w, j) => {
-      if (w.from === w.to) out.push(loc.error(['remote_access', 'vendors', i, 'windows', j, 'to'], `"to" equals "from" (${w.from}): a window needs a length (a "to" before "from" runs past midnight)`));
-    }),
-  );
-  if (policy.time_zone !== undefined && !isTimeZone(policy.time_zone)) {
-    out.push(loc.error(['time_zone'], `unknown time zone "${policy.time_zone}" (expected an IANA name such as Europe/Oslo)`));
+  const remote = obj(p.remote_access);
+  list(remote.jump_hosts).forEach((h, i) => checkAddr(['remote_access', 'jump_hosts', i], h));
+  list(remote.vendors).map(obj).forEach((v, i) => {
+    list(v.cidrs).forEach((c, j) => checkAddr(['remote_access', 'vendors', i, 'cidrs', j], c));
+    list(v.windows).map(obj).forEach((w, j) => {
+      if (typeof w.from === 'string' && w.from === w.to) out.push(loc.error(['remote_access', 'vendors', i, 'windows', j, 'to'], `"to" equals "from" (${w.from}): a window needs a length (a "to" before "from" runs past midnight)`));
+    });
+  });
+  if (typeof p.time_zone === 'string' && p.time_zone !== '' && !isTimeZone(p.time_zone)) {
+    out.push(loc.error(['time_zone'], `unknown time zone "${p.time_zone}" (expected an IANA name such as Europe/Oslo)`));
   }
-  policy.external?.allowed_destinations?.forEach((c, i) => checkAddr(['external', 'allowed_destinations', i], c));
+  list(obj(p.external).allowed_destinations).forEach((c, i) => checkAddr(['external', 'allowed_destinations', i], c));
   return out;
 }

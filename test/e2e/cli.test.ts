@@ -150,3 +150,93 @@ describe('privacy: planted patient data and credentials never come out', () => {
     expect(out).toMatch(/"pseudonyms":\["fodselsnummer:[0-9a-f]{16}"/);
   });
 });
+
+describe('CLI papercuts', () => {
+  const policy = join(ROOT, 'deploy/policy.example.yaml');
+  const captures = ['05_dicom_user_identity.pcap', '14_vnc_from_external.pcap', '17_tls10_weak_vendor.pcap', '19_callhome_http_phi.pcap', '20_segmentation_mu_to_office_http.pcap'].map((f) => join(CORPUS, f));
+  const cmd = `"${process.execPath}" "${CLI}" analyze ${captures.map((c) => `"${c}"`).join(' ')} --policy "${policy}"`;
+  const bash = (script: string) => spawnSync('bash', ['-c', script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+
+  it('alerts on stdout go through real pipes: | head -1 and a reader that never reads exit 0 quietly, | jq . parses', () => {
+    const head = bash(`set -o pipefail; ${cmd} --alerts - | head -1; echo "status:\${PIPESTATUS[*]}"`);
+    expect(head.stdout).toMatch(/^\{.*\}\nstatus:0 0\n$/);
+    expect(head.stderr).not.toMatch(/EPIPE|Error|\n\s+at /);
+    // `true` exits before muvakt writes: the write meets a closed pipe for certain.
+    const closed = bash(`${cmd} --alerts - | true; echo "status:\${PIPESTATUS[*]}"`);
+    expect(closed.stdout).toBe('status:0 0\n');
+    expect(closed.stderr).not.toMatch(/EPIPE|Error|\n\s+at /);
+    const events = bash(`${cmd} --events - | head -1; echo "status:\${PIPESTATUS[*]}"`);
+    expect(events.stdout).toMatch(/\nstatus:0 0\n$/);
+    const jq = bash(`set -o pipefail; ${cmd} --alerts - | jq -c .`);
+    expect(jq.status, jq.stderr).toBe(0);
+    const docs = jq.stdout.trim().split('\n').map((l) => JSON.parse(l) as { rule_id: string });
+    expect(docs.length).toBeGreaterThan(5);
+    expect(docs.every((d) => typeof d.rule_id === 'string')).toBe(true);
+    // The summary went to stderr.
+    expect(jq.stderr).toMatch(/alerts/);
+  });
+
+  // Root without CAP_NET_RAW/CAP_NET_ADMIN in the bounding set: tcpdump cannot open a socket.
+  const noCaps = ['setpriv', '--bounding-set', '-net_raw,-net_admin', process.execPath, CLI, 'run', '--interface', 'lo'];
+
+  it('run without CAP_NET_RAW names the capabilities and the ways to grant them; without --policy it warns once', () => {
+    const r = spawnSync(noCaps[0], noCaps.slice(1), { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('Operation not permitted');
+    expect(r.stderr).toContain('CAP_NET_RAW and CAP_NET_ADMIN');
+    expect(r.stderr).toContain('setcap cap_net_raw,cap_net_admin=eip');
+    expect(r.stderr).toContain('deploy/muvakt-sensor.service');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    // Not a terminal: JSON log lines; the no-policy warning once, at warn.
+    const warnings = r.stderr.split('\n').filter((l) => l.includes('no --policy'));
+    expect(warnings.length).toBe(1);
+    expect(JSON.parse(warnings[0])).toMatchObject({ level: 40, name: 'muvakt' });
+  });
+
+  it('logs are pretty on a terminal and with --log-format pretty, JSON with --log-format json', () => {
+    const pretty = spawnSync(noCaps[0], [...noCaps.slice(1), '--log-format', 'pretty'], { encoding: 'utf8', timeout: 30_000 });
+    expect(pretty.stderr).toMatch(/^\d\d:\d\d:\d\d\.\d{3} WARN  no --policy: nothing is judged/m);
+    expect(pretty.stderr).not.toMatch(/"level":/);
+    // A real terminal (script(1) gives the command a pty): pretty without asking.
+    const tty = spawnSync('script', ['-qec', noCaps.map((a) => `'${a}'`).join(' '), '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
+    expect(tty.stdout).toMatch(/\d\d:\d\d:\d\d\.\d{3} \S*WARN\S* +no --policy/);
+    expect(tty.stdout).not.toMatch(/"level":40/);
+    const json = spawnSync('script', ['-qec', [...noCaps, '--log-format', 'json'].map((a) => `'${a}'`).join(' '), '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
+    expect(json.stdout).toMatch(/\{"level":40,.*"msg":"no --policy/);
+    const bad = muvakt(['analyze', captures[0], '--log-format', 'fancy']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--log-format expects json or pretty, got "fancy"');
+  });
+
+  it('SIEM options are checked before anything runs', () => {
+    const fmt = muvakt(['analyze', captures[0], '--policy', policy, '--syslog', '127.0.0.1:6514', '--syslog-format', 'leef']);
+    expect(fmt.code).toBe(2);
+    expect(fmt.stderr).toContain('--syslog-format: expected one of rfc5424, cef, ecs, got "leef"');
+    const lone = muvakt(['analyze', captures[0], '--policy', policy, '--syslog-format', 'cef']);
+    expect(lone.code).toBe(2);
+    expect(lone.stderr).toContain('--syslog-format needs --syslog HOST:PORT');
+    const addr = muvakt(['analyze', captures[0], '--policy', policy, '--syslog', 'siem']);
+    expect(addr.code).toBe(2);
+    expect(addr.stderr).toContain('--syslog expects HOST:PORT');
+  });
+
+  it('policy check reports every problem in one round, YAML errors where they are', () => {
+    const bad = join(tmp, 'bad-policy.yaml');
+    writeFileSync(bad, 'site: t\nzones:\n  - {name: a, kind: medicl, cidrs: [10.0.0.0/24]}\n  - {name: b, kind: office, cidrs: [10.0.0.0/23]}\nencryption: {min_tls: 1.2}\nretention_days: 0\n');
+    const r = muvakt(['policy', 'check', bad]);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(/:3:\d+: zones\[0\]\.kind: expected one of .*got "medicl"$/),
+      expect.stringMatching(/:4:\d+: zones\[1\]\.cidrs\[0\]: 10\.0\.0\.0\/23 overlaps/),
+      expect.stringMatching(/:5:\d+: encryption\.min_tls: .*quote it: "1\.2"$/),
+      expect.stringMatching(/:6:\d+: retention_days: expected an integer from 1 to 3650, got 0$/),
+      `${bad}: 4 problems`,
+    ]);
+    const yaml = join(tmp, 'broken.yaml');
+    writeFileSync(yaml, 'site: t\nzones:\n  - name: a\n    kind: medical\n    cidrs: [10.0.0.0/24\n  - name: b\n');
+    const y = muvakt(['policy', 'check', yaml]);
+    expect(y.code).toBe(2);
+    expect(y.stderr).toMatch(new RegExp(`^${yaml.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:[5-7]:\\d+: YAML syntax: `));
+  });
+});

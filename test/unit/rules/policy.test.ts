@@ -23,7 +23,7 @@ describe('policy file validation', () => {
   });
 
   it('wrong type: names line, column, field and what was expected', () => {
-    expect(errorsOf(BASE + 'hl7: {ack_timeout_s: soon}\n')).toEqual(['site.yaml:5:22: hl7.ack_timeout_s: expected a number, got "soon"']);
+    expect(errorsOf(BASE + 'hl7: {ack_timeout_s: soon}\n')).toEqual(['site.yaml:5:22: hl7.ack_timeout_s: expected a number greater than 0 and at most 86400, got "soon"']);
     expect(errorsOf(BASE.replace('vlans: [110]', 'vlans: [5000]'))).toEqual(['site.yaml:3:39: zones[0].vlans[0]: expected an integer from 1 to 4094, got 5000']);
     expect(errorsOf(BASE.replace('kind: server', 'kind: servers'))).toEqual([
       'site.yaml:4:24: zones[1].kind: expected one of "medical", "clinical", "server", "office", "remote-access", "dmz", "guest", got "servers"',
@@ -58,6 +58,42 @@ describe('policy file validation', () => {
     expect(errorsOf('zones: []\n')).toEqual(expect.arrayContaining([expect.stringMatching(/^site\.yaml:1:1: site: missing required key "site"/)]));
     expect(errorsOf(BASE + '  - {name: mu, kind: office, cidrs: [10.9.0.0/16]}\n')).toEqual(['site.yaml:5:12: zones[2].name: zone name "mu" is already used by zones[0]']);
     expect(errorsOf('site: [unclosed\n')[0]).toMatch(/^site\.yaml:\d+:\d+: YAML syntax: /);
+  });
+
+  it('a YAML syntax error is reported where it is, not at 1:1', () => {
+    const errors = errorsOf(`${BASE}  - name: ct\n    kind: medical\n    cidrs: [10.77.30.0/24\n  - name: x\n`);
+    expect(errors.length).toBeGreaterThan(0);
+    for (const e of errors) expect(e).not.toMatch(/^site\.yaml:1:1:/);
+    expect(errors[0]).toMatch(/^site\.yaml:(6|7|8):\d+: YAML syntax: /);
+    expect(errorsOf(`${BASE}encryption:\n  min_tls: "1.2\n`)[0]).toMatch(/^site\.yaml:[67]:\d+: YAML syntax: Missing closing "quote/);
+  });
+
+  it('reports schema and semantic problems in one round, in file order, an enum error hiding nothing', () => {
+    const yaml = `site: Test
+zones:
+  - {name: mu, kind: medicl, vlans: [0], cidrs: [10.77.10.0/24]}
+  - {name: pacs, kind: server, cidrs: [10.77.10.0/23]}
+allowed_flows:
+  - {from: mu, to: nowhere}
+encryption:
+  min_tls: 1.2
+hl7:
+  ack_timeout_s: 0
+retention_days: 0
+`;
+    expect(errorsOf(yaml)).toEqual([
+      'site.yaml:3:22: zones[0].kind: expected one of "medical", "clinical", "server", "office", "remote-access", "dmz", "guest", got "medicl"',
+      'site.yaml:3:38: zones[0].vlans[0]: expected an integer from 1 to 4094, got 0',
+      'site.yaml:4:40: zones[1].cidrs[0]: 10.77.10.0/23 overlaps 10.77.10.0/24 of zone "mu" (zones[0].cidrs[0]): an address must belong to one zone',
+      'site.yaml:6:20: allowed_flows[0].to: unknown zone "nowhere" (expected a zone name — mu, pacs — or external, any, an address or a CIDR)',
+      'site.yaml:8:12: encryption.min_tls: expected one of "1.0", "1.1", "1.2", "1.3", got 1.2 — YAML reads 1.2 as a number; quote it: "1.2"',
+      'site.yaml:10:18: hl7.ack_timeout_s: expected a number greater than 0 and at most 86400, got 0',
+      'site.yaml:11:17: retention_days: expected an integer from 1 to 3650, got 0',
+    ]);
+    // min_tls: 1.0 is the number 1 in YAML: the hint still names the version meant.
+    expect(errorsOf(`${BASE}encryption: {min_tls: 1.0}\n`)).toEqual([
+      'site.yaml:5:23: encryption.min_tls: expected one of "1.0", "1.1", "1.2", "1.3", got 1 — YAML reads 1 as a number; quote it: "1.0"',
+    ]);
   });
 });
 
