@@ -142,9 +142,10 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const error = errors.length > 0 ? errors.join('; ') : undefined;
   // Flows seen before a truncated record are reported like any other.
   pipeline.finish('shutdown');
-  const undelivered = sensor.syslog ? await deliverBackfill(sensor, syslogTimeoutS * 1000) : 0;
-  // Events flushed, the last alerts committed, the inventory saved (ranked against every alert) and the store closed.
-  const alerts = await sensor.close();
+  // Events flushed, the last alerts committed (and, with --syslog, confirmed by the SIEM or timed out),
+  // the inventory saved (ranked against every alert) and the store closed.
+  const alerts = await sensor.close({ deliverWithinMs: syslogTimeoutS * 1000 });
+  const undelivered = sensor.syslog ? sensor.syslog.stats.pendingBytes : 0;
   const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (!values.quiet) {
     summaryOut.write(formatSummary(pipeline, { wallSeconds, captureBytes, files: files.length, error }));
@@ -169,18 +170,6 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     if (tempSpool) rmSync(tempSpool, { recursive: true, force: true });
   }
   return error ? 1 : 0;
-}
-
-/**
- * The last alerts committed and handed to the exporter, then a wait until the SIEM connection
- * has held them for the exporter's confirmation time. Returns the bytes still pending.
- */
-async function deliverBackfill(sensor: SensorAssembly, timeoutMs: number): Promise<number> {
-  sensor.events.flush();
-  const syslog = sensor.syslog!;
-  const t0 = Date.now();
-  while (!syslog.idle && Date.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 50));
-  return syslog.stats.pendingBytes;
 }
 
 /**

@@ -300,6 +300,13 @@ export class SyslogExporter implements AlertExporter {
     return this.state.offset === this.size;
   }
 
+  /** Resolves when everything spooled is confirmed, or after `timeoutMs`, whichever comes first. */
+  async whenIdle(timeoutMs: number): Promise<boolean> {
+    const t0 = Date.now();
+    while (!this.idle && !this.closed && Date.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 50));
+    return this.idle;
+  }
+
   /** Stops sending; what is not confirmed stays in the spool for the next start. */
   close(): void {
     if (this.closed) return;

@@ -92,11 +92,12 @@ export interface SensorAssembly {
   /** Saves the inventory, ranked against the alerts, and the rules' learned baseline (with a store). */
   save(): Promise<void>;
   /**
-   * Ends the chain (events flushed, the last alerts committed, the baseline saved), closes the
-   * exporters, saves the inventory (unless `saveInventory` is false: a run that never started)
-   * and closes the store. Returns every alert in the store, most recent first (none without a policy).
+   * Ends the chain (events flushed, the last alerts committed, the baseline saved), waits up to
+   * `deliverWithinMs` for the SIEM to confirm them (a backfill), closes the exporters, saves the
+   * inventory (unless `saveInventory` is false: a run that never started) and closes the store.
+   * Returns every alert in the store, most recent first (none without a policy).
    */
-  close(opts?: { saveInventory?: boolean }): Promise<Alert[]>;
+  close(opts?: { saveInventory?: boolean; deliverWithinMs?: number }): Promise<Alert[]>;
 }
 
 /**
@@ -213,12 +214,23 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     },
     async close(opts = {}) {
       events.close();
-      for (const x of exporters) void x.close();
-      if (alerting === null) return [];
+      const closeExporters = () => {
+        for (const x of exporters) void x.close();
+      };
+      if (alerting === null) {
+        closeExporters();
+        return [];
+      }
       try {
         // The flows the pipeline ended (finish) are counted; what is still held goes to the store before it closes.
         await flowHistory?.flush(true);
-        await alerting.finish();
+        // The exporters stay open until the last commit has handed them its alerts.
+        try {
+          await alerting.finish();
+          if (syslog && opts.deliverWithinMs) await syslog.whenIdle(opts.deliverWithinMs);
+        } finally {
+          closeExporters();
+        }
         const alerts = opts.saveInventory === false ? [] : await alertsForRanking(alerting);
         if (opts.saveInventory !== false) await inventory.save(deviceTarget(alerting), alerts);
         return alerts;

@@ -41,15 +41,15 @@ describe('the live alert stream to syslog', () => {
     const spool = join(dir, 'spool');
 
     const first = await pass(db, spool, c.port);
-    const ids = first.alerting!.allAlerts().map((a) => a.id);
+    const ids = (await first.alerting!.allAlerts()).map((a) => a.id);
     expect(ids.length).toBeGreaterThan(2);
     await waitFor(() => c.messages.length >= ids.length, 10_000, 'the new alerts');
     expect(c.messages.map((m) => sd(m, 'change'))).toEqual(ids.map(() => 'new'));
     // The officer resolves one; an acknowledged one stays acknowledged when it fires again.
-    first.alerting!.store.resolve(ids[0], 'officer', 'fixed the firewall');
-    first.alerting!.store.acknowledge(ids[1], 'officer', 'known');
+    await first.alerting!.store.resolve(ids[0], 'officer', 'fixed the firewall');
+    await first.alerting!.store.acknowledge(ids[1], 'officer', 'known');
     await waitFor(() => first.syslog!.idle, 5000, 'delivery');
-    first.close();
+    await first.close();
 
     const before = c.messages.length;
     const second = await pass(db, spool, c.port);
