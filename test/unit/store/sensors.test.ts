@@ -127,8 +127,10 @@ describe.each(BACKENDS)('two sensors, one store, on $name', (be) => {
     await apiA.close();
     await apiB.close();
   });
+});
 
-  it.runIf(be.name === 'sqlite')('a SQLite store from before sensor names is upgraded: its alerts list no sensor, new sightings add one', async () => {
+describe('a SQLite store from before sensor names', () => {
+  it('a SQLite store from before sensor names is upgraded: its alerts list no sensor, new sightings add one', async () => {
     const path = tmp.db();
     const db = new Database(path);
     migrate(db, MIGRATIONS.slice(0, 2));
