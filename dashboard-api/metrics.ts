@@ -322,6 +322,16 @@ export function storeSnapshot(
   const now = opts.now ?? Date.now;
   let cached: { at: number; byRule: { rule_id: string; severity: string; count: number }[]; assetsByZone?: Record<string, number> } | null = null;
   return async () => {
+    try {
+      return await read();
+    } catch {
+      // A store that cannot be read has no alert or device figures to give: those series are
+      // left out of this scrape (an unknown value has no sample) and the rest is still served.
+      cached = null;
+      return {};
+    }
+  };
+  async function read(): Promise<SensorSnapshot> {
     const alertsOpen = await store.openCounts();
     if (cached === null || now() - cached.at >= ttl) {
       const counts = new Map<string, number>();
@@ -355,5 +365,5 @@ export function storeSnapshot(
       cached = { at: now(), byRule, assetsByZone };
     }
     return { alertsOpen, alertsByRule: cached.byRule, ...(cached.assetsByZone ? { assetsByZone: cached.assetsByZone } : {}) };
-  };
+  }
 }

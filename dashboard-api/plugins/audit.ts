@@ -8,7 +8,9 @@
  * Denied attempts are audited too (OWASP API10): every 401 and 403 leaves a row with the
  * route template (or the redacted path), the method and the client address — never the
  * presented token nor any part of it. /metrics has no principal: its reads are written with
- * the actor `metrics-scraper` (or `anonymous` when metrics are open).
+ * the actor `metrics-scraper` (or `anonymous` when metrics are open); a scrape is the one read
+ * still served when its audit row cannot be written (logged instead), because metrics carry no
+ * patient data and are what tells the SOC that the store is unreachable.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiStore } from '../types.js';
@@ -41,7 +43,10 @@ export const auditPlugin = globalPlugin(async function audit(app: FastifyInstanc
     try {
       await opts.store.audit({ actor: p.name, role: p.role, action, query });
     } catch (e) {
-      request.log.error({ err: { name: (e as Error).name } }, 'audit write failed');
+      request.log.error({ err: { name: (e as Error).name }, action }, 'audit write failed');
+      // Metrics hold counts, never a patient value, and they are how the SOC sees that the store
+      // is down: a scrape is served (the gap logged) rather than blinding the monitoring.
+      if (access === 'metrics') return;
       throw new ApiError(503, 'the audit log cannot be written, so the request was not served');
     }
   });

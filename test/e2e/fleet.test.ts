@@ -185,11 +185,14 @@ describe('fleet: two sensors and two API replicas on one PostgreSQL', () => {
       await sleep(1000);
     }
     sourceFrom(pair.ipA);
-    // /metrics is audited and the audit log lives in the store: while the store is down the
-    // sensors' scrapes are refused (503), so the outage is followed in their logs.
+    // The outage as the SOC sees it: the scrape is still served (its audit row cannot be written,
+    // which is logged) and says the store is unreachable; the sensors' logs say they spool.
     const logOf = (name: string) => logs.get(name) ?? '';
     const mark = { a: logOf('bygg-a').length, b: logOf('bygg-b').length };
     await until('both sensors spooling', async () => [logOf('bygg-a'), logOf('bygg-b')], ([la, lb]) => /writes go to the spool/.test(la) && /writes go to the spool/.test(lb), 20_000);
+    for (const ns of [pair.a, pair.b]) {
+      await until(`${ns} scrape says the store is unreachable`, async () => sensorMetric(ns, 'muvakt_store_reachable'), (up) => up === 0, 20_000);
+    }
     expect(a.exitCode).toBeNull(); // still capturing
     await sleep(Math.max(0, 30_000 - 5 * 1000 - 2000));
     await pg.start();

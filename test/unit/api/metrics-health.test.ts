@@ -146,6 +146,12 @@ describe('health and readiness', () => {
       const a = await f.app.inject({ url: '/api/v1/alerts', headers: bearer('viewer') });
       expect(a.statusCode).toBe(503);
       expect(a.json().message).toMatch(/audit log cannot be written/);
+      // ... but a scrape is still answered: the monitoring must see the outage
+      const m = await f.app.inject({ url: '/metrics', headers: bearer('metrics') });
+      expect(m.statusCode).toBe(200);
+      expect(m.body).toMatch(/^# TYPE muvakt_http_requests_total/m);
+      // the store's figures are unknown, not zero
+      expect(m.body).not.toMatch(/^muvakt_alerts_open/m);
     } finally {
       await f.app.close();
     }
