@@ -143,6 +143,9 @@ export class DeviceIdentity {
       routed = vz !== null && vz.name !== zone.name;
     }
     if (routed) useMac = false;
+    // A frame of another network's host carries the gateway's MAC: the gateway is a device of its
+    // own, listed with role router (it holds none of those addresses).
+    if (m !== undefined && (external || routed || this.routerMacs.has(m))) this.noteRouter(m, ts);
     if (useMac && prev !== undefined && prev.keyed_by === 'mac' && prev.mac !== m && !prev.router) {
       // Bound to another MAC recently: seen through a router, not moved.
       const a = addressOf(prev, ip);
@@ -230,6 +233,28 @@ export class DeviceIdentity {
     if (d === undefined) return;
     d.router = true;
     for (const a of d.addresses) if (this.ipIndex.get(a.ip) === d) this.ipIndex.delete(a.ip);
+  }
+
+  /** The router device of a gateway MAC: created once, then only its last sighting moves. */
+  private noteRouter(mac: string, ts: string): void {
+    if (isMulticastMac(mac)) return;
+    const k = this.macKey(mac);
+    let d = this.byId.get(k);
+    if (d === undefined) {
+      const made = this.create('mac', mac, mac, false, ts);
+      if (made === null) return;
+      d = made;
+      d.router = true;
+      if (!this.routerMacs.has(mac)) {
+        this.routerMacs.add(mac);
+        this.counters.routers++;
+      }
+    } else if (!d.router) {
+      // A MAC an internal device holds as its own: one frame of an outside host is no proof that
+      // it routes (the heuristic on address counts decides that).
+      return;
+    }
+    if (d.last_seen < ts) d.last_seen = ts;
   }
 
   private touchAddress(d: Device, ip: string, ts: string, vlans: readonly number[], zone: ZoneRef): void {

@@ -5,9 +5,9 @@
  */
 import type { DatasetDevice, Device } from './types.js';
 
-export type Role = 'modality' | 'pacs' | 'worklist' | 'hl7-engine' | 'hl7-sender' | 'viewer' | 'workstation' | 'vendor-endpoint' | 'infrastructure' | 'unknown';
+export type Role = 'modality' | 'pacs' | 'worklist' | 'hl7-engine' | 'hl7-sender' | 'viewer' | 'workstation' | 'vendor-endpoint' | 'router' | 'infrastructure' | 'unknown';
 
-export const ROLE_ORDER: readonly Role[] = ['modality', 'pacs', 'worklist', 'hl7-engine', 'hl7-sender', 'viewer', 'workstation', 'vendor-endpoint', 'infrastructure', 'unknown'];
+export const ROLE_ORDER: readonly Role[] = ['modality', 'pacs', 'worklist', 'hl7-engine', 'hl7-sender', 'viewer', 'workstation', 'vendor-endpoint', 'router', 'infrastructure', 'unknown'];
 
 export interface RoleFinding {
   role: Role;
@@ -104,7 +104,11 @@ export function inferRoles(d: Device, lookup?: DeviceLookup): RoleFinding[] {
 
   const infra: string[] = [];
   for (const s of d.services_offered) if (INFRA_APPS.has(s.app)) infra.push(`serves ${s.app} (${s.proto}/${s.port})`);
-  if (d.router) infra.push('routes for many addresses (its MAC is seen with many IPs): router/gateway');
+  if (d.router) {
+    // A gateway is part of the network's attack surface like any device (the inventory is to know what is
+    // connected), so it is listed, with the evidence that made it one.
+    out.push({ role: 'router', facts: [d.addresses.length > 0 ? 'routes for many addresses (its MAC is seen with many IPs): router/gateway' : 'carries the frames of hosts of other networks or zones: router/gateway'] });
+  }
   if (infra.length > 0) out.push({ role: 'infrastructure', facts: infra });
 
   if (out.length === 0) out.push({ role: 'unknown', facts: ['no DICOM, HL7, remote-access or infrastructure service seen'] });

@@ -136,7 +136,10 @@ describe('live mllp_send', () => {
     const log: Rec[] = [];
     const r = await relay(port, log);
     const sender = spawn('/usr/bin/mllp_send', ['--loose', '-q', '-f', join(dir, 'one.hl7'), '-p', String(r.port), '127.0.0.1'], { stdio: 'ignore' });
-    await new Promise((res) => setTimeout(res, 700));
+    // Until the message has passed the relay (python's start-up takes its time on a busy machine).
+    const t0 = Date.now();
+    while (!log.some((x) => x.dir === 0 && x.data.includes('SILENT1')) && Date.now() - t0 < 20_000) await new Promise((res) => setTimeout(res, 50));
+    await new Promise((res) => setTimeout(res, 100));
     sender.kill();
     r.close();
     silent.close();
