@@ -35,6 +35,7 @@ import { flowRoutes } from './routes/flows.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { policyRoutes, type PolicyHolder } from './routes/policy.js';
+import { riskAcceptanceRoutes } from './routes/risk-acceptances.js';
 import type { ApiInstance, ApiStore } from './types.js';
 
 export const API_VERSION = '1.0.0';
@@ -142,6 +143,7 @@ export async function buildAppWithParts(opts: BuildAppOptions): Promise<BuiltApp
       await api.register(flowRoutes, { store: opts.store });
       await api.register(policyRoutes, { policy });
       await api.register(auditRoutes, { store: opts.store });
+      await api.register(riskAcceptanceRoutes, { store: opts.store });
       await api.register(healthRoutes, { store: opts.store, captureAlive: opts.captureAlive });
       await api.register(metricsRoutes, { metrics });
     },

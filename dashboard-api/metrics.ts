@@ -16,6 +16,7 @@ import client from 'prom-client';
 import { KNOWN_APPS } from '../rules/policy/index.js';
 import { ALL_RULES } from '../rules/index.js';
 import { SEVERITIES, type Severity } from '../agent/store/index.js';
+import { acceptanceFor, isActive, listAcceptances } from '../agent/risk-acceptances.js';
 import type { ApiStore } from './types.js';
 import type { Counts, SensorSnapshot } from '../agent/sensor/snapshot.js';
 
@@ -143,6 +144,14 @@ const DEFS: readonly MetricDef[] = [
     source: 'store',
     labels: ['severity'],
     read: (s) => (s.alertsOpen ? SEVERITIES.map((sev) => ({ labels: { severity: sev }, value: s.alertsOpen?.[sev] ?? 0 })) : undefined),
+  },
+  {
+    name: 'muvakt_alerts_accepted',
+    help: 'Alerts not resolved that an active risk acceptance covers, by severity (they are also counted as open while their status is open)',
+    type: 'gauge',
+    source: 'store',
+    labels: ['severity'],
+    read: (s) => (s.alertsAccepted ? SEVERITIES.map((sev) => ({ labels: { severity: sev }, value: s.alertsAccepted?.[sev] ?? 0 })) : undefined),
   },
   { name: 'muvakt_assets', help: 'Devices in the inventory, by zone', type: 'gauge', source: 'store', labels: ['zone'], read: (s) => one('zone', s.assetsByZone) },
   {
@@ -314,13 +323,13 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
  * the asset listing), at most `maxRows` rows each, cached for `ttlMs` so scrapes stay cheap.
  */
 export function storeSnapshot(
-  store: Pick<ApiStore, 'openCounts' | 'listAlerts'>,
+  store: Pick<ApiStore, 'openCounts' | 'listAlerts' | 'kvList'>,
   opts: { ttlMs?: number; maxRows?: number; now?: () => number; assets?: { list(q: { limit: number; cursor?: string }): Promise<{ items: readonly { zone: string }[]; next_cursor: string | null }> } } = {},
 ): () => Promise<SensorSnapshot> {
   const ttl = opts.ttlMs ?? 15_000;
   const maxRows = opts.maxRows ?? 100_000;
   const now = opts.now ?? Date.now;
-  let cached: { at: number; byRule: { rule_id: string; severity: string; count: number }[]; assetsByZone?: Record<string, number> } | null = null;
+  let cached: { at: number; byRule: { rule_id: string; severity: string; count: number }[]; accepted: Record<Severity, number>; assetsByZone?: Record<string, number> } | null = null;
   return async () => {
     try {
       return await read();
@@ -335,6 +344,9 @@ export function storeSnapshot(
     const alertsOpen = await store.openCounts();
     if (cached === null || now() - cached.at >= ttl) {
       const counts = new Map<string, number>();
+      const t = now();
+      const acceptances = (await listAcceptances(store)).filter((x) => isActive(x, t));
+      const accepted = Object.fromEntries(SEVERITIES.map((sev) => [sev, 0])) as Record<Severity, number>;
       let cursor: string | null = null;
       let rows = 0;
       do {
@@ -342,6 +354,7 @@ export function storeSnapshot(
         for (const a of page.items) {
           const k = `${a.rule_id}\u0000${a.severity}`;
           counts.set(k, (counts.get(k) ?? 0) + 1);
+          if (a.status !== 'resolved' && acceptances.length > 0 && acceptanceFor(a, acceptances) !== undefined) accepted[a.severity]++;
         }
         rows += page.items.length;
         cursor = page.next_cursor;
@@ -362,8 +375,8 @@ export function storeSnapshot(
           next = page.next_cursor ?? undefined;
         } while (next !== undefined && devices < maxRows);
       }
-      cached = { at: now(), byRule, assetsByZone };
+      cached = { at: now(), byRule, accepted, assetsByZone };
     }
-    return { alertsOpen, alertsByRule: cached.byRule, ...(cached.assetsByZone ? { assetsByZone: cached.assetsByZone } : {}) };
+    return { alertsOpen, alertsByRule: cached.byRule, alertsAccepted: cached.accepted, ...(cached.assetsByZone ? { assetsByZone: cached.assetsByZone } : {}) };
   }
 }

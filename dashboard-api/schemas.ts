@@ -97,6 +97,12 @@ const AlertFields = {
   recommendation_nb: Type.Optional(Type.String()),
   updated_at: Type.String(),
   sensors: Type.Array(Type.String(), { description: 'Every sensor that saw it (sorted). Two sensors on overlapping mirror ports raise one alert listing both.' }),
+  accepted: Type.Optional(
+    Type.Object(
+      { id: Type.String(), owner: Type.String(), reason: Type.String(), reference: Type.String(), expires: Type.String(), expires_at: Type.String() },
+      { description: 'The active risk acceptance covering this alert, if any: the alert stays in its status and is shown as accepted' },
+    ),
+  ),
 };
 
 export const AlertSchema = Type.Object(AlertFields, { $id: 'Alert' });
@@ -174,3 +180,46 @@ export const strictValidatorCompiler = ({ schema }: { schema: unknown }) => {
   }) as ((data: unknown) => boolean) & { errors?: unknown[] };
   return fn;
 };
+
+// ---------------------------------------------------------------- risk acceptance
+
+const AcceptanceFields = {
+  rule_id: Type.String({ maxLength: 64, description: 'The rule whose finding is accepted' }),
+  scope: StrEnum(['device', 'pair', 'zones'] as const, { description: 'device: one device (device_id); pair: one client→server address pair; zones: traffic from one zone to another' }),
+  device_id: Type.Optional(Type.String({ maxLength: 80 })),
+  src_ip: Type.Optional(Type.String({ maxLength: 45 })),
+  dst_ip: Type.Optional(Type.String({ maxLength: 45 })),
+  zone_src: Type.Optional(Type.String({ maxLength: 64 })),
+  zone_dst: Type.Optional(Type.String({ maxLength: 64 })),
+  reason: Type.String({ maxLength: 1000, description: 'Why the risk is accepted (no patient data: refused)' }),
+  owner: Type.String({ maxLength: 120, description: 'Who owns the risk (a role or a name)' }),
+  reference: Type.String({ maxLength: 120, description: 'The risk assessment (ROS) it rests on: document id or case number' }),
+  expires: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'Last day it holds (YYYY-MM-DD, Europe/Oslo); at most about three years ahead' }),
+};
+
+export const AcceptanceBody = Type.Object(AcceptanceFields, { additionalProperties: false });
+
+export const AcceptanceSchema = Type.Object(
+  {
+    id: Type.String(),
+    ...AcceptanceFields,
+    expires_at: Type.String({ description: 'The instant it ends (end of `expires` in Europe/Oslo), UTC' }),
+    created_by: Type.String(),
+    created_at: Type.String(),
+    revoked_by: Type.Optional(Type.String()),
+    revoked_at: Type.Optional(Type.String()),
+    revoke_comment: Type.Optional(Type.String()),
+    active: Type.Boolean({ description: 'Neither expired nor revoked' }),
+    covers_alerts: Type.Optional(Type.Integer({ description: 'Alerts in the store it covers now (active ones only)' })),
+  },
+  { $id: 'RiskAcceptance' },
+);
+
+export const AcceptanceListQuery = Type.Object(
+  {
+    active: Type.Optional(Type.Boolean({ description: 'true: only those in force; false: only expired or revoked' })),
+  },
+  { additionalProperties: false },
+);
+
+export const AcceptanceIdParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{16}$' }) }, { additionalProperties: false });

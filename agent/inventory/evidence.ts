@@ -6,6 +6,8 @@
  *
  * PHI-free: only what the store holds (device detail and alerts, both PHI-free by contract).
  */
+import { acceptanceFor, isActive, listAcceptances, type RiskAcceptance } from '../risk-acceptances.js';
+import type { Store } from '../store/index.js';
 import { ALL_RULES } from '../../rules/index.js';
 import type { Alert } from '../store/types.js';
 import { SEVERITY_RANK } from '../store/types.js';
@@ -22,6 +24,8 @@ export interface EvidenceBundle {
   generated_at: string;
   device: DeviceDetail;
   alerts: EvidenceAlert[];
+  /** Risk acceptances recorded for this device's findings (by device, address pair or zone), active or not: the decisions are part of the record. */
+  risk_acceptances: (RiskAcceptance & { active: boolean })[];
   summary: { alerts: number; open_alerts: number; highest_open_severity: string | null; guide_refs: string[] };
 }
 
@@ -42,7 +46,7 @@ export function sanitizeId(id: string): string {
   return id.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 120) || 'device';
 }
 
-export async function buildEvidence(store: InventoryReader, device: DeviceDetail, now: Date = new Date()): Promise<EvidenceBundle> {
+export async function buildEvidence(store: InventoryReader & Pick<Store, 'kvList'>, device: DeviceDetail, now: Date = new Date()): Promise<EvidenceBundle> {
   const rules = new Map(ALL_RULES.map((r) => [r.id, r]));
   const ips = device.addresses.map((a) => a.ip);
   const alerts: EvidenceAlert[] = alertsFor(ips, await alertsByIp(store, 'all'))
@@ -51,6 +55,15 @@ export async function buildEvidence(store: InventoryReader, device: DeviceDetail
       const r = rules.get(a.rule_id);
       return { ...a, rule: r ? { title: { ...r.title }, recommendation: { ...r.recommendation }, guide_refs: [...r.guide_refs], requirements: [...r.requirements] } : null };
     });
+  const ipSet = new Set(ips);
+  const risk_acceptances = (await listAcceptances(store))
+    .filter((x) => (x.scope === 'device' && x.device_id === device.id) || (x.scope === 'pair' && (ipSet.has(x.src_ip ?? '') || ipSet.has(x.dst_ip ?? ''))) || (x.scope === 'zones' && (x.zone_src === device.zone.name || x.zone_dst === device.zone.name)))
+    .map((x) => ({ ...x, active: isActive(x, now.getTime()) }));
+  const activeOnes = risk_acceptances.filter((x) => x.active);
+  for (const a of alerts) {
+    const x = acceptanceFor(a, activeOnes);
+    if (x !== undefined) (a as EvidenceAlert & { accepted?: string }).accepted = x.id;
+  }
   const open = alerts.filter((a) => a.status === 'open');
   const refs = new Set<string>();
   for (const x of device.exposure.reasons) for (const g of x.guide_ref.split(/,\s*/)) if (g) refs.add(g);
@@ -61,6 +74,7 @@ export async function buildEvidence(store: InventoryReader, device: DeviceDetail
     generated_at: now.toISOString(),
     device,
     alerts,
+    risk_acceptances,
     summary: { alerts: alerts.length, open_alerts: open.length, highest_open_severity: highestSeverity(open), guide_refs: [...refs].sort() },
   };
 }
@@ -166,7 +180,27 @@ export function evidenceDocument(b: EvidenceBundle): Block[] {
         `Veileder (guide refs): ${list(a.guide_refs)}`,
         `Tiltak (recommendation, nb): ${a.rule?.recommendation.nb ?? a.recommendation}`,
         ...(a.rule ? [`Recommendation (en): ${a.rule.recommendation.en}`] : []),
+        ...((a as { accepted?: string }).accepted ? [`Risiko akseptert (risk accepted): ${(a as { accepted?: string }).accepted}`] : []),
       ],
+    });
+  }
+
+  out.push({ h: 2, text: `Akseptert risiko (risk acceptances): ${b.risk_acceptances.length}` });
+  if (b.risk_acceptances.length === 0) out.push({ p: 'Ingen registrert (none recorded).' });
+  else {
+    out.push({
+      table: {
+        head: ['Regel (rule)', 'Gjelder (scope)', 'Begrunnelse (reason)', 'Eier (owner)', 'ROS', 'Til og med (expires)', 'Gjeldende (active)'],
+        rows: b.risk_acceptances.map((x) => [
+          x.rule_id,
+          x.scope === 'device' ? `enhet ${x.device_id}` : x.scope === 'pair' ? `${x.src_ip} → ${x.dst_ip}` : `${x.zone_src} → ${x.zone_dst}`,
+          x.reason,
+          x.owner,
+          x.reference,
+          x.expires,
+          x.active ? 'ja (yes)' : x.revoked_at ? `trukket tilbake (revoked) ${x.revoked_at}` : 'utløpt (expired)',
+        ]),
+      },
     });
   }
 

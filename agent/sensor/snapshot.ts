@@ -29,6 +29,8 @@ export interface SensorSnapshot {
   /** Alerts raised (distinct alerts), by rule and severity. */
   alertsByRule?: readonly { rule_id: string; severity: string; count: number }[];
   alertsOpen?: Partial<Record<Severity, number>>;
+  /** Alerts not resolved that an active risk acceptance covers, by severity. */
+  alertsAccepted?: Partial<Record<Severity, number>>;
   /** Devices in the inventory, by zone. */
   assetsByZone?: Counts;
   /** Connections that carried patient data in cleartext, by protocol (dicom, hl7, http, syslog…). */

@@ -40,6 +40,7 @@ import {
   emptyUpsertResult,
   encodeDeviceCursor,
   kvJson,
+  KV_LIST_MAX,
   parseJson,
   prepareCandidate,
   pruneCutoffs,
@@ -479,6 +480,12 @@ export class PostgresStore implements Store {
   async kvDelete(key: string): Promise<boolean> {
     const r = await this.pool.query('DELETE FROM kv WHERE key = $1', [key]);
     return (r.rowCount ?? 0) > 0;
+  }
+
+  async kvList<T = unknown>(prefix: string, limit = KV_LIST_MAX): Promise<{ key: string; value: T }[]> {
+    // left() compares code points whatever the database's collation; ORDER BY ... COLLATE "C" likewise.
+    const rows = await this.q<{ key: string; value: string }>('SELECT key, value FROM kv WHERE left(key, ?) = ? ORDER BY key COLLATE "C" LIMIT ?', [prefix.length, prefix, Math.min(Math.max(1, limit), KV_LIST_MAX)]);
+    return rows.map((r) => ({ key: r.key, value: parseJson<T>(r.value, undefined as T) }));
   }
 
   // ------------------------------------------------------------------ flow history

@@ -29,6 +29,8 @@ export const MAX_TEXT = 1024;
 export const MAX_COMMENT = 2000;
 const MAX_AUDIT_QUERY_BYTES = 4096;
 const MAX_KV_BYTES = 1 << 20;
+/** Entries one kvList call returns at most. */
+export const KV_LIST_MAX = 10_000;
 
 /** An alert as both backends store it (text JSON columns, ms beside ISO times). */
 export interface AlertRow {

@@ -41,6 +41,7 @@ import {
   emptyUpsertResult,
   encodeDeviceCursor,
   kvJson,
+  KV_LIST_MAX,
   parseJson,
   prepareCandidate,
   pruneCutoffs,
@@ -485,6 +486,11 @@ export class SqliteStore implements Store {
 
   async kvDelete(key: string): Promise<boolean> {
     return this.sKvDel.run(key).changes > 0;
+  }
+
+  async kvList<T = unknown>(prefix: string, limit = KV_LIST_MAX): Promise<{ key: string; value: T }[]> {
+    const rows = this.cached('SELECT key, value FROM kv WHERE substr(key, 1, ?) = ? ORDER BY key LIMIT ?').all(prefix.length, prefix, Math.min(Math.max(1, limit), KV_LIST_MAX)) as { key: string; value: string }[];
+    return rows.map((r) => ({ key: r.key, value: parseJson<T>(r.value, undefined as T) }));
   }
 
   // ------------------------------------------------------------------ retention

@@ -114,6 +114,8 @@ export interface Store {
   kvGet<T = unknown>(key: string): Promise<T | undefined>;
   kvSet(key: string, value: unknown): Promise<void>;
   kvDelete(key: string): Promise<boolean>;
+  /** The entries whose key starts with `prefix`, in key order, at most `limit` (default and cap 10,000). */
+  kvList<T = unknown>(prefix: string, limit?: number): Promise<{ key: string; value: T }[]>;
 
   // ---------------------------------------------------------------- upkeep
   /** Deletes alerts, audit rows and flow history past retention (alerts and flow history relative to their newest data). */

@@ -6,6 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ALL_RULES } from '../../rules/index.js';
 import type { Alert, AlertQuery } from '../../agent/store/index.js';
+import { acceptanceFor, isActive, listAcceptances, type RiskAcceptance } from '../../agent/risk-acceptances.js';
 import { csvLine } from '../../agent/export/csv.js';
 import { checkRuleIds, splitCommaLists, timeParam } from '../alert-query.js';
 import { ApiError } from '../plugins/errors.js';
@@ -18,22 +19,28 @@ const RULE_IDS: ReadonlySet<string> = new Set(RULES.keys());
 export const MAX_CSV_ROWS = 50_000;
 
 const CSV_HEADERS = {
-  en: ['id', 'rule_id', 'severity', 'status', 'title', 'first_seen', 'last_seen', 'count', 'src_ip', 'dst_ip', 'zone_src', 'zone_dst', 'device_id', 'guide_refs', 'recommendation', 'sensors'],
-  nb: ['id', 'regel', 'alvorlighet', 'status', 'tittel', 'først_sett', 'sist_sett', 'antall', 'kilde_ip', 'mål_ip', 'kildesone', 'målsone', 'enhet', 'veilederhenvisninger', 'anbefaling', 'sensorer'],
+  en: ['id', 'rule_id', 'severity', 'status', 'title', 'first_seen', 'last_seen', 'count', 'src_ip', 'dst_ip', 'zone_src', 'zone_dst', 'device_id', 'guide_refs', 'recommendation', 'sensors', 'accepted_until'],
+  nb: ['id', 'regel', 'alvorlighet', 'status', 'tittel', 'først_sett', 'sist_sett', 'antall', 'kilde_ip', 'mål_ip', 'kildesone', 'målsone', 'enhet', 'veilederhenvisninger', 'anbefaling', 'sensorer', 'risiko_akseptert_til'],
 } as const;
 
-function csvRowOf(a: Alert, lang: 'nb' | 'en'): string {
+function csvRowOf(a: Alert & { accepted?: { expires: string } }, lang: 'nb' | 'en'): string {
   const r = RULES.get(a.rule_id);
   const title = lang === 'nb' && r ? r.title.nb : a.title;
   const rec = lang === 'nb' && r ? r.recommendation.nb : a.recommendation;
   const s = a.subject;
-  return csvLine([a.id, a.rule_id, a.severity, a.status, title, a.first_seen, a.last_seen, a.count, s.src_ip, s.dst_ip, s.zone_src, s.zone_dst, s.device_id ?? '', a.guide_refs.join('; '), rec, (a.sensors ?? []).join('; ')]);
+  return csvLine([a.id, a.rule_id, a.severity, a.status, title, a.first_seen, a.last_seen, a.count, s.src_ip, s.dst_ip, s.zone_src, s.zone_dst, s.device_id ?? '', a.guide_refs.join('; '), rec, (a.sensors ?? []).join('; '), a.accepted?.expires ?? '']);
 }
 
 /** Adds the bokmål title and recommendation of the alert's rule (when the rule is known). */
 export function withNorwegian<T extends Alert>(a: T): T & { title_nb?: string; recommendation_nb?: string } {
   const r = RULES.get(a.rule_id);
   return r ? { ...a, title_nb: r.title.nb, recommendation_nb: r.recommendation.nb } : a;
+}
+
+/** The alert with the active risk acceptance that covers it, if any (the alert itself is unchanged). */
+export function withAcceptance<T extends Alert>(a: T, active: readonly RiskAcceptance[]): T & { accepted?: { id: string; owner: string; reason: string; reference: string; expires: string; expires_at: string } } {
+  const x = acceptanceFor(a, active);
+  return x === undefined ? a : { ...a, accepted: { id: x.id, owner: x.owner, reason: x.reason, reference: x.reference, expires: x.expires, expires_at: x.expires_at } };
 }
 
 export function toStoreQuery(q: AlertListQuery): AlertQuery {
@@ -61,6 +68,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (instan
   const { store } = opts;
   const tags = ['alerts'];
   const security = [{ bearer: [] }];
+  const activeAcceptances = async () => (await listAcceptances(store)).filter((a) => isActive(a, Date.now()));
   const storedRule = async (id: string) => (await store.listAlerts({ rule_id: id, limit: 1 })).items.length > 0;
   // Before validation, so `severity=critical,high` is two values to the schema.
   const commaLists = async (request: { query: unknown }) => {
@@ -85,7 +93,8 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (instan
     async (request) => {
       await checkRuleIds(request.query.rule_id, RULE_IDS, storedRule);
       const page = await store.listAlerts(toStoreQuery(request.query));
-      return { items: page.items.map(withNorwegian), next_cursor: page.next_cursor };
+      const active = await activeAcceptances();
+      return { items: page.items.map((a) => withAcceptance(withNorwegian(a), active)), next_cursor: page.next_cursor };
     },
   );
 
@@ -108,11 +117,12 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (instan
       await checkRuleIds(filters.rule_id, RULE_IDS, storedRule);
       const q = { ...toStoreQuery(filters), limit: 1000 };
       const lines: string[] = [csvLine(CSV_HEADERS[lang])];
+      const active = await activeAcceptances();
       let cursor: string | null = null;
       do {
         const page = await store.listAlerts({ ...q, cursor });
         if (lines.length - 1 + page.items.length > MAX_CSV_ROWS) throw new ApiError(400, `more than ${MAX_CSV_ROWS} alerts match: narrow the filter (since/until, severity, zone)`);
-        for (const a of page.items) lines.push(csvRowOf(a, lang));
+        for (const a of page.items) lines.push(csvRowOf(withAcceptance(a, active), lang));
         cursor = page.next_cursor;
       } while (cursor !== null);
       void reply
@@ -131,7 +141,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (instan
     async (request) => {
       const a = await store.getAlert(request.params.id);
       if (a === null) throw new ApiError(404, 'no alert with this id');
-      return withNorwegian(a);
+      return withAcceptance(withNorwegian(a), await activeAcceptances());
     },
   );
 
@@ -162,7 +172,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (instan
         const a = await doIt(request.params.id, request.principal!.name, request.body?.comment ?? '');
         if (a === null) throw new ApiError(404, 'no alert with this id');
         request.log.info({ action, actor: request.principal!.name }, 'alert lifecycle change');
-        return withNorwegian(a);
+        return withAcceptance(withNorwegian(a), await activeAcceptances());
       },
     );
   }

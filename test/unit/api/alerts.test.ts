@@ -126,7 +126,7 @@ describe('what a person types: comma lists, plain dates, unknown rules, CSV', ()
     expect(r.headers['content-disposition']).toMatch(/attachment/);
     const lines = r.body.split('\r\n');
     expect(lines.at(-1)).toBe('');
-    expect(lines[0]).toBe('id,rule_id,severity,status,title,first_seen,last_seen,count,src_ip,dst_ip,zone_src,zone_dst,device_id,guide_refs,recommendation,sensors');
+    expect(lines[0]).toBe('id,rule_id,severity,status,title,first_seen,last_seen,count,src_ip,dst_ip,zone_src,zone_dst,device_id,guide_refs,recommendation,sensors,accepted_until');
     expect(lines.slice(1, -1)).toHaveLength(2);
     expect(lines[1]).toMatch(/,phi-in-vendor-callhome,critical,open,/);
     const nb = await f.app.inject({ url: '/api/v1/alerts.csv?rule_id=phi-in-vendor-callhome&lang=nb', headers: bearer('viewer') });

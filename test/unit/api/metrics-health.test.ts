@@ -180,6 +180,8 @@ function bind(s: SqliteStore) {
     audit: s.audit.bind(s),
     listAudit: s.listAudit.bind(s),
     kvSet: s.kvSet.bind(s),
+    kvGet: s.kvGet.bind(s),
+    kvList: s.kvList.bind(s),
     get isOpen() {
       return s.isOpen;
     },

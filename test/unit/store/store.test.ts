@@ -262,6 +262,15 @@ describe.each(BACKENDS)('store on $name', (be) => {
       await s.close();
     });
 
+    it('lists kv entries by key prefix in code-point order, a prefix with LIKE characters taken literally', async () => {
+      const s = await open();
+      for (const k of ['risk-acceptance:b', 'risk-acceptance:a', 'risk-acceptanceX', 'risk_acceptance:c', 'baseline', 'risk-acceptance:%']) await s.kvSet(k, { k });
+      expect((await s.kvList('risk-acceptance:')).map((e) => e.key)).toEqual(['risk-acceptance:%', 'risk-acceptance:a', 'risk-acceptance:b']);
+      expect((await s.kvList<{ k: string }>('risk-acceptance:', 1)).map((e) => e.value.k)).toEqual(['risk-acceptance:%']);
+      expect(await s.kvList('nothing:')).toEqual([]);
+      await s.close();
+    });
+
     it('prune deletes alerts (with history) and audit rows older than the retention, at open too', async () => {
       const path = await be.fresh();
       const day = 86_400_000;
