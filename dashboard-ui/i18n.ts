@@ -105,6 +105,7 @@ const nb = {
   acked: 'Varselet er kvittert.',
   resolvedMsg: 'Varselet er løst.',
   firstLast: 'Først sett {first}, sist sett {last}, {n} ganger',
+  firstLast1: 'Først sett {first}, sist sett {last}, én gang',
   // devices
   devicesH: 'Enheter',
   devicesNote: 'Mest eksponert først fra API-et; kolonnene sorterer radene som er hentet.',
@@ -295,6 +296,7 @@ const en: Record<Key, string> = {
   acked: 'The alert is acknowledged.',
   resolvedMsg: 'The alert is resolved.',
   firstLast: 'First seen {first}, last seen {last}, {n} times',
+  firstLast1: 'First seen {first}, last seen {last}, once',
   devicesH: 'Devices',
   devicesNote: 'Most exposed first from the API; the columns sort the rows loaded.',
   filterDevices: 'Filter devices (IP, name, vendor, role)',

@@ -73,7 +73,7 @@ const EVIDENCE_LABELS: Record<string, Key> = {
 
 function evidenceValue(v: unknown): string {
   if (v === null || v === undefined) return '–';
-  if (Array.isArray(v)) return v.map(evidenceValue).join(', ');
+  if (Array.isArray(v)) return v.length ? v.map(evidenceValue).join(', ') : '–';
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }
@@ -423,7 +423,7 @@ export class AlertsView {
     ];
     const evidence = Object.entries(a.evidence);
     const body: Node[] = [
-      el('p', { cls: 'small', text: t('firstLast', { first: time(a.first_seen), last: time(a.last_seen), n: a.count }) }),
+      el('p', { cls: 'small', text: t(a.count === 1 ? 'firstLast1' : 'firstLast', { first: time(a.first_seen), last: time(a.last_seen), n: a.count }) }),
       el('dl', { cls: 'facts' }, facts.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', {}, [v])])),
       el('h3', { text: t('recommendation') }),
       el('p', { cls: 'recommendation', text: (lang === 'nb' && a.recommendation_nb) || a.recommendation }),

@@ -169,12 +169,15 @@ export class DevicesView {
     text.addEventListener('input', () => this.go(withParam(this.params, 'q', text.value), true));
     const zone = el('input', { attrs: { id: 'device-zone', type: 'text', value: this.params.get('zone') ?? '', autocomplete: 'off', maxlength: 128 } });
     zone.addEventListener('change', () => this.go(withParam(this.params, 'zone', zone.value.trim())));
+    const sensor = el('input', { attrs: { id: 'device-sensor', type: 'text', value: this.params.get('sensor') ?? '', autocomplete: 'off', maxlength: 200 } });
+    sensor.addEventListener('change', () => this.go(withParam(this.params, 'sensor', sensor.value.trim())));
     fill(this.root, [
       el('h1', { text: t('devicesH') }),
       el('p', { cls: 'small', text: t('devicesNote') }),
       el('div', { cls: 'filters card' }, [
         el('div', { cls: 'field' }, [el('label', { text: t('filterDevices'), attrs: { for: 'device-filter' } }), text]),
         el('div', { cls: 'field' }, [el('label', { text: t('zone'), attrs: { for: 'device-zone' } }), zone]),
+        el('div', { cls: 'field' }, [el('label', { text: t('sensor'), attrs: { for: 'device-sensor' } }), sensor]),
       ]),
       el('div', { cls: 'table-wrap' }, [
         el('table', { cls: 'list', attrs: { id: 'devices' } }, [

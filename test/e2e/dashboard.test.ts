@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
@@ -62,6 +62,8 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: install Debian's package ("apt-get install -y chromium") or set MUVAKT_CHROMIUM`);
     if (!existsSync(CLI) || !existsSync(PAGE)) throw new Error(`${CLI} or ${PAGE} is missing: run "npm run build" first`);
+    // Only this run's screenshots, so that a reader sees the steps of one walk.
+    rmSync(OUT, { recursive: true, force: true });
     mkdirSync(OUT, { recursive: true });
     const db = dir.db();
     const store = SqliteStore.open(db);
@@ -226,6 +228,15 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
     await page.locator('th[data-sort-key="count"][aria-sort="descending"]').waitFor();
     const counts = (await page.locator('#alert-rows td.num').allTextContents()).map(Number);
     expect(counts).toEqual([...counts].sort((a, b) => b - a));
+
+    // Free text narrows the rows loaded as one types, and the field keeps the focus.
+    await page.locator('#f-text').pressSequentially('fjerntilgang');
+    await page.waitForFunction(() => location.hash.includes('q=fjerntilgang'));
+    const titles = await page.locator('#alert-rows .title').allTextContents();
+    expect(titles.length).toBeGreaterThan(0);
+    for (const title of titles) expect(title.toLowerCase()).toContain('fjerntilgang');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-text');
+    await page.locator('#f-text').fill('');
 
     // The detail: the evidence exactly as the API returned it, and the guide in the project's words.
     await row.locator('button.title').click();
