@@ -129,7 +129,8 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
   }
 
   async function openPage(width = 1400, height = 900): Promise<Page> {
-    const context = await browser!.newContext({ viewport: { width, height }, acceptDownloads: true });
+    // A workstation set to another zone: the page must still show Oslo time.
+    const context = await browser!.newContext({ viewport: { width, height }, acceptDownloads: true, timezoneId: 'America/New_York', locale: 'en-US' });
     const page = await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('console', (m: ConsoleMessage) => {
@@ -187,6 +188,13 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
     const row = page.locator(`tr[data-alert-id="${alertId}"]`);
     await row.waitFor({ timeout: 10_000 });
     expect(await row.locator('.title').textContent()).toBe('Fjerntilgang fra ukjent ekstern adresse');
+    const lastSeen = alertsAtStart.find((a) => a.id === alertId)!.last_seen;
+    const oslo = new Intl.DateTimeFormat('nb-NO', { timeZone: 'Europe/Oslo', dateStyle: 'short', timeStyle: 'medium' }).format(new Date(lastSeen));
+    expect(await row.locator('td.time').textContent()).toBe(oslo);
+    // The token stays in this tab: sessionStorage only, never localStorage or the URL.
+    expect(await page.evaluate(() => sessionStorage.getItem('muvakt.token'))).toBe(TOKENS.viewer);
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    expect(page.url()).not.toContain(TOKENS.viewer);
     await row.locator('button.title').click();
     await page.locator('#panel #evidence').waitFor({ timeout: 10_000 });
     await shot(page, 'viewer-alert');
