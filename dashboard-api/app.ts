@@ -33,6 +33,7 @@ import { dashboardRoutes } from './routes/dashboard.js';
 import { auditRoutes } from './routes/audit.js';
 import { flowRoutes } from './routes/flows.js';
 import { healthRoutes } from './routes/health.js';
+import { whoamiRoutes } from './routes/whoami.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { policyRoutes, type PolicyHolder } from './routes/policy.js';
 import { riskAcceptanceRoutes } from './routes/risk-acceptances.js';
@@ -144,6 +145,7 @@ export async function buildAppWithParts(opts: BuildAppOptions): Promise<BuiltApp
       await api.register(policyRoutes, { policy });
       await api.register(auditRoutes, { store: opts.store });
       await api.register(riskAcceptanceRoutes, { store: opts.store });
+      await api.register(whoamiRoutes);
       await api.register(healthRoutes, { store: opts.store, captureAlive: opts.captureAlive });
       await api.register(metricsRoutes, { metrics });
     },

@@ -9,6 +9,8 @@ import { splitCommaLists } from '../alert-query.js';
 import { ApiError } from '../plugins/errors.js';
 import { PageQuery, errorResponses } from '../schemas.js';
 import type { Store } from '../../agent/store/index.js';
+import { buildEvidence, evidenceDocument, renderHtml, renderMarkdown, sanitizeId, type EvidenceBundle } from '../../agent/inventory/evidence.js';
+import type { DeviceDetail } from '../../agent/inventory/index.js';
 
 const ExposureSchema = Type.Object({
   score: Type.Integer(),
@@ -42,15 +44,30 @@ export const AssetDetailSchema = Type.Record(Type.String(), Type.Unknown(), { de
 export interface AssetProvider {
   list(q: { limit: number; cursor?: string; zone?: string; sensor?: string[] }): Promise<{ items: Asset[]; next_cursor: string | null }>;
   get(id: string): Promise<Record<string, unknown> | null>;
+  /** The device's evidence bundle (`muvakt evidence`), or null for an unknown id; absent: no bundles. */
+  evidence?(id: string): Promise<EvidenceBundle | null>;
 }
 
 /** Devices as the store keeps them (written by `analyze --db` / `run --db`). */
-export function storeAssets(store: Pick<Store, 'listDevices' | 'getDevice'>): AssetProvider {
+export function storeAssets(store: Pick<Store, 'listDevices' | 'getDevice' | 'listAlerts' | 'kvList'>): AssetProvider {
   return {
     list: async (q) => (await store.listDevices(q)) as { items: Asset[]; next_cursor: string | null },
     get: async (id) => (await store.getDevice(id)) as Record<string, unknown> | null,
+    evidence: async (id) => {
+      const d = (await store.getDevice(id)) as DeviceDetail | null;
+      return d === null ? null : buildEvidence(store, d);
+    },
   };
 }
+
+const AssetIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' }) }, { additionalProperties: false });
+
+const EVIDENCE_FORMATS = ['json', 'md', 'html'] as const;
+const EVIDENCE_TYPES: Record<(typeof EVIDENCE_FORMATS)[number], string> = {
+  json: 'application/json; charset=utf-8',
+  md: 'text/markdown; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+};
 
 export const assetRoutes: FastifyPluginAsync<{ assets?: AssetProvider }> = async (instance, opts) => {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
@@ -84,7 +101,7 @@ export const assetRoutes: FastifyPluginAsync<{ assets?: AssetProvider }> = async
         tags,
         security,
         summary: 'One device with its facts, roles, properties and exposure rank',
-        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' }) }, { additionalProperties: false }),
+        params: AssetIdParams,
         response: { 200: AssetDetailSchema, ...errorResponses(404) },
       },
     },
@@ -92,6 +109,34 @@ export const assetRoutes: FastifyPluginAsync<{ assets?: AssetProvider }> = async
       const a = (await opts.assets?.get(request.params.id)) ?? null;
       if (a === null) throw new ApiError(404, opts.assets ? 'no device with this id' : 'no device with this id (this API runs without a device inventory)');
       return a;
+    },
+  );
+  app.get(
+    '/assets/:id/evidence',
+    {
+      config: { access: 'viewer', audit: 'assets.evidence' },
+      schema: {
+        tags,
+        security,
+        summary: 'The evidence bundle of one device, as a download',
+        description: 'The same bundle `muvakt evidence` writes: the device with its exposure reasons and every alert about its addresses. `format`: `json` (default, device.json), `md` or `html`.',
+        params: AssetIdParams,
+        querystring: Type.Object({ format: Type.Optional(Type.Union(EVIDENCE_FORMATS.map((f) => Type.Literal(f)))) }, { additionalProperties: false }),
+        response: { 200: Type.String({ description: 'The bundle as a file (Content-Disposition: attachment)' }), ...errorResponses(404) },
+      },
+    },
+    async (request, reply) => {
+      const bundle = (await opts.assets?.evidence?.(request.params.id)) ?? null;
+      if (bundle === null) throw new ApiError(404, 'no device with this id');
+      const format = request.query.format ?? 'json';
+      const blocks = format === 'json' ? [] : evidenceDocument(bundle);
+      const body =
+        format === 'json' ? `${JSON.stringify(bundle, null, 2)}\n` : format === 'md' ? renderMarkdown(blocks) : renderHtml(blocks, `muvakt evidence ${bundle.device.id}`);
+      // A bundle opened in the browser must not run as a page of this origin: it is a file to keep.
+      return reply
+        .type(EVIDENCE_TYPES[format])
+        .header('content-disposition', `attachment; filename="evidence-${sanitizeId(bundle.device.id)}.${format}"`)
+        .send(body);
     },
   );
 };

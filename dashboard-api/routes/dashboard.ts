@@ -1,7 +1,8 @@
 /**
  * The officer's dashboard: one self-contained HTML page (no CDN, no external fonts) at `/` and
  * `/dashboard`. The page itself is public; everything it shows comes from `/api/v1/*` with the
- * token the officer types (kept in sessionStorage only).
+ * token the officer types (kept in sessionStorage only). Its source is dashboard-ui/ (TypeScript
+ * modules); `npm run build` bundles it into dist/dashboard/index.html (scripts/build-dashboard.ts).
  *
  * Content-Security-Policy: nothing but the same origin. The page's one inline <script> and one
  * inline <style> are allowed by their SHA-256 hashes (computed here from the file), never by
@@ -14,13 +15,12 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync } from 'fastify';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-/** From source (dashboard-api/routes) or from the build (dist/dashboard-api/routes): tsc does not copy the HTML. */
-const CANDIDATES = [join(HERE, '../static/index.html'), join(HERE, '../../../dashboard-api/static/index.html')];
+/** From the build (dist/dashboard-api/routes) or from source (dashboard-api/routes, as the tests run it): the page is only ever built into dist/. */
+const CANDIDATES = [join(HERE, '../../dashboard/index.html'), join(HERE, '../../dist/dashboard/index.html')];
 
-export function dashboardFile(): string {
-  const f = CANDIDATES.find((p) => existsSync(p));
-  if (f === undefined) throw new Error(`dashboard page not found (looked in ${CANDIDATES.join(', ')})`);
-  return f;
+/** The built page, or null when `npm run build` has not bundled it yet. */
+export function dashboardFile(): string | null {
+  return CANDIDATES.find((p) => existsSync(p)) ?? null;
 }
 
 const sha256 = (s: string) => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`;
@@ -54,10 +54,15 @@ export const SECURITY_HEADERS = {
 } as const;
 
 export const dashboardRoutes: FastifyPluginAsync<{ file?: string }> = async (app, opts) => {
-  const html = readFileSync(opts.file ?? dashboardFile(), 'utf8');
-  const csp = contentSecurityPolicy(html);
+  const file = opts.file ?? dashboardFile();
+  // The API stays useful without the page (a checkout whose build has not run): the page says why it is missing.
+  const html = file === null ? null : readFileSync(file, 'utf8');
+  const csp = html === null ? "default-src 'none'" : contentSecurityPolicy(html);
   for (const url of ['/', '/dashboard']) {
     app.get(url, { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) => {
+      if (html === null) {
+        return reply.code(503).header('content-security-policy', csp).headers(SECURITY_HEADERS).type('text/plain; charset=utf-8').send(`the dashboard page is not built: run "npm run build"\n`);
+      }
       return reply
         .header('content-security-policy', csp)
         .headers(SECURITY_HEADERS)

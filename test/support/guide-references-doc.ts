@@ -18,7 +18,7 @@ function repoRoot(): string {
 export const DOC_PATH = 'docs/guide-references.md';
 
 /** Where the project prints or mentions guide references: code, docs and the dashboard. */
-const SCANNED = ['agent', 'rules', 'dashboard-api', 'protocols', 'deploy', 'docs', 'README.md'];
+const SCANNED = ['agent', 'rules', 'dashboard-api', 'dashboard-ui', 'protocols', 'deploy', 'docs', 'README.md'];
 /** The table itself and the page rendered from it name references they do not use (annex #15). */
 const NOT_SCANNED = new Set(['rules/guide-references.ts', DOC_PATH]);
 
@@ -65,7 +65,7 @@ function usesOf(root: string): Map<string, string[]> {
   for (const [ref, files] of referencesInSources(root)) {
     for (const f of files) {
       if (f.startsWith('agent/inventory/')) add(ref, 'inventory');
-      else if (f.startsWith('dashboard-api/')) add(ref, 'API/dashboard');
+      else if (f.startsWith('dashboard-api/') || f.startsWith('dashboard-ui/')) add(ref, 'API/dashboard');
       else if (f.startsWith('agent/store/') || f === 'agent/log.ts') add(ref, 'store/logs');
     }
   }

@@ -234,11 +234,35 @@ describe('assets, flows, policy', () => {
       expect(d.json().role).toBe('modality');
       expect((await g.app.inject({ url: '/api/v1/assets/mac:00:00:00:00:00:01', headers: bearer('viewer') })).statusCode).toBe(404);
       expect((await g.app.inject({ url: '/api/v1/assets?cursor=bogus', headers: bearer('viewer') })).statusCode).toBe(400);
-      const body = page1.body + page2 + d.body;
+      // The evidence bundle as a download: the same bundle `muvakt evidence` writes, audited, 404 for an unknown id.
+      const ev = await g.app.inject({ url: `/api/v1/assets/${encodeURIComponent(ct.id)}/evidence`, headers: bearer('viewer') });
+      expect(ev.statusCode).toBe(200);
+      expect(ev.headers['content-type']).toMatch(/^application\/json/);
+      expect(ev.headers['content-disposition']).toBe(`attachment; filename="evidence-${ct.id.replace(/[^A-Za-z0-9._-]/g, '_')}.json"`);
+      expect(ev.json()).toMatchObject({ kind: 'muvakt.evidence', version: 1, device: { id: ct.id } });
+      const html = await g.app.inject({ url: `/api/v1/assets/${encodeURIComponent(ct.id)}/evidence?format=html`, headers: bearer('viewer') });
+      expect(html.headers['content-type']).toMatch(/^text\/html/);
+      expect(html.headers['content-disposition']).toMatch(/\.html"$/);
+      const md = await g.app.inject({ url: `/api/v1/assets/${encodeURIComponent(ct.id)}/evidence?format=md`, headers: bearer('viewer') });
+      expect(md.headers['content-type']).toMatch(/^text\/markdown/);
+      expect((await g.app.inject({ url: `/api/v1/assets/${encodeURIComponent(ct.id)}/evidence?format=pdf`, headers: bearer('viewer') })).statusCode).toBe(400);
+      expect((await g.app.inject({ url: '/api/v1/assets/mac:00:00:00:00:00:01/evidence', headers: bearer('viewer') })).statusCode).toBe(404);
+      expect((await g.app.inject({ url: `/api/v1/assets/${encodeURIComponent(ct.id)}/evidence` })).statusCode).toBe(401);
+      const audit = (await g.app.inject({ url: '/api/v1/audit?action=assets.evidence', headers: bearer('admin') })).json();
+      expect(audit.items.length).toBeGreaterThanOrEqual(4);
+      const body = page1.body + page2 + d.body + ev.body + html.body + md.body;
       for (const planted of ['NORDMANN', 'KARI', '14078521210', 'BERG^INGRID', '29020456165']) expect(body).not.toContain(planted);
     } finally {
       await g.close();
     }
+  });
+
+  it('whoami: the name and role of the token, for every role; 401 without one', async () => {
+    expect(await get('/api/v1/whoami')).toEqual({ code: 200, body: { name: 'soc-viewer', role: 'viewer' } });
+    expect(await get('/api/v1/whoami', 'officer')).toEqual({ code: 200, body: { name: 'sikkerhetsleder', role: 'officer' } });
+    expect(await get('/api/v1/whoami', 'admin')).toEqual({ code: 200, body: { name: 'ops-admin', role: 'admin' } });
+    expect((await f.app.inject({ url: '/api/v1/whoami' })).statusCode).toBe(401);
+    expect((await f.app.inject({ url: '/api/v1/whoami', headers: { authorization: 'Bearer not-a-token' } })).statusCode).toBe(401);
   });
 
   it('policy: 404 when none is loaded; the policy (without the key file path) when loaded; reload for admins', async () => {

@@ -17,6 +17,10 @@
  *                                      rules, protocols and the agent modules it needs; never the CLI
  *   composition    agent/cli/          the root: the commands assemble the process and start
  *   root                               the API, so they alone may import anything, dashboard-api/ included
+ *   UI             dashboard-ui/       the page in the browser, bundled apart from the server: it talks
+ *                                      to the API over HTTP only, so it imports nothing of the server —
+ *                                      its one value import is the guide-reference table
+ *                                      (rules/guide-references.ts, pure data), and nothing imports it
  *
  * The test fails with the list of arrows that break these rules.
  */
@@ -26,9 +30,9 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '../../..');
-const SOURCE_DIRS = ['protocols', 'agent', 'rules', 'dashboard-api'];
+const SOURCE_DIRS = ['protocols', 'agent', 'rules', 'dashboard-api', 'dashboard-ui'];
 
-type Layer = 'capture' | 'protocols' | 'rules' | 'store' | 'agent' | 'api' | 'composition-root' | 'outside';
+type Layer = 'capture' | 'protocols' | 'rules' | 'store' | 'agent' | 'api' | 'ui' | 'composition-root' | 'outside';
 
 function layerOf(file: string): Layer {
   if (file.startsWith('agent/cli/')) return 'composition-root';
@@ -38,6 +42,7 @@ function layerOf(file: string): Layer {
   if (file.startsWith('protocols/')) return 'protocols';
   if (file.startsWith('rules/')) return 'rules';
   if (file.startsWith('dashboard-api/')) return 'api';
+  if (file.startsWith('dashboard-ui/')) return 'ui';
   return 'outside';
 }
 
@@ -50,12 +55,18 @@ interface ImportArrow {
 /** Pure modules of protocols/ whose values rules may use: shared answers, not decoders. */
 const RULES_MAY_USE = ['protocols/events/', 'protocols/ip/address-class.ts'];
 
+/** What the browser bundle may take from the rest: the guide-reference table, which is plain data. */
+const UI_MAY_USE = ['rules/guide-references.ts'];
+
 /** Why an arrow is not allowed, or null when it is. Paths are repository-relative .ts files. */
 function violation(a: ImportArrow): string | null {
   const from = layerOf(a.from);
   const to = layerOf(a.to);
   if (from === to) return null;
+  if (to === 'ui') return 'nothing imports the browser page (dashboard-ui/)';
   switch (from) {
+    case 'ui':
+      return UI_MAY_USE.includes(a.to) ? null : 'dashboard-ui/ runs in the browser: it imports only the guide-reference table, and reaches the rest over the API';
     case 'composition-root':
       return null;
     case 'capture':
@@ -123,12 +134,12 @@ function importsOf(file: string, text: string): ImportArrow[] {
   return out;
 }
 
-describe('import direction: capture → protocols → agent → rules → store → API', () => {
+describe('import direction: capture → protocols → agent → rules → store → API → UI', () => {
   const files = SOURCE_DIRS.flatMap((d) => sourceFiles(d));
   const arrows = files.flatMap((f) => importsOf(f, readFileSync(join(ROOT, f), 'utf8')));
 
   it('reads every layer and finds the imports between them', () => {
-    for (const layer of ['capture', 'protocols', 'rules', 'store', 'agent', 'api', 'composition-root'] as const) {
+    for (const layer of ['capture', 'protocols', 'rules', 'store', 'agent', 'api', 'ui', 'composition-root'] as const) {
       expect(files.some((f) => layerOf(f) === layer), layer).toBe(true);
     }
     // The parse sees every kind of arrow the rules speak of: across layers, type-only, dynamic.
@@ -163,6 +174,11 @@ describe('import direction: capture → protocols → agent → rules → store 
     expect(violation(arrow('agent/store/x.ts', '../inventory/sink.js'))).toMatch(/only rules/);
     expect(violation(arrow('agent/capture/x.ts', '../pipeline.js'))).toMatch(/nothing of ours/);
     expect(violation(arrow('agent/cli/run.ts', '../../dashboard-api/app.js'))).toBeNull();
+    expect(violation(arrow('dashboard-ui/guide.ts', '../rules/guide-references.js'))).toBeNull();
+    expect(violation(arrow('dashboard-ui/types.ts', '../dashboard-api/schemas.js', true))).toMatch(/over the API/);
+    expect(violation(arrow('dashboard-ui/main.ts', '../agent/store/index.js'))).toMatch(/over the API/);
+    expect(violation(arrow('dashboard-api/routes/dashboard.ts', '../../dashboard-ui/i18n.js'))).toMatch(/nothing imports the browser page/);
+    expect(violation(arrow('agent/cli/serve.ts', '../../dashboard-ui/main.js'))).toMatch(/nothing imports the browser page/);
     // Dynamic imports and `import type` are seen.
     expect(importsOf('agent/cli/main.ts', "const m = await import('./analyze.js');")[0]).toEqual({ from: 'agent/cli/main.ts', to: 'agent/cli/analyze.ts', typeOnly: false });
     expect(importsOf('rules/a.ts', "import { type A, type B } from '../protocols/p.js';")[0].typeOnly).toBe(true);

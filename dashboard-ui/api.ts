@@ -1,0 +1,69 @@
+/**
+ * The API client: every request carries the token from this tab's sessionStorage, never a
+ * cookie, and errors keep the API's status and message so the page can say what went wrong.
+ */
+import type { Alert, AlertDetail, Asset, AssetDetail, FlowSummary, Page, Whoami } from './types.js';
+
+const API = '/api/v1';
+export const TOKEN_KEY = 'muvakt.token';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type Params = ReadonlyArray<readonly [string, string]>;
+
+export function token(): string | null {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+async function request(path: string, init: { method?: string; body?: unknown; accept?: string } = {}): Promise<Response> {
+  const headers: Record<string, string> = { authorization: `Bearer ${token() ?? ''}`, accept: init.accept ?? 'application/json' };
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(API + path, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), credentials: 'omit', cache: 'no-store' });
+  } catch (e) {
+    throw new HttpError(0, e instanceof Error ? e.message : String(e));
+  }
+  if (!res.ok) {
+    let message = res.statusText;
+    try {
+      const body = (await res.json()) as { message?: unknown };
+      if (typeof body.message === 'string') message = body.message;
+    } catch {
+      // not JSON: keep the status text
+    }
+    throw new HttpError(res.status, message);
+  }
+  return res;
+}
+
+async function json<T>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
+  return (await (await request(path, init)).json()) as T;
+}
+
+const qs = (params: Params) => (params.length ? `?${new URLSearchParams(params as [string, string][]).toString()}` : '');
+
+export const api = {
+  whoami: () => json<Whoami>('/whoami'),
+  alerts: (params: Params) => json<Page<Alert>>(`/alerts${qs(params)}`),
+  alert: (id: string) => json<AlertDetail>(`/alerts/${encodeURIComponent(id)}`),
+  change: (id: string, what: 'ack' | 'resolve', comment: string) =>
+    json<AlertDetail>(`/alerts/${encodeURIComponent(id)}/${what}`, { method: 'POST', body: comment.trim() ? { comment: comment.trim() } : {} }),
+  assets: (params: Params) => json<Page<Asset>>(`/assets${qs(params)}`),
+  asset: (id: string) => json<AssetDetail>(`/assets/${encodeURIComponent(id)}`),
+  flows: (params: Params) => json<FlowSummary>(`/flows/summary${qs(params)}`),
+  /** The evidence bundle as a file: fetched with the token (a plain link could not carry it), then saved. */
+  async evidence(id: string, format: 'json' | 'html'): Promise<{ blob: Blob; filename: string }> {
+    const res = await request(`/assets/${encodeURIComponent(id)}/evidence?format=${format}`, { accept: '*/*' });
+    const disposition = res.headers.get('content-disposition') ?? '';
+    const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `evidence.${format}`;
+    return { blob: await res.blob(), filename };
+  },
+};
