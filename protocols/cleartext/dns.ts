@@ -140,8 +140,8 @@ export function probeDnsTcp(buf: Buffer, off: number, len: number): ProbeVerdict
   if (msgLen < 17) return ProbeVerdict.No;
   const m = off + 2;
   const flags = buf.readUInt16BE(m + 2);
-  // A query (QR 0), opcode QUERY, Z bit clear, no response code.
-  if ((flags & 0xf870) !== 0 || (flags & 0x000f) !== 0) return ProbeVerdict.No;
+  // A query (QR 0), opcode QUERY, Z bit clear (AD and CD are allowed: dig sets AD), no response code.
+  if ((flags & 0xf840) !== 0 || (flags & 0x000f) !== 0) return ProbeVerdict.No;
   if (buf.readUInt16BE(m + 4) !== 1 || buf.readUInt16BE(m + 6) !== 0 || buf.readUInt16BE(m + 8) !== 0 || buf.readUInt16BE(m + 10) > 2) return ProbeVerdict.No;
   const end = off + Math.min(len, 2 + msgLen);
   // Labels must be hostname-like text; a compression pointer cannot occur in the first name.
