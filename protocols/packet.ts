@@ -76,6 +76,8 @@ export class DecodedPacket {
   innerType = 0;
   innerOff = 0;
   innerEnd = 0;
+  /** The VLAN of a mirrored frame whose tag the mirror moved into its own header (ERSPAN II), else 0. */
+  innerVlan = 0;
 
   resetEncap(): void {
     this.encapDepth = 0;
@@ -83,6 +85,7 @@ export class DecodedPacket {
     this.encapId = -1;
     this.lastEncapKind = 0;
     this.outerIpVersion = 0;
+    this.innerVlan = 0;
   }
 
   resetL3(): void {

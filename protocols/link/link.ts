@@ -149,5 +149,12 @@ export function decodeInnerEthernet(buf: Buffer, off: number, end: number, out: 
   if (end - off < 14) return DecodeStatus.Truncated;
   out.dstMacOff = off;
   out.srcMacOff = off + 6;
-  return decodeEtherType(buf.readUInt16BE(off + 12), buf, off + 14, end, out);
+  const vlan = out.innerVlan;
+  out.innerVlan = 0;
+  const status = decodeEtherType(buf.readUInt16BE(off + 12), buf, off + 14, end, out);
+  if (vlan !== 0 && out.vlanCount === 0) {
+    out.vlanCount = 1;
+    out.vlanOuter = vlan;
+  }
+  return status;
 }

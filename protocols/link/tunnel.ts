@@ -188,6 +188,9 @@ export function decodeGre(buf: Buffer, off: number, end: number, out: DecodedPac
       }
       if (end - p < 8) return DecodeStatus.Truncated;
       if (buf[p] >> 4 !== 1) return DecodeStatus.Malformed;
+      // En 1 (ISL) or 2 (802.1Q): the switch took the tag off the copy and put its VLAN here.
+      const en = (buf[p + 2] >> 3) & 3;
+      if (en === 1 || en === 2) out.innerVlan = buf.readUInt16BE(p) & 0x0fff;
       out.innerType = TunnelEtherType.Ethernet;
       out.innerOff = p + 8;
       peeled(out, EncapKind.Erspan2, buf.readUInt16BE(p + 2) & 0x3ff, true);

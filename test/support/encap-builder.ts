@@ -39,10 +39,10 @@ export function gre(protoType: number, payload: Buffer, o: { key?: number; seq?:
 }
 
 /** ERSPAN type II header (follows GRE 0x88be with a sequence number). */
-export function erspan2(session: number, frame: Buffer, o: { vlan?: number; index?: number; version?: number } = {}): Buffer {
+export function erspan2(session: number, frame: Buffer, o: { vlan?: number; index?: number; version?: number; en?: number } = {}): Buffer {
   const h = Buffer.alloc(8);
   h.writeUInt16BE(((o.version ?? 1) << 12) | (o.vlan ?? 0), 0);
-  h.writeUInt16BE(session & 0x3ff, 2);
+  h.writeUInt16BE(((o.en ?? 0) << 11) | (session & 0x3ff), 2);
   h.writeUInt32BE((o.index ?? 0) & 0xfffff, 4);
   return Buffer.concat([h, frame]);
 }

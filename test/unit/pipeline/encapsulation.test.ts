@@ -72,6 +72,18 @@ describe('decapsulation', () => {
     expect(pipeline.stats.decapsulatedByKind()).toEqual({ gretap: 3, erspan1: 3, erspan2: 3, erspan3: 5 });
   });
 
+  it('ERSPAN II: the VLAN of a copy whose 802.1Q tag the switch moved into the ERSPAN header is the flow\'s', () => {
+    const moved = inner4('10.3.1.1', '10.3.1.2').map((p, i) => outer4(47, gre(0x88be, erspan2(5, innerEth(p), { vlan: 310, en: 2 }), { seq: i })));
+    const untagged = inner4('10.3.2.1', '10.3.2.2').map((p, i) => outer4(47, gre(0x88be, erspan2(5, innerEth(p), { vlan: 311, en: 0 }), { seq: i })));
+    const kept = inner4('10.3.3.1', '10.3.3.2').map((p, i) => outer4(47, gre(0x88be, erspan2(5, innerEth(p, { ...ETH_DEVICE, vlans: [[0x8100, 40]] }), { vlan: 40, en: 3 }), { seq: i })));
+    const { flows } = runFrames(frames([...moved, ...untagged, ...kept]));
+    expect(flows.map((f) => [f.flow.src_ip, f.flow.vlan])).toEqual([
+      ['10.3.1.1', [310]],
+      ['10.3.2.1', []],
+      ['10.3.3.1', [40]],
+    ]);
+  });
+
   it('VXLAN keeps the VNI; the flow identity is the inner 5-tuple, whichever mirror delivered it', () => {
     const [syn, synAck, ack] = inner4();
     const list = [
