@@ -42,7 +42,7 @@ export class PipelineStats {
   /** Valid frames that carry no IP (ARP, LLDP, STP…). */
   nonIp = 0;
   icmp = 0;
-  /** IP packets of protocols without flows (ESP, GRE, …). */
+  /** IP packets of protocols without flows (ESP, PPTP's GRE, GRE keepalives, …). */
   otherIp = 0;
   fragments = 0;
   /** Tunnel layers peeled, by EncapKind (a VXLAN inside GRE counts once for each). */

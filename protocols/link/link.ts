@@ -51,6 +51,8 @@ export function isSupportedLinkType(lt: number): boolean {
  */
 export function decodeLink(linkType: number, buf: Buffer, off: number, end: number, out: DecodedPacket): DecodeStatus {
   out.linkType = linkType;
+  // A stale 0x8864 would make the caller count a later link error as a PPPoE one.
+  out.etherType = 0;
   out.resetEncap();
   out.vlanCount = 0;
   out.vlanOuter = 0;
