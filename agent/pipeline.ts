@@ -1,4 +1,5 @@
-import { decodeLink, EtherType, isSupportedLinkType } from '../protocols/link/link.js';
+import { decodeInnerEthernet, decodeLink, EtherType, isSupportedLinkType } from '../protocols/link/link.js';
+import { decodeIpTunnel, decodeUdpTunnel, ENCAP_KIND_COUNT, ENCAP_KIND_NAMES, EncapKind, isTunnelProto, isTunnelUdp, MAX_ENCAP_DEPTH, TunnelEtherType } from '../protocols/link/tunnel.js';
 import { decodeIpv4 } from '../protocols/ip/ipv4.js';
 import { decodeIpv6 } from '../protocols/ip/ipv6.js';
 import { DEFAULT_FRAGMENT_LIMITS, FragmentReassembler, type FragmentLimits } from '../protocols/ip/fragments.js';
@@ -29,6 +30,8 @@ export class DecodeErrors {
   fragment = 0;
   tcp = 0;
   udp = 0;
+  /** Tunnel headers (PPPoE, GRE, ERSPAN, VXLAN, IP-in-IP, GTP-U) that were cut short or impossible. */
+  encap = 0;
 }
 
 export class PipelineStats {
@@ -39,15 +42,26 @@ export class PipelineStats {
   /** Valid frames that carry no IP (ARP, LLDP, STP…). */
   nonIp = 0;
   icmp = 0;
-  /** IP packets of protocols without flows (ESP, GRE, …). */
+  /** IP packets of protocols without flows (ESP, PPTP's GRE, GRE keepalives, …). */
   otherIp = 0;
   fragments = 0;
+  /** Tunnel layers peeled, by EncapKind (a VXLAN inside GRE counts once for each). */
+  readonly decapsulated: number[] = new Array<number>(ENCAP_KIND_COUNT).fill(0);
+  /** Frames dropped because their tunnels nest deeper than MAX_ENCAP_DEPTH. */
+  encapTooDeep = 0;
   /** TCP streams no analyzer recognised (detached after the probe window). */
   unrecognisedStreams = 0;
   readonly decodeErrors = new DecodeErrors();
   readonly flowsByApp = new Map<string, number>();
   firstTs = -1;
   lastTs = -1;
+
+  /** `decapsulated` by kind name, the kinds seen only (for the summary and the metrics snapshot). */
+  decapsulatedByKind(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (let k = 1; k < ENCAP_KIND_COUNT; k++) if (this.decapsulated[k] > 0) out[ENCAP_KIND_NAMES[k]] = this.decapsulated[k];
+    return out;
+  }
 }
 
 export interface PipelineOptions {
@@ -130,59 +144,118 @@ export class Pipeline {
     }
     const d = this.d;
     let buf = rec.buf;
-    const end = rec.off + rec.capLen;
+    /** The buffer the MAC offsets point into: a reassembled tunnel payload may carry the frame. */
+    let macBuf = buf;
+    let end = rec.off + rec.capLen;
     let status = decodeLink(rec.linkType, buf, rec.off, end, d);
     if (status !== DecodeStatus.Ok) {
       if (status === DecodeStatus.NotIp) st.nonIp++;
+      else if (d.etherType === EtherType.PppoeSession) st.decodeErrors.encap++;
       else st.decodeErrors.link++;
       return;
     }
-    d.resetL3();
-    if (d.etherType === EtherType.Ipv4) {
-      status = decodeIpv4(buf, end, d);
-      if (status !== DecodeStatus.Ok) {
-        st.decodeErrors.ipv4++;
-        return;
-      }
-    } else {
-      status = decodeIpv6(buf, end, d);
-      if (status !== DecodeStatus.Ok) {
-        st.decodeErrors.ipv6++;
-        return;
-      }
+    if (d.encapDepth !== 0) {
+      st.decapsulated[EncapKind.Pppoe]++;
+      end = d.innerEnd;
     }
     let frames = 1;
     let frameBytes = rec.origLen;
-    if (d.isFragment) {
-      st.fragments++;
-      const whole = this.fragments.add(buf, d, now, rec.origLen);
-      if (whole === null) {
+    let proto: number;
+    // One turn per IP header: plain traffic leaves at its transport header on the first turn,
+    // tunnels go round once per layer peeled.
+    for (;;) {
+      d.resetL3();
+      if (d.etherType === EtherType.Ipv4) {
+        status = decodeIpv4(buf, end, d);
+        if (status !== DecodeStatus.Ok) {
+          st.decodeErrors.ipv4++;
+          return;
+        }
+      } else {
+        status = decodeIpv6(buf, end, d);
+        if (status !== DecodeStatus.Ok) {
+          st.decodeErrors.ipv6++;
+          return;
+        }
+      }
+      if (d.isFragment) {
+        st.fragments++;
+        const whole = this.fragments.add(buf, d, now, rec.origLen);
+        if (whole === null) {
+          return;
+        }
+        // Decode the rebuilt upper-layer segment as if it had arrived in one packet.
+        buf = whole.payload;
+        d.l4Off = 0;
+        d.ipEnd = whole.payload.length;
+        d.ipTruncated = false;
+        d.payloadMissing = 0;
+        frames = whole.frames;
+        frameBytes = whole.frameBytes;
+      }
+      proto = d.l4Proto;
+      if (proto === IpProto.Tcp) {
+        if (decodeTcp(buf, d) !== DecodeStatus.Ok) {
+          st.decodeErrors.tcp++;
+          return;
+        }
+        break;
+      }
+      if (proto === IpProto.Udp) {
+        if (decodeUdp(buf, d) !== DecodeStatus.Ok) {
+          st.decodeErrors.udp++;
+          return;
+        }
+        if (!isTunnelUdp(d.sport, d.dport)) break;
+        status = decodeUdpTunnel(buf, d);
+        // GTP-U signalling on the tunnel port: an ordinary UDP flow.
+        if (status === DecodeStatus.NotIp) break;
+      } else if (isTunnelProto(proto)) {
+        status = decodeIpTunnel(buf, d);
+        if (status === DecodeStatus.NotIp) {
+          st.otherIp++;
+          return;
+        }
+      } else {
+        if (proto === IpProto.Icmp || proto === IpProto.Icmpv6) st.icmp++;
+        else st.otherIp++;
         return;
       }
-      // Decode the rebuilt upper-layer segment as if it had arrived in one packet.
-      buf = whole.payload;
-      d.l4Off = 0;
-      d.ipEnd = whole.payload.length;
-      d.ipTruncated = false;
-      d.payloadMissing = 0;
-      frames = whole.frames;
-      frameBytes = whole.frameBytes;
-    }
-    const proto = d.l4Proto;
-    if (proto === IpProto.Tcp) {
-      if (decodeTcp(buf, d) !== DecodeStatus.Ok) {
-        st.decodeErrors.tcp++;
+      if (status !== DecodeStatus.Ok) {
+        st.decodeErrors.encap++;
         return;
       }
-    } else if (proto === IpProto.Udp) {
-      if (decodeUdp(buf, d) !== DecodeStatus.Ok) {
-        st.decodeErrors.udp++;
+      if (d.encapDepth > MAX_ENCAP_DEPTH) {
+        st.encapTooDeep++;
         return;
       }
-    } else {
-      if (proto === IpProto.Icmp || proto === IpProto.Icmpv6) st.icmp++;
-      else st.otherIp++;
-      return;
+      st.decapsulated[d.lastEncapKind]++;
+      end = d.innerEnd;
+      if (d.innerType === TunnelEtherType.Ethernet) {
+        const depth = d.encapDepth;
+        status = decodeInnerEthernet(buf, d.innerOff, end, d);
+        if (status !== DecodeStatus.Ok) {
+          if (status === DecodeStatus.NotIp) st.nonIp++;
+          else if (d.etherType === EtherType.PppoeSession) st.decodeErrors.encap++;
+          else st.decodeErrors.link++;
+          return;
+        }
+        if (d.encapDepth !== depth) {
+          if (d.encapDepth > MAX_ENCAP_DEPTH) {
+            st.encapTooDeep++;
+            return;
+          }
+          st.decapsulated[EncapKind.Pppoe]++;
+          end = d.innerEnd;
+        }
+        macBuf = buf;
+      } else {
+        // An IP tunnel's link header is the tunnel endpoint's, not the mirrored device's.
+        d.etherType = d.innerType;
+        d.ipOff = d.innerOff;
+        d.srcMacOff = -1;
+        d.dstMacOff = -1;
+      }
     }
 
     const table = this.flows;
@@ -208,12 +281,12 @@ export class Pipeline {
     if (mac >= 0) {
       if (toServer) {
         if (f.clientMacHi < 0) {
-          f.clientMacHi = rec.buf.readUInt16BE(mac);
-          f.clientMacLo = rec.buf.readUInt32BE(mac + 2);
+          f.clientMacHi = macBuf.readUInt16BE(mac);
+          f.clientMacLo = macBuf.readUInt32BE(mac + 2);
         }
       } else if (f.serverMacHi < 0) {
-        f.serverMacHi = rec.buf.readUInt16BE(mac);
-        f.serverMacLo = rec.buf.readUInt32BE(mac + 2);
+        f.serverMacHi = macBuf.readUInt16BE(mac);
+        f.serverMacLo = macBuf.readUInt32BE(mac + 2);
       }
     }
     if (proto === IpProto.Tcp) {

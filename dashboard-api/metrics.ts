@@ -17,6 +17,7 @@ import { KNOWN_APPS } from '../rules/policy/index.js';
 import { ALL_RULES } from '../rules/index.js';
 import { SEVERITIES, type Severity } from '../agent/store/index.js';
 import { acceptanceFor, isActive, listAcceptances } from '../agent/risk-acceptances.js';
+import { ENCAP_KIND_NAMES } from '../protocols/link/tunnel.js';
 import type { ApiStore } from './types.js';
 import type { Counts, SensorSnapshot } from '../agent/sensor/snapshot.js';
 
@@ -27,7 +28,8 @@ export type SnapshotProvider = () => SensorSnapshot | Promise<SensorSnapshot>;
 export const OTHER = 'other';
 const MAX_SERIES = 200;
 
-const DECODE_LAYERS = ['link', 'ipv4', 'ipv6', 'fragment', 'tcp', 'udp'];
+const DECODE_LAYERS = ['link', 'ipv4', 'ipv6', 'fragment', 'tcp', 'udp', 'encap'];
+const ENCAP_KINDS = ENCAP_KIND_NAMES.filter((k) => k !== 'none');
 const DICOM_RESULTS = ['accepted', 'rejected', 'aborted', 'released', 'incomplete'];
 const DIMSE_COMMANDS = ['C-STORE', 'C-FIND', 'C-MOVE', 'C-GET', 'C-ECHO', 'C-CANCEL', 'N-EVENT-REPORT', 'N-GET', 'N-SET', 'N-ACTION', 'N-CREATE', 'N-DELETE'].flatMap(
   (c) => (c === 'C-CANCEL' ? ['C-CANCEL-RQ'] : [`${c}-RQ`, `${c}-RSP`]),
@@ -51,6 +53,7 @@ function vocabulary(values: Iterable<string>): (v: string) => string {
 /** Label bounding per label name. */
 export const LABEL_BOUNDS: Record<string, (v: string) => string> = {
   layer: vocabulary(DECODE_LAYERS),
+  kind: vocabulary(ENCAP_KINDS),
   app: vocabulary(KNOWN_APPS),
   result: vocabulary(DICOM_RESULTS),
   command: vocabulary(DIMSE_COMMANDS),
@@ -115,6 +118,15 @@ const DEFS: readonly MetricDef[] = [
   { name: 'muvakt_bytes_total', help: 'Bytes read from the capture (on the wire)', type: 'counter', source: S, labels: [], read: (s) => s.bytes },
   { name: 'muvakt_capture_drops_total', help: 'Packets the kernel or interface dropped before the sensor saw them', type: 'counter', source: S, labels: [], read: (s) => s.captureDrops },
   { name: 'muvakt_decode_errors_total', help: 'Packets that failed to decode, by layer', type: 'counter', source: S, labels: ['layer'], read: (s) => one('layer', s.decodeErrors) },
+  {
+    name: 'muvakt_decapsulated_total',
+    help: 'Tunnel layers peeled to reach the inner packet (mirror encapsulations), by kind',
+    type: 'counter',
+    source: S,
+    labels: ['kind'],
+    read: (s) => one('kind', s.decapsulated),
+  },
+  { name: 'muvakt_encap_too_deep_total', help: 'Frames dropped because their tunnels nested deeper than the sensor opens', type: 'counter', source: S, labels: [], read: (s) => s.encapTooDeep },
   { name: 'muvakt_flows_active', help: 'Flows in the flow table', type: 'gauge', source: S, labels: [], read: (s) => s.flowsActive },
   { name: 'muvakt_flows_total', help: 'Flows created, by application', type: 'counter', source: S, labels: ['app'], read: (s) => one('app', s.flowsByApp) },
   { name: 'muvakt_flow_evictions_total', help: 'Flows evicted because the flow table was full', type: 'counter', source: S, labels: [], read: (s) => s.flowEvictions },

@@ -54,6 +54,39 @@ export class DecodedPacket {
   payloadLen = 0;
   /** Payload bytes on the wire that the capture did not keep (snaplen). */
   payloadMissing = 0;
+  // encapsulation (protocols/link/tunnel.ts): the fields above describe the innermost packet
+  /** Tunnel layers peeled so far. */
+  encapDepth = 0;
+  /** The outermost layer's EncapKind and its id (GRE key, ERSPAN session, VNI, TEID, PPPoE session; -1 = none). */
+  encapKind = 0;
+  encapId = -1;
+  /** The layer peeled last, for counting per kind. */
+  lastEncapKind = 0;
+  /** The first IP header that carried a tunnel (0 = none), addresses as for src/dst. */
+  outerIpVersion = 0;
+  outerSrc0 = 0;
+  outerSrc1 = 0;
+  outerSrc2 = 0;
+  outerSrc3 = 0;
+  outerDst0 = 0;
+  outerDst1 = 0;
+  outerDst2 = 0;
+  outerDst3 = 0;
+  /** Set by a tunnel decoder: what it carries (an EtherType; 0x6558 for an Ethernet frame) and where. */
+  innerType = 0;
+  innerOff = 0;
+  innerEnd = 0;
+  /** The VLAN of a mirrored frame whose tag the mirror moved into its own header (ERSPAN II), else 0. */
+  innerVlan = 0;
+
+  resetEncap(): void {
+    this.encapDepth = 0;
+    this.encapKind = 0;
+    this.encapId = -1;
+    this.lastEncapKind = 0;
+    this.outerIpVersion = 0;
+    this.innerVlan = 0;
+  }
 
   resetL3(): void {
     this.ipVersion = 0;

@@ -2,7 +2,7 @@ import { cleartextTcpAnalyzers, cleartextUdpAnalyzers } from './cleartext-analyz
 import { dicomAnalyzer } from './dicom-analyzer.js';
 import type { AnalyzerEnvironment } from './environment.js';
 import { hl7Analyzer } from './hl7-analyzer.js';
-import { dhcpAnalyzer, dnsAnalyzer } from './inventory-analyzers.js';
+import { dhcpAnalyzer, dnsAnalyzer, dnsTcpAnalyzer } from './inventory-analyzers.js';
 import { phiFallbackTcp, phiFallbackUdp } from './phi-fallback.js';
 import { AnalyzerRegistry } from './registry.js';
 import { remoteAnalyzers } from './remote-analyzers.js';
@@ -19,6 +19,7 @@ export function defaultRegistry(env: AnalyzerEnvironment): AnalyzerRegistry {
   r.register(tlsAnalyzer(env));
   for (const f of cleartextTcpAnalyzers(env)) r.register(f);
   for (const f of remoteAnalyzers(env)) r.register(f);
+  r.register(dnsTcpAnalyzer());
   for (const f of cleartextUdpAnalyzers(env)) r.registerUdp(f);
   r.registerUdp(dnsAnalyzer());
   r.registerUdp(dhcpAnalyzer());

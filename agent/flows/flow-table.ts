@@ -110,6 +110,13 @@ export class FlowTable {
     f.vlanInner = d.vlanInner;
     f.ipVersion = d.ipVersion;
     f.proto = d.l4Proto;
+    if (d.encapDepth !== 0) {
+      f.encapKind = d.encapKind;
+      f.encapId = d.encapId;
+      f.outerIpVersion = d.outerIpVersion;
+      f.o0 = d.outerSrc0; f.o1 = d.outerSrc1; f.o2 = d.outerSrc2; f.o3 = d.outerSrc3;
+      f.od0 = d.outerDst0; f.od1 = d.outerDst1; f.od2 = d.outerDst2; f.od3 = d.outerDst3;
+    }
     if (srcIsClient) {
       f.c0 = d.src0; f.c1 = d.src1; f.c2 = d.src2; f.c3 = d.src3; f.cport = d.sport;
       f.s0 = d.dst0; f.s1 = d.dst1; f.s2 = d.dst2; f.s3 = d.dst3; f.sport = d.dport;

@@ -80,6 +80,22 @@ export class Flow {
   clientMacLo = 0;
   serverMacHi = -1;
   serverMacLo = 0;
+  /**
+   * The tunnel the first packet came through (EncapKind, 0 = none) and its id (GRE key, ERSPAN
+   * session, VNI, TEID; -1 = none), with the outer addresses (outerIpVersion 0 = none): which
+   * mirror delivered the flow. Not part of the flow's identity.
+   */
+  encapKind = 0;
+  encapId = -1;
+  outerIpVersion = 0;
+  o0 = 0;
+  o1 = 0;
+  o2 = 0;
+  o3 = 0;
+  od0 = 0;
+  od1 = 0;
+  od2 = 0;
+  od3 = 0;
 
   tcpState: TcpState = TcpState.None;
   /** How the client/server roles were decided. */
@@ -147,6 +163,11 @@ export class Flow {
     this.clientMacLo = 0;
     this.serverMacHi = -1;
     this.serverMacLo = 0;
+    this.encapKind = 0;
+    this.encapId = -1;
+    this.outerIpVersion = 0;
+    this.o0 = this.o1 = this.o2 = this.o3 = 0;
+    this.od0 = this.od1 = this.od2 = this.od3 = 0;
     this.tcpState = TcpState.None;
     this.roleBySyn = false;
     this.synSeen = false;

@@ -123,6 +123,8 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
         bytes: st.bytes,
         captureDrops: backend.stats.dropped,
         decodeErrors: { ...st.decodeErrors },
+        decapsulated: st.decapsulatedByKind(),
+        encapTooDeep: st.encapTooDeep,
         flowsActive: pipeline.flows.size,
         flowsByApp: Object.fromEntries(st.flowsByApp),
         flowEvictions: pipeline.flows.evictions,

@@ -13,8 +13,12 @@ export interface SensorSnapshot {
   packets?: number;
   bytes?: number;
   captureDrops?: number;
-  /** By layer: link, ipv4, ipv6, fragment, tcp, udp. */
+  /** By layer: link, ipv4, ipv6, fragment, tcp, udp, encap. */
   decodeErrors?: Counts;
+  /** Tunnel layers peeled, by kind (gre, erspan2, vxlan, …). */
+  decapsulated?: Counts;
+  /** Frames dropped because their tunnels nested too deep. */
+  encapTooDeep?: number;
   flowsActive?: number;
   /** Flows created, by app. */
   flowsByApp?: Counts;

@@ -38,6 +38,9 @@ export function formatSummary(p: Pipeline, fig: RunFigures): string {
   if (st.icmp > 0) rows.push(['ICMP packets', fmtInt(st.icmp)]);
   if (st.otherIp > 0) rows.push(['other IP protocols', fmtInt(st.otherIp)]);
   if (st.fragments > 0) rows.push(['IP fragments', `${fmtInt(st.fragments)} (${fmtInt(p.fragments.stats.completed)} datagrams rebuilt)`]);
+  const tunnels = Object.entries(st.decapsulatedByKind());
+  if (tunnels.length > 0) rows.push(['decapsulated (tunnel layers)', tunnels.map(([k, n]) => `${k} ${fmtInt(n)}`).join(', ')]);
+  if (st.encapTooDeep > 0) rows.push(['tunnels nested too deep', fmtInt(st.encapTooDeep)]);
   if (st.unsupportedLink > 0) rows.push(['unsupported link type', fmtInt(st.unsupportedLink)]);
   const errs = Object.entries(st.decodeErrors).filter(([, n]) => n > 0);
   rows.push(['decode errors', errs.length === 0 ? '0' : errs.map(([k, n]) => `${k} ${fmtInt(n)}`).join(', ')]);

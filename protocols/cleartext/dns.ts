@@ -2,7 +2,7 @@ import { hostNameText } from '../phi/host-name.js';
 import type { DnsRecord } from '../events/index.js';
 import { ProbeVerdict } from '../probe.js';
 import type { DatagramParser } from '../datagram.js';
-import type { Direction } from '../stream.js';
+import { DETACH, type Direction, type StreamParser } from '../stream.js';
 
 /** A DNS message reduced to what the inventory needs (the `dns` event): which names an address answers to. */
 export type { DnsRecord };
@@ -122,5 +122,118 @@ export class DnsParser implements DatagramParser {
   private bad(): number {
     this.malformed++;
     return 0;
+  }
+}
+
+/** A DNS message may span this many bytes; the two-byte length prefix allows no more. */
+const MAX_TCP_MESSAGE = 0xffff;
+
+/**
+ * DNS over TCP (RFC 7766), told by content alone: the client's first message is a two-byte
+ * length and a standard query with one question and no answers, whose name parses. The
+ * question's name must be whole in the probed bytes, so a stray binary protocol that happens to
+ * start with a plausible header is not taken for DNS.
+ */
+export function probeDnsTcp(buf: Buffer, off: number, len: number): ProbeVerdict {
+  if (len < 14) return ProbeVerdict.NeedMore;
+  const msgLen = buf.readUInt16BE(off);
+  if (msgLen < 17) return ProbeVerdict.No;
+  const m = off + 2;
+  const flags = buf.readUInt16BE(m + 2);
+  // A query (QR 0), opcode QUERY, Z bit clear (AD and CD are allowed: dig sets AD), no response code.
+  if ((flags & 0xf840) !== 0 || (flags & 0x000f) !== 0) return ProbeVerdict.No;
+  if (buf.readUInt16BE(m + 4) !== 1 || buf.readUInt16BE(m + 6) !== 0 || buf.readUInt16BE(m + 8) !== 0 || buf.readUInt16BE(m + 10) > 2) return ProbeVerdict.No;
+  const end = off + Math.min(len, 2 + msgLen);
+  // Labels must be hostname-like text; a compression pointer cannot occur in the first name.
+  for (let p = m + 12; ; ) {
+    if (p >= end) return len >= 2 + msgLen ? ProbeVerdict.No : ProbeVerdict.NeedMore;
+    const l = buf[p];
+    if (l === 0) return p + 5 <= off + 2 + msgLen ? ProbeVerdict.Yes : ProbeVerdict.No;
+    if (l > 63) return ProbeVerdict.No;
+    for (let i = p + 1; i <= p + l && i < end; i++) {
+      const c = buf[i];
+      if (c < 0x21 || c > 0x7e) return ProbeVerdict.No;
+    }
+    p += 1 + l;
+  }
+}
+
+/**
+ * DNS over TCP: each direction is a sequence of length-prefixed messages, several per
+ * connection and split across segments at any byte. Every whole message goes to the same
+ * parser as a UDP datagram, so the `dns` events are the same either way.
+ */
+export class DnsTcpParser implements StreamParser {
+  private readonly messages: DnsParser;
+  /** Per direction: a message cut by a segment boundary, gathered until whole. */
+  private readonly pending: [Buffer | null, Buffer | null] = [null, null];
+  private readonly have = [0, 0];
+  private readonly need = [0, 0];
+  /** Per direction: the two-byte length itself may be cut; its first byte, or -1. */
+  private readonly lenHigh = [-1, -1];
+  private lost = false;
+
+  constructor(emit: (r: DnsRecord) => void) {
+    this.messages = new DnsParser(emit);
+  }
+
+  get malformed(): number {
+    return this.messages.malformed;
+  }
+
+  data(dir: Direction, buf: Buffer, off: number, len: number, tsSec: number, tsNsec: number): number {
+    // After lost bytes the length prefixes cannot be found again.
+    if (this.lost) return DETACH;
+    const d = dir as number;
+    const end = off + len;
+    let p = off;
+    while (p < end) {
+      const pend = this.pending[d];
+      if (pend !== null) {
+        const take = Math.min(this.need[d] - this.have[d], end - p);
+        buf.copy(pend, this.have[d], p, p + take);
+        this.have[d] += take;
+        p += take;
+        if (this.have[d] === this.need[d]) {
+          this.pending[d] = null;
+          this.messages.datagram(dir, pend, 0, this.need[d], tsSec, tsNsec);
+        }
+        continue;
+      }
+      let msgLen: number;
+      if (this.lenHigh[d] >= 0) {
+        msgLen = (this.lenHigh[d] << 8) | buf[p];
+        this.lenHigh[d] = -1;
+        p += 1;
+      } else if (end - p < 2) {
+        this.lenHigh[d] = buf[p];
+        p += 1;
+        continue;
+      } else {
+        msgLen = buf.readUInt16BE(p);
+        p += 2;
+      }
+      if (msgLen === 0) continue;
+      if (end - p >= msgLen) {
+        this.messages.datagram(dir, buf, p, msgLen, tsSec, tsNsec);
+        p += msgLen;
+      } else {
+        // Only a message cut by the segment boundary is copied; whole ones are parsed in place.
+        const gather = Buffer.allocUnsafe(Math.min(msgLen, MAX_TCP_MESSAGE));
+        this.pending[d] = gather;
+        this.need[d] = msgLen;
+        this.have[d] = 0;
+      }
+    }
+    return 0;
+  }
+
+  gap(): void {
+    this.lost = true;
+    this.pending[0] = this.pending[1] = null;
+  }
+
+  end(): void {
+    this.messages.end();
   }
 }

@@ -28,6 +28,21 @@ export const FlowRefSchema = Type.Object(
     dst_port: Type.Integer({ description: 'Server port' }),
     proto: Type.String({ description: 'IP protocol name: tcp, udp, …' }),
     app: Type.String({ description: 'Application the analyzers recognised (dicom, hl7, tls, …) or unknown' }),
+    tunnel: Type.Optional(
+      Type.Object(
+        {
+          kind: Type.Unsafe<string>(
+            Type.Enum(['pppoe', 'gre', 'gretap', 'erspan1', 'erspan2', 'erspan3', 'vxlan', 'ipip', 'sit', 'ip6tnl', 'gtpu'], {
+              description: 'Outermost encapsulation: pppoe, gre (IP in GRE), gretap (Ethernet in GRE, RSPAN over GRE), erspan1/2/3, vxlan, ipip, sit (IPv6 in IPv4), ip6tnl (IP in IPv6), gtpu',
+            }),
+          ),
+          id: Type.Optional(Type.Integer({ description: 'Its id: ERSPAN session, VXLAN VNI, GRE key, GTP-U TEID or PPPoE session; absent when it has none' })),
+          outer_src_ip: Type.Optional(Type.String({ description: 'Source address of the outer IP header (the mirror or tunnel endpoint that sent it)' })),
+          outer_dst_ip: Type.Optional(Type.String({ description: 'Destination address of the outer IP header' })),
+        },
+        { additionalProperties: false, description: 'The tunnel the flow arrived in (from a remote mirror: ERSPAN, RSPAN over GRE, VXLAN…), as seen on its first packet; src/dst above are the inner packet' },
+      ),
+    ),
   },
   { additionalProperties: false, description: 'The flow an event came from; the client (initiator) is src' },
 );

@@ -1,4 +1,5 @@
 import { DecodeStatus, type DecodedPacket } from '../packet.js';
+import { decodePppoeSession } from './tunnel.js';
 
 /** LINKTYPE_* values from the tcpdump.org registry that we decode. */
 export const enum LinkType {
@@ -23,6 +24,7 @@ export const enum EtherType {
   /** Pre-standard QinQ tag some switches still send. */
   QinQOld = 0x9100,
   Ipv6 = 0x86dd,
+  PppoeSession = 0x8864,
 }
 
 export function isSupportedLinkType(lt: number): boolean {
@@ -49,6 +51,9 @@ export function isSupportedLinkType(lt: number): boolean {
  */
 export function decodeLink(linkType: number, buf: Buffer, off: number, end: number, out: DecodedPacket): DecodeStatus {
   out.linkType = linkType;
+  // A stale 0x8864 would make the caller count a later link error as a PPPoE one.
+  out.etherType = 0;
+  out.resetEncap();
   out.vlanCount = 0;
   out.vlanOuter = 0;
   out.vlanInner = 0;
@@ -123,5 +128,35 @@ function decodeEtherType(type: number, buf: Buffer, off: number, end: number, ou
   }
   out.etherType = type;
   out.ipOff = off;
-  return type === EtherType.Ipv4 || type === EtherType.Ipv6 ? DecodeStatus.Ok : DecodeStatus.NotIp;
+  if (type === EtherType.Ipv4 || type === EtherType.Ipv6) return DecodeStatus.Ok;
+  if (type !== EtherType.PppoeSession) return DecodeStatus.NotIp;
+  // A failed PPPoE header leaves etherType at 0x8864 so the caller can count it as encapsulation.
+  const status = decodePppoeSession(buf, off, end, out);
+  if (status !== DecodeStatus.Ok) return status;
+  out.etherType = out.innerType;
+  out.ipOff = out.innerOff;
+  return DecodeStatus.Ok;
+}
+
+/**
+ * The Ethernet frame a tunnel carries (gretap, ERSPAN, VXLAN) at `off`. Its MACs and VLAN tags
+ * replace the outer ones: they are the mirrored device's, the outer ones the mirror's transport.
+ */
+export function decodeInnerEthernet(buf: Buffer, off: number, end: number, out: DecodedPacket): DecodeStatus {
+  out.vlanCount = 0;
+  out.vlanOuter = 0;
+  out.vlanInner = 0;
+  out.srcMacOff = -1;
+  out.dstMacOff = -1;
+  if (end - off < 14) return DecodeStatus.Truncated;
+  out.dstMacOff = off;
+  out.srcMacOff = off + 6;
+  const vlan = out.innerVlan;
+  out.innerVlan = 0;
+  const status = decodeEtherType(buf.readUInt16BE(off + 12), buf, off + 14, end, out);
+  if (vlan !== 0 && out.vlanCount === 0) {
+    out.vlanCount = 1;
+    out.vlanOuter = vlan;
+  }
+  return status;
 }

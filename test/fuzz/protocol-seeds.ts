@@ -253,6 +253,27 @@ function teamviewer(): Buffer[] {
 }
 
 function dns(): Buffer[] {
+  return dnsExchanges().map(script);
+}
+
+/** The same DNS exchanges over TCP: each message behind its two-byte length, the last two queries in one chunk. */
+function dnsTcp(): Buffer[] {
+  const prefixed = (b: Buffer | string) => {
+    const m = typeof b === 'string' ? Buffer.from(b, 'latin1') : b;
+    return Buffer.concat([Buffer.from([m.length >> 8, m.length & 0xff]), m]);
+  };
+  return dnsExchanges().map((ex) => {
+    const out: Exchange = [];
+    for (const [dir, m] of ex) {
+      const last = out.at(-1);
+      if (last && last[0] === dir) last[1] = Buffer.concat([last[1] as Buffer, prefixed(m)]);
+      else out.push([dir, prefixed(m)]);
+    }
+    return script(out);
+  });
+}
+
+function dnsExchanges(): Exchange[] {
   const name = (n: string) => Buffer.concat([...n.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'latin1')])), Buffer.from([0])]);
   const query = (id: number, n: string, qtype = 1) => {
     const h = Buffer.alloc(12);
@@ -274,7 +295,18 @@ function dns(): Buffer[] {
   const tr = Buffer.concat([t, txt]);
   tr.writeUInt16BE(0x8180, 2);
   tr.writeUInt16BE(1, 6);
-  return [script([[TS, q], [TC, resp]]), script([[TS, t], [TC, tr], [TS, query(9, 'biomed-ws.local', 12)]])];
+  return [
+    [
+      [TS, q],
+      [TC, resp],
+    ],
+    [
+      [TS, t],
+      [TC, tr],
+      [TS, query(9, 'biomed-ws.local', 12)],
+      [TS, query(10, 'ris.sykehus.no', 28)],
+    ],
+  ];
 }
 
 function dhcp(): Buffer[] {
@@ -319,6 +351,7 @@ export function protocolSeeds(): Map<string, Buffer[]> {
   out.set('tcp-tls', tls());
   out.set('udp-snmp', snmp());
   out.set('udp-dns', dns());
+  out.set('tcp-dns', dnsTcp());
   out.set('udp-dhcp', dhcp());
   out.set('udp-phi-fallback', phiDatagrams());
   out.set('tcp-phi-fallback', [script([[TS, `REPORT ${NAME} ${FNR} Storgata 1\r\n`], [TC, `ACK ${FNR}\r\n`]])]);

@@ -11,6 +11,7 @@ import { defaultEnvironment } from '../../agent/analyzers/environment.js';
 import { AnalyzerRegistry, type TcpAnalyzerFactory, type UdpAnalyzerFactory } from '../../agent/analyzers/registry.js';
 import { readCaptureFile } from '../../agent/capture/capture-file.js';
 import type { EventSink } from '../../agent/events/types.js';
+import { tunnelPacketScripts } from './tunnel-seeds.js';
 import { Pipeline } from '../../agent/pipeline.js';
 import { DETACH, Direction, type StreamParser } from '../../protocols/stream.js';
 import { TEST_PSEUDONYM_KEY } from '../support/keys.js';
@@ -196,7 +197,7 @@ export async function collectSeeds(targetNames: readonly string[]): Promise<Map<
     'capture-reader',
     captures.map((f) => readFileSync(f).subarray(0, CAPTURE_SEED)),
   );
-  out.set('pipeline', packetScripts);
+  out.set('pipeline', [...packetScripts, ...tunnelPacketScripts()]);
   return out;
 }
 

@@ -77,7 +77,9 @@ describe('/metrics', () => {
           packets: 1000 * calls,
           bytes: 123_456,
           captureDrops: 2,
-          decodeErrors: { tcp: 3, link: 1, bogus: 9 },
+          decodeErrors: { tcp: 3, link: 1, bogus: 9, encap: 2 },
+          decapsulated: { erspan2: 40, vxlan: 3, 'GRE key 10.0.0.1': 1 },
+          encapTooDeep: 1,
           flowsActive: 7,
           flowsByApp: new Map([['dicom', 4], ['hl7', 2], ['10.0.0.1', 1], [fnr, 1]]),
           flowEvictions: 1,
@@ -101,6 +103,10 @@ describe('/metrics', () => {
     expect(v('muvakt_packets_total')).toBe(1000);
     expect(v('muvakt_flows_active')).toBe(7);
     expect(v('muvakt_decode_errors_total', { layer: 'other' })).toBe(9);
+    expect(v('muvakt_decode_errors_total', { layer: 'encap' })).toBe(2);
+    expect(v('muvakt_decapsulated_total', { kind: 'erspan2' })).toBe(40);
+    expect(v('muvakt_decapsulated_total', { kind: 'other' })).toBe(1);
+    expect(v('muvakt_encap_too_deep_total')).toBe(1);
     expect(v('muvakt_flows_total', { app: 'dicom' })).toBe(4);
     expect(v('muvakt_flows_total', { app: 'other' })).toBe(2);
     expect(v('muvakt_dicom_dimse_total', { command: 'other' })).toBe(1);

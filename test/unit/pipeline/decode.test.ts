@@ -65,7 +65,7 @@ describe('link and network decoding', () => {
     const runt = Buffer.alloc(10);
     const t = 1_700_000_000;
     const { pipeline, flows } = runFrames([badVersion, shortIhl, cutIp, badTcp, cutV6, badUdp, arp, runt, good].map((data, i) => ({ data, t: t + i * 0.001 })));
-    expect({ ...pipeline.stats.decodeErrors }).toEqual({ link: 1, ipv4: 3, ipv6: 1, fragment: 0, tcp: 1, udp: 1 });
+    expect({ ...pipeline.stats.decodeErrors }).toEqual({ link: 1, ipv4: 3, ipv6: 1, fragment: 0, tcp: 1, udp: 1, encap: 0 });
     expect(pipeline.stats.nonIp).toBe(1);
     expect(flows).toHaveLength(1);
     expect(flows[0].app).toBe('syslog');
