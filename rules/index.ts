@@ -1,3 +1,4 @@
+import { authenticationRules } from './checks/authentication.js';
 import { baselineRules } from './checks/baseline.js';
 import { credentialRules } from './checks/credentials.js';
 import { deliveryRules } from './checks/delivery.js';
@@ -15,6 +16,7 @@ export const ALL_RULES: readonly Rule[] = [
   ...healthDataRules,
   ...encryptionRules,
   ...credentialRules,
+  ...authenticationRules,
   ...remoteAccessRules,
   ...vendorWindowRules,
   ...deliveryRules,

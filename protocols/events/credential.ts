@@ -13,6 +13,7 @@ export const CredentialCleartextEventSchema = flowEventSchema('credential.cleart
   kind: oneOf(CREDENTIAL_KINDS, 'How the credential travelled'),
   username_pseudonym: Type.Optional(Type.String({ description: 'Keyed pseudonym of the username' })),
   secret_fingerprint: Type.Optional(Type.String({ description: 'Keyed fingerprint of the secret (never the secret)' })),
+  default_credential: Type.Optional(Type.String({ description: 'Vendor and product whose published default credential this is (the sensor knows the defaults only by fingerprint)' })),
   success: Type.Optional(Type.Boolean({ description: 'The server\'s answer to the login, when it was seen' })),
   snmp_version: Type.Optional(Type.String({ description: 'SNMP: 1 or 2c' })),
 });
