@@ -5,6 +5,7 @@ import { deliveryRules } from './checks/delivery.js';
 import { encryptionRules } from './checks/encryption.js';
 import { healthDataRules } from './checks/health-data.js';
 import { integrityRules } from './checks/integrity.js';
+import { lifecycleRules } from './checks/lifecycle.js';
 import { remoteAccessRules } from './checks/remote-access.js';
 import { segmentationRules } from './checks/segmentation.js';
 import { vendorWindowRules } from './checks/vendor-window.js';
@@ -19,6 +20,7 @@ export const ALL_RULES: readonly Rule[] = [
   ...authenticationRules,
   ...remoteAccessRules,
   ...vendorWindowRules,
+  ...lifecycleRules,
   ...deliveryRules,
   ...integrityRules,
   ...baselineRules,

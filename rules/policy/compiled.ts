@@ -18,6 +18,11 @@ export interface ZoneInfo {
 export const UNKNOWN_ZONE: ZoneInfo = { name: 'unknown', kind: 'unknown' };
 export const EXTERNAL_ZONE: ZoneInfo = { name: 'external', kind: 'external' };
 
+interface RetiredDevice {
+  name: string;
+  retiredOn: string | undefined;
+}
+
 interface ZonePrefix {
   prefix: Prefix;
   zone: ZoneInfo;
@@ -71,10 +76,11 @@ export class CompiledPolicy {
   private readonly zonesByName = new Map<string, ZoneInfo>();
   private readonly flows: FlowRule[];
   readonly jumpHosts: Prefix[];
-  readonly vendors: { name: string; prefixes: Prefix[]; windows: { days: Set<string> | null; from: number; to: number }[] }[];
+  readonly vendors: { name: string; contractEnd: string | undefined; prefixes: Prefix[]; windows: { days: Set<string> | null; from: number; to: number }[] }[];
   /** The site's time zone (IANA), in which vendor windows are read. */
   readonly timeZone: string;
   private readonly siteClock: Intl.DateTimeFormat;
+  private readonly siteDay: Intl.DateTimeFormat;
   readonly allowedCountries: ReadonlySet<string>;
   readonly allowedDestinations: Prefix[];
   readonly minTls: number;
@@ -84,6 +90,8 @@ export class CompiledPolicy {
   readonly dicomPorts: ReadonlySet<number>;
   readonly retentionDays: number;
   readonly sharedSecretDevices: number;
+  private readonly retiredByMac = new Map<string, RetiredDevice>();
+  private readonly retiredByAddress: { prefix: Prefix; device: RetiredDevice }[];
 
   constructor(readonly policy: Policy) {
     this.site = policy.site;
@@ -112,10 +120,13 @@ export class CompiledPolicy {
     this.jumpHosts = (policy.remote_access?.jump_hosts ?? []).map((h) => parsePrefix(h)!);
     this.vendors = (policy.remote_access?.vendors ?? []).map((v) => ({
       name: v.name,
+      contractEnd: v.contract_end,
       prefixes: v.cidrs.map((c) => parsePrefix(c)!),
       windows: (v.windows ?? []).map((w) => ({ days: w.days ? new Set(w.days) : null, from: clock(w.from), to: clock(w.to) })),
     }));
     this.timeZone = policy.time_zone ?? 'Europe/Oslo';
+    // en-CA formats a date as YYYY-MM-DD, which compares as text in calendar order.
+    this.siteDay = new Intl.DateTimeFormat('en-CA', { timeZone: this.timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
     this.siteClock = new Intl.DateTimeFormat('en-GB', { timeZone: this.timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
     const countries = policy.external?.allowed_countries ?? 'EEA';
     this.allowedCountries = countries === 'EEA' ? EEA_COUNTRIES : new Set(countries);
@@ -129,6 +140,32 @@ export class CompiledPolicy {
     this.dicomPorts = new Set(policy.dicom?.ports ?? [104, 2761, 2762, 11112]);
     this.retentionDays = policy.retention_days ?? 180;
     this.sharedSecretDevices = policy.shared_secret_devices ?? 3;
+    this.retiredByAddress = [];
+    for (const d of policy.retired_devices ?? []) {
+      const device: RetiredDevice = { name: d.name, retiredOn: d.retired_on };
+      for (const m of d.macs ?? []) this.retiredByMac.set(m.toLowerCase(), device);
+      for (const a of d.addresses ?? []) this.retiredByAddress.push({ prefix: parsePrefix(a)!, device });
+    }
+  }
+
+  /** Whether any device is listed as retired (so the rule can skip every flow when none is). */
+  get hasRetiredDevices(): boolean {
+    return this.retiredByMac.size > 0 || this.retiredByAddress.length > 0;
+  }
+
+  /** The retired device a MAC or an address belongs to, if it had been retired by `at` (site time). */
+  retiredDevice(mac: string | undefined, ip: string, at: Date): { name: string; by: 'mac' | 'address' } | null {
+    const byMac = mac ? this.retiredByMac.get(mac.toLowerCase()) : undefined;
+    const hit: [RetiredDevice, 'mac' | 'address'] | undefined = byMac ? [byMac, 'mac'] : ((d) => (d ? [d.device, 'address'] : undefined))(this.retiredByAddress.find((r) => inAny([r.prefix], ip)));
+    if (!hit) return null;
+    const [device, by] = hit;
+    if (device.retiredOn !== undefined && this.siteDate(at) < device.retiredOn) return null;
+    return { name: device.name, by };
+  }
+
+  /** Calendar day (YYYY-MM-DD) at `at` in the site's time zone. */
+  siteDate(at: Date): string {
+    return this.siteDay.format(at);
   }
 
   zone(name: string): ZoneInfo | undefined {
@@ -189,9 +226,11 @@ export class CompiledPolicy {
   }
 
   /** The declared vendor an external address belongs to, and whether `at` is inside its window (site time). */
-  vendorOf(ip: string, at: Date): { name: string; inWindow: boolean } | null {
+  vendorOf(ip: string, at: Date): { name: string; inWindow: boolean; contractEnded?: string } | null {
     for (const v of this.vendors) {
       if (!inAny(v.prefixes, ip)) continue;
+      // The contract's last day still counts: it has ended only from the next day, site time.
+      if (v.contractEnd !== undefined && this.siteDate(at) > v.contractEnd) return { name: v.name, inWindow: false, contractEnded: v.contractEnd };
       if (v.windows.length === 0) return { name: v.name, inWindow: true };
       const { day, minute } = this.siteTime(at);
       const yesterday = WEEKDAYS[(WEEKDAYS.indexOf(day) + 6) % 7];
