@@ -25,8 +25,26 @@ export function credentialFields(pseudonymize: Pseudonymize, protocol: string, k
     f.secret_fingerprint = pseudonymize('secret', secret);
     // Only here are username and secret both in hand: the published-default check cannot be
     // made later from the keyed fingerprint.
-    const match = matchDefaultCredential(username, secret);
+    const match = defaultOf(f.username_pseudonym, f.secret_fingerprint, username, secret);
     if (match !== undefined) f.default_credential = match;
   }
   return f;
+}
+
+/**
+ * Verdicts of the default check by keyed tokens (never by the values): a keep-alive client
+ * sends the same HTTP Basic header on every request, and the check is one more HMAC each time.
+ */
+const verdicts = new Map<string, string | null>();
+const MAX_VERDICTS = 4096;
+
+function defaultOf(userToken: string | undefined, secretToken: string, username: string | undefined, secret: string): string | undefined {
+  const key = `${userToken ?? ''}|${secretToken}`;
+  let v = verdicts.get(key);
+  if (v === undefined) {
+    if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
+    v = matchDefaultCredential(username, secret) ?? null;
+    verdicts.set(key, v);
+  }
+  return v ?? undefined;
 }

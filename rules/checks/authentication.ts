@@ -83,10 +83,7 @@ export const rdpWithoutNla = defineRule({
   },
 });
 
-/** Failed logins per client → server port that raise the alert, and the window they must fall in. */
-export const AUTH_FAILURES = { count: 5, windowSec: 300 };
-/** SSH/RDP connections per client → server port, each shorter than maxSec, within windowSec. */
-export const SHORT_CONNECTIONS = { count: 10, windowSec: 60, maxSec: 10 };
+export { DEFAULT_AUTH_FAILURES as AUTH_FAILURES, DEFAULT_SHORT_CONNECTIONS as SHORT_CONNECTIONS } from '../policy/compiled.js';
 /** Client → server pairs followed at once; the oldest is forgotten first. */
 const MAX_PAIRS = 10_000;
 
@@ -134,8 +131,9 @@ export const repeatedAuthenticationFailures = defineRule({
   requirements: ['G7', 'G14'],
   events: ['remote_access', 'credential.cleartext', 'flow'],
   create: (ctx) => {
-    const failures = new RecentSignals(AUTH_FAILURES.count, AUTH_FAILURES.windowSec * 1000);
-    const shortConnections = new RecentSignals(SHORT_CONNECTIONS.count, SHORT_CONNECTIONS.windowSec * 1000);
+    const { authFailures, shortConnections: short } = ctx.policy;
+    const failures = new RecentSignals(authFailures.count, authFailures.windowSec * 1000);
+    const shortConnections = new RecentSignals(short.count, short.windowSec * 1000);
     return (e): RuleFinding | null => {
       const f = e.flow;
       const key = `${f.src_ip}|${f.dst_ip}|${f.dst_port}`;
@@ -147,7 +145,7 @@ export const repeatedAuthenticationFailures = defineRule({
         // The parsers cannot see an SSH or RDP login fail (it is encrypted): many short
         // connections from one client to one server port are the observable trace of guessing.
         if (e.app !== 'ssh' && e.app !== 'rdp') return null;
-        if (e.state !== 'closed' || Date.parse(e.end) - Date.parse(e.start) > SHORT_CONNECTIONS.maxSec * 1000) return null;
+        if (e.state !== 'closed' || Date.parse(e.end) - Date.parse(e.start) > short.maxSec * 1000 || ctx.policy.isAutomationClient(f.src_ip)) return null;
         signal = 'short-connections';
         protocol = e.app;
         raised = shortConnections.add(key, t);
@@ -170,7 +168,7 @@ export const repeatedAuthenticationFailures = defineRule({
         raised = failures.add(key, t);
       }
       if (!raised) return null;
-      const rule = signal === 'short-connections' ? SHORT_CONNECTIONS : AUTH_FAILURES;
+      const rule = signal === 'short-connections' ? short : authFailures;
       return finding(e, zonesOf(ctx, e), { protocol, signal, count: rule.count, window_seconds: rule.windowSec });
     };
   },

@@ -67,6 +67,11 @@ export interface FlowQuery {
  * Where encryption is required when the policy does not say: over networks the site does not
  * control (MU 4.6 "skal"), health and personal data between zones, and remote access (MU 4.7 "skal").
  */
+/** Failed logins per client → server port, and the window they must fall in. */
+export const DEFAULT_AUTH_FAILURES = { count: 5, windowSec: 300 } as const;
+/** SSH/RDP connections per client → server port, each at most maxSec long, within windowSec. */
+export const DEFAULT_SHORT_CONNECTIONS = { count: 10, windowSec: 60, maxSec: 10 } as const;
+
 export const DEFAULT_ENCRYPTION_REQUIRED_FOR: readonly string[] = ['external', 'cross-zone-phi', 'remote-access'];
 
 export class CompiledPolicy {
@@ -90,6 +95,9 @@ export class CompiledPolicy {
   readonly dicomPorts: ReadonlySet<number>;
   readonly retentionDays: number;
   readonly sharedSecretDevices: number;
+  readonly authFailures: { count: number; windowSec: number };
+  readonly shortConnections: { count: number; windowSec: number; maxSec: number };
+  private readonly automationClients: Prefix[];
   private readonly retiredByMac = new Map<string, RetiredDevice>();
   private readonly retiredByAddress: { prefix: Prefix; device: RetiredDevice }[];
 
@@ -140,12 +148,25 @@ export class CompiledPolicy {
     this.dicomPorts = new Set(policy.dicom?.ports ?? [104, 2761, 2762, 11112]);
     this.retentionDays = policy.retention_days ?? 180;
     this.sharedSecretDevices = policy.shared_secret_devices ?? 3;
+    const auth = policy.authentication ?? {};
+    this.authFailures = { count: auth.failures ?? DEFAULT_AUTH_FAILURES.count, windowSec: auth.failures_window_s ?? DEFAULT_AUTH_FAILURES.windowSec };
+    this.shortConnections = {
+      count: auth.short_connections ?? DEFAULT_SHORT_CONNECTIONS.count,
+      windowSec: auth.short_connections_window_s ?? DEFAULT_SHORT_CONNECTIONS.windowSec,
+      maxSec: auth.short_connection_max_s ?? DEFAULT_SHORT_CONNECTIONS.maxSec,
+    };
+    this.automationClients = (auth.automation_clients ?? []).map((c) => parsePrefix(c)!);
     this.retiredByAddress = [];
     for (const d of policy.retired_devices ?? []) {
       const device: RetiredDevice = { name: d.name, retiredOn: d.retired_on };
       for (const m of d.macs ?? []) this.retiredByMac.set(m.toLowerCase(), device);
       for (const a of d.addresses ?? []) this.retiredByAddress.push({ prefix: parsePrefix(a)!, device });
     }
+  }
+
+  /** A client the site declares as automation: its many short SSH/RDP connections are expected. */
+  isAutomationClient(ip: string): boolean {
+    return inAny(this.automationClients, ip);
   }
 
   /** Whether any device is listed as retired (so the rule can skip every flow when none is). */

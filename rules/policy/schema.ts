@@ -115,6 +115,21 @@ export const PolicySchema = Type.Object(
     /** Days alerts and audit entries are kept (LEV 6.3: no longer than needed). */
     retention_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
     retired_devices: Type.Optional(Type.Array(RetiredDeviceSchema)),
+    /** Thresholds of repeated-authentication-failures (MU 4.4). */
+    authentication: Type.Optional(
+      Type.Object(
+        {
+          failures: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
+          failures_window_s: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86400 })),
+          short_connections: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
+          short_connections_window_s: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86400 })),
+          short_connection_max_s: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3600 })),
+          /** Clients whose many short SSH/RDP connections are known automation. */
+          automation_clients: Type.Optional(Type.Array(Cidr)),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Distinct client devices sharing one credential before it counts as hard-coded (MU 4.4). */
     shared_secret_devices: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
     /** Learning and thresholds of the baseline/change rules (MU 5.2.2); defaults: 24 h learning, 15 min silence floor. */

@@ -24,23 +24,23 @@ const CLIENT = '10.77.40.20';
 const DEVICE = '10.77.10.40';
 const T0 = 1_795_000_000;
 
-function policy(): CompiledPolicy {
+function policy(extra = ''): CompiledPolicy {
   const r = parsePolicy(
     `site: Test
 zones:
   - {name: mu, kind: medical, cidrs: [10.77.10.0/24]}
   - {name: it, kind: clinical, cidrs: [10.77.40.0/24]}
-`,
+${extra}`,
     'site.yaml',
   );
   if (!r.ok) throw new Error(r.errors.map(String).join('\n'));
   return new CompiledPolicy(r.policy);
 }
 
-function analyze(frames: TestFrame[]): { events: MuvaktEvent[]; findings: EngineFinding[] } {
+function analyze(frames: TestFrame[], extraPolicy = ''): { events: MuvaktEvent[]; findings: EngineFinding[] } {
   const { events } = runFrames(frames);
   const findings: EngineFinding[] = [];
-  const engine = new RuleEngine(policy(), ALL_RULES, (f) => findings.push(f));
+  const engine = new RuleEngine(policy(extraPolicy), ALL_RULES, (f) => findings.push(f));
   for (const e of events) engine.evaluate(e as RuleEvent);
   return { events, findings };
 }
@@ -155,6 +155,14 @@ describe('repeated authentication failures', () => {
     expect(hit[0].subject).toMatchObject({ src_ip: CLIENT, dst_ip: DEVICE });
     expect(ids(analyze(sessions(SHORT_CONNECTIONS.count - 1, 2)).findings)).not.toContain('repeated-authentication-failures');
     expect(ids(analyze(sessions(SHORT_CONNECTIONS.count, 30)).findings)).not.toContain('repeated-authentication-failures');
+  });
+
+  it('the policy sets the thresholds and names automation clients, whose short connections do not count', () => {
+    const sessions = (n: number) => Array.from({ length: n }, (_, i) => sshSession('SSH-2.0-libssh_0.9.6', 'SSH-2.0-OpenSSH_9.2', 53000 + i, T0 + i * 2)).flat();
+    expect(ids(analyze(sessions(3), 'authentication: {short_connections: 3}\n').findings)).toContain('repeated-authentication-failures');
+    expect(ids(analyze(sessions(SHORT_CONNECTIONS.count), `authentication: {automation_clients: [${CLIENT}/32]}\n`).findings)).not.toContain('repeated-authentication-failures');
+    const vnc = Array.from({ length: 2 }, (_, i) => vncLogin(false, 52000 + i, T0 + i)).flat();
+    expect(ids(analyze(vnc, 'authentication: {failures: 2, failures_window_s: 10}\n').findings)).toContain('repeated-authentication-failures');
   });
 
   it('keeps bounded state: many client → server pairs, each below the threshold, raise nothing', () => {
