@@ -8,8 +8,8 @@ export const CREDENTIAL_KINDS = ['password', 'community', 'basic-auth', 'digest-
  * the secret never — only a keyed fingerprint, so one password used by many devices can be
  * seen without anyone learning it.
  */
-export const CredentialCleartextEventSchema = flowEventSchema('credential.cleartext', 'A credential sent in cleartext (login, community string, HTTP Basic, VNC auth …)', {
-  protocol: Type.String({ description: 'Protocol that carried it (telnet, ftp, http, snmp, vnc …)' }),
+export const CredentialCleartextEventSchema = flowEventSchema('credential.cleartext', 'A credential sent in cleartext (login, community string, HTTP Basic, VNC auth, DICOM user identity …)', {
+  protocol: Type.String({ description: 'Protocol that carried it (telnet, ftp, http, snmp, vnc, dicom …)' }),
   kind: oneOf(CREDENTIAL_KINDS, 'How the credential travelled'),
   username_pseudonym: Type.Optional(Type.String({ description: 'Keyed pseudonym of the username' })),
   secret_fingerprint: Type.Optional(Type.String({ description: 'Keyed fingerprint of the secret (never the secret)' })),
