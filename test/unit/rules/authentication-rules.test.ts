@@ -165,6 +165,21 @@ describe('repeated authentication failures', () => {
     expect(ids(analyze(vnc, 'authentication: {failures: 2, failures_window_s: 10}\n').findings)).toContain('repeated-authentication-failures');
   });
 
+  it('FTP: failed logins the server refuses (530) count, within one connection too', () => {
+    const ftp = (refused: number, ok: boolean) => {
+      const steps: [Direction, Buffer][] = [[TC, text('220 FTP server ready\r\n')]];
+      for (let i = 0; i < refused; i++) steps.push([TS, text('USER service\r\n')], [TC, text('331 Password required\r\n')], [TS, text(`PASS guess-${i}\r\n`)], [TC, text('530 Login incorrect\r\n')]);
+      if (ok) steps.push([TS, text('USER service\r\n')], [TC, text('331 Password required\r\n')], [TS, text('PASS right-one\r\n')], [TC, text('230 Logged in\r\n')]);
+      return tcpSession(CLIENT, DEVICE, 56000, 21, steps);
+    };
+    const r = analyze(ftp(AUTH_FAILURES.count, false));
+    const hit = of(r.findings, 'repeated-authentication-failures');
+    expect(hit).toHaveLength(1);
+    expect(hit[0].evidence).toMatchObject({ protocol: 'ftp', signal: 'auth-result' });
+    expect(written(r)).not.toContain('guess-');
+    expect(ids(analyze(ftp(AUTH_FAILURES.count - 1, true)).findings)).not.toContain('repeated-authentication-failures');
+  });
+
   it('keeps bounded state: many client → server pairs, each below the threshold, raise nothing', () => {
     const engine = new RuleEngine(policy(), ALL_RULES.filter((r) => r.id === 'repeated-authentication-failures'), () => {
       throw new Error('no pair reached the threshold');
