@@ -67,12 +67,12 @@ export interface FlowQuery {
  * Where encryption is required when the policy does not say: over networks the site does not
  * control (MU 4.6 "skal"), health and personal data between zones, and remote access (MU 4.7 "skal").
  */
+export const DEFAULT_ENCRYPTION_REQUIRED_FOR: readonly string[] = ['external', 'cross-zone-phi', 'remote-access'];
+
 /** Failed logins per client → server port, and the window they must fall in. */
 export const DEFAULT_AUTH_FAILURES = { count: 5, windowSec: 300 } as const;
 /** SSH/RDP connections per client → server port, each at most maxSec long, within windowSec. */
 export const DEFAULT_SHORT_CONNECTIONS = { count: 10, windowSec: 60, maxSec: 10 } as const;
-
-export const DEFAULT_ENCRYPTION_REQUIRED_FOR: readonly string[] = ['external', 'cross-zone-phi', 'remote-access'];
 
 export class CompiledPolicy {
   readonly site: string;
@@ -176,10 +176,13 @@ export class CompiledPolicy {
 
   /** The retired device a MAC or an address belongs to, if it had been retired by `at` (site time). */
   retiredDevice(mac: string | undefined, ip: string, at: Date): { name: string; by: 'mac' | 'address' } | null {
-    const byMac = mac ? this.retiredByMac.get(mac.toLowerCase()) : undefined;
-    const hit: [RetiredDevice, 'mac' | 'address'] | undefined = byMac ? [byMac, 'mac'] : ((d) => (d ? [d.device, 'address'] : undefined))(this.retiredByAddress.find((r) => inAny([r.prefix], ip)));
-    if (!hit) return null;
-    const [device, by] = hit;
+    let device = mac ? this.retiredByMac.get(mac.toLowerCase()) : undefined;
+    let by: 'mac' | 'address' = 'mac';
+    if (!device) {
+      device = this.retiredByAddress.find((r) => inAny([r.prefix], ip))?.device;
+      by = 'address';
+    }
+    if (!device) return null;
     if (device.retiredOn !== undefined && this.siteDate(at) < device.retiredOn) return null;
     return { name: device.name, by };
   }
