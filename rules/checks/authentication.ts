@@ -23,8 +23,8 @@ export const smbAnonymousSession = defineRule({
   id: 'smb-anonymous-session',
   title: { nb: 'Anonym SMB-økt (null session)', en: 'Anonymous SMB session (null session)' },
   recommendation: {
-    nb: 'Serveren fikk en SMB-pålogging uten brukernavn og passord. Manglende tilgangskontroll til utstyr, system eller lagringsområde med helse- og personopplysninger er en uønsket hendelse i MU-veilederen. Finn ut hva den anonyme økten gir tilgang til, og slå av anonym tilgang der den ikke trengs.',
-    en: 'The server received an SMB login with no user name and no password. Missing access control to equipment, a system or a storage area with health and personal data is an unwanted event in the MU guide. Find out what the anonymous session gives access to, and turn anonymous access off where it is not needed.',
+    nb: 'Serveren fikk en SMB-pålogging uten brukernavn og passord. MU-veilederen har manglende tilgangskontroll til utstyr, system eller lagringsområde med helse- og personopplysninger blant sine eksempler på uønskede hendelser. Finn ut hva den anonyme økten gir tilgang til, og slå av anonym tilgang der den ikke trengs.',
+    en: 'The server received an SMB login with no user name and no password. The MU guide lists missing access control to equipment, a system or a storage area with health and personal data among its examples of unwanted events. Find out what the anonymous session gives access to, and turn anonymous access off where it is not needed.',
   },
   severity: 'medium',
   guide_refs: ['MU annex #6', 'MU 4.4'],
@@ -41,8 +41,8 @@ export const sshProtocol1 = defineRule({
   id: 'ssh-protocol-1',
   title: { nb: 'SSH protokollversjon 1', en: 'SSH protocol version 1' },
   recommendation: {
-    nb: 'En side av økten snakker bare SSH-1 (banneret SSH-1.x, ikke SSH-1.99), en utgått protokollversjon med kjente svakheter i krypteringen. Kommunikasjon ved fjernsupport skal sikres ved kryptering, og veilederen viser til NSMs kryptografiske anbefalinger. Oppdater programvaren til SSH-2, og skjerm utstyret som ikke kan oppdateres.',
-    en: 'One side of the session speaks only SSH-1 (the banner SSH-1.x, not SSH-1.99), an obsolete protocol version with known weaknesses in its encryption. Remote-support communication shall be secured by encryption, and the guide points to NSM’s cryptographic recommendations. Update the software to SSH-2, and shield equipment that cannot be updated.',
+    nb: 'En side av økten snakker bare SSH-1 (banneret SSH-1.x, ikke SSH-1.99), en utgått protokollversjon med kjente svakheter i krypteringen. MU-veilederen sier at all kommunikasjon ved fjernsupport skal sikres ved kryptering, og viser til NSMs kryptografiske anbefalinger. Oppdater programvaren til SSH-2, og skjerm utstyret som ikke kan oppdateres.',
+    en: 'One side of the session speaks only SSH-1 (the banner SSH-1.x, not SSH-1.99), an obsolete protocol version with known weaknesses in its encryption. The MU guide says all remote-support communication shall be secured by encryption, and points to NSM’s cryptographic recommendations. Update the software to SSH-2, and shield equipment that cannot be updated.',
   },
   severity: 'high',
   guide_refs: ['MU 4.7', 'LEV 6.4', 'LEV 7'],
@@ -178,8 +178,8 @@ export const defaultVendorCredential = defineRule({
   id: 'default-vendor-credential',
   title: { nb: 'Leverandørens standardpassord i bruk', en: 'Vendor default password in use' },
   recommendation: {
-    nb: 'Påloggingen bruker brukernavn og passord som leverandøren har publisert som standard for produktet som står i bevisene, og som dermed er felles for alt slikt utstyr. MU-veilederen regner manglende eller felles passord som en uønsket hendelse, sier at hardkodede passord bør unngås, og nevner bytte av administratorpassord som tiltak. Bytt passordet, og be leverandøren om å gjøre det mulig hvis det ikke går.',
-    en: 'The login uses a user name and password the vendor has published as the default for the product named in the evidence, and so shared by all such equipment. The MU guide counts missing or shared passwords as an unwanted event, says hard-coded passwords should be avoided, and names changing administrator passwords as a measure. Change the password, and ask the vendor to make that possible if it is not.',
+    nb: 'Påloggingen bruker brukernavn og passord som leverandøren har publisert som standard for produktet varselet nevner, og som dermed er felles for alt slikt utstyr. MU-veilederen regner manglende eller felles passord som en uønsket hendelse, sier at hardkodede passord bør unngås, og nevner bytte av administratorpassord som tiltak. Bytt passordet, og be leverandøren om å gjøre det mulig hvis det ikke går.',
+    en: 'The login uses a user name and password the vendor has published as the default for the product the alert names, and so shared by all such equipment. The MU guide counts missing or shared passwords as an unwanted event, says hard-coded passwords should be avoided, and names changing administrator passwords as a measure. Change the password, and ask the vendor to make that possible if it is not.',
   },
   severity: 'high',
   guide_refs: ['MU annex #3', 'MU 4.4', 'MU 5.1.2 #4'],
