@@ -16,7 +16,7 @@ import { renderList } from '../../../scripts/default-credentials.js';
 import { runFrames, type TestFrame } from '../../support/frames.js';
 import { ntlmAuthenticate, smb2NegotiateRequest, smb2NegotiateResponse, smb2SessionSetup } from '../cleartext/smb-build.js';
 import { associateAc, associateRq, releaseRp, releaseRq, userIdentity } from '../dicom/build.js';
-import { connectionConfirm, connectionRequest, PROTOCOL_HYBRID, PROTOCOL_RDP, PROTOCOL_SSL, rfbVersion, tcpSession, text, u32, u8 } from '../remote/build.js';
+import { connectionConfirm, connectionRequest, DO, IAC, PROTOCOL_HYBRID, PROTOCOL_RDP, PROTOCOL_SSL, rfbVersion, tcpSession, text, u32, u8, WILL } from '../remote/build.js';
 
 const TS = Direction.ToServer;
 const TC = Direction.ToClient;
@@ -178,6 +178,23 @@ describe('repeated authentication failures', () => {
     expect(hit[0].evidence).toMatchObject({ protocol: 'ftp', signal: 'auth-result' });
     expect(written(r)).not.toContain('guess-');
     expect(ids(analyze(ftp(AUTH_FAILURES.count - 1, true)).findings)).not.toContain('repeated-authentication-failures');
+  });
+
+  it('Telnet: every password after the first in a session followed a refusal', () => {
+    const telnet = (attempts: number, cport: number) => {
+      const steps: [Direction, Buffer][] = [
+        [TC, u8(IAC, DO, 24, IAC, WILL, 1, IAC, WILL, 3)],
+        [TS, u8(IAC, WILL, 24, IAC, DO, 1, IAC, DO, 3)],
+        [TC, text('login: ')],
+      ];
+      for (let i = 0; i < attempts; i++) steps.push([TS, text('admin\r\n')], [TC, text('Password: ')], [TS, text(`guess-${i}\r\n`)], [TC, text(i + 1 < attempts ? '\r\nLogin incorrect\r\nlogin: ' : '\r\n$ ')]);
+      return tcpSession(CLIENT, DEVICE, cport, 23, steps);
+    };
+    const r = analyze(telnet(AUTH_FAILURES.count + 1, 57000));
+    expect(r.events.find((e) => e.type === 'remote_access')).toMatchObject({ protocol: 'telnet', login_attempts: AUTH_FAILURES.count + 1 });
+    expect(of(r.findings, 'repeated-authentication-failures')[0].evidence).toMatchObject({ protocol: 'telnet', signal: 'login-attempts' });
+    expect(written(r)).not.toContain('guess-');
+    expect(ids(analyze(telnet(AUTH_FAILURES.count, 57001)).findings)).not.toContain('repeated-authentication-failures');
   });
 
   it('keeps bounded state: many client → server pairs, each below the threshold, raise nothing', () => {
