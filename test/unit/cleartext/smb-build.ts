@@ -104,3 +104,21 @@ export function smb1SessionSetup(blob: Buffer): Buffer {
   bc.writeUInt16LE(blob.length, 0);
   return nbss(Buffer.concat([smb1Header(0x73, false), words, bc, blob]));
 }
+
+/** SMB1 SESSION_SETUP_ANDX without extended security: LM and NT responses in the message, then Unicode names. */
+export function smb1LegacySessionSetup(user: string, domain: string, lmLen: number, ntLen: number): Buffer {
+  const words = Buffer.alloc(1 + 26);
+  words[0] = 13;
+  words[1] = 0xff; // no AndX
+  words.writeUInt16LE(lmLen, 1 + 14);
+  words.writeUInt16LE(ntLen, 1 + 16);
+  const head = 32 + words.length + 2;
+  const passwords = Buffer.concat([Buffer.alloc(lmLen, 0x4c), Buffer.alloc(ntLen, 0x4e)]);
+  // Unicode strings start on an even offset from the SMB header.
+  const pad = Buffer.alloc((head + passwords.length) % 2);
+  const str = (s: string) => Buffer.from(`${s}\0`, 'utf16le');
+  const bytes = Buffer.concat([passwords, pad, str(user), str(domain), str('Windows 2000 2195'), str('Windows 2000 5.0')]);
+  const bc = Buffer.alloc(2);
+  bc.writeUInt16LE(bytes.length, 0);
+  return nbss(Buffer.concat([smb1Header(0x73, false), words, bc, bytes]));
+}

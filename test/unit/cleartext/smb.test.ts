@@ -9,7 +9,7 @@ import type { CleartextRecord, SmbRecord } from '../../../protocols/cleartext/re
 import { Direction } from '../../../protocols/stream.js';
 import { runFrames } from '../../support/frames.js';
 import { drive, rng, type Chunking, type Segment } from '../../support/streams.js';
-import { nbss, smb2Header, smb2NegotiateRequest, smb2NegotiateResponse, ntlmAuthenticate, smb2SessionSetup, smb1NegotiateRequest, smb1NegotiateResponse, smb1SessionSetup } from './smb-build.js';
+import { smb1LegacySessionSetup, nbss, smb2Header, smb2NegotiateRequest, smb2NegotiateResponse, ntlmAuthenticate, smb2SessionSetup, smb1NegotiateRequest, smb1NegotiateResponse, smb1SessionSetup } from './smb-build.js';
 import { cleartextRegistry, pseudonymize, tcpSession, toPcap, tsharkFields } from './support.js';
 
 const TS = Direction.ToServer;
@@ -42,6 +42,8 @@ describe('SMB', () => {
     expect(rows[2].slice(1)).toEqual(['biomed', 'HOSPITAL']);
     const old = toPcap(tcpSession([{ dir: TS, data: smb1NegotiateRequest(['PC NETWORK PROGRAM 1.0', 'NT LM 0.12']) }, { dir: TC, data: smb1NegotiateResponse(1) }], 445), 'smb1.pcap');
     expect(tsharkFields(old, ['smb.dialect.name', 'smb.dialect.index'], 'smb').map((r) => r.join('|'))).toEqual(['PC NETWORK PROGRAM 1.0,NT LM 0.12|', '|1']);
+    const legacy = toPcap(tcpSession([{ dir: TS, data: smb1NegotiateRequest(['NT LM 0.12']) }, { dir: TC, data: smb1NegotiateResponse(0) }, { dir: TS, data: smb1LegacySessionSetup('biomed', 'HOSPITAL', 24, 24) }], 445), 'smb1-legacy.pcap');
+    expect(tsharkFields(legacy, ['smb.account', 'smb.primary_domain', 'smb.ansi_pwlen', 'smb.unicode_pwlen'], 'smb.cmd == 0x73').map((r) => r.join('|'))).toEqual(['biomed|HOSPITAL|24|24']);
   });
 
   it.each(['segments', 'tiny', 'random'] as Chunking[])('SMB 3.1.1 with NTLMv2 (%s): dialects, signing, user pseudonym; file data skipped', (chunking) => {

@@ -14,7 +14,7 @@ import { AUTH_FAILURES, SHORT_CONNECTIONS } from '../../../rules/checks/authenti
 import { CompiledPolicy, parsePolicy } from '../../../rules/policy/index.js';
 import { renderList } from '../../../scripts/default-credentials.js';
 import { runFrames, type TestFrame } from '../../support/frames.js';
-import { ntlmAuthenticate, smb2NegotiateRequest, smb2NegotiateResponse, smb2SessionSetup } from '../cleartext/smb-build.js';
+import { ntlmAuthenticate, smb1LegacySessionSetup, smb1NegotiateRequest, smb1NegotiateResponse, smb2NegotiateRequest, smb2NegotiateResponse, smb2SessionSetup } from '../cleartext/smb-build.js';
 import { associateAc, associateRq, releaseRp, releaseRq, userIdentity } from '../dicom/build.js';
 import { connectionConfirm, connectionRequest, DO, IAC, PROTOCOL_HYBRID, PROTOCOL_RDP, PROTOCOL_SSL, rfbVersion, tcpSession, text, u32, u8, WILL } from '../remote/build.js';
 
@@ -59,7 +59,27 @@ function smbSession(blob: Buffer, cport = 49152, t0 = T0): TestFrame[] {
   ], t0);
 }
 
+/** An SMB1 session whose setup carries the challenge responses itself (no NTLMSSP). */
+const smb1LegacySession = (setup: Buffer) =>
+  tcpSession(CLIENT, DEVICE, 49153, 445, [
+    [TS, smb1NegotiateRequest(['PC NETWORK PROGRAM 1.0', 'LANMAN1.0', 'NT LM 0.12'])],
+    [TC, smb1NegotiateResponse(2)],
+    [TS, setup],
+  ]);
+
 describe('SMB authentication', () => {
+  it('SMB1 without extended security: 24-byte responses are NTLMv1, no name and no response a null session', () => {
+    const v1 = analyze(smb1LegacySession(smb1LegacySessionSetup('biomed', 'HOSPITAL', 24, 24)));
+    expect(of(v1.findings, 'smb-ntlmv1')[0].evidence).toMatchObject({ protocol: 'smb', dialect: 'NT LM 0.12', ntlm_domain: 'HOSPITAL' });
+    expect(ids(v1.findings)).not.toContain('smb-anonymous-session');
+    expect(written(v1)).not.toContain('biomed');
+    const anon = analyze(smb1LegacySession(smb1LegacySessionSetup('', '', 1, 0)));
+    expect(ids(anon.findings)).toContain('smb-anonymous-session');
+    expect(ids(anon.findings)).not.toContain('smb-ntlmv1');
+    const v2 = analyze(smb1LegacySession(smb1LegacySessionSetup('biomed', 'HOSPITAL', 24, 120)));
+    expect(ids(v2.findings)).not.toContain('smb-ntlmv1');
+  });
+
   it('smb-ntlmv1: a 24-byte NT response raises it; an NTLMv2 response does not', () => {
     const v1 = analyze(smbSession(ntlmAuthenticate('biomed', 'HOSPITAL', 24)));
     expect(of(v1.findings, 'smb-ntlmv1')).toHaveLength(1);
