@@ -86,6 +86,16 @@ export const GUIDE_REFERENCES: readonly GuideReference[] = [
     },
   },
   {
+    ref: 'MU 4.3',
+    guide: 'MU',
+    heading: { nb: 'Sikkerhetstiltak ved datalagring', en: 'Security measures for data storage' },
+    wording: ['bør', 'må'],
+    requires: {
+      nb: 'Om lagring: pseudonymiserte data og sletting av opplysninger som ikke lenger trengs bør vurderes, og behovet for sikkerhetskopi må klarlegges. Helse- og personopplysninger kan komme på avveie når utstyr avhendes eller fases ut, så virksomheten må ha rutiner for sikker sletting.',
+      en: 'On storage: pseudonymised data and deleting data no longer needed should be considered, and the need for backups must be settled. Health and personal data can go astray when equipment is disposed of or phased out, so the organisation must have routines for secure deletion.',
+    },
+  },
+  {
     ref: 'MU 4.4',
     guide: 'MU',
     heading: { nb: 'Tilgangsstyring', en: 'Access control' },
@@ -121,8 +131,8 @@ export const GUIDE_REFERENCES: readonly GuideReference[] = [
     heading: { nb: 'Fjernsupport', en: 'Remote support' },
     wording: ['bør', 'skal', 'anbefales'],
     requires: {
-      nb: 'Gjelder leverandørens fjernsupport, ikke trafikk generelt. Kravene innledes med at de bør legges til grunn; innenfor dem bør den ytre termineringen gå gjennom brannmur i en egen DMZ-sone for fjernaksess, bare trafikk som er godkjent og definert på forhånd slippes inn, autentisering med høyt sikkerhetsnivå anbefales, all kommunikasjon (kablet eller trådløs) skal krypteres (fotnoten viser til NSMs kryptografiske anbefalinger), og det skal være hendelsesregistrering. Flytter leverandøren helse- og personopplysninger til seg, skal det skje etter databehandleravtale.',
-      en: 'Concerns the supplier’s remote support, not traffic in general. The requirements are introduced as ones that should be applied; within them, the outer termination should pass a firewall into a dedicated DMZ for remote access, only traffic approved and defined in advance is let in, high-assurance authentication is recommended, all communication (wired or wireless) shall be encrypted (the footnote points to NSM’s cryptographic recommendations), and event logging shall be in place. If the supplier moves health and personal data to itself, that shall follow a data-processing agreement.',
+      nb: 'Gjelder leverandørens fjernsupport, ikke trafikk generelt. Kravene innledes med at de bør legges til grunn; innenfor dem skal det foreligge skriftlig avtale med leverandøren, den ytre termineringen bør gå gjennom brannmur i en egen DMZ-sone for fjernaksess, bare trafikk som er godkjent og definert på forhånd slippes inn, autentisering med høyt sikkerhetsnivå anbefales, all kommunikasjon (kablet eller trådløs) skal krypteres (fotnoten viser til NSMs kryptografiske anbefalinger), og det skal være hendelsesregistrering. Flytter leverandøren helse- og personopplysninger til seg, skal det skje etter databehandleravtale.',
+      en: 'Concerns the supplier’s remote support, not traffic in general. The requirements are introduced as ones that should be applied; within them, a written agreement with the supplier shall exist, the outer termination should pass a firewall into a dedicated DMZ for remote access, only traffic approved and defined in advance is let in, high-assurance authentication is recommended, all communication (wired or wireless) shall be encrypted (the footnote points to NSM’s cryptographic recommendations), and event logging shall be in place. If the supplier moves health and personal data to itself, that shall follow a data-processing agreement.',
     },
   },
   {
@@ -246,6 +256,7 @@ export const GUIDE_REFERENCES: readonly GuideReference[] = [
     },
   },
   annex(3, 'utstyr uten passord eller med felles passord.', 'equipment without passwords or with shared passwords.'),
+  annex(6, 'manglende tilgangskontroll til utstyr, system eller lagringsområde med helse- og personopplysninger, slik at personell uten tjenstlig behov har tilgang.', 'missing access control to equipment, a system or a storage area with health and personal data, so that staff without a need of service have access.'),
   annex(10, 'utstyret er utilgjengelig ved lokale systemfeil.', 'equipment unavailable after a local system failure.'),
   annex(11, 'utstyret er utilgjengelig ved nedetid i sentral infrastruktur.', 'equipment unavailable while central infrastructure is down.'),
   annex(13, 'digitale angrep (virus eller skadelig kode via minnepinne eller nett) gjør utstyret utilgjengelig.', 'digital attacks (viruses or malicious code by USB stick or network) make the equipment unavailable.'),

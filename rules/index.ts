@@ -1,9 +1,11 @@
+import { authenticationRules } from './checks/authentication.js';
 import { baselineRules } from './checks/baseline.js';
 import { credentialRules } from './checks/credentials.js';
 import { deliveryRules } from './checks/delivery.js';
 import { encryptionRules } from './checks/encryption.js';
 import { healthDataRules } from './checks/health-data.js';
 import { integrityRules } from './checks/integrity.js';
+import { lifecycleRules } from './checks/lifecycle.js';
 import { remoteAccessRules } from './checks/remote-access.js';
 import { segmentationRules } from './checks/segmentation.js';
 import { vendorWindowRules } from './checks/vendor-window.js';
@@ -15,8 +17,10 @@ export const ALL_RULES: readonly Rule[] = [
   ...healthDataRules,
   ...encryptionRules,
   ...credentialRules,
+  ...authenticationRules,
   ...remoteAccessRules,
   ...vendorWindowRules,
+  ...lifecycleRules,
   ...deliveryRules,
   ...integrityRules,
   ...baselineRules,

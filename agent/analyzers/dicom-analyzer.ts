@@ -14,6 +14,7 @@ export function dicomAnalyzer(env: AnalyzerEnvironment): TcpAnalyzerFactory {
     create(ctx) {
       return new DicomStreamParser({
         emit: (rec: DicomRecord) => ctx.emit(rec),
+        emitCredential: (rec) => ctx.emit(rec),
         pseudonymize: env.pseudonymize,
         maxPduLength: env.dicomMaxPduLength,
         metrics: env.dicomMetrics,

@@ -78,9 +78,9 @@ export interface Classification {
 /** Alert categories that weigh into the rank, with the rules that belong to them. */
 export const ALERT_WEIGHTS: readonly { category: string; rules: readonly string[]; points: number; guide_ref: string }[] = [
   { category: 'cleartext PHI', rules: ['dicom-cleartext-phi', 'hl7-cleartext-phi', 'phi-in-syslog', 'phi-in-vendor-callhome', 'phi-cleartext'], points: 15, guide_ref: 'LEV 6.4, MU 5.1.2 #6' },
-  { category: 'cleartext credentials', rules: ['cleartext-credentials', 'dicom-user-identity-cleartext-password', 'shared-secret'], points: 12, guide_ref: 'MU 4.4, MU annex #3, LEV 6.4' },
+  { category: 'cleartext credentials', rules: ['cleartext-credentials', 'dicom-user-identity-cleartext-password', 'shared-secret', 'default-vendor-credential'], points: 12, guide_ref: 'MU 4.4, MU annex #3, LEV 6.4' },
   { category: 'weak TLS', rules: ['tls-weak-version', 'tls-certificate-untrusted'], points: 8, guide_ref: 'LEV 6.4, MU 5.1.2 #4' },
-  { category: 'obsolete or unencrypted protocol', rules: ['obsolete-protocol', 'remote-access-unencrypted'], points: 8, guide_ref: 'MU 5.1.2 #4, MU 4.7, LEV 8' },
+  { category: 'obsolete or unencrypted protocol', rules: ['obsolete-protocol', 'remote-access-unencrypted', 'ssh-protocol-1'], points: 8, guide_ref: 'MU 5.1.2 #4, MU 4.7, LEV 8' },
 ];
 
 export const LEVELS: readonly { level: ExposureLevel; min: number }[] = [

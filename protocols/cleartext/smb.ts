@@ -1,8 +1,8 @@
 /**
  * SMB over TCP (NetBIOS session framing, port 445/139), as a StreamParser that reads only the
  * start of a session: the NEGOTIATE exchange (dialects offered and chosen, SMBv1, signing) and
- * the NTLMSSP AUTHENTICATE message of SESSION_SETUP (user name as a keyed pseudonym, domain,
- * NTLMv1, null session). Each message is copied only up to 16 KiB and only while the session
+ * the NTLMSSP AUTHENTICATE message of SESSION_SETUP, or an SMB1 session setup without extended
+ * security (user name as a keyed pseudonym, domain, NTLMv1, null session). Each message is copied only up to 16 KiB and only while the session
  * start is read; then one `smb` record is emitted and the parser detaches, so file data is never
  * delivered to it.
  */
@@ -251,8 +251,44 @@ export class SmbStreamParser implements StreamParser {
         this.negotiated = true;
       }
     } else if (cmd === 0x73 && !response) {
-      this.ntlm(m, 32, n);
+      // Thirteen words: the pre-NTLMSSP request, whose challenge responses sit in the message itself.
+      if (wc === 13) this.legacySessionSetup(m, n);
+      else this.ntlm(m, 32, n);
     }
+  }
+
+  /**
+   * SMB1 SESSION_SETUP_ANDX without extended security ([MS-CIFS] 2.2.4.53.1): OEM and Unicode
+   * password fields, then the account name and domain. A 24-byte response is NTLMv1 (or LM); no
+   * name and no response is a null session. The password fields are never read as text.
+   */
+  private legacySessionSetup(m: Buffer, n: number): void {
+    if (n < 61) return void this.counters.malformed++;
+    const oemLen = m.readUInt16LE(47);
+    const uniLen = m.readUInt16LE(49);
+    const unicode = (m.readUInt16LE(10) & 0x8000) !== 0;
+    const end = Math.min(n, 61 + m.readUInt16LE(59));
+    this.authenticated = true;
+    let p = 61 + oemLen + uniLen;
+    if (p > end) return void this.counters.malformed++;
+    const read = (max: number): string | null => {
+      if (unicode && p % 2 === 1) p++;
+      let z = p;
+      if (unicode) while (z + 1 < end && (m[z] !== 0 || m[z + 1] !== 0)) z += 2;
+      else while (z < end && m[z] !== 0) z++;
+      if (z >= end) return null;
+      const text = m.toString(unicode ? 'utf16le' : 'latin1', p, Math.min(z, p + max));
+      p = z + (unicode ? 2 : 1);
+      return text;
+    };
+    const user = read(512);
+    const domain = user === null ? null : read(128);
+    const nt = uniLen > 0 ? uniLen : oemLen;
+    if (nt === 24) this.rec.ntlm_v1 = true;
+    if ((user === null || user === '') && uniLen === 0 && oemLen <= 1) this.rec.anonymous = true;
+    if (user) this.rec.username_pseudonym = this.pseudonymize('username', user);
+    const d = domain ? cleanText(domain, 64) : '';
+    if (d !== '' && !holdsFnr(d)) this.rec.ntlm_domain = d;
   }
 
   /** NTLMSSP AUTHENTICATE (type 3) somewhere in m[from, n). */

@@ -13,7 +13,9 @@ import {
   rejectSourceName,
   userIdentityTypeName,
 } from './pdu-types.js';
+import { credentialFields, type CredentialFields } from '../credentials.js';
 import { softwareText } from '../phi/host-name.js';
+import type { Pseudonymize } from '../phi/pseudonym.js';
 import { ByteReader, INVALID_AE, uidText } from './reader.js';
 import type { AbortInfo, AssociateInfo, DicomDirection, PresentationContextItem, RejectInfo, UserIdentity } from './records.js';
 
@@ -25,7 +27,9 @@ const MAX_ISSUES = 8;
 
 export interface ParseOptions {
   /** Keyed pseudonym for the user-identity username; the value itself is never returned. */
-  pseudonymize?: (kind: string, value: string) => string;
+  pseudonymize?: Pseudonymize;
+  /** Receives the credential of a username-and-passcode identity (needs `pseudonymize`). */
+  credential?: (fields: CredentialFields) => void;
 }
 
 function issue(info: AssociateInfo, what: string): void {
@@ -190,8 +194,9 @@ function userInformation(b: ByteReader, info: AssociateInfo, ac: boolean, opts: 
 
 /**
  * Reads the identity only far enough to learn what is present. The username is passed to the
- * caller's keyed pseudonymizer and dropped; the passcode/ticket/assertion/token is never
- * turned into a string at all.
+ * caller's keyed pseudonymizer and dropped. A passcode exists as a string only inside
+ * credentialFields, which keeps its keyed fingerprint and whether it is a published default;
+ * a ticket, assertion or token is never turned into a string at all.
  */
 function userIdentity(s: ByteReader, info: AssociateInfo, opts: ParseOptions): UserIdentity {
   const type = s.u8();
@@ -202,6 +207,7 @@ function userIdentity(s: ByteReader, info: AssociateInfo, opts: ParseOptions): U
   const primaryEnd = s.pos;
   // The secondary-field length is always there (0 unless type 2); tolerate senders that omit it.
   const secondaryLen = s.has(2) ? s.u16be() : 0;
+  const secondaryStart = s.pos;
   s.skip(secondaryLen);
   if (s.overrun) issue(info, 'item-overrun');
   const isName = type === 1 || type === 2;
@@ -215,6 +221,10 @@ function userIdentity(s: ByteReader, info: AssociateInfo, opts: ParseOptions): U
   };
   if (ui.username_present && opts.pseudonymize) {
     ui.username_pseudonym = opts.pseudonymize('dicom-username', s.buf.toString('utf8', primaryStart, primaryEnd));
+  }
+  if (ui.password_present && opts.credential && opts.pseudonymize) {
+    const user = ui.username_present ? s.buf.toString('utf8', primaryStart, primaryEnd) : undefined;
+    opts.credential(credentialFields(opts.pseudonymize, 'dicom', 'dicom-user-identity', user, s.buf.toString('utf8', secondaryStart, secondaryStart + secondaryLen), 'dicom-username'));
   }
   return ui;
 }

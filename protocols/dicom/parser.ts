@@ -16,6 +16,8 @@
 import { DETACH, Direction, type StreamEndReason, type StreamParser } from '../stream.js';
 import { pooledBytes } from '../pooled-bytes.js';
 import type { Pseudonymize } from '../phi/pseudonym.js';
+import type { CredentialFields } from '../credentials.js';
+import type { CredentialCleartextRecord } from '../events/index.js';
 import { parseAbort, parseAssociate, parseReject } from './associate.js';
 import { Association } from './association.js';
 import { isResponse, parseCommandSet } from './command-set.js';
@@ -57,6 +59,11 @@ export interface DicomParserOptions {
   /** Malformed records per connection; further ones are only counted. Default 16. */
   maxMalformedRecords?: number;
   metrics?: DicomMetricsHooks;
+  /**
+   * Receives a `credential.cleartext` for each user identity that carries a passcode, beside the
+   * association record (which only says that one was present). Without it none is made.
+   */
+  emitCredential?: (record: CredentialCleartextRecord) => void;
 }
 
 export const DEFAULT_MAX_PDU_LENGTH = 16 * 1024 * 1024;
@@ -173,6 +180,7 @@ export class DicomStreamParser implements StreamParser {
   private tsSec = 0;
   private tsNsec = 0;
   private readonly sink: MessageSink;
+  private readonly credential: ((f: CredentialFields) => void) | undefined;
 
   constructor(opts: DicomParserOptions) {
     this.emitFn = opts.emit;
@@ -185,6 +193,8 @@ export class DicomStreamParser implements StreamParser {
     this.maxMalformed = opts.maxMalformedRecords ?? 16;
     this.metrics = opts.metrics;
     this.sink = new MessageSink(this.pseudonymize);
+    const emitCredential = opts.emitCredential;
+    if (emitCredential) this.credential = (f) => emitCredential({ type: 'credential.cleartext', ts_sec: this.tsSec, ts_nsec: this.tsNsec, ...f });
   }
 
   // ---------------------------------------------------------------- StreamParser
@@ -455,7 +465,7 @@ export class DicomStreamParser implements StreamParser {
           a = this.newAssociation();
         }
         a.pdus++;
-        a.rq = parseAssociate(buf, off, end, false, { pseudonymize: this.pseudonymize });
+        a.rq = parseAssociate(buf, off, end, false, { pseudonymize: this.pseudonymize, credential: this.credential });
         a.startSec = this.tsSec;
         a.startNsec = this.tsNsec;
         this.associateIssues(ds, type, end - off, a.rq);

@@ -46,7 +46,7 @@ export const remoteAccessFromExternal = defineRule({
     if (!z || !isExternal(z.src)) return null;
     const vendor = ctx.policy.vendorOf(e.flow.src_ip, new Date(e.ts));
     if (vendor?.inWindow) return null;
-    return finding(e, z, { ...sessionFacts(e), vendor: vendor?.name, outside_window: vendor ? true : undefined }, vendor ? 'high' : 'critical');
+    return finding(e, z, { ...sessionFacts(e), vendor: vendor?.name, outside_window: vendor ? true : undefined, contract_end: vendor?.contractEnded }, vendor ? 'high' : 'critical');
   },
 });
 

@@ -18,6 +18,11 @@ export interface ZoneInfo {
 export const UNKNOWN_ZONE: ZoneInfo = { name: 'unknown', kind: 'unknown' };
 export const EXTERNAL_ZONE: ZoneInfo = { name: 'external', kind: 'external' };
 
+interface RetiredDevice {
+  name: string;
+  retiredOn: string | undefined;
+}
+
 interface ZonePrefix {
   prefix: Prefix;
   zone: ZoneInfo;
@@ -64,6 +69,11 @@ export interface FlowQuery {
  */
 export const DEFAULT_ENCRYPTION_REQUIRED_FOR: readonly string[] = ['external', 'cross-zone-phi', 'remote-access'];
 
+/** Failed logins per client → server port, and the window they must fall in. */
+export const DEFAULT_AUTH_FAILURES = { count: 5, windowSec: 300 } as const;
+/** SSH/RDP connections per client → server port, each at most maxSec long, within windowSec. */
+export const DEFAULT_SHORT_CONNECTIONS = { count: 10, windowSec: 60, maxSec: 10 } as const;
+
 export class CompiledPolicy {
   readonly site: string;
   private readonly zonePrefixes: ZonePrefix[];
@@ -71,10 +81,11 @@ export class CompiledPolicy {
   private readonly zonesByName = new Map<string, ZoneInfo>();
   private readonly flows: FlowRule[];
   readonly jumpHosts: Prefix[];
-  readonly vendors: { name: string; prefixes: Prefix[]; windows: { days: Set<string> | null; from: number; to: number }[] }[];
+  readonly vendors: { name: string; contractEnd: string | undefined; prefixes: Prefix[]; windows: { days: Set<string> | null; from: number; to: number }[] }[];
   /** The site's time zone (IANA), in which vendor windows are read. */
   readonly timeZone: string;
   private readonly siteClock: Intl.DateTimeFormat;
+  private readonly siteDay: Intl.DateTimeFormat;
   readonly allowedCountries: ReadonlySet<string>;
   readonly allowedDestinations: Prefix[];
   readonly minTls: number;
@@ -84,6 +95,11 @@ export class CompiledPolicy {
   readonly dicomPorts: ReadonlySet<number>;
   readonly retentionDays: number;
   readonly sharedSecretDevices: number;
+  readonly authFailures: { count: number; windowSec: number };
+  readonly shortConnections: { count: number; windowSec: number; maxSec: number };
+  private readonly automationClients: Prefix[];
+  private readonly retiredByMac = new Map<string, RetiredDevice>();
+  private readonly retiredByAddress: { prefix: Prefix; device: RetiredDevice }[];
 
   constructor(readonly policy: Policy) {
     this.site = policy.site;
@@ -112,10 +128,13 @@ export class CompiledPolicy {
     this.jumpHosts = (policy.remote_access?.jump_hosts ?? []).map((h) => parsePrefix(h)!);
     this.vendors = (policy.remote_access?.vendors ?? []).map((v) => ({
       name: v.name,
+      contractEnd: v.contract_end,
       prefixes: v.cidrs.map((c) => parsePrefix(c)!),
       windows: (v.windows ?? []).map((w) => ({ days: w.days ? new Set(w.days) : null, from: clock(w.from), to: clock(w.to) })),
     }));
     this.timeZone = policy.time_zone ?? 'Europe/Oslo';
+    // en-CA formats a date as YYYY-MM-DD, which compares as text in calendar order.
+    this.siteDay = new Intl.DateTimeFormat('en-CA', { timeZone: this.timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
     this.siteClock = new Intl.DateTimeFormat('en-GB', { timeZone: this.timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
     const countries = policy.external?.allowed_countries ?? 'EEA';
     this.allowedCountries = countries === 'EEA' ? EEA_COUNTRIES : new Set(countries);
@@ -129,6 +148,48 @@ export class CompiledPolicy {
     this.dicomPorts = new Set(policy.dicom?.ports ?? [104, 2761, 2762, 11112]);
     this.retentionDays = policy.retention_days ?? 180;
     this.sharedSecretDevices = policy.shared_secret_devices ?? 3;
+    const auth = policy.authentication ?? {};
+    this.authFailures = { count: auth.failures ?? DEFAULT_AUTH_FAILURES.count, windowSec: auth.failures_window_s ?? DEFAULT_AUTH_FAILURES.windowSec };
+    this.shortConnections = {
+      count: auth.short_connections ?? DEFAULT_SHORT_CONNECTIONS.count,
+      windowSec: auth.short_connections_window_s ?? DEFAULT_SHORT_CONNECTIONS.windowSec,
+      maxSec: auth.short_connection_max_s ?? DEFAULT_SHORT_CONNECTIONS.maxSec,
+    };
+    this.automationClients = (auth.automation_clients ?? []).map((c) => parsePrefix(c)!);
+    this.retiredByAddress = [];
+    for (const d of policy.retired_devices ?? []) {
+      const device: RetiredDevice = { name: d.name, retiredOn: d.retired_on };
+      for (const m of d.macs ?? []) this.retiredByMac.set(m.toLowerCase(), device);
+      for (const a of d.addresses ?? []) this.retiredByAddress.push({ prefix: parsePrefix(a)!, device });
+    }
+  }
+
+  /** A client the site declares as automation: its many short SSH/RDP connections are expected. */
+  isAutomationClient(ip: string): boolean {
+    return inAny(this.automationClients, ip);
+  }
+
+  /** Whether any device is listed as retired (so the rule can skip every flow when none is). */
+  get hasRetiredDevices(): boolean {
+    return this.retiredByMac.size > 0 || this.retiredByAddress.length > 0;
+  }
+
+  /** The retired device a MAC or an address belongs to, if it had been retired by `at` (site time). */
+  retiredDevice(mac: string | undefined, ip: string, at: Date): { name: string; by: 'mac' | 'address' } | null {
+    let device = mac ? this.retiredByMac.get(mac.toLowerCase()) : undefined;
+    let by: 'mac' | 'address' = 'mac';
+    if (!device) {
+      device = this.retiredByAddress.find((r) => inAny([r.prefix], ip))?.device;
+      by = 'address';
+    }
+    if (!device) return null;
+    if (device.retiredOn !== undefined && this.siteDate(at) < device.retiredOn) return null;
+    return { name: device.name, by };
+  }
+
+  /** Calendar day (YYYY-MM-DD) at `at` in the site's time zone. */
+  siteDate(at: Date): string {
+    return this.siteDay.format(at);
   }
 
   zone(name: string): ZoneInfo | undefined {
@@ -189,9 +250,11 @@ export class CompiledPolicy {
   }
 
   /** The declared vendor an external address belongs to, and whether `at` is inside its window (site time). */
-  vendorOf(ip: string, at: Date): { name: string; inWindow: boolean } | null {
+  vendorOf(ip: string, at: Date): { name: string; inWindow: boolean; contractEnded?: string } | null {
     for (const v of this.vendors) {
       if (!inAny(v.prefixes, ip)) continue;
+      // The contract's last day still counts: it has ended only from the next day, site time.
+      if (v.contractEnd !== undefined && this.siteDate(at) > v.contractEnd) return { name: v.name, inWindow: false, contractEnded: v.contractEnd };
       if (v.windows.length === 0) return { name: v.name, inWindow: true };
       const { day, minute } = this.siteTime(at);
       const yesterday = WEEKDAYS[(WEEKDAYS.indexOf(day) + 6) % 7];

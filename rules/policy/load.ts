@@ -301,6 +301,11 @@ function semanticProblems(policy: Policy, loc: Locator): PolicyError[] {
       if (typeof w.from === 'string' && w.from === w.to) out.push(loc.error(['remote_access', 'vendors', i, 'windows', j, 'to'], `"to" equals "from" (${w.from}): a window needs a length (a "to" before "from" runs past midnight)`));
     });
   });
+  list(obj(p.authentication).automation_clients).forEach((c, i) => checkAddr(['authentication', 'automation_clients', i], c));
+  list(p.retired_devices).map(obj).forEach((d, i) => {
+    if (list(d.macs).length === 0 && list(d.addresses).length === 0) out.push(loc.error(['retired_devices', i], `retired device "${String(d.name ?? i)}" needs macs or addresses (or both)`));
+    list(d.addresses).forEach((c, j) => checkAddr(['retired_devices', i, 'addresses', j], c));
+  });
   if (typeof p.time_zone === 'string' && p.time_zone !== '' && !isTimeZone(p.time_zone)) {
     out.push(loc.error(['time_zone'], `unknown time zone "${p.time_zone}" (expected an IANA name such as Europe/Oslo)`));
   }

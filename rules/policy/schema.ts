@@ -41,6 +41,9 @@ export const AllowedFlowSchema = Type.Object(
 
 const Weekday = Type.Union(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => Type.Literal(d)));
 const Clock = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });
+/** A calendar day, read in the site's `time_zone`. */
+const Day = Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$' });
+const Mac = Type.String({ pattern: '^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$' });
 
 export const VendorSchema = Type.Object(
   {
@@ -51,6 +54,21 @@ export const VendorSchema = Type.Object(
      * `to` is earlier than its `from` runs past midnight, and its `days` are the days it starts.
      */
     windows: Type.Optional(Type.Array(Type.Object({ days: Type.Optional(Type.Array(Weekday)), from: Clock, to: Clock }, { additionalProperties: false }))),
+    /** Last day of the agreement with the vendor; sessions from its addresses after that day are reported. */
+    contract_end: Type.Optional(Day),
+  },
+  { additionalProperties: false },
+);
+
+/** Equipment taken out of use: seen on the network again, it is reported. */
+export const RetiredDeviceSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    /** MAC addresses: the surest mark, since a retired device's IP address may be given to another. */
+    macs: Type.Optional(Type.Array(Mac)),
+    addresses: Type.Optional(Type.Array(Cidr)),
+    /** The day it was retired; traffic before it is not reported. */
+    retired_on: Type.Optional(Day),
   },
   { additionalProperties: false },
 );
@@ -96,6 +114,22 @@ export const PolicySchema = Type.Object(
     dicom: Type.Optional(Type.Object({ ports: Type.Optional(Type.Array(Port)) }, { additionalProperties: false })),
     /** Days alerts and audit entries are kept (LEV 6.3: no longer than needed). */
     retention_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+    retired_devices: Type.Optional(Type.Array(RetiredDeviceSchema)),
+    /** Thresholds of repeated-authentication-failures (MU 4.4). */
+    authentication: Type.Optional(
+      Type.Object(
+        {
+          failures: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
+          failures_window_s: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86400 })),
+          short_connections: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
+          short_connections_window_s: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 86400 })),
+          short_connection_max_s: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3600 })),
+          /** Clients whose many short SSH/RDP connections are known automation. */
+          automation_clients: Type.Optional(Type.Array(Cidr)),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Distinct client devices sharing one credential before it counts as hard-coded (MU 4.4). */
     shared_secret_devices: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000 })),
     /** Learning and thresholds of the baseline/change rules (MU 5.2.2); defaults: 24 h learning, 15 min silence floor. */

@@ -9,115 +9,11 @@ import type { CleartextRecord, SmbRecord } from '../../../protocols/cleartext/re
 import { Direction } from '../../../protocols/stream.js';
 import { runFrames } from '../../support/frames.js';
 import { drive, rng, type Chunking, type Segment } from '../../support/streams.js';
+import { smb1LegacySessionSetup, nbss, smb2Header, smb2NegotiateRequest, smb2NegotiateResponse, ntlmAuthenticate, smb2SessionSetup, smb1NegotiateRequest, smb1NegotiateResponse, smb1SessionSetup } from './smb-build.js';
 import { cleartextRegistry, pseudonymize, tcpSession, toPcap, tsharkFields } from './support.js';
 
 const TS = Direction.ToServer;
 const TC = Direction.ToClient;
-
-function nbss(msg: Buffer): Buffer {
-  const h = Buffer.alloc(4);
-  h.writeUInt32BE(msg.length, 0);
-  return Buffer.concat([h, msg]);
-}
-
-function smb2Header(cmd: number, response: boolean, messageId: number): Buffer {
-  const h = Buffer.alloc(64);
-  h.write('\xfeSMB', 0, 'latin1');
-  h.writeUInt16LE(64, 4);
-  h.writeUInt16LE(cmd, 12);
-  h.writeUInt16LE(1, 14);
-  h.writeUInt32LE(response ? 1 : 0, 16);
-  h.writeBigUInt64LE(BigInt(messageId), 24);
-  return h;
-}
-
-function smb2NegotiateRequest(dialects: number[]): Buffer {
-  const b = Buffer.alloc(36 + 2 * dialects.length);
-  b.writeUInt16LE(36, 0);
-  b.writeUInt16LE(dialects.length, 2);
-  b.writeUInt16LE(1, 4); // signing enabled
-  dialects.forEach((d, i) => b.writeUInt16LE(d, 36 + 2 * i));
-  return nbss(Buffer.concat([smb2Header(0, false, 0), b]));
-}
-
-function smb2NegotiateResponse(dialect: number, signingRequired: boolean): Buffer {
-  const b = Buffer.alloc(64);
-  b.writeUInt16LE(65, 0);
-  b.writeUInt16LE(signingRequired ? 3 : 1, 2);
-  b.writeUInt16LE(dialect, 4);
-  b.writeUInt16LE(128, 56); // security buffer offset (none)
-  return nbss(Buffer.concat([smb2Header(0, true, 0), b]));
-}
-
-/** NTLMSSP AUTHENTICATE (type 3) with Unicode strings. */
-function ntlmAuthenticate(user: string, domain: string, ntLen: number): Buffer {
-  const u = Buffer.from(user, 'utf16le');
-  const d = Buffer.from(domain, 'utf16le');
-  const w = Buffer.from('WS01', 'utf16le');
-  const lm = Buffer.alloc(24);
-  const nt = Buffer.alloc(ntLen, 0x5a);
-  const head = Buffer.alloc(88);
-  head.write('NTLMSSP\0', 0, 'latin1');
-  head.writeUInt32LE(3, 8);
-  let off = 88;
-  const field = (at: number, buf: Buffer) => {
-    head.writeUInt16LE(buf.length, at);
-    head.writeUInt16LE(buf.length, at + 2);
-    head.writeUInt32LE(off, at + 4);
-    off += buf.length;
-  };
-  field(12, lm);
-  field(20, nt);
-  field(28, d);
-  field(36, u);
-  field(44, w);
-  field(52, Buffer.alloc(0));
-  head.writeUInt32LE(0xe2888215, 60); // NEGOTIATE_UNICODE among others
-  return Buffer.concat([head, lm, nt, d, u, w]);
-}
-
-function smb2SessionSetup(blob: Buffer): Buffer {
-  const b = Buffer.alloc(24);
-  b.writeUInt16LE(25, 0);
-  b.writeUInt16LE(64 + 24, 12);
-  b.writeUInt16LE(blob.length, 14);
-  return nbss(Buffer.concat([smb2Header(1, false, 1), b, blob]));
-}
-
-function smb1Header(cmd: number, response: boolean): Buffer {
-  const h = Buffer.alloc(32);
-  h.write('\xffSMB', 0, 'latin1');
-  h[4] = cmd;
-  h[9] = response ? 0x98 : 0x18;
-  h.writeUInt16LE(0xc853, 10);
-  return h;
-}
-
-function smb1NegotiateRequest(dialects: string[]): Buffer {
-  const bytes = Buffer.concat(dialects.map((d) => Buffer.concat([Buffer.from([0x02]), Buffer.from(d + '\0', 'latin1')])));
-  const wc = Buffer.from([0]);
-  const bc = Buffer.alloc(2);
-  bc.writeUInt16LE(bytes.length, 0);
-  return nbss(Buffer.concat([smb1Header(0x72, false), wc, bc, bytes]));
-}
-
-function smb1NegotiateResponse(index: number): Buffer {
-  const words = Buffer.alloc(1 + 34 + 2);
-  words[0] = 17;
-  words.writeUInt16LE(index, 1);
-  words[3] = 0x03; // security mode
-  return nbss(Buffer.concat([smb1Header(0x72, true), words]));
-}
-
-function smb1SessionSetup(blob: Buffer): Buffer {
-  const words = Buffer.alloc(1 + 24);
-  words[0] = 12;
-  words[1] = 0xff; // no AndX
-  words.writeUInt16LE(blob.length, 1 + 14);
-  const bc = Buffer.alloc(2);
-  bc.writeUInt16LE(blob.length, 0);
-  return nbss(Buffer.concat([smb1Header(0x73, false), words, bc, blob]));
-}
 
 const DIALECTS = [0x0202, 0x0210, 0x0300, 0x0302, 0x0311];
 
@@ -146,6 +42,8 @@ describe('SMB', () => {
     expect(rows[2].slice(1)).toEqual(['biomed', 'HOSPITAL']);
     const old = toPcap(tcpSession([{ dir: TS, data: smb1NegotiateRequest(['PC NETWORK PROGRAM 1.0', 'NT LM 0.12']) }, { dir: TC, data: smb1NegotiateResponse(1) }], 445), 'smb1.pcap');
     expect(tsharkFields(old, ['smb.dialect.name', 'smb.dialect.index'], 'smb').map((r) => r.join('|'))).toEqual(['PC NETWORK PROGRAM 1.0,NT LM 0.12|', '|1']);
+    const legacy = toPcap(tcpSession([{ dir: TS, data: smb1NegotiateRequest(['NT LM 0.12']) }, { dir: TC, data: smb1NegotiateResponse(0) }, { dir: TS, data: smb1LegacySessionSetup('biomed', 'HOSPITAL', 24, 24) }], 445), 'smb1-legacy.pcap');
+    expect(tsharkFields(legacy, ['smb.account', 'smb.primary_domain', 'smb.ansi_pwlen', 'smb.unicode_pwlen'], 'smb.cmd == 0x73').map((r) => r.join('|'))).toEqual(['biomed|HOSPITAL|24|24']);
   });
 
   it.each(['segments', 'tiny', 'random'] as Chunking[])('SMB 3.1.1 with NTLMv2 (%s): dialects, signing, user pseudonym; file data skipped', (chunking) => {
