@@ -14,7 +14,8 @@
  * inbound leg there, so chains of jump hosts keep one path.
  *
  * A session ends when its flow ends. A flow the sensor stopped following (end of capture,
- * shutdown, eviction) did not end on the wire: its session is written with no end (ongoing).
+ * shutdown, eviction) before its peers closed it did not end on the wire: its session is
+ * written with no end (ongoing).
  */
 import { createHash } from 'node:crypto';
 import type { CompiledPolicy } from '../../rules/policy/index.js';
@@ -188,7 +189,8 @@ export class RemoteSessionLog implements EventSink {
     const r = s.row;
     r.startMs = Math.min(r.startMs, ms(e.start));
     r.lastSeenMs = Math.max(r.startMs, ms(e.end));
-    r.endMs = e.reason === 'shutdown' || e.reason === 'evicted' ? null : r.lastSeenMs;
+    // A connection the peers had closed (FIN or RST) before the capture or the sensor stopped ended on the wire.
+    r.endMs = (e.reason === 'shutdown' || e.reason === 'evicted') && e.state !== 'closed' ? null : r.lastSeenMs;
     r.bytesToServer = e.bytes_toserver;
     r.bytesToClient = e.bytes_toclient;
     this.queue(r);
