@@ -2,6 +2,7 @@ import { baselineRules } from './checks/baseline.js';
 import { credentialRules } from './checks/credentials.js';
 import { deliveryRules } from './checks/delivery.js';
 import { encryptionRules } from './checks/encryption.js';
+import { expectedFlowRules } from './checks/expected-flows.js';
 import { healthDataRules } from './checks/health-data.js';
 import { integrityRules } from './checks/integrity.js';
 import { remoteAccessRules } from './checks/remote-access.js';
@@ -20,6 +21,7 @@ export const ALL_RULES: readonly Rule[] = [
   ...deliveryRules,
   ...integrityRules,
   ...baselineRules,
+  ...expectedFlowRules,
 ];
 
 export { RuleEngine, type EngineFinding } from './engine/engine.js';
