@@ -102,6 +102,11 @@ export class RemoteSessionLog implements EventSink {
     return this.open.size;
   }
 
+  /** Records waiting for the store. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
   private started(e: RemoteAccessEvent): void {
     const f = e.flow;
     if (this.open.has(f.id)) return;
