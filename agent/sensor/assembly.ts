@@ -92,7 +92,7 @@ export interface SensorAssembly {
   readonly flowHistory: FlowHistoryWriter | null;
   /** With a store: the remote-access session log. */
   readonly remoteSessions: RemoteSessionLog | null;
-  /** Counts what open flows carried so far and writes the flow history and the sessions so far (a live sensor's timer). */
+  /** Counts what open flows carried so far and writes the flow history and the sessions so far (a live sensor's timer); never rejects. */
   flushFlowHistory(): Promise<void>;
   /** Saves the inventory, ranked against the alerts, and the rules' learned baseline (with a store). */
   save(): Promise<void>;
