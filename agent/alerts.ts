@@ -2,7 +2,7 @@ import { ALL_RULES, dumpBaseline, loadBaseline, RuleEngine, type EngineFinding, 
 import type { CompiledPolicy } from '../rules/policy/index.js';
 import type { EventSink, MuvaktEvent } from './events/types.js';
 import type { SpoolGate } from './store/spool-gate.js';
-import { AlertWriter, type Alert, type AlertCandidate, type Store, type UpsertResult } from './store/index.js';
+import { AlertWriter, alertId, SYSTEM_ACTOR, type Alert, type AlertCandidate, type Store, type UpsertResult } from './store/index.js';
 
 export function candidateOf(f: EngineFinding): AlertCandidate {
   return {
@@ -45,6 +45,8 @@ export class AlertingSink implements EventSink {
   private readonly handOver: NodeJS.Timeout;
 
   private closed = false;
+  /** Resolutions the rules asked for, in order, each after the alerts handed over before it are committed. */
+  private resolutions: Promise<void> = Promise.resolve();
 
   /** The sink with the baseline (what is normal on the medical segments) the store kept from earlier runs. */
   static async create(
@@ -65,7 +67,7 @@ export class AlertingSink implements EventSink {
     readonly store: Store,
     learned: Parameters<typeof loadBaseline>[1] | undefined,
     onCommit?: (r: UpsertResult) => void,
-    onError?: (e: Error) => void,
+    private readonly onError?: (e: Error) => void,
     gate?: SpoolGate,
   ) {
     this.writer = new AlertWriter(store, { onCommit, onError, gate });
@@ -97,10 +99,28 @@ export class AlertingSink implements EventSink {
     this.drain();
   }
 
+  /**
+   * The rule says its condition is over: once the alert it raised is committed, the sensor
+   * resolves it (if it is still open or acknowledged; a history row by `muvakt` says why).
+   */
+  private resolveLater(f: EngineFinding): void {
+    this.drain();
+    const id = alertId(f.rule.id, f.subject);
+    const why = typeof f.evidence.expected_flow === 'string' ? `seen again at ${f.ts}` : `condition over at ${f.ts}`;
+    this.resolutions = this.resolutions
+      .then(async () => {
+        await this.writer.flush();
+        const a = await this.store.getAlert(id);
+        if (a !== null && a.status !== 'resolved') await this.store.resolve(id, SYSTEM_ACTOR, why);
+      })
+      .catch((e: Error) => this.onError?.(e));
+  }
+
   /** Closes the chain, commits the last alerts and saves the baseline (rejects if the commit fails). */
   async finish(): Promise<void> {
     this.close();
     await this.writer.flush();
+    await this.resolutions;
     await this.saveBaseline();
     await this.writer.close();
   }
@@ -115,6 +135,10 @@ export class AlertingSink implements EventSink {
   }
 
   private merge(f: EngineFinding): void {
+    if (f.resolves === true) {
+      this.resolveLater(f);
+      return;
+    }
     const s = f.subject;
     // Zones follow from the addresses (and tags); the store keys on the full subject anyway.
     const key = s.device_id === undefined ? `${f.rule.id}|${s.src_ip}|${s.dst_ip}` : `${f.rule.id}|${s.src_ip}|${s.dst_ip}|${s.device_id}`;

@@ -10,7 +10,7 @@ function logPrune(result: PruneResult, cutoff: PruneCutoff): void {
   void import('./log.js').then(({ createLogger }) =>
     createLogger()
       .child({ component: 'store' })
-      .info({ ...result, alerts_before: cutoff.alerts, audit_before: cutoff.audit, flow_history_before: cutoff.flow_history }, 'retention: deleted old alerts, audit rows and flow history'),
+      .info({ ...result, alerts_before: cutoff.alerts, audit_before: cutoff.audit, flow_history_before: cutoff.flow_history, remote_sessions_before: cutoff.remote_sessions }, 'retention: deleted old alerts, audit rows, flow history and remote sessions'),
   );
 }
 

@@ -12,8 +12,8 @@ export const LIST_PARAMS = ['severity', 'rule_id', 'status', 'sensor'] as const;
 export const SITE_TIME_ZONE = 'Europe/Oslo';
 
 /** `a,b` and `a&a` both become `[a, b]`; empty pieces are dropped. Mutates the parsed query. */
-export function splitCommaLists(query: Record<string, unknown>): void {
-  for (const key of LIST_PARAMS) {
+export function splitCommaLists(query: Record<string, unknown>, keys: readonly string[] = LIST_PARAMS): void {
+  for (const key of keys) {
     const v = query[key];
     if (v === undefined) continue;
     const parts = (Array.isArray(v) ? v : [v]).flatMap((x) => (typeof x === 'string' ? x.split(',') : [x]));

@@ -9,7 +9,7 @@
  *   plugins/auth.ts     bearer tokens (SHA-256 in the auth file), roles, rate limit per token
  *   openapi.ts          /docs (UI) and /docs/json (OpenAPI 3)
  *   plugins/audit.ts    every read of alerts/assets/audit and every change → audit log
- *   routes/*.ts         /api/v1/alerts, assets, flows/summary (from the store), policy, audit; /healthz, /readyz, /metrics
+ *   routes/*.ts         /api/v1/alerts, assets, flows/summary and remote-sessions (from the store), policy, audit; /healthz, /readyz, /metrics
  *
  * Responses go through their TypeBox schemas, so only declared fields leave the API.
  */
@@ -37,6 +37,7 @@ import { whoamiRoutes } from './routes/whoami.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { policyRoutes, type PolicyHolder } from './routes/policy.js';
 import { riskAcceptanceRoutes } from './routes/risk-acceptances.js';
+import { remoteSessionRoutes } from './routes/remote-sessions.js';
 import type { ApiInstance, ApiStore } from './types.js';
 
 export const API_VERSION = '1.0.0';
@@ -142,6 +143,7 @@ export async function buildAppWithParts(opts: BuildAppOptions): Promise<BuiltApp
       await api.register(alertRoutes, { store: opts.store });
       await api.register(assetRoutes, { assets: opts.assets });
       await api.register(flowRoutes, { store: opts.store });
+      await api.register(remoteSessionRoutes, { store: opts.store });
       await api.register(policyRoutes, { policy });
       await api.register(auditRoutes, { store: opts.store });
       await api.register(riskAcceptanceRoutes, { store: opts.store });

@@ -257,6 +257,8 @@ export const GUIDE_REFERENCES: readonly GuideReference[] = [
   },
   annex(3, 'utstyr uten passord eller med felles passord.', 'equipment without passwords or with shared passwords.'),
   annex(6, 'manglende tilgangskontroll til utstyr, system eller lagringsområde med helse- og personopplysninger, slik at personell uten tjenstlig behov har tilgang.', 'missing access control to equipment, a system or a storage area with health and personal data, so that staff without a need of service have access.'),
+  annex(7, 'utstyr, system eller lagringsområde med helse- og personopplysninger mangler hendelsesregistrering.', 'equipment, a system or a storage area holding health and personal data has no event logging.'),
+  annex(9, 'helse- og personopplysninger fra utstyret kommer ikke med i sikkerhetskopien.', 'health and personal data from the equipment are left out of the backup.'),
   annex(10, 'utstyret er utilgjengelig ved lokale systemfeil.', 'equipment unavailable after a local system failure.'),
   annex(11, 'utstyret er utilgjengelig ved nedetid i sentral infrastruktur.', 'equipment unavailable while central infrastructure is down.'),
   annex(13, 'digitale angrep (virus eller skadelig kode via minnepinne eller nett) gjør utstyret utilgjengelig.', 'digital attacks (viruses or malicious code by USB stick or network) make the equipment unavailable.'),

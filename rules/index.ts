@@ -3,6 +3,7 @@ import { baselineRules } from './checks/baseline.js';
 import { credentialRules } from './checks/credentials.js';
 import { deliveryRules } from './checks/delivery.js';
 import { encryptionRules } from './checks/encryption.js';
+import { expectedFlowRules } from './checks/expected-flows.js';
 import { healthDataRules } from './checks/health-data.js';
 import { integrityRules } from './checks/integrity.js';
 import { lifecycleRules } from './checks/lifecycle.js';
@@ -24,6 +25,7 @@ export const ALL_RULES: readonly Rule[] = [
   ...deliveryRules,
   ...integrityRules,
   ...baselineRules,
+  ...expectedFlowRules,
 ];
 
 export { RuleEngine, type EngineFinding } from './engine/engine.js';

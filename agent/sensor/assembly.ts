@@ -19,12 +19,15 @@ import type { SpoolGate } from '../store/spool-gate.js';
 import type { StoreSpoolSettings } from './store-spool.js';
 import { EventCounters } from './event-counters.js';
 import type { FlowHistoryWriter } from './flow-history-writer.js';
+import type { RemoteSessionLog } from './remote-sessions.js';
 
 /**
  * How the sensor is put together, for `analyze`, `run` and the live worker alike:
  *
- *   pipeline → AlertingSink (rules → store, alert exporters) → InventorySink → [EventCounters] → events NDJSON
+ *   pipeline → [RemoteSessionLog] → AlertingSink (rules → store, alert exporters) → InventorySink → [EventCounters] → events NDJSON
  *   pipeline → FlowHistory (flow aggregates by time bucket) → store          (with a store)
+ *
+ * The remote-session log (with a store) keeps every remote-access session as a record.
  *
  * Each sink hands every event to the next before it does its own work. What a run does not
  * need is not loaded: without a policy there are no rules, no YAML parser and no store; the
@@ -87,7 +90,9 @@ export interface SensorAssembly {
   readonly storeLocation: string | null;
   /** With a store: the flow history and its writer. */
   readonly flowHistory: FlowHistoryWriter | null;
-  /** Counts what open flows carried so far and writes the flow history (a live sensor's timer); never rejects. */
+  /** With a store: the remote-access session log. */
+  readonly remoteSessions: RemoteSessionLog | null;
+  /** Counts what open flows carried so far and writes the flow history and the sessions so far (a live sensor's timer); never rejects. */
   flushFlowHistory(): Promise<void>;
   /** Saves the inventory, ranked against the alerts, and the rules' learned baseline (with a store). */
   save(): Promise<void>;
@@ -147,12 +152,14 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
   let syslog: SyslogExporter | null = null;
   let gate: SpoolGate | null = null;
   let flowHistory: FlowHistoryWriter | null = null;
+  let remoteSessions: RemoteSessionLog | null = null;
   if (policy) {
-    const [{ openStoreAt }, { AlertingSink }, { dbLocation }, { FlowHistoryWriter, policyZones }] = await Promise.all([
+    const [{ openStoreAt }, { AlertingSink }, { dbLocation }, { FlowHistoryWriter, policyZones }, { RemoteSessionLog }] = await Promise.all([
       import('../store-file.js'),
       import('../alerts.js'),
       import('../store/location.js'),
       import('./flow-history-writer.js'),
+      import('./remote-sessions.js'),
     ]);
     const store = await openStoreAt(dbLocation(o.dbFile, o.defaultDb ?? ':memory:'), { retentionDays: policy.retentionDays, sensor });
     let onCommit: ((r: { created: Alert[]; reopened: Alert[] }) => void) | undefined;
@@ -167,6 +174,16 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     alerting = await AlertingSink.create(sink, policy, store, onCommit, log ? (e) => log.warn({ err: e.message }, 'alert store write failed') : undefined, gate ?? undefined);
     gate?.start();
     sink = alerting;
+    remoteSessions = new RemoteSessionLog(sink, {
+      sensor,
+      policy,
+      store,
+      onError: (e) => {
+        if (log) log.warn({ err: e.message }, 'remote sessions not written; kept for the next attempt');
+        else process.stderr.write(`muvakt: remote sessions not written: ${e.message}\n`);
+      },
+    });
+    sink = remoteSessions;
     flowHistory = new FlowHistoryWriter(store, { sensor, zonesOf: policyZones(policy) }, (e) => {
       if (log) log.warn({ err: e.message }, 'flow history not written; kept for the next attempt');
       else process.stderr.write(`muvakt: flow history not written: ${e.message}\n`);
@@ -202,7 +219,12 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     storeGate,
     storeLocation: alerting?.store.location ?? null,
     flowHistory,
+    remoteSessions,
     async flushFlowHistory() {
+      if (remoteSessions !== null) {
+        remoteSessions.sweep(pipeline.flows);
+        await remoteSessions.save();
+      }
       if (flowHistory === null) return;
       pipeline.sweepHistory();
       await flowHistory.flush();
@@ -224,6 +246,7 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
       try {
         // The flows the pipeline ended (finish) are counted; what is still held goes to the store before it closes.
         await flowHistory?.flush(true);
+        await remoteSessions?.finish();
         // The exporters stay open until the last commit has handed them its alerts.
         try {
           await alerting.finish();

@@ -151,6 +151,16 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
               },
             }
           : {}),
+        ...(sensor.remoteSessions
+          ? {
+              remoteSessions: {
+                open: sensor.remoteSessions.openCount,
+                pending: sensor.remoteSessions.pendingCount,
+                writeErrors: sensor.remoteSessions.stats.writeErrors,
+                dropped: sensor.remoteSessions.stats.dropped,
+              },
+            }
+          : {}),
         ...(syslog ? { syslog: { pendingBytes: syslog.stats.pendingBytes, connected: syslog.stats.connected, dropped: syslog.stats.dropped } } : {}),
       };
     },

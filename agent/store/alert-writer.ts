@@ -122,7 +122,7 @@ export class AlertWriter {
     dropped: 0,
     spooled: 0,
     commitErrors: 0,
-    pruned: { alerts: 0, history: 0, audit: 0, flow_history: 0 },
+    pruned: { alerts: 0, history: 0, audit: 0, flow_history: 0, remote_sessions: 0 },
   };
   private pending = new Map<string, Pending>();
   private readonly maxBatch: number;

@@ -10,6 +10,7 @@
  * Text keys are COLLATE "C": byte order, as in SQLite, so keyset cursors page identically.
  */
 import { PG_FLOW_HISTORY_DDL } from './pg-flow-history.js';
+import { PG_REMOTE_SESSIONS_DDL } from './pg-remote-sessions.js';
 import type pg from 'pg';
 
 export interface PgMigration {
@@ -133,6 +134,11 @@ ALTER TABLE audit_log ADD COLUMN sensor TEXT NOT NULL DEFAULT '';
     version: 4,
     name: 'flow_history',
     sql: PG_FLOW_HISTORY_DDL,
+  },
+  {
+    version: 5,
+    name: 'remote_sessions',
+    sql: PG_REMOTE_SESSIONS_DDL,
   },
 ];
 

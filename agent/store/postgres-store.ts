@@ -22,6 +22,7 @@
 import pg from 'pg';
 import { PG_MIGRATIONS, pgMigrate, pgSchemaVersion, type PgMigration } from './pg-schema.js';
 import { PgFlowHistory } from './pg-flow-history.js';
+import { PgRemoteSessions } from './pg-remote-sessions.js';
 import { redactDbUrl } from './location.js';
 import {
   ALERT_COLS,
@@ -69,6 +70,10 @@ import {
   AlertTransitionError,
   SEVERITY_RANK,
   StoreInputError,
+  type RemoteSession,
+  type RemoteSessionQuery,
+  type RemoteSessionRow,
+  type RemoteSessionWriteResult,
   type FlowHistoryExtent,
   type FlowHistoryRow,
   type FlowHistoryWriteResult,
@@ -504,6 +509,16 @@ export class PostgresStore implements Store {
 
   // ------------------------------------------------------------------ retention
 
+  // ------------------------------------------------------------------ remote-access sessions
+
+  async upsertRemoteSessions(rows: readonly RemoteSessionRow[]): Promise<RemoteSessionWriteResult> {
+    return new PgRemoteSessions(this.pool).upsert(rows);
+  }
+
+  async listRemoteSessions(q: RemoteSessionQuery = {}): Promise<Page<RemoteSession>> {
+    return new PgRemoteSessions(this.pool).list(q);
+  }
+
   async prune(now: number | Date = this.now(), days: number = this.retentionDays): Promise<PruneResult> {
     checkRetention(days, 'days');
     const clock = typeof now === 'number' ? now : now.getTime();
@@ -516,11 +531,14 @@ export class PostgresStore implements Store {
       const flows = new PgFlowHistory(c);
       const flowCut = await flows.cutoff(clock, days);
       const flow_history = await flows.prune(flowCut);
-      return { result: { alerts, history, audit, flow_history }, cut: { ...cut, flow_history: flowCut } };
+      const sessions = new PgRemoteSessions(c);
+      const sessionCut = await sessions.cutoff(clock, days);
+      const remote_sessions = await sessions.prune(sessionCut);
+      return { result: { alerts, history, audit, flow_history, remote_sessions }, cut: { ...cut, flow_history: flowCut, remote_sessions: sessionCut } };
     });
     const r = res.result;
-    if (r.alerts + r.history + r.audit + r.flow_history > 0) {
-      this.onPrune(r, { alerts: tsFromMs(res.cut.alerts).iso, audit: tsFromMs(res.cut.audit).iso, flow_history: tsFromMs(res.cut.flow_history).iso });
+    if (r.alerts + r.history + r.audit + r.flow_history + r.remote_sessions > 0) {
+      this.onPrune(r, { alerts: tsFromMs(res.cut.alerts).iso, audit: tsFromMs(res.cut.audit).iso, flow_history: tsFromMs(res.cut.flow_history).iso, remote_sessions: tsFromMs(res.cut.remote_sessions).iso });
     }
     return r;
   }

@@ -161,6 +161,47 @@ CREATE INDEX flow_history_sensor ON flow_history (sensor, bucket_ms);
 `);
     },
   },
+  {
+    version: 5,
+    name: 'remote_sessions',
+    up(db) {
+      // The remote-access session log (MU 4.7: event registration for remote support). Addresses,
+      // names and counts; never payload. A session is written again as it goes on: the latest write wins.
+      db.exec(`
+CREATE TABLE remote_sessions (
+  id             TEXT PRIMARY KEY,              -- sha256(sensor, flow id)[0:32]
+  sensor         TEXT NOT NULL,
+  flow_id        TEXT NOT NULL,
+  protocol       TEXT NOT NULL,
+  encrypted      INTEGER NOT NULL CHECK (encrypted IN (0, 1)),
+  src_ip         TEXT NOT NULL,
+  src_port       INTEGER NOT NULL,
+  dst_ip         TEXT NOT NULL,
+  dst_port       INTEGER NOT NULL,
+  zone_src       TEXT NOT NULL,
+  zone_dst       TEXT NOT NULL,
+  start_ms       INTEGER NOT NULL,              -- epoch ms of capture time
+  end_ms         INTEGER,                       -- NULL: not ended when last written
+  last_seen_ms   INTEGER NOT NULL,
+  bytes_toserver INTEGER NOT NULL CHECK (bytes_toserver >= 0),
+  bytes_toclient INTEGER NOT NULL CHECK (bytes_toclient >= 0),
+  vendor         TEXT,
+  outside_window INTEGER CHECK (outside_window IN (0, 1)),
+  jump_host      TEXT,
+  inbound_id     TEXT,                          -- the leg into the jump host this one continues
+  path           TEXT NOT NULL,                 -- JSON array of addresses, outermost first
+  origin_ip      TEXT NOT NULL                  -- path[0], for the address filter
+);
+CREATE INDEX remote_sessions_start    ON remote_sessions (start_ms, id);
+CREATE INDEX remote_sessions_sensor   ON remote_sessions (sensor, start_ms, id);
+CREATE INDEX remote_sessions_vendor   ON remote_sessions (vendor, start_ms, id);
+CREATE INDEX remote_sessions_src_ip   ON remote_sessions (src_ip, start_ms, id);
+CREATE INDEX remote_sessions_dst_ip   ON remote_sessions (dst_ip, start_ms, id);
+CREATE INDEX remote_sessions_origin   ON remote_sessions (origin_ip, start_ms, id);
+CREATE INDEX remote_sessions_last     ON remote_sessions (last_seen_ms);
+`);
+    },
+  },
 ];
 
 /** The highest version applied to this file (0 for a new file). */

@@ -23,6 +23,7 @@ import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, migrate, schemaVersion, type Migration } from './schema.js';
 import { SqliteFlowHistory } from './sqlite-flow-history.js';
+import { SqliteRemoteSessions } from './sqlite-remote-sessions.js';
 import {
   ALERT_COLS,
   KIND_RANK,
@@ -54,6 +55,10 @@ import { DEFAULT_RETENTION_DAYS, SYSTEM_ACTOR, type DeviceQuery, type Store, typ
 import {
   type AuditEntry,
   type DeviceRow,
+  type RemoteSession,
+  type RemoteSessionQuery,
+  type RemoteSessionRow,
+  type RemoteSessionWriteResult,
   type FlowHistoryExtent,
   type FlowHistoryRow,
   type FlowHistoryWriteResult,
@@ -110,6 +115,7 @@ export class SqliteStore implements Store {
   private readonly now: () => number;
   private readonly onPrune: (result: PruneResult, cutoff: PruneCutoff) => void;
   private readonly flowHistory: SqliteFlowHistory;
+  private readonly remoteSessions: SqliteRemoteSessions;
   private readonly queryCache = new Map<string, Database.Statement>();
   private closed = false;
 
@@ -186,6 +192,7 @@ export class SqliteStore implements Store {
     this.sKvDel = db.prepare('DELETE FROM kv WHERE key = ?');
     this.sOpenCounts = db.prepare("SELECT severity, count(*) AS n FROM alerts WHERE status = 'open' GROUP BY severity");
     this.flowHistory = new SqliteFlowHistory(db);
+    this.remoteSessions = new SqliteRemoteSessions(db);
 
     if (options.pruneOnOpen ?? true) this.pruneNow(this.now(), this.retentionDays);
   }
@@ -471,6 +478,16 @@ export class SqliteStore implements Store {
     return this.flowHistory.extent(sensor);
   }
 
+  // ------------------------------------------------------------------ remote-access sessions
+
+  async upsertRemoteSessions(rows: readonly RemoteSessionRow[]): Promise<RemoteSessionWriteResult> {
+    return this.remoteSessions.upsert(rows);
+  }
+
+  async listRemoteSessions(q: RemoteSessionQuery = {}): Promise<Page<RemoteSession>> {
+    return this.remoteSessions.list(q);
+  }
+
   // ------------------------------------------------------------------ small state
 
   async kvGet<T = unknown>(key: string): Promise<T | undefined> {
@@ -514,19 +531,21 @@ export class SqliteStore implements Store {
     const newest = (this.cached('SELECT max(last_seen_ms) AS m FROM alerts').get() as { m: number | null }).m;
     const { alerts: alertCutoff, audit: auditCutoff } = pruneCutoffs(clock, newest, days);
     const flowCutoff = this.flowHistory.cutoff(clock, days);
+    const sessionCutoff = this.remoteSessions.cutoff(clock, days);
     const res = this.db
       .transaction((): PruneResult => {
         const history = this.cached('DELETE FROM alert_history WHERE alert_id IN (SELECT id FROM alerts WHERE last_seen_ms < ?)').run(alertCutoff).changes;
         const alerts = this.cached('DELETE FROM alerts WHERE last_seen_ms < ?').run(alertCutoff).changes;
         const audit = this.cached('DELETE FROM audit_log WHERE at_ms < ?').run(auditCutoff).changes;
         const flow_history = this.flowHistory.prune(flowCutoff);
-        return { alerts, history, audit, flow_history };
+        const remote_sessions = this.remoteSessions.prune(sessionCutoff);
+        return { alerts, history, audit, flow_history, remote_sessions };
       })
       .immediate();
-    if (res.alerts + res.history + res.audit + res.flow_history > 0) {
+    if (res.alerts + res.history + res.audit + res.flow_history + res.remote_sessions > 0) {
       this.db.pragma('incremental_vacuum');
       this.db.pragma('wal_checkpoint(TRUNCATE)');
-      this.onPrune(res, { alerts: tsFromMs(alertCutoff).iso, audit: tsFromMs(auditCutoff).iso, flow_history: tsFromMs(flowCutoff).iso });
+      this.onPrune(res, { alerts: tsFromMs(alertCutoff).iso, audit: tsFromMs(auditCutoff).iso, flow_history: tsFromMs(flowCutoff).iso, remote_sessions: tsFromMs(sessionCutoff).iso });
     }
     return res;
   }

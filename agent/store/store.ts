@@ -24,6 +24,10 @@ import type {
   Page,
   PruneCutoff,
   PruneResult,
+  RemoteSession,
+  RemoteSessionQuery,
+  RemoteSessionRow,
+  RemoteSessionWriteResult,
   Severity,
   UpsertResult,
 } from './types.js';
@@ -110,6 +114,12 @@ export interface Store {
   /** Sensors with flow history and the time span it covers (of one sensor, if given). */
   flowHistoryExtent(sensor?: string): Promise<FlowHistoryExtent>;
 
+  // ---------------------------------------------------------------- remote-access sessions (docs/remote-sessions.md)
+  /** Writes sessions by id; a write whose last packet is older than the stored one's changes nothing. Bad or PHI-like rows are refused and counted. */
+  upsertRemoteSessions(rows: readonly RemoteSessionRow[]): Promise<RemoteSessionWriteResult>;
+  /** Sessions, newest start first, filtered and keyset-paginated; StoreInputError for bad filters or a foreign cursor. */
+  listRemoteSessions(q?: RemoteSessionQuery): Promise<Page<RemoteSession>>;
+
   // ---------------------------------------------------------------- small state
   kvGet<T = unknown>(key: string): Promise<T | undefined>;
   kvSet(key: string, value: unknown): Promise<void>;
@@ -118,7 +128,7 @@ export interface Store {
   kvList<T = unknown>(prefix: string, limit?: number): Promise<{ key: string; value: T }[]>;
 
   // ---------------------------------------------------------------- upkeep
-  /** Deletes alerts, audit rows and flow history past retention (alerts and flow history relative to their newest data). */
+  /** Deletes alerts, audit rows, flow history and remote sessions past retention (all but audit relative to their newest data). */
   prune(now?: number | Date, days?: number): Promise<PruneResult>;
   /** The schema version in force (the highest migration applied). */
   schemaVersion(): Promise<number>;

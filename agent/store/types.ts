@@ -153,6 +153,8 @@ export interface PruneResult {
   audit: number;
   /** Flow-history rows (time buckets) deleted. */
   flow_history: number;
+  /** Remote-access sessions deleted. */
+  remote_sessions: number;
 }
 
 /** Where retention cut, per kind (ISO 8601): what was older is gone. */
@@ -160,6 +162,7 @@ export interface PruneCutoff {
   alerts: string;
   audit: string;
   flow_history: string;
+  remote_sessions: string;
 }
 
 /**
@@ -228,6 +231,96 @@ export interface FlowHistoryExtent {
   to: string | null;
   /** The bucket length of the newest rows, seconds; null when there is none. */
   bucket_seconds: number | null;
+}
+
+/**
+ * One remote-access session as a sensor writes it (agent/sensor/remote-sessions.ts, docs/remote-sessions.md):
+ * who connected where, when, for how long, how much each way, and under which vendor. Addresses
+ * and names only, never payload. Written again as the session goes on: the latest write wins.
+ */
+export interface RemoteSessionRow {
+  /** sha256(sensor, flow id)[0:32]: stable while the session lasts, unique across sensors. */
+  id: string;
+  sensor: string;
+  /** The flow's id in the events (`flow.id`). */
+  flowId: string;
+  protocol: string;
+  encrypted: boolean;
+  srcIp: string;
+  srcPort: number;
+  dstIp: string;
+  dstPort: number;
+  zoneSrc: string;
+  zoneDst: string;
+  /** Epoch ms of capture time. */
+  startMs: number;
+  /** When the connection ended; null while it is open (or was still open when the sensor stopped). */
+  endMs: number | null;
+  /** The last packet seen so far. */
+  lastSeenMs: number;
+  bytesToServer: number;
+  bytesToClient: number;
+  /** The vendor of the policy the session belongs to; null when none. */
+  vendor: string | null;
+  /** Outside the vendor's window (site time) when the session started; null without a vendor. */
+  outsideWindow: boolean | null;
+  /** The jump host the session went through (to it, or on from it); null when none. */
+  jumpHost: string | null;
+  /** For an onward leg from a jump host: the id of the session into the jump host it continues. */
+  inboundId: string | null;
+  /** Addresses from the outermost end to the device: external → jump host → device. */
+  path: string[];
+}
+
+/** A stored remote-access session as the API gives it. */
+export interface RemoteSession {
+  id: string;
+  sensor: string;
+  flow_id: string;
+  protocol: string;
+  encrypted: boolean;
+  src_ip: string;
+  src_port: number;
+  dst_ip: string;
+  dst_port: number;
+  zone_src: string;
+  zone_dst: string;
+  start: string;
+  /** null: the session had not ended when last written (open, or the sensor stopped first). */
+  end: string | null;
+  ongoing: boolean;
+  last_seen: string;
+  /** Seconds from start to end (or to the last packet, while ongoing). */
+  duration_s: number;
+  bytes_toserver: number;
+  bytes_toclient: number;
+  vendor: string | null;
+  outside_window: boolean | null;
+  jump_host: string | null;
+  inbound_id: string | null;
+  path: string[];
+}
+
+export interface RemoteSessionQuery {
+  /** Sessions still going at or after this (ended at or after it, or ongoing). */
+  since?: string | number | Date;
+  /** Sessions that started at or before this. */
+  until?: string | number | Date;
+  /** An address anywhere on the session's path (client, server or jump host). */
+  ip?: string;
+  vendor?: string;
+  protocol?: string | string[];
+  outside_window?: boolean;
+  sensor?: string | string[];
+  /** 1–1000, default 100. */
+  limit?: number;
+  cursor?: string | null;
+}
+
+export interface RemoteSessionWriteResult {
+  written: number;
+  /** Rows refused as malformed or holding a fødselsnummer-like value. */
+  rejected: number;
 }
 
 /** Bad input from a caller (API: 400). */

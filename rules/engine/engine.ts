@@ -60,7 +60,7 @@ export class RuleEngine {
       }
       if (out === null) continue;
       for (const f of Array.isArray(out) ? out : [out]) {
-        this.findings.set(rule.id, (this.findings.get(rule.id) ?? 0) + 1);
+        if (f.resolves !== true) this.findings.set(rule.id, (this.findings.get(rule.id) ?? 0) + 1);
         // Completed in place (findings may build their evidence lazily; a copy would lose that).
         const ef = f as EngineFinding;
         ef.rule = rule;

@@ -35,6 +35,11 @@ export interface RuleFinding {
   /** Overrides the rule's default severity (e.g. higher when data leaves the hospital). */
   severity?: Severity;
   ts: string;
+  /**
+   * The condition the rule reported is over (an expected flow seen again): the open alert of this
+   * rule and subject is resolved by the sensor, and nothing new is raised.
+   */
+  resolves?: boolean;
 }
 
 export interface RuleContext {

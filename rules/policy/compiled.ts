@@ -49,6 +49,19 @@ interface FlowRule {
   index: number;
 }
 
+/** A flow the policy expects to see at least every `maxSilenceMs` (capture time). */
+export interface ExpectedFlowRule {
+  name: string;
+  from: ZoneInfo | Prefix | 'any';
+  to: ZoneInfo | Prefix | 'any';
+  /** The endpoints as written in the policy (the alert's subject). */
+  fromText: string;
+  toText: string;
+  apps: Set<string> | null;
+  ports: Set<number> | null;
+  maxSilenceMs: number;
+}
+
 export interface FlowQuery {
   srcIp: string;
   dstIp: string;
@@ -80,6 +93,7 @@ export class CompiledPolicy {
   private readonly vlanZones = new Map<number, ZoneInfo>();
   private readonly zonesByName = new Map<string, ZoneInfo>();
   private readonly flows: FlowRule[];
+  readonly expectedFlows: ExpectedFlowRule[];
   readonly jumpHosts: Prefix[];
   readonly vendors: { name: string; contractEnd: string | undefined; prefixes: Prefix[]; windows: { days: Set<string> | null; from: number; to: number }[] }[];
   /** The site's time zone (IANA), in which vendor windows are read. */
@@ -124,6 +138,16 @@ export class CompiledPolicy {
       ports: f.ports ? new Set(f.ports) : null,
       encryptedRequired: f.encrypted === 'required',
       index,
+    }));
+    this.expectedFlows = (policy.expected_flows ?? []).map((f) => ({
+      name: f.name,
+      from: endpoint(f.from),
+      to: endpoint(f.to),
+      fromText: f.from,
+      toText: f.to,
+      apps: f.apps ? new Set(f.apps) : null,
+      ports: f.ports ? new Set(f.ports) : null,
+      maxSilenceMs: f.max_silence_s * 1000,
     }));
     this.jumpHosts = (policy.remote_access?.jump_hosts ?? []).map((h) => parsePrefix(h)!);
     this.vendors = (policy.remote_access?.vendors ?? []).map((v) => ({
@@ -243,6 +267,18 @@ export class CompiledPolicy {
       return { index: f.index, encryptedRequired: f.encryptedRequired };
     }
     return null;
+  }
+
+  /** Whether a flow is one the policy expects to see (`expected_flows[index]`). */
+  matchesExpected(index: number, q: Omit<FlowQuery, 'encrypted'>): boolean {
+    const f = this.expectedFlows[index];
+    const sw = words(q.srcIp);
+    const dw = words(q.dstIp);
+    const match = (ep: ExpectedFlowRule['from'], zone: ZoneInfo, w: typeof sw) =>
+      ep === 'any' || ('name' in ep ? ep.name === zone.name : w !== null && contains(ep, w[0], w[1], w[2], w[3]));
+    if (!match(f.from, q.srcZone, sw) || !match(f.to, q.dstZone, dw)) return false;
+    if (f.apps && !f.apps.has(q.app) && !(f.ports && f.ports.has(q.dstPort))) return false;
+    return !(!f.apps && f.ports && !f.ports.has(q.dstPort));
   }
 
   isJumpHost(ip: string): boolean {

@@ -293,6 +293,22 @@ function semanticProblems(policy: Policy, loc: Locator): PolicyError[] {
       if (typeof a === 'string' && !KNOWN_APPS.has(a)) out.push(loc.error(['allowed_flows', i, 'apps', j], `unknown app "${a}" (expected one of: ${[...KNOWN_APPS].join(', ')})`));
     });
   });
+  const expectedNames = new Map<string, number>();
+  list(p.expected_flows).map(obj).forEach((f, i) => {
+    for (const side of ['from', 'to'] as const) {
+      const v = f[side];
+      if (typeof v !== 'string' || v === 'any' || v === 'external' || zoneNames.has(v) || parsePrefix(v) !== null) continue;
+      out.push(loc.error(['expected_flows', i, side], `unknown zone "${v}" (expected a zone name — ${[...zoneNames.keys()].join(', ')} — or external, any, an address or a CIDR)`));
+    }
+    list(f.apps).forEach((a, j) => {
+      if (typeof a === 'string' && !KNOWN_APPS.has(a)) out.push(loc.error(['expected_flows', i, 'apps', j], `unknown app "${a}" (expected one of: ${[...KNOWN_APPS].join(', ')})`));
+    });
+    if (typeof f.name === 'string') {
+      const first = expectedNames.get(f.name);
+      if (first !== undefined) out.push(loc.error(['expected_flows', i, 'name'], `"${f.name}" is already the name of expected_flows[${first}]: each expected flow needs its own name`));
+      else expectedNames.set(f.name, i);
+    }
+  });
   const remote = obj(p.remote_access);
   list(remote.jump_hosts).forEach((h, i) => checkAddr(['remote_access', 'jump_hosts', i], h));
   list(remote.vendors).map(obj).forEach((v, i) => {

@@ -39,6 +39,23 @@ export const AllowedFlowSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * A flow that must be seen (a backup, log forwarding, an HL7 feed, time sync): silence longer
+ * than `max_silence_s` of capture time raises `expected-flow-missing`; seeing it again resolves it.
+ */
+export const ExpectedFlowSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9 _.:-]*$' }),
+    from: Endpoint,
+    to: Endpoint,
+    apps: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    ports: Type.Optional(Type.Array(Port)),
+    max_silence_s: Type.Integer({ minimum: 1, maximum: 31 * 86400 }),
+    comment: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
 const Weekday = Type.Union(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => Type.Literal(d)));
 const Clock = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });
 /** A calendar day, read in the site's `time_zone`. */
@@ -81,6 +98,7 @@ export const PolicySchema = Type.Object(
     pseudonym_key_file: Type.Optional(Type.String({ minLength: 1 })),
     zones: Type.Array(ZoneSchema, { minItems: 1 }),
     allowed_flows: Type.Optional(Type.Array(AllowedFlowSchema)),
+    expected_flows: Type.Optional(Type.Array(ExpectedFlowSchema)),
     remote_access: Type.Optional(
       Type.Object(
         {
@@ -155,4 +173,5 @@ export const PolicySchema = Type.Object(
 export type Policy = Static<typeof PolicySchema>;
 export type Zone = Static<typeof ZoneSchema>;
 export type AllowedFlow = Static<typeof AllowedFlowSchema>;
+export type ExpectedFlow = Static<typeof ExpectedFlowSchema>;
 export type ZoneKind = (typeof ZONE_KINDS)[number];

@@ -111,6 +111,57 @@ describe('run --listen: the API and live metrics beside the capture', () => {
     peer.kill('SIGTERM');
   });
 
+  it('serves the remote-access session log while a session is open (ongoing, bytes so far), then with its end', async () => {
+    const port = '11114';
+    const policy = join(tmp, 'policy-sessions.yaml');
+    writeFileSync(policy, `site: live\nzones:\n  - {name: it, kind: clinical, cidrs: [${pair.ipA}/32]}\n  - {name: ct, kind: medical, cidrs: [${pair.ipB}/32]}\n`);
+    const auth = join(tmp, 'auth-sessions.yaml');
+    writeFileSync(auth, `tokens:\n  - {name: soc, role: viewer, sha256: ${sha(VIEWER)}}\nmetrics_token_sha256: ${sha(METRICS)}\n`);
+    // An SSH server's and client's identification strings, then the client keeps writing for a while and closes.
+    writeFileSync(join(tmp, 'sshd.py'), `import socket\ns=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(("${pair.ipB}",${port}));s.listen(1)\nc,_=s.accept()\nc.sendall(b"SSH-2.0-OpenSSH_9.6\\r\\n")\nwhile c.recv(65536): pass\nc.close()\n`);
+    writeFileSync(join(tmp, 'ssh.py'), `import socket,time\nc=socket.create_connection(("${pair.ipB}",${port}))\nc.sendall(b"SSH-2.0-OpenSSH_9.6\\r\\n")\nfor i in range(60):\n  c.sendall(b"x"*200);time.sleep(0.1)\nc.close()\n`);
+    const peer = pair.spawn(pair.b, 'python3', [join(tmp, 'sshd.py')]);
+    for (let i = 0; i < 100 && !pair.exec(pair.b, 'ss', '-Hltn', `sport = :${port}`).trim(); i++) await sleep(50);
+    const sensor = pair.spawn(pair.a, process.execPath, [CLI, 'run', '--interface', pair.ifA, '--filter', `tcp port ${port}`, '--policy', policy, '--db', join(tmp, 'sessions.db'), '--listen', API, '--auth', auth, '--buffer-mb', '8', '--flow-history-interval', '1', '--sensor', 'live-a']);
+    let err = '';
+    sensor.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await waitFor(sensor.stderr!, /API listening beside the capture/, 20_000);
+    const client = pair.spawn(pair.a, 'python3', [join(tmp, 'ssh.py')]);
+    let open = true;
+    client.once('exit', () => (open = false));
+
+    type Page = { items: { protocol: string; ongoing: boolean; end: string | null; sensor: string; bytes_toserver: number; src_ip: string; dst_ip: string; zone_dst: string }[] };
+    const ask = () => JSON.parse(pair.exec(pair.a, 'curl', '-s', '-H', `Authorization: Bearer ${VIEWER}`, `http://${API}/api/v1/remote-sessions`)) as Page;
+    let page: Page = { items: [] };
+    for (let i = 0; i < 40 && page.items.length === 0; i++) {
+      await sleep(250);
+      page = ask();
+    }
+    expect(page.items, JSON.stringify(page)).toHaveLength(1);
+    expect(open).toBe(true);
+    expect(page.items[0]).toMatchObject({ protocol: 'ssh', ongoing: true, end: null, sensor: 'live-a', src_ip: pair.ipA, dst_ip: pair.ipB, zone_dst: 'ct' });
+    const before = page.items[0].bytes_toserver;
+    await sleep(1500);
+    expect(ask().items[0].bytes_toserver).toBeGreaterThan(before); // the open session's bytes so far, written every interval
+    const metrics = pair.exec(pair.a, 'curl', '-s', '-H', `Authorization: Bearer ${METRICS}`, `http://${API}/metrics`);
+    expect(metrics).toMatch(/^muvakt_remote_sessions_open 1$/m);
+    expect(metrics).toMatch(/^muvakt_remote_sessions_write_errors_total 0$/m);
+    // The client closes: the session gets its end.
+    for (let i = 0; i < 100 && open; i++) await sleep(100);
+    let ended = ask();
+    for (let i = 0; i < 40 && ended.items[0].ongoing; i++) {
+      await sleep(250);
+      ended = ask();
+    }
+    expect(ended.items[0].ongoing, JSON.stringify(ended)).toBe(false);
+    expect(ended.items[0].bytes_toserver).toBeGreaterThan(12_000);
+
+    const exited = new Promise<number | null>((resolve) => sensor.once('exit', resolve));
+    sensor.kill('SIGTERM');
+    expect(await exited, err).toBe(0);
+    peer.kill('SIGTERM');
+  });
+
   it('stops the capture and exits 1 with a clear message when the API cannot listen', async () => {
     const policy = join(tmp, 'policy-listen.yaml');
     writeFileSync(policy, `site: live\nzones:\n  - {name: ct, kind: medical, cidrs: [${pair.ipA}/32]}\n`);

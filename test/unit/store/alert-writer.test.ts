@@ -139,7 +139,7 @@ describe.each(BACKENDS)('AlertWriter on $name', (be) => {
     writer.write(cand(1));
     tick(200 * 86_400_000);
     writer.write(cand(2, { ts: iso(199 * 86_400_000) }));
-    expect(await writer.prune()).toEqual({ alerts: 1, history: 0, audit: 0, flow_history: 0 });
+    expect(await writer.prune()).toEqual({ alerts: 1, history: 0, audit: 0, flow_history: 0, remote_sessions: 0 });
     expect((await store.listAlerts()).items.map((a) => a.subject.src_ip)).toEqual(['10.77.10.2']);
     await writer.close();
     await store.close();

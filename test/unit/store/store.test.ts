@@ -283,7 +283,7 @@ describe.each(BACKENDS)('store on $name', (be) => {
       await s.audit({ actor: 'a', role: 'viewer', action: 'alerts.list', query: {}, at: T0 - 200 * day });
       await s.audit({ actor: 'a', role: 'viewer', action: 'alerts.list', query: {}, at: T0 - 1 * day });
 
-      expect((await s.prune(T0, 180))).toEqual({ alerts: 1, history: 1, audit: 1, flow_history: 0 });
+      expect((await s.prune(T0, 180))).toEqual({ alerts: 1, history: 1, audit: 1, flow_history: 0, remote_sessions: 0 });
       expect((await s.getAlert(old.id))).toBeNull();
       expect((await s.getAlert(young.id))).not.toBeNull();
       expect((await s.getAlert(lasting.id))).toMatchObject({ count: 2 });
@@ -296,7 +296,7 @@ describe.each(BACKENDS)('store on $name', (be) => {
       expect((await s2.getAlert(young.id))).toBeNull();
       expect((await s2.getAlert(lasting.id))).not.toBeNull();
       expect((await s2.listAudit()).items).toHaveLength(0);
-      expect(pruned).toEqual([{ r: { alerts: 1, history: 0, audit: 1, flow_history: 0 }, cutoff: { alerts: iso(-6 * day), audit: iso(25 * day), flow_history: iso(25 * day) } }]);
+      expect(pruned).toEqual([{ r: { alerts: 1, history: 0, audit: 1, flow_history: 0, remote_sessions: 0 }, cutoff: { alerts: iso(-6 * day), audit: iso(25 * day), flow_history: iso(25 * day), remote_sessions: iso(25 * day) } }]);
       await s2.close();
       expect(await be.sql(path, 'SELECT (SELECT count(*) FROM alerts) + (SELECT count(*) FROM alert_history) AS n')).toEqual([{ n: 1 }]);
     });
@@ -308,8 +308,8 @@ describe.each(BACKENDS)('store on $name', (be) => {
       const s = await be.open(path, { now: () => T0 });
       await s.upsertAlerts([cand(1, { ts: iso(-twoYears) }), cand(2, { ts: iso(-twoYears - 10 * day) }), cand(3, { ts: iso(-twoYears - 400 * day) })]);
       // Relative to the newest alert, the one 400 days older than it is past 180 days: only that goes.
-      expect((await s.prune())).toEqual({ alerts: 1, history: 0, audit: 0, flow_history: 0 });
-      expect((await s.prune())).toEqual({ alerts: 0, history: 0, audit: 0, flow_history: 0 });
+      expect((await s.prune())).toEqual({ alerts: 1, history: 0, audit: 0, flow_history: 0, remote_sessions: 0 });
+      expect((await s.prune())).toEqual({ alerts: 0, history: 0, audit: 0, flow_history: 0, remote_sessions: 0 });
       await s.close();
       const r = await be.open(path, { pruneOnOpen: false, retentionDays: 1, onPrune: () => expect.unreachable('a reader pruned') });
       expect((await r.listAlerts({})).items).toHaveLength(2);

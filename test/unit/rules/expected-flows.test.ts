@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { AlertingSink } from '../../../agent/alerts.js';
+import { SqliteStore } from '../../../agent/store/index.js';
+import { ALL_RULES, RuleEngine, type EngineFinding, type RuleEvent } from '../../../rules/index.js';
+import { CompiledPolicy, parsePolicy } from '../../../rules/policy/index.js';
+import { MemorySink } from '../../support/memory-sink.js';
+
+const POLICY = `site: Test
+zones:
+  - {name: mu, kind: medical, cidrs: [10.77.10.0/24]}
+  - {name: servers, kind: server, cidrs: [10.77.20.0/24]}
+expected_flows:
+  - {name: Time sync, from: mu, to: 10.77.20.5, apps: [ntp], max_silence_s: 600}
+  - {name: Backup, from: servers, to: 10.77.20.9/32, ports: [445], max_silence_s: 3600}
+`;
+
+function policy(yaml = POLICY): CompiledPolicy {
+  const r = parsePolicy(yaml, 'site.yaml');
+  if (!r.ok) throw new Error(r.errors.map(String).join('\n'));
+  return new CompiledPolicy(r.policy);
+}
+
+const T0 = Date.parse('2026-01-05T08:00:00Z');
+const at = (s: number) => new Date(T0 + s * 1000).toISOString().replace('Z', '000Z');
+let n = 0;
+/** The end of a flow at `s` seconds after T0. */
+function flow(s: number, src: string, dst: string, app: string, dport: number): RuleEvent {
+  return {
+    ts: at(s),
+    type: 'flow',
+    flow: { id: `f${++n}`, vlan: [], src_ip: src, src_port: 40000, dst_ip: dst, dst_port: dport, proto: app === 'ntp' ? 'udp' : 'tcp', app },
+    app,
+    state: 'closed',
+    reason: 'closed',
+    pkts_toserver: 1,
+    pkts_toclient: 1,
+    bytes_toserver: 90,
+    bytes_toclient: 90,
+    start: at(s),
+    end: at(s),
+    encrypted: false,
+    ip_version: 4,
+  } as RuleEvent;
+}
+const ntp = (s: number) => flow(s, '10.77.10.21', '10.77.20.5', 'ntp', 123);
+const other = (s: number) => flow(s, '10.77.10.21', '10.77.20.7', 'dicom', 104);
+
+describe('expected-flow-missing', () => {
+  it('raises once when an expected flow is silent past its limit in capture time, and says when it is seen again', () => {
+    const found: EngineFinding[] = [];
+    const engine = new RuleEngine(policy(), ALL_RULES, (f) => found.push(f));
+    const mine = () => found.filter((f) => f.rule.id === 'expected-flow-missing');
+    engine.evaluate(ntp(0));
+    engine.evaluate(other(300));
+    engine.evaluate(other(600)); // exactly the limit: not yet
+    expect(mine()).toEqual([]);
+    engine.evaluate(other(601));
+    expect(mine()).toHaveLength(1);
+    expect(mine()[0].subject).toEqual({ src_ip: 'mu', dst_ip: '10.77.20.5', zone_src: 'mu', zone_dst: 'servers', device_id: 'expected-flow:Time sync' });
+    expect(mine()[0].evidence).toMatchObject({ expected_flow: 'Time sync', max_silence_s: 600, silent_s: 601, never_seen: false, apps: ['ntp'] });
+    expect(mine()[0].resolves).toBeUndefined();
+    engine.evaluate(other(900));
+    expect(mine()).toHaveLength(1); // one alert per silence, not one per event
+    engine.evaluate(ntp(1000));
+    expect(mine()).toHaveLength(2);
+    expect(mine()[1]).toMatchObject({ resolves: true, subject: mine()[0].subject, ts: at(1000) });
+    expect(engine.findings.get('expected-flow-missing')).toBe(1); // a resolution is not a finding
+    // The backup, never seen: counted from the first event, raised after its hour.
+    const backup = () => mine().filter((f) => f.evidence.expected_flow === 'Backup');
+    engine.evaluate(other(3600));
+    expect(backup()).toEqual([]);
+    engine.evaluate(other(3601));
+    expect(backup()).toHaveLength(1);
+    expect(backup()[0].evidence).toMatchObject({ never_seen: true, last_seen: null, ports: [445] });
+    expect(backup()[0].subject).toMatchObject({ src_ip: 'servers', dst_ip: '10.77.20.9/32', zone_dst: 'servers' });
+  });
+
+  it('is judged on capture time only: the sensor’s own reports and a capture shorter than the limit raise nothing', () => {
+    const found: EngineFinding[] = [];
+    const engine = new RuleEngine(policy(), ALL_RULES, (f) => found.push(f));
+    engine.evaluate(other(0));
+    engine.evaluate({ ts: '2030-01-01T00:00:00.000000Z', type: 'capture.error', source: 'x.pcap', reason: 'truncated' } as RuleEvent);
+    engine.evaluate(other(500));
+    expect(found.filter((f) => f.rule.id === 'expected-flow-missing')).toEqual([]);
+  });
+
+  it('the policy refuses unknown zones and apps and a name used twice, located', () => {
+    const r = parsePolicy(
+      `site: T
+zones: [{name: mu, kind: medical, cidrs: [10.0.0.0/24]}]
+expected_flows:
+  - {name: A, from: mu, to: nowhere, max_silence_s: 60}
+  - {name: A, from: mu, to: any, apps: [ntpp], max_silence_s: 60}
+  - {name: B, from: mu, to: any, max_silence_s: 0}
+`,
+      'site.yaml',
+    );
+    expect(r.ok).toBe(false);
+    const errors = r.ok ? [] : r.errors.map(String).join('\n');
+    expect(errors).toMatch(/expected_flows\[0\]\.to: unknown zone "nowhere"/);
+    expect(errors).toMatch(/expected_flows\[1\]\.apps\[0\]: unknown app "ntpp"/);
+    expect(errors).toMatch(/expected_flows\[2\]\.max_silence_s/);
+  });
+
+  it('through the alerting sink: the alert is stored, and resolved by the sensor when the flow comes back', async () => {
+    const store = SqliteStore.open(':memory:', { now: () => T0 });
+    const sink = await AlertingSink.create(new MemorySink(), policy(), store);
+    sink.write(ntp(0) as never);
+    sink.write(other(700) as never);
+    sink.flush();
+    await sink.writer.flush();
+    const open = (await store.listAlerts({ rule_id: 'expected-flow-missing' })).items;
+    expect(open.map((a) => [a.status, a.evidence.expected_flow])).toEqual([['open', 'Time sync']]);
+    sink.write(ntp(800) as never);
+    await sink.finish();
+    const a = await store.getAlert(open[0].id);
+    expect(a?.status).toBe('resolved');
+    expect(a?.history.at(-1)).toMatchObject({ actor: 'muvakt', action: 'resolve' });
+    expect(a?.history.at(-1)?.comment).toContain('seen again');
+    await store.close();
+  });
+});
