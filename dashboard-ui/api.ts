@@ -56,6 +56,7 @@ export const api = {
   alert: (id: string) => json<AlertDetail>(`/alerts/${encodeURIComponent(id)}`),
   change: (id: string, what: 'ack' | 'resolve', comment: string) =>
     json<AlertDetail>(`/alerts/${encodeURIComponent(id)}/${what}`, { method: 'POST', body: comment.trim() ? { comment: comment.trim() } : {} }),
+  accept: (body: Record<string, string>) => json<{ id: string }>('/risk-acceptances', { method: 'POST', body }),
   assets: (params: Params) => json<Page<Asset>>(`/assets${qs(params)}`),
   asset: (id: string) => json<AssetDetail>(`/assets/${encodeURIComponent(id)}`),
   flows: (params: Params) => json<FlowSummary>(`/flows/summary${qs(params)}`),

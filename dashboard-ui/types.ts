@@ -40,6 +40,8 @@ export interface Alert {
   recommendation_nb?: string;
   updated_at: string;
   sensors: string[];
+  /** The active risk acceptance covering it, if any. */
+  accepted?: { id: string; owner: string; reason: string; reference: string; expires: string; expires_at: string };
 }
 
 export interface HistoryEntry {

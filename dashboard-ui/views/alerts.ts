@@ -425,6 +425,13 @@ export class AlertsView {
     const body: Node[] = [
       el('p', { cls: 'small', text: t(a.count === 1 ? 'firstLast1' : 'firstLast', { first: time(a.first_seen), last: time(a.last_seen), n: a.count }) }),
       el('dl', { cls: 'facts' }, facts.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', {}, [v])])),
+      ...(a.accepted
+        ? [
+            el('h3', { text: t('acceptedH') }),
+            // The officer's own words: data, not a page string to translate.
+            el('p', { cls: 'accepted', text: t('acceptedText', { expires: a.accepted.expires, owner: a.accepted.owner, reference: a.accepted.reference, reason: a.accepted.reason }), attrs: { id: 'detail-accepted', translate: 'no' } }),
+          ]
+        : []),
       el('h3', { text: t('recommendation') }),
       el('p', { cls: 'recommendation', text: (lang === 'nb' && a.recommendation_nb) || a.recommendation }),
       el('h3', { text: t('evidenceH') }),
@@ -457,7 +464,48 @@ export class AlertsView {
         : el('p', { cls: 'small', text: t('noHistory'), attrs: { id: 'history' } }),
     ];
     if (mayChangeAlerts(role()) && a.status !== 'resolved') body.push(this.actions(a));
+    if (mayChangeAlerts(role()) && a.status !== 'resolved' && !a.accepted) body.push(this.acceptForm(a));
     showPanel(alertTitle(a), body, () => this.go(withParam(this.params, 'alert', null)), focus);
+  }
+
+  /** An officer records the hospital's decision to live with this finding for a while. */
+  private acceptForm(a: AlertDetail): HTMLElement {
+    const field = (id: string, label: Key, input: HTMLElement) => el('div', { cls: 'field' }, [el('label', { text: t(label), attrs: { for: id } }), input]);
+    const scope = el('select', { attrs: { id: 'accept-scope' } }, [
+      ...(a.subject.device_id ? [el('option', { text: t('scope.device'), attrs: { value: 'device' } })] : []),
+      el('option', { text: t('scope.pair'), attrs: { value: 'pair' } }),
+    ]) as HTMLSelectElement;
+    const reason = el('textarea', { attrs: { id: 'accept-reason', rows: 2, maxlength: 1000, required: true } }) as HTMLTextAreaElement;
+    const owner = el('input', { attrs: { id: 'accept-owner', maxlength: 120, required: true } }) as HTMLInputElement;
+    const reference = el('input', { attrs: { id: 'accept-reference', maxlength: 120, required: true } }) as HTMLInputElement;
+    const expires = el('input', { attrs: { id: 'accept-expires', type: 'date', required: true } }) as HTMLInputElement;
+    const submit = async (button: HTMLButtonElement) => {
+      button.disabled = true;
+      const body: Record<string, string> = { rule_id: a.rule_id, scope: scope.value, reason: reason.value, owner: owner.value, reference: reference.value, expires: expires.value };
+      if (scope.value === 'device') body.device_id = a.subject.device_id!;
+      else Object.assign(body, { src_ip: a.subject.src_ip, dst_ip: a.subject.dst_ip });
+      try {
+        await api.accept(body);
+        message(() => t('acceptedMsg'), 'ok');
+        this.detail = await api.alert(a.id);
+        await this.reload();
+        this.renderDetail(false);
+      } catch (e) {
+        message(() => explain(e), 'error');
+        button.disabled = false;
+      }
+    };
+    const button: HTMLButtonElement = el('button', { cls: 'secondary', text: t('acceptButton'), attrs: { type: 'button', id: 'accept-submit' }, on: { click: () => void submit(button) } });
+    return el('section', { cls: 'accept', attrs: { 'aria-labelledby': 'accept-h' } }, [
+      el('h3', { text: t('acceptH'), attrs: { id: 'accept-h' } }),
+      el('p', { cls: 'small', text: t('acceptNote') }),
+      field('accept-scope', 'acceptScope', scope),
+      field('accept-reason', 'acceptReason', reason),
+      field('accept-owner', 'acceptOwner', owner),
+      field('accept-reference', 'acceptReference', reference),
+      field('accept-expires', 'acceptExpires', expires),
+      el('div', { cls: 'buttons' }, [button]),
+    ]);
   }
 
   private actions(a: AlertDetail): HTMLElement {

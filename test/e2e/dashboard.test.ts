@@ -198,7 +198,7 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
     await row.locator('button.title').click();
     await page.locator('#panel #evidence').waitFor({ timeout: 10_000 });
     await shot(page, 'viewer-alert');
-    for (const sel of ['#bulk', '#select-all', 'input.select', '#detail-ack', '#detail-resolve', '#detail-comment', 'button.ack', 'button.resolve']) {
+    for (const sel of ['#bulk', '#select-all', 'input.select', '#detail-ack', '#detail-resolve', '#detail-comment', 'button.ack', 'button.resolve', '#accept-submit', '#accept-reason']) {
       expect(await page.locator(sel).count(), sel).toBe(0);
     }
     expect(await page.locator('main button, #panel button').evaluateAll((bs) => bs.map((b) => b.textContent ?? ''))).not.toEqual(
@@ -285,6 +285,22 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
     expect(stored.status).toBe('acknowledged');
     expect(stored.history!.at(-1)).toMatchObject({ actor: 'sikkerhetsleder', action: 'ack', comment });
     await shot(page, 'officer-acknowledged');
+
+    // Record the accepted risk with an expiry: the alert stays, shown as accepted.
+    const until = new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10);
+    await page.locator('#accept-reason').waitFor({ timeout: 10_000 });
+    await page.fill('#accept-reason', 'Kan ikke oppgraderes før utskifting');
+    await page.fill('#accept-owner', 'Avdelingsleder radiologi');
+    await page.fill('#accept-reference', 'ROS-2026-031');
+    await page.fill('#accept-expires', until);
+    await page.click('#accept-submit');
+    await page.locator('#detail-accepted').waitFor({ timeout: 10_000 });
+    expect(await page.locator('#detail-accepted').textContent()).toContain(`Akseptert til og med ${until} av Avdelingsleder radiologi (ROS: ROS-2026-031)`);
+    expect(await page.locator('#accept-submit').count()).toBe(0);
+    const accepted = await apiGet<ApiAlert & { accepted?: { reference: string; expires: string } }>(`/api/v1/alerts/${alertId}`, TOKENS.officer);
+    expect(accepted.status).toBe('acknowledged');
+    expect(accepted.accepted).toMatchObject({ reference: 'ROS-2026-031', expires: until });
+    await shot(page, 'officer-accepted-risk');
 
     // Escape closes the panel and gives focus back to the row that opened it.
     await page.locator(`tr[data-alert-id="${alertId}"] button.title`).focus();
