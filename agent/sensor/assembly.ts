@@ -19,6 +19,7 @@ import type { SpoolGate } from '../store/spool-gate.js';
 import type { StoreSpoolSettings } from './store-spool.js';
 import { EventCounters } from './event-counters.js';
 import type { FlowHistoryWriter } from './flow-history-writer.js';
+import { MemoryGuard, type MemoryEpisode } from './memory-guard.js';
 
 /**
  * How the sensor is put together, for `analyze`, `run` and the live worker alike:
@@ -50,6 +51,14 @@ export interface SensorAssemblyOptions {
    */
   storeSpool?: StoreSpoolSettings;
   maxFlows: number;
+  /** Internal devices in the inventory (default DEFAULT_MAX_DEVICES); the least recently seen is evicted. */
+  maxDevices?: number;
+  /** Flows with analyzer state at once (default DEFAULT_MAX_ANALYZER_STATES). */
+  maxAnalyzerStates?: number;
+  /** Resident-set ceiling in bytes: near it, analysis is shed (see memory-guard.ts); none when absent. */
+  memoryCeiling?: number;
+  /** Told when shedding begins and ends (once per episode). */
+  onMemory?: (e: MemoryEpisode) => void;
   /** Per-event counters for /metrics (a live sensor). */
   counters?: boolean;
   /** Alerts handed on as soon as the store has them (a live sensor): new and reopened ones. */
@@ -87,6 +96,8 @@ export interface SensorAssembly {
   readonly storeLocation: string | null;
   /** With a store: the flow history and its writer. */
   readonly flowHistory: FlowHistoryWriter | null;
+  /** With `memoryCeiling`: the guard that sheds analysis near it. */
+  readonly memory: MemoryGuard | null;
   /** Counts what open flows carried so far and writes the flow history (a live sensor's timer); never rejects. */
   flushFlowHistory(): Promise<void>;
   /** Saves the inventory, ranked against the alerts, and the rules' learned baseline (with a store). */
@@ -138,7 +149,7 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
   const counters = o.counters ? new EventCounters(sink) : null;
   if (counters) sink = counters;
   // Every run keeps a device inventory; with a store it is saved there, ranked against the alerts.
-  const inventory = new InventorySink(sink, policy);
+  const inventory = new InventorySink(sink, policy, { maxDevices: o.maxDevices });
   sink = inventory;
 
   let alerting: AlertingSink | null = null;
@@ -186,7 +197,21 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
       return [];
     }
   };
-  const pipeline = new Pipeline({ events: sink, registry, flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows: o.maxFlows }, history: flowHistory?.history });
+  const memory =
+    o.memoryCeiling !== undefined
+      ? new MemoryGuard(o.memoryCeiling, (e) => {
+          inventory.inventory.shedding = e.shedding;
+          o.onMemory?.(e);
+        })
+      : null;
+  const pipeline = new Pipeline({
+    events: sink,
+    registry,
+    flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows: o.maxFlows },
+    history: flowHistory?.history,
+    maxAnalyzerStates: o.maxAnalyzerStates,
+    memory: memory ?? undefined,
+  });
   const events = sink;
 
   return {
@@ -201,6 +226,7 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     storeGate,
     storeLocation: alerting?.store.location ?? null,
     flowHistory,
+    memory,
     async flushFlowHistory() {
       if (flowHistory === null) return;
       pipeline.sweepHistory();
@@ -208,7 +234,7 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     },
     async save() {
       if (alerting === null) return;
-      await inventory.save(deviceTarget(alerting), await alertsForRanking(alerting));
+      await inventory.save(deviceTarget(alerting), await alertsForRanking(alerting), storeGate === null ? DEVICE_SAVE_BATCH : Infinity);
       await alerting.saveBaseline();
     },
     async close(opts = {}) {
@@ -220,7 +246,7 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
         await flowHistory?.flush(true);
         await alerting.finish();
         const alerts = opts.saveInventory === false ? [] : await alertsForRanking(alerting);
-        if (opts.saveInventory !== false) await inventory.save(deviceTarget(alerting), alerts);
+        if (opts.saveInventory !== false) await inventory.save(deviceTarget(alerting), alerts, storeGate === null ? DEVICE_SAVE_BATCH : Infinity);
         return alerts;
       } finally {
         // One last replay; what the store still does not take stays on disk for the next start.
@@ -230,6 +256,9 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     },
   };
 }
+
+/** Devices per write at the end of a run: their rows are garbage once written. */
+const DEVICE_SAVE_BATCH = 1000;
 
 /** The store's commit callback that hands new and reopened alerts to stdout, a file and syslog. */
 async function alertStreamTo(
