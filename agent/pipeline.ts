@@ -63,6 +63,13 @@ export const DEFAULT_MAX_ANALYZER_STATES = 100_000;
 /** Packets between two looks at the process's memory: often enough to act within a fraction of a second at line rate. */
 const MEMORY_CHECK_PACKETS = 0x3fff;
 
+/**
+ * Ended flows between two looks: an ended flow makes an event, rule findings and inventory work
+ * (kilobytes, most of it garbage the collector has not yet reached), and the flush at the end of
+ * a capture ends hundreds of thousands at once, with no packet in between.
+ */
+const MEMORY_CHECK_FLOW_ENDS = 0x3ff;
+
 /** What the pipeline asks of a memory ceiling (sensor/memory-guard.ts); checked every MEMORY_CHECK_PACKETS packets and each tick. */
 export interface MemoryCheck {
   /** True while the process is near its ceiling: no new analyzer state is made. */
@@ -422,9 +429,7 @@ export class Pipeline {
   }
 
   private flowEnded(f: Flow, reason: FlowEndReason): void {
-    // Flows end in bursts of their own (the flush at the end of a capture, a flood's evictions),
-    // each end making events and devices: the memory is looked at there too.
-    if ((++this.flowsEnded & MEMORY_CHECK_PACKETS) === 0 && this.memory !== null) this.shedding = this.memory.check();
+    if ((++this.flowsEnded & MEMORY_CHECK_FLOW_ENDS) === 0 && this.memory !== null) this.shedding = this.memory.check();
     let gapS = 0;
     let gapC = 0;
     if (this.analyzed.delete(f) || f.stream !== null || f.udpParser !== null) {

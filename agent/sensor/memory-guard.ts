@@ -17,8 +17,11 @@ export const DEFAULT_MEMORY_CEILING = 1024 * 1024 * 1024;
 const COLLECT = 0.6;
 const HIGH = 0.85;
 const LOW = 0.7;
-/** A forced collection stalls the packet path (a few hundred ms on a big heap): at most this often. */
-const COLLECT_EVERY_MS = 2000;
+/**
+ * A forced collection stalls the packet path (100–300 ms on the heaps the caps allow): at most this
+ * often. Growth paces them too: the next is due only after a tenth of the ceiling more.
+ */
+const COLLECT_EVERY_MS = 250;
 
 export interface MemoryEpisode {
   /** Shedding began (true) or ended (false). */
