@@ -49,7 +49,7 @@ export class InventorySink implements EventSink {
    * written, so a full inventory never exists twice in memory. A store behind the spool gate
    * takes one batch (the gate keeps only the latest device save).
    */
-  async save(store: Pick<Store, 'saveDevices'>, openAlerts: Alert[], batch = Infinity): Promise<number> {
+  async save(store: Pick<Store, 'saveDevices'>, openAlerts: Alert[], batch = Infinity, afterBatch?: () => void): Promise<number> {
     const alertCounts = alertCountsFrom(openAlerts.filter((a) => a.status !== 'resolved'));
     const policy = this.policy;
     const opts = {
@@ -63,6 +63,7 @@ export class InventorySink implements EventSink {
       if (rows.length >= batch) {
         saved += await store.saveDevices(rows);
         rows = [];
+        afterBatch?.();
       }
       const c = classify(d, opts);
       const s = summarize(d, c);

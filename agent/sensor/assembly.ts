@@ -234,7 +234,7 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     },
     async save() {
       if (alerting === null) return;
-      await inventory.save(deviceTarget(alerting), await alertsForRanking(alerting), storeGate === null ? DEVICE_SAVE_BATCH : Infinity);
+      await inventory.save(deviceTarget(alerting), await alertsForRanking(alerting), storeGate === null ? DEVICE_SAVE_BATCH : Infinity, () => memory?.check());
       await alerting.saveBaseline();
     },
     async close(opts = {}) {
@@ -246,7 +246,8 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
         await flowHistory?.flush(true);
         await alerting.finish();
         const alerts = opts.saveInventory === false ? [] : await alertsForRanking(alerting);
-        if (opts.saveInventory !== false) await inventory.save(deviceTarget(alerting), alerts, storeGate === null ? DEVICE_SAVE_BATCH : Infinity);
+        // The rows of a batch are garbage once written: the ceiling is looked at between batches too.
+        if (opts.saveInventory !== false) await inventory.save(deviceTarget(alerting), alerts, storeGate === null ? DEVICE_SAVE_BATCH : Infinity, () => memory?.check());
         return alerts;
       } finally {
         // One last replay; what the store still does not take stays on disk for the next start.
