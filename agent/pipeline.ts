@@ -70,7 +70,7 @@ const MEMORY_CHECK_PACKETS = 0x3fff;
  */
 const MEMORY_CHECK_FLOW_ENDS = 0x3ff;
 
-/** What the pipeline asks of a memory ceiling (sensor/memory-guard.ts); checked every MEMORY_CHECK_PACKETS packets and each tick. */
+/** What the pipeline asks of a memory ceiling (sensor/memory-guard.ts): looked at every MEMORY_CHECK_PACKETS packets, every MEMORY_CHECK_FLOW_ENDS ended flows and each tick. */
 export interface MemoryCheck {
   /** True while the process is near its ceiling: no new analyzer state is made. */
   check(): boolean;
@@ -119,8 +119,8 @@ export class Pipeline {
   private lastExpirySec = -1;
   /** Per-flow protocol timers (HL7 ACK timeouts…), dropped when their flow ends. */
   private readonly tickers = new Set<{ flow: Flow; generation: number; fn: (tsSec: number, tsNsec: number) => void }>();
-  /** Gap bytes of the stream endAnalysis last ended (out-values, so ending one allocates nothing). */
   private flowsEnded = 0;
+  /** Gap bytes of the stream endAnalysis last ended (out-values, so ending one allocates nothing). */
   private gapToServer = 0;
   private gapToClient = 0;
   private lastTsSec = 0;
