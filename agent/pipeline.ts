@@ -17,7 +17,7 @@ import type { FlowHistory } from './flows/flow-history.js';
 import { carriesCleartextPhi } from './events/phi-seen.js';
 import { DEFAULT_REASSEMBLY_LIMITS, ReassemblyBudget, TcpReassembler, type ReassemblyLimits } from './reassembly/tcp-reassembler.js';
 import { AnalyzerDispatcher, AnalyzerRegistry, type AnalyzerContext } from './analyzers/registry.js';
-import { dispatchDatagram, udpWantsDatagrams } from './analyzers/udp-probing.js';
+import { dispatchDatagram, UDP_PROBE_DATAGRAMS, udpWantsDatagrams } from './analyzers/udp-probing.js';
 import { isoMicro } from './events/format.js';
 import type { EventSink, MuvaktEvent } from './events/types.js';
 import { eventFromRecord } from '../protocols/events/from-record.js';
@@ -55,13 +55,38 @@ export class PipelineStats {
   readonly flowsByApp = new Map<string, number>();
   firstTs = -1;
   lastTs = -1;
-
+  /** Analyzer states ended to make room for a new one (`maxAnalyzerStates`), oldest first. */
+  analyzerStateEvictions = 0;
+  /** Flows left without analysis because the process was near its memory ceiling. */
+  analyzerStatesShed = 0;
   /** `decapsulated` by kind name, the kinds seen only (for the summary and the metrics snapshot). */
   decapsulatedByKind(): Record<string, number> {
     const out: Record<string, number> = {};
     for (let k = 1; k < ENCAP_KIND_COUNT; k++) if (this.decapsulated[k] > 0) out[ENCAP_KIND_NAMES[k]] = this.decapsulated[k];
     return out;
   }
+}
+
+/**
+ * Protocol parser state held per flow at once (DICOM, HL7, TLS, HTTP… parsers with their
+ * reassembly, or a UDP parser): about 2 KB each plus buffered payload (docs/performance.md).
+ */
+export const DEFAULT_MAX_ANALYZER_STATES = 100_000;
+
+/** Packets between two looks at the process's memory: often enough to act within a fraction of a second at line rate. */
+const MEMORY_CHECK_PACKETS = 0x3fff;
+
+/**
+ * Ended flows between two looks: an ended flow makes an event, rule findings and inventory work
+ * (kilobytes, most of it garbage the collector has not yet reached), and the flush at the end of
+ * a capture ends hundreds of thousands at once, with no packet in between.
+ */
+const MEMORY_CHECK_FLOW_ENDS = 0x3ff;
+
+/** What the pipeline asks of a memory ceiling (sensor/memory-guard.ts): looked at every MEMORY_CHECK_PACKETS packets, every MEMORY_CHECK_FLOW_ENDS ended flows and each tick. */
+export interface MemoryCheck {
+  /** True while the process is near its ceiling: no new analyzer state is made. */
+  check(): boolean;
 }
 
 export interface PipelineOptions {
@@ -72,6 +97,9 @@ export interface PipelineOptions {
   fragmentLimits?: FragmentLimits;
   /** Flow aggregates by time bucket for the store (a sensor with a store); none by default. */
   history?: FlowHistory;
+  /** Flows with analyzer state at once (default DEFAULT_MAX_ANALYZER_STATES); the oldest is ended for a new one. */
+  maxAnalyzerStates?: number;
+  memory?: MemoryCheck;
 }
 
 const END_REASON: Record<FlowEndReason, StreamEndReason> = {
@@ -104,8 +132,21 @@ export class Pipeline {
   private lastExpirySec = -1;
   /** Per-flow protocol timers (HL7 ACK timeouts…), dropped when their flow ends. */
   private readonly tickers = new Set<{ flow: Flow; generation: number; fn: (tsSec: number, tsNsec: number) => void }>();
+  private flowsEnded = 0;
+  /** Gap bytes of the stream endAnalysis last ended (out-values, so ending one allocates nothing). */
+  private gapToServer = 0;
+  private gapToClient = 0;
   private lastTsSec = 0;
   private lastTsNsec = 0;
+  /**
+   * Flows holding analyzer state, oldest first (a Set keeps insertion order): touched when a
+   * flow gets its state and when it ends, never per packet.
+   */
+  private readonly analyzed = new Set<Flow>();
+  private readonly maxAnalyzerStates: number;
+  private readonly memory: MemoryCheck | null;
+  /** Near the memory ceiling: flows are still tracked and counted, but get no analyzer. */
+  private shedding = false;
   /** contextFor as a value, made once: UDP probing creates contexts through it. */
   private readonly contextOf = (f: Flow): AnalyzerContext => this.contextFor(f);
 
@@ -113,6 +154,8 @@ export class Pipeline {
     this.events = opts.events;
     this.registry = opts.registry;
     this.history = opts.history ?? null;
+    this.maxAnalyzerStates = opts.maxAnalyzerStates ?? DEFAULT_MAX_ANALYZER_STATES;
+    this.memory = opts.memory ?? null;
     this.flows = new FlowTable(opts.flowLimits ?? DEFAULT_FLOW_LIMITS, (f, r) => this.flowEnded(f, r));
     this.reassembly = new ReassemblyBudget(opts.reassemblyLimits ?? DEFAULT_REASSEMBLY_LIMITS);
     this.fragments = new FragmentReassembler(opts.fragmentLimits ?? DEFAULT_FRAGMENT_LIMITS);
@@ -122,6 +165,7 @@ export class Pipeline {
     const st = this.stats;
     st.packets++;
     st.bytes += rec.origLen;
+    if ((st.packets & MEMORY_CHECK_PACKETS) === 0 && this.memory !== null) this.shedding = this.memory.check();
     const tsSec = rec.tsSec;
     const tsNsec = rec.tsNsec;
     const now = tsSec + tsNsec * 1e-9;
@@ -294,13 +338,21 @@ export class Pipeline {
     } else {
       table.touch(f, TimeoutClass.Udp, tsSec, tsNsec);
       if (d.payloadLen > 0 && udpWantsDatagrams(f)) {
+        const fresh = f.udpParser === null;
+        if (fresh && this.shedding) {
+          this.stats.analyzerStatesShed++;
+          f.udpProbed = UDP_PROBE_DATAGRAMS + 1;
+          return;
+        }
         dispatchDatagram(this.registry, this.contextOf, f, toServer ? Direction.ToServer : Direction.ToClient, buf, d.payloadOff, d.payloadLen, tsSec, tsNsec);
+        if (fresh && f.udpParser !== null) this.stateOpened(f);
       }
     }
   };
 
   /** Advances flow timeouts on wall-clock time when a live capture is quiet. */
   tick(nowSec: number): void {
+    if (this.memory !== null) this.shedding = this.memory.check();
     const h = this.history;
     if (h !== null && h.currentBucket !== -1 && h.due(Math.floor(nowSec))) h.advance(this.flows, Math.floor(nowSec));
     this.flows.expire(nowSec);
@@ -346,7 +398,13 @@ export class Pipeline {
     let stream = f.stream;
     const carries = d.payloadLen > 0 || d.payloadMissing > 0;
     if (stream === null && carries && !f.streamDone) {
-      stream = this.openStream(f, dir, syn);
+      if (this.shedding) {
+        this.stats.analyzerStatesShed++;
+        f.streamDone = true;
+      } else {
+        stream = this.openStream(f, dir, syn);
+        this.stateOpened(f);
+      }
     }
     if (stream !== null) {
       if (carries || syn || fin) {
@@ -381,6 +439,44 @@ export class Pipeline {
     return reassembler;
   }
 
+  /** A flow got analyzer state: the oldest state is ended first when the cap is reached. */
+  private stateOpened(f: Flow): void {
+    const held = this.analyzed;
+    if (held.size >= this.maxAnalyzerStates) {
+      const oldest = held.values().next().value;
+      if (oldest !== undefined) {
+        held.delete(oldest);
+        if (this.endAnalysis(oldest, 'evicted')) this.stats.analyzerStateEvictions++;
+      }
+    }
+    held.add(f);
+  }
+
+  /**
+   * Ends a flow's analyzer state (the parsers report what they have, as at a flow's end) and
+   * leaves the flow tracked without analysis. True when there was state to end; a stream's
+   * reassembly gaps are left in gapToServer/gapToClient.
+   */
+  private endAnalysis(f: Flow, reason: StreamEndReason): boolean {
+    let ended = false;
+    const stream = f.stream;
+    if (stream !== null) {
+      stream.end(reason);
+      this.gapToServer = stream.counters(Direction.ToServer).gapBytes;
+      this.gapToClient = stream.counters(Direction.ToClient).gapBytes;
+      f.stream = null;
+      ended = true;
+    }
+    f.streamDone = true;
+    if (f.udpParser !== null) {
+      f.udpParser.end();
+      f.udpParser = null;
+      f.udpProbed = UDP_PROBE_DATAGRAMS + 1;
+      ended = true;
+    }
+    return ended;
+  }
+
   private contextFor(f: Flow): AnalyzerContext {
     const events = this.events;
     // Flow objects are recycled: an analyzer that outlives its flow must not write into the next one.
@@ -405,22 +501,18 @@ export class Pipeline {
   }
 
   private flowEnded(f: Flow, reason: FlowEndReason): void {
-    const stream = f.stream;
+    if ((++this.flowsEnded & MEMORY_CHECK_FLOW_ENDS) === 0 && this.memory !== null) this.shedding = this.memory.check();
     let gapS = 0;
     let gapC = 0;
-    if (stream !== null) {
+    if (this.analyzed.delete(f) || f.stream !== null || f.udpParser !== null) {
+      this.gapToServer = this.gapToClient = 0;
       // A connection that closed before the flush (end of capture) ended by FIN/RST, not by us.
-      const byPeers = closedByPeers(f);
-      stream.end(f.rstSeen && (reason === 'closed' || byPeers) ? 'rst' : byPeers ? 'fin' : END_REASON[reason]);
-      gapS = stream.counters(Direction.ToServer).gapBytes;
-      gapC = stream.counters(Direction.ToClient).gapBytes;
-      f.stream = null;
+      const byPeers = f.stream !== null && closedByPeers(f);
+      this.endAnalysis(f, f.rstSeen && (reason === 'closed' || byPeers) ? 'rst' : byPeers ? 'fin' : END_REASON[reason]);
+      gapS = this.gapToServer;
+      gapC = this.gapToClient;
     }
     f.streamDone = true;
-    if (f.udpParser !== null) {
-      f.udpParser.end();
-      f.udpParser = null;
-    }
     const st = this.stats;
     st.flowsByApp.set(f.app, (st.flowsByApp.get(f.app) ?? 0) + 1);
     this.history?.flowEnded(f);

@@ -12,10 +12,11 @@ import { assembleSensor, type SensorAssembly } from '../sensor/assembly.js';
 import { formatAlertSummary, formatDeviceSummary, formatSummary } from '../sensor/summary.js';
 import { applyLogFormat, positiveInt, sensorOption, UsageError } from './args.js';
 import { ProgressBar } from './progress.js';
+import { MEMORY_PARSE_OPTIONS, MEMORY_USAGE, memoryBounds, memoryEpisodeText } from './memory-options.js';
 import { SYSLOG_PARSE_OPTIONS, syslogOptions } from './syslog-options.js';
 
 export const ANALYZE_USAGE = `muvakt analyze <capture>... [--policy FILE] [--db FILE|URL] [--sensor NAME] [--events FILE|-] [--alerts FILE|-]
-                [--quiet] [--max-flows N] [--pseudonym-key FILE]
+                [--quiet] [--max-flows N] [--max-devices N] [--max-analyzer-states N] [--memory-ceiling SIZE] [--pseudonym-key FILE]
                 [--syslog HOST:PORT [--syslog-format rfc5424|cef|ecs] [--syslog-ca FILE] [--syslog-spool DIR]
                 [--syslog-facility NAME] [--syslog-timeout S]] [--log-format json|pretty]
 
@@ -29,7 +30,7 @@ export const ANALYZE_USAGE = `muvakt analyze <capture>... [--policy FILE] [--db 
   --quiet         no progress bar and no summary
   --pseudonym-key FILE  the site's HMAC key for pseudonyms (default: a random key for this run only)
   --max-flows N   flow-table capacity (default ${DEFAULT_FLOW_LIMITS.maxFlows}); the flow idle longest is evicted
-  --syslog HOST:PORT    backfill: send the run's new and reopened alerts to a SIEM over TCP (TLS with
+${MEMORY_USAGE}  --syslog HOST:PORT    backfill: send the run's new and reopened alerts to a SIEM over TCP (TLS with
                         --syslog-ca FILE), as "run --syslog" does live; waits until they are delivered
                         (at most --syslog-timeout S, default 30) and exits 1 if they were not, leaving them
                         in the spool (--syslog-spool DIR, default a temporary one) for a later run
@@ -43,6 +44,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   let values: {
     events?: string; alerts?: string; policy?: string; db?: string; sensor?: string; quiet?: boolean; 'max-flows'?: string; 'pseudonym-key'?: string; help?: boolean;
     syslog?: string; 'syslog-ca'?: string; 'syslog-spool'?: string; 'syslog-facility'?: string; 'syslog-format'?: string; 'syslog-timeout'?: string; 'log-format'?: string;
+    'max-devices'?: string; 'max-analyzer-states'?: string; 'memory-ceiling'?: string;
   };
   let files: string[];
   try {
@@ -57,6 +59,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         sensor: { type: 'string' },
         quiet: { type: 'boolean', default: false },
         'max-flows': { type: 'string' },
+        ...MEMORY_PARSE_OPTIONS,
         'pseudonym-key': { type: 'string' },
         ...SYSLOG_PARSE_OPTIONS,
         'syslog-timeout': { type: 'string' },
@@ -75,6 +78,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   }
   if (files.length === 0) throw new UsageError('analyze needs at least one capture file');
   const maxFlows = positiveInt('max-flows', values['max-flows'], DEFAULT_FLOW_LIMITS.maxFlows);
+  const bounds = memoryBounds(values);
 
   if (values.alerts && !values.policy) throw new UsageError('--alerts needs --policy: alerts are judged against the site policy');
   if (values.events === '-' && values.alerts === '-') throw new UsageError('--events and --alerts cannot both go to stdout');
@@ -93,6 +97,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     dbFile: values.db,
     sensor: values.policy ? await sensorOption(values.sensor) : undefined,
     maxFlows,
+    ...bounds,
+    onMemory: (e) => process.stderr.write(`muvakt: ${memoryEpisodeText(e)}\n`),
     alertStream: syslog && log ? { syslog, log } : undefined,
   });
   const { pipeline, inventory, alerting } = sensor;
@@ -148,7 +154,9 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const undelivered = sensor.syslog ? sensor.syslog.stats.pendingBytes : 0;
   const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (!values.quiet) {
-    summaryOut.write(formatSummary(pipeline, { wallSeconds, captureBytes, files: files.length, error }));
+    const c = inventory.inventory.counters;
+    const bounds = { devicesEvicted: c.devices_evicted, devicesShed: c.devices_shed, devicesDropped: c.devices_dropped + c.external_devices_dropped, memoryEpisodes: sensor.memory?.episodes ?? 0 };
+    summaryOut.write(formatSummary(pipeline, { wallSeconds, captureBytes, files: files.length, error, bounds }));
     summaryOut.write(`peak memory (RSS)  ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`);
   }
   if (!values.quiet) summaryOut.write(formatDeviceSummary(inventory.counts()));

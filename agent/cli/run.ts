@@ -12,13 +12,14 @@ import { openStoreAt } from '../store-file.js';
 import { dbLocation } from '../store/location.js';
 import { applyLogFormat, positiveInt, sensorOption, UsageError } from './args.js';
 import { SYSLOG_PARSE_OPTIONS, syslogOptions } from './syslog-options.js';
+import { MEMORY_PARSE_OPTIONS, MEMORY_USAGE, memoryBounds } from './memory-options.js';
 
 export const RUN_USAGE = `muvakt run --interface IFACE [--sensor NAME] [--filter BPF] [--policy FILE] [--db FILE|URL] [--events FILE|-] [--alerts FILE|-]
            [--listen HOST:PORT [--auth FILE] [--tls-cert F --tls-key F] [--allow-plain-http]]
            [--syslog HOST:PORT [--syslog-format rfc5424|cef|ecs] [--syslog-ca FILE] [--syslog-spool DIR]
            [--syslog-facility NAME]] [--alerts-max-mb N] [--log-format json|pretty]
            [--snaplen N] [--buffer-mb N] [--no-promisc] [--stats-interval S] [--flow-history-interval S]
-           [--max-flows N] [--pseudonym-key FILE]
+           [--max-flows N] [--max-devices N] [--max-analyzer-states N] [--memory-ceiling SIZE] [--pseudonym-key FILE]
            [--store-spool FILE] [--store-spool-max-mb N] [--store-spool-max-age-h N]
 
   Captures live from IFACE (a SPAN/mirror port) through tcpdump/libpcap. Never transmits.
@@ -47,7 +48,7 @@ export const RUN_USAGE = `muvakt run --interface IFACE [--sensor NAME] [--filter
   --stats-interval S    seconds between capture-statistics events and log lines (default 10)
   --flow-history-interval S  seconds between writes of the flow history (default 30): open flows are
                         counted and the zone matrix in the store (what the API shows) is at most this old
-  --log-format F        json or pretty (default: pretty on a terminal, JSON otherwise)
+${MEMORY_USAGE}  --log-format F        json or pretty (default: pretty on a terminal, JSON otherwise)
 `;
 
 function waitForSignal(): Promise<void> {
@@ -82,6 +83,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         'stats-interval': { type: 'string' },
         'flow-history-interval': { type: 'string' },
         'max-flows': { type: 'string' },
+        ...MEMORY_PARSE_OPTIONS,
         'pseudonym-key': { type: 'string' },
         ...SYSLOG_PARSE_OPTIONS,
         'alerts-max-mb': { type: 'string' },
@@ -111,6 +113,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     statsIntervalSec: positiveInt('stats-interval', v['stats-interval'] as string | undefined, 10),
     flowHistoryFlushMs: positiveInt('flow-history-interval', v['flow-history-interval'] as string | undefined, FLOW_HISTORY_FLUSH_MS / 1000) * 1000,
     maxFlows: positiveInt('max-flows', v['max-flows'] as string | undefined, DEFAULT_FLOW_LIMITS.maxFlows),
+    ...memoryBounds(v),
     events: v.events as string | undefined,
     alerts: v.alerts as string | undefined,
     policy: v.policy as string | undefined,

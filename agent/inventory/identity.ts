@@ -43,6 +43,9 @@ export interface IdentityLimits {
   maxPendingNames: number;
 }
 
+/** Devices looked at per eviction before the oldest of them goes regardless (a flood of busy devices). */
+const EVICTION_SCAN = 64;
+
 /** Broadcast, multicast and unspecified addresses never become devices. */
 function isNoDevice(ip: string): boolean {
   return isGroupOrUnspecified(classifyAddress(ip));
@@ -72,6 +75,13 @@ export class DeviceIdentity {
   private readonly pendingNames = new Map<string, string[]>();
   private internalCount = 0;
   private externalCount = 0;
+  /**
+   * Set while the process is near its memory ceiling: no new device is made (counted in
+   * `devices_shed`); the devices already known go on learning.
+   */
+  shedding = false;
+  /** The last_seen a device had when eviction last passed it over: a device seen since then is spared once more. */
+  private readonly reprieved = new WeakMap<Device, string>();
 
   constructor(
     private readonly limits: IdentityLimits,
@@ -101,7 +111,13 @@ export class DeviceIdentity {
   }
 
   private create(keyedBy: 'mac' | 'ip', key: string, mac: string | null, external: boolean, ts: string): Device | null {
-    if (external ? this.externalCount >= this.limits.maxExternalDevices : this.internalCount >= this.limits.maxDevices) {
+    if (this.shedding) {
+      this.counters.devices_shed++;
+      return null;
+    }
+    // External addresses are anyone's to spoof: a full external table refuses new ones rather
+    // than let them push out what is known. A full internal table makes room (see evictOne).
+    if (external ? this.externalCount >= this.limits.maxExternalDevices : this.internalCount >= this.limits.maxDevices && !this.evictOne()) {
       if (external) this.counters.external_devices_dropped++;
       else this.counters.devices_dropped++;
       return null;
@@ -113,6 +129,40 @@ export class DeviceIdentity {
     if (external) this.externalCount++;
     else this.internalCount++;
     return d;
+  }
+
+  /**
+   * Evicts one internal device, least recently seen first by second chance (CLOCK): the oldest
+   * entry goes unless it was seen since it was made or last passed over, in which case it moves
+   * to the back. No per-event bookkeeping: a flood of one-flow addresses evicts one another,
+   * while devices that keep talking stay. What was saved to the store stays there.
+   */
+  private evictOne(): boolean {
+    let fallback: Device | undefined;
+    for (let i = 0; i < EVICTION_SCAN; i++) {
+      const d = this.byId.values().next().value;
+      if (d === undefined) break;
+      if (!d.external && d.last_seen <= (this.reprieved.get(d) ?? d.first_seen)) {
+        this.evict(d);
+        return true;
+      }
+      this.byId.delete(d.id);
+      this.byId.set(d.id, d);
+      if (!d.external) {
+        this.reprieved.set(d, d.last_seen);
+        fallback ??= d;
+      }
+    }
+    if (fallback === undefined) return false;
+    this.evict(fallback);
+    return true;
+  }
+
+  private evict(d: Device): void {
+    this.remove(d);
+    for (const a of d.addresses) if (this.ipIndex.get(a.ip) === d) this.ipIndex.delete(a.ip);
+    if (d.mac !== null) this.macIps.delete(d.mac);
+    this.counters.devices_evicted++;
   }
 
   private remove(d: Device): void {

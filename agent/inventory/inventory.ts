@@ -8,8 +8,9 @@
  *    work; identity tells it of every change (IdentityListener), so it invalidates itself.
  * This class wires them and decides, per event, whether the memo's devices stand.
  *
- * Bounds: at most `maxDevices` internal and `maxExternalDevices` external devices (new ones
- * beyond that are counted in `counters`), per-device lists capped at `maxList` (peers per app at
+ * Bounds: at most `maxDevices` internal devices (beyond that the least recently seen is evicted)
+ * and `maxExternalDevices` external ones (new ones beyond that are refused), both counted in
+ * `counters`, per-device lists capped at `maxList` (peers per app at
  * `maxPeersPerApp`) with a per-list `dropped` counter, and pending DNS names capped.
  */
 import { classifyAddress, isExternal } from '../../protocols/ip/address-class.js';
@@ -26,6 +27,7 @@ export { clean } from './device-record.js';
 export interface InventoryOptions {
   /** Zone of an address (`CompiledPolicy.zoneOf`); default: `unknown` for internal space, `external` for the rest (see address-class). */
   zoneOf?: ZoneOf;
+  /** Internal devices held (default DEFAULT_MAX_DEVICES). */
   maxDevices?: number;
   maxExternalDevices?: number;
   maxList?: number;
@@ -48,6 +50,9 @@ export interface InventoryOptions {
   reuseEndpoints?: boolean;
 }
 
+/** About 4 KB each with their indexes (docs/performance.md, "Memory budget"). */
+export const DEFAULT_MAX_DEVICES = 50_000;
+
 const UNKNOWN_ZONE: ZoneRef = Object.freeze({ name: 'unknown', kind: 'unknown' });
 const EXTERNAL_ZONE: ZoneRef = Object.freeze({ name: 'external', kind: 'external' });
 const NO_VLANS: readonly number[] = Object.freeze([]);
@@ -63,7 +68,7 @@ export interface InventoryState {
 }
 
 export class Inventory {
-  readonly counters: InventoryCounters = { events: 0, devices_dropped: 0, external_devices_dropped: 0, merged: 0, routers: 0, pending_names_dropped: 0 };
+  readonly counters: InventoryCounters = { events: 0, devices_dropped: 0, external_devices_dropped: 0, devices_evicted: 0, devices_shed: 0, merged: 0, routers: 0, pending_names_dropped: 0 };
   private readonly identity: DeviceIdentity;
   private readonly facts: DeviceFacts;
   /** Null when `reuseEndpoints` is off: every event takes the full path. */
@@ -76,7 +81,7 @@ export class Inventory {
       {
         zoneOf: opts.zoneOf ?? defaultZoneOf,
         vlanZoneOf: opts.vlanZoneOf,
-        maxDevices: opts.maxDevices ?? 100_000,
+        maxDevices: opts.maxDevices ?? DEFAULT_MAX_DEVICES,
         maxExternalDevices: opts.maxExternalDevices ?? 10_000,
         maxAddresses: opts.maxAddresses ?? 16,
         routerThreshold: opts.routerThreshold ?? 8,
@@ -90,6 +95,11 @@ export class Inventory {
     );
     this.facts = new DeviceFacts(lists, this.identity, this.memo);
     for (const m of opts.routerMacs ?? []) this.identity.routerMacs.add(m.toLowerCase());
+  }
+
+  /** Near the memory ceiling: no new devices (counted in `counters.devices_shed`). */
+  set shedding(on: boolean) {
+    this.identity.shedding = on;
   }
 
   get size(): number {

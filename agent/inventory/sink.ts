@@ -20,8 +20,9 @@ export class InventorySink implements EventSink {
   constructor(
     private readonly inner: EventSink,
     private readonly policy: CompiledPolicy | null,
+    opts: { maxDevices?: number } = {},
   ) {
-    this.inventory = new Inventory(policy ? policyZones(policy) : {});
+    this.inventory = new Inventory({ ...(policy ? policyZones(policy) : {}), ...opts });
   }
 
   write(event: MuvaktEvent, flowSeq?: number): void {
@@ -42,8 +43,13 @@ export class InventorySink implements EventSink {
     this.inner.close();
   }
 
-  /** Classifies every device (open alerts weigh in the exposure rank) and saves it. */
-  save(store: Pick<Store, 'saveDevices'>, openAlerts: Alert[]): Promise<number> {
+  /**
+   * Classifies every device (open alerts weigh in the exposure rank) and saves it, `batch`
+   * devices a write: each device's row (its summary and detail, several KB) is garbage once
+   * written, so a full inventory never exists twice in memory. A store behind the spool gate
+   * takes one batch (the gate keeps only the latest device save).
+   */
+  async save(store: Pick<Store, 'saveDevices'>, openAlerts: Alert[], batch = Infinity, afterBatch?: () => void): Promise<number> {
     const alertCounts = alertCountsFrom(openAlerts.filter((a) => a.status !== 'resolved'));
     const policy = this.policy;
     const opts = {
@@ -51,8 +57,14 @@ export class InventorySink implements EventSink {
       lookup: (ip: string) => this.inventory.byIp(ip),
       isVendor: policy ? (ip: string) => policy.vendorOf(ip, new Date()) !== null : undefined,
     };
-    const rows: DeviceRow[] = [];
+    let rows: DeviceRow[] = [];
+    let saved = 0;
     for (const d of this.inventory.devices()) {
+      if (rows.length >= batch) {
+        saved += await store.saveDevices(rows);
+        rows = [];
+        afterBatch?.();
+      }
       const c = classify(d, opts);
       const s = summarize(d, c);
       rows.push({
@@ -67,7 +79,7 @@ export class InventorySink implements EventSink {
         detail: detail(d, c),
       });
     }
-    return store.saveDevices(rows);
+    return saved + (await store.saveDevices(rows));
   }
 
   /** Devices by zone and role, for the end-of-run summary. */

@@ -193,6 +193,10 @@ export interface InventoryCounters {
   /** New devices refused because the inventory was full (internal / external caps). */
   devices_dropped: number;
   external_devices_dropped: number;
+  /** Internal devices evicted (least recently seen) to make room for a new one. */
+  devices_evicted: number;
+  /** New devices not made because the process was near its memory ceiling. */
+  devices_shed: number;
   /** Devices merged (an IP-keyed device whose MAC was learned later). */
   merged: number;
   /** MACs demoted to router/gateway. */

@@ -20,6 +20,7 @@ import type { StoreSpoolSettings } from './store-spool.js';
 import { EventCounters } from './event-counters.js';
 import type { FlowHistoryWriter } from './flow-history-writer.js';
 import type { RemoteSessionLog } from './remote-sessions.js';
+import { MemoryGuard, type MemoryEpisode } from './memory-guard.js';
 
 /**
  * How the sensor is put together, for `analyze`, `run` and the live worker alike:
@@ -53,6 +54,14 @@ export interface SensorAssemblyOptions {
    */
   storeSpool?: StoreSpoolSettings;
   maxFlows: number;
+  /** Internal devices in the inventory (default DEFAULT_MAX_DEVICES); the least recently seen is evicted. */
+  maxDevices?: number;
+  /** Flows with analyzer state at once (default DEFAULT_MAX_ANALYZER_STATES). */
+  maxAnalyzerStates?: number;
+  /** Resident-set ceiling in bytes: near it, analysis is shed (see memory-guard.ts); none when absent. */
+  memoryCeiling?: number;
+  /** Told when shedding begins and ends (once per episode). */
+  onMemory?: (e: MemoryEpisode) => void;
   /** Per-event counters for /metrics (a live sensor). */
   counters?: boolean;
   /** Alerts handed on as soon as the store has them (a live sensor): new and reopened ones. */
@@ -92,6 +101,8 @@ export interface SensorAssembly {
   readonly flowHistory: FlowHistoryWriter | null;
   /** With a store: the remote-access session log. */
   readonly remoteSessions: RemoteSessionLog | null;
+  /** With `memoryCeiling`: the guard that sheds analysis near it. */
+  readonly memory: MemoryGuard | null;
   /** Counts what open flows carried so far and writes the flow history and the sessions so far (a live sensor's timer); never rejects. */
   flushFlowHistory(): Promise<void>;
   /** Saves the inventory, ranked against the alerts, and the rules' learned baseline (with a store). */
@@ -144,7 +155,7 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
   const counters = o.counters ? new EventCounters(sink) : null;
   if (counters) sink = counters;
   // Every run keeps a device inventory; with a store it is saved there, ranked against the alerts.
-  const inventory = new InventorySink(sink, policy);
+  const inventory = new InventorySink(sink, policy, { maxDevices: o.maxDevices });
   sink = inventory;
 
   let alerting: AlertingSink | null = null;
@@ -204,7 +215,21 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
       return [];
     }
   };
-  const pipeline = new Pipeline({ events: sink, registry, flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows: o.maxFlows }, history: flowHistory?.history });
+  const memory =
+    o.memoryCeiling !== undefined
+      ? new MemoryGuard(o.memoryCeiling, (e) => {
+          inventory.inventory.shedding = e.shedding;
+          o.onMemory?.(e);
+        })
+      : null;
+  const pipeline = new Pipeline({
+    events: sink,
+    registry,
+    flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows: o.maxFlows },
+    history: flowHistory?.history,
+    maxAnalyzerStates: o.maxAnalyzerStates,
+    memory: memory ?? undefined,
+  });
   const events = sink;
 
   return {
@@ -220,6 +245,7 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     storeLocation: alerting?.store.location ?? null,
     flowHistory,
     remoteSessions,
+    memory,
     async flushFlowHistory() {
       if (remoteSessions !== null) {
         remoteSessions.sweep(pipeline.flows);
@@ -231,7 +257,7 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     },
     async save() {
       if (alerting === null) return;
-      await inventory.save(deviceTarget(alerting), await alertsForRanking(alerting));
+      await inventory.save(deviceTarget(alerting), await alertsForRanking(alerting), storeGate === null ? DEVICE_SAVE_BATCH : Infinity, () => memory?.check());
       await alerting.saveBaseline();
     },
     async close(opts = {}) {
@@ -255,7 +281,8 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
           closeExporters();
         }
         const alerts = opts.saveInventory === false ? [] : await alertsForRanking(alerting);
-        if (opts.saveInventory !== false) await inventory.save(deviceTarget(alerting), alerts);
+        // The rows of a batch are garbage once written: the ceiling is looked at between batches too.
+        if (opts.saveInventory !== false) await inventory.save(deviceTarget(alerting), alerts, storeGate === null ? DEVICE_SAVE_BATCH : Infinity, () => memory?.check());
         return alerts;
       } finally {
         // One last replay; what the store still does not take stays on disk for the next start.
@@ -265,6 +292,9 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     },
   };
 }
+
+/** Devices per write at the end of a run: their rows are garbage once written. */
+const DEVICE_SAVE_BATCH = 1000;
 
 /** The store's commit callback that hands new and reopened alerts to stdout, a file and syslog. */
 async function alertStreamTo(

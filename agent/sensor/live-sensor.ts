@@ -3,6 +3,7 @@ import { isoMicro } from '../events/format.js';
 import type { SyslogExporterOptions } from '../export/syslog.js';
 import { createLogger } from '../log.js';
 import { assembleSensor } from './assembly.js';
+import { memoryEpisodeText } from './memory-guard.js';
 import { spoolSnapshot } from './snapshot.js';
 import type { SensorSnapshot } from './snapshot.js';
 import { FLOW_HISTORY_FLUSH_MS } from './flow-history-writer.js';
@@ -17,6 +18,10 @@ export interface LiveSensorOptions {
   promiscuous: boolean;
   statsIntervalSec: number;
   maxFlows: number;
+  /** Memory bounds (cli/memory-options.ts); the assembly's defaults when absent. */
+  maxDevices?: number;
+  maxAnalyzerStates?: number;
+  memoryCeiling?: number;
   events?: string;
   alerts?: string;
   policy?: string;
@@ -62,6 +67,10 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
     sensor: o.sensor,
     storeSpool: o.storeSpool ?? {},
     maxFlows: o.maxFlows,
+    maxDevices: o.maxDevices,
+    maxAnalyzerStates: o.maxAnalyzerStates,
+    memoryCeiling: o.memoryCeiling,
+    onMemory: (e) => (e.shedding ? log.warn : log.info).call(log, { rss_mb: Math.round(e.rssBytes / 1024 ** 2), ceiling_mb: Math.round(e.ceilingBytes / 1024 ** 2) }, memoryEpisodeText(e)),
     counters: true,
     alertStream: { alerts: o.alerts, alertsMaxBytes: o.alertsMaxBytes, alertsKeep: o.alertsKeep, syslog: o.syslog, log },
   });
@@ -128,6 +137,9 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
         flowsActive: pipeline.flows.size,
         flowsByApp: Object.fromEntries(st.flowsByApp),
         flowEvictions: pipeline.flows.evictions,
+        evictions: { flows: pipeline.flows.evictions, devices: devices.counters.devices_evicted, analyzer_states: st.analyzerStateEvictions },
+        shed: { devices: devices.counters.devices_shed, analyzer_states: st.analyzerStatesShed },
+        ...(sensor.memory ? { memoryCeilingBytes: sensor.memory.ceilingBytes, memoryShedding: sensor.memory.shedding } : {}),
         dicomAssociations: { ...counters.dicomAssociations },
         dicomDimse: { ...counters.dicomDimse },
         hl7Messages: [...counters.hl7.values()].map((h) => ({ ...h })),
@@ -185,7 +197,9 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
       }
       const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
       log.info({ received: backend.stats.received, dropped: backend.stats.dropped, packets: pipeline.stats.packets }, 'capture stopped');
-      return formatSummary(pipeline, { wallSeconds, captureBytes: pipeline.stats.bytes, files: 0, captureDrops: backend.stats.dropped, error });
+      const c = inventory.inventory.counters;
+      const bounds = { devicesEvicted: c.devices_evicted, devicesShed: c.devices_shed, devicesDropped: c.devices_dropped + c.external_devices_dropped, memoryEpisodes: sensor.memory?.episodes ?? 0 };
+      return formatSummary(pipeline, { wallSeconds, captureBytes: pipeline.stats.bytes, files: 0, captureDrops: backend.stats.dropped, error, bounds });
     },
   };
 }

@@ -23,6 +23,13 @@ export interface SensorSnapshot {
   /** Flows created, by app. */
   flowsByApp?: Counts;
   flowEvictions?: number;
+  /** Entries evicted to stay within a cap, by table: flows, devices, analyzer_states. */
+  evictions?: Counts;
+  /** Work not done near the memory ceiling, by what: devices, analyzer_states. */
+  shed?: Counts;
+  /** The --memory-ceiling in bytes, and whether analysis is being shed now. */
+  memoryCeilingBytes?: number;
+  memoryShedding?: boolean;
   /** By result: accepted, rejected, aborted, released, incomplete. */
   dicomAssociations?: Counts;
   /** By command, e.g. C-STORE-RQ. */

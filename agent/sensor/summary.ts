@@ -6,6 +6,8 @@ export interface RunFigures {
   files: number;
   captureDrops?: number;
   error?: string;
+  /** What the memory bounds cost: devices evicted or not made, and the memory-ceiling episodes. */
+  bounds?: { devicesEvicted: number; devicesShed: number; devicesDropped: number; memoryEpisodes: number };
 }
 
 function fmtInt(n: number): string {
@@ -34,6 +36,14 @@ export function formatSummary(p: Pipeline, fig: RunFigures): string {
   const apps = [...st.flowsByApp.entries()].sort((a, b) => b[1] - a[1]);
   for (const [app, n] of apps) rows.push([`  ${app}`, fmtInt(n)]);
   if (p.flows.evictions > 0) rows.push(['flow evictions (table full)', fmtInt(p.flows.evictions)]);
+  if (st.analyzerStateEvictions > 0) rows.push(['analyzer states evicted', fmtInt(st.analyzerStateEvictions)]);
+  const b = fig.bounds;
+  if (b !== undefined && b.devicesEvicted > 0) rows.push(['device evictions (inventory full)', fmtInt(b.devicesEvicted)]);
+  if (b !== undefined && b.devicesDropped > 0) rows.push(['devices not added (external cap)', fmtInt(b.devicesDropped)]);
+  if (st.analyzerStatesShed > 0 || (b !== undefined && (b.devicesShed > 0 || b.memoryEpisodes > 0))) {
+    const episodes = b?.memoryEpisodes ?? 0;
+    rows.push(['shed near memory ceiling', `analyzer states ${fmtInt(st.analyzerStatesShed)}, devices ${fmtInt(b?.devicesShed ?? 0)} (${episodes} episode${episodes === 1 ? '' : 's'})`]);
+  }
   rows.push(['non-IP frames', fmtInt(st.nonIp)]);
   if (st.icmp > 0) rows.push(['ICMP packets', fmtInt(st.icmp)]);
   if (st.otherIp > 0) rows.push(['other IP protocols', fmtInt(st.otherIp)]);

@@ -27,15 +27,49 @@ function mac(i: number): string {
 }
 
 describe('inventory bounds', () => {
-  it('caps 200k synthetic devices at maxDevices with a counter', () => {
+  it('caps 200k synthetic devices at maxDevices, evicting with a counter', () => {
     // The cost of a full inventory is measured in the bench, not timed here.
     const inv = new Inventory({ maxDevices: 100_000 });
     for (let i = 0; i < 200_000; i++) {
       inv.observe({ ts: TS, type: 'dhcp', client_mac: mac(i), hostname: `host${i}`, dhcp_type: 'request' });
     }
     expect(inv.size).toBe(100_000);
-    expect(inv.counters.devices_dropped).toBe(100_000);
+    expect(inv.counters.devices_evicted).toBe(100_000);
+    expect(inv.counters.devices_dropped).toBe(0);
     expect(inv.counters.events).toBe(200_000);
+  });
+
+  it('evicts the least recently seen device, sparing one that is still talking', () => {
+    const at = (s: number) => `2026-11-23T10:${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}.000000Z`;
+    const inv = new Inventory({ maxDevices: 4 });
+    const pacs = '10.9.9.9';
+    // The PACS is the first device made, then keeps answering every new client.
+    for (let i = 0; i < 50; i++) {
+      inv.observe(flow(`10.100.0.${i + 1}`, pacs, 104, 'dicom', { client_mac: mac(i + 1), server_mac: '02:00:00:09:09:09' }, at(i)));
+    }
+    expect(inv.size).toBe(4);
+    expect(inv.byIp(pacs)).toBeDefined();
+    // The newest clients are kept, the oldest evicted, and their addresses are free again.
+    expect(inv.byIp('10.100.0.50')).toBeDefined();
+    expect(inv.byIp('10.100.0.1')).toBeUndefined();
+    expect(inv.counters.devices_evicted).toBe(50 + 1 - 4);
+    // An evicted host seen again is a new device.
+    inv.observe(flow('10.100.0.1', pacs, 104, 'dicom', { client_mac: mac(1), server_mac: '02:00:00:09:09:09' }, at(100)));
+    expect(inv.byIp('10.100.0.1')!.first_seen).toBe(at(100));
+  });
+
+  it('makes no new device while shedding, counting what it did not make', () => {
+    const inv = new Inventory();
+    inv.observe(flow('10.1.1.1', '10.9.9.9', 104, 'dicom', { client_mac: mac(1), server_mac: '02:00:00:09:09:09' }));
+    inv.shedding = true;
+    inv.observe(flow('10.1.1.2', '10.9.9.9', 104, 'dicom', { client_mac: mac(2), server_mac: '02:00:00:09:09:09' }));
+    expect(inv.size).toBe(2);
+    expect(inv.counters.devices_shed).toBe(1);
+    // The known devices go on learning.
+    expect(inv.byIp('10.9.9.9')!.events).toBe(2);
+    inv.shedding = false;
+    inv.observe(flow('10.1.1.2', '10.9.9.9', 104, 'dicom', { client_mac: mac(2), server_mac: '02:00:00:09:09:09' }));
+    expect(inv.size).toBe(3);
   });
 
   it('caps external devices separately', () => {

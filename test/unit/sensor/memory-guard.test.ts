@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryGuard, memoryEpisodeText, parseSize, type MemoryEpisode } from '../../../agent/sensor/memory-guard.js';
+
+const MB = 1024 * 1024;
+
+function guard(rss: number[], afterCollect?: number) {
+  const episodes: MemoryEpisode[] = [];
+  let current = rss[0];
+  let i = 0;
+  let now = 0;
+  const g = new MemoryGuard(
+    1000 * MB,
+    (e) => episodes.push(e),
+    () => current,
+    () => {
+      if (afterCollect !== undefined) current = afterCollect;
+    },
+    () => now,
+  );
+  return {
+    g,
+    episodes,
+    step() {
+      current = rss[i++];
+      now += 5000;
+      return g.check();
+    },
+  };
+}
+
+describe('memory guard', () => {
+  it('collects garbage first, and sheds only when that does not bring it down', () => {
+    const freed = guard([700 * MB], 300 * MB);
+    expect(freed.step()).toBe(false);
+    expect(freed.g.collections).toBe(1);
+    expect(freed.episodes).toEqual([]);
+
+    const live = guard([900 * MB], 880 * MB);
+    expect(live.step()).toBe(true);
+    expect(live.episodes).toEqual([{ shedding: true, rssBytes: 880 * MB, ceilingBytes: 1000 * MB }]);
+  });
+
+  it('reports an episode once when it starts and once when it ends, not at every check', () => {
+    const t = guard([500 * MB, 900 * MB, 950 * MB, 800 * MB, 650 * MB, 500 * MB]);
+    const states = [t.step(), t.step(), t.step(), t.step(), t.step(), t.step()];
+    expect(states).toEqual([false, true, true, true, false, false]);
+    expect(t.episodes.map((e) => e.shedding)).toEqual([true, false]);
+    expect(t.g.episodes).toBe(1);
+    expect(t.g.peakBytes).toBe(950 * MB);
+  });
+
+  it('says sizes only', () => {
+    expect(memoryEpisodeText({ shedding: true, rssBytes: 900 * MB, ceilingBytes: 1000 * MB })).toBe(
+      'memory 900 MB near the ceiling of 1000 MB: shedding analysis (no new analyzer states or devices; flows still counted)',
+    );
+  });
+
+  it('reads sizes', () => {
+    expect(parseSize('512M')).toBe(512 * MB);
+    expect(parseSize('1.5G')).toBe(1.5 * 1024 * MB);
+    expect(parseSize('2048k')).toBe(2 * MB);
+    expect(parseSize('1000000')).toBe(1_000_000);
+    expect(parseSize('lots')).toBeNaN();
+  });
+});
