@@ -3,6 +3,7 @@ import { baselineRules } from './checks/baseline.js';
 import { credentialRules } from './checks/credentials.js';
 import { deliveryRules } from './checks/delivery.js';
 import { encryptionRules } from './checks/encryption.js';
+import { endOfLifeRules } from './checks/end-of-life.js';
 import { expectedFlowRules } from './checks/expected-flows.js';
 import { healthDataRules } from './checks/health-data.js';
 import { integrityRules } from './checks/integrity.js';
@@ -22,6 +23,7 @@ export const ALL_RULES: readonly Rule[] = [
   ...remoteAccessRules,
   ...vendorWindowRules,
   ...lifecycleRules,
+  ...endOfLifeRules,
   ...deliveryRules,
   ...integrityRules,
   ...baselineRules,

@@ -210,8 +210,9 @@ export class SmbStreamParser implements StreamParser {
         // 2.??? means "upgrade to SMB2 and negotiate again"; the real answer follows.
         if (d !== 0x02ff) this.negotiated = true;
       }
-    } else if (cmd === 1 && !response) {
-      this.ntlm(m, 64, n);
+    } else if (cmd === 1) {
+      if (response) this.challenge(m, 64, n);
+      else this.ntlm(m, 64, n);
     }
   }
 
@@ -250,7 +251,9 @@ export class SmbStreamParser implements StreamParser {
         if (idx !== 0xffff && idx < this.smb1Dialects.length) this.rec.dialect = this.smb1Dialects[idx];
         this.negotiated = true;
       }
-    } else if (cmd === 0x73 && !response) {
+    } else if (cmd === 0x73 && response) {
+      this.challenge(m, 32, n);
+    } else if (cmd === 0x73) {
       // Thirteen words: the pre-NTLMSSP request, whose challenge responses sit in the message itself.
       if (wc === 13) this.legacySessionSetup(m, n);
       else this.ntlm(m, 32, n);
@@ -291,6 +294,18 @@ export class SmbStreamParser implements StreamParser {
     if (d !== '' && !holdsFnr(d)) this.rec.ntlm_domain = d;
   }
 
+  /**
+   * NTLMSSP CHALLENGE (type 2) from the server: only its VERSION field ([MS-NLMP] 2.2.2.10), the
+   * server's Windows version, which the end-of-support rule reads. Present only when the server
+   * sets NTLMSSP_NEGOTIATE_VERSION.
+   */
+  private challenge(m: Buffer, from: number, n: number): void {
+    const at = m.subarray(0, n).indexOf(NTLMSSP, from);
+    if (at < 0 || at + 56 > n || m.readUInt32LE(at + 8) !== 2 || (m.readUInt16LE(at + 12) > 0 && m.readUInt32LE(at + 16) < 56)) return;
+    const v = ntlmVersion(m, at + 48, m.readUInt32LE(at + 20));
+    if (v) this.rec.server_os_version = v;
+  }
+
   /** NTLMSSP AUTHENTICATE (type 3) somewhere in m[from, n). */
   private ntlm(m: Buffer, from: number, n: number): void {
     const at = m.subarray(0, n).indexOf(NTLMSSP, from);
@@ -322,6 +337,12 @@ export class SmbStreamParser implements StreamParser {
     if (user !== '') this.rec.username_pseudonym = this.pseudonymize('username', user);
     if (domain !== '' && !holdsFnr(domain)) this.rec.ntlm_domain = domain;
     if (nt === null) this.counters.malformed++;
+    // The VERSION field sits before the payload: only where every payload offset leaves room for it.
+    const clear = (o: number) => m.readUInt16LE(at + o) === 0 || m.readUInt32LE(at + o + 4) >= 72;
+    if (at + 72 <= n && clear(12) && clear(20) && clear(28) && clear(36)) {
+      const v = ntlmVersion(m, at + 64, flags);
+      if (v) this.rec.client_os_version = v;
+    }
   }
 
   private finish(): number {
@@ -336,4 +357,17 @@ export class SmbStreamParser implements StreamParser {
     }
     return DETACH;
   }
+}
+
+const NTLMSSP_NEGOTIATE_VERSION = 0x02000000;
+
+/** The VERSION structure ([MS-NLMP] 2.2.2.10) as major.minor.build, when the flags say it is there and it looks like one. */
+function ntlmVersion(m: Buffer, o: number, flags: number): string | null {
+  if ((flags & NTLMSSP_NEGOTIATE_VERSION) === 0) return null;
+  const major = m[o];
+  const minor = m[o + 1];
+  const build = m.readUInt16LE(o + 2);
+  // NTLMSSP_REVISION_W2K3 (15) is the only revision Windows sends; anything else is not a version.
+  if (m[o + 7] !== 0x0f || major === 0 || major > 20) return null;
+  return `${major}.${minor}.${build}`;
 }

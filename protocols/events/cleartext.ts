@@ -66,6 +66,8 @@ export const SmbEventSchema = flowEventSchema('smb', 'One per SMB session start'
   ntlm_domain: Type.Optional(Type.String()),
   ntlm_v1: Type.Optional(Type.Boolean({ description: 'NTLMv1 response: crackable' })),
   anonymous: Type.Optional(Type.Boolean({ description: 'Null session' })),
+  server_os_version: Type.Optional(Type.String({ description: 'Windows version major.minor.build from the NTLMSSP CHALLENGE VERSION field (the server)' })),
+  client_os_version: Type.Optional(Type.String({ description: 'Windows version major.minor.build from the NTLMSSP AUTHENTICATE VERSION field (the client)' })),
 });
 export type SmbEvent = Static<typeof SmbEventSchema>;
 

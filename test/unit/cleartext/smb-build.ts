@@ -36,7 +36,7 @@ export function smb2NegotiateResponse(dialect: number, signingRequired: boolean)
 }
 
 /** NTLMSSP AUTHENTICATE (type 3) with Unicode strings. */
-export function ntlmAuthenticate(user: string, domain: string, ntLen: number): Buffer {
+export function ntlmAuthenticate(user: string, domain: string, ntLen: number, version?: [number, number, number]): Buffer {
   const u = Buffer.from(user, 'utf16le');
   const d = Buffer.from(domain, 'utf16le');
   const w = Buffer.from('WS01', 'utf16le');
@@ -58,8 +58,46 @@ export function ntlmAuthenticate(user: string, domain: string, ntLen: number): B
   field(36, u);
   field(44, w);
   field(52, Buffer.alloc(0));
-  head.writeUInt32LE(0xe2888215, 60); // NEGOTIATE_UNICODE among others
+  head.writeUInt32LE(0xe2888215, 60); // NEGOTIATE_UNICODE and NEGOTIATE_VERSION among others
+  if (version) ntlmVersionField(version).copy(head, 64);
   return Buffer.concat([head, lm, nt, d, u, w]);
+}
+
+/** The VERSION structure: major, minor, build, three reserved bytes, NTLMSSP_REVISION_W2K3. */
+export function ntlmVersionField([major, minor, build]: [number, number, number]): Buffer {
+  const v = Buffer.alloc(8);
+  v[0] = major;
+  v[1] = minor;
+  v.writeUInt16LE(build, 2);
+  v[7] = 0x0f;
+  return v;
+}
+
+/** NTLMSSP CHALLENGE (type 2), with the server's VERSION when given. */
+export function ntlmChallenge(version?: [number, number, number]): Buffer {
+  const target = Buffer.from('HOSPITAL', 'utf16le');
+  const head = Buffer.alloc(56);
+  head.write('NTLMSSP\0', 0, 'latin1');
+  head.writeUInt32LE(2, 8);
+  head.writeUInt16LE(target.length, 12);
+  head.writeUInt16LE(target.length, 14);
+  head.writeUInt32LE(56, 16);
+  head.writeUInt32LE(version ? 0xe2898215 : 0xe0898215, 20);
+  Buffer.alloc(8, 0x11).copy(head, 24);
+  head.writeUInt32LE(56 + target.length, 44);
+  if (version) ntlmVersionField(version).copy(head, 48);
+  return Buffer.concat([head, target]);
+}
+
+/** SESSION_SETUP response (STATUS_MORE_PROCESSING_REQUIRED) carrying a security blob. */
+export function smb2SessionSetupResponse(blob: Buffer): Buffer {
+  const h = smb2Header(1, true, 1);
+  h.writeUInt32LE(0xc0000016, 8);
+  const b = Buffer.alloc(8);
+  b.writeUInt16LE(9, 0);
+  b.writeUInt16LE(64 + 8, 4);
+  b.writeUInt16LE(blob.length, 6);
+  return nbss(Buffer.concat([h, b, blob]));
 }
 
 export function smb2SessionSetup(blob: Buffer): Buffer {
