@@ -169,6 +169,31 @@ export function matchWindowsVersion(version: string): EndOfSupportMatch | null {
   return null;
 }
 
+// A browser names its Windows as "Windows NT 6.1"; Windows 10 and 11 both say 10.0 with no build,
+// so they never match (the Windows 10 row needs a build).
+const UA_WINDOWS = /Windows NT (\d{1,2}\.\d{1,2})(?=[;)\s]|$)/;
+
+/** The Windows a User-Agent names ("… (Windows NT 6.1; Win64; x64) …"), when it has ended. */
+export function matchUserAgent(ua: string): EndOfSupportMatch[] {
+  const m = UA_WINDOWS.exec(ua.slice(0, 512));
+  const hit = m ? matchWindowsVersion(m[1]) : null;
+  return hit ? [hit] : [];
+}
+
+/** Where a software string was seen, as the inventory's software list and the rule's evidence name it. */
+export type SoftwareSeenIn = 'http-server' | 'http-user-agent' | 'smb-ntlm';
+
+/** The rows a software string matches, read the way its source writes it; [] for sources the table does not cover. */
+export function matchSeen(seenIn: string, value: string): EndOfSupportMatch[] {
+  if (seenIn === 'http-server') return matchSoftware(value);
+  if (seenIn === 'http-user-agent') return matchUserAgent(value);
+  if (seenIn === 'smb-ntlm') {
+    const m = matchWindowsVersion(value);
+    return m ? [m] : [];
+  }
+  return [];
+}
+
 /** The match has ended by `at` (an ISO time): the day after the last day of support has begun, in UTC. */
 export function endedBy(match: EndOfSupportMatch, at: string): boolean {
   const t = Date.parse(at);

@@ -19,6 +19,7 @@
  * Each exposure reason's `guide_ref` is a comma-separated list of references in
  * rules/guide-references.ts (no GUIDE-MAP ids: they are not sections of the guides).
  */
+import { endedBy, matchSeen } from '../../rules/end-of-support.js';
 import type { Device } from './types.js';
 import { inferRoles, primaryRole, type DeviceLookup, type Role, type RoleFinding } from './roles.js';
 
@@ -65,6 +66,31 @@ export interface ClassifyOptions {
   isVendor?: (ip: string) => boolean;
   /** Peer lookup for roles (vendor endpoints). */
   lookup?: DeviceLookup;
+}
+
+/** Software of the device whose maker's support had ended by the time it was last seen (rules/end-of-support.ts). */
+export interface EndOfSupport {
+  product: string;
+  version: string;
+  end_of_support: string;
+  source: string;
+  seen_in: string;
+}
+
+/**
+ * The device's software list against the end-of-support table, judged at its last_seen: the
+ * inventory keeps what was seen, not when each string was last seen, so "still there when last
+ * seen" is the claim (the rule end-of-life-software judges each event at its own capture time).
+ */
+export function endOfSupportOf(d: Device): EndOfSupport[] {
+  const out: EndOfSupport[] = [];
+  for (const s of d.software) {
+    for (const m of matchSeen(s.source, s.value)) {
+      if (!endedBy(m, d.last_seen) || out.some((x) => x.product === m.row.product && x.version === m.version_seen)) continue;
+      out.push({ product: m.row.product, version: m.version_seen, end_of_support: m.row.end_of_support, source: m.row.source.name, seen_in: s.source });
+    }
+  }
+  return out;
 }
 
 export interface Classification {
@@ -185,6 +211,8 @@ export function exposureOf(d: Device, props: Properties, opts: ClassifyOptions =
   if (extRemote.length > 0) add(`remote access from outside: ${props.remote_access.facts.find((f) => f.includes('external')) ?? props.remote_access.facts[0]}`, 30, 'MU 5.1, MU 5.2.1');
   else if (inbound.length > 0) add(`remote access: ${props.remote_access.facts[0]}`, 10, 'MU 5.1');
   if (props.configuration_control.value === 'yes') add(`configuration control by a vendor/external party: ${props.configuration_control.facts[0]}`, 10, 'MU 5.1.2 #8');
+  const ended = endOfSupportOf(d);
+  if (ended.length > 0) add(`software past its end of support: ${ended.map((x) => `${x.product} ${x.version} (ended ${x.end_of_support})`).join(', ')}`, 8, 'LEV 8, MU 4.6');
   if (!d.external && props.cloud.value === 'yes') add(`external/cloud contacts: ${props.cloud.facts[0]}`, 10, 'MU 5.1');
   if (d.phi.sent_external > 0) add(`patient data sent to an external address (${d.phi.sent_external}×)`, 15, 'MU 5.1.2 #6, MU annex #16, MU annex #17');
   const vendorAccess = props.configuration_control.value === 'yes' || extRemote.length > 0;

@@ -114,6 +114,8 @@ export function evidenceDocument(b: EvidenceBundle): Block[] {
     ['Navn (names)', list(d.names.map((n) => `${n.name} [${n.source}]`))],
     ['Rolle (role)', d.role],
     ['Programvare (software)', list(d.software.map((s) => `${s.value} [${s.source}]`))],
+    // A device saved by an older sensor has no such list.
+    ['Uten leverandørstøtte (end of support)', list((d.end_of_support ?? []).map((x) => `${x.product} ${x.version}: ${x.end_of_support} (${x.source})`))],
     ['Først sett (first seen)', d.first_seen],
     ['Sist sett (last seen)', d.last_seen],
   ];

@@ -77,6 +77,11 @@ export class DeviceFacts {
         return this.onPhi(e, client, server);
       case 'http':
         return this.onHttp(e, client, server);
+      case 'smb':
+        // The Windows version is what the end-of-support view reads; it names no person.
+        if (server) this.lists.addSoftware(server, str(e, 'server_os_version'), 'smb-ntlm');
+        if (client) this.lists.addSoftware(client, str(e, 'client_os_version'), 'smb-ntlm');
+        return;
       case 'dns':
         return this.onDns(e);
       case 'syslog':

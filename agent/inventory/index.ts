@@ -2,7 +2,7 @@
  * The device inventory API: build an `Inventory` from events, then `summarize` /
  * `detail` its devices for `GET /assets` and `GET /assets/:id`.
  */
-import { classify, type ClassifyOptions, type Classification, type Exposure, type Properties, type Scenario } from './classification.js';
+import { classify, endOfSupportOf, type ClassifyOptions, type Classification, type EndOfSupport, type Exposure, type Properties, type Scenario } from './classification.js';
 import { ownDataset, type Role, type RoleFinding } from './roles.js';
 import type { Inventory } from './inventory.js';
 import type { Device, ZoneOf, ZoneRef } from './types.js';
@@ -68,6 +68,8 @@ export interface DeviceDetail extends Device {
   exposure: Exposure;
   /** The DICOM identity (Modality, Manufacturer, Model, SoftwareVersions) of its own images, if any. */
   dicom_identity: { modality: string; manufacturer: string; model: string; software_versions: string; station_name: string } | null;
+  /** Its software whose maker's support had ended when it was last seen, with the date and the table row's source. */
+  end_of_support: EndOfSupport[];
 }
 
 function options(inv: Inventory, opts: ClassifyOptions): ClassifyOptions {
@@ -93,7 +95,7 @@ export function summarize(d: Device, c: Classification): DeviceSummary {
 export function detail(d: Device, c: Classification): DeviceDetail {
   const own = ownDataset(d);
   const identity = own ? { modality: own.modality, manufacturer: own.manufacturer, model: own.model, software_versions: own.software_versions, station_name: own.station_name } : null;
-  return { ...structuredClone(d), role: c.role, roles: c.roles, properties: c.properties, scenario: c.scenario, exposure: c.exposure, dicom_identity: identity };
+  return { ...structuredClone(d), role: c.role, roles: c.roles, properties: c.properties, scenario: c.scenario, exposure: c.exposure, dicom_identity: identity, end_of_support: endOfSupportOf(d) };
 }
 
 /** Every device, most exposed first (ties: newest last_seen first). */

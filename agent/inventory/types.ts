@@ -29,7 +29,8 @@ export interface NameRecord {
   source: NameSource;
 }
 
-export type SoftwareSource = 'ssh' | 'http-server' | 'http-user-agent' | 'telnet' | 'vnc' | 'rdp' | 'remote-banner' | 'dhcp-vendor-class' | 'dicom-implementation';
+/** `smb-ntlm`: the Windows version (major.minor.build) of the NTLM VERSION field of an SMB login. */
+export type SoftwareSource = 'ssh' | 'http-server' | 'http-user-agent' | 'telnet' | 'vnc' | 'rdp' | 'remote-banner' | 'dhcp-vendor-class' | 'dicom-implementation' | 'smb-ntlm';
 
 export interface SoftwareRecord {
   source: SoftwareSource;

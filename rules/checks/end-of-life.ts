@@ -1,9 +1,9 @@
-import { endedBy, matchSoftware, matchWindowsVersion, type EndOfSupportMatch } from '../end-of-support.js';
+import { endedBy, matchSoftware, matchUserAgent, matchWindowsVersion, type EndOfSupportMatch, type SoftwareSeenIn } from '../end-of-support.js';
 import { isMedical } from '../engine/helpers.js';
 import { defineRule, type Rule, type RuleContext, type RuleFinding } from '../engine/types.js';
 
 /** What the evidence says of one match: never the header or banner it came from. */
-function described(m: EndOfSupportMatch, seenIn: string) {
+function described(m: EndOfSupportMatch, seenIn: SoftwareSeenIn) {
   return { product: m.row.product, version: m.version_seen, end_of_support: m.row.end_of_support, source: m.row.source.name, source_url: m.row.source.url, seen_in: seenIn };
 }
 
@@ -21,14 +21,6 @@ class MatchCache {
     return hit;
   }
 }
-
-// A browser names its Windows as "Windows NT 6.1"; Windows 10 and 11 both say 10.0 with no build,
-// so they never match (the Windows 10 row needs a build).
-const userAgentWindows = (ua: string): EndOfSupportMatch[] => {
-  const m = /Windows NT (\d{1,2}\.\d{1,2})(?=[;)\s]|$)/.exec(ua.slice(0, 512));
-  const hit = m ? matchWindowsVersion(m[1]) : null;
-  return hit ? [hit] : [];
-};
 
 function found(ctx: RuleContext, ip: string, vlans: readonly number[] | undefined, ts: string, flowId: string, matches: ReturnType<typeof described>[]): RuleFinding {
   const zone = ctx.zoneOf(ip, vlans);
@@ -54,14 +46,14 @@ export const endOfLifeSoftware = defineRule({
   events: ['http', 'smb'],
   create: (ctx) => {
     const servers = new MatchCache(matchSoftware);
-    const agents = new MatchCache(userAgentWindows);
+    const agents = new MatchCache(matchUserAgent);
     return (e): RuleFinding[] | null => {
       const f = e.flow;
       const out: RuleFinding[] = [];
       const add = (ip: string, list: ReturnType<typeof described>[]) => {
         if (list.length > 0) out.push(found(ctx, ip, f.vlan, e.ts, f.id, list));
       };
-      const ended = (ms: readonly (EndOfSupportMatch | null)[], seenIn: string) => ms.filter((m): m is EndOfSupportMatch => m !== null && endedBy(m, e.ts)).map((m) => described(m, seenIn));
+      const ended = (ms: readonly (EndOfSupportMatch | null)[], seenIn: SoftwareSeenIn) => ms.filter((m): m is EndOfSupportMatch => m !== null && endedBy(m, e.ts)).map((m) => described(m, seenIn));
       if (e.type === 'http') {
         if (e.http_server) add(f.dst_ip, ended(servers.get(e.http_server), 'http-server'));
         if (e.http_user_agent) add(f.src_ip, ended(agents.get(e.http_user_agent), 'http-user-agent'));

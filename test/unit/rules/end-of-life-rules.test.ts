@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MuvaktEvent } from '../../../agent/events/types.js';
+import { evidenceDocument, renderMarkdown, type EvidenceBundle } from '../../../agent/inventory/evidence.js';
+import { Inventory, deviceDetail } from '../../../agent/inventory/index.js';
 import { Direction } from '../../../protocols/stream.js';
 import { END_OF_SUPPORT, endedBy, matchSoftware, matchWindowsVersion } from '../../../rules/end-of-support.js';
 import { ALL_RULES, RuleEngine, type EngineFinding, type RuleEvent } from '../../../rules/index.js';
@@ -195,5 +197,38 @@ describe('end-of-life-software', () => {
 
   it('a Windows 7 SMB server captured in 2019 does not raise it', () => {
     expect(eol(analyze(smb([6, 1, 7601], undefined, at('2019-03-01T09:00:00Z'))).findings)).toEqual([]);
+  });
+});
+
+describe('the inventory shows end-of-support software', () => {
+  const inventoryOf = (...captures: TestFrame[][]) => {
+    const inv = new Inventory({ maxDevices: 1000 });
+    for (const frames of captures) for (const e of runFrames(frames).events) inv.observe(e);
+    return inv;
+  };
+
+  it('the device detail lists it, the exposure rank counts it, the evidence bundle prints it', () => {
+    const inv = inventoryOf(http(DEVICE, 'Apache/2.2.15 (CentOS) OpenSSL/1.0.2k-fips'), smb([6, 1, 7601], [10, 0, 19044], NOW + 60));
+    const d = deviceDetail(inv, DEVICE)!;
+    expect(d.software).toContainEqual({ source: 'smb-ntlm', value: '6.1.7601' });
+    expect(d.end_of_support).toEqual([
+      { product: 'Apache httpd', version: '2.2.15', end_of_support: '2017-12-31', source: 'Apache HTTP Server Project: 2.2 end-of-life announcement', seen_in: 'http-server' },
+      { product: 'OpenSSL', version: '1.0.2k', end_of_support: '2019-12-31', source: 'OpenSSL release strategy', seen_in: 'http-server' },
+      { product: 'Windows 7 / Windows Server 2008 R2', version: '6.1.7601', end_of_support: '2020-01-14', source: 'Microsoft Lifecycle: Windows 7, Windows Server 2008 R2', seen_in: 'smb-ntlm' },
+    ]);
+    const reason = d.exposure.reasons.find((r) => r.fact.startsWith('software past its end of support'));
+    expect(reason).toMatchObject({ points: 8, guide_ref: 'LEV 8, MU 4.6' });
+    expect(reason!.fact).not.toContain('CentOS');
+    const bundle: EvidenceBundle = { kind: 'muvakt.evidence', version: 1, generated_at: '2026-12-01T12:00:00.000Z', device: d, alerts: [], risk_acceptances: [], summary: { alerts: 0, open_alerts: 0, highest_open_severity: null, guide_refs: [] } };
+    expect(renderMarkdown(evidenceDocument(bundle))).toContain('Windows 7 / Windows Server 2008 R2 6.1.7601: 2020-01-14 (Microsoft Lifecycle: Windows 7, Windows Server 2008 R2)');
+    // The client runs LTSC 2021: supported, so not listed.
+    expect(deviceDetail(inv, CLIENT)!.end_of_support).toEqual([]);
+  });
+
+  it('a device last seen before the date has nothing listed', () => {
+    const d = deviceDetail(inventoryOf(http(DEVICE, 'Microsoft-IIS/7.5', at('2019-06-03T08:00:00Z'))), DEVICE)!;
+    expect(d.software).toContainEqual({ source: 'http-server', value: 'Microsoft-IIS/7.5' });
+    expect(d.end_of_support).toEqual([]);
+    expect(d.exposure.reasons.some((r) => r.fact.includes('end of support'))).toBe(false);
   });
 });
