@@ -42,7 +42,7 @@ async function alertsUnder(policyFile: string, captures: readonly string[]): Pro
       process.stderr.write(`muvakt: ${e.message}\n`);
     }
   }
-  sensor.pipeline.finish('shutdown');
+  await sensor.pipeline.finishInBatches('shutdown');
   return sensor.close();
 }
 

@@ -163,21 +163,37 @@ export class FlowTable {
 
   /** Ends one flow now (closed connection, port reuse, shutdown). */
   end(f: Flow, reason: FlowEndReason): void {
-    this.unlink(this.lists[f.timeoutClass], f);
-    this.removeFromBucket(f);
-    this.size--;
-    this.onEnd(f, reason);
-    f.reset();
+    this.release(f, reason);
     this.free.push(f);
   }
 
   /** Ends all flows (end of capture, SIGTERM), oldest first. */
   flushAll(reason: FlowEndReason): void {
-    for (;;) {
+    this.flushOldest(reason, Infinity);
+  }
+
+  /**
+   * Ends up to `max` flows, oldest first, as flushAll does; returns the flows still held. A
+   * flush ends a capture: nothing would reuse the ended flows, and kept for reuse a full table
+   * of them (a quarter of a gigabyte at the default capacity) would stay live while every flow's
+   * end makes its event, findings and device work.
+   */
+  flushOldest(reason: FlowEndReason, max: number): number {
+    this.free.length = 0;
+    for (let n = 0; n < max; n++) {
       const f = this.oldest();
-      if (f === null) return;
-      this.end(f, reason);
+      if (f === null) break;
+      this.release(f, reason);
     }
+    return this.size;
+  }
+
+  private release(f: Flow, reason: FlowEndReason): void {
+    this.unlink(this.lists[f.timeoutClass], f);
+    this.removeFromBucket(f);
+    this.size--;
+    this.onEnd(f, reason);
+    f.reset();
   }
 
   /** Calls `fn` for every flow held (a periodic sweep, e.g. the flow history; never per packet). */

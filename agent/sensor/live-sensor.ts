@@ -187,7 +187,7 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
       } catch (e) {
         error = (e as Error).message;
       }
-      pipeline.finish('shutdown');
+      await pipeline.finishInBatches('shutdown');
       emitStats();
       try {
         await sensor.close();
