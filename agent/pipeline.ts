@@ -85,7 +85,7 @@ const MEMORY_CHECK_FLOW_ENDS = 0x3ff;
 
 /** What the pipeline asks of a memory ceiling (sensor/memory-guard.ts): looked at every MEMORY_CHECK_PACKETS packets, every MEMORY_CHECK_FLOW_ENDS ended flows and each tick. */
 export interface MemoryCheck {
-  /** True while the process is near its ceiling: no new analyzer state is made. */
+  /** True while the process is near its ceiling: no new analyzer state is made and the flow table is squeezed. */
   check(): boolean;
 }
 
@@ -165,7 +165,7 @@ export class Pipeline {
     const st = this.stats;
     st.packets++;
     st.bytes += rec.origLen;
-    if ((st.packets & MEMORY_CHECK_PACKETS) === 0 && this.memory !== null) this.shedding = this.memory.check();
+    if ((st.packets & MEMORY_CHECK_PACKETS) === 0 && this.memory !== null) this.lookAtMemory(this.memory);
     const tsSec = rec.tsSec;
     const tsNsec = rec.tsNsec;
     const now = tsSec + tsNsec * 1e-9;
@@ -352,7 +352,7 @@ export class Pipeline {
 
   /** Advances flow timeouts on wall-clock time when a live capture is quiet. */
   tick(nowSec: number): void {
-    if (this.memory !== null) this.shedding = this.memory.check();
+    if (this.memory !== null) this.lookAtMemory(this.memory);
     const h = this.history;
     if (h !== null && h.currentBucket !== -1 && h.due(Math.floor(nowSec))) h.advance(this.flows, Math.floor(nowSec));
     this.flows.expire(nowSec);
@@ -516,8 +516,16 @@ export class Pipeline {
     };
   }
 
+  private lookAtMemory(m: MemoryCheck): void {
+    const shedding = m.check();
+    if (shedding !== this.shedding) {
+      this.shedding = shedding;
+      this.flows.squeeze(shedding);
+    }
+  }
+
   private flowEnded(f: Flow, reason: FlowEndReason): void {
-    if ((++this.flowsEnded & MEMORY_CHECK_FLOW_ENDS) === 0 && this.memory !== null) this.shedding = this.memory.check();
+    if ((++this.flowsEnded & MEMORY_CHECK_FLOW_ENDS) === 0 && this.memory !== null) this.lookAtMemory(this.memory);
     let gapS = 0;
     let gapC = 0;
     if (this.analyzed.delete(f) || f.stream !== null || f.udpParser !== null) {

@@ -133,7 +133,7 @@ const DEFS: readonly MetricDef[] = [
   { name: 'muvakt_flows_total', help: 'Flows created, by application', type: 'counter', source: S, labels: ['app'], read: (s) => one('app', s.flowsByApp) },
   { name: 'muvakt_flow_evictions_total', help: 'Flows evicted because the flow table was full', type: 'counter', source: S, labels: [], read: (s) => s.flowEvictions },
   { name: 'muvakt_evictions_total', help: 'Entries evicted to stay within a memory cap, by table (flows, devices, analyzer_states)', type: 'counter', source: S, labels: ['table'], read: (s) => one('table', s.evictions) },
-  { name: 'muvakt_shed_total', help: 'Work not done because the process was near its memory ceiling, by what (devices, analyzer_states)', type: 'counter', source: S, labels: ['what'], read: (s) => one('what', s.shed) },
+  { name: 'muvakt_shed_total', help: 'Work not done because the process was near its memory ceiling, by what (devices, analyzer_states; flows: ended early by the squeezed flow table)', type: 'counter', source: S, labels: ['what'], read: (s) => one('what', s.shed) },
   { name: 'muvakt_memory_ceiling_bytes', help: 'The resident-memory ceiling (--memory-ceiling) near which analysis is shed', type: 'gauge', source: S, labels: [], read: (s) => s.memoryCeilingBytes },
   { name: 'muvakt_memory_shedding', help: '1 while analysis is shed near the memory ceiling, else 0', type: 'gauge', source: S, labels: [], read: (s) => (s.memoryShedding === undefined ? undefined : Number(s.memoryShedding)) },
   { name: 'muvakt_dicom_associations_total', help: 'DICOM associations, by result', type: 'counter', source: S, labels: ['result'], read: (s) => one('result', s.dicomAssociations) },

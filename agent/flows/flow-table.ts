@@ -39,6 +39,9 @@ function endpointHash(a0: number, a1: number, a2: number, a3: number, port: numb
  * Each timeout class keeps its flows in least-recently-seen order, so expiry looks only at list
  * heads and eviction of the oldest idle flow is O(classes).
  */
+/** A squeezed flow table still holds this many flows: a busy segment's own conversations. */
+const SQUEEZE_FLOOR = 10_000;
+
 export class FlowTable {
   /**
    * Chained hash buckets in one array sized once from the capacity: a Map would rehash its
@@ -50,6 +53,10 @@ export class FlowTable {
   size = 0;
   created = 0;
   evictions = 0;
+  /** Flows ended early because the table was squeezed below maxFlows near the memory ceiling. */
+  squeezed = 0;
+  /** Flows held before the oldest is evicted: maxFlows, or less while squeezed. */
+  private capacity: number;
   /** Set by lookup(): true when the packet goes from client to server. */
   toServer = true;
   /** Ended flows kept for reuse (at most maxFlows of them exist at any time anyway). */
@@ -59,6 +66,7 @@ export class FlowTable {
     private readonly limits: FlowTableLimits,
     private readonly onEnd: (flow: Flow, reason: FlowEndReason) => void,
   ) {
+    this.capacity = limits.maxFlows;
     let n = 1024;
     while (n < limits.maxFlows) n *= 2;
     this.buckets = new Array<Flow | null>(n).fill(null);
@@ -93,7 +101,12 @@ export class FlowTable {
    * the side using a well-known or lower port is taken as the server.
    */
   create(d: DecodedPacket, tsSec: number, tsNsec: number): Flow {
-    if (this.size >= this.limits.maxFlows) this.evictOldest();
+    if (this.size >= this.capacity) {
+      this.evictOldest();
+      // Squeezed: one more per new flow, so that the table shrinks to its lowered capacity as
+      // the flood goes on rather than ending a hundred thousand flows in one turn.
+      if (this.size >= this.capacity) this.evictOldest();
+    }
     const f = this.free.pop() ?? new Flow();
     let srcIsClient: boolean;
     if (d.l4Proto === IpProto.Tcp && (d.tcpFlags & 0x12) === 0x02) {
@@ -212,10 +225,21 @@ export class FlowTable {
     return best;
   }
 
+  /**
+   * Near the memory ceiling the flow table is the largest thing left that grows with a flood of
+   * addresses (~500 B a flow, a quarter of a gigabyte at the default cap), so while analysis is
+   * shed it holds at most half of what it held when shedding began (never under SQUEEZE_FLOOR),
+   * oldest evicted first; back to maxFlows when shedding ends.
+   */
+  squeeze(on: boolean): void {
+    this.capacity = on ? Math.min(this.limits.maxFlows, Math.max(SQUEEZE_FLOOR, this.size >>> 1)) : this.limits.maxFlows;
+  }
+
   private evictOldest(): void {
     const f = this.oldest();
     if (f === null) return;
-    this.evictions++;
+    if (this.size >= this.limits.maxFlows) this.evictions++;
+    else this.squeezed++;
     this.end(f, 'evicted');
   }
 

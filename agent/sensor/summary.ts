@@ -40,9 +40,9 @@ export function formatSummary(p: Pipeline, fig: RunFigures): string {
   const b = fig.bounds;
   if (b !== undefined && b.devicesEvicted > 0) rows.push(['device evictions (inventory full)', fmtInt(b.devicesEvicted)]);
   if (b !== undefined && b.devicesDropped > 0) rows.push(['devices not added (external cap)', fmtInt(b.devicesDropped)]);
-  if (st.analyzerStatesShed > 0 || (b !== undefined && (b.devicesShed > 0 || b.memoryEpisodes > 0))) {
+  if (st.analyzerStatesShed > 0 || p.flows.squeezed > 0 || (b !== undefined && (b.devicesShed > 0 || b.memoryEpisodes > 0))) {
     const episodes = b?.memoryEpisodes ?? 0;
-    rows.push(['shed near memory ceiling', `analyzer states ${fmtInt(st.analyzerStatesShed)}, devices ${fmtInt(b?.devicesShed ?? 0)} (${episodes} episode${episodes === 1 ? '' : 's'})`]);
+    rows.push(['shed near memory ceiling', `analyzer states ${fmtInt(st.analyzerStatesShed)}, devices ${fmtInt(b?.devicesShed ?? 0)}, flows ended early ${fmtInt(p.flows.squeezed)} (${episodes} episode${episodes === 1 ? '' : 's'})`]);
   }
   rows.push(['non-IP frames', fmtInt(st.nonIp)]);
   if (st.icmp > 0) rows.push(['ICMP packets', fmtInt(st.icmp)]);

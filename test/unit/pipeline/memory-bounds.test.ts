@@ -3,13 +3,14 @@ import { defaultRegistry } from '../../../agent/analyzers/default-registry.js';
 import { defaultEnvironment } from '../../../agent/analyzers/environment.js';
 import { newPacketRecord } from '../../../agent/capture/packet-record.js';
 import { Pipeline, type MemoryCheck } from '../../../agent/pipeline.js';
+import { DEFAULT_FLOW_LIMITS } from '../../../agent/flows/flow-table.js';
 import { eth, ipv4, udp } from '../../support/packet-builder.js';
 import { TEST_PSEUDONYM_KEY } from '../../support/keys.js';
 import { MemorySink } from '../../support/memory-sink.js';
 
 const T0 = 1_795_000_000;
 
-function pipeline(o: { maxAnalyzerStates?: number; memory?: MemoryCheck } = {}) {
+function pipeline(o: { maxAnalyzerStates?: number; memory?: MemoryCheck; flowLimits?: typeof DEFAULT_FLOW_LIMITS } = {}) {
   const sink = new MemorySink();
   return { sink, p: new Pipeline({ events: sink, registry: defaultRegistry(defaultEnvironment(TEST_PSEUDONYM_KEY)), ...o }) };
 }
@@ -65,5 +66,29 @@ describe('shedding near the memory ceiling', () => {
     datagram(p, 7);
     expect(p.stats.analyzerStatesShed).toBe(5);
     expect(checks).toBe(2);
+  });
+
+  it('squeezes the flow table to half of what it held while shedding, ending the oldest flows counted, and gives it back after', () => {
+    let near = false;
+    const { p, sink } = pipeline({ memory: { check: () => near }, flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows: 40_000 } });
+    for (let i = 0; i < 30_000; i++) datagram(p, i);
+    expect(p.flows.size).toBe(30_000);
+    near = true;
+    p.tick(T0);
+    // Two of the oldest ended for each new flow until the table holds 15,000.
+    for (let i = 30_000; i < 40_000; i++) datagram(p, i);
+    expect(p.flows.size).toBe(20_000);
+    expect(p.flows.squeezed).toBe(20_000);
+    for (let i = 40_000; i < 46_000; i++) datagram(p, i);
+    expect(p.flows.size).toBe(15_000);
+    expect(p.flows.evictions).toBe(0);
+    near = false;
+    p.tick(T0);
+    for (let i = 46_000; i < 46_100; i++) datagram(p, i);
+    expect(p.flows.size).toBe(15_100);
+    expect(p.flows.squeezed).toBe(31_000);
+    p.finish();
+    // Ended early, never lost: every flow is reported.
+    expect(sink.events.filter((e) => e.type === 'flow')).toHaveLength(46_100);
   });
 });

@@ -8,6 +8,7 @@ function guard(rss: number[], afterCollect?: number) {
   let current = rss[0];
   let i = 0;
   let now = 0;
+  const growth: number[] = [];
   const g = new MemoryGuard(
     1000 * MB,
     (e) => episodes.push(e),
@@ -16,10 +17,12 @@ function guard(rss: number[], afterCollect?: number) {
       if (afterCollect !== undefined) current = afterCollect;
     },
     () => now,
+    (percent) => growth.push(percent),
   );
   return {
     g,
     episodes,
+    growth,
     step() {
       current = rss[i++];
       now += 5000;
@@ -47,6 +50,18 @@ describe('memory guard', () => {
     expect(t.episodes.map((e) => e.shedding)).toEqual([true, false]);
     expect(t.g.episodes).toBe(1);
     expect(t.g.peakBytes).toBe(950 * MB);
+  });
+
+  it("holds V8's heap growth tight from 40 % of the ceiling and gives it back under 25 %", () => {
+    const t = guard([100 * MB, 390 * MB, 420 * MB, 300 * MB, 260 * MB, 240 * MB, 100 * MB]);
+    const tight = [];
+    for (let k = 0; k < 7; k++) {
+      t.step();
+      tight.push(t.g.tight);
+    }
+    expect(tight).toEqual([false, false, true, true, true, false, false]);
+    // Once each way, not at every check.
+    expect(t.growth).toEqual([25, 0]);
   });
 
   it('says sizes only', () => {
