@@ -9,7 +9,8 @@
 import { hasLongLength, peekDataset, PeekStatus, guessEncoding, type PeekSink } from '../dicom/dataset-peek.js';
 import { datasetEncoding, type DatasetEncoding } from '../dicom/transfer-syntax.js';
 
-const STEP = 4096;
+/** Copy in small steps: the walk stops at Pixel Data, and at most one step of pixels is copied. */
+const STEP = 1024;
 const PREAMBLE = 128;
 const TRANSFER_SYNTAX_UID = 0x00020010;
 const UID_TEXT = /^[0-9.]{1,64}$/;

@@ -51,11 +51,8 @@ export function mayBeDicomwebPath(path: string): boolean {
 export function dicomwebTarget(path: string): DicomwebTarget | null {
   if (!mayBeDicomwebPath(path)) return null;
   const segs = path.split('/');
-  for (let i = 0; i < segs.length; i++) {
-    if (LEVELS[segs[i]] === undefined) continue;
-    const t = matchFrom(segs, i);
-    if (t !== null) return t;
-  }
+  // The prefix (`/dicom-web`, `/pacs/rs`) never holds a level word: the first one starts the resource.
+  for (let i = 0; i < segs.length; i++) if (LEVELS[segs[i]] !== undefined) return matchFrom(segs, i);
   return null;
 }
 
