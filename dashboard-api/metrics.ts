@@ -67,7 +67,7 @@ export const LABEL_BOUNDS: Record<string, (v: string) => string> = {
   rule_id: vocabulary(ALL_RULES.map((r) => r.id)),
   severity: vocabulary(SEVERITIES),
   zone: (v) => (ZONE_NAME.test(v) ? v : OTHER),
-  protocol: vocabulary(['dicom', 'hl7', 'http', 'syslog', 'snmp', 'ftp', 'smtp', 'pop3', 'imap', 'tcp', 'udp', 'rdp', 'vnc', 'ssh', 'telnet', 'teamviewer', 'anydesk']),
+  protocol: vocabulary(['dicom', 'dicomweb', 'hl7', 'http', 'syslog', 'snmp', 'ftp', 'smtp', 'pop3', 'imap', 'tcp', 'udp', 'rdp', 'vnc', 'ssh', 'telnet', 'teamviewer', 'anydesk']),
   encrypted: vocabulary(['true', 'false']),
   reason: vocabulary(['full', 'age', 'phi', 'rejected']),
   table: vocabulary(['flows', 'devices', 'analyzer_states']),

@@ -36,13 +36,22 @@ function emitter(ctx: AnalyzerContext): CleartextEmit {
 
 const verdict = (v: 'no' | 'partial' | 'yes') => (v === 'yes' ? ProbeVerdict.Yes : v === 'partial' ? ProbeVerdict.NeedMore : ProbeVerdict.No);
 
-/** HTTP/1.x requests and responses (request line or status line, either direction). */
+/**
+ * HTTP/1.x requests and responses (request line or status line, either direction). A flow whose
+ * exchanges are DICOMweb (QIDO-RS, WADO-RS, STOW-RS) is relabelled `dicomweb`, still unencrypted.
+ */
 export function httpAnalyzer(env: AnalyzerEnvironment, opts: CleartextAnalyzerOptions = {}): TcpAnalyzerFactory {
   return {
     app: 'http',
     encrypted: false,
     probe: (_dir, buf, off, len) => probeHttp(buf, off, len),
-    create: (ctx) => new HttpStreamParser({ emit: emitter(ctx), pseudonymize: env.pseudonymize, phiScanDepth: opts.httpPhiScanDepth ?? env.phiScanDepth }),
+    create: (ctx) =>
+      new HttpStreamParser({
+        emit: emitter(ctx),
+        pseudonymize: env.pseudonymize,
+        phiScanDepth: opts.httpPhiScanDepth ?? env.phiScanDepth,
+        onDicomweb: () => ctx.setApp('dicomweb', false),
+      }),
   };
 }
 

@@ -116,7 +116,7 @@ export const LEVELS: readonly { level: ExposureLevel; min: number }[] = [
   { level: 'low', min: 0 },
 ];
 
-const MEDICAL_APPS = ['dicom', 'dicom-tls', 'hl7'];
+const MEDICAL_APPS = ['dicom', 'dicom-tls', 'dicomweb', 'hl7'];
 const REMOTE_APPS = new Set(['vnc', 'rdp', 'ssh', 'telnet', 'teamviewer', 'anydesk']);
 
 function alertsOf(counts: AlertCounts | undefined, ips: string[]): Record<string, number> {

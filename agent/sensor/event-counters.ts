@@ -44,7 +44,7 @@ export class EventCounters implements EventSink {
 
   write(e: MuvaktEvent, flowSeq?: number): void {
     this.inner.write(e, flowSeq);
-    if (e.type === 'phi.observed' || e.type === 'dicom.dimse' || e.type === 'hl7.message') this.countPhi(e);
+    if (e.type === 'phi.observed' || e.type === 'dicom.dimse' || e.type === 'dicomweb.request' || e.type === 'hl7.message') this.countPhi(e);
     switch (e.type) {
       case 'flow': {
         if (e.flow.proto === 'tcp') {
@@ -86,7 +86,7 @@ export class EventCounters implements EventSink {
   }
 
   /** Patient data seen in the clear: phi.observed from any scanner, or DICOM/HL7 with patient fields; once per connection. */
-  private countPhi(e: EventOf<'phi.observed' | 'dicom.dimse' | 'hl7.message'>): void {
+  private countPhi(e: EventOf<'phi.observed' | 'dicom.dimse' | 'dicomweb.request' | 'hl7.message'>): void {
     const hasPhi = carriesCleartextPhi(e);
     const id = e.flow.id;
     if (!hasPhi || this.phiFlowIds.has(id)) return;

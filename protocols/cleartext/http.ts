@@ -17,6 +17,9 @@
 import type { Pseudonymize } from '../phi/pseudonym.js';
 import { classifyFnr, FnrKind, scanFnr } from '../phi/fodselsnummer.js';
 import { healthContentKind } from '../hl7/content-type.js';
+import type { DicomwebBody, DicomwebBodyLimits } from '../dicomweb/body.js';
+import { DicomwebExchange } from '../dicomweb/exchange.js';
+import { dicomMedia, mayBeDicomwebPath } from '../dicomweb/recognise.js';
 import { DETACH, type Direction, type StreamEndReason, type StreamParser } from '../stream.js';
 import { CredentialLog } from './credential-log.js';
 import { LineBuffer } from './lines.js';
@@ -39,6 +42,10 @@ export interface HttpParserOptions {
   maxPending?: number;
   /** Bytes a direction may search for a start line after losing framing. Default 64 KiB. */
   maxLostBytes?: number;
+  /** Called once, at the first exchange recognised as DICOMweb (the analyzer relabels the flow). */
+  onDicomweb?: () => void;
+  /** Bounds of the DICOMweb body inspection (protocols/dicomweb/body.ts). */
+  dicomwebLimits?: DicomwebBodyLimits;
 }
 
 export const DEFAULT_PHI_SCAN_DEPTH = 64 * 1024;
@@ -79,6 +86,10 @@ export interface HttpCounters {
   depthReached: number;
   phiMessages: number;
   credentials: number;
+  /** Exchanges reported as DICOMweb (`dicomweb.request`). */
+  dicomwebRequests: number;
+  /** DICOMweb bodies inspected (application/dicom, dicom+json, multipart/related). */
+  dicomwebBodies: number;
 }
 
 function newCounters(): HttpCounters {
@@ -109,6 +120,8 @@ function newCounters(): HttpCounters {
     depthReached: 0,
     phiMessages: 0,
     credentials: 0,
+    dicomwebRequests: 0,
+    dicomwebBodies: 0,
   };
 }
 
@@ -190,6 +203,14 @@ interface Msg {
   bodyBytes: number;
   phi: PhiAccumulator | null;
   tunnel: boolean;
+  /** A request whose path has the DICOMweb shape (and its response, pointing at the same exchange). */
+  dw: DicomwebExchange | null;
+  /** The DICOMweb body being inspected. */
+  dwBody: DicomwebBody | null;
+  /** DicomMedia bits of Accept and Content-Type. */
+  dicomMedia: number;
+  /** Content-Type with its parameters, kept only when it may be a DICOM body (the boundary is in it). */
+  dicomContentType: string | undefined;
 }
 
 function newMsg(tsSec: number, tsNsec: number): Msg {
@@ -213,6 +234,10 @@ function newMsg(tsSec: number, tsNsec: number): Msg {
     bodyBytes: 0,
     phi: null,
     tunnel: false,
+    dw: null,
+    dwBody: null,
+    dicomMedia: 0,
+    dicomContentType: undefined,
   };
 }
 
@@ -286,6 +311,7 @@ const enum H {
   ContentEncoding,
   /** Authorization and Proxy-Authorization. */
   Authorization,
+  Accept,
 }
 
 const HEADER_NAMES: [string, H][] = [
@@ -298,6 +324,7 @@ const HEADER_NAMES: [string, H][] = [
   ['content-encoding', H.ContentEncoding],
   ['authorization', H.Authorization],
   ['proxy-authorization', H.Authorization],
+  ['accept', H.Accept],
 ];
 /** By name length (up to 19): the candidates as lower-case bytes. */
 const HEADERS_BY_LENGTH: [Buffer, H][][] = Array.from({ length: 20 }, () => []);
@@ -330,6 +357,9 @@ export class HttpStreamParser implements StreamParser {
   private readonly maxHeaderLines: number;
   private readonly maxPending: number;
   private readonly maxLostBytes: number;
+  private readonly onDicomweb: (() => void) | undefined;
+  private readonly dicomwebLimits: DicomwebBodyLimits | undefined;
+  private dicomwebSeen = false;
   private ended = false;
 
   constructor(opts: HttpParserOptions) {
@@ -343,6 +373,8 @@ export class HttpStreamParser implements StreamParser {
     this.maxHeaderLines = opts.maxHeaderLines ?? 256;
     this.maxPending = opts.maxPending ?? 64;
     this.maxLostBytes = opts.maxLostBytes ?? 64 * 1024;
+    this.onDicomweb = opts.onDicomweb;
+    this.dicomwebLimits = opts.dicomwebLimits;
   }
 
   /** Bytes held by the line buffers (bounded by 2 × maxLineLength). */
@@ -380,6 +412,11 @@ export class HttpStreamParser implements StreamParser {
             this.counters.depthReached++;
           }
         }
+        const dwb = m.dwBody;
+        if (dwb !== null && n > 0) {
+          if (dwb.wanting) dwb.push(buf, pos, n);
+          else dwb.skipped(n);
+        }
         m.bodyBytes += n;
         pos += n;
         if (st !== St.ToClose) s.remaining -= n;
@@ -387,7 +424,7 @@ export class HttpStreamParser implements StreamParser {
           this.bodyPartDone(dir, s);
           continue;
         }
-        if (s.scanning) continue;
+        if (s.scanning || (dwb !== null && dwb.wanting)) continue;
         // Nothing more to read in this body part: the reassembler drops it.
         if (st === St.ToClose) {
           this.messageDone(dir, s);
@@ -396,6 +433,7 @@ export class HttpStreamParser implements StreamParser {
         const skip = s.remaining;
         m.bodyBytes += skip;
         this.counters.bodyBytesSkipped += skip;
+        dwb?.skipped(skip);
         s.remaining = 0;
         this.bodyPartDone(dir, s);
         return skip;
@@ -439,6 +477,7 @@ export class HttpStreamParser implements StreamParser {
       case St.ToClose:
         s.fnr.poison();
         m!.bodyBytes += len;
+        m!.dwBody?.gap(len);
         return;
       case St.Body:
       case St.ChunkData:
@@ -446,6 +485,7 @@ export class HttpStreamParser implements StreamParser {
           s.remaining -= len;
           m!.bodyBytes += len;
           s.fnr.poison();
+          m!.dwBody?.gap(len);
           if (s.remaining === 0) this.bodyPartDone(dir, s);
           return;
         }
@@ -630,6 +670,8 @@ export class HttpStreamParser implements StreamParser {
     }
     if (path.length >= 11) path = path.replace(FNR_RUN, (d) => (classifyFnr(d) !== FnrKind.Invalid ? '{fnr}' : d));
     m.url = cleanText(pathTemplate(path), MAX_URL);
+    // Most requests leave at this substring test; only a DICOMweb-shaped path costs more.
+    if (mayBeDicomwebPath(path)) m.dw = DicomwebExchange.fromRequest(m.method, path, q >= 0 ? t.slice(q + 1) : null, m.url, this.pseudonymize);
   }
 
   /** Identifiers in a bounded piece of a head; the accumulator only exists once one is found. */
@@ -685,8 +727,16 @@ export class HttpStreamParser implements StreamParser {
         const type = (semi < 0 ? v : v.slice(0, semi)).trim().toLowerCase();
         // Only a media type (RFC 9110 §8.3.1) is reported: other text here is not the header's.
         if (MEDIA_TYPE.test(type)) m.contentType = type;
+        if (type === 'multipart/related' || type.startsWith('application/dicom')) {
+          m.dicomMedia |= dicomMedia(v);
+          m.dicomContentType = v;
+        }
         break;
       }
+      case H.Accept:
+        // Accept is on nearly every request: a string is made only when it names a DICOM type.
+        if (dir === 0 && holdsDicom(b, c + 1, e)) m.dicomMedia |= dicomMedia(value());
+        break;
       case H.ContentLength: {
         const v = value();
         const n = /^\d{1,15}$/.test(v) ? Number(v) : -2;
@@ -761,6 +811,7 @@ export class HttpStreamParser implements StreamParser {
         this.exchange(this.queue.shift()!, null, s.lastSec, s.lastNsec);
       }
       this.queue.push(m);
+      if (m.dw !== null) this.dicomwebHead(true, m, m.dw);
       if (m.chunked) return this.beginBody(s, m, St.ChunkSize);
       if (m.contentLength === -2 || m.otherCoding) {
         // A body we cannot frame: report the request, then look for the next one.
@@ -782,6 +833,7 @@ export class HttpStreamParser implements StreamParser {
     }
     this.counters.responses++;
     const req = this.queue.length > 0 ? this.queue[0] : null;
+    if (req !== null && req.dw !== null) this.dicomwebHead(false, m, req.dw);
     if (status === 101 || (req !== null && req.method === 'CONNECT' && status >= 200 && status < 300)) {
       // The connection now carries another protocol (WebSocket, a tunnel): nothing more for us.
       m.tunnel = true;
@@ -819,6 +871,8 @@ export class HttpStreamParser implements StreamParser {
   /** A message is over (body read or skipped): report its PHI; a response completes an exchange. */
   private messageDone(dir: Direction, s: Side): void {
     const m = s.msg;
+    // The body ended early when its framing still expected bytes (a gap, the connection closing).
+    const cut = s.state >= St.Body && s.state !== St.ToClose && s.remaining > 0;
     s.msg = null;
     s.state = St.Start;
     s.headBytes = 0;
@@ -826,6 +880,7 @@ export class HttpStreamParser implements StreamParser {
     if (m === null) return;
     if (s.scanning) s.fnr.flush();
     s.scanning = false;
+    if (m.dwBody !== null) m.dwBody.end(cut);
     const tsSec = s.lastSec;
     const tsNsec = s.lastNsec;
     const phi = m.phi;
@@ -837,7 +892,8 @@ export class HttpStreamParser implements StreamParser {
         type: 'phi.observed',
         ts_sec: tsSec,
         ts_nsec: tsNsec,
-        protocol: 'http',
+        // DICOMweb is judged as DICOM (dicom-cleartext-phi); the label keeps it out of the general HTTP rules.
+        protocol: m.dw !== null && m.dw.confirmed ? 'dicomweb' : 'http',
         direction: dir === 0 ? 'to_server' : 'to_client',
         kinds: m.phi.kinds,
         count: m.phi.occurrences,
@@ -861,6 +917,9 @@ export class HttpStreamParser implements StreamParser {
 
   private exchange(req: Msg | null, res: Msg | null, tsSec: number, tsNsec: number): void {
     this.counters.exchanges++;
+    // Decided before the http record, so both carry the flow's new label.
+    const dw = req?.dw?.record(res?.status, res === null, tsSec, tsNsec) ?? null;
+    if (dw !== null) this.dicomwebRecognised();
     const r: HttpRecord = { type: 'http', ts_sec: tsSec, ts_nsec: tsNsec };
     if (req !== null) {
       r.http_method = req.method;
@@ -891,7 +950,37 @@ export class HttpStreamParser implements StreamParser {
       if (kinds.length > 0) r.phi_kinds = kinds;
     }
     this.emit(r);
+    if (dw !== null) {
+      this.counters.dicomwebRequests++;
+      this.emit(dw);
+    }
   }
+
+  /** A head of a DICOMweb-shaped exchange is complete: its media types count, a DICOM body gets an inspector. */
+  private dicomwebHead(toServer: boolean, m: Msg, dw: DicomwebExchange): void {
+    m.dw = dw;
+    dw.addMedia(m.dicomMedia);
+    if (m.dicomContentType !== undefined && !m.encoded && (toServer || (m.status !== 204 && m.status !== 304))) {
+      m.dwBody = dw.bodyFor(toServer, m.dicomContentType, this.dicomwebLimits);
+      if (m.dwBody !== null) this.counters.dicomwebBodies++;
+    }
+    // Known from the request alone: the label is set before the request's own events.
+    if (dw.confirmed) this.dicomwebRecognised();
+  }
+
+  private dicomwebRecognised(): void {
+    if (this.dicomwebSeen) return;
+    this.dicomwebSeen = true;
+    this.onDicomweb?.();
+  }
+}
+
+/** Whether b[from, to) holds "dicom" in any case: the test before an Accept value becomes a string. */
+function holdsDicom(b: Buffer, from: number, to: number): boolean {
+  for (let i = from; i + 5 <= to; i++) {
+    if ((b[i] | 0x20) === 0x64 && (b[i + 1] | 0x20) === 0x69 && (b[i + 2] | 0x20) === 0x63 && (b[i + 3] | 0x20) === 0x6f && (b[i + 4] | 0x20) === 0x6d) return true;
+  }
+  return false;
 }
 
 /** Hex chunk size of a chunk-size line (extensions ignored); -1 if malformed. */

@@ -8,6 +8,7 @@
  */
 import type {
   CredentialCleartextRecord,
+  DicomwebRequestRecord,
   FtpRecord,
   HttpRecord,
   MailRecord,
@@ -18,7 +19,7 @@ import type {
 } from '../events/index.js';
 
 export { wireDirection, type WireDirection } from '../events/wire-direction.js';
-export type { FtpRecord, HttpRecord, MailRecord, SmbRecord, SnmpRecord, SyslogRecord };
+export type { DicomwebRequestRecord, FtpRecord, HttpRecord, MailRecord, SmbRecord, SnmpRecord, SyslogRecord };
 export type CredentialRecord = CredentialCleartextRecord;
 export type CleartextPhiRecord = PhiObservedRecord;
 
@@ -26,6 +27,7 @@ export type CleartextRecord =
   | CredentialRecord
   | CleartextPhiRecord
   | HttpRecord
+  | DicomwebRequestRecord
   | FtpRecord
   | MailRecord
   | SmbRecord

@@ -59,8 +59,11 @@ const PHI_TAGS = new Map<number, string>([
   [0x00380010, 'AdmissionID'],
 ]);
 
-const PATIENT_ID = 0x00100020;
-const OTHER_PATIENT_IDS = 0x00101000;
+/** The patient elements the walk reports, by tag: DICOMweb query keys and dicom+json keys are named from the same table. */
+export const PATIENT_ELEMENTS: ReadonlyMap<number, string> = PHI_TAGS;
+
+export const PATIENT_ID = 0x00100020;
+export const OTHER_PATIENT_IDS = 0x00101000;
 
 const DEVICE_TAGS = new Map<number, DeviceKey>([
   [0x00080060, 'modality'],
@@ -109,7 +112,7 @@ function isUpper(b: number): boolean {
 }
 
 /** VRs with a 2-byte reserved field and a 4-byte length in explicit VR (PS3.5 §7.1.2). */
-function hasLongLength(a: number, b: number): boolean {
+export function hasLongLength(a: number, b: number): boolean {
   switch ((a << 8) | b) {
     case 0x4f42: // OB
     case 0x4f44: // OD

@@ -63,7 +63,8 @@ export function newMessage(cmd: CommandSet, contextId: number, tsSec: number, ts
   };
 }
 
-function patientIdKind(value: string): PatientIdKind {
+/** What kind of identifier a Patient ID value is (a fødselsnummer gets its own kind). */
+export function patientIdKind(value: string): PatientIdKind {
   const k = classifyFnr(value);
   return k === FnrKind.Invalid ? 'other' : (fnrKindName(k) as PatientIdKind);
 }

@@ -8,6 +8,7 @@ import type { CaptureTime, FlowRef } from './common.js';
 import { CredentialCleartextEventSchema } from './credential.js';
 import { DhcpEventSchema, DnsEventSchema, FtpEventSchema, HttpEventSchema, ImapEventSchema, Pop3EventSchema, SmbEventSchema, SmtpEventSchema, SnmpEventSchema, SyslogEventSchema } from './cleartext.js';
 import { DicomAssociationEventSchema, DicomDimseEventSchema, DicomMalformedEventSchema } from './dicom.js';
+import { DicomwebRequestEventSchema } from './dicomweb.js';
 import { FlowEventSchema } from './flow.js';
 import { Hl7MessageEventSchema, Hl7UndeliveredEventSchema } from './hl7.js';
 import { PhiObservedEventSchema } from './phi.js';
@@ -19,6 +20,7 @@ export * from './common.js';
 export * from './cleartext.js';
 export * from './credential.js';
 export * from './dicom.js';
+export * from './dicomweb.js';
 export * from './flow.js';
 export * from './hl7.js';
 export * from './phi.js';
@@ -33,6 +35,7 @@ export const EVENT_SCHEMAS = {
   'dicom.association': DicomAssociationEventSchema,
   'dicom.dimse': DicomDimseEventSchema,
   'dicom.malformed': DicomMalformedEventSchema,
+  'dicomweb.request': DicomwebRequestEventSchema,
   'hl7.message': Hl7MessageEventSchema,
   'hl7.undelivered': Hl7UndeliveredEventSchema,
   'phi.observed': PhiObservedEventSchema,

@@ -3,8 +3,8 @@ import type { PhiObservedEvent } from '../../protocols/events/index.js';
 import { defineRule, type Rule, type RuleContext, type RuleFinding } from '../engine/types.js';
 
 const DICOM_CLEARTEXT_TEXT = {
-  nb: 'DICOM har lite innebygd sikkerhet og trenger ofte egne tiltak, særlig over åpne nett. Leverandørveilederen sier at all kommunikasjon bør krypteres, og over nett virksomheten ikke kontrollerer skal den krypteres. Bruk DICOM over TLS (for eksempel port 2762), og begrens hvilke verter som kan koble til tjenesten.',
-  en: 'DICOM has little built-in security and often needs added measures, above all over open networks. The supplier guide says all communication should be encrypted, and over networks the organisation does not control it shall be. Use DICOM over TLS (port 2762, for example), and restrict which hosts may connect to the service.',
+  nb: 'DICOM har lite innebygd sikkerhet og trenger ofte egne tiltak, særlig over åpne nett. Leverandørveilederen sier at all kommunikasjon bør krypteres, og over nett virksomheten ikke kontrollerer skal den krypteres. Bruk DICOM over TLS (for eksempel port 2762) og DICOMweb over HTTPS, og begrens hvilke verter som kan koble til tjenesten.',
+  en: 'DICOM has little built-in security and often needs added measures, above all over open networks. The supplier guide says all communication should be encrypted, and over networks the organisation does not control it shall be. Use DICOM over TLS (port 2762, for example) and DICOMweb over HTTPS, and restrict which hosts may connect to the service.',
 };
 
 const HL7_CLEARTEXT_TEXT = {
@@ -19,18 +19,19 @@ export const dicomCleartextPhi = defineRule({
   severity: 'medium',
   guide_refs: ['LEV 6.4', 'MU 5.1.2 #4', 'MU 4.6'],
   requirements: ['G4'],
-  events: ['dicom.dimse'],
+  // DIMSE over the DICOM upper layer, and DICOMweb over plain HTTP: the same data, judged alike.
+  // Over TLS neither is readable, so neither event carries patient fields.
+  events: ['dicom.dimse', 'dicomweb.request'],
   create: (ctx) => (e) => {
     const fields = e.phi_fields;
-    if (fields.length === 0 || e.flow.app !== 'dicom') return null;
+    if (fields.length === 0 || e.flow.app !== (e.type === 'dicom.dimse' ? 'dicom' : 'dicomweb')) return null;
     const z = zonesOf(ctx, e);
-    const ids = (e.patient_ids ?? []).map((p) => p.kind);
-    return finding(
-      e,
-      z,
-      { calling_ae: e.calling_ae, called_ae: e.called_ae, command: e.command, sop_class: e.sop_class_name, phi_fields: fields, patient_id_kinds: [...new Set(ids)] },
-      reachSeverity(ctx, e, z),
-    );
+    const ids = [...new Set((e.patient_ids ?? []).map((p) => p.kind))];
+    const evidence =
+      e.type === 'dicom.dimse'
+        ? { calling_ae: e.calling_ae, called_ae: e.called_ae, command: e.command, sop_class: e.sop_class_name, phi_fields: fields, patient_id_kinds: ids }
+        : { dicomweb_service: e.service, level: e.level, http_method: e.http_method, url: e.url, phi_fields: fields, phi_sources: e.phi_sources, patient_id_kinds: ids };
+    return finding(e, z, evidence, reachSeverity(ctx, e, z));
   },
 });
 
@@ -116,7 +117,8 @@ export const phiCleartext = defineRule({
   requirements: ['G4', 'G3'],
   events: ['phi.observed'],
   create: (ctx) => (e): RuleFinding | null => {
-    if (!generalPhi(e) || TECHNICAL_LOG_PROTOCOLS.has(e.protocol) || !ctx.policy.encryptionRequiredFor.has('cross-zone-phi')) return null;
+    // DICOMweb has dicom-cleartext-phi, as DIMSE does.
+    if (!generalPhi(e) || e.protocol === 'dicomweb' || TECHNICAL_LOG_PROTOCOLS.has(e.protocol) || !ctx.policy.encryptionRequiredFor.has('cross-zone-phi')) return null;
     const z = zonesOf(ctx, e);
     if (isExternal(z.dst) || isExternal(z.src) || z.src.name === z.dst.name) return null;
     return finding(e, z, phiEvidence(e), reachSeverity(ctx, e, z) === 'medium' ? 'medium' : 'high');

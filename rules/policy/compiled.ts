@@ -262,7 +262,7 @@ export class CompiledPolicy {
       ep === 'any' || ('name' in ep ? ep.name === zone.name : w !== null && contains(ep, w[0], w[1], w[2], w[3]));
     for (const f of this.flows) {
       if (!match(f.from, q.srcZone, sw) || !match(f.to, q.dstZone, dw)) continue;
-      if (f.apps && !f.apps.has(q.app) && !(f.ports && f.ports.has(q.dstPort))) continue;
+      if (f.apps && !appAllowed(f.apps, q.app) && !(f.ports && f.ports.has(q.dstPort))) continue;
       if (!f.apps && f.ports && !f.ports.has(q.dstPort)) continue;
       return { index: f.index, encryptedRequired: f.encryptedRequired };
     }
@@ -277,7 +277,7 @@ export class CompiledPolicy {
     const match = (ep: ExpectedFlowRule['from'], zone: ZoneInfo, w: typeof sw) =>
       ep === 'any' || ('name' in ep ? ep.name === zone.name : w !== null && contains(ep, w[0], w[1], w[2], w[3]));
     if (!match(f.from, q.srcZone, sw) || !match(f.to, q.dstZone, dw)) return false;
-    if (f.apps && !f.apps.has(q.app) && !(f.ports && f.ports.has(q.dstPort))) return false;
+    if (f.apps && !appAllowed(f.apps, q.app) && !(f.ports && f.ports.has(q.dstPort))) return false;
     return !(!f.apps && f.ports && !f.ports.has(q.dstPort));
   }
 
@@ -332,4 +332,9 @@ function clock(hhmm: string): number {
 function inAny(prefixes: Prefix[], ip: string): boolean {
   const w = words(ip);
   return w !== null && prefixes.some((p) => contains(p, w[0], w[1], w[2], w[3]));
+}
+
+/** An app allowed by a list: `http` also allows `dicomweb`, which is HTTP the sensor learned more about. */
+function appAllowed(apps: ReadonlySet<string>, app: string): boolean {
+  return apps.has(app) || (app === 'dicomweb' && apps.has('http'));
 }
