@@ -173,15 +173,7 @@ export class Pipeline {
     if (now > st.lastTs) st.lastTs = now;
     this.lastTsSec = tsSec;
     this.lastTsNsec = tsNsec;
-    if (tsSec !== this.lastExpirySec) {
-      this.lastExpirySec = tsSec;
-      // Once per capture second, never per packet: a new time bucket closes the last one.
-      const h = this.history;
-      if (h !== null && h.due(tsSec)) h.advance(this.flows, tsSec);
-      this.flows.expire(now);
-      if (this.fragments.pending > 0) this.fragments.expire(now);
-      if (this.tickers.size > 0) this.runTickers(tsSec, tsNsec);
-    }
+    if (tsSec !== this.lastExpirySec) this.advanceClock(tsSec, tsNsec);
     if (!isSupportedLinkType(rec.linkType)) {
       st.unsupportedLink++;
       return;
@@ -349,6 +341,22 @@ export class Pipeline {
       }
     }
   };
+
+  /**
+   * Capture time entered a new second: timeouts, the flow history's bucket and protocol timers
+   * run. Once per capture second, never per packet. `handle` calls it; the analysis workers are
+   * told by the capture reader, so every worker runs it at the same packet as one pipeline would.
+   */
+  advanceClock(tsSec: number, tsNsec: number): void {
+    this.lastExpirySec = tsSec;
+    const now = tsSec + tsNsec * 1e-9;
+    // A new time bucket closes the last one.
+    const h = this.history;
+    if (h !== null && h.due(tsSec)) h.advance(this.flows, tsSec);
+    this.flows.expire(now);
+    if (this.fragments.pending > 0) this.fragments.expire(now);
+    if (this.tickers.size > 0) this.runTickers(tsSec, tsNsec);
+  }
 
   /** Advances flow timeouts on wall-clock time when a live capture is quiet. */
   tick(nowSec: number): void {
