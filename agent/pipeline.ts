@@ -100,6 +100,11 @@ export interface PipelineOptions {
   /** Flows with analyzer state at once (default DEFAULT_MAX_ANALYZER_STATES); the oldest is ended for a new one. */
   maxAnalyzerStates?: number;
   memory?: MemoryCheck;
+  /**
+   * Told before a flow's end is reported (its analyzers' last events, then its `flow` event),
+   * and with null after: an analysis worker orders those events as one pipeline would.
+   */
+  flowEnding?: (f: Flow | null) => void;
 }
 
 const END_REASON: Record<FlowEndReason, StreamEndReason> = {
@@ -145,6 +150,7 @@ export class Pipeline {
   private readonly analyzed = new Set<Flow>();
   private readonly maxAnalyzerStates: number;
   private readonly memory: MemoryCheck | null;
+  private readonly flowEnding: ((f: Flow | null) => void) | null;
   /** Near the memory ceiling: flows are still tracked and counted, but get no analyzer. */
   private shedding = false;
   /** contextFor as a value, made once: UDP probing creates contexts through it. */
@@ -156,6 +162,7 @@ export class Pipeline {
     this.history = opts.history ?? null;
     this.maxAnalyzerStates = opts.maxAnalyzerStates ?? DEFAULT_MAX_ANALYZER_STATES;
     this.memory = opts.memory ?? null;
+    this.flowEnding = opts.flowEnding ?? null;
     this.flows = new FlowTable(opts.flowLimits ?? DEFAULT_FLOW_LIMITS, (f, r) => this.flowEnded(f, r));
     this.reassembly = new ReassemblyBudget(opts.reassemblyLimits ?? DEFAULT_REASSEMBLY_LIMITS);
     this.fragments = new FragmentReassembler(opts.fragmentLimits ?? DEFAULT_FRAGMENT_LIMITS);
@@ -509,6 +516,7 @@ export class Pipeline {
   }
 
   private flowEnded(f: Flow, reason: FlowEndReason): void {
+    this.flowEnding?.(f);
     if ((++this.flowsEnded & MEMORY_CHECK_FLOW_ENDS) === 0 && this.memory !== null) this.shedding = this.memory.check();
     let gapS = 0;
     let gapC = 0;
@@ -525,6 +533,7 @@ export class Pipeline {
     st.flowsByApp.set(f.app, (st.flowsByApp.get(f.app) ?? 0) + 1);
     this.history?.flowEnded(f);
     this.events.write(flowEndEvent(f, reason, gapS, gapC));
+    this.flowEnding?.(null);
   }
 }
 

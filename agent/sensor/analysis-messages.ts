@@ -16,8 +16,8 @@ export interface AnalysisWorkerData {
 }
 
 /**
- * Worker → main. `events` is flat: sequence number, phase (0 clock, 1 packet, 2 end), flowSeq
- * (0: none), event; `done` is the sequence number of the last record processed.
+ * Worker → main. `events` is flat: sequence number, phase (0 clock, 1 packet, 2 end), two order
+ * keys among the events other workers made for the same record, flowSeq (0: none), event; `done` is the sequence number of the last record processed.
  */
 export interface AnalysisBatch {
   type: 'batch' | 'end';

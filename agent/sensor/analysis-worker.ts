@@ -5,6 +5,7 @@ import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
 import type { FlowHistoryRow } from '../flows/flow-history.js';
 import { FlowHistory } from '../flows/flow-history.js';
 import { Pipeline } from '../pipeline.js';
+import type { Flow } from '../flows/flow.js';
 import { analyzersFor } from './assembly.js';
 import { policyZones } from './flow-history-writer.js';
 import { MemoryGuard } from './memory-guard.js';
@@ -35,9 +36,26 @@ async function main(): Promise<void> {
     let out: unknown[] = [];
     let seq = 0;
     let phase: Phase = Phase.Packet;
+    /**
+     * Where an event goes among those other workers make for the same record: one pipeline's
+     * timeouts end flows by timeout class, then idle time; its last flush by idle time, then
+     * class; protocol timers after both.
+     */
+    let orderA = 0;
+    let orderB = 0;
+    const flowEnding = (f: Flow | null) => {
+      if (f === null) orderA = orderB = Infinity;
+      else if (phase === Phase.End) {
+        orderA = f.lastSeen;
+        orderB = f.timeoutClass;
+      } else {
+        orderA = f.timeoutClass;
+        orderB = f.lastSeen;
+      }
+    };
     const sink: EventSink = {
       write(e: MuvaktEvent, flowSeq?: number) {
-        out.push(seq, phase, flowSeq ?? 0, e);
+        out.push(seq, phase, orderA, orderB, flowSeq ?? 0, e);
       },
       flush() {},
       close() {},
@@ -56,6 +74,7 @@ async function main(): Promise<void> {
       history: history ?? undefined,
       maxAnalyzerStates: o.maxAnalyzerStates,
       memory,
+      flowEnding,
     });
     let lastFiguresMs = 0;
     const post = (type: 'batch' | 'end', done: number) => {
@@ -82,23 +101,28 @@ async function main(): Promise<void> {
         switch (reader.kind) {
           case RecordKind.Packet:
             phase = Phase.Packet;
+            orderA = orderB = 0;
             pipeline.handle(rec);
             break;
           case RecordKind.Clock:
             phase = Phase.Clock;
+            orderA = orderB = Infinity;
             pipeline.advanceClock(rec.tsSec, rec.tsNsec);
             break;
           case RecordKind.Tick:
             phase = Phase.Clock;
+            orderA = orderB = Infinity;
             pipeline.tick(rec.tsSec + rec.tsNsec * 1e-9);
             break;
           case RecordKind.Sweep:
             phase = Phase.Clock;
+            orderA = orderB = Infinity;
             pipeline.sweepHistory();
             if (history !== null) historyRows = (historyRows ?? []).concat(history.drain());
             break;
           case RecordKind.End:
             phase = Phase.End;
+            orderA = orderB = Infinity;
             pipeline.finish(END_REASONS[reader.arg] ?? 'shutdown');
             if (history !== null) historyRows = (historyRows ?? []).concat(history.drain());
             ended = true;

@@ -37,7 +37,7 @@ const DEFAULT_RING_BYTES = 16 << 20;
 interface Lane {
   readonly worker: Worker;
   readonly ring: RingWriter;
-  /** Flat (seq, phase, flowSeq, event) quadruples not yet handed on, from `head`. */
+  /** Flat (seq, phase, orderA, orderB, flowSeq, event) tuples not yet handed on, from `head`. */
   queue: unknown[];
   head: number;
   /** Sequence number of the last record the worker reported processed, and of the last one written to it. */
@@ -267,22 +267,29 @@ export class ParallelPipeline implements PipelineFigures {
       let best: Lane | null = null;
       let bestSeq = 0;
       let bestPhase = 0;
+      let bestA = 0;
+      let bestB = 0;
       for (const l of lanes) {
         if (l.head >= l.queue.length) continue;
-        const s = l.queue[l.head] as number;
+        const q = l.queue;
+        const s = q[l.head] as number;
         if (s > safe) continue;
-        const p = l.queue[l.head + 1] as number;
-        if (best === null || s < bestSeq || (s === bestSeq && p < bestPhase)) {
+        const p = q[l.head + 1] as number;
+        const a = q[l.head + 2] as number;
+        const b = q[l.head + 3] as number;
+        if (best === null || s < bestSeq || (s === bestSeq && (p < bestPhase || (p === bestPhase && (a < bestA || (a === bestA && b < bestB)))))) {
           best = l;
           bestSeq = s;
           bestPhase = p;
+          bestA = a;
+          bestB = b;
         }
       }
       if (best === null) break;
       const q = best.queue;
-      const flowSeq = q[best.head + 2] as number;
-      const event = q[best.head + 3] as MuvaktEvent;
-      best.head += 4;
+      const flowSeq = q[best.head + 4] as number;
+      const event = q[best.head + 5] as MuvaktEvent;
+      best.head += 6;
       if (best.head === q.length) {
         best.queue = [];
         best.head = 0;
