@@ -100,6 +100,11 @@ export interface PipelineOptions {
   /** Flows with analyzer state at once (default DEFAULT_MAX_ANALYZER_STATES); the oldest is ended for a new one. */
   maxAnalyzerStates?: number;
   memory?: MemoryCheck;
+  /**
+   * Told before a flow's end is reported (its analyzers' last events, then its `flow` event),
+   * and with null after: an analysis worker orders those events as one pipeline would.
+   */
+  flowEnding?: (f: Flow | null) => void;
 }
 
 const END_REASON: Record<FlowEndReason, StreamEndReason> = {
@@ -145,6 +150,7 @@ export class Pipeline {
   private readonly analyzed = new Set<Flow>();
   private readonly maxAnalyzerStates: number;
   private readonly memory: MemoryCheck | null;
+  private readonly flowEnding: ((f: Flow | null) => void) | null;
   /** Near the memory ceiling: flows are still tracked and counted, but get no analyzer. */
   private shedding = false;
   /** contextFor as a value, made once: UDP probing creates contexts through it. */
@@ -156,6 +162,7 @@ export class Pipeline {
     this.history = opts.history ?? null;
     this.maxAnalyzerStates = opts.maxAnalyzerStates ?? DEFAULT_MAX_ANALYZER_STATES;
     this.memory = opts.memory ?? null;
+    this.flowEnding = opts.flowEnding ?? null;
     this.flows = new FlowTable(opts.flowLimits ?? DEFAULT_FLOW_LIMITS, (f, r) => this.flowEnded(f, r));
     this.reassembly = new ReassemblyBudget(opts.reassemblyLimits ?? DEFAULT_REASSEMBLY_LIMITS);
     this.fragments = new FragmentReassembler(opts.fragmentLimits ?? DEFAULT_FRAGMENT_LIMITS);
@@ -173,15 +180,7 @@ export class Pipeline {
     if (now > st.lastTs) st.lastTs = now;
     this.lastTsSec = tsSec;
     this.lastTsNsec = tsNsec;
-    if (tsSec !== this.lastExpirySec) {
-      this.lastExpirySec = tsSec;
-      // Once per capture second, never per packet: a new time bucket closes the last one.
-      const h = this.history;
-      if (h !== null && h.due(tsSec)) h.advance(this.flows, tsSec);
-      this.flows.expire(now);
-      if (this.fragments.pending > 0) this.fragments.expire(now);
-      if (this.tickers.size > 0) this.runTickers(tsSec, tsNsec);
-    }
+    if (tsSec !== this.lastExpirySec) this.advanceClock(tsSec, tsNsec);
     if (!isSupportedLinkType(rec.linkType)) {
       st.unsupportedLink++;
       return;
@@ -349,6 +348,22 @@ export class Pipeline {
       }
     }
   };
+
+  /**
+   * Capture time entered a new second: timeouts, the flow history's bucket and protocol timers
+   * run. Once per capture second, never per packet. `handle` calls it; the analysis workers are
+   * told by the capture reader, so every worker runs it at the same packet as one pipeline would.
+   */
+  advanceClock(tsSec: number, tsNsec: number): void {
+    this.lastExpirySec = tsSec;
+    const now = tsSec + tsNsec * 1e-9;
+    // A new time bucket closes the last one.
+    const h = this.history;
+    if (h !== null && h.due(tsSec)) h.advance(this.flows, tsSec);
+    this.flows.expire(now);
+    if (this.fragments.pending > 0) this.fragments.expire(now);
+    if (this.tickers.size > 0) this.runTickers(tsSec, tsNsec);
+  }
 
   /** Advances flow timeouts on wall-clock time when a live capture is quiet. */
   tick(nowSec: number): void {
@@ -525,6 +540,7 @@ export class Pipeline {
   }
 
   private flowEnded(f: Flow, reason: FlowEndReason): void {
+    this.flowEnding?.(f);
     if ((++this.flowsEnded & MEMORY_CHECK_FLOW_ENDS) === 0 && this.memory !== null) this.lookAtMemory(this.memory);
     let gapS = 0;
     let gapC = 0;
@@ -541,6 +557,7 @@ export class Pipeline {
     st.flowsByApp.set(f.app, (st.flowsByApp.get(f.app) ?? 0) + 1);
     this.history?.flowEnded(f);
     this.events.write(flowEndEvent(f, reason, gapS, gapC));
+    this.flowEnding?.(null);
   }
 }
 

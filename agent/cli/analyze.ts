@@ -14,9 +14,10 @@ import { applyLogFormat, positiveInt, sensorOption, UsageError } from './args.js
 import { ProgressBar } from './progress.js';
 import { MEMORY_PARSE_OPTIONS, MEMORY_USAGE, memoryBounds, memoryEpisodeText } from './memory-options.js';
 import { SYSLOG_PARSE_OPTIONS, syslogOptions } from './syslog-options.js';
+import { WORKERS_PARSE_OPTIONS, WORKERS_USAGE, workersOption } from './workers-option.js';
 
 export const ANALYZE_USAGE = `muvakt analyze <capture>... [--policy FILE] [--db FILE|URL] [--sensor NAME] [--events FILE|-] [--alerts FILE|-]
-                [--quiet] [--max-flows N] [--max-devices N] [--max-analyzer-states N] [--memory-ceiling SIZE] [--pseudonym-key FILE]
+                [--quiet] [--workers N] [--max-flows N] [--max-devices N] [--max-analyzer-states N] [--memory-ceiling SIZE] [--pseudonym-key FILE]
                 [--syslog HOST:PORT [--syslog-format rfc5424|cef|ecs] [--syslog-ca FILE] [--syslog-spool DIR]
                 [--syslog-facility NAME] [--syslog-timeout S]] [--log-format json|pretty]
 
@@ -28,7 +29,7 @@ export const ANALYZE_USAGE = `muvakt analyze <capture>... [--policy FILE] [--db 
   --events FILE   write events as NDJSON to FILE ("-" = stdout; the summary then goes to stderr)
   --alerts FILE   write the run's alerts as NDJSON to FILE ("-" = stdout)
   --quiet         no progress bar and no summary
-  --pseudonym-key FILE  the site's HMAC key for pseudonyms (default: a random key for this run only)
+${WORKERS_USAGE}  --pseudonym-key FILE  the site's HMAC key for pseudonyms (default: a random key for this run only)
   --max-flows N   flow-table capacity (default ${DEFAULT_FLOW_LIMITS.maxFlows}); the flow idle longest is evicted
 ${MEMORY_USAGE}  --syslog HOST:PORT    backfill: send the run's new and reopened alerts to a SIEM over TCP (TLS with
                         --syslog-ca FILE), as "run --syslog" does live; waits until they are delivered
@@ -52,7 +53,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   let values: {
     events?: string; alerts?: string; policy?: string; db?: string; sensor?: string; quiet?: boolean; 'max-flows'?: string; 'pseudonym-key'?: string; help?: boolean;
     syslog?: string; 'syslog-ca'?: string; 'syslog-spool'?: string; 'syslog-facility'?: string; 'syslog-format'?: string; 'syslog-timeout'?: string; 'log-format'?: string;
-    'max-devices'?: string; 'max-analyzer-states'?: string; 'memory-ceiling'?: string;
+    'max-devices'?: string; 'max-analyzer-states'?: string; 'memory-ceiling'?: string; workers?: string;
   };
   let files: string[];
   try {
@@ -68,6 +69,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         quiet: { type: 'boolean', default: false },
         'max-flows': { type: 'string' },
         ...MEMORY_PARSE_OPTIONS,
+        ...WORKERS_PARSE_OPTIONS,
         'pseudonym-key': { type: 'string' },
         ...SYSLOG_PARSE_OPTIONS,
         'syslog-timeout': { type: 'string' },
@@ -87,6 +89,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   if (files.length === 0) throw new UsageError('analyze needs at least one capture file');
   const maxFlows = positiveInt('max-flows', values['max-flows'], DEFAULT_FLOW_LIMITS.maxFlows);
   const bounds = memoryBounds(values);
+  const workers = workersOption(values.workers);
 
   if (values.alerts && !values.policy) throw new UsageError('--alerts needs --policy: alerts are judged against the site policy');
   if (values.events === '-' && values.alerts === '-') throw new UsageError('--events and --alerts cannot both go to stdout');
@@ -106,6 +109,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     sensor: values.policy ? await sensorOption(values.sensor) : undefined,
     maxFlows,
     ...bounds,
+    workers,
     onMemory: (e) => process.stderr.write(`muvakt: ${memoryEpisodeText(e)}\n`),
     alertStream: syslog && log ? { syslog, log } : undefined,
   });
@@ -150,13 +154,18 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         bar?.done();
       }
     }
+  } catch (e) {
+    // Worker threads would keep the process alive after the error.
+    if ('abort' in pipeline) await pipeline.abort();
+    throw e;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
   const error = errors.length > 0 ? errors.join('; ') : undefined;
   // Flows seen before a truncated record are reported like any other.
-  await pipeline.finishInBatches('shutdown');
+  // One thread ends its flows in batches with a turn between them; workers end theirs in parallel.
+  await ('finishInBatches' in pipeline ? pipeline.finishInBatches('shutdown') : pipeline.finish('shutdown'));
   // Events flushed, the last alerts committed (and, with --syslog, confirmed by the SIEM or timed out),
   // the inventory saved (ranked against every alert) and the store closed.
   const alerts = await sensor.close({ deliverWithinMs: syslogTimeoutS * 1000 });

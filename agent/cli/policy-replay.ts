@@ -42,7 +42,8 @@ async function alertsUnder(policyFile: string, captures: readonly string[]): Pro
       process.stderr.write(`muvakt: ${e.message}\n`);
     }
   }
-  await sensor.pipeline.finishInBatches('shutdown');
+  const p = sensor.pipeline;
+  await ('finishInBatches' in p ? p.finishInBatches('shutdown') : p.finish('shutdown'));
   return sensor.close();
 }
 

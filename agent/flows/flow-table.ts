@@ -34,6 +34,24 @@ function endpointHash(a0: number, a1: number, a2: number, a3: number, port: numb
 }
 
 /**
+ * The hash of a decoded packet's flow key (both addresses and ports, the protocol, both VLAN
+ * tags): symmetric in the two endpoints, so both directions give the same number. The table's
+ * buckets and the routing of packets to analysis workers (sensor/packet-router.ts) both use it.
+ */
+export function flowKeyHash(d: DecodedPacket): number {
+  const a = endpointHash(d.src0, d.src1, d.src2, d.src3, d.sport);
+  const b = endpointHash(d.dst0, d.dst1, d.dst2, d.dst3, d.dport);
+  let h = (a + b) | 0;
+  h = mix(h, d.l4Proto | (d.vlanCount << 8));
+  return mix(h, d.vlanOuter | (d.vlanInner << 12));
+}
+
+/** A second mix of a flow hash, so the worker a flow goes to is independent of its bucket there. */
+export function remix(h: number): number {
+  return mix(h, 0x5bd1e995);
+}
+
+/**
  * Bidirectional, VLAN-aware flow table. Lookup is a hash over numbers and a field-by-field
  * comparison — no string keys, so the per-packet path allocates nothing; only a new flow does.
  * Each timeout class keeps its flows in least-recently-seen order, so expiry looks only at list
@@ -244,13 +262,7 @@ export class FlowTable {
   }
 
   private hashOf(d: DecodedPacket): number {
-    // Symmetric in the two endpoints so both directions land in the same bucket.
-    const a = endpointHash(d.src0, d.src1, d.src2, d.src3, d.sport);
-    const b = endpointHash(d.dst0, d.dst1, d.dst2, d.dst3, d.dport);
-    let h = (a + b) | 0;
-    h = mix(h, d.l4Proto | (d.vlanCount << 8));
-    h = mix(h, d.vlanOuter | (d.vlanInner << 12));
-    return h & this.mask;
+    return flowKeyHash(d) & this.mask;
   }
 
   private removeFromBucket(f: Flow): void {

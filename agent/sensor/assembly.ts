@@ -21,6 +21,7 @@ import { EventCounters } from './event-counters.js';
 import type { FlowHistoryWriter } from './flow-history-writer.js';
 import type { RemoteSessionLog } from './remote-sessions.js';
 import { MemoryGuard, type MemoryEpisode } from './memory-guard.js';
+import type { ParallelPipeline } from './parallel-pipeline.js';
 
 /**
  * How the sensor is put together, for `analyze`, `run` and the live worker alike:
@@ -66,6 +67,14 @@ export interface SensorAssemblyOptions {
   counters?: boolean;
   /** Alerts handed on as soon as the store has them (a live sensor): new and reopened ones. */
   alertStream?: AlertStreamOptions;
+  /**
+   * Analysis workers (default 1: the packet path on this thread, no worker threads). With 2 or
+   * more, capture is read here and flows are analysed in that many worker threads
+   * (parallel-pipeline.ts); flow-table and analyzer-state caps are shared out between them.
+   */
+  workers?: number;
+  /** With workers: a full packet ring drops the frame (a live capture) instead of waiting (a file). */
+  dropWhenFull?: boolean;
 }
 
 export interface AlertStreamOptions {
@@ -83,7 +92,8 @@ export interface SensorAssembly {
   /** This sensor's name (`--sensor`): what it writes to the store carries it. */
   readonly sensor: string;
   readonly policy: CompiledPolicy | null;
-  readonly pipeline: Pipeline;
+  /** One Pipeline on this thread, or with `workers` ≥ 2 the parallel pipeline over worker threads. */
+  readonly pipeline: Pipeline | ParallelPipeline;
   /** The head of the sink chain: the pipeline writes here, and so do capture errors and statistics. */
   readonly events: EventSink;
   readonly inventory: InventorySink;
@@ -121,8 +131,9 @@ export interface SensorAssembly {
  * DICOM and HL7 (probed first there, and DICOM-over-TLS labelled), and its pseudonym key unless
  * one is given on the command line.
  */
-export function analyzersFor(policy: CompiledPolicy | null, pseudonymKeyFile?: string): { registry: AnalyzerRegistry; ephemeralKey: boolean } {
-  const { key, ephemeral } = loadPseudonymKey(pseudonymKeyFile ?? policy?.policy.pseudonym_key_file);
+export function analyzersFor(policy: CompiledPolicy | null, pseudonymKeyFile?: string, givenKey?: Buffer): { registry: AnalyzerRegistry; ephemeralKey: boolean; key: Buffer } {
+  // Analysis workers are given the main thread's key: one run, one pseudonym per value.
+  const { key, ephemeral } = givenKey ? { key: givenKey, ephemeral: false } : loadPseudonymKey(pseudonymKeyFile ?? policy?.policy.pseudonym_key_file);
   const env = defaultEnvironment(key);
   if (policy) {
     env.hl7AckTimeoutSec = policy.hl7AckTimeoutSec;
@@ -135,14 +146,14 @@ export function analyzersFor(policy: CompiledPolicy | null, pseudonymKeyFile?: s
     for (const p of policy.dicomPorts) portApps.set(p, 'dicom');
     registry.setHints({ portApps });
   }
-  return { registry, ephemeralKey: ephemeral };
+  return { registry, ephemeralKey: ephemeral, key };
 }
 
 /** Throws ConfigError for anything the operator named that cannot be used (exit 2). */
 export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAssembly> {
   if (o.alertStream?.alerts && !o.policyFile) throw new ConfigError('--alerts needs --policy: alerts are judged against the site policy');
   const policy = o.policyFile ? (await import('../policy-file.js')).compilePolicyFile(o.policyFile) : null;
-  const { registry } = analyzersFor(policy, o.pseudonymKeyFile);
+  const { registry, key } = analyzersFor(policy, o.pseudonymKeyFile);
   // The store's default (the host name) when none is given; loaded only with a store.
   const sensor = o.sensor ?? (policy ? (await import('../store/sensor-name.js')).defaultSensorName() : '');
 
@@ -222,14 +233,39 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
           o.onMemory?.(e);
         })
       : null;
-  const pipeline = new Pipeline({
-    events: sink,
-    registry,
-    flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows: o.maxFlows },
-    history: flowHistory?.history,
-    maxAnalyzerStates: o.maxAnalyzerStates,
-    memory: memory ?? undefined,
-  });
+  const workers = o.workers ?? 1;
+  let pipeline: Pipeline | ParallelPipeline;
+  if (workers >= 2) {
+    const { ParallelPipeline } = await import('./parallel-pipeline.js');
+    const history = flowHistory;
+    pipeline = new ParallelPipeline({
+      workers,
+      events: sink,
+      worker: {
+        policyFile: o.policyFile,
+        pseudonymKey: key,
+        // The caps bound the process, so each worker holds its share.
+        maxFlows: Math.ceil(o.maxFlows / workers),
+        maxAnalyzerStates: o.maxAnalyzerStates === undefined ? undefined : Math.ceil(o.maxAnalyzerStates / workers),
+        memoryCeiling: o.memoryCeiling,
+        sensor,
+        history: history !== null,
+      },
+      history: history?.history,
+      onHistory: history === null ? undefined : () => void history.flush(),
+      memory: memory ?? undefined,
+      dropWhenFull: o.dropWhenFull,
+    });
+  } else {
+    pipeline = new Pipeline({
+      events: sink,
+      registry,
+      flowLimits: { ...DEFAULT_FLOW_LIMITS, maxFlows: o.maxFlows },
+      history: flowHistory?.history,
+      maxAnalyzerStates: o.maxAnalyzerStates,
+      memory: memory ?? undefined,
+    });
+  }
   const events = sink;
 
   return {
@@ -247,7 +283,8 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
     remoteSessions,
     memory,
     async flushFlowHistory() {
-      if (remoteSessions !== null) {
+      // The parallel pipeline's flows are in its workers: their sessions are written as they end.
+      if (remoteSessions !== null && pipeline instanceof Pipeline) {
         remoteSessions.sweep(pipeline.flows);
         await remoteSessions.save();
       }

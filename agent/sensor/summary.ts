@@ -1,4 +1,4 @@
-import type { Pipeline } from '../pipeline.js';
+import type { PipelineFigures } from './pipeline-figures.js';
 
 export interface RunFigures {
   wallSeconds: number;
@@ -25,7 +25,7 @@ function fmtBytes(n: number): string {
 }
 
 /** The readable end-of-run table: what was seen, what could not be decoded, how fast. */
-export function formatSummary(p: Pipeline, fig: RunFigures): string {
+export function formatSummary(p: PipelineFigures, fig: RunFigures): string {
   const st = p.stats;
   const rows: [string, string][] = [];
   rows.push(['packets', fmtInt(st.packets)]);
@@ -33,7 +33,7 @@ export function formatSummary(p: Pipeline, fig: RunFigures): string {
   const span = st.firstTs >= 0 ? st.lastTs - st.firstTs : 0;
   rows.push(['capture span', `${span.toFixed(3)} s`]);
   rows.push(['flows', fmtInt(p.flows.created)]);
-  const apps = [...st.flowsByApp.entries()].sort((a, b) => b[1] - a[1]);
+  const apps = [...st.flowsByApp.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   for (const [app, n] of apps) rows.push([`  ${app}`, fmtInt(n)]);
   if (p.flows.evictions > 0) rows.push(['flow evictions (table full)', fmtInt(p.flows.evictions)]);
   if (st.analyzerStateEvictions > 0) rows.push(['analyzer states evicted', fmtInt(st.analyzerStateEvictions)]);
