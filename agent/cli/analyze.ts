@@ -164,8 +164,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   }
   const error = errors.length > 0 ? errors.join('; ') : undefined;
   // Flows seen before a truncated record are reported like any other.
-  // One thread ends its flows in batches with a turn between them; workers end theirs in parallel.
-  await ('finishInBatches' in pipeline ? pipeline.finishInBatches('shutdown') : pipeline.finish('shutdown'));
+  await pipeline.finishInBatches('shutdown');
   // Events flushed, the last alerts committed (and, with --syslog, confirmed by the SIEM or timed out),
   // the inventory saved (ranked against every alert) and the store closed.
   const alerts = await sensor.close({ deliverWithinMs: syslogTimeoutS * 1000 });

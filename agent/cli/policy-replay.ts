@@ -42,8 +42,7 @@ async function alertsUnder(policyFile: string, captures: readonly string[]): Pro
       process.stderr.write(`muvakt: ${e.message}\n`);
     }
   }
-  const p = sensor.pipeline;
-  await ('finishInBatches' in p ? p.finishInBatches('shutdown') : p.finish('shutdown'));
+  await sensor.pipeline.finishInBatches('shutdown');
   return sensor.close();
 }
 

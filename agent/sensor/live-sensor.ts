@@ -187,7 +187,7 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
       } catch (e) {
         error = (e as Error).message;
       }
-      await ('finishInBatches' in pipeline ? pipeline.finishInBatches('shutdown') : pipeline.finish('shutdown'));
+      await pipeline.finishInBatches('shutdown');
       emitStats();
       try {
         await sensor.close();

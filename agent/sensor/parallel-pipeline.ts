@@ -127,6 +127,11 @@ export class ParallelPipeline implements PipelineFigures {
     this.control(RecordKind.Sweep, 0, 0, 0);
   }
 
+  /** As Pipeline's: each worker's own pipeline ends its flows (its finish), in parallel with the others. */
+  finishInBatches(reason: FlowEndReason = 'shutdown'): Promise<void> {
+    return this.finish(reason);
+  }
+
   /**
    * Ends every flow in every worker, waits for their last events and figures, and hands the
    * merged rest on. The workers stop.
