@@ -9,7 +9,7 @@ export const RemoteAccessEventSchema = flowEventSchema('remote_access', 'One per
   encrypted: Type.Boolean({ description: 'The session\'s transport is known to be encrypted (an incomplete session is not claimed to be)' }),
   initiator: Type.Literal('client', { description: 'Who opened the session: always the flow\'s client (src)' }),
   initiator_inferred: Type.Optional(Type.Boolean({ description: 'The capture missed the TCP handshake: the client was inferred' })),
-  detection: oneOf(['content', 'sni', 'port'], 'How it was recognised: by its bytes, by TLS SNI, or only by its well-known port'),
+  detection: oneOf(['content', 'sni', 'certificate', 'alpn', 'port'], 'How it was recognised: by its bytes, by TLS SNI, by the TLS certificate it presented (AnyDesk\'s own), by a TLS ALPN protocol named after it, or only by its well-known port'),
   weak: Type.Boolean({ description: 'A weakness of the session itself (cleartext, standard RDP security, VNC auth without TLS, SSH-1 …)' }),
   weak_reason: Type.Optional(Type.String()),
   incomplete: Type.Optional(Type.Boolean({ description: 'The connection ended (or lost bytes) before all facts were seen' })),

@@ -6,11 +6,14 @@ export { RfbStreamParser, rfbSecurityName, type RfbCounters } from './rfb.js';
 export { TelnetStreamParser, telnetOptionName, type TelnetCounters, type TelnetParserOptions } from './telnet.js';
 export { TeamViewerStreamParser, teamViewerCommandName, type TeamViewerCounters } from './teamviewer.js';
 export {
+  remoteAccessFromAlpn,
+  remoteAccessFromCertificate,
   remoteAccessFromPort,
   remoteAccessFromTls,
   remoteAccessFromTlsSni,
   REMOTE_ACCESS_TLS_PORTS,
   tlsRemoteAccessRecord,
   type TlsRemoteApp,
+  type TlsRemoteFacts,
 } from './apps.js';
 export { asciiField, SKIP_REST, type RemoteAccessRecord, type RemoteCredentialRecord, type RemoteDetection, type RemoteParserOptions, type RemoteProtocol, type RemoteRecord } from './records.js';
