@@ -30,13 +30,13 @@ export interface TcpAnalyzerFactory {
 
 /**
  * A UDP protocol analyzer. Its probe sees single datagrams (the first few of a flow, either
- * direction); the server port is passed as a hint for protocols whose content alone is
+ * direction); the server and client ports are passed as a hint for protocols whose content alone is
  * ambiguous, but content must still agree (a syslog PRI, an SNMP BER header…).
  */
 export interface UdpAnalyzerFactory {
   readonly app: string;
   readonly encrypted: boolean;
-  probe(dir: Direction, buf: Buffer, off: number, len: number, serverPort: number): ProbeVerdict;
+  probe(dir: Direction, buf: Buffer, off: number, len: number, serverPort: number, clientPort: number): ProbeVerdict;
   create(ctx: AnalyzerContext): DatagramParser;
 }
 

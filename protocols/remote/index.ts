@@ -17,3 +17,20 @@ export {
   type TlsRemoteFacts,
 } from './apps.js';
 export { asciiField, SKIP_REST, type RemoteAccessRecord, type RemoteCredentialRecord, type RemoteDetection, type RemoteParserOptions, type RemoteProtocol, type RemoteRecord } from './records.js';
+export {
+  looksLikeTeamViewerUdp,
+  parseRdpUdpSyn,
+  probeRdpUdp,
+  probeTeamViewerUdp,
+  RdpUdpDatagramParser,
+  TeamViewerUdpDatagramParser,
+  RDPUDP_FLAG_ACK,
+  RDPUDP_FLAG_CORRELATION_ID,
+  RDPUDP_FLAG_SYN,
+  RDPUDP_FLAG_SYNEX,
+  RDPUDP_FLAG_SYNLOSSY,
+  RDPUDP_MTU_MAX,
+  RDPUDP_MTU_MIN,
+  TEAMVIEWER_UDP_PORT,
+  type RdpUdpSyn,
+} from './udp.js';
