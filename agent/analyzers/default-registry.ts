@@ -1,4 +1,4 @@
-import { cleartextTcpAnalyzers, cleartextUdpAnalyzers } from './cleartext-analyzers.js';
+import { cleartextTcpAnalyzers, cleartextUdpAnalyzers, ftpDataClearAnalyzer, ftpDataTlsAnalyzer } from './cleartext-analyzers.js';
 import { dicomAnalyzer } from './dicom-analyzer.js';
 import type { AnalyzerEnvironment } from './environment.js';
 import { hl7Analyzer } from './hl7-analyzer.js';
@@ -26,5 +26,7 @@ export function defaultRegistry(env: AnalyzerEnvironment): AnalyzerRegistry {
   r.registerUdp(dhcpAnalyzer());
   r.fallbackTcp = phiFallbackTcp(env);
   r.fallbackUdp = phiFallbackUdp(env);
+  r.ftpDataTls = ftpDataTlsAnalyzer();
+  r.ftpDataClear = ftpDataClearAnalyzer(env);
   return r;
 }
