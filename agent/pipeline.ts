@@ -13,10 +13,11 @@ import { DEFAULT_FLOW_LIMITS, FlowTable, type FlowTableLimits } from './flows/fl
 import { flowEndEvent, flowRef } from './flows/flow-event.js';
 import { closedByPeers, initialTcpState, synStartsNewConnection, tcpTimeoutClass, trackSegment } from './flows/tcp-state.js';
 import { udpAppForPorts } from './flows/udp-apps.js';
+import { DEFAULT_FTP_DATA_LIMITS, FtpDataExpectations, type FtpDataLimits } from './flows/ftp-data-expectations.js';
 import type { FlowHistory } from './flows/flow-history.js';
 import { carriesCleartextPhi } from './events/phi-seen.js';
 import { DEFAULT_REASSEMBLY_LIMITS, ReassemblyBudget, TcpReassembler, type ReassemblyLimits } from './reassembly/tcp-reassembler.js';
-import { AnalyzerDispatcher, AnalyzerRegistry, type AnalyzerContext } from './analyzers/registry.js';
+import { AnalyzerDispatcher, AnalyzerRegistry, type AnalyzerContext, type TcpAnalyzerFactory } from './analyzers/registry.js';
 import { dispatchDatagram, UDP_PROBE_DATAGRAMS, udpWantsDatagrams } from './analyzers/udp-probing.js';
 import { isoMicro } from './events/format.js';
 import type { EventSink, MuvaktEvent } from './events/types.js';
@@ -105,6 +106,8 @@ export interface PipelineOptions {
    * and with null after: an analysis worker orders those events as one pipeline would.
    */
   flowEnding?: (f: Flow | null) => void;
+  /** FTP data connections awaited at once, and for how long (default DEFAULT_FTP_DATA_LIMITS). */
+  ftpDataLimits?: FtpDataLimits;
 }
 
 const END_REASON: Record<FlowEndReason, StreamEndReason> = {
@@ -130,6 +133,8 @@ export class Pipeline {
   readonly flows: FlowTable;
   readonly reassembly: ReassemblyBudget;
   readonly fragments: FragmentReassembler;
+  /** FTP data connections the control channels announced, awaiting their flow. */
+  readonly ftpData: FtpDataExpectations;
   private readonly d = new DecodedPacket();
   private readonly events: EventSink;
   private readonly registry: AnalyzerRegistry;
@@ -166,6 +171,7 @@ export class Pipeline {
     this.flows = new FlowTable(opts.flowLimits ?? DEFAULT_FLOW_LIMITS, (f, r) => this.flowEnded(f, r));
     this.reassembly = new ReassemblyBudget(opts.reassemblyLimits ?? DEFAULT_REASSEMBLY_LIMITS);
     this.fragments = new FragmentReassembler(opts.fragmentLimits ?? DEFAULT_FRAGMENT_LIMITS);
+    this.ftpData = new FtpDataExpectations(opts.ftpDataLimits ?? DEFAULT_FTP_DATA_LIMITS);
   }
 
   readonly handle = (rec: PacketRecord): void => {
@@ -362,6 +368,7 @@ export class Pipeline {
     if (h !== null && h.due(tsSec)) h.advance(this.flows, tsSec);
     this.flows.expire(now);
     if (this.fragments.pending > 0) this.fragments.expire(now);
+    if (this.ftpData.size > 0) this.ftpData.expire(now);
     if (this.tickers.size > 0) this.runTickers(tsSec, tsNsec);
   }
 
@@ -413,9 +420,22 @@ export class Pipeline {
     const d = this.d;
     if (f.proto === IpProto.Tcp) {
       f.tcpState = initialTcpState(f, d.tcpFlags);
+      if (this.ftpData.size > 0) this.ftpDataStarted(f);
     } else if (f.proto === IpProto.Udp) {
       f.app = udpAppForPorts(f.cport, f.sport);
     }
+  }
+
+  /** A new TCP flow an FTP control channel announced: ftp-data with its control flow's id (a TLS session's: once it opens with TLS). */
+  private ftpDataStarted(f: Flow): void {
+    const m = this.ftpData.match(f, f.startSec + f.startNsec * 1e-9);
+    if (m === null) return;
+    if (m.tls) {
+      f.ftpDataCandidate = m.controlId;
+      return;
+    }
+    f.app = 'ftp-data';
+    f.controlFlowId = m.controlId;
   }
 
   private tcpPacket(f: Flow, toServer: boolean, buf: Buffer, tsSec: number, tsNsec: number): void {
@@ -452,7 +472,7 @@ export class Pipeline {
     const ctx = this.contextFor(f);
     let reassembler: TcpReassembler;
     const dispatcher = new AnalyzerDispatcher(
-      this.registry.forPort(f.sport),
+      this.factoriesFor(f),
       ctx,
       (skipDir, n) => reassembler.addSkip(skipDir, n),
       () => {
@@ -468,6 +488,14 @@ export class Pipeline {
     if (f.isnToClient >= 0 && !(syn && dir === Direction.ToClient)) reassembler.segment(Direction.ToClient, f.isnToClient, true, false, EMPTY, 0, 0, 0, ts, tn);
     f.stream = reassembler;
     return reassembler;
+  }
+
+  /** The analyzers a new stream is offered to: an FTP data connection's own, or all by the server port's hint. */
+  private factoriesFor(f: Flow): readonly TcpAnalyzerFactory[] {
+    const r = this.registry;
+    if (f.controlFlowId !== null && r.ftpDataTls !== null && r.ftpDataClear !== null) return [r.ftpDataTls, r.ftpDataClear];
+    if (f.ftpDataCandidate !== null && r.ftpDataTls !== null) return [r.ftpDataTls, ...r.forPort(f.sport)];
+    return r.forPort(f.sport);
   }
 
   /** A flow got analyzer state: the oldest state is ended first when the cap is reached. */
@@ -528,6 +556,14 @@ export class Pipeline {
       onTick: (fn) => {
         if (f.generation === generation) this.tickers.add({ flow: f, generation, fn });
       },
+      expectFtpDataEndpoint: (ep) => {
+        if (f.generation === generation) this.ftpData.expectEndpoint(f, ep, this.lastTsSec + this.lastTsNsec * 1e-9);
+      },
+      expectFtpTlsSession: () => {
+        if (f.generation !== generation) return;
+        f.ftpTlsSession = true;
+        this.ftpData.expectTlsSession(f);
+      },
     };
   }
 
@@ -553,6 +589,7 @@ export class Pipeline {
       gapC = this.gapToClient;
     }
     f.streamDone = true;
+    if (f.ftpTlsSession) this.ftpData.controlEnded(f);
     const st = this.stats;
     st.flowsByApp.set(f.app, (st.flowsByApp.get(f.app) ?? 0) + 1);
     this.history?.flowEnded(f);

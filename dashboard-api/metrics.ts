@@ -70,7 +70,7 @@ export const LABEL_BOUNDS: Record<string, (v: string) => string> = {
   protocol: vocabulary(['dicom', 'dicomweb', 'hl7', 'http', 'syslog', 'snmp', 'ftp', 'smtp', 'pop3', 'imap', 'tcp', 'udp', 'rdp', 'vnc', 'ssh', 'telnet', 'teamviewer', 'anydesk']),
   encrypted: vocabulary(['true', 'false']),
   reason: vocabulary(['full', 'age', 'phi', 'rejected']),
-  table: vocabulary(['flows', 'devices', 'analyzer_states']),
+  table: vocabulary(['flows', 'devices', 'analyzer_states', 'ftp_data_expectations']),
   what: vocabulary(['devices', 'analyzer_states']),
 };
 
@@ -132,7 +132,7 @@ const DEFS: readonly MetricDef[] = [
   { name: 'muvakt_flows_active', help: 'Flows in the flow table', type: 'gauge', source: S, labels: [], read: (s) => s.flowsActive },
   { name: 'muvakt_flows_total', help: 'Flows created, by application', type: 'counter', source: S, labels: ['app'], read: (s) => one('app', s.flowsByApp) },
   { name: 'muvakt_flow_evictions_total', help: 'Flows evicted because the flow table was full', type: 'counter', source: S, labels: [], read: (s) => s.flowEvictions },
-  { name: 'muvakt_evictions_total', help: 'Entries evicted to stay within a memory cap, by table (flows, devices, analyzer_states)', type: 'counter', source: S, labels: ['table'], read: (s) => one('table', s.evictions) },
+  { name: 'muvakt_evictions_total', help: 'Entries evicted to stay within a memory cap, by table (flows, devices, analyzer_states, ftp_data_expectations)', type: 'counter', source: S, labels: ['table'], read: (s) => one('table', s.evictions) },
   { name: 'muvakt_shed_total', help: 'Work not done because the process was near its memory ceiling, by what (devices, analyzer_states; flows: ended early by the squeezed flow table)', type: 'counter', source: S, labels: ['what'], read: (s) => one('what', s.shed) },
   { name: 'muvakt_memory_ceiling_bytes', help: 'The resident-memory ceiling (--memory-ceiling) near which analysis is shed', type: 'gauge', source: S, labels: [], read: (s) => s.memoryCeilingBytes },
   { name: 'muvakt_memory_shedding', help: '1 while analysis is shed near the memory ceiling, else 0', type: 'gauge', source: S, labels: [], read: (s) => (s.memoryShedding === undefined ? undefined : Number(s.memoryShedding)) },

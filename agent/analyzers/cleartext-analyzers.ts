@@ -18,6 +18,8 @@ import { SmbStreamParser } from '../../protocols/cleartext/smb.js';
 import { looksLikeSnmp, parseSnmp, SnmpDatagramParser } from '../../protocols/cleartext/snmp.js';
 import { looksLikePri, looksLikeSyslogStream, parseSyslogHeader, SyslogDatagramParser, SyslogStreamParser } from '../../protocols/cleartext/syslog.js';
 import { StartTlsStream } from '../../protocols/tls/starttls.js';
+import { probeTls } from '../../protocols/tls/probe.js';
+import { scannerFor } from './phi-fallback.js';
 import type { AnalyzerEnvironment } from './environment.js';
 import { upgradedTlsParser } from './tls-analyzer.js';
 import type { AnalyzerContext, TcpAnalyzerFactory, UdpAnalyzerFactory } from './registry.js';
@@ -62,9 +64,54 @@ export function ftpAnalyzer(env: AnalyzerEnvironment): TcpAnalyzerFactory {
     encrypted: false,
     probe: (dir, buf, off, len) => probeFtp(dir === Direction.ToClient, buf, off, len),
     create: (ctx) =>
-      new StartTlsStream(new FtpStreamParser({ emit: emitter(ctx), pseudonymize: env.pseudonymize, onEncrypted: () => ctx.setApp('ftp', true) }), () =>
-        upgradedTlsParser(ctx),
+      new StartTlsStream(
+        new FtpStreamParser({
+          emit: emitter(ctx),
+          pseudonymize: env.pseudonymize,
+          onEncrypted: () => {
+            ctx.setApp('ftp', true);
+            ctx.expectFtpTlsSession?.();
+          },
+          onDataChannel: ctx.expectFtpDataEndpoint === undefined ? undefined : (ep) => ctx.expectFtpDataEndpoint!(ep),
+        }),
+        () => upgradedTlsParser(ctx),
       ),
+  };
+}
+
+/**
+ * An FTP data connection that opens with TLS (AUTH TLS with PROT P): the TLS parser reports its
+ * handshake, and the flow is `ftp-data`, encrypted.
+ */
+export function ftpDataTlsAnalyzer(): TcpAnalyzerFactory {
+  return {
+    app: 'ftp-data',
+    encrypted: true,
+    probe: (_dir, buf, off, len) => probeTls(buf, off, len),
+    create: (ctx) => {
+      const f = ctx.flow;
+      // A TLS session's candidate becomes its data connection only now that it opened with TLS.
+      if (f.ftpDataCandidate !== null) {
+        f.controlFlowId = f.ftpDataCandidate;
+        f.ftpDataCandidate = null;
+        ctx.setApp('ftp-data', true);
+      }
+      return upgradedTlsParser(ctx);
+    },
+  };
+}
+
+/**
+ * An FTP data connection in the clear: a file as it is, read by the same PHI scanner as any
+ * cleartext stream (`phi.observed` with protocol ftp-data).
+ */
+export function ftpDataClearAnalyzer(env: AnalyzerEnvironment): TcpAnalyzerFactory {
+  return {
+    app: 'ftp-data',
+    encrypted: false,
+    // Anything but the first bytes of a TLS record, which decide nothing yet.
+    probe: (_dir, buf, off, len) => (probeTls(buf, off, len) === ProbeVerdict.NeedMore ? ProbeVerdict.NeedMore : ProbeVerdict.Yes),
+    create: (ctx) => scannerFor(ctx, env),
   };
 }
 

@@ -1,11 +1,11 @@
-import { cleartextTcpAnalyzers, cleartextUdpAnalyzers } from './cleartext-analyzers.js';
+import { cleartextTcpAnalyzers, cleartextUdpAnalyzers, ftpDataClearAnalyzer, ftpDataTlsAnalyzer } from './cleartext-analyzers.js';
 import { dicomAnalyzer } from './dicom-analyzer.js';
 import type { AnalyzerEnvironment } from './environment.js';
 import { hl7Analyzer } from './hl7-analyzer.js';
 import { dhcpAnalyzer, dnsAnalyzer, dnsTcpAnalyzer } from './inventory-analyzers.js';
 import { phiFallbackTcp, phiFallbackUdp } from './phi-fallback.js';
 import { AnalyzerRegistry } from './registry.js';
-import { remoteAnalyzers } from './remote-analyzers.js';
+import { remoteAnalyzers, remoteUdpAnalyzers } from './remote-analyzers.js';
 import { tlsAnalyzer } from './tls-analyzer.js';
 
 /**
@@ -21,9 +21,12 @@ export function defaultRegistry(env: AnalyzerEnvironment): AnalyzerRegistry {
   for (const f of remoteAnalyzers(env)) r.register(f);
   r.register(dnsTcpAnalyzer());
   for (const f of cleartextUdpAnalyzers(env)) r.registerUdp(f);
+  for (const f of remoteUdpAnalyzers(env)) r.registerUdp(f);
   r.registerUdp(dnsAnalyzer());
   r.registerUdp(dhcpAnalyzer());
   r.fallbackTcp = phiFallbackTcp(env);
   r.fallbackUdp = phiFallbackUdp(env);
+  r.ftpDataTls = ftpDataTlsAnalyzer();
+  r.ftpDataClear = ftpDataClearAnalyzer(env);
   return r;
 }

@@ -4,7 +4,7 @@ import type { AnalyzerEnvironment } from './environment.js';
 import type { AnalyzerContext, TcpAnalyzerFactory, UdpAnalyzerFactory } from './registry.js';
 import { protoName } from '../events/format.js';
 
-function scannerFor(ctx: AnalyzerContext, env: AnalyzerEnvironment): PayloadPhiScanner {
+export function scannerFor(ctx: AnalyzerContext, env: AnalyzerEnvironment): PayloadPhiScanner {
   const f = ctx.flow;
   return new PayloadPhiScanner({
     // The protocol is what the flow is known as: a port label (syslog) or just tcp/udp.

@@ -4,6 +4,7 @@ import { pooledBytes } from '../../protocols/pooled-bytes.js';
 import type { DatagramParser } from '../../protocols/datagram.js';
 import type { Flow } from '../flows/flow.js';
 import type { AnalyzerRecord } from '../events/types.js';
+import type { FtpDataEndpoint } from '../../protocols/cleartext/ftp-data.js';
 
 /** What an analyzer may do besides parsing: label its flow and report events about it. */
 export interface AnalyzerContext {
@@ -13,6 +14,10 @@ export interface AnalyzerContext {
   setApp(app: string, encrypted: boolean): void;
   /** Calls `fn` once per second of capture time while the flow lives (timeouts inside a protocol). */
   onTick(fn: (tsSec: number, tsNsec: number) => void): void;
+  /** An FTP control flow announced a data connection: the next TCP flow to it becomes ftp-data. */
+  expectFtpDataEndpoint?(ep: FtpDataEndpoint): void;
+  /** An FTP control flow went AUTH TLS: TLS connections between its two hosts become its ftp-data. */
+  expectFtpTlsSession?(): void;
 }
 
 /**
@@ -30,13 +35,13 @@ export interface TcpAnalyzerFactory {
 
 /**
  * A UDP protocol analyzer. Its probe sees single datagrams (the first few of a flow, either
- * direction); the server port is passed as a hint for protocols whose content alone is
+ * direction); the server and client ports are passed as a hint for protocols whose content alone is
  * ambiguous, but content must still agree (a syslog PRI, an SNMP BER header…).
  */
 export interface UdpAnalyzerFactory {
   readonly app: string;
   readonly encrypted: boolean;
-  probe(dir: Direction, buf: Buffer, off: number, len: number, serverPort: number): ProbeVerdict;
+  probe(dir: Direction, buf: Buffer, off: number, len: number, serverPort: number, clientPort: number): ProbeVerdict;
   create(ctx: AnalyzerContext): DatagramParser;
 }
 
@@ -58,6 +63,12 @@ export class AnalyzerRegistry {
   private readonly udp: UdpAnalyzerFactory[] = [];
   /** Parser for TCP streams and UDP flows nobody recognised (the cleartext PHI scanner). */
   fallbackTcp: TcpAnalyzerFactory | null = null;
+  /**
+   * FTP data connections, probed instead of the others on a flow an FTP control channel
+   * announced: TLS first (a TLS session's data), then everything else as cleartext ftp-data.
+   */
+  ftpDataTls: TcpAnalyzerFactory | null = null;
+  ftpDataClear: TcpAnalyzerFactory | null = null;
   fallbackUdp: UdpAnalyzerFactory | null = null;
 
   register(f: TcpAnalyzerFactory): this {

@@ -1,6 +1,6 @@
 /**
  * Remote-access analyzers (MU 4.7, LEV 10.1; GUIDE-MAP G7, G8, G13): SSH, RDP, VNC, Telnet
- * and TeamViewer, each recognised by content on any port. Each labels its flow, emits exactly
+ * and TeamViewer, each recognised by content on any port; RDP and TeamViewer over UDP too. Each labels its flow, emits exactly
  * one `remote_access` event per session — `initiator` is always `client`, the flow's `src` —
  * and `credential.cleartext` where a credential crosses the wire in the clear (Telnet login,
  * VNC Authentication, VeNCrypt Plain). The flow's `encrypted` flag follows what the session
@@ -13,8 +13,12 @@ import {
   probeRdpConnectionRequest,
   probeRfb,
   probeSsh,
+  probeRdpUdp,
   probeTeamViewer,
+  probeTeamViewerUdp,
   probeTelnet,
+  RdpUdpDatagramParser,
+  TeamViewerUdpDatagramParser,
   RdpStreamParser,
   RfbStreamParser,
   SshStreamParser,
@@ -28,7 +32,7 @@ import { Direction, type StreamParser } from '../../protocols/stream.js';
 import { StartTlsStream } from '../../protocols/tls/starttls.js';
 import type { AnalyzerEnvironment } from './environment.js';
 import { upgradedTlsParser } from './tls-analyzer.js';
-import type { AnalyzerContext, TcpAnalyzerFactory } from './registry.js';
+import type { AnalyzerContext, TcpAnalyzerFactory, UdpAnalyzerFactory } from './registry.js';
 
 export {
   remoteAccessFromPort,
@@ -114,4 +118,32 @@ export function teamViewerAnalyzer(env: AnalyzerEnvironment): TcpAnalyzerFactory
 /** All of them, in probe order (content signatures are disjoint, so order is only cost). */
 export function remoteAnalyzers(env: AnalyzerEnvironment): TcpAnalyzerFactory[] {
   return [sshAnalyzer(env), rdpAnalyzer(env), vncAnalyzer(env), telnetAnalyzer(env), teamViewerAnalyzer(env)];
+}
+
+/**
+ * RDP's UDP transport (MS-RDPEUDP), by its SYN / SYN+ACK layout on any port. The flow becomes
+ * `rdp`, as over TCP, so the remote-access rules judge it alike.
+ */
+export function rdpUdpAnalyzer(env: AnalyzerEnvironment): UdpAnalyzerFactory {
+  return {
+    app: 'rdp',
+    encrypted: true,
+    probe: (dir, buf, off, len) => probeRdpUdp(dir, buf, off, len),
+    create: (ctx) => new RdpUdpDatagramParser(options(env, ctx, 'rdp')),
+  };
+}
+
+/** TeamViewer over UDP: its datagram header, with 5938 as one of the ports. */
+export function teamViewerUdpAnalyzer(env: AnalyzerEnvironment): UdpAnalyzerFactory {
+  return {
+    app: 'teamviewer',
+    encrypted: true,
+    probe: (_dir, buf, off, len, serverPort, clientPort) => probeTeamViewerUdp(buf, off, len, serverPort, clientPort),
+    create: (ctx) => new TeamViewerUdpDatagramParser(options(env, ctx, 'teamviewer')),
+  };
+}
+
+/** The UDP forms of remote access. */
+export function remoteUdpAnalyzers(env: AnalyzerEnvironment): UdpAnalyzerFactory[] {
+  return [rdpUdpAnalyzer(env), teamViewerUdpAnalyzer(env)];
 }

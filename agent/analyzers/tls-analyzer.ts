@@ -27,13 +27,13 @@ export function tlsAnalyzer(env: AnalyzerEnvironment, opts: TlsAnalyzerOptions =
       if (env.dicomPorts.has(ctx.flow.sport)) ctx.setApp('dicom-tls', true);
       return new TlsStreamParser({
         emit: (rec: TlsHandshakeRecord) => {
+          // TeamViewer and AnyDesk hide inside TLS: their SNI, AnyDesk's own certificate or ALPN,
+          // or the port names them (MU 4.7). The flow is relabelled before the handshake is
+          // reported, so every event of the flow carries the one app it ends with.
+          const remote = remoteAccessFromTls(rec, ctx.flow.sport);
+          if (remote !== null) ctx.setApp(remote.protocol, true);
           ctx.emit(rec);
-          // TeamViewer and AnyDesk hide inside TLS: their SNI (or port) names them (MU 4.7).
-          const remote = remoteAccessFromTls(rec.sni, ctx.flow.sport);
-          if (remote !== null) {
-            ctx.setApp(remote.protocol, true);
-            ctx.emit(tlsRemoteAccessRecord(remote.protocol, remote.detection, rec.ts_sec, rec.ts_nsec));
-          }
+          if (remote !== null) ctx.emit(tlsRemoteAccessRecord(remote.protocol, remote.detection, rec.ts_sec, rec.ts_nsec));
         },
         maxMessageLength: opts.maxMessageLength,
         metrics: opts.metrics,

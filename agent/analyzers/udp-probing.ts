@@ -35,7 +35,7 @@ export function dispatchDatagram(
     const factories = registry.udpFactories;
     let pending = false;
     for (let i = 0; i < factories.length; i++) {
-      const v = factories[i].probe(dir, buf, off, len, f.sport);
+      const v = factories[i].probe(dir, buf, off, len, f.sport, f.cport);
       if (v === ProbeVerdict.Yes) {
         const ctx = contextFor(f);
         ctx.setApp(factories[i].app, factories[i].encrypted);

@@ -103,6 +103,7 @@ function buildFlowRef(f: Flow): FlowRef {
     app: f.app,
   };
   if (f.encapKind !== 0) ref.tunnel = tunnelRef(f);
+  if (f.controlFlowId !== null) ref.control_flow_id = f.controlFlowId;
   return ref;
 }
 

@@ -128,6 +128,12 @@ export class Flow {
   eventsEmitted = 0;
   /** An analyzer reported patient data in the clear on this flow (see agent/events/phi-seen.ts). */
   phiSeen = false;
+  /** An FTP data connection: the id of the control flow that announced it (in `flow.control_flow_id`). */
+  controlFlowId: string | null = null;
+  /** Between the hosts of an FTP control flow under AUTH TLS: its id, until the flow opens with TLS (then controlFlowId). */
+  ftpDataCandidate: string | null = null;
+  /** An FTP control flow whose AUTH TLS session expects data connections (dropped when it ends). */
+  ftpTlsSession = false;
   // Flow history (agent/flows/flow-history.ts): what has been counted into time buckets so far.
   /** Bytes (both directions) already counted into a bucket. */
   histBytes = 0;
@@ -185,6 +191,9 @@ export class Flow {
     this.ref = null;
     this.eventsEmitted = 0;
     this.phiSeen = false;
+    this.controlFlowId = null;
+    this.ftpDataCandidate = null;
+    this.ftpTlsSession = false;
     this.histBytes = 0;
     this.histBucket = -1;
     this.histPhiBucket = -1;

@@ -137,7 +137,7 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
         flowsActive: pipeline.flows.size,
         flowsByApp: Object.fromEntries(st.flowsByApp),
         flowEvictions: pipeline.flows.evictions,
-        evictions: { flows: pipeline.flows.evictions, devices: devices.counters.devices_evicted, analyzer_states: st.analyzerStateEvictions },
+        evictions: { flows: pipeline.flows.evictions, devices: devices.counters.devices_evicted, analyzer_states: st.analyzerStateEvictions, ftp_data_expectations: pipeline.ftpData.evictions },
         shed: { devices: devices.counters.devices_shed, analyzer_states: st.analyzerStatesShed, flows: pipeline.flows.squeezed },
         ...(sensor.memory ? { memoryCeilingBytes: sensor.memory.ceilingBytes, memoryShedding: sensor.memory.shedding } : {}),
         dicomAssociations: { ...counters.dicomAssociations },

@@ -165,6 +165,10 @@ export class ParallelPipeline implements PipelineFigures {
     return this.figures().flows;
   }
 
+  get ftpData(): PipelineFigures['ftpData'] {
+    return this.figures().ftpData;
+  }
+
   get reassembly(): PipelineFigures['reassembly'] {
     return this.figures().reassembly;
   }

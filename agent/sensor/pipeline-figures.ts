@@ -10,6 +10,7 @@ export interface PipelineFigures {
   readonly flows: { readonly created: number; readonly evictions: number; readonly squeezed: number; readonly size: number };
   readonly reassembly: ReassemblyFigures;
   readonly fragments: { readonly stats: FragmentFigures; readonly pending: number };
+  readonly ftpData: { readonly evictions: number };
 }
 
 interface ReassemblyFigures {
@@ -36,6 +37,7 @@ export interface FiguresMessage {
   flows: { created: number; evictions: number; squeezed: number; size: number };
   reassembly: ReassemblyFigures;
   fragments: { stats: FragmentFigures; pending: number };
+  ftpData: { evictions: number };
 }
 
 const STAT_FIELDS = ['packets', 'bytes', 'unsupportedLink', 'nonIp', 'icmp', 'otherIp', 'fragments', 'encapTooDeep', 'unrecognisedStreams', 'analyzerStateEvictions', 'analyzerStatesShed'] as const;
@@ -51,7 +53,7 @@ export function figuresMessage(p: Pipeline): FiguresMessage {
   for (const k of REASSEMBLY_FIELDS) reassembly[k] = p.reassembly[k];
   const fragments = {} as FragmentFigures;
   for (const k of FRAGMENT_FIELDS) fragments[k] = p.fragments.stats[k];
-  return { stats, flows: { created: p.flows.created, evictions: p.flows.evictions, squeezed: p.flows.squeezed, size: p.flows.size }, reassembly, fragments: { stats: fragments, pending: p.fragments.pending } };
+  return { stats, flows: { created: p.flows.created, evictions: p.flows.evictions, squeezed: p.flows.squeezed, size: p.flows.size }, reassembly, fragments: { stats: fragments, pending: p.fragments.pending }, ftpData: { evictions: p.ftpData.evictions } };
 }
 
 /** The figures of several pipelines as one: counts summed, the capture span from the earliest to the latest packet. */
@@ -61,6 +63,7 @@ export function sumFigures(parts: readonly FiguresMessage[]): PipelineFigures {
   const reassembly: ReassemblyFigures = { heldBytes: 0, capHits: 0, gaps: 0, gapBytes: 0, retransmittedBytes: 0, outOfOrderSegments: 0 };
   const fragments: FragmentFigures = { fragments: 0, completed: 0, timedOut: 0, overLimit: 0, overlaps: 0, malformed: 0 };
   let pending = 0;
+  const ftpData = { evictions: 0 };
   for (const m of parts) {
     const s = m.stats;
     for (const k of STAT_FIELDS) stats[k] += s[k];
@@ -76,6 +79,7 @@ export function sumFigures(parts: readonly FiguresMessage[]): PipelineFigures {
     for (const k of REASSEMBLY_FIELDS) reassembly[k] += m.reassembly[k];
     for (const k of FRAGMENT_FIELDS) fragments[k] += m.fragments.stats[k];
     pending += m.fragments.pending;
+    ftpData.evictions += m.ftpData.evictions;
   }
-  return { stats, flows, reassembly, fragments: { stats: fragments, pending } };
+  return { stats, flows, reassembly, fragments: { stats: fragments, pending }, ftpData };
 }

@@ -37,6 +37,7 @@ export function formatSummary(p: PipelineFigures, fig: RunFigures): string {
   for (const [app, n] of apps) rows.push([`  ${app}`, fmtInt(n)]);
   if (p.flows.evictions > 0) rows.push(['flow evictions (table full)', fmtInt(p.flows.evictions)]);
   if (st.analyzerStateEvictions > 0) rows.push(['analyzer states evicted', fmtInt(st.analyzerStateEvictions)]);
+  if (p.ftpData.evictions > 0) rows.push(['FTP data connections forgotten (table full)', fmtInt(p.ftpData.evictions)]);
   const b = fig.bounds;
   if (b !== undefined && b.devicesEvicted > 0) rows.push(['device evictions (inventory full)', fmtInt(b.devicesEvicted)]);
   if (b !== undefined && b.devicesDropped > 0) rows.push(['devices not added (external cap)', fmtInt(b.devicesDropped)]);

@@ -2,8 +2,11 @@
  * The FTP control channel (RFC 959, RFC 4217 AUTH TLS), as a StreamParser: USER/PASS become a
  * `credential.cleartext` record (username pseudonym, secret fingerprint, and whether the server
  * accepted it), the 220 banner gives the server software, and the connection is reported as
- * one `ftp` record. Once the login succeeded, or AUTH TLS was accepted (TLS from there: `tlsFrom`
- * tells StartTlsStream where it begins), nothing more is needed and the parser detaches. Data connections are not this parser's.
+ * one `ftp` record. AUTH TLS accepted: TLS from there (`tlsFrom` tells StartTlsStream where it
+ * begins), and the parser detaches. Once the login succeeded the record is reported; with
+ * `onDataChannel` the parser then keeps reading the control lines for the data connections
+ * they announce (PORT, EPRT, and the 227/229 replies to PASV/EPSV: ftp-data.ts), otherwise it
+ * detaches. The data connections themselves are the agent's to follow.
  */
 import type { Pseudonymize } from '../phi/pseudonym.js';
 import { DETACH, type Direction, type StreamEndReason } from '../stream.js';
@@ -11,6 +14,7 @@ import type { UpgradableParser } from '../tls/starttls.js';
 import { CredentialLog } from './credential-log.js';
 import { LineBuffer } from './lines.js';
 import type { CleartextEmit, CredentialRecord, FtpRecord } from './records.js';
+import { parseEprtArgument, parseEpsvReply, parsePasvReply, parsePortArgument, type FtpDataEndpoint } from './ftp-data.js';
 import { bannerSoftware } from './text.js';
 
 export interface FtpParserOptions {
@@ -18,10 +22,14 @@ export interface FtpParserOptions {
   pseudonymize: Pseudonymize;
   /** AUTH TLS was accepted: the analyzer marks the flow encrypted. */
   onEncrypted?: () => void;
+  /** A data connection was announced (PORT, EPRT, 227, 229). */
+  onDataChannel?: (ep: FtpDataEndpoint) => void;
   /** Default 2 KiB. */
   maxLineLength?: number;
-  /** Control lines read per connection before giving up. Default 512. */
+  /** Control lines read before the login succeeded, before giving up. Default 512. */
   maxLines?: number;
+  /** Control lines read after the login while following data connections. Default 100,000. */
+  maxSessionLines?: number;
 }
 
 export interface FtpCounters {
@@ -31,19 +39,28 @@ export interface FtpCounters {
   badReplies: number;
   gaps: number;
   credentials: number;
+  /** Data connections announced (PORT, EPRT, 227, 229). */
+  dataChannels: number;
+  /** PORT/EPRT arguments or 227/229 replies that did not parse. */
+  badDataChannels: number;
 }
 
 const MAX_BANNER = 512;
 const ANONYMOUS = new Set(['anonymous', 'ftp']);
 
 export class FtpStreamParser implements UpgradableParser {
-  readonly counters: FtpCounters = { commands: 0, replies: 0, longLines: 0, badReplies: 0, gaps: 0, credentials: 0 };
+  readonly counters: FtpCounters = { commands: 0, replies: 0, longLines: 0, badReplies: 0, gaps: 0, credentials: 0, dataChannels: 0, badDataChannels: 0 };
   private readonly emit: CleartextEmit;
   private readonly creds: CredentialLog;
   private readonly onEncrypted: (() => void) | undefined;
   private readonly lines: [LineBuffer, LineBuffer];
   private readonly maxLines: number;
+  private readonly maxSessionLines: number;
+  private readonly onDataChannel: ((ep: FtpDataEndpoint) => void) | undefined;
   private linesSeen = 0;
+  /** Logged in and following data connections: the record is out, lines are read for PORT/PASV. */
+  private following = false;
+  private reported = false;
   private banner: string | null = '';
   private software: string | undefined;
   /** Code of the multi-line reply in progress (-1: none). */
@@ -69,6 +86,8 @@ export class FtpStreamParser implements UpgradableParser {
     const max = opts.maxLineLength ?? 2048;
     this.lines = [new LineBuffer(max), new LineBuffer(max)];
     this.maxLines = opts.maxLines ?? 512;
+    this.maxSessionLines = opts.maxSessionLines ?? 100_000;
+    this.onDataChannel = opts.onDataChannel;
   }
 
   get bufferedBytes(): number {
@@ -88,7 +107,7 @@ export class FtpStreamParser implements UpgradableParser {
       pos = next;
       if (lb.truncated) this.counters.longLines++;
       const done = dir === 0 ? this.command(lb) : this.reply(lb);
-      if (done || ++this.linesSeen >= this.maxLines) {
+      if (done || ++this.linesSeen >= (this.following ? this.maxSessionLines : this.maxLines)) {
         if (this.rec.auth_tls) this.tlsFrom = pos;
         this.finish();
         return DETACH;
@@ -136,6 +155,12 @@ export class FtpStreamParser implements UpgradableParser {
       case 'AUTH':
         this.authTlsAsked = /^(TLS|SSL|TLS-C|TLS-P)$/i.test(arg.trim());
         break;
+      case 'PORT':
+        this.dataChannel(parsePortArgument(arg));
+        break;
+      case 'EPRT':
+        this.dataChannel(parseEprtArgument(arg));
+        break;
       default:
         break;
     }
@@ -163,7 +188,19 @@ export class FtpStreamParser implements UpgradableParser {
       return false;
     }
     this.counters.replies++;
+    if (code === 227) this.dataChannel(parsePasvReply(lb.text(4, Math.min(n, 512))));
+    else if (code === 229) this.dataChannel(parseEpsvReply(lb.text(4, Math.min(n, 512))));
     return this.finalReply(code);
+  }
+
+  private dataChannel(ep: FtpDataEndpoint | null): void {
+    if (this.onDataChannel === undefined) return;
+    if (ep === null) {
+      this.counters.badDataChannels++;
+      return;
+    }
+    this.counters.dataChannels++;
+    this.onDataChannel(ep);
   }
 
   private finalReply(code: number): boolean {
@@ -190,8 +227,12 @@ export class FtpStreamParser implements UpgradableParser {
       this.pendingCred.success = ok;
       this.flushCred();
     }
-    // Logged in: everything this parser reports is known.
-    return ok;
+    if (!ok) return false;
+    // Logged in: everything the record says is known. Data connections are announced from here on.
+    this.report();
+    if (this.onDataChannel === undefined) return true;
+    this.following = true;
+    return false;
   }
 
   private flushCred(): void {
@@ -203,6 +244,14 @@ export class FtpStreamParser implements UpgradableParser {
   private finish(): void {
     if (this.ended) return;
     this.ended = true;
+    this.report();
+    // A later login on a followed session: its credential goes out on its own.
+    this.flushCred();
+  }
+
+  private report(): void {
+    if (this.reported) return;
+    this.reported = true;
     this.flushCred();
     this.pendingUser = null;
     const r = this.rec;

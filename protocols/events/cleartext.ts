@@ -30,7 +30,7 @@ export type HttpEvent = Static<typeof HttpEventSchema>;
 
 const login = Type.Optional(oneOf(['success', 'failure'], 'Result of the last login attempt seen'));
 
-export const FtpEventSchema = flowEventSchema('ftp', 'One per FTP control connection', {
+export const FtpEventSchema = flowEventSchema('ftp', 'One per FTP control connection, at its login (or its end). The data connections it announces (PORT, EPRT, PASV, EPSV) are flows of app ftp-data whose flow.control_flow_id is this flow\'s id; after AUTH TLS they are TLS connections between the same hosts', {
   server_software: Type.Optional(Type.String({ description: 'Product named in the 220 banner (never the banner text)' })),
   anonymous: Type.Optional(Type.Boolean({ description: 'USER anonymous/ftp' })),
   cleartext_login: Type.Boolean({ description: 'USER/PASS were sent in cleartext' }),

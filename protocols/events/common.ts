@@ -27,7 +27,8 @@ export const FlowRefSchema = Type.Object(
     dst_ip: Type.String({ description: 'Server address' }),
     dst_port: Type.Integer({ description: 'Server port' }),
     proto: Type.String({ description: 'IP protocol name: tcp, udp, …' }),
-    app: Type.String({ description: 'Application the analyzers recognised (dicom, hl7, tls, …) or unknown' }),
+    app: Type.String({ description: 'Application the analyzers recognised (dicom, hl7, tls, …) or unknown; one value for all events of a flow' }),
+    control_flow_id: Type.Optional(Type.String({ description: 'An FTP data connection (app ftp-data): the id of the FTP control flow that announced it' })),
     tunnel: Type.Optional(
       Type.Object(
         {

@@ -2,7 +2,7 @@ import Type, { type Static } from 'typebox';
 import { flowEventSchema, oneOf } from './common.js';
 
 export const FlowEventSchema = flowEventSchema('flow', 'One per flow, when it ends (FIN/RST, timeout, eviction or end of capture)', {
-  app: Type.String({ description: 'Application the analyzers recognised, or unknown' }),
+  app: Type.String({ description: 'Application the analyzers recognised, or unknown; the same as flow.app of every event of the flow' }),
   state: oneOf(['new', 'established', 'closed'], 'new: handshake never completed (or one-way UDP); established; closed: FIN or RST seen'),
   tcp_state: Type.Optional(Type.String({ description: 'TCP: last state of the connection (syn_sent, established, closed, reset, midstream …)' })),
   reason: oneOf(['closed', 'timeout', 'evicted', 'shutdown', 'reused'], 'Why the flow was reported: closed by the peers, idle timeout, evicted at the flow limit, end of capture, or its 5-tuple reused'),

@@ -7,7 +7,7 @@ import { flowEventSchema, Strings, WireDirectionSchema, type RecordOf } from './
  * of streams no analyzer claimed); the optional fields say where it was found.
  */
 export const PhiObservedEventSchema = flowEventSchema('phi.observed', 'Patient identifiers seen in cleartext', {
-  protocol: Type.String({ description: 'Protocol that carried them (hl7, http, syslog, snmp, or the flow\'s label / tcp / udp for unrecognised streams)' }),
+  protocol: Type.String({ description: 'Protocol that carried them (hl7, http, syslog, snmp, ftp-data for a file on an FTP data connection, or the flow\'s label / tcp / udp for unrecognised streams)' }),
   direction: Type.Optional(WireDirectionSchema),
   kinds: Strings('Kinds found, e.g. fodselsnummer, d-nummer, patient-id'),
   count: Type.Integer({ description: 'Identifiers seen, repeats included' }),

@@ -2,8 +2,11 @@
  * Remote-access tools that cannot be recognised by their own bytes because they run inside
  * TLS. AnyDesk is TLS throughout (its relays are `relay-*.net.anydesk.com`; direct
  * connections use TCP 7070, newer clients 6568). TeamViewer is recognised by content
- * (teamviewer.ts) and, when it does use TLS, by SNI. The TLS analyzer calls these with the
- * ClientHello's SNI and the server port; SNI wins, the port is the last resort.
+ * (teamviewer.ts) and, when it does use TLS, by SNI. A direct AnyDesk connection often sends
+ * no SNI; its server then presents AnyDesk's own self-signed certificate (subject and issuer
+ * "CN=AnyDesk Client"), and an AnyDesk client may offer an ALPN protocol named after it. The
+ * TLS analyzer calls these with what the handshake showed: SNI wins, then the certificate,
+ * then ALPN; the port is the last resort.
  */
 import { newRemoteAccess, type RemoteAccessRecord, type RemoteDetection } from './records.js';
 
@@ -40,12 +43,43 @@ export function remoteAccessFromPort(serverPort: number): TlsRemoteApp | null {
   return REMOTE_ACCESS_TLS_PORTS.get(serverPort) ?? null;
 }
 
-/** SNI first, then the server port; with how it was decided. */
-export function remoteAccessFromTls(sni: string | undefined, serverPort: number): { protocol: TlsRemoteApp; detection: RemoteDetection } | null {
+/** The certificate AnyDesk makes for itself names the program, not a host. */
+const ANYDESK_CERT_NAME = /(^|, )CN=AnyDesk Client(,|$)/i;
+
+/** AnyDesk's own certificate, by its issuer (or subject, when the issuer was unreadable). */
+export function remoteAccessFromCertificate(issuer: string | undefined, subject: string | undefined): TlsRemoteApp | null {
+  if (issuer !== undefined && ANYDESK_CERT_NAME.test(issuer)) return 'anydesk';
+  if ((issuer === undefined || issuer === '') && subject !== undefined && ANYDESK_CERT_NAME.test(subject)) return 'anydesk';
+  return null;
+}
+
+/** An ALPN protocol named after AnyDesk (offered by the client or chosen by the server). */
+export function remoteAccessFromAlpn(alpn: readonly string[] | undefined, selected: string | undefined): TlsRemoteApp | null {
+  if (selected !== undefined && /^anydesk\b/i.test(selected)) return 'anydesk';
+  if (alpn !== undefined) for (const a of alpn) if (/^anydesk\b/i.test(a)) return 'anydesk';
+  return null;
+}
+
+/** What a TLS handshake showed that can name a remote-access tool. */
+export interface TlsRemoteFacts {
+  sni?: string;
+  alpn?: readonly string[];
+  alpn_selected?: string;
+  certificate?: { issuer: string; subject: string };
+}
+
+/** SNI first, then the certificate, then ALPN, then the server port; with how it was decided. */
+export function remoteAccessFromTls(facts: TlsRemoteFacts | string | undefined, serverPort: number): { protocol: TlsRemoteApp; detection: RemoteDetection } | null {
+  const f: TlsRemoteFacts = typeof facts === 'string' ? { sni: facts } : (facts ?? {});
+  const sni = f.sni;
   if (sni !== undefined && sni !== '') {
     const bySni = remoteAccessFromTlsSni(sni);
     if (bySni !== null) return { protocol: bySni, detection: 'sni' };
   }
+  const byCert = f.certificate === undefined ? null : remoteAccessFromCertificate(f.certificate.issuer, f.certificate.subject);
+  if (byCert !== null) return { protocol: byCert, detection: 'certificate' };
+  const byAlpn = remoteAccessFromAlpn(f.alpn, f.alpn_selected);
+  if (byAlpn !== null) return { protocol: byAlpn, detection: 'alpn' };
   const byPort = remoteAccessFromPort(serverPort);
   return byPort === null ? null : { protocol: byPort, detection: 'port' };
 }

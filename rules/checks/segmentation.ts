@@ -6,7 +6,7 @@ import { defineRule, type Rule } from '../engine/types.js';
 /** Protocols whose cleartext use toward external networks is routine infrastructure, not data. */
 const INFRASTRUCTURE = new Set(['dns', 'ntp', 'dhcp', 'dhcpv6', 'mdns', 'ssdp', 'netbios']);
 /** Protocols known to carry their content in the clear. */
-const CLEARTEXT_APPS = new Set(['http', 'dicomweb', 'ftp', 'telnet', 'dicom', 'hl7', 'smtp', 'pop3', 'imap', 'snmp', 'syslog', 'vnc', 'smb', 'tftp', 'sip']);
+const CLEARTEXT_APPS = new Set(['http', 'dicomweb', 'ftp', 'ftp-data', 'telnet', 'dicom', 'hl7', 'smtp', 'pop3', 'imap', 'snmp', 'syslog', 'vnc', 'smb', 'tftp', 'sip']);
 
 function flowFacts(e: FlowEvent): Record<string, unknown> {
   return {

@@ -24,7 +24,7 @@ export type PolicyResult = { ok: true; policy: Policy } | { ok: false; errors: P
 
 /** App names flows can be allowed for: what the analyzers label flows with. */
 export const KNOWN_APPS = new Set([
-  'dicom', 'dicom-tls', 'dicomweb', 'hl7', 'tls', 'http', 'ssh', 'rdp', 'vnc', 'telnet', 'teamviewer', 'anydesk', 'ftp', 'smb', 'smtp', 'pop3', 'imap',
+  'dicom', 'dicom-tls', 'dicomweb', 'hl7', 'tls', 'http', 'ssh', 'rdp', 'vnc', 'telnet', 'teamviewer', 'anydesk', 'ftp', 'ftp-data', 'smb', 'smtp', 'pop3', 'imap',
   'snmp', 'syslog', 'dns', 'dhcp', 'dhcpv6', 'ntp', 'mdns', 'ssdp', 'netbios', 'tftp', 'sip', 'stun', 'unknown',
 ]);
 

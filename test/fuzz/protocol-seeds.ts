@@ -1,13 +1,13 @@
 /**
  * Seeds for the parsers the corpus captures never reach (SMB, mail, LDAP, RDP, TeamViewer, TCP
- * syslog, SNMP, DNS, DHCP) and more for TLS: one or two whole exchanges each, built with the
+ * syslog, SNMP, DNS, DHCP, RDP and TeamViewer over UDP) and more for TLS: one or two whole exchanges each, built with the
  * message builders the unit tests check against tshark, and planted patient values and
  * passwords from the corpus manifest where a protocol carries text, so the privacy property is
  * tested from the first input. Without them, mutation starts from a few bytes of generic text
  * and never gets past a probe.
  */
 import { Direction } from '../../protocols/stream.js';
-import { connectionConfirm, connectionRequest, PROTOCOL_HYBRID, PROTOCOL_SSL } from '../unit/remote/build.js';
+import { connectionConfirm, connectionRequest, PROTOCOL_HYBRID, PROTOCOL_SSL, rdpUdpSyn, teamViewerUdpDatagram } from '../unit/remote/build.js';
 import { tls12Session, tls13Session } from '../unit/tls/build.js';
 import { ScriptWriter } from './script.js';
 
@@ -340,6 +340,32 @@ function phiDatagrams(): Buffer[] {
   return [script([[TS, `MSH|^~\\&|LAB|OUS|HIS|OUS|20240312101500||ORU^R01|1|P|2.5\rPID|||${FNR}||${NAME}||19850714|F|||Storgata 1\r`], [TC, `ok ${FNR}`]])];
 }
 
+/** An FTP session after its login: every way of announcing a data connection, and AUTH TLS. */
+function ftpDataChannels(): Buffer[] {
+  return [
+    script([
+      [TC, '220 (vsFTPd 3.0.3)\r\n'],
+      [TS, 'USER biomed\r\nPASS ' + PASSWORD + '\r\n'],
+      [TC, '331 Please specify the password.\r\n230 Login successful.\r\n'],
+      [TS, 'PASV\r\n'],
+      [TC, '227 Entering Passive Mode (10,77,20,9,39,16).\r\n'],
+      [TS, 'EPSV\r\n'],
+      [TC, '229 Entering Extended Passive Mode (|||6446|)\r\n'],
+      [TS, 'PORT 10,77,10,5,195,80\r\nEPRT |2|fd77::10:5|6275|\r\nEPRT |1|10.77.10.5|6276|\r\n'],
+      [TC, '200 PORT command successful.\r\n200 EPRT command successful.\r\n'],
+    ]),
+    script([[TC, '220 FTP ready\r\n'], [TS, 'AUTH TLS\r\n'], [TC, '234 Proceed with negotiation.\r\n']]),
+  ];
+}
+
+/** RDP's UDP transport: SYN and SYN+ACK with the correlation id and SYNEX payloads, plain and lossy. */
+function rdpUdp(): Buffer[] {
+  return [
+    script([[TS, rdpUdpSyn({ flags: 0x0800 | 0x1000, udpVersion: 0x0101 })], [TC, rdpUdpSyn({ ack: true, flags: 0x1000, udpVersion: 0x0101 })]]),
+    script([[TS, rdpUdpSyn({ flags: 0x0200, padTo: 16 })], [TC, rdpUdpSyn({ ack: true, flags: 0x0200, padTo: 16 })]]),
+  ];
+}
+
 /** Target name → seeds built here (added to those recorded from the corpus). */
 export function protocolSeeds(): Map<string, Buffer[]> {
   const out = mail();
@@ -353,7 +379,12 @@ export function protocolSeeds(): Map<string, Buffer[]> {
   out.set('udp-dns', dns());
   out.set('tcp-dns', dnsTcp());
   out.set('udp-dhcp', dhcp());
+  out.set('udp-rdp', rdpUdp());
+  out.set('udp-teamviewer', [script([[TS, teamViewerUdpDatagram(0)], [TC, teamViewerUdpDatagram(0)]])]);
   out.set('udp-phi-fallback', phiDatagrams());
+  out.set('tcp-ftp', ftpDataChannels());
+  out.set('tcp-ftp-data', [script([[TS, `id;navn\n${FNR};${NAME}\n`]])]);
+  out.set('tcp-ftp-data-tls', [script(tls12Session().map((x) => [x.dir, x.data]))]);
   out.set('tcp-phi-fallback', [script([[TS, `REPORT ${NAME} ${FNR} Storgata 1\r\n`], [TC, `ACK ${FNR}\r\n`]])]);
   return out;
 }

@@ -130,7 +130,7 @@ function recordingDatagram(f: UdpAnalyzerFactory, name: string, out: Map<string,
   return {
     app: f.app,
     encrypted: f.encrypted,
-    probe: (dir, buf, off, len, port) => f.probe(dir, buf, off, len, port),
+    probe: (dir, buf, off, len, port, cport) => f.probe(dir, buf, off, len, port, cport),
     create(ctx) {
       const inner = f.create(ctx);
       const w = newScript(out, name);

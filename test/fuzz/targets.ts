@@ -13,6 +13,8 @@ import { CaptureStreamReader } from '../../agent/capture/capture-file.js';
 import { CaptureFormatError, type PacketRecord } from '../../agent/capture/packet-record.js';
 import type { AnalyzerRecord, EventSink, MuvaktEvent } from '../../agent/events/types.js';
 import { Flow } from '../../agent/flows/flow.js';
+import { FtpDataExpectations } from '../../agent/flows/ftp-data-expectations.js';
+import type { FtpDataEndpoint } from '../../protocols/cleartext/ftp-data.js';
 import { DEFAULT_FLOW_LIMITS, type FlowTableLimits } from '../../agent/flows/flow-table.js';
 import { Pipeline } from '../../agent/pipeline.js';
 import { DETACH, Direction } from '../../protocols/stream.js';
@@ -82,6 +84,14 @@ class CollectingContext implements AnalyzerContext {
   }
   onTick(fn: (s: number, n: number) => void): void {
     this.tickers.push(fn);
+  }
+  /** A real, small table: FTP announcements reach it as in the pipeline. */
+  readonly ftpData = new FtpDataExpectations({ max: 64, ttlSec: 120 });
+  expectFtpDataEndpoint(ep: FtpDataEndpoint): void {
+    this.ftpData.expectEndpoint(this.flow, ep, T0);
+  }
+  expectFtpTlsSession(): void {
+    this.ftpData.expectTlsSession(this.flow);
   }
   /** Capture time moves on past every protocol timeout (HL7 ACKs wait 30 s). */
   runTimers(fromSec: number): void {
@@ -246,6 +256,8 @@ export function allTargets(): FuzzTarget[] {
   };
   for (const f of r.tcpFactories) out.push(streamTarget(unique(`tcp-${f.app}`), f));
   if (r.fallbackTcp) out.push(streamTarget(unique('tcp-phi-fallback'), r.fallbackTcp));
+  if (r.ftpDataClear) out.push(streamTarget(unique('tcp-ftp-data'), r.ftpDataClear));
+  if (r.ftpDataTls) out.push(streamTarget(unique('tcp-ftp-data-tls'), r.ftpDataTls));
   for (const f of r.udpFactories) out.push(datagramTarget(unique(`udp-${f.app}`), f));
   if (r.fallbackUdp) out.push(datagramTarget(unique('udp-phi-fallback'), r.fallbackUdp));
   out.push(captureTarget, pipelineTarget());

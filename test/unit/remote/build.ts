@@ -3,7 +3,7 @@
  * Request PDU) and §2.2.1.2 (Server X.224 Connection Confirm PDU) byte for byte; the
  * spec's own examples (§4.1.1, §4.1.2) are reproduced as constants.
  */
-import { eth, ipv4, tcp } from '../../support/packet-builder.js';
+import { eth, ipv4, tcp, udp } from '../../support/packet-builder.js';
 import type { TestFrame } from '../../support/frames.js';
 import { Direction } from '../../../protocols/stream.js';
 
@@ -135,4 +135,69 @@ export function tcpSession(
   sseq++;
   c2s('A');
   return frames;
+}
+
+// ---------------------------------------------------------------- remote access over UDP
+
+export interface RdpUdpSynOpts {
+  /** The server's SYN+ACK (snSourceAck = the client's ISN) instead of the client's SYN. */
+  ack?: boolean;
+  sourceAck?: number;
+  receiveWindow?: number;
+  /** Extra uFlags bits (RDPUDP_FLAG_SYNLOSSY 0x0200, RDPUDP_FLAG_CORRELATION_ID 0x0800, RDPUDP_FLAG_SYNEX 0x1000). */
+  flags?: number;
+  isn?: number;
+  upMtu?: number;
+  downMtu?: number;
+  /** RDPUDP_SYNDATAEX_PAYLOAD uUdpVer (with RDPUDP_FLAG_SYNEX). */
+  udpVersion?: number;
+  /** Pad to this size with zeros (MS-RDPEUDP: a SYN datagram is 1232 bytes). */
+  padTo?: number;
+}
+
+/**
+ * An RDP-UDP SYN or SYN+ACK datagram per MS-RDPEUDP 2.2.2.1 / 2.2.2.5 / 2.2.2.8 / 2.2.2.14:
+ * RDPUDP_FEC_HEADER, RDPUDP_SYNDATA_PAYLOAD, then the optional correlation id and SYNDATAEX
+ * payloads, all big-endian, zero-padded.
+ */
+export function rdpUdpSyn(o: RdpUdpSynOpts = {}): Buffer {
+  const flags = 0x0001 | (o.ack ? 0x0004 : 0) | (o.flags ?? 0);
+  const hdr = Buffer.alloc(16);
+  hdr.writeUInt32BE(o.sourceAck ?? (o.ack ? 0x1a2b3c4d : 0xffffffff), 0);
+  hdr.writeUInt16BE(o.receiveWindow ?? 64, 4);
+  hdr.writeUInt16BE(flags, 6);
+  hdr.writeUInt32BE(o.isn ?? (o.ack ? 0x55667788 : 0x1a2b3c4d), 8);
+  hdr.writeUInt16BE(o.upMtu ?? 1232, 12);
+  hdr.writeUInt16BE(o.downMtu ?? 1232, 14);
+  const parts = [hdr];
+  if (flags & 0x0800) parts.push(Buffer.concat([Buffer.from('8f3e4d2c1b0a99887766554433221100', 'hex'), Buffer.alloc(16)]));
+  if (flags & 0x1000) {
+    const ex = Buffer.alloc(4);
+    ex.writeUInt16BE(0x0001, 0); // RDPUDP_VERSION_INFO_VALID
+    ex.writeUInt16BE(o.udpVersion ?? 0x0002, 2);
+    parts.push(ex);
+  }
+  const body = Buffer.concat(parts);
+  const pad = Math.max(0, (o.padTo ?? 1232) - body.length);
+  return Buffer.concat([body, Buffer.alloc(pad)]);
+}
+
+/** A TeamViewer UDP datagram: counter byte 0, frame magic 0x17 0x24 at offset 11, a command after it. */
+export function teamViewerUdpDatagram(counter = 0, length = 48): Buffer {
+  const b = Buffer.alloc(length, 0x5a);
+  b[0] = counter;
+  b[11] = 0x17;
+  b[12] = 0x24;
+  b[13] = 10;
+  return b;
+}
+
+/** UDP datagrams between two hosts as Ethernet frames, client first. */
+export function udpExchange(client: string, server: string, cport: number, sport: number, datagrams: [Direction, Buffer][], t0 = 1_795_000_000): TestFrame[] {
+  let t = t0;
+  return datagrams.map(([dir, p]) =>
+    dir === Direction.ToServer
+      ? { data: eth(ipv4(client, server, 17, udp(cport, sport, p)), 0x0800), t: (t += 0.001) }
+      : { data: eth(ipv4(server, client, 17, udp(sport, cport, p)), 0x0800, { src: '02:00:00:00:00:02', dst: '02:00:00:00:00:01' }), t: (t += 0.001) },
+  );
 }
