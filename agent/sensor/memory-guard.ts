@@ -49,7 +49,7 @@ export class MemoryGuard {
     private readonly onChange: (e: MemoryEpisode) => void,
     /** The resident set size; a parameter for tests. process.memoryUsage.rss() reads one number, not the heap statistics. */
     private readonly rss: () => number = () => process.memoryUsage.rss(),
-    private readonly collect: () => void = fullCollection(),
+    private readonly collect: () => void = fullCollection,
     private readonly nowMs: () => number = Date.now,
   ) {
     this.high = ceilingBytes * HIGH;
@@ -82,12 +82,23 @@ export class MemoryGuard {
   }
 }
 
+let collector: (() => void) | undefined;
+
 /**
- * V8's full collection. Node exposes it only behind --expose-gc, which each way of starting the
- * sensor (systemd unit, npm scripts, tests running the CLI) would have to pass; the flag set at
- * run time makes `gc` available to a new context.
+ * V8's full collection, found at the first one needed: setting a V8 flag at run time makes the
+ * CLI's code cache (written at exit) unusable for the next start, so a run that never nears the
+ * ceiling sets none.
  */
-function fullCollection(): () => void {
+function fullCollection(): void {
+  (collector ??= exposeGc())();
+}
+
+/**
+ * Node exposes `gc` only behind --expose-gc, which each way of starting the sensor (systemd
+ * unit, npm scripts, tests running the CLI) would have to pass; the flag set at run time makes
+ * `gc` available to a new context.
+ */
+function exposeGc(): () => void {
   const g = (globalThis as { gc?: () => void }).gc;
   if (typeof g === 'function') return g;
   setFlagsFromString('--expose-gc');
