@@ -1,6 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-
 /**
  * Keeps the process under a memory ceiling before the kernel (or systemd's MemoryMax) kills it.
  *
@@ -101,8 +98,9 @@ function fullCollection(): void {
 function exposeGc(): () => void {
   const g = (globalThis as { gc?: () => void }).gc;
   if (typeof g === 'function') return g;
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
+  // node:v8 is loaded here, not at start: it brings Node's heap utilities and streams along.
+  process.getBuiltinModule('node:v8').setFlagsFromString('--expose-gc');
+  return process.getBuiltinModule('node:vm').runInNewContext('gc') as () => void;
 }
 
 /** "512M", "1.5G", "800000000": bytes; NaN when it is not a size. */
