@@ -89,7 +89,7 @@ function codeCacheFile(file: string, command: string, size: number): string | nu
 function writeCodeCache(cacheFile: string, script: import('node:vm').Script): void {
   try {
     const dir = path.dirname(cacheFile);
-    fs.mkdirSync(dir, { recursive: true });
+    makeDirectories(dir);
     // Written aside and renamed: two processes starting at once never read half a file.
     const tmp = `${cacheFile}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, script.createCachedData());
@@ -101,5 +101,22 @@ function writeCodeCache(cacheFile: string, script: import('node:vm').Script): vo
     }
   } catch {
     // A cache is an optimisation: a read-only home or a full disk only makes the next start slower.
+  }
+}
+
+/**
+ * mkdir -p, one level at a time: Node's own recursive mkdirSync never returns for a path under
+ * /proc (it retries ENOENT for ever), and a cache must never hang a run at exit.
+ */
+function makeDirectories(dir: string): void {
+  const parts = path.resolve(dir).split(path.sep).filter((p) => p !== '');
+  let at: string = path.sep;
+  for (const part of parts) {
+    at = path.join(at, part);
+    try {
+      fs.mkdirSync(at);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
   }
 }
