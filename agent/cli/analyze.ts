@@ -202,7 +202,7 @@ function firstPacketMark(pipeline: { handle: (rec: PacketRecord) => void }): ((r
     pipeline.handle(rec);
     if (marked) return;
     marked = true;
-    // Both clocks first (not \`performance\`, which loads perf_hooks); then the first use of
+    // Both clocks first (not `performance`, which loads perf_hooks); then the first use of
     // process.stderr, which loads Node's streams: the mark's own cost, not start-up's.
     const at = process.hrtime.bigint();
     const sinceStart = process.uptime() * 1000;
