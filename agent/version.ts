@@ -6,8 +6,9 @@ let cached: string | undefined;
 export function muvaktVersion(): string {
   if (cached !== undefined) return cached;
   cached = 'unknown';
-  // dist/agent/version.js when built, agent/version.ts under the test runner.
-  for (const rel of ['../../package.json', '../package.json']) {
+  // dist/agent/version.js when built, agent/version.ts under the test runner, and the CLI
+  // bundle (dist/agent/cli/cli.bundle.cjs, where this module's URL is the bundle's).
+  for (const rel of ['../../package.json', '../package.json', '../../../package.json']) {
     try {
       const p = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
       if (p.name === 'muvakt' && typeof p.version === 'string') {

@@ -151,18 +151,18 @@ export class CaptureFormatParser {
     rec.ifIndex = 0;
     rec.buf = buf;
     while (end - off >= 16) {
-      const incl = le ? buf.readUInt32LE(off + 8) : buf.readUInt32BE(off + 8);
+      const incl = le ? le32(buf, off + 8) : be32(buf, off + 8);
       if (incl > maxCap) {
         throw new CaptureFormatError(this.source, base + off, `corrupt record: captured length ${incl} exceeds ${maxCap}`);
       }
       if (end - off - 16 < incl) break;
-      const frac = le ? buf.readUInt32LE(off + 4) : buf.readUInt32BE(off + 4);
+      const frac = le ? le32(buf, off + 4) : be32(buf, off + 4);
       if (frac >= 1_000_000_000 / fracToNs) {
         throw new CaptureFormatError(this.source, base + off, `corrupt record: timestamp fraction ${frac} out of range`);
       }
-      rec.tsSec = le ? buf.readUInt32LE(off) : buf.readUInt32BE(off);
+      rec.tsSec = le ? le32(buf, off) : be32(buf, off);
       rec.tsNsec = frac * fracToNs;
-      rec.origLen = le ? buf.readUInt32LE(off + 12) : buf.readUInt32BE(off + 12);
+      rec.origLen = le ? le32(buf, off + 12) : be32(buf, off + 12);
       if (rec.origLen < incl) rec.origLen = incl;
       rec.off = off + 16;
       rec.capLen = incl;
@@ -174,11 +174,39 @@ export class CaptureFormatParser {
   }
 
   private u32(buf: Buffer, off: number): number {
-    return this.le ? buf.readUInt32LE(off) : buf.readUInt32BE(off);
+    return this.le ? le32(buf, off) : be32(buf, off);
   }
 
   private parsePcapng(buf: Buffer, off: number, end: number, base: number): number {
     while (end - off >= 12) {
+      const le = this.le;
+      const blockType = le ? le32(buf, off) : be32(buf, off);
+      const total = le ? le32(buf, off + 4) : be32(buf, off + 4);
+      // Enhanced packet blocks are nearly every block: read in place, without the general
+      // block dispatch below (which checks the same things in the same order).
+      if (blockType === BlockType.EnhancedPacket && total >= 32 && total % 4 === 0 && total <= MAX_RECORD) {
+        if (end - off < total) break;
+        const capLen = le ? le32(buf, off + 20) : be32(buf, off + 20);
+        const ifIndex = le ? le32(buf, off + 8) : be32(buf, off + 8);
+        const iface = this.interfaces[ifIndex];
+        if ((le ? le32(buf, off + total - 4) : be32(buf, off + total - 4)) === total && 28 + capLen <= total - 4 && iface !== undefined) {
+          const rec = this.rec;
+          rec.buf = buf;
+          rec.off = off + 28;
+          rec.capLen = capLen;
+          const origLen = le ? le32(buf, off + 24) : be32(buf, off + 24);
+          rec.origLen = origLen < capLen ? capLen : origLen;
+          rec.linkType = iface.linkType;
+          rec.ifIndex = ifIndex;
+          splitTimestamp(le ? le32(buf, off + 12) : be32(buf, off + 12), le ? le32(buf, off + 16) : be32(buf, off + 16), iface.unitsPerSec, rec);
+          rec.tsSec += iface.tsOffsetSec;
+          this.packets++;
+          this.onPacket(rec);
+          off += total;
+          continue;
+        }
+        // Anything wrong with it: the general path below reports it.
+      }
       const type = buf.readUInt32BE(off);
       if (type === BlockType.SectionHeader) {
         // A new section may switch byte order; its byte-order magic tells which.
@@ -187,22 +215,22 @@ export class CaptureFormatParser {
         else if (bom === 0x4d3c2b1a) this.le = false;
         else throw new CaptureFormatError(this.source, base + off, `corrupt pcapng section header: byte-order magic 0x${bom.toString(16)}`);
       }
-      const blockType = this.u32(buf, off);
-      const total = this.u32(buf, off + 4);
-      if (total < 12 || total % 4 !== 0 || total > MAX_RECORD) {
-        throw new CaptureFormatError(this.source, base + off, `corrupt pcapng block: total length ${total}`);
+      const blockType2 = this.u32(buf, off);
+      const total2 = this.u32(buf, off + 4);
+      if (total2 < 12 || total2 % 4 !== 0 || total2 > MAX_RECORD) {
+        throw new CaptureFormatError(this.source, base + off, `corrupt pcapng block: total length ${total2}`);
       }
-      if (end - off < total) break;
-      const trailer = this.u32(buf, off + total - 4);
-      if (trailer !== total) {
+      if (end - off < total2) break;
+      const trailer = this.u32(buf, off + total2 - 4);
+      if (trailer !== total2) {
         throw new CaptureFormatError(
           this.source,
           base + off,
-          `corrupt pcapng block: leading length ${total} and trailing length ${trailer} differ`,
+          `corrupt pcapng block: leading length ${total2} and trailing length ${trailer} differ`,
         );
       }
-      this.pcapngBlock(blockType, buf, off, total, base);
-      off += total;
+      this.pcapngBlock(blockType2, buf, off, total2, base);
+      off += total2;
     }
     return off;
   }
@@ -346,11 +374,28 @@ export class CaptureFormatParser {
   }
 }
 
+/** Unsigned 32-bit reads by bytes: the capture's hot loop, without Buffer's argument checks. */
+function le32(buf: Buffer, off: number): number {
+  return (buf[off] | (buf[off + 1] << 8) | (buf[off + 2] << 16) | (buf[off + 3] << 24)) >>> 0;
+}
+
+function be32(buf: Buffer, off: number): number {
+  return ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0;
+}
+
 /**
  * (high·2³² + low) units → whole seconds and nanoseconds without BigInt and without losing
  * precision: a nanosecond timestamp is ~1.8e18, beyond a double's 2⁵³, so divide in 16-bit steps.
  */
 export function splitTimestamp(high: number, low: number, unitsPerSec: number, out: { tsSec: number; tsNsec: number }): void {
+  if (high < 0x200000 && unitsPerSec <= 1_000_000_000) {
+    // Under 2^53 units (any microsecond timestamp): one exact division in doubles.
+    const v = high * 4294967296 + low;
+    const sec = Math.floor(v / unitsPerSec);
+    out.tsSec = sec;
+    out.tsNsec = unitsPerSec === 1_000_000_000 ? v - sec * unitsPerSec : Math.floor(((v - sec * unitsPerSec) * 1_000_000_000) / unitsPerSec);
+    return;
+  }
   if (unitsPerSec > 1e10) {
     const v = (BigInt(high) << 32n) | BigInt(low);
     const u = BigInt(unitsPerSec);

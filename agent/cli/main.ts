@@ -1,115 +1,13 @@
 #!/usr/bin/env -S node --max-semi-space-size=32
-import { enableCompileCache } from './compile-cache.js';
-import { UsageError } from './args.js';
-import { ConfigError } from '../errors.js';
-import { muvaktVersion } from '../version.js';
-
-// Before any other module is compiled: later runs reuse V8's code cache where Node has one.
-enableCompileCache();
-
 /**
- * Each command is loaded only when it runs: `analyze` never compiles the web stack (Fastify,
- * Swagger, prom-client) or, without a policy, the rules, YAML and SQLite.
+ * The `muvakt` command. `npm run build` bundles the CLI (cli.ts and every muvakt module it
+ * imports; the npm packages stay in node_modules) into one file next to this one: one file to
+ * read instead of some 150 modules to resolve, and one script V8 keeps compiled code for
+ * (compile-cache.ts). Without the bundle (tsc alone) the modules load as they are.
  */
-interface Command {
-  run(argv: string[]): number | Promise<number>;
-  usage: string;
-}
+import { enableCompileCache, runBundle } from './compile-cache.js';
 
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  analyze: () => import('./analyze.js').then((m) => ({ run: m.analyzeCommand, usage: m.ANALYZE_USAGE })),
-  run: () => import('./run.js').then((m) => ({ run: m.runCommand, usage: m.RUN_USAGE })),
-  policy: () => import('./policy.js').then((m) => ({ run: m.policyCommand, usage: m.POLICY_USAGE })),
-  serve: () => import('./serve.js').then((m) => ({ run: (argv: string[]) => m.serveCommand(argv), usage: m.SERVE_USAGE })),
-  inventory: () => import('./inventory.js').then((m) => ({ run: m.inventoryCommand, usage: m.INVENTORY_USAGE })),
-  evidence: () => import('./evidence.js').then((m) => ({ run: m.evidenceCommand, usage: m.EVIDENCE_USAGE })),
-};
-
-async function usage(): Promise<string> {
-  const parts = await Promise.all(Object.values(COMMANDS).map((load) => load()));
-  return `muvakt — passive sensor for medical-device network segments
-
-${parts.map((p) => p.usage).join('\n')}
-Exit codes: 0 ok, 1 runtime failure (e.g. truncated capture), 2 bad arguments or configuration.
-`;
-}
-
-
-/** Edit distance, for "did you mean" on a mistyped option. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length];
-}
-
-/** Node's "Unknown option '--polcy'" with the command's nearest option, and where to read more. */
-function explainUsage(e: UsageError, command: string | undefined, usageText: string | undefined): string {
-  const m = /Unknown option '(--[^']+)'/.exec(e.message);
-  if (m === null || usageText === undefined) return e.message;
-  const options = [...new Set(usageText.match(/--[a-z][a-z0-9-]*/g) ?? [])];
-  const best = options.map((o) => [o, distance(m[1], o)] as const).sort((a, b) => a[1] - b[1])[0];
-  const hint = best !== undefined && best[1] <= 3 ? ` Did you mean ${best[0]}?` : '';
-  return `unknown option ${m[1]} for "muvakt ${command}".${hint}`;
-}
-
-let current: { name: string; usage: string } | undefined;
-
-async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
-  if (cmd !== undefined && Object.hasOwn(COMMANDS, cmd)) {
-    const command = await COMMANDS[cmd]();
-    current = { name: cmd, usage: command.usage };
-    return command.run(rest);
-  }
-  switch (cmd) {
-    case '--version':
-    case '-V':
-    case 'version':
-      process.stdout.write(`muvakt ${muvaktVersion()} (node ${process.version})\n`);
-      return 0;
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(await usage());
-      return cmd === undefined ? 2 : 0;
-    default:
-      throw new UsageError(`unknown command "${cmd}"`);
-  }
-}
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    if ((e as NodeJS.ErrnoException).code === 'EPIPE') {
-      // The reader went away (`| head`): what it wanted it has; end quietly.
-      process.exitCode = 0;
-    } else if (e instanceof UsageError) {
-      const help = current ? `Run "muvakt ${current.name} --help" for its options.` : 'Run "muvakt help" for usage.';
-      process.stderr.write(`muvakt: ${explainUsage(e, current?.name, current?.usage)}\n${help}\n`);
-      process.exitCode = 2;
-    } else if (e instanceof ConfigError) {
-      process.stderr.write(`muvakt: ${e.message}\n`);
-      process.exitCode = 2;
-    } else {
-      process.stderr.write(`muvakt: ${(e as Error).stack ?? String(e)}\n`);
-      process.exitCode = 1;
-    }
-  },
-);
-
-// A closed pipe on stdout (`muvakt analyze … --alerts - | head -1`) ends the run quietly.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
-});
+// Before any other module is compiled: later runs reuse compiled code.
+enableCompileCache();
+const bundle = process.getBuiltinModule('node:url').fileURLToPath(new URL('./cli.bundle.cjs', import.meta.url));
+if (!runBundle(bundle, process.argv[2] ?? '')) await import('./cli.js');

@@ -14,6 +14,9 @@ export const DEFAULT_FLOW_LIMITS: FlowTableLimits = {
   timeouts: { new: 30, established: 600, closed: 10, udp: 120, other: 60 },
 };
 
+/** Enough for a small capture or a quiet segment without growing. */
+const INITIAL_BUCKETS = 1024;
+
 class LruList {
   head: Flow | null = null;
   tail: Flow | null = null;
@@ -62,11 +65,15 @@ const SQUEEZE_FLOOR = 10_000;
 
 export class FlowTable {
   /**
-   * Chained hash buckets in one array sized once from the capacity: a Map would rehash its
-   * backing store again and again under churn, leaving megabytes of old-generation garbage.
+   * Chained hash buckets in one array: a Map would rehash its backing store again and again
+   * under churn, leaving megabytes of old-generation garbage. It starts small (filling the
+   * full-capacity array took tens of milliseconds of every start-up) and doubles as flows come,
+   * up to the size the capacity needs; it never shrinks, so churn at a steady size rehashes nothing.
    */
-  private readonly buckets: (Flow | null)[];
-  private readonly mask: number;
+  private buckets: (Flow | null)[];
+  private mask: number;
+  /** The bucket count the capacity calls for: the array grows to this and no further. */
+  private readonly maxBuckets: number;
   private readonly lists: LruList[] = [];
   size = 0;
   created = 0;
@@ -85,10 +92,11 @@ export class FlowTable {
     private readonly onEnd: (flow: Flow, reason: FlowEndReason) => void,
   ) {
     this.capacity = limits.maxFlows;
-    let n = 1024;
+    let n = INITIAL_BUCKETS;
     while (n < limits.maxFlows) n *= 2;
-    this.buckets = new Array<Flow | null>(n).fill(null);
-    this.mask = n - 1;
+    this.maxBuckets = n;
+    this.buckets = new Array<Flow | null>(INITIAL_BUCKETS).fill(null);
+    this.mask = INITIAL_BUCKETS - 1;
     const t = limits.timeouts;
     const byClass = [t.new, t.established, t.closed, t.udp, t.other];
     for (let i = 0; i < TIMEOUT_CLASS_COUNT; i++) this.lists.push(new LruList(byClass[i]));
@@ -96,8 +104,7 @@ export class FlowTable {
 
   /** Finds the flow of the packet in `d` (sets `toServer`), or returns null. */
   lookup(d: DecodedPacket): Flow | null {
-    const hash = this.hashOf(d);
-    let f = this.buckets[hash];
+    let f = this.buckets[this.hashOf(d) & this.mask];
     while (f !== null) {
       if (f.proto === d.l4Proto && f.vlanOuter === d.vlanOuter && f.vlanInner === d.vlanInner && f.vlanCount === d.vlanCount) {
         if (f.cport === d.sport && f.sport === d.dport && f.c3 === d.src3 && f.s3 === d.dst3 && f.c2 === d.src2 && f.s2 === d.dst2 && f.c1 === d.src1 && f.s1 === d.dst1 && f.c0 === d.src0 && f.s0 === d.dst0) {
@@ -161,9 +168,11 @@ export class FlowTable {
     f.lastSec = tsSec;
     f.lastNsec = tsNsec;
     f.lastSeen = tsSec + tsNsec * 1e-9;
+    if (this.size >= this.buckets.length && this.buckets.length < this.maxBuckets) this.growBuckets();
     f.hash = this.hashOf(d);
-    f.bucketNext = this.buckets[f.hash];
-    this.buckets[f.hash] = f;
+    const bucket = f.hash & this.mask;
+    f.bucketNext = this.buckets[bucket];
+    this.buckets[bucket] = f;
     f.timeoutClass = d.l4Proto === IpProto.Tcp ? TimeoutClass.New : d.l4Proto === IpProto.Udp ? TimeoutClass.Udp : TimeoutClass.Other;
     this.append(this.lists[f.timeoutClass], f);
     this.size++;
@@ -262,13 +271,33 @@ export class FlowTable {
   }
 
   private hashOf(d: DecodedPacket): number {
-    return flowKeyHash(d) & this.mask;
+    return flowKeyHash(d);
+  }
+
+  /** Doubles the bucket array and rehashes every flow into it (by its kept full hash). */
+  private growBuckets(): void {
+    const n = this.buckets.length * 2;
+    const grown = new Array<Flow | null>(n).fill(null);
+    const mask = n - 1;
+    for (let i = 0; i < this.buckets.length; i++) {
+      let f = this.buckets[i];
+      while (f !== null) {
+        const next = f.bucketNext;
+        const b = f.hash & mask;
+        f.bucketNext = grown[b];
+        grown[b] = f;
+        f = next;
+      }
+    }
+    this.buckets = grown;
+    this.mask = mask;
   }
 
   private removeFromBucket(f: Flow): void {
-    let cur = this.buckets[f.hash];
+    const bucket = f.hash & this.mask;
+    let cur = this.buckets[bucket];
     if (cur === f) {
-      this.buckets[f.hash] = f.bucketNext;
+      this.buckets[bucket] = f.bucketNext;
     } else {
       while (cur !== null && cur.bucketNext !== f) cur = cur.bucketNext;
       if (cur !== null) cur.bucketNext = f.bucketNext;

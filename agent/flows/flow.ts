@@ -57,6 +57,7 @@ export class Flow {
   s3 = 0;
   cport = 0;
   sport = 0;
+  /** The full 32-bit hash of the flow's key; its bucket is this masked by the table's current size. */
   hash = 0;
   /** Next flow in the same hash bucket. */
   bucketNext: Flow | null = null;

@@ -1,6 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-
 /**
  * Keeps the process under a memory ceiling before the kernel (or systemd's MemoryMax) kills it.
  *
@@ -62,7 +59,7 @@ export class MemoryGuard {
     private readonly onChange: (e: MemoryEpisode) => void,
     /** The resident set size; a parameter for tests. process.memoryUsage.rss() reads one number, not the heap statistics. */
     private readonly rss: () => number = () => process.memoryUsage.rss(),
-    private readonly collect: () => void = fullCollection(),
+    private readonly collect: () => void = fullCollection,
     private readonly nowMs: () => number = Date.now,
     private readonly heapGrowth: (percent: number) => void = setHeapGrowth,
   ) {
@@ -103,16 +100,28 @@ export class MemoryGuard {
   }
 }
 
+let collector: (() => void) | undefined;
+
 /**
- * V8's full collection. Node exposes it only behind --expose-gc, which each way of starting the
- * sensor (systemd unit, npm scripts, tests running the CLI) would have to pass; the flag set at
- * run time makes `gc` available to a new context.
+ * V8's full collection, found at the first one needed: setting a V8 flag at run time makes the
+ * CLI's code cache (written at exit) unusable for the next start, so a run that never nears the
+ * ceiling sets none.
  */
-function fullCollection(): () => void {
+function fullCollection(): void {
+  (collector ??= exposeGc())();
+}
+
+/**
+ * Node exposes `gc` only behind --expose-gc, which each way of starting the sensor (systemd
+ * unit, npm scripts, tests running the CLI) would have to pass; the flag set at run time makes
+ * `gc` available to a new context.
+ */
+function exposeGc(): () => void {
   const g = (globalThis as { gc?: () => void }).gc;
   if (typeof g === 'function') return g;
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
+  // node:v8 is loaded here, not at start: it brings Node's heap utilities and streams along.
+  process.getBuiltinModule('node:v8').setFlagsFromString('--expose-gc');
+  return process.getBuiltinModule('node:vm').runInNewContext('gc') as () => void;
 }
 
 /**
@@ -120,7 +129,7 @@ function fullCollection(): () => void {
  * next one; 0 is V8's own dynamic factor.
  */
 function setHeapGrowth(percent: number): void {
-  setFlagsFromString(`--heap-growing-percent=${percent}`);
+  process.getBuiltinModule('node:v8').setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
 
 /** "512M", "1.5G", "800000000": bytes; NaN when it is not a size. */

@@ -145,7 +145,7 @@ describe('import direction: capture → protocols → agent → rules → store 
     // The parse sees every kind of arrow the rules speak of: across layers, type-only, dynamic.
     expect(arrows.some((a) => layerOf(a.from) === 'api' && layerOf(a.to) === 'store')).toBe(true);
     expect(arrows.some((a) => a.typeOnly)).toBe(true);
-    expect(arrows.some((a) => a.from === 'agent/cli/main.ts' && a.to === 'agent/cli/analyze.ts')).toBe(true);
+    expect(arrows.some((a) => a.from === 'agent/cli/cli.ts' && a.to === 'agent/cli/analyze.ts')).toBe(true);
   });
 
   it('every import points against the data flow, or comes from the composition root', () => {

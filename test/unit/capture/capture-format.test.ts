@@ -132,6 +132,23 @@ describe('timestamps', () => {
     // picoseconds overflow 64 bits after 2106 only; this value wraps, so just check it is finite and ordered
     expect(Number.isFinite(out.tsSec)).toBe(true);
   });
+
+  it('agrees with exact BigInt division on both sides of 2^53 units, for every usual resolution', () => {
+    const out = { tsSec: 0, tsNsec: 0 };
+    let seed = 12345;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    for (const units of [1e3, 1e6, 1e9, 2 ** 20, 2 ** 30]) {
+      for (let i = 0; i < 2000; i++) {
+        // High words under 2^21 (one double holds the count) and above it (split in steps).
+        const high = i % 2 === 0 ? next() % 0x200000 : 0x200000 + (next() % 0x1000000);
+        const low = next();
+        splitTimestamp(high, low, units, out);
+        const v = (BigInt(high) << 32n) | BigInt(low);
+        const u = BigInt(units);
+        expect(out, `${high}:${low} at ${units}/s`).toEqual({ tsSec: Number(v / u), tsNsec: Number(((v % u) * 1_000_000_000n) / u) });
+      }
+    }
+  });
 });
 
 describe('stream reader (live helper pipe)', () => {

@@ -60,6 +60,21 @@ describe('flows', () => {
     expect(byPort.get(40002)!.reason).toBe('shutdown'); // established 600 s
   });
 
+  it('finds every flow again after its buckets have grown, in both directions, and ends each once', () => {
+    // 3,000 connections open before any of them goes on: the bucket array (1,024 to start) doubles
+    // twice with flows in it, and every later packet, either way, must find its flow.
+    const n = 3000;
+    const conns = Array.from({ length: n }, (_, i) => connection(20000 + i, T0 + i * 0.0001, { close: 'fin' }));
+    const frames: TestFrame[] = [...conns.map((c) => c[0]), ...conns.flatMap((c) => c.slice(1))];
+    const { pipeline, flows } = runFrames(frames);
+    expect(pipeline.flows.created).toBe(n);
+    expect(flows).toHaveLength(n);
+    expect(new Set(flows.map((f) => f.flow.src_port)).size).toBe(n);
+    for (const f of flows) {
+      expect([f.pkts_toserver, f.pkts_toclient, f.tcp_state], String(f.flow.src_port)).toEqual([5, 2, 'closed']);
+    }
+  });
+
   it('evicts the flow idle longest when the table is full and counts it', () => {
     const frames: TestFrame[] = [];
     for (let i = 0; i < 20; i++) frames.push({ data: up({ sport: 30000 + i, dport: 104, seq: i, flags: 'S' }), t: T0 + i * 0.001 });

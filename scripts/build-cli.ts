@@ -1,0 +1,59 @@
+/**
+ * Bundles the CLI into one CommonJS file, dist/agent/cli/cli.bundle.cjs, that main.js runs with a
+ * code cache (agent/cli/compile-cache.ts). Run by `npm run build`, after tsc, from tsc's output
+ * (so the bundle runs exactly the code the modules do).
+ *
+ * - The npm packages stay in node_modules (native better-sqlite3, pg, fastify…), required where
+ *   the code imports them; a command loaded later (`import()`) becomes code initialised when it
+ *   is first imported, so `analyze` still never requires the web stack. TypeBox (and Fastify's
+ *   TypeBox provider) is bundled: it is published as ES modules only, which CommonJS cannot
+ *   require on every Node muvakt supports.
+ * - CommonJS, not an ES module: V8 can be given a code cache for a script, not for a module, on
+ *   Node 20.
+ * - `import.meta.url` becomes the bundle's own URL: it sits in dist/agent/cli/, at the same depth
+ *   as every module that looks for files relative to itself (the dashboard page, the worker,
+ *   package.json).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+function repoRoot(): string {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  return here.includes('/dist/') ? join(here, '../..') : join(here, '..');
+}
+
+export const CLI_BUNDLE = 'dist/agent/cli/cli.bundle.cjs';
+/** Packages published as ES modules only: bundled rather than required. */
+const BUNDLED_PACKAGES = ['typebox', '@fastify/type-provider-typebox'];
+
+export async function buildCliBundle(root = repoRoot()): Promise<{ file: string; bytes: number }> {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  const external = Object.keys(pkg.dependencies).filter((d) => !BUNDLED_PACKAGES.includes(d));
+  const out = join(root, CLI_BUNDLE);
+  const result = await build({
+    entryPoints: [join(root, 'dist/agent/cli/cli.js')],
+    outfile: out,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    external: [...external, ...external.map((d) => `${d}/*`)],
+    // ASCII only (esbuild's default, said here because compile-cache.ts reads it as latin1).
+    charset: 'ascii',
+    define: { 'import.meta.url': '__muvaktBundleUrl' },
+    banner: { js: '"use strict";\nconst __muvaktBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+    legalComments: 'none',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    metafile: true,
+    logLevel: 'warning',
+  });
+  return { file: out, bytes: result.metafile.outputs[Object.keys(result.metafile.outputs)[0]].bytes };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const r = await buildCliBundle();
+  process.stdout.write(`wrote ${r.file} (${Math.round(r.bytes / 1024)} KB)\n`);
+}
