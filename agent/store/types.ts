@@ -96,6 +96,14 @@ export interface AlertQuery {
   ip?: string;
   /** Seen by any of these sensors. */
   sensor?: string | string[];
+  /**
+   * Free text, matched case-insensitively as a substring of the fields an alert stores that name
+   * things: rule id, title, addresses, zones, device id, sensor names and the evidence's app,
+   * device and AE-title fields (ALERT_TEXT_EVIDENCE_KEYS). 1–100 letters, digits, spaces and `._:@/()-`.
+   */
+  q?: string;
+  /** Rule ids that match `q` by a text the store does not hold (a translated title): an alert of these rules matches too. */
+  q_rule_ids?: string[];
   /** Active at or after: `last_seen >= since`. ISO 8601, epoch ms or Date. */
   since?: string | number | Date;
   /** Active at or before: `first_seen <= until`. */
