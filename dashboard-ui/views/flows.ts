@@ -12,7 +12,7 @@ import { hidePanel, showPanel } from '../panel.js';
 import { navigate, routeHref, withParam, type Route } from '../state.js';
 import type { Alert, FlowItem, FlowPeers, FlowSummary } from '../types.js';
 import { alertTitle } from './alerts.js';
-import { cellPairsTable, truncatedNote } from './peers.js';
+import { cellPairsTable, scrollBox, truncatedNote } from './peers.js';
 
 const RANGES: readonly [string, Key][] = [
   ['all', 'range.all'],
@@ -98,14 +98,14 @@ export class FlowsView {
     const apps = (this.data?.items ?? []).filter((i) => i.zone_src === src && i.zone_dst === dst).sort((a, b) => b.bytes - a.bytes);
     const body: Node[] = [
       el('h3', { text: t('cellAppsH') }),
-      el('div', { cls: 'table-wrap' }, [
+      scrollBox(t('cellAppsH'), 
         el('table', { cls: 'list', attrs: { id: 'cell-apps' } }, [
           el('thead', {}, [el('tr', {}, (['p.app', 'p.enc', 'p.flows', 'p.bytes', 'p.phiCol'] as const).map((k) => el('th', { text: t(k === 'p.flows' ? 'th.count' : k), attrs: { scope: 'col' } })))]),
           el(
             'tbody',
             {},
             apps.map((i) =>
-              el('tr', { attrs: { 'data-app': i.app, 'data-encrypted': i.encrypted } }, [
+              el('tr', { attrs: { 'data-app': i.app, 'data-encrypted': String(i.encrypted) } }, [
                 el('td', { cls: 'mono', text: i.app, attrs: DATA }),
                 el('td', { cls: `app ${i.encrypted ? 'enc' : 'clear'}`, text: i.encrypted ? t('encrypted') : t('legendClear') }),
                 el('td', { cls: 'num', text: i.flows }),
@@ -115,7 +115,7 @@ export class FlowsView {
             ),
           ),
         ]),
-      ]),
+      ),
       el('h3', { text: t('cellPairsH') }),
       ...(c.pairs && c.pairs.items.length
         ? [el('p', { cls: 'small', text: t('peersNote') }), ...truncatedNote(c.pairs), cellPairsTable(c.pairs, 'cell-pairs')]

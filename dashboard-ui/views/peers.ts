@@ -8,12 +8,20 @@ import { DATA, el, formatBytes } from '../dom.js';
 import type { Key } from '../i18n.js';
 import type { FlowPeers, PeerItem } from '../types.js';
 
+/**
+ * The scrolling box of a wide table in the narrow panel: focusable, so a keyboard user can
+ * scroll it, and named for what it holds.
+ */
+export function scrollBox(label: string, table: HTMLElement): HTMLElement {
+  return el('div', { cls: 'table-wrap', attrs: { tabindex: 0, role: 'region', 'aria-label': label } }, [table]);
+}
+
 function head(keys: readonly Key[]): HTMLElement {
   return el('thead', {}, [el('tr', {}, keys.map((k) => el('th', { text: t(k), attrs: { scope: 'col' } })))]);
 }
 
 function encCell(p: PeerItem): HTMLElement {
-  return el('td', { cls: `app ${p.encrypted ? 'enc' : 'clear'}`, text: p.encrypted ? t('encrypted') : t('legendClear'), attrs: { 'data-encrypted': p.encrypted } });
+  return el('td', { cls: `app ${p.encrypted ? 'enc' : 'clear'}`, text: p.encrypted ? t('encrypted') : t('legendClear'), attrs: { 'data-encrypted': String(p.encrypted) } });
 }
 
 function counts(p: PeerItem): HTMLElement[] {
@@ -41,9 +49,7 @@ export function devicePeersTable(data: FlowPeers, own: readonly string[], id: st
       ...counts(p),
     ]);
   });
-  return el('div', { cls: 'table-wrap' }, [
-    el('table', { cls: 'list peers', attrs: { id } }, [head(['p.peer', 'p.direction', 'p.zones', 'p.app', 'p.enc', 'f.first', 'f.last', 'p.flows', 'p.bytes', 'p.phiCol']), el('tbody', {}, rows)]),
-  ]);
+  return scrollBox(t('p.peer'), el('table', { cls: 'list peers', attrs: { id } }, [head(['p.peer', 'p.direction', 'p.zones', 'p.app', 'p.enc', 'f.first', 'f.last', 'p.flows', 'p.bytes', 'p.phiCol']), el('tbody', {}, rows)]));
 }
 
 /** A matrix cell's pairs: client, server, app, encryption and counts. */
@@ -57,16 +63,14 @@ export function cellPairsTable(data: FlowPeers, id: string): HTMLElement {
       ...counts(p),
     ]),
   );
-  return el('div', { cls: 'table-wrap' }, [
-    el('table', { cls: 'list peers', attrs: { id } }, [head(['p.client', 'p.server', 'p.app', 'p.enc', 'f.first', 'f.last', 'p.flows', 'p.bytes', 'p.phiCol']), el('tbody', {}, rows)]),
-  ]);
+  return scrollBox(t('cellPairsH'), el('table', { cls: 'list peers', attrs: { id } }, [head(['p.client', 'p.server', 'p.app', 'p.enc', 'f.first', 'f.last', 'p.flows', 'p.bytes', 'p.phiCol']), el('tbody', {}, rows)]));
 }
 
 /** Flows per hour (or day) as rows with a bar each, the largest filling it. */
 export function seriesTable(data: FlowPeers, id: string): HTMLElement {
   const max = Math.max(1, ...data.series.map((s) => s.flows));
   const label = (start: string) => (data.step === 'day' ? start : time(start));
-  return el('div', { cls: 'table-wrap' }, [
+  return scrollBox(t(data.step === 'day' ? 'seriesDay' : 'seriesHour'), 
     el('table', { cls: 'list series', attrs: { id } }, [
       el('caption', { cls: 'small', text: t('seriesCaption', { step: t(`step.${data.step}` as Key) }) }),
       head(['p.time', 'p.flows', 'p.bytes']),
@@ -85,7 +89,7 @@ export function seriesTable(data: FlowPeers, id: string): HTMLElement {
         ),
       ),
     ]),
-  ]);
+  );
 }
 
 /** The note that the largest pairs only are listed, when they are. */
