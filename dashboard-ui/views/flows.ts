@@ -12,7 +12,7 @@ import { hidePanel, showPanel } from '../panel.js';
 import { navigate, routeHref, withParam, type Route } from '../state.js';
 import type { Alert, FlowItem, FlowPeers, FlowSummary } from '../types.js';
 import { alertTitle } from './alerts.js';
-import { cellPairsTable, scrollBox, truncatedNote } from './peers.js';
+import { cellPairsTable, encryptionCell, scrollBox, truncatedNote } from './peers.js';
 
 const RANGES: readonly [string, Key][] = [
   ['all', 'range.all'],
@@ -107,7 +107,7 @@ export class FlowsView {
             apps.map((i) =>
               el('tr', { attrs: { 'data-app': i.app, 'data-encrypted': String(i.encrypted) } }, [
                 el('td', { cls: 'mono', text: i.app, attrs: DATA }),
-                el('td', { cls: `app ${i.encrypted ? 'enc' : 'clear'}`, text: i.encrypted ? t('encrypted') : t('legendClear') }),
+                encryptionCell(i.encrypted),
                 el('td', { cls: 'num', text: i.flows }),
                 el('td', { cls: 'num', text: formatBytes(i.bytes) }),
                 el('td', { cls: 'num', text: i.phi }),

@@ -21,7 +21,12 @@ function head(keys: readonly Key[]): HTMLElement {
 }
 
 function encCell(p: PeerItem): HTMLElement {
-  return el('td', { cls: `app ${p.encrypted ? 'enc' : 'clear'}`, text: p.encrypted ? t('encrypted') : t('legendClear'), attrs: { 'data-encrypted': String(p.encrypted) } });
+  return encryptionCell(p.encrypted);
+}
+
+/** Encrypted or in the clear, with the matrix's marks (✓ / ⚠). */
+export function encryptionCell(encrypted: boolean): HTMLElement {
+  return el('td', { attrs: { 'data-encrypted': String(encrypted) } }, [el('span', { cls: `app inline ${encrypted ? 'enc' : 'clear'}`, text: encrypted ? t('encrypted') : t('legendClear') })]);
 }
 
 function counts(p: PeerItem): HTMLElement[] {

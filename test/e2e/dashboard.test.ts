@@ -167,9 +167,10 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
   }
 
   let step = 0;
-  async function shot(page: Page, name: string): Promise<void> {
+  /** The whole page; `viewport`: what the window shows (a panel scrolled to a section). */
+  async function shot(page: Page, name: string, viewport = false): Promise<void> {
     const file = join(OUT, `${String(++step).padStart(2, '0')}-${name}.png`);
-    await page.screenshot({ path: file, fullPage: true });
+    await page.screenshot({ path: file, fullPage: !viewport });
     expect(statSync(file).size).toBeGreaterThan(5_000);
   }
 
@@ -425,8 +426,8 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
     const exception = page.locator('#device-exceptions li').filter({ hasText: 'ROS-2026-031' });
     await exception.waitFor({ timeout: 10_000 });
     expect(await exception.textContent()).toContain('gjeldende');
-    await page.locator('#panel-body, #panel .panel-body').first().evaluate((e) => e.scrollTo(0, e.scrollHeight));
-    await shot(page, 'device-peers');
+    await page.locator('#device-peers').scrollIntoViewIfNeeded();
+    await shot(page, 'device-peers', true);
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#evidence-json')]);
     expect(download.suggestedFilename()).toMatch(/^evidence-.+\.json$/);
