@@ -26,6 +26,8 @@ const API_FILTERS = [
 ] as const;
 
 const DEFAULT_STATUS = 'open,acknowledged';
+/** Free text goes to the API once typing pauses this long: a search that finds nothing scans every stored alert. */
+const TYPING_PAUSE_MS = 250;
 const PAGE = 100;
 const SEVERITY_RANK: Record<string, number> = { critical: 4, high: 3, medium: 2, low: 1 };
 const STATUS_RANK: Record<string, number> = { open: 3, acknowledged: 2, resolved: 1 };
@@ -99,6 +101,9 @@ export class AlertsView {
   private loading = false;
   /** Bumped per list request: an answer to an older one (free text typed on) is dropped. */
   private request = 0;
+  /** Free text typed but not yet in the URL (the pause has not come), so a re-render keeps it. */
+  private typed: string | null = null;
+  private typing: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly root: HTMLElement) {}
 
@@ -283,8 +288,15 @@ export class AlertsView {
       clearMessage();
       this.go(next);
     });
-    const q = el('input', { attrs: { id: 'f-text', type: 'search', value: p.get('q') ?? '', autocomplete: 'off', maxlength: 200, 'aria-describedby': 'f-text-note' } });
-    q.addEventListener('input', () => this.go(withParam(this.params, 'q', q.value), true));
+    const q = el('input', { attrs: { id: 'f-text', type: 'search', value: this.typed ?? p.get('q') ?? '', autocomplete: 'off', maxlength: 100, 'aria-describedby': 'f-text-note' } });
+    q.addEventListener('input', () => {
+      this.typed = q.value;
+      clearTimeout(this.typing);
+      this.typing = setTimeout(() => {
+        this.typed = null;
+        this.go(withParam(this.params, 'q', q.value.trim() || null), true);
+      }, TYPING_PAUSE_MS);
+    });
     return el('section', { cls: 'card' }, [
       form,
       el('div', { cls: 'field text-filter' }, [el('label', { text: t('text'), attrs: { for: 'f-text' } }), q, el('span', { cls: 'small', text: t('textNote'), attrs: { id: 'f-text-note' } })]),

@@ -257,9 +257,13 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
     const counts = (await page.locator('#alert-rows td.num').allTextContents()).map(Number);
     expect(counts).toEqual([...counts].sort((a, b) => b - a));
 
-    // Free text narrows the rows loaded as one types, and the field keeps the focus.
+    // Free text goes to the API once typing pauses; the field keeps the focus.
     await page.locator('#f-text').pressSequentially('fjerntilgang');
     await page.waitForFunction(() => location.hash.includes('q=fjerntilgang'));
+    await page.waitForFunction(() => {
+      const titles = [...document.querySelectorAll('#alert-rows .title')].map((e) => (e.textContent ?? '').toLowerCase());
+      return titles.length > 0 && titles.every((x) => x.includes('fjerntilgang'));
+    }, undefined, { timeout: 10_000 });
     const titles = await page.locator('#alert-rows .title').allTextContents();
     expect(titles.length).toBeGreaterThan(0);
     for (const title of titles) expect(title.toLowerCase()).toContain('fjerntilgang');
