@@ -246,7 +246,7 @@ const DEFS: readonly MetricDef[] = [
   },
   {
     name: 'muvakt_flow_history_peer_dropped_flows_total',
-    help: "Flows left out of an hour's address-pair rows because the hour had reached its pair cap (the zone rows still count them)",
+    help: "Flows left out of an hour's address-pair rows because the hour had reached its pair cap or the pending rows their cap",
     type: 'counter',
     source: S,
     labels: [],
