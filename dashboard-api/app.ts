@@ -142,7 +142,7 @@ export async function buildAppWithParts(opts: BuildAppOptions): Promise<BuiltApp
     async (api) => {
       await api.register(alertRoutes, { store: opts.store });
       await api.register(assetRoutes, { assets: opts.assets });
-      await api.register(flowRoutes, { store: opts.store });
+      await api.register(flowRoutes, { store: opts.store, assets: opts.assets });
       await api.register(remoteSessionRoutes, { store: opts.store });
       await api.register(policyRoutes, { policy });
       await api.register(auditRoutes, { store: opts.store });

@@ -52,6 +52,13 @@ export const AlertListQuery = Type.Object(
     zone: Type.Optional(Text(128, 'Source or destination zone')),
     ip: Type.Optional(Type.String({ minLength: 2, maxLength: 64, pattern: '^[0-9A-Fa-f.:]+$', description: 'Source or destination address (exact)' })),
     sensor: sensorFilter('Alerts'),
+    q: Type.Optional(
+      Type.String({
+        maxLength: 100,
+        description:
+          'Free text, case-insensitive: a substring of the rule id, the title (English or bokmål), the addresses, zones, device id, sensor names, or the evidence fields app, peer_app, device, seen_device, ae_title, calling_ae, called_ae. 1–100 letters, digits, spaces or `. _ : @ / ( ) -`; anything else is a 400',
+      }),
+    ),
     since: Type.Optional(Text(40, 'Active at or after: ISO 8601 time, epoch milliseconds, or a date (YYYY-MM-DD, from the start of that day in Europe/Oslo)')),
     until: Type.Optional(Text(40, 'First seen at or before: ISO 8601 time, epoch milliseconds, or a date (YYYY-MM-DD, to the end of that day in Europe/Oslo)')),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),

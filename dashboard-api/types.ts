@@ -32,7 +32,7 @@ export interface Principal {
 /** The store methods the API uses (either backend; tests can wrap a real store). */
 export type ApiStore = Pick<
   Store,
-  'listAlerts' | 'getAlert' | 'acknowledge' | 'resolve' | 'openCounts' | 'audit' | 'listAudit' | 'kvGet' | 'kvSet' | 'kvList' | 'isOpen' | 'flowMatrix' | 'flowHistoryExtent' | 'listRemoteSessions'
+  'listAlerts' | 'getAlert' | 'acknowledge' | 'resolve' | 'openCounts' | 'audit' | 'listAudit' | 'kvGet' | 'kvSet' | 'kvList' | 'isOpen' | 'flowMatrix' | 'flowHistoryExtent' | 'flowPeers' | 'listRemoteSessions'
 >;
 
 export type ApiInstance = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;

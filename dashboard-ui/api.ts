@@ -2,7 +2,7 @@
  * The API client: every request carries the token from this tab's sessionStorage, never a
  * cookie, and errors keep the API's status and message so the page can say what went wrong.
  */
-import type { Alert, AlertDetail, Asset, AssetDetail, FlowSummary, Page, Whoami } from './types.js';
+import type { Alert, AlertDetail, Asset, AssetDetail, FlowPeers, FlowSummary, Page, RiskAcceptance, Whoami } from './types.js';
 
 const API = '/api/v1';
 export const TOKEN_KEY = 'muvakt.token';
@@ -60,6 +60,9 @@ export const api = {
   assets: (params: Params) => json<Page<Asset>>(`/assets${qs(params)}`),
   asset: (id: string) => json<AssetDetail>(`/assets/${encodeURIComponent(id)}`),
   flows: (params: Params) => json<FlowSummary>(`/flows/summary${qs(params)}`),
+  cellFlows: (params: Params) => json<FlowPeers>(`/flows/peers${qs(params)}`),
+  assetFlows: (id: string, params: Params = []) => json<FlowPeers>(`/assets/${encodeURIComponent(id)}/flows${qs(params)}`),
+  acceptances: () => json<{ items: RiskAcceptance[] }>('/risk-acceptances'),
   /** The evidence bundle as a file: fetched with the token (a plain link could not carry it), then saved. */
   async evidence(id: string, format: 'json' | 'html'): Promise<{ blob: Blob; filename: string }> {
     const res = await request(`/assets/${encodeURIComponent(id)}/evidence?format=${format}`, { accept: '*/*' });

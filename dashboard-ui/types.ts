@@ -125,3 +125,47 @@ export interface Whoami {
 export function mayChangeAlerts(role: Role): boolean {
   return role === 'officer' || role === 'admin';
 }
+
+/** One address pair, app and encryption over the hours asked for (`/flows/peers`, `/assets/:id/flows`). */
+export interface PeerItem {
+  client_ip: string;
+  server_ip: string;
+  zone_src: string;
+  zone_dst: string;
+  app: string;
+  encrypted: boolean;
+  first_seen: string;
+  last_seen: string;
+  bytes: number;
+  flows: number;
+  phi: number;
+}
+
+export interface FlowPeers {
+  generated_at: string;
+  device_id?: string;
+  addresses?: string[];
+  from: string | null;
+  to: string | null;
+  truncated: boolean;
+  step: 'hour' | 'day';
+  series: { start: string; flows: number; bytes: number }[];
+  items: PeerItem[];
+}
+
+/** A recorded risk acceptance (`/risk-acceptances`). */
+export interface RiskAcceptance {
+  id: string;
+  rule_id: string;
+  scope: 'device' | 'pair' | 'zones';
+  device_id?: string;
+  src_ip?: string;
+  dst_ip?: string;
+  zone_src?: string;
+  zone_dst?: string;
+  reason: string;
+  owner: string;
+  reference: string;
+  expires: string;
+  active: boolean;
+}

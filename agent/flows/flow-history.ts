@@ -25,10 +25,18 @@
  * capture that jumps back past the previous bucket (files out of order) moves the current
  * bucket back; smaller reordering stays in the current bucket.
  *
+ * Peer rows: beside the zone rows, every flow is also counted per address pair (client,
+ * server, their zones, app, encryption) in hourly buckets (or the bucket length, if longer), so
+ * a device's peers and flows over time and a matrix cell's flows can be shown. Same counting
+ * (bytes once, a flow once per peer bucket it was active in); at most `maxPeerKeysPerBucket`
+ * pairs per peer bucket, further ones are not counted there (`peerDroppedFlows`): an address
+ * pair has no `(other)` to fold into.
+ *
  * Bounded: at most `maxKeysPerBucket` keys per bucket (further flows of that bucket are folded
  * into one `(other)` row: bytes kept, counted in `overflowFlows`) and `maxPendingRows` rows held
  * until written (beyond that, while writes fail, flows are dropped and counted).
  */
+import { ipToString } from '../events/format.js';
 import type { Flow } from './flow.js';
 
 /**
@@ -42,6 +50,9 @@ export const DEFAULT_MAX_KEYS_PER_BUCKET = 2000;
 export const DEFAULT_MAX_PENDING_ROWS = 50_000;
 /** Zone and app of the row that takes a bucket's flows beyond its key cap (not a valid zone name). */
 export const OVERFLOW_LABEL = '(other)';
+/** The shortest peer bucket: an hour keeps the per-pair rows to a day's worth of hours per pair. */
+export const PEER_BUCKET_SECONDS = 3600;
+export const DEFAULT_MAX_PEER_KEYS_PER_BUCKET = 5000;
 
 export interface FlowHistoryRow {
   /** Bucket start, epoch milliseconds of capture time. */
@@ -55,6 +66,9 @@ export interface FlowHistoryRow {
   bytes: number;
   flows: number;
   phiFlows: number;
+  /** Peer rows only: the flow's client and server address (a zone row has neither). */
+  clientIp?: string;
+  serverIp?: string;
 }
 
 /** Something that holds flows: the flow table. */
@@ -69,6 +83,8 @@ export interface FlowHistoryOptions {
   zonesOf: (f: Flow) => readonly [string, string];
   bucketSeconds?: number;
   maxKeysPerBucket?: number;
+  /** Address pairs counted per peer bucket (default DEFAULT_MAX_PEER_KEYS_PER_BUCKET). */
+  maxPeerKeysPerBucket?: number;
   maxPendingRows?: number;
   /** A bucket closed or the pending rows reached their cap: time to `drain` and write. */
   onReady?: () => void;
@@ -82,14 +98,21 @@ export interface FlowHistoryStats {
   /** Flows and bytes dropped because `maxPendingRows` rows were waiting to be written. */
   droppedFlows: number;
   droppedBytes: number;
+  /** Flows not counted in a peer bucket's address-pair rows (its pair cap reached, or the pending cap). */
+  peerDroppedFlows: number;
 }
 
 export class FlowHistory {
   readonly bucketSeconds: number;
   readonly sensor: string;
-  readonly stats: FlowHistoryStats = { bucketsClosed: 0, sweeps: 0, overflowFlows: 0, droppedFlows: 0, droppedBytes: 0 };
+  readonly stats: FlowHistoryStats = { bucketsClosed: 0, sweeps: 0, overflowFlows: 0, droppedFlows: 0, droppedBytes: 0, peerDroppedFlows: 0 };
+  readonly peerBucketSeconds: number;
   private readonly zonesOf: FlowHistoryOptions['zonesOf'];
   private readonly maxKeys: number;
+  private readonly maxPeerKeys: number;
+  /** Start (s) of the peer bucket whose pairs `curPeerKeys` holds. */
+  private curPeer = -1;
+  private readonly curPeerKeys = new Set<string>();
   private readonly maxPending: number;
   private readonly onReady: () => void;
   /** Start (s) of the current bucket; -1 before the first packet. */
@@ -109,6 +132,8 @@ export class FlowHistory {
     this.sensor = o.sensor;
     this.zonesOf = o.zonesOf;
     this.maxKeys = o.maxKeysPerBucket ?? DEFAULT_MAX_KEYS_PER_BUCKET;
+    this.maxPeerKeys = o.maxPeerKeysPerBucket ?? DEFAULT_MAX_PEER_KEYS_PER_BUCKET;
+    this.peerBucketSeconds = Math.max(b, PEER_BUCKET_SECONDS);
     this.maxPending = o.maxPendingRows ?? DEFAULT_MAX_PENDING_ROWS;
     this.onReady = o.onReady ?? (() => {});
   }
@@ -168,7 +193,7 @@ export class FlowHistory {
   /** Rows whose write failed, taken back (summed into what accumulated meanwhile; beyond the cap, dropped and counted). */
   restore(rows: readonly FlowHistoryRow[]): void {
     for (const r of rows) {
-      const key = keyOf(r.bucketMs / 1000, r.zoneSrc, r.zoneDst, r.app, r.encrypted);
+      const key = r.clientIp === undefined ? keyOf(r.bucketMs / 1000, r.zoneSrc, r.zoneDst, r.app, r.encrypted) : peerKeyOf(r.bucketMs / 1000, r.clientIp, r.serverIp ?? '', r.zoneSrc, r.zoneDst, r.app, r.encrypted);
       let p = this.pending.get(key);
       if (p === undefined) {
         if (this.pending.size >= this.maxPending) {
@@ -219,6 +244,51 @@ export class FlowHistory {
       f.histPhiBucket = bucket;
       row.phiFlows++;
     }
+    this.accountPeer(f, delta);
+  }
+
+  /** The same bytes into the flow's address-pair row of the current peer bucket. */
+  private accountPeer(f: Flow, delta: number): void {
+    const bucket = this.cur - (this.cur % this.peerBucketSeconds);
+    if (bucket !== this.curPeer) {
+      this.curPeer = bucket;
+      this.curPeerKeys.clear();
+    }
+    const newFlow = f.histPeerBucket !== bucket;
+    f.histPeerBucket = bucket;
+    f.histClient ??= ipToString(f.ipVersion, f.c0, f.c1, f.c2, f.c3);
+    f.histServer ??= ipToString(f.ipVersion, f.s0, f.s1, f.s2, f.s3);
+    const key = peerKeyOf(bucket, f.histClient, f.histServer, f.histZoneSrc!, f.histZoneDst!, f.app, f.encrypted);
+    let row = this.pending.get(key);
+    if (row === undefined) {
+      if ((!this.curPeerKeys.has(key) && this.curPeerKeys.size >= this.maxPeerKeys) || this.pending.size >= this.maxPending) {
+        if (newFlow) this.stats.peerDroppedFlows++;
+        return;
+      }
+      this.curPeerKeys.add(key);
+      row = {
+        bucketMs: bucket * 1000,
+        bucketSeconds: this.peerBucketSeconds,
+        sensor: this.sensor,
+        zoneSrc: f.histZoneSrc!,
+        zoneDst: f.histZoneDst!,
+        app: f.app,
+        encrypted: f.encrypted,
+        bytes: 0,
+        flows: 0,
+        phiFlows: 0,
+        clientIp: f.histClient,
+        serverIp: f.histServer,
+      };
+      this.pending.set(key, row);
+      if (this.pending.size >= this.maxPending / 2) this.ready = true;
+    }
+    row.bytes += delta;
+    if (newFlow) row.flows++;
+    if (f.phiSeen && f.histPeerPhiBucket !== bucket) {
+      f.histPeerPhiBucket = bucket;
+      row.phiFlows++;
+    }
   }
 
   /** The pending row of this key, a new one, the bucket's overflow row, or null when nothing more may be held. */
@@ -249,6 +319,10 @@ export class FlowHistory {
   private signal(): void {
     if (this.ready) this.onReady();
   }
+}
+
+function peerKeyOf(bucket: number, client: string, server: string, zoneSrc: string, zoneDst: string, app: string, encrypted: boolean): string {
+  return `p\u0000${bucket}\u0000${client}\u0000${server}\u0000${zoneSrc}\u0000${zoneDst}\u0000${app}\u0000${encrypted ? 1 : 0}`;
 }
 
 function keyOf(bucket: number, zoneSrc: string, zoneDst: string, app: string, encrypted: boolean): string {

@@ -144,6 +144,12 @@ export class Flow {
   /** Zones of client and server, looked up once per flow (policy zone names: no per-sweep strings). */
   histZoneSrc: string | null = null;
   histZoneDst: string | null = null;
+  /** The same for the per-address-pair rows (hourly): last peer bucket counted as a flow, and as a PHI flow. */
+  histPeerBucket = -1;
+  histPeerPhiBucket = -1;
+  /** Client and server address as text, made once per flow when it is first counted. */
+  histClient: string | null = null;
+  histServer: string | null = null;
 
   /**
    * Clears the object for reuse. The flow table recycles ended flows: under a SYN flood the
@@ -200,6 +206,10 @@ export class Flow {
     this.histPhiBucket = -1;
     this.histZoneSrc = null;
     this.histZoneDst = null;
+    this.histPeerBucket = -1;
+    this.histPeerPhiBucket = -1;
+    this.histClient = null;
+    this.histServer = null;
     this.generation++;
   }
 }

@@ -160,6 +160,7 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
                 writeErrors: sensor.flowHistory.stats.writeErrors,
                 overflowFlows: sensor.flowHistory.history.stats.overflowFlows,
                 droppedFlows: sensor.flowHistory.history.stats.droppedFlows,
+                peerDroppedFlows: sensor.flowHistory.history.stats.peerDroppedFlows,
               },
             }
           : {}),

@@ -59,7 +59,7 @@ export interface SensorSnapshot {
    */
   storeSpool?: { bytes: number; records: number; oldestSeconds: number; dropped: Counts; storeReachable: boolean };
   /** The flow history's rows waiting for the store, its failed writes, and flows folded (key cap) or dropped (pending cap). Absent without --policy. */
-  flowHistory?: { pendingRows: number; writeErrors: number; overflowFlows: number; droppedFlows: number };
+  flowHistory?: { pendingRows: number; writeErrors: number; overflowFlows: number; droppedFlows: number; peerDroppedFlows: number };
   /** The remote-session log: sessions followed, records waiting for the store, failed writes, records dropped (pending cap). Absent without --policy. */
   remoteSessions?: { open: number; pending: number; writeErrors: number; dropped: number };
   /** The syslog exporter's disk spool (absent without --syslog). */

@@ -3,8 +3,8 @@
  * sqlite-flow-history.ts, in PostgreSQL's SQL, over anything that runs a query (a pg Pool or
  * client). `PG_FLOW_HISTORY_DDL` is the table's migration (the same version number as SQLite's).
  */
-import { MAX_MATRIX_ITEMS, matrixBounds, mergeFlowHistoryRows, validFlowHistoryRow } from './flow-history.js';
-import type { FlowHistoryExtent, FlowHistoryRow, FlowHistoryWriteResult, FlowMatrix, FlowMatrixQuery } from './types.js';
+import { isPeerRow, MAX_MATRIX_ITEMS, MAX_PEER_ITEMS, MAX_PEER_SERIES, matrixBounds, mergeFlowHistoryRows, peerFilter, validFlowHistoryRow } from './flow-history.js';
+import type { FlowHistoryExtent, FlowHistoryRow, FlowHistoryWriteResult, FlowMatrix, FlowMatrixQuery, FlowPeers, FlowPeersQuery } from './types.js';
 import { tsFromMs } from './values.js';
 
 const DAY_MS = 86_400_000;
@@ -28,6 +28,34 @@ CREATE TABLE flow_history (
 CREATE INDEX flow_history_sensor ON flow_history (sensor, bucket_ms);
 `;
 
+/** The address-pair table (migration 6): hourly rows per client, server, zones, app and encryption. */
+export const PG_FLOW_PEERS_DDL = `
+CREATE TABLE flow_peers (
+  bucket_ms  BIGINT NOT NULL,
+  sensor     TEXT COLLATE "C" NOT NULL,
+  client_ip  TEXT COLLATE "C" NOT NULL,
+  server_ip  TEXT COLLATE "C" NOT NULL,
+  zone_src   TEXT COLLATE "C" NOT NULL,
+  zone_dst   TEXT COLLATE "C" NOT NULL,
+  app        TEXT COLLATE "C" NOT NULL,
+  encrypted  BOOLEAN NOT NULL,
+  bucket_s   INTEGER NOT NULL CHECK (bucket_s BETWEEN 1 AND 86400),
+  bytes      BIGINT NOT NULL CHECK (bytes >= 0),
+  flows      BIGINT NOT NULL CHECK (flows >= 0),
+  phi_flows  BIGINT NOT NULL CHECK (phi_flows >= 0),
+  PRIMARY KEY (bucket_ms, sensor, client_ip, server_ip, zone_src, zone_dst, app, encrypted)
+);
+CREATE INDEX flow_peers_client ON flow_peers (client_ip, bucket_ms);
+CREATE INDEX flow_peers_server ON flow_peers (server_ip, bucket_ms);
+CREATE INDEX flow_peers_zones  ON flow_peers (zone_src, zone_dst, bucket_ms);
+`;
+
+/** `?` placeholders numbered for PostgreSQL. */
+function numbered(sql: string): string {
+  let i = 0;
+  return sql.replace(/\?/g, () => `$${++i}`);
+}
+
 /** What the module needs of node-postgres: a Pool or a client. */
 export interface PgQueryable {
   query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
@@ -46,7 +74,9 @@ export class PgFlowHistory {
   async add(rows: readonly FlowHistoryRow[]): Promise<FlowHistoryWriteResult> {
     const ok = rows.filter(validFlowHistoryRow);
     const result = { written: ok.length, rejected: rows.length - ok.length };
-    const merged = mergeFlowHistoryRows(ok);
+    const all = mergeFlowHistoryRows(ok);
+    const merged = all.filter((r) => !isPeerRow(r));
+    await this.addPeers(all.filter(isPeerRow));
     for (let i = 0; i < merged.length; i += ROWS_PER_STATEMENT) {
       const chunk = merged.slice(i, i + ROWS_PER_STATEMENT);
       const values: unknown[] = [];
@@ -64,6 +94,63 @@ export class PgFlowHistory {
       );
     }
     return result;
+  }
+
+  private async addPeers(rows: readonly FlowHistoryRow[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
+      const values: unknown[] = [];
+      const tuples = chunk.map((r, j) => {
+        values.push(r.bucketMs, r.sensor, r.clientIp, r.serverIp, r.zoneSrc, r.zoneDst, r.app, r.encrypted, r.bucketSeconds, r.bytes, r.flows, r.phiFlows);
+        return `(${Array.from({ length: 12 }, (_, k) => `$${j * 12 + k + 1}`).join(', ')})`;
+      });
+      await this.db.query(
+        `INSERT INTO flow_peers AS h (bucket_ms, sensor, client_ip, server_ip, zone_src, zone_dst, app, encrypted, bucket_s, bytes, flows, phi_flows)
+         VALUES ${tuples.join(', ')}
+         ON CONFLICT (bucket_ms, sensor, client_ip, server_ip, zone_src, zone_dst, app, encrypted) DO UPDATE SET
+           bucket_s = greatest(h.bucket_s, excluded.bucket_s), bytes = h.bytes + excluded.bytes,
+           flows = h.flows + excluded.flows, phi_flows = h.phi_flows + excluded.phi_flows`,
+        values,
+      );
+    }
+  }
+
+  async peers(q: FlowPeersQuery): Promise<FlowPeers> {
+    const { where, params } = peerFilter(q, 'postgres');
+    const rows = (
+      await this.db.query(
+        numbered(`SELECT client_ip, server_ip, zone_src, zone_dst, app, encrypted, min(bucket_ms) AS a, max(bucket_ms + bucket_s * 1000) AS b,
+                sum(bytes) AS bytes, sum(flows) AS flows, sum(phi_flows) AS phi
+         FROM flow_peers${where} GROUP BY client_ip, server_ip, zone_src, zone_dst, app, encrypted
+         ORDER BY bytes DESC, client_ip, server_ip, app, encrypted LIMIT ${MAX_PEER_ITEMS + 1}`),
+        params,
+      )
+    ).rows;
+    const truncated = rows.length > MAX_PEER_ITEMS;
+    if (truncated) rows.length = MAX_PEER_ITEMS;
+    const series = (
+      await this.db.query(numbered(`SELECT bucket_ms AS t, max(bucket_s) AS s, sum(flows) AS flows, sum(bytes) AS bytes FROM flow_peers${where} GROUP BY bucket_ms ORDER BY bucket_ms DESC LIMIT ${MAX_PEER_SERIES}`), params)
+    ).rows.reverse();
+    const last = series.at(-1);
+    return {
+      items: rows.map((r) => ({
+        client_ip: String(r.client_ip),
+        server_ip: String(r.server_ip),
+        zone_src: String(r.zone_src),
+        zone_dst: String(r.zone_dst),
+        app: String(r.app),
+        encrypted: r.encrypted === true,
+        first_seen: iso(r.a)!,
+        last_seen: iso(r.b)!,
+        bytes: Number(r.bytes),
+        flows: Number(r.flows),
+        phi: Number(r.phi),
+      })),
+      series: series.map((r) => ({ start: iso(r.t)!, seconds: Number(r.s), flows: Number(r.flows), bytes: Number(r.bytes) })),
+      from: series.length === 0 ? null : iso(series[0].t),
+      to: last === undefined ? null : iso(Number(last.t) + Number(last.s) * 1000),
+      truncated,
+    };
   }
 
   async matrix(q: FlowMatrixQuery): Promise<FlowMatrix> {
@@ -120,6 +207,7 @@ export class PgFlowHistory {
   }
 
   async prune(cutoffMs: number): Promise<number> {
-    return (await this.db.query('DELETE FROM flow_history WHERE bucket_ms <= $1::bigint AND bucket_ms + bucket_s * 1000 <= $1::bigint', [cutoffMs])).rowCount ?? 0;
+    const peers = (await this.db.query('DELETE FROM flow_peers WHERE bucket_ms <= $1::bigint AND bucket_ms + bucket_s * 1000 <= $1::bigint', [cutoffMs])).rowCount ?? 0;
+    return ((await this.db.query('DELETE FROM flow_history WHERE bucket_ms <= $1::bigint AND bucket_ms + bucket_s * 1000 <= $1::bigint', [cutoffMs])).rowCount ?? 0) + peers;
   }
 }

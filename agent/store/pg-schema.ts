@@ -9,7 +9,7 @@
  * Append migrations (to both files, same version number); never edit one that has shipped.
  * Text keys are COLLATE "C": byte order, as in SQLite, so keyset cursors page identically.
  */
-import { PG_FLOW_HISTORY_DDL } from './pg-flow-history.js';
+import { PG_FLOW_HISTORY_DDL, PG_FLOW_PEERS_DDL } from './pg-flow-history.js';
 import { PG_REMOTE_SESSIONS_DDL } from './pg-remote-sessions.js';
 import type pg from 'pg';
 
@@ -139,6 +139,11 @@ ALTER TABLE audit_log ADD COLUMN sensor TEXT NOT NULL DEFAULT '';
     version: 5,
     name: 'remote_sessions',
     sql: PG_REMOTE_SESSIONS_DDL,
+  },
+  {
+    version: 6,
+    name: 'flow_peers',
+    sql: PG_FLOW_PEERS_DDL,
   },
 ];
 

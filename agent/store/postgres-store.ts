@@ -79,6 +79,8 @@ import {
   type FlowHistoryWriteResult,
   type FlowMatrix,
   type FlowMatrixQuery,
+  type FlowPeers,
+  type FlowPeersQuery,
   type PruneCutoff,
 } from './types.js';
 import { defaultSensorName, isSensorName } from './sensor-name.js';
@@ -505,6 +507,10 @@ export class PostgresStore implements Store {
 
   async flowHistoryExtent(sensor?: string): Promise<FlowHistoryExtent> {
     return new PgFlowHistory(this.pool).extent(sensor);
+  }
+
+  async flowPeers(q: FlowPeersQuery): Promise<FlowPeers> {
+    return new PgFlowHistory(this.pool).peers(q);
   }
 
   // ------------------------------------------------------------------ retention

@@ -249,6 +249,34 @@ export function alertOf(p: Prepared, m: { severity: Severity; first: string; las
 
 export type Dialect = 'sqlite' | 'postgres';
 
+/** Longest free-text search (`q`). */
+export const MAX_ALERT_TEXT = 100;
+/** Letters, digits, spaces and the punctuation of addresses, ids and names; nothing a LIKE or JSON would read specially. */
+const ALERT_TEXT = /^[\p{L}\p{N}\p{M} ._:@/()-]+$/u;
+/** Evidence fields that name things (apps, devices, DICOM AE titles) and take part in `q`; other evidence does not. */
+export const ALERT_TEXT_EVIDENCE_KEYS = ['app', 'peer_app', 'device', 'seen_device', 'ae_title', 'calling_ae', 'called_ae'] as const;
+
+/** `q` checked and folded to lower case; StoreInputError when empty, too long or with other characters. */
+export function alertTextParam(v: unknown): string | null {
+  if (v === undefined) return null;
+  const s = typeof v === 'string' ? v.trim() : '';
+  if (s.length === 0 || s.length > MAX_ALERT_TEXT || !ALERT_TEXT.test(s)) {
+    throw new StoreInputError(`q: expected 1–${MAX_ALERT_TEXT} letters, digits, spaces or . _ : @ / ( ) -`);
+  }
+  return s.toLowerCase();
+}
+
+/**
+ * The text `q` is matched in, one field per line (a newline cannot be in `q`, so a match never
+ * spans two fields). The stored fields are ASCII (rule ids, English titles, addresses, policy
+ * zone and sensor names), so SQL's lower() folds them as JavaScript folds `q`.
+ */
+function alertHaystack(dialect: Dialect): string {
+  const fields = ['rule_id', 'title', 'src_ip', 'dst_ip', 'zone_src', 'zone_dst', "coalesce(device_id, '')", 'sensors'];
+  for (const k of ALERT_TEXT_EVIDENCE_KEYS) fields.push(dialect === 'postgres' ? `coalesce(evidence::jsonb ->> '${k}', '')` : `coalesce(json_extract(evidence, '$.${k}'), '')`);
+  return dialect === 'postgres' ? `lower(concat_ws(chr(10), ${fields.join(', ')}))` : `lower(${fields.join(" || char(10) || ")})`;
+}
+
 export interface ListPlan {
   /** `WHERE …` (or empty) with `?` placeholders. */
   where: string;
@@ -279,6 +307,8 @@ export function alertListPlan(q: AlertQuery, dialect: Dialect): ListPlan {
   const since = timeParam(q.since, 'since');
   const until = timeParam(q.until, 'until');
   const limit = limitParam(q.limit);
+  const text = alertTextParam(q.q);
+  const textRules = q.q_rule_ids === undefined || q.q_rule_ids.length === 0 ? null : asList(q.q_rule_ids, null, 'q_rule_ids');
 
   const where: string[] = [];
   const params: unknown[] = [];
@@ -319,6 +349,18 @@ export function alertListPlan(q: AlertQuery, dialect: Dialect): ListPlan {
       params.push(JSON.stringify(sensor));
     }
   }
+  if (text !== null) {
+    const found = dialect === 'postgres' ? `strpos(${alertHaystack(dialect)}, ?) > 0` : `instr(${alertHaystack(dialect)}, ?) > 0`;
+    params.push(text);
+    if (textRules === null) where.push(found);
+    else if (dialect === 'postgres') {
+      where.push(`(${found} OR rule_id = ANY(?))`);
+      params.push(textRules);
+    } else {
+      where.push(`(${found} OR rule_id IN (SELECT value FROM json_each(?)))`);
+      params.push(JSON.stringify(textRules));
+    }
+  }
   if (since !== null) {
     where.push('last_seen_ms >= ?');
     params.push(since.ms);
@@ -328,7 +370,7 @@ export function alertListPlan(q: AlertQuery, dialect: Dialect): ListPlan {
     params.push(until.ms);
   }
 
-  const fp = fingerprint({ sort, severity, min: q.min_severity ?? null, status, ruleId, zone: q.zone ?? null, ip: q.ip ?? null, since: since?.ms ?? null, until: until?.ms ?? null, ...(sensor !== null ? { sensor } : {}) });
+  const fp = fingerprint({ sort, severity, min: q.min_severity ?? null, status, ruleId, zone: q.zone ?? null, ip: q.ip ?? null, since: since?.ms ?? null, until: until?.ms ?? null, ...(sensor !== null ? { sensor } : {}), ...(text !== null ? { text, textRules } : {}) });
   const keyCols = sort === 'severity' ? ['sev_rank', 'last_seen_ms', 'id'] : ['last_seen_ms', 'id'];
   if (q.cursor !== undefined && q.cursor !== null && q.cursor !== '') {
     const key = decodeCursor(q.cursor, fp, sort === 'severity' ? ['n', 'n', 's'] : ['n', 's']);

@@ -202,6 +202,34 @@ CREATE INDEX remote_sessions_last     ON remote_sessions (last_seen_ms);
 `);
     },
   },
+  {
+    version: 6,
+    name: 'flow_peers',
+    up(db) {
+      // Flow history per address pair in hourly buckets (agent/flows/flow-history.ts): a device's
+      // peers over time and a matrix cell's flows. Addresses, names and counts; never payload.
+      db.exec(`
+CREATE TABLE flow_peers (
+  bucket_ms  INTEGER NOT NULL,                  -- peer bucket start, epoch ms of capture time
+  sensor     TEXT NOT NULL,
+  client_ip  TEXT NOT NULL,
+  server_ip  TEXT NOT NULL,
+  zone_src   TEXT NOT NULL,
+  zone_dst   TEXT NOT NULL,
+  app        TEXT NOT NULL,
+  encrypted  INTEGER NOT NULL CHECK (encrypted IN (0, 1)),
+  bucket_s   INTEGER NOT NULL CHECK (bucket_s BETWEEN 1 AND 86400),
+  bytes      INTEGER NOT NULL CHECK (bytes >= 0),
+  flows      INTEGER NOT NULL CHECK (flows >= 0),
+  phi_flows  INTEGER NOT NULL CHECK (phi_flows >= 0),
+  PRIMARY KEY (bucket_ms, sensor, client_ip, server_ip, zone_src, zone_dst, app, encrypted)
+) WITHOUT ROWID;
+CREATE INDEX flow_peers_client ON flow_peers (client_ip, bucket_ms);
+CREATE INDEX flow_peers_server ON flow_peers (server_ip, bucket_ms);
+CREATE INDEX flow_peers_zones  ON flow_peers (zone_src, zone_dst, bucket_ms);
+`);
+    },
+  },
 ];
 
 /** The highest version applied to this file (0 for a new file). */

@@ -3,8 +3,8 @@
  * matrix of a time range, the extent for a range picker, retention relative to the newest bucket.
  */
 import type Database from 'better-sqlite3';
-import { MAX_MATRIX_ITEMS, matrixBounds, validFlowHistoryRow } from './flow-history.js';
-import type { FlowHistoryExtent, FlowHistoryRow, FlowHistoryWriteResult, FlowMatrix, FlowMatrixItem, FlowMatrixQuery } from './types.js';
+import { isPeerRow, MAX_MATRIX_ITEMS, MAX_PEER_ITEMS, MAX_PEER_SERIES, matrixBounds, peerFilter, validFlowHistoryRow } from './flow-history.js';
+import type { FlowHistoryExtent, FlowHistoryRow, FlowHistoryWriteResult, FlowMatrix, FlowMatrixItem, FlowMatrixQuery, FlowPeers, FlowPeersQuery } from './types.js';
 import { tsFromMs } from './values.js';
 
 const DAY_MS = 86_400_000;
@@ -14,6 +14,12 @@ const ADD = `INSERT INTO flow_history (bucket_ms, sensor, zone_src, zone_dst, ap
   ON CONFLICT (bucket_ms, sensor, zone_src, zone_dst, app, encrypted) DO UPDATE SET
     bucket_s = max(bucket_s, excluded.bucket_s), bytes = bytes + excluded.bytes,
     flows = flows + excluded.flows, phi_flows = phi_flows + excluded.phi_flows`;
+const ADD_PEER = `INSERT INTO flow_peers (bucket_ms, sensor, client_ip, server_ip, zone_src, zone_dst, app, encrypted, bucket_s, bytes, flows, phi_flows)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (bucket_ms, sensor, client_ip, server_ip, zone_src, zone_dst, app, encrypted) DO UPDATE SET
+    bucket_s = max(bucket_s, excluded.bucket_s), bytes = bytes + excluded.bytes,
+    flows = flows + excluded.flows, phi_flows = phi_flows + excluded.phi_flows`;
+const PRUNE_PEERS = 'DELETE FROM flow_peers WHERE bucket_ms <= ? AND bucket_ms + bucket_s * 1000 <= ?';
 // Both by the primary key's leading bucket_ms: no scan of the table.
 const NEWEST = 'SELECT bucket_ms + bucket_s * 1000 AS m FROM flow_history ORDER BY bucket_ms DESC LIMIT 1';
 const PRUNE = 'DELETE FROM flow_history WHERE bucket_ms <= ? AND bucket_ms + bucket_s * 1000 <= ?';
@@ -21,6 +27,7 @@ const PRUNE = 'DELETE FROM flow_history WHERE bucket_ms <= ? AND bucket_ms + buc
 export class SqliteFlowHistory {
   private readonly statements = new Map<string, Database.Statement>();
   private tablePresent = false;
+  private peersPresent = false;
 
   constructor(private readonly db: Database.Database) {}
 
@@ -28,6 +35,11 @@ export class SqliteFlowHistory {
   private present(): boolean {
     this.tablePresent ||= this.db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'flow_history'").get() !== undefined;
     return this.tablePresent;
+  }
+
+  private peerTable(): boolean {
+    this.peersPresent ||= this.db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'flow_peers'").get() !== undefined;
+    return this.peersPresent;
   }
 
   /** Prepared on first use: a store opened with fewer migrations (tests, an older schema) has no table yet. */
@@ -48,7 +60,10 @@ export class SqliteFlowHistory {
     this.db
       .transaction(() => {
         const add = this.stmt(ADD);
-        for (const r of ok) add.run(r.bucketMs, r.sensor, r.zoneSrc, r.zoneDst, r.app, r.encrypted ? 1 : 0, r.bucketSeconds, r.bytes, r.flows, r.phiFlows);
+        for (const r of ok) {
+          if (isPeerRow(r)) this.stmt(ADD_PEER).run(r.bucketMs, r.sensor, r.clientIp, r.serverIp, r.zoneSrc, r.zoneDst, r.app, r.encrypted ? 1 : 0, r.bucketSeconds, r.bytes, r.flows, r.phiFlows);
+          else add.run(r.bucketMs, r.sensor, r.zoneSrc, r.zoneDst, r.app, r.encrypted ? 1 : 0, r.bucketSeconds, r.bytes, r.flows, r.phiFlows);
+        }
       })
       .immediate();
     return result;
@@ -85,6 +100,42 @@ export class SqliteFlowHistory {
     return { items, from: span.a === null ? null : tsFromMs(span.a).iso, to: span.b === null ? null : tsFromMs(span.b).iso, truncated };
   }
 
+  /** Address pairs of a device's addresses or of one zone pair, summed over the buckets that overlap the range, with the flows per bucket. */
+  peers(q: FlowPeersQuery): FlowPeers {
+    const { where, params } = peerFilter(q, 'sqlite');
+    const rows = this.stmt(
+      `SELECT client_ip, server_ip, zone_src, zone_dst, app, encrypted, min(bucket_ms) AS a, max(bucket_ms + bucket_s * 1000) AS b,
+              sum(bytes) AS bytes, sum(flows) AS flows, sum(phi_flows) AS phi
+       FROM flow_peers${where} GROUP BY client_ip, server_ip, zone_src, zone_dst, app, encrypted
+       ORDER BY bytes DESC, client_ip, server_ip, app, encrypted LIMIT ?`,
+    ).all(...params, MAX_PEER_ITEMS + 1) as { client_ip: string; server_ip: string; zone_src: string; zone_dst: string; app: string; encrypted: number; a: number; b: number; bytes: number; flows: number; phi: number }[];
+    const truncated = rows.length > MAX_PEER_ITEMS;
+    if (truncated) rows.length = MAX_PEER_ITEMS;
+    const series = this.stmt(
+      `SELECT bucket_ms AS t, max(bucket_s) AS s, sum(flows) AS flows, sum(bytes) AS bytes FROM flow_peers${where} GROUP BY bucket_ms ORDER BY bucket_ms DESC LIMIT ?`,
+    ).all(...params, MAX_PEER_SERIES) as { t: number; s: number; flows: number; bytes: number }[];
+    series.reverse();
+    return {
+      items: rows.map((r) => ({
+        client_ip: r.client_ip,
+        server_ip: r.server_ip,
+        zone_src: r.zone_src,
+        zone_dst: r.zone_dst,
+        app: r.app,
+        encrypted: r.encrypted === 1,
+        first_seen: tsFromMs(r.a).iso,
+        last_seen: tsFromMs(r.b).iso,
+        bytes: r.bytes,
+        flows: r.flows,
+        phi: r.phi,
+      })),
+      series: series.map((r) => ({ start: tsFromMs(r.t).iso, seconds: r.s, flows: r.flows, bytes: r.bytes })),
+      from: series.length === 0 ? null : tsFromMs(series[0].t).iso,
+      to: series.length === 0 ? null : tsFromMs(series[series.length - 1].t + series[series.length - 1].s * 1000).iso,
+      truncated,
+    };
+  }
+
   /** Sensors with flow history and the span of the buckets (of one sensor, if given). */
   extent(sensor?: string): FlowHistoryExtent {
     const { sensor: s } = matrixBounds({ sensor });
@@ -114,6 +165,7 @@ export class SqliteFlowHistory {
   /** Deletes buckets that ended at or before `cutoffMs` (inside the caller's transaction). */
   prune(cutoffMs: number): number {
     if (!this.present()) return 0;
-    return this.stmt(PRUNE).run(cutoffMs, cutoffMs).changes;
+    const peers = this.peerTable() ? this.stmt(PRUNE_PEERS).run(cutoffMs, cutoffMs).changes : 0;
+    return this.stmt(PRUNE).run(cutoffMs, cutoffMs).changes + peers;
   }
 }

@@ -64,6 +64,8 @@ import {
   type FlowHistoryWriteResult,
   type FlowMatrix,
   type FlowMatrixQuery,
+  type FlowPeers,
+  type FlowPeersQuery,
   type PruneCutoff,
   type AuditInput,
   type AuditQuery,
@@ -476,6 +478,10 @@ export class SqliteStore implements Store {
 
   async flowHistoryExtent(sensor?: string): Promise<FlowHistoryExtent> {
     return this.flowHistory.extent(sensor);
+  }
+
+  async flowPeers(q: FlowPeersQuery): Promise<FlowPeers> {
+    return this.flowHistory.peers(q);
   }
 
   // ------------------------------------------------------------------ remote-access sessions

@@ -21,6 +21,8 @@ import type {
   FlowHistoryWriteResult,
   FlowMatrix,
   FlowMatrixQuery,
+  FlowPeers,
+  FlowPeersQuery,
   Page,
   PruneCutoff,
   PruneResult,
@@ -113,6 +115,8 @@ export interface Store {
   flowMatrix(q?: FlowMatrixQuery): Promise<FlowMatrix>;
   /** Sensors with flow history and the time span it covers (of one sensor, if given). */
   flowHistoryExtent(sensor?: string): Promise<FlowHistoryExtent>;
+  /** Address pairs (peer rows) of some addresses or of one zone pair, over the buckets overlapping [since, until], with flows per bucket. StoreInputError for bad input. */
+  flowPeers(q: FlowPeersQuery): Promise<FlowPeers>;
 
   // ---------------------------------------------------------------- remote-access sessions (docs/remote-sessions.md)
   /** Writes sessions by id; a write whose last packet is older than the stored one's changes nothing. Bad or PHI-like rows are refused and counted. */

@@ -96,6 +96,14 @@ export interface AlertQuery {
   ip?: string;
   /** Seen by any of these sensors. */
   sensor?: string | string[];
+  /**
+   * Free text, matched case-insensitively as a substring of the fields an alert stores that name
+   * things: rule id, title, addresses, zones, device id, sensor names and the evidence's app,
+   * device and AE-title fields (ALERT_TEXT_EVIDENCE_KEYS). 1–100 letters, digits, spaces and `._:@/()-`.
+   */
+  q?: string;
+  /** Rule ids that match `q` by a text the store does not hold (a translated title): an alert of these rules matches too. */
+  q_rule_ids?: string[];
   /** Active at or after: `last_seen >= since`. ISO 8601, epoch ms or Date. */
   since?: string | number | Date;
   /** Active at or before: `first_seen <= until`. */
@@ -184,6 +192,51 @@ export interface FlowHistoryRow {
   flows: number;
   /** Of those, flows in which patient data had been seen in the clear. */
   phiFlows: number;
+  /**
+   * Set on peer rows only (table flow_peers, hourly): the flow's client and server address.
+   * A row without them is a zone row (table flow_history); the two never mix in a query.
+   */
+  clientIp?: string;
+  serverIp?: string;
+}
+
+/** Which address-pair rows to sum: a device's addresses, or one cell (zone pair) of the matrix. */
+export interface FlowPeersQuery {
+  /** Rows whose client or server is one of these addresses (1–64). */
+  ips?: string[];
+  /** Rows of this zone pair (both given, or neither). */
+  zone_src?: string;
+  zone_dst?: string;
+  since?: string | number | Date;
+  until?: string | number | Date;
+  sensor?: string;
+}
+
+/** One address pair, app and encryption over the chosen buckets. */
+export interface FlowPeerItem {
+  client_ip: string;
+  server_ip: string;
+  zone_src: string;
+  zone_dst: string;
+  app: string;
+  encrypted: boolean;
+  /** Start of the first and end of the last bucket the pair was active in (ISO 8601). */
+  first_seen: string;
+  last_seen: string;
+  bytes: number;
+  /** Flow-hours: a flow active in n peer buckets counts n times. */
+  flows: number;
+  phi: number;
+}
+
+export interface FlowPeers {
+  /** Largest by bytes first, at most MAX_PEER_ITEMS. */
+  items: FlowPeerItem[];
+  /** Flows and bytes of the matching rows per peer bucket, oldest first. */
+  series: { start: string; seconds: number; flows: number; bytes: number }[];
+  from: string | null;
+  to: string | null;
+  truncated: boolean;
 }
 
 export interface FlowHistoryWriteResult {

@@ -43,8 +43,22 @@ export function withAcceptance<T extends Alert>(a: T, active: readonly RiskAccep
   return x === undefined ? a : { ...a, accepted: { id: x.id, owner: x.owner, reason: x.reason, reference: x.reference, expires: x.expires, expires_at: x.expires_at } };
 }
 
+/**
+ * Rules whose title in either language holds the text: the store holds the English title an
+ * alert was raised with, the bokmål one lives in the rule set, and an officer searches in the
+ * words the page shows.
+ */
+export function rulesTitled(text: string | undefined): string[] | undefined {
+  const q = text?.trim().toLowerCase();
+  if (!q) return undefined;
+  const ids = ALL_RULES.filter((r) => r.title.nb.toLowerCase().includes(q) || r.title.en.toLowerCase().includes(q)).map((r) => r.id);
+  return ids.length > 0 ? ids : undefined;
+}
+
 export function toStoreQuery(q: AlertListQuery): AlertQuery {
   return {
+    q: q.q,
+    q_rule_ids: rulesTitled(q.q),
     severity: q.severity,
     rule_id: q.rule_id,
     status: q.status,
@@ -85,7 +99,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (instan
         security,
         summary: 'List alerts',
         description:
-          'Newest first (`sort=last_seen`) or most severe first (`sort=severity`). Filters combine with AND; repeat `severity`, `rule_id`, `status` or `sensor`, or separate values with commas, for several values. `sensor` matches alerts seen by any of the named sensors. `since`/`until` take ISO 8601, epoch milliseconds or a plain date (that day in Europe/Oslo). An unknown `rule_id` is a 400 that lists the known ones. Pass `next_cursor` back as `cursor` with the same filters for the next page. Every call is audited.',
+          'Newest first (`sort=last_seen`) or most severe first (`sort=severity`). Filters combine with AND; `q` is free text (see the parameter); repeat `severity`, `rule_id`, `status` or `sensor`, or separate values with commas, for several values. `sensor` matches alerts seen by any of the named sensors. `since`/`until` take ISO 8601, epoch milliseconds or a plain date (that day in Europe/Oslo). An unknown `rule_id` is a 400 that lists the known ones. Pass `next_cursor` back as `cursor` with the same filters for the next page. Every call is audited.',
         querystring: AlertListQuery,
         response: { 200: AlertPageSchema, ...errorResponses() },
       },

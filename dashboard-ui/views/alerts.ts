@@ -1,6 +1,6 @@
 /**
- * Alerts: filters (those the API takes are sent to it; free text is applied to the rows loaded,
- * since the API has no text search), sortable columns, cursor paging, the detail panel, and
+ * Alerts: filters (every one, free text included, is sent to the API, so a search finds alerts
+ * beyond the rows loaded), sortable columns, cursor paging, the detail panel, and
  * acknowledge/resolve — single or in bulk — for the roles that may.
  */
 import { api, type Params } from '../api.js';
@@ -20,11 +20,14 @@ const API_FILTERS = [
   ['sensor', 'sensor'],
   ['rule', 'rule_id'],
   ['ip', 'ip'],
+  ['q', 'q'],
   ['since', 'since'],
   ['until', 'until'],
 ] as const;
 
 const DEFAULT_STATUS = 'open,acknowledged';
+/** Free text goes to the API once typing pauses this long: a search that finds nothing scans every stored alert. */
+const TYPING_PAUSE_MS = 250;
 const PAGE = 100;
 const SEVERITY_RANK: Record<string, number> = { critical: 4, high: 3, medium: 2, low: 1 };
 const STATUS_RANK: Record<string, number> = { open: 3, acknowledged: 2, resolved: 1 };
@@ -34,10 +37,6 @@ const SORT_KEYS: readonly SortKey[] = ['severity', 'title', 'zones', 'addresses'
 
 export function alertTitle(a: Alert): string {
   return (currentLang() === 'nb' && a.title_nb) || a.title;
-}
-
-function recommendation(a: Alert): string {
-  return (currentLang() === 'nb' && a.recommendation_nb) || a.recommendation;
 }
 
 function sortValue(a: Alert, key: SortKey): string | number {
@@ -100,6 +99,11 @@ export class AlertsView {
   private detail: AlertDetail | null = null;
   private route: Route = { view: 'alerts', params: new URLSearchParams() };
   private loading = false;
+  /** Bumped per list request: an answer to an older one (free text typed on) is dropped. */
+  private request = 0;
+  /** Free text typed but not yet in the URL (the pause has not come), so a re-render keeps it. */
+  private typed: string | null = null;
+  private typing: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly root: HTMLElement) {}
 
@@ -112,7 +116,7 @@ export class AlertsView {
     const sort = this.params.get('sort');
     out.push(['sort', sort === 'severity' ? 'severity' : 'last_seen']);
     for (const [ours, theirs] of API_FILTERS) {
-      const v = this.params.get(ours) ?? (ours === 'status' ? DEFAULT_STATUS : null);
+      const v = (this.params.get(ours) ?? (ours === 'status' ? DEFAULT_STATUS : null))?.trim();
       if (v) out.push([theirs, v]);
     }
     if (cursor) out.push(['cursor', cursor]);
@@ -130,11 +134,14 @@ export class AlertsView {
       this.selected.clear();
       this.loading = true;
       this.render();
+      const request = ++this.request;
       try {
-        const [page] = await Promise.all([api.alerts(this.apiParams()), this.loadCounts()]);
+        const [page] = await Promise.all([api.alerts(this.apiParams()), this.counts ? null : this.loadCounts()]);
+        if (request !== this.request) return;
         this.items = page.items;
         this.next = page.next_cursor;
       } catch (e) {
+        if (request !== this.request) return;
         this.loadedKey = null;
         this.items = [];
         this.next = null;
@@ -213,12 +220,7 @@ export class AlertsView {
   }
 
   private visible(): Alert[] {
-    const q = (this.params.get('q') ?? '').trim().toLowerCase();
-    const rows = q
-      ? this.items.filter((a) =>
-          [alertTitle(a), a.title, a.rule_id, a.subject.src_ip, a.subject.dst_ip, a.subject.zone_src, a.subject.zone_dst, recommendation(a), ...a.guide_refs, ...a.sensors].some((s) => s.toLowerCase().includes(q)),
-        )
-      : [...this.items];
+    const rows = [...this.items];
     const key = (SORT_KEYS as readonly string[]).includes(this.params.get('sort') ?? '') ? (this.params.get('sort') as SortKey) : null;
     if (key) {
       const dir = this.params.get('dir') === 'asc' ? 1 : -1;
@@ -286,8 +288,15 @@ export class AlertsView {
       clearMessage();
       this.go(next);
     });
-    const q = el('input', { attrs: { id: 'f-text', type: 'search', value: p.get('q') ?? '', autocomplete: 'off', maxlength: 200, 'aria-describedby': 'f-text-note' } });
-    q.addEventListener('input', () => this.go(withParam(this.params, 'q', q.value), true));
+    const q = el('input', { attrs: { id: 'f-text', type: 'search', value: this.typed ?? p.get('q') ?? '', autocomplete: 'off', maxlength: 100, 'aria-describedby': 'f-text-note' } });
+    q.addEventListener('input', () => {
+      this.typed = q.value;
+      clearTimeout(this.typing);
+      this.typing = setTimeout(() => {
+        this.typed = null;
+        this.go(withParam(this.params, 'q', q.value.trim() || null), true);
+      }, TYPING_PAUSE_MS);
+    });
     return el('section', { cls: 'card' }, [
       form,
       el('div', { cls: 'field text-filter' }, [el('label', { text: t('text'), attrs: { for: 'f-text' } }), q, el('span', { cls: 'small', text: t('textNote'), attrs: { id: 'f-text-note' } })]),
@@ -400,6 +409,8 @@ export class AlertsView {
   /** Fetch the current filters again (after a change), keeping the URL as it is. */
   private async reload(): Promise<void> {
     this.loadedKey = null;
+    // A change moves alerts between statuses: the open counts are asked for again.
+    this.counts = null;
     this.detail = null;
     await this.update(this.route);
   }

@@ -1,7 +1,8 @@
 /**
  * Devices: the inventory, most exposed first from the API, filterable (zone and sensor by the
  * API, text over the rows loaded) and sortable; a device's panel shows its facts, the exposure
- * reasons in the chosen language, its alerts and the evidence bundle to download.
+ * reasons in the chosen language, its peers and flows over time, its alerts, the risk
+ * acceptances that cover it and the evidence bundle to download.
  */
 import { api, type Params } from '../api.js';
 import { explain, message, severityBadge, t, time } from '../context.js';
@@ -9,8 +10,9 @@ import { compare, DATA, el, fill, sortHeader } from '../dom.js';
 import type { Key } from '../i18n.js';
 import { hidePanel, showPanel } from '../panel.js';
 import { navigate, routeHref, withParam, type Route } from '../state.js';
-import type { Alert, Asset, AssetDetail, ExposureReason } from '../types.js';
+import type { Alert, Asset, AssetDetail, ExposureReason, FlowPeers, RiskAcceptance } from '../types.js';
 import { alertTitle, guideBlock } from './alerts.js';
+import { devicePeersTable, seriesTable, truncatedNote } from './peers.js';
 
 const PAGE = 200;
 type SortKey = 'device' | 'vendor' | 'zone' | 'role' | 'scenario' | 'exposure' | 'last_seen';
@@ -72,6 +74,13 @@ function sortValue(d: Asset, key: SortKey): string | number {
   }
 }
 
+/** Whether a risk acceptance is about this device: recorded for it, or for a pair one of its addresses is in. */
+function covers(x: RiskAcceptance, id: string, ips: readonly string[]): boolean {
+  if (x.scope === 'device') return x.device_id === id;
+  if (x.scope === 'pair') return ips.includes(x.src_ip ?? '') || ips.includes(x.dst_ip ?? '');
+  return false;
+}
+
 function nameOf(n: { name: string } | string): string {
   return typeof n === 'string' ? n : n.name;
 }
@@ -81,7 +90,7 @@ export class DevicesView {
   private next: string | null = null;
   private loadedKey: string | null = null;
   private route: Route = { view: 'devices', params: new URLSearchParams() };
-  private detail: { device: AssetDetail; alerts: Alert[] } | null = null;
+  private detail: { device: AssetDetail; alerts: Alert[]; flows: FlowPeers | null; exceptions: RiskAcceptance[] | null } | null = null;
   private loading = false;
 
   constructor(private readonly root: HTMLElement) {}
@@ -149,10 +158,15 @@ export class DevicesView {
       try {
         const device = await api.asset(id);
         const ips = (device.addresses ?? []).map((a) => a.ip).slice(0, 8);
-        const pages = await Promise.all(ips.map((ip) => api.alerts([['ip', ip], ['limit', '100'], ['sort', 'severity']])));
+        // Flows and acceptances are extras: a store without them (or a refusal) leaves the rest of the panel.
+        const [pages, flows, exceptions] = await Promise.all([
+          Promise.all(ips.map((ip) => api.alerts([['ip', ip], ['limit', '100'], ['sort', 'severity'], ['status', 'open,acknowledged,resolved']]))),
+          api.assetFlows(id).catch(() => null),
+          api.acceptances().then((r) => r.items.filter((x) => covers(x, device.id, ips)), () => null),
+        ]);
         const seen = new Map<string, Alert>();
         for (const p of pages) for (const a of p.items) seen.set(a.id, a);
-        this.detail = { device, alerts: [...seen.values()] };
+        this.detail = { device, alerts: [...seen.values()], flows, exceptions };
       } catch (e) {
         message(() => explain(e), 'error');
         return;
@@ -228,7 +242,7 @@ export class DevicesView {
 
   private renderDetail(focus = true): void {
     if (!this.detail) return;
-    const { device: d, alerts } = this.detail;
+    const { device: d, alerts, flows, exceptions } = this.detail;
     const zone = typeof d.zone === 'string' ? d.zone : (d.zone?.name ?? '–');
     const scenario = d.scenario === null || d.scenario === undefined ? '–' : typeof d.scenario === 'number' ? `#${d.scenario}` : `${d.scenario.number === null ? '–' : `#${d.scenario.number}`} ${d.scenario.name}`;
     const facts: [Key, string][] = [
@@ -279,6 +293,33 @@ export class DevicesView {
             ),
           )
         : el('p', { cls: 'small', text: t('noAlerts'), attrs: { id: 'device-alerts' } }),
+      el('h3', { text: t('exceptionsH') }),
+      exceptions && exceptions.length
+        ? el(
+            'ul',
+            { cls: 'device-exceptions', attrs: { id: 'device-exceptions' } },
+            exceptions.map((x) =>
+              el('li', { attrs: { 'data-acceptance-id': x.id, 'data-active': x.active } }, [
+                `${t('rule')} `,
+                el('span', { cls: 'mono', text: x.rule_id, attrs: DATA }),
+                ` (${t(x.active ? 'exc.active' : 'exc.inactive')}): `,
+                // The officer's own words: data, not a page string to translate.
+                el('span', { cls: 'accepted', text: t('acceptedText', { expires: x.expires, owner: x.owner, reference: x.reference, reason: x.reason }), attrs: DATA }),
+              ]),
+            ),
+          )
+        : el('p', { cls: 'small', text: t('noExceptions'), attrs: { id: 'device-exceptions' } }),
+      el('h3', { text: t('peersH') }),
+      el('p', { cls: 'small', text: t('peersNote') }),
+      ...(flows && flows.items.length
+        ? [
+            el('h4', { text: t(flows.step === 'day' ? 'seriesDay' : 'seriesHour') }),
+            seriesTable(flows, 'device-series'),
+            el('h4', { text: t('p.peer') }),
+            ...truncatedNote(flows),
+            devicePeersTable(flows, flows.addresses ?? [], 'device-peers'),
+          ]
+        : [el('p', { cls: 'small', text: t('noPeers'), attrs: { id: 'device-peers' } })]),
     );
     showPanel(`${t('deviceH')} ${(d.addresses ?? [])[0]?.ip ?? d.id}`, body, () => this.go(withParam(this.params, 'device', null)), focus);
   }

@@ -27,6 +27,10 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 /** Screenshots of every step stay here after the run (the directory is ignored by git). */
 const OUT = process.env.MUVAKT_TEST_OUTPUT ?? join(ROOT, 'test-output/dashboard');
 const AXE = join(ROOT, 'node_modules/axe-core/axe.min.js');
+/** Old alerts seeded beside the captures' (more than the list's page of 100). */
+const OLD_ALERTS = 150;
+/** The oldest of them: last on the last page, so only a search brings it onto the first. */
+const OLDEST_IP = '10.77.60.1';
 
 interface ApiAlert {
   id: string;
@@ -82,7 +86,22 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
       inventory.write(e);
     }
     await store.upsertAlerts(findings.map(candidateOf));
-    const alerts = (await store.listAlerts({ limit: 1000 })).items;
+    // Older alerts than the captures' (a month before), more than a page of the list: a free-text
+    // search must find one of them although the page loaded only the newest 100.
+    const oldest = Math.min(...findings.map((f) => Date.parse(candidateOf(f).ts))) - 30 * 86_400_000;
+    await store.upsertAlerts(
+      Array.from({ length: OLD_ALERTS }, (_, i) => ({
+        rule_id: 'mu-device-to-external',
+        title: 'Medical device talks to the internet',
+        severity: 'medium' as const,
+        guide_refs: ['MU 3.7'],
+        subject: { src_ip: `10.77.60.${i + 1}`, dst_ip: '198.51.100.200', zone_src: 'lab', zone_dst: 'external' },
+        evidence: { app: 'https', dst_port: 443 },
+        recommendation: 'Block the flow or add it to allowed_flows.',
+        ts: new Date(oldest - (OLD_ALERTS - i) * 60_000).toISOString(),
+      })),
+    );
+    const alerts = (await store.listAlerts({ limit: 1000 })).items.filter((a) => !a.subject.src_ip.startsWith('10.77.60.'));
     expect(await inventory.save(store, alerts)).toBeGreaterThan(0);
     const remote = alerts.find((a) => a.rule_id === 'remote-access-from-external');
     expect(remote, `alerts from the captures: ${alerts.map((a) => a.rule_id).join(', ')}`).toBeDefined();
@@ -148,9 +167,10 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
   }
 
   let step = 0;
-  async function shot(page: Page, name: string): Promise<void> {
+  /** The whole page; `viewport`: what the window shows (a panel scrolled to a section). */
+  async function shot(page: Page, name: string, viewport = false): Promise<void> {
     const file = join(OUT, `${String(++step).padStart(2, '0')}-${name}.png`);
-    await page.screenshot({ path: file, fullPage: true });
+    await page.screenshot({ path: file, fullPage: !viewport });
     expect(statSync(file).size).toBeGreaterThan(5_000);
   }
 
@@ -237,9 +257,13 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
     const counts = (await page.locator('#alert-rows td.num').allTextContents()).map(Number);
     expect(counts).toEqual([...counts].sort((a, b) => b - a));
 
-    // Free text narrows the rows loaded as one types, and the field keeps the focus.
+    // Free text goes to the API once typing pauses; the field keeps the focus.
     await page.locator('#f-text').pressSequentially('fjerntilgang');
     await page.waitForFunction(() => location.hash.includes('q=fjerntilgang'));
+    await page.waitForFunction(() => {
+      const titles = [...document.querySelectorAll('#alert-rows .title')].map((e) => (e.textContent ?? '').toLowerCase());
+      return titles.length > 0 && titles.every((x) => x.includes('fjerntilgang'));
+    }, undefined, { timeout: 10_000 });
     const titles = await page.locator('#alert-rows .title').allTextContents();
     expect(titles.length).toBeGreaterThan(0);
     for (const title of titles) expect(title.toLowerCase()).toContain('fjerntilgang');
@@ -344,6 +368,35 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
     await page.context().close();
   });
 
+  it('free text searches every stored alert: an alert beyond the first page is found, with paging still right', async () => {
+    const page = await openPage();
+    await signIn(page, TOKENS.officer);
+    await page.locator(`tr[data-alert-id="${alertId}"]`).waitFor({ timeout: 10_000 });
+    expect(await page.locator('#alert-rows tr').count()).toBe(100);
+    const oldest = page.locator(`#alert-rows tr:has(td.addresses:text-is("${OLDEST_IP} → 198.51.100.200"))`);
+    expect(await oldest.count()).toBe(0);
+    expect(await page.locator('#alerts-more').count()).toBe(1);
+    await page.locator('#f-text').pressSequentially(OLDEST_IP);
+    await page.waitForFunction((ip) => location.hash.includes(`q=${ip}`), OLDEST_IP);
+    await oldest.waitFor({ timeout: 10_000 });
+    // `10.77.60.1` is also the start of .10–.19 and .100–.150: all of them, and nothing else.
+    await page.waitForFunction(() => document.querySelectorAll('#alert-rows tr').length === 62 && !document.querySelector('#alerts-more'), undefined, { timeout: 10_000 });
+    const shown = await page.locator('#alert-rows td.addresses').allTextContents();
+    for (const a of shown) expect(a.split(' → ')[0].startsWith(OLDEST_IP)).toBe(true);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-text');
+    await shot(page, 'alerts-search');
+    // A Norwegian title word finds the alert whose stored title is English.
+    await page.locator('#f-text').fill('fjerntilgang fra ukjent');
+    await page.locator(`tr[data-alert-id="${alertId}"]`).waitFor({ timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelectorAll('#alert-rows tr').length < 100);
+    for (const title of await page.locator('#alert-rows .title').allTextContents()) expect(title).toContain('Fjerntilgang fra ukjent');
+    // Text the API refuses is said so, in words.
+    await page.locator('#f-text').fill('<x>');
+    await page.locator('#msg.error').waitFor({ timeout: 10_000 });
+    expect(await page.locator('#msg').textContent()).toMatch(/q: expected 1–100 letters/);
+    await page.context().close();
+  });
+
   it('an officer opens a device and downloads its evidence bundle', async () => {
     const page = await openPage();
     await signIn(page, TOKENS.officer, '#devices');
@@ -361,6 +414,25 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
     await page.locator(`#device-alerts li[data-alert-id="${alertId}"]`).waitFor({ timeout: 10_000 });
     await shot(page, 'device-detail');
 
+    // Peers and flows over time, from the address-pair history, as the API answers them.
+    const flows = await apiGet<{ items: { client_ip: string; server_ip: string; app: string; flows: number }[]; series: { flows: number }[] }>(`/api/v1/assets/${encodeURIComponent(deviceId)}/flows`, TOKENS.officer);
+    expect(flows.items.length).toBeGreaterThan(0);
+    const remote = alertsAtStart.find((a) => a.id === alertId)!;
+    const peer = remote.subject.src_ip === '10.77.10.50' ? remote.subject.dst_ip : remote.subject.src_ip;
+    const peerRow = page.locator(`#device-peers tr[data-peer="${peer}"]`).first();
+    await peerRow.waitFor({ timeout: 10_000 });
+    expect(await page.locator('#device-peers tbody tr').count()).toBe(flows.items.length);
+    expect(await peerRow.textContent()).toContain('inn: enheten er tjener');
+    expect(await page.locator('#device-series tbody tr').count()).toBe(flows.series.length);
+    const seriesFlows = (await page.locator('#device-series tbody tr').evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-flows'))))).reduce((n, x) => n + x, 0);
+    expect(seriesFlows).toBe(flows.items.reduce((n, i) => n + i.flows, 0));
+    // The risk acceptance recorded on the alert earlier in this walk covers the device.
+    const exception = page.locator('#device-exceptions li').filter({ hasText: 'ROS-2026-031' });
+    await exception.waitFor({ timeout: 10_000 });
+    expect(await exception.textContent()).toContain('gjeldende');
+    await page.locator('#device-peers').scrollIntoViewIfNeeded();
+    await shot(page, 'device-peers', true);
+
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#evidence-json')]);
     expect(download.suggestedFilename()).toMatch(/^evidence-.+\.json$/);
     const saved = join(OUT, download.suggestedFilename());
@@ -374,6 +446,45 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
     const res = await fetch(`${base}/api/v1/assets/${encodeURIComponent(deviceId)}/evidence?format=html`, { headers: { authorization: `Bearer ${TOKENS.officer}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="evidence-.+\.html"$/);
+
+    // The device's alert opens the alert panel.
+    await page.locator(`#device-alerts li[data-alert-id="${alertId}"] a`).click();
+    await page.locator('#panel #evidence').waitFor({ timeout: 10_000 });
+    await page.waitForFunction((id) => location.hash.startsWith('#alerts') && location.hash.includes(`alert=${encodeURIComponent(id)}`), alertId);
+    await page.context().close();
+  });
+
+  it('a matrix cell opens, by keyboard, its apps, its address pairs and the alerts on them', async () => {
+    const target = alertsAtStart.find((a) => a.id === alertId)!;
+    const { zone_src: src, zone_dst: dst } = target.subject;
+    const page = await openPage();
+    await signIn(page, TOKENS.officer, '#flows');
+    const cell = page.locator(`#flow-matrix td.cell[data-src="${src}"][data-dst="${dst}"] button.cell-open`);
+    await cell.waitFor({ timeout: 10_000 });
+    expect(await cell.getAttribute('title')).toBe(`Vis flytene ${src} → ${dst}`);
+    await cell.focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#panel #cell-apps').waitFor({ timeout: 10_000 });
+    expect(await page.locator('#panel-title').textContent()).toBe(`Flyter ${src} → ${dst}`);
+    const summary = await apiGet<{ items: { zone_src: string; zone_dst: string; app: string; encrypted: boolean }[] }>('/api/v1/flows/summary', TOKENS.officer);
+    const apps = summary.items.filter((i) => i.zone_src === src && i.zone_dst === dst);
+    expect(await page.locator('#cell-apps tbody tr').evaluateAll((trs) => trs.map((tr) => `${tr.getAttribute('data-app')} ${tr.getAttribute('data-encrypted')}`).sort())).toEqual(
+      apps.map((i) => `${i.app} ${i.encrypted}`).sort(),
+    );
+    await page.locator(`#cell-pairs tr[data-client="${target.subject.src_ip}"][data-server="${target.subject.dst_ip}"]`).first().waitFor({ timeout: 10_000 });
+    const pairs = await apiGet<{ items: unknown[] }>(`/api/v1/flows/peers?zone_src=${encodeURIComponent(src)}&zone_dst=${encodeURIComponent(dst)}`, TOKENS.officer);
+    expect(await page.locator('#cell-pairs tbody tr').count()).toBe(pairs.items.length);
+    await page.locator(`#cell-alerts li[data-alert-id="${alertId}"]`).waitFor({ timeout: 10_000 });
+    await noOverflow(page, 'flow cell panel');
+    await shot(page, 'flows-cell');
+    // Escape closes it and gives the focus back to the cell.
+    await page.keyboard.press('Escape');
+    await page.locator('#panel[hidden]').waitFor({ state: 'attached', timeout: 5_000 });
+    expect(await page.evaluate(() => document.activeElement?.closest('td')?.getAttribute('data-src'))).toBe(src);
+    // The cell's alert opens the alert panel.
+    await page.keyboard.press('Enter');
+    await page.locator(`#cell-alerts li[data-alert-id="${alertId}"] a`).click();
+    await page.locator('#panel #evidence').waitFor({ timeout: 10_000 });
     await page.context().close();
   });
 
@@ -405,7 +516,12 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
         await page.locator('#device-rows tr[data-ips~="10.77.10.50"] button.device').click();
         await page.locator('#panel #device-facts').waitFor({ timeout: 10_000 });
       }
-      if (name === 'flows') await page.locator('#flow-matrix').waitFor({ timeout: 10_000 });
+      if (name === 'flows') {
+        await page.locator('#flow-matrix').waitFor({ timeout: 10_000 });
+        await page.locator('#flow-matrix button.cell-open').first().click();
+        await page.locator('#panel #cell-apps').waitFor({ timeout: 10_000 });
+      }
+      if (name === 'devices') await page.locator('#panel #device-peers').waitFor({ timeout: 10_000 });
       // The page's own words: text outside <script>/<style> and outside data from the wire (translate="no").
       const text = await page.evaluate(() => {
         const parts = [document.title];
@@ -440,6 +556,15 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
         if (view === 'flows') await page.locator('#flow-matrix').waitFor({ timeout: 10_000 });
         await noOverflow(page, `${view} at ${width}`);
         await shot(page, `${view}-${width}`);
+        // The new panels: a device's peers and flows, a matrix cell's flows.
+        if (view === 'devices' || view === 'flows') {
+          await page.locator(view === 'devices' ? '#device-rows tr[data-ips~="10.77.10.50"] button.device' : '#flow-matrix button.cell-open').first().click();
+          await page.locator(view === 'devices' ? '#panel #device-peers' : '#panel #cell-pairs').waitFor({ timeout: 10_000 });
+          await noOverflow(page, `${view} panel at ${width}`);
+          await shot(page, `${view}-panel-${width}`);
+          await page.keyboard.press('Escape');
+          await page.locator('#panel[hidden]').waitFor({ state: 'attached', timeout: 5_000 });
+        }
       }
       await page.context().close();
     }
@@ -447,6 +572,12 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
 
   it('axe-core finds no serious or critical violation on any view', async () => {
     const axe = readFileSync(AXE, 'utf8');
+    const devices = await apiGet<{ items: { id: string; ips: string[] }[] }>('/api/v1/assets?limit=1000', TOKENS.officer);
+    const deviceIdOf = (ip: string) => devices.items.find((d) => d.ips.includes(ip))!.id;
+    const cellOf = () => {
+      const s = alertsAtStart.find((a) => a.id === alertId)!.subject;
+      return { src: s.zone_src, dst: s.zone_dst };
+    };
     const page = await openPage();
     await signIn(page, TOKENS.officer);
     const views: [string, string, string][] = [
@@ -454,6 +585,8 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
       ['devices', '#devices', '#device-rows tr'],
       ['flows', '#flows', '#flow-matrix'],
       ['guide', '#guide', '#guide'],
+      ['device panel', `#devices?device=${encodeURIComponent(deviceIdOf('10.77.10.50'))}`, '#panel #device-peers'],
+      ['flow cell panel', `#flows?src=${encodeURIComponent(cellOf().src)}&dst=${encodeURIComponent(cellOf().dst)}`, '#panel #cell-pairs'],
     ];
     for (const [name, hash, ready] of views) {
       await page.evaluate((h) => (location.hash = h), hash);

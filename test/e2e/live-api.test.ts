@@ -103,6 +103,7 @@ describe('run --listen: the API and live metrics beside the capture', () => {
     expect(metrics).toMatch(/^muvakt_flow_history_pending_rows \d+$/m);
     expect(metrics).toMatch(/^muvakt_flow_history_write_errors_total 0$/m);
     expect(metrics).toMatch(/^muvakt_flow_history_dropped_flows_total 0$/m);
+    expect(metrics).toMatch(/^muvakt_flow_history_peer_dropped_flows_total 0$/m);
 
     talker.kill('SIGTERM');
     const exited = new Promise<number | null>((resolve) => sensor.once('exit', resolve));

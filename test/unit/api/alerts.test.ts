@@ -119,6 +119,35 @@ describe('what a person types: comma lists, plain dates, unknown rules, CSV', ()
     expect((await get('/api/v1/alerts?rule_id=some-retired-rule')).body.items).toHaveLength(1);
   });
 
+  it('q: free text over the naming fields and both languages of the title, paged; bad text is a clear 400; the CSV takes it too', async () => {
+    const ids = async (q: string) => (await get(`/api/v1/alerts?q=${encodeURIComponent(q)}`)).body.items.map((a: { rule_id: string }) => a.rule_id).sort();
+    expect(await ids('REMOTE-DMZ')).toEqual(['remote-access-session']);
+    expect(await ids('10.77.90')).toEqual(['remote-access-session']);
+    expect(await ids('vendor')).toEqual(['phi-in-vendor-callhome']);
+    // The rule's bokmål title is not stored with the alert: the API adds the rules it names.
+    const nb = (await get('/api/v1/alerts?rule_id=phi-in-vendor-callhome')).body.items[0].title_nb as string;
+    expect(await ids(nb.slice(0, 30).toUpperCase())).toEqual(['phi-in-vendor-callhome']);
+    // Values that are in evidence fields that name nothing are not searched.
+    expect(await ids('PID-5')).toEqual([]);
+    const all: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const r: { body: { items: { id: string }[]; next_cursor: string | null } } = await get(`/api/v1/alerts?q=10.77&limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      all.push(...r.body.items.map((a) => a.id));
+      cursor = r.body.next_cursor;
+    } while (cursor !== null);
+    expect(all).toEqual((await get('/api/v1/alerts?q=10.77')).body.items.map((a: { id: string }) => a.id));
+    for (const bad of ["x' or 1=1", 'a%25', '%20', 'x'.repeat(101)]) {
+      const r = await get(`/api/v1/alerts?q=${bad}`);
+      expect(r.code, bad).toBe(400);
+      expect(r.body.message, bad).toMatch(/q: expected 1–100 letters|q: must NOT have more than 100 characters/);
+    }
+    const csv = await f.app.inject({ url: '/api/v1/alerts.csv?q=remote-dmz', headers: bearer('viewer') });
+    expect(csv.statusCode).toBe(200);
+    expect(csv.body.split('\r\n').filter(Boolean)).toHaveLength(2);
+    expect((await f.app.inject({ url: '/api/v1/alerts.csv?q=%3C', headers: bearer('viewer') })).statusCode).toBe(400);
+  });
+
   it('GET /alerts.csv: the current filter, every page, English or Norwegian, audited', async () => {
     const r = await f.app.inject({ url: '/api/v1/alerts.csv?severity=critical,medium&sort=severity', headers: bearer('viewer') });
     expect(r.statusCode).toBe(200);

@@ -91,3 +91,79 @@ describe('GET /api/v1/flows/summary: the zone matrix from the stored flow histor
     for (const field of ['zone_src', 'zone_dst', 'encrypted', 'bytes', 'flows', 'phi', 'extent', 'truncated']) expect(schema).toContain(field);
   });
 });
+
+describe('GET /api/v1/assets/:id/flows and /api/v1/flows/peers: address pairs over time', () => {
+  const tmp = tempDir('muvakt-api-peers-');
+  let f: Fixture;
+  const HOUR = 3_600_000;
+  const peer = (hour: number, over: Partial<FlowHistoryRow> = {}): FlowHistoryRow => ({
+    ...row(T0),
+    bucketMs: T0 + hour * HOUR,
+    bucketSeconds: 3600,
+    clientIp: '10.77.10.50',
+    serverIp: '10.77.20.9',
+    ...over,
+  });
+  const get = async (url: string) => {
+    const r = await f.app.inject({ url, headers: bearer('viewer') });
+    return { code: r.statusCode, body: r.json() };
+  };
+
+  beforeAll(async () => {
+    const devices: Record<string, Record<string, unknown>> = {
+      'mac:00:1b:44:11:3a:b7': { id: 'mac:00:1b:44:11:3a:b7', addresses: [{ ip: '10.77.10.50' }, { ip: '10.77.10.51' }] },
+      'ip:10.77.99.1': { id: 'ip:10.77.99.1', addresses: [] },
+    };
+    f = await fixture(tmp, { assets: { list: async () => ({ items: [], next_cursor: null }), get: async (id) => devices[id] ?? null } });
+    await f.store.addFlowHistory([
+      peer(0),
+      peer(1, { bytes: 10, flows: 1, phiFlows: 0 }),
+      peer(1, { clientIp: '198.51.100.7', serverIp: '10.77.10.51', zoneSrc: 'external', zoneDst: 'MU', app: 'vnc', bytes: 400, flows: 1, phiFlows: 0 }),
+      peer(5, { clientIp: '10.77.30.5', zoneSrc: 'lab', app: 'hl7', bytes: 3, flows: 1, phiFlows: 0 }),
+      peer(24 * 4, { bytes: 1, flows: 1, phiFlows: 0 }),
+    ]);
+  });
+  afterAll(async () => {
+    await f.close();
+    tmp.cleanup();
+  });
+
+  it("a device's pairs on any of its addresses, by app and encryption, with a series per hour or per Oslo day", async () => {
+    const all = await get(`/api/v1/assets/${encodeURIComponent('mac:00:1b:44:11:3a:b7')}/flows`);
+    expect(all.code).toBe(200);
+    expect(all.body.addresses).toEqual(['10.77.10.50', '10.77.10.51']);
+    expect(all.body.items.map((i: { client_ip: string; server_ip: string; app: string; flows: number; bytes: number }) => [i.client_ip, i.server_ip, i.app, i.flows, i.bytes])).toEqual([
+      ['10.77.10.50', '10.77.20.9', 'dicom', 4, 1011],
+      ['198.51.100.7', '10.77.10.51', 'vnc', 1, 400],
+    ]);
+    expect(all.body.items[0]).toMatchObject({ first_seen: '2026-03-01T00:00:00.000000Z', last_seen: '2026-03-05T01:00:00.000000Z', phi: 1, encrypted: false });
+    // Four days: per day in Oslo (T0 is 01:00 there).
+    expect(all.body.step).toBe('day');
+    expect(all.body.series).toEqual([
+      { start: '2026-03-01', flows: 4, bytes: 1410 },
+      { start: '2026-03-05', flows: 1, bytes: 1 },
+    ]);
+    const day = await get(`/api/v1/assets/${encodeURIComponent('mac:00:1b:44:11:3a:b7')}/flows?until=${T0 + 2 * HOUR - 1}`);
+    expect(day.body.step).toBe('hour');
+    expect(day.body.series).toEqual([
+      { start: '2026-03-01T00:00:00.000000Z', flows: 2, bytes: 1000 },
+      { start: '2026-03-01T01:00:00.000000Z', flows: 2, bytes: 410 },
+    ]);
+    const none = await get('/api/v1/assets/ip:10.77.99.1/flows');
+    expect([none.code, none.body.items, none.body.series, none.body.from]).toEqual([200, [], [], null]);
+    expect((await get('/api/v1/assets/ip:10.1.1.1/flows')).code).toBe(404);
+    expect((await get(`/api/v1/assets/${encodeURIComponent('mac:00:1b:44:11:3a:b7')}/flows?since=yesterday`)).code).toBe(400);
+  });
+
+  it("one matrix cell's pairs; both zones are required; audited", async () => {
+    const cell = await get('/api/v1/flows/peers?zone_src=MU&zone_dst=pacs');
+    expect(cell.code).toBe(200);
+    expect(cell.body.items.map((i: { client_ip: string; app: string }) => `${i.client_ip} ${i.app}`)).toEqual(['10.77.10.50 dicom']);
+    expect((await get('/api/v1/flows/peers?zone_src=lab&zone_dst=pacs')).body.items.map((i: { app: string }) => i.app)).toEqual(['hl7']);
+    expect((await get('/api/v1/flows/peers?zone_src=MU')).code).toBe(400);
+    expect((await get('/api/v1/flows/peers?zone_src=MU&zone_dst=%27x')).code).toBe(400);
+    const audit = (await f.store.listAudit({ action: 'flows.peers' })).items;
+    expect(audit.length).toBeGreaterThanOrEqual(2);
+    expect((await f.store.listAudit({ action: 'assets.flows' })).items.length).toBeGreaterThanOrEqual(1);
+  });
+});

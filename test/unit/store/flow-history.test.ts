@@ -116,3 +116,74 @@ describe('flow history on PostgreSQL, several writers', () => {
     }
   });
 });
+
+/** The address-pair rows (flow_peers) beside the zone rows, on both backends. */
+describe.each(BACKENDS)('flow peers in the $name store', (backend) => {
+  const HOUR = 3_600_000;
+  const peer = (hour: number, over: Partial<FlowHistoryRow> = {}): FlowHistoryRow => ({
+    ...row(0),
+    bucketMs: T0 + hour * HOUR,
+    bucketSeconds: 3600,
+    clientIp: '10.77.10.50',
+    serverIp: '10.77.20.9',
+    ...over,
+  });
+  const open = async () => backend.open(await backend.fresh(), { now: () => T0 + DAY });
+
+  it('peer rows add up by pair, stay out of the zone matrix, and answer by address or by zone pair with a series per bucket', async () => {
+    const s = await open();
+    expect(
+      await s.addFlowHistory([
+        row(0),
+        peer(0),
+        peer(0, { bytes: 24, flows: 1, phiFlows: 0 }),
+        peer(2, { bytes: 5, flows: 1, phiFlows: 0, encrypted: true, app: 'tls' }),
+        peer(1, { clientIp: '198.51.100.7', serverIp: '10.77.10.50', zoneSrc: 'external', zoneDst: 'MU', app: 'vnc', bytes: 700, flows: 1, phiFlows: 0 }),
+        peer(1, { clientIp: '10.77.30.5', serverIp: '10.77.20.9', zoneSrc: 'lab', bytes: 9, flows: 1, phiFlows: 0 }),
+      ]),
+    ).toEqual({ written: 6, rejected: 0 });
+    // The zone matrix holds the zone row only.
+    expect((await s.flowMatrix()).items).toEqual([{ zone_src: 'MU', zone_dst: 'pacs', app: 'dicom', encrypted: false, bytes: 1000, flows: 2, phi: 1 }]);
+    const at = (ms: number) => new Date(ms).toISOString().replace('Z', '000Z');
+    const dev = await s.flowPeers({ ips: ['10.77.10.50'] });
+    expect(dev.items).toEqual([
+      { client_ip: '10.77.10.50', server_ip: '10.77.20.9', zone_src: 'MU', zone_dst: 'pacs', app: 'dicom', encrypted: false, first_seen: at(T0), last_seen: at(T0 + HOUR), bytes: 1024, flows: 3, phi: 1 },
+      { client_ip: '198.51.100.7', server_ip: '10.77.10.50', zone_src: 'external', zone_dst: 'MU', app: 'vnc', encrypted: false, first_seen: at(T0 + HOUR), last_seen: at(T0 + 2 * HOUR), bytes: 700, flows: 1, phi: 0 },
+      { client_ip: '10.77.10.50', server_ip: '10.77.20.9', zone_src: 'MU', zone_dst: 'pacs', app: 'tls', encrypted: true, first_seen: at(T0 + 2 * HOUR), last_seen: at(T0 + 3 * HOUR), bytes: 5, flows: 1, phi: 0 },
+    ]);
+    expect(dev.series).toEqual([
+      { start: at(T0), seconds: 3600, flows: 3, bytes: 1024 },
+      { start: at(T0 + HOUR), seconds: 3600, flows: 1, bytes: 700 },
+      { start: at(T0 + 2 * HOUR), seconds: 3600, flows: 1, bytes: 5 },
+    ]);
+    expect([dev.from, dev.to, dev.truncated]).toEqual([at(T0), at(T0 + 3 * HOUR), false]);
+    // A range takes the buckets it overlaps.
+    expect((await s.flowPeers({ ips: ['10.77.10.50'], since: T0 + HOUR + 1, until: T0 + 2 * HOUR - 1 })).items.map((i) => i.app)).toEqual(['vnc']);
+    // One matrix cell: its pairs, whatever the device.
+    const cell = await s.flowPeers({ zone_src: 'MU', zone_dst: 'pacs' });
+    expect(cell.items.map((i) => [i.client_ip, i.app, i.flows])).toEqual([['10.77.10.50', 'dicom', 3], ['10.77.10.50', 'tls', 1]]);
+    expect((await s.flowPeers({ zone_src: 'lab', zone_dst: 'pacs', sensor: 'sensor-a' })).items.map((i) => i.client_ip)).toEqual(['10.77.30.5']);
+    expect((await s.flowPeers({ zone_src: 'lab', zone_dst: 'pacs', sensor: 'other' })).items).toEqual([]);
+    await s.close();
+  });
+
+  it('refuses bad peer rows and bad queries', async () => {
+    const s = await open();
+    const r = await s.addFlowHistory([peer(0), peer(0, { clientIp: 'not an ip' }), peer(0, { serverIp: undefined }), peer(0, { clientIp: '1'.repeat(80) }), peer(0, { zoneSrc: someFnr('010190') })]);
+    expect(r).toEqual({ written: 1, rejected: 4 });
+    await expect(s.flowPeers({})).rejects.toThrow(/expected one of them/);
+    await expect(s.flowPeers({ ips: [] })).rejects.toThrow(StoreInputError);
+    await expect(s.flowPeers({ ips: ["1' OR 1=1"] })).rejects.toThrow(/ips/);
+    await expect(s.flowPeers({ zone_src: 'MU' })).rejects.toThrow(/both zone names/);
+    await expect(s.flowPeers({ ips: ['10.0.0.1'], since: T0 + 1, until: T0 })).rejects.toThrow(/until/);
+    await s.close();
+  });
+
+  it('retention removes old peer rows with the zone rows', async () => {
+    const s = await backend.open(await backend.fresh(), { now: () => T0 + 400 * DAY });
+    await s.addFlowHistory([peer(0), peer(24 * 399)]);
+    await s.prune();
+    expect((await s.flowPeers({ ips: ['10.77.10.50'] })).items.map((i) => i.first_seen)).toEqual([new Date(T0 + 399 * DAY).toISOString().replace('Z', '000Z')]);
+    await s.close();
+  });
+});
