@@ -102,11 +102,15 @@ export function printable(buf: Buffer, start: number, end: number, max = 64): st
 export function aeTitle(buf: Buffer, start: number, end: number): string {
   while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0x00)) end--;
   while (start < end && buf[start] === 0x20) start++;
+  let digits = 0;
   for (let i = start; i < end; i++) {
     const c = buf[i];
     // `^` is allowed by the AE repertoire but is DICOM's person-name separator: an "AE title" with
     // one is a patient name that slid into the field, not a device.
     if (c < 0x20 || c > 0x7e || c === 0x5c || c === 0x5e) return INVALID_AE;
+    // Nor is a title holding a fødselsnummer (`PACS` + the number) a device's name.
+    if (c < 0x30 || c > 0x39) digits = 0;
+    else if (++digits >= 11 && classifyFnrDigits(buf, i - 10) !== FnrKind.Invalid) return INVALID_AE;
   }
   return buf.toString('latin1', start, end);
 }

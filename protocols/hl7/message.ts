@@ -542,16 +542,26 @@ const UNIVERSAL_ID_TYPE = /^(?:DNS|GUID|HCD|HL7|ISO|L|M|N|RANDOM|URI|UUID|X400|X
 const PHONE_OR_LONG_NUMBER = /\+\d{6,}|\d{10}/;
 
 /**
+ * HD-1, the namespace id, is a coded value (IS, user table 0300): a code such as `LIS_MIDAS` or
+ * `OUS-LAB`, not prose. Text with spaces or other signs (`Storgata 1`, a street address that slid
+ * into the field) is not reported.
+ */
+const NAMESPACE_ID = /^[A-Za-z0-9_.\-]{1,40}$/;
+/** HD-2 under a table-0301 type: an OID, a DNS name, a UUID or a URI's characters. */
+const UNIVERSAL_ID = /^[A-Za-z0-9_.\-:/]{1,64}$/;
+
+/**
  * MSH-3..6 as an HD: the namespace id alone, or with the universal id when a table-0301 type
  * says what it is. `NORDMANN^KARI` has an HD's separators but no type: only `NORDMANN` is kept,
- * never the pair. Text holding a fødselsnummer or a phone number is dropped.
+ * never the pair. Text holding a fødselsnummer or a phone number, or that is no code, is dropped.
  */
 export function hdText(v: string): string {
   if (v === '' || holdsFnr(v) || PHONE_OR_LONG_NUMBER.test(v)) return '';
   const caret = v.indexOf('^');
-  if (caret < 0) return v;
+  if (caret < 0) return NAMESPACE_ID.test(v) ? v : '';
   const parts = v.split('^');
-  return parts.length === 3 && UNIVERSAL_ID_TYPE.test(parts[2]) ? v : parts[0];
+  const ns = parts[0] === '' || NAMESPACE_ID.test(parts[0]) ? parts[0] : '';
+  return parts.length === 3 && UNIVERSAL_ID_TYPE.test(parts[2]) && UNIVERSAL_ID.test(parts[1]) ? `${ns}^${parts[1]}^${parts[2]}` : ns;
 }
 
 function readHeaderFields(sc: Hl7Scanner, msh: number): Hl7Header {

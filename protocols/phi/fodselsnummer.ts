@@ -172,18 +172,20 @@ export function findFnrs(text: string): { value: string; kind: FnrKind }[] {
   return out;
 }
 
-/** True when the text holds a valid fødselsnummer-like number: such a value is never reported. */
+/**
+ * True when the text holds a valid fødselsnummer-like number, alone or inside a longer run of
+ * digits (a number glued to a code, `200` + the number): such a value is never reported.
+ */
 export function holdsFnr(s: string): boolean {
-  // Only a run of exactly 11 digits can be one; each is checked as it is, without a copy to bytes.
   let run = 0;
-  for (let i = 0; i <= s.length; i++) {
-    const c = i < s.length ? s.charCodeAt(i) : 0;
-    if (c >= 0x30 && c <= 0x39) {
-      run++;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) {
+      run = 0;
       continue;
     }
-    if (run === 11 && classifyFnr(s.slice(i - 11, i)) !== FnrKind.Invalid) return true;
-    run = 0;
+    // Every eleven-digit window of the run, checked as it is, without a copy to bytes.
+    if (++run >= 11 && classifyFnr(s.slice(i - 10, i + 1)) !== FnrKind.Invalid) return true;
   }
   return false;
 }
