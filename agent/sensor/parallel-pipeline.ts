@@ -91,7 +91,8 @@ export class ParallelPipeline implements PipelineFigures {
       const sab = createRingBuffer(o.ringBytes ?? DEFAULT_RING_BYTES);
       maxFrame = Math.min(maxFrame, maxFrameBytes(sab));
       const data: AnalysisWorkerData = { ...o.worker, ring: sab };
-      const worker = new Worker(new URL('./analysis-worker.js', import.meta.url), { workerData: data });
+      // Through the folder's name: from the CLI bundle (dist/agent/cli/) and from this module alike.
+      const worker = new Worker(new URL('../sensor/analysis-worker.js', import.meta.url), { workerData: data });
       const lane: Lane = { worker, ring: new RingWriter(sab), queue: [], head: 0, done: 0, written: 0, ended: false, figures: null };
       worker.on('message', (m: AnalysisBatch | { type: 'error'; message: string }) => this.received(lane, m));
       worker.on('error', (e) => this.failed(new Error(`analysis worker ${i + 1} failed: ${e.message}`)));
