@@ -19,9 +19,12 @@ describe('holdsFnr', () => {
     expect(holdsFnr('14078521210')).toBe(true);
     expect(holdsFnr('x 03116210443')).toBe(true);
   });
-  it('ignores invalid numbers, shorter and longer runs', () => {
+  it('finds one inside a longer run of digits (a code glued to it)', () => {
+    expect(holdsFnr('140785212100')).toBe(true);
+    expect(holdsFnr('20014078521210')).toBe(true);
+  });
+  it('ignores invalid numbers and shorter runs', () => {
     expect(holdsFnr('host-14078521211.example')).toBe(false);
-    expect(holdsFnr('140785212100')).toBe(false);
     expect(holdsFnr('1407852121 and 0311621044')).toBe(false);
     expect(holdsFnr('short')).toBe(false);
   });
