@@ -2,9 +2,13 @@
  * SMB over TCP (NetBIOS session framing, port 445/139), as a StreamParser that reads only the
  * start of a session: the NEGOTIATE exchange (dialects offered and chosen, SMBv1, signing) and
  * the NTLMSSP AUTHENTICATE message of SESSION_SETUP, or an SMB1 session setup without extended
- * security (user name as a keyed pseudonym, domain, NTLMv1, null session). Each message is copied only up to 16 KiB and only while the session
+ * security (user name as a keyed pseudonym, domain, NTLMv1, null session). A login the server
+ * refuses may be followed by another on the same connection (smbclient -N tries the local user
+ * with no password, then a null session), so the record describes the login the server accepted,
+ * or the last one tried. Each message is copied only up to 16 KiB and only while the session
  * start is read; then one `smb` record is emitted and the parser detaches, so file data is never
- * delivered to it.
+ * copied (of a capture of the client's side only, the header of its first request after the login
+ * is read up to the command, which tells that the login went through).
  */
 import type { Pseudonymize } from '../phi/pseudonym.js';
 import { DETACH, type Direction, type StreamEndReason, type StreamParser } from '../stream.js';
@@ -35,6 +39,10 @@ export interface SmbCounters {
 /** NetBIOS session message length cap (SMB2 allows 8 MiB writes plus headers). */
 const MAX_NBSS = 16 * 1024 * 1024;
 const NTLMSSP = Buffer.from('NTLMSSP\0', 'latin1');
+/** STATUS_MORE_PROCESSING_REQUIRED: the session setup goes on with another leg. */
+const MORE_PROCESSING_REQUIRED = 0xc0000016;
+/** Bytes of a message that hold its command: the SMB2 header's Command at 12, SMB1's at 4. */
+const COMMAND_BYTES = 14;
 const SMB2_DIALECTS: Record<number, string> = {
   0x0202: '2.0.2',
   0x0210: '2.1',
@@ -80,7 +88,10 @@ export class SmbStreamParser implements StreamParser {
   /** SMB1 dialect strings of the client's NEGOTIATE, for the server's index. */
   private smb1Dialects: string[] = [];
   private negotiated = false;
+  /** The server accepted a login, or the client went on past one (a capture of its side only). */
   private authenticated = false;
+  /** A login was sent and the server's answer to it is not yet seen. */
+  private verdictPending = false;
   private seen = false;
   private ended = false;
   private tsSec = 0;
@@ -139,6 +150,12 @@ export class SmbStreamParser implements StreamParser {
         if (take > 0) {
           buf.copy(s.msg!, s.copied, pos, pos + take);
           s.copied += take;
+          // A client that sends anything but a session setup after its login has been let in;
+          // stop at that message's header so what it carries (file data) is not copied.
+          if (dir === 0 && this.verdictPending && s.copied >= COMMAND_BYTES && s.copied - take < COMMAND_BYTES && !isSessionStart(s.msg!)) {
+            this.authenticated = true;
+            return this.finish();
+          }
         }
       }
       pos += n;
@@ -211,8 +228,12 @@ export class SmbStreamParser implements StreamParser {
         if (d !== 0x02ff) this.negotiated = true;
       }
     } else if (cmd === 1) {
-      if (response) this.challenge(m, 64, n);
-      else this.ntlm(m, 64, n);
+      if (response) {
+        this.verdict(m.readUInt32LE(8));
+        this.challenge(m, 64, n);
+      } else {
+        this.ntlm(m, 64, n);
+      }
     }
   }
 
@@ -252,6 +273,8 @@ export class SmbStreamParser implements StreamParser {
         this.negotiated = true;
       }
     } else if (cmd === 0x73 && response) {
+      // Status: an NT status, or a DOS error class and code; zero is success in both.
+      this.verdict(m.readUInt32LE(5));
       this.challenge(m, 32, n);
     } else if (cmd === 0x73) {
       // Thirteen words: the pre-NTLMSSP request, whose challenge responses sit in the message itself.
@@ -271,7 +294,7 @@ export class SmbStreamParser implements StreamParser {
     const uniLen = m.readUInt16LE(49);
     const unicode = (m.readUInt16LE(10) & 0x8000) !== 0;
     const end = Math.min(n, 61 + m.readUInt16LE(59));
-    this.authenticated = true;
+    this.newLogin();
     let p = 61 + oemLen + uniLen;
     if (p > end) return void this.counters.malformed++;
     const read = (max: number): string | null => {
@@ -295,6 +318,25 @@ export class SmbStreamParser implements StreamParser {
   }
 
   /**
+   * A login begins: what the one before it said about the user no longer holds. An NTLMv1
+   * response stays noted: it went over the wire, and the client that sent it is set up for NTLMv1.
+   */
+  private newLogin(): void {
+    delete this.rec.username_pseudonym;
+    delete this.rec.ntlm_domain;
+    delete this.rec.anonymous;
+    delete this.rec.client_os_version;
+    this.verdictPending = true;
+  }
+
+  /** The server's status for a SESSION_SETUP: success ends the session start, a refusal waits for another login. */
+  private verdict(status: number): void {
+    if (!this.verdictPending || status === MORE_PROCESSING_REQUIRED) return;
+    this.verdictPending = false;
+    if (status === 0) this.authenticated = true;
+  }
+
+  /**
    * NTLMSSP CHALLENGE (type 2) from the server: only its VERSION field ([MS-NLMP] 2.2.2.10), the
    * server's Windows version, which the end-of-support rule reads. Present only when the server
    * sets NTLMSSP_NEGOTIATE_VERSION.
@@ -312,7 +354,7 @@ export class SmbStreamParser implements StreamParser {
     if (at < 0 || at + 64 > n) return;
     const type = m.readUInt32LE(at + 8);
     if (type !== 3) return;
-    this.authenticated = true;
+    this.newLogin();
     const field = (o: number): [number, number] | null => {
       const len = m.readUInt16LE(at + o);
       const offset = m.readUInt32LE(at + o + 4);
@@ -368,6 +410,19 @@ function ntlmVersion(m: Buffer, o: number, flags: number): string | null {
   const minor = m[o + 1];
   const build = m.readUInt16LE(o + 2);
   // NTLMSSP_REVISION_W2K3 (15) is the only revision Windows sends; anything else is not a version.
-  if (m[o + 7] !== 0x0f || major === 0 || major > 20) return null;
+  // Samba sends 6.1 with build 0 whatever it runs on, and no Windows release has build 0: that
+  // is not a Windows version either (it would name every Samba host Windows 7).
+  if (m[o + 7] !== 0x0f || major === 0 || major > 20 || build === 0) return null;
   return `${major}.${minor}.${build}`;
+}
+
+/** NEGOTIATE or SESSION_SETUP, in SMB2 or SMB1: what a client may send while its login awaits the answer. */
+function isSessionStart(m: Buffer): boolean {
+  if (m[1] !== 0x53 || m[2] !== 0x4d || m[3] !== 0x42) return false;
+  if (m[0] === 0xfe) {
+    const cmd = m.readUInt16LE(12);
+    return cmd === 0 || cmd === 1;
+  }
+  if (m[0] === 0xff) return m[4] === 0x72 || m[4] === 0x73;
+  return false;
 }

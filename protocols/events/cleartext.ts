@@ -62,12 +62,12 @@ export const SmbEventSchema = flowEventSchema('smb', 'One per SMB session start'
   smb1: Type.Boolean({ description: 'The session speaks SMBv1' }),
   smb1_offered: Type.Optional(Type.Boolean({ description: 'The client offered an SMB1 dialect' })),
   signing_required: Type.Optional(Type.Boolean()),
-  username_pseudonym: Type.Optional(Type.String({ description: 'NTLMSSP user, keyed' })),
+  username_pseudonym: Type.Optional(Type.String({ description: 'NTLMSSP user, keyed: of the login the server accepted, or of the last one tried when none was' })),
   ntlm_domain: Type.Optional(Type.String()),
-  ntlm_v1: Type.Optional(Type.Boolean({ description: 'NTLMv1 response: crackable' })),
-  anonymous: Type.Optional(Type.Boolean({ description: 'Null session' })),
-  server_os_version: Type.Optional(Type.String({ description: 'Windows version major.minor.build from the NTLMSSP CHALLENGE VERSION field (the server)' })),
-  client_os_version: Type.Optional(Type.String({ description: 'Windows version major.minor.build from the NTLMSSP AUTHENTICATE VERSION field (the client)' })),
+  ntlm_v1: Type.Optional(Type.Boolean({ description: 'NTLMv1 response: crackable (in any login tried on the connection)' })),
+  anonymous: Type.Optional(Type.Boolean({ description: 'Null session: the login the server accepted, or the last one tried, had no user and no response' })),
+  server_os_version: Type.Optional(Type.String({ description: 'Windows version major.minor.build from the NTLMSSP CHALLENGE VERSION field (the server); absent for build 0, which no Windows release has (Samba sends 6.1.0)' })),
+  client_os_version: Type.Optional(Type.String({ description: 'Windows version major.minor.build from the NTLMSSP AUTHENTICATE VERSION field (the client); absent for build 0, which no Windows release has (Samba sends 6.1.0)' })),
 });
 export type SmbEvent = Static<typeof SmbEventSchema>;
 

@@ -89,10 +89,10 @@ export function ntlmChallenge(version?: [number, number, number]): Buffer {
   return Buffer.concat([head, target]);
 }
 
-/** SESSION_SETUP response (STATUS_MORE_PROCESSING_REQUIRED) carrying a security blob. */
-export function smb2SessionSetupResponse(blob: Buffer): Buffer {
+/** SESSION_SETUP response carrying a security blob; by default STATUS_MORE_PROCESSING_REQUIRED (a CHALLENGE). */
+export function smb2SessionSetupResponse(blob: Buffer, status = 0xc0000016): Buffer {
   const h = smb2Header(1, true, 1);
-  h.writeUInt32LE(0xc0000016, 8);
+  h.writeUInt32LE(status, 8);
   const b = Buffer.alloc(8);
   b.writeUInt16LE(9, 0);
   b.writeUInt16LE(64 + 8, 4);
@@ -131,6 +131,16 @@ export function smb1NegotiateResponse(index: number): Buffer {
   words.writeUInt16LE(index, 1);
   words[3] = 0x03; // security mode
   return nbss(Buffer.concat([smb1Header(0x72, true), words]));
+}
+
+/** SESSION_SETUP_ANDX response with an NT status and no security blob. */
+export function smb1SessionSetupResponse(status: number): Buffer {
+  const h = smb1Header(0x73, true);
+  h.writeUInt32LE(status, 5);
+  const words = Buffer.alloc(1 + 8);
+  words[0] = 4;
+  words[1] = 0xff; // no AndX
+  return nbss(Buffer.concat([h, words, Buffer.alloc(2)]));
 }
 
 export function smb1SessionSetup(blob: Buffer): Buffer {

@@ -9,13 +9,30 @@ import type { CleartextRecord, SmbRecord } from '../../../protocols/cleartext/re
 import { Direction } from '../../../protocols/stream.js';
 import { runFrames } from '../../support/frames.js';
 import { drive, rng, type Chunking, type Segment } from '../../support/streams.js';
-import { smb1LegacySessionSetup, nbss, smb2Header, smb2NegotiateRequest, smb2NegotiateResponse, ntlmAuthenticate, smb2SessionSetup, smb1NegotiateRequest, smb1NegotiateResponse, smb1SessionSetup } from './smb-build.js';
+import {
+  smb1LegacySessionSetup,
+  nbss,
+  smb2Header,
+  smb2NegotiateRequest,
+  smb2NegotiateResponse,
+  ntlmAuthenticate,
+  smb2SessionSetup,
+  smb2SessionSetupResponse,
+  smb1NegotiateRequest,
+  smb1NegotiateResponse,
+  smb1SessionSetup,
+  smb1SessionSetupResponse,
+} from './smb-build.js';
 import { cleartextRegistry, pseudonymize, tcpSession, toPcap, tsharkFields } from './support.js';
 
 const TS = Direction.ToServer;
 const TC = Direction.ToClient;
 
 const DIALECTS = [0x0202, 0x0210, 0x0300, 0x0302, 0x0311];
+const STATUS_SUCCESS = 0;
+const STATUS_LOGON_FAILURE = 0xc000006d;
+/** A big WRITE that must never reach the parser's buffers. */
+const bigWrite = (): Segment => ({ dir: TS, data: nbss(Buffer.concat([smb2Header(9, false, 2), Buffer.alloc(1_000_000, 0x41)])) });
 
 function run(segments: Segment[], chunking: Chunking = 'segments') {
   const records: CleartextRecord[] = [];
@@ -29,8 +46,8 @@ const modern = (): Segment[] => [
   { dir: TS, data: smb2NegotiateRequest(DIALECTS) },
   { dir: TC, data: smb2NegotiateResponse(0x0311, true) },
   { dir: TS, data: smb2SessionSetup(ntlmAuthenticate('biomed', 'HOSPITAL', 300)) },
-  // A big WRITE that must never reach the parser's buffers.
-  { dir: TS, data: nbss(Buffer.concat([smb2Header(9, false, 2), Buffer.alloc(1_000_000, 0x41)])) },
+  { dir: TC, data: smb2SessionSetupResponse(Buffer.alloc(0), STATUS_SUCCESS) },
+  bigWrite(),
 ];
 
 describe('SMB', () => {
@@ -85,6 +102,59 @@ describe('SMB', () => {
     ]);
     expect(r.smb[0]).toMatchObject({ smb1: false, smb1_offered: true, dialect: '3.0.2', signing_required: false, anonymous: true });
     expect(r.smb[0].username_pseudonym).toBeUndefined();
+  });
+
+  it.each(['segments', 'tiny', 'random'] as Chunking[])('a refused login, then a null session on the same connection, as smbclient -N does (%s): the record is the null session', (chunking) => {
+    const r = run(
+      [
+        { dir: TS, data: smb2NegotiateRequest(DIALECTS) },
+        { dir: TC, data: smb2NegotiateResponse(0x0311, false) },
+        { dir: TS, data: smb2SessionSetup(ntlmAuthenticate('root', 'WARD', 0)) },
+        { dir: TC, data: smb2SessionSetupResponse(Buffer.alloc(0), STATUS_LOGON_FAILURE) },
+        { dir: TS, data: smb2SessionSetup(ntlmAuthenticate('', '', 0)) },
+        { dir: TC, data: smb2SessionSetupResponse(Buffer.alloc(0), STATUS_SUCCESS) },
+        bigWrite(),
+      ],
+      chunking,
+    );
+    expect(r.smb).toHaveLength(1);
+    expect(r.smb[0]).toMatchObject({ dialect: '3.1.1', anonymous: true });
+    expect(r.smb[0].username_pseudonym).toBeUndefined();
+    expect(r.smb[0].ntlm_domain).toBeUndefined();
+    expect(r.driven.delivered).toBeLessThan(10_000);
+  });
+
+  it('a refused login the client gives up on: the record keeps the user it tried; an NTLMv1 response stays noted after a retry', () => {
+    const refused = run([
+      { dir: TS, data: smb2NegotiateRequest(DIALECTS) },
+      { dir: TC, data: smb2NegotiateResponse(0x0311, false) },
+      { dir: TS, data: smb2SessionSetup(ntlmAuthenticate('biomed', 'HOSPITAL', 300)) },
+      { dir: TC, data: smb2SessionSetupResponse(Buffer.alloc(0), STATUS_LOGON_FAILURE) },
+    ]);
+    expect(refused.smb).toEqual([expect.objectContaining({ username_pseudonym: pseudonymize('username', 'biomed'), ntlm_domain: 'HOSPITAL' })]);
+    expect(refused.smb[0].anonymous).toBeUndefined();
+    const retried = run([
+      { dir: TS, data: smb1NegotiateRequest(['NT LM 0.12']) },
+      { dir: TC, data: smb1NegotiateResponse(0) },
+      { dir: TS, data: smb1SessionSetup(ntlmAuthenticate('svc', 'LAB', 24)) },
+      { dir: TC, data: smb1SessionSetupResponse(STATUS_LOGON_FAILURE) },
+      { dir: TS, data: smb1SessionSetup(ntlmAuthenticate('biomed', 'HOSPITAL', 300)) },
+      { dir: TC, data: smb1SessionSetupResponse(STATUS_SUCCESS) },
+    ]);
+    expect(retried.smb).toEqual([expect.objectContaining({ smb1: true, ntlm_v1: true, username_pseudonym: pseudonymize('username', 'biomed'), ntlm_domain: 'HOSPITAL' })]);
+    expect(retried.driven.detached).toBe(true);
+  });
+
+  it("a capture of the client's side only: a request after the login ends the session start at that request's command", () => {
+    const before: Segment[] = [
+      { dir: TS, data: smb2NegotiateRequest(DIALECTS) },
+      { dir: TS, data: smb2SessionSetup(ntlmAuthenticate('biomed', 'HOSPITAL', 300)) },
+    ];
+    const r = run([...before, bigWrite()], 'tiny');
+    expect(r.smb).toEqual([expect.objectContaining({ username_pseudonym: pseudonymize('username', 'biomed') })]);
+    expect(r.driven.detached).toBe(true);
+    // NetBIOS length, then the SMB2 header up to its Command field.
+    expect(r.driven.delivered).toBe(before.reduce((n, s) => n + s.data.length, 0) + 4 + 14);
   });
 
   it('through the pipeline: labelled smb, one event', () => {

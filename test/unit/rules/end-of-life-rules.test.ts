@@ -195,6 +195,15 @@ describe('end-of-life-software', () => {
     expect(eol(none.findings)).toEqual([]);
   });
 
+  it("Samba's VERSION (6.1 with build 0, whatever it runs on) is no Windows version and does not raise it", () => {
+    const r = analyze(smb([6, 1, 0], [6, 1, 0]));
+    const ev = r.events.find((e) => e.type === 'smb')!;
+    expect(ev).toMatchObject({ dialect: '2.1', username_pseudonym: expect.any(String) });
+    expect(ev.server_os_version).toBeUndefined();
+    expect(ev.client_os_version).toBeUndefined();
+    expect(eol(r.findings)).toEqual([]);
+  });
+
   it('a Windows 7 SMB server captured in 2019 does not raise it', () => {
     expect(eol(analyze(smb([6, 1, 7601], undefined, at('2019-03-01T09:00:00Z'))).findings)).toEqual([]);
   });
