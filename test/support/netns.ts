@@ -64,6 +64,32 @@ export class NetnsPair {
     return c;
   }
 
+  /** Resolves once a socket in `ns` listens on TCP `port`. */
+  async waitForListener(ns: string, port: number, timeoutMs = 10_000): Promise<void> {
+    for (const t0 = Date.now(); Date.now() - t0 < timeoutMs; await new Promise((r) => setTimeout(r, 50))) {
+      if (this.exec(ns, 'ss', '-Hltn', `sport = :${port}`).trim()) return;
+    }
+    throw new Error(`nothing listens on TCP ${port} in ${ns} after ${timeoutMs} ms`);
+  }
+
+  /**
+   * tcpdump on the first namespace's end of the veth, writing `file`; resolves once it captures.
+   * The returned stop() lets the last packets in, stops it and waits until the file is complete.
+   */
+  async capture(file: string, filter: string[]): Promise<() => Promise<void>> {
+    // Immediate mode: without it the kernel hands packets over in blocks, and a block not yet
+    // full when tcpdump is stopped (a short session) never reaches the file.
+    const cap = this.spawn(this.a, 'tcpdump', ['-i', this.ifA, '-n', '-U', '--immediate-mode', '-w', file, ...filter]);
+    await waitFor(cap.stderr!, /listening on/);
+    return async () => {
+      await new Promise((r) => setTimeout(r, 500));
+      if (cap.exitCode !== null || cap.signalCode !== null) throw new Error(`tcpdump writing ${file} ended early`);
+      const exited = new Promise((r) => cap.once('exit', r));
+      cap.kill('SIGINT');
+      await exited;
+    };
+  }
+
   destroy(): void {
     for (const c of this.children) if (c.exitCode === null) c.kill('SIGKILL');
     for (const ns of [this.a, this.b]) {

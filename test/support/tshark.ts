@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 
 /** Runs tshark and returns its stdout; a truncated capture makes it exit 2 after printing what it read. */
 function tshark(args: string[]): string {
@@ -130,4 +130,16 @@ export function tsharkTcpStreamCount(file: string): number {
   let max = -1;
   for (const l of out.split('\n')) if (l) max = Math.max(max, Number(l));
   return max + 1;
+}
+
+/** tshark field values (one line per packet, `|` between fields, `,` between repeats). */
+export function tsharkFields(path: string, fields: string[], filter: string, decodeAs: string[] = []): string[][] {
+  const args = ['-n', '-r', path, '-Y', filter, '-T', 'fields', '-E', 'separator=|', '-E', 'aggregator=,'];
+  for (const d of decodeAs) args.push('-d', d);
+  for (const f of fields) args.push('-e', f);
+  const out = execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return out
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.split('|'));
 }

@@ -127,14 +127,4 @@ export function toPcap(frames: TestFrame[], name: string): string {
   return path;
 }
 
-/** tshark field values (one line per packet, `|` between fields, `,` between repeats). */
-export function tsharkFields(path: string, fields: string[], filter: string, decodeAs: string[] = []): string[][] {
-  const args = ['-n', '-r', path, '-Y', filter, '-T', 'fields', '-E', 'separator=|', '-E', 'aggregator=,'];
-  for (const d of decodeAs) args.push('-d', d);
-  for (const f of fields) args.push('-e', f);
-  const out = execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  return out
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => l.split('|'));
-}
+export { tsharkFields } from '../../support/tshark.js';
