@@ -1,8 +1,10 @@
 /**
  * The authentication rules (rules/checks/authentication.ts) on crafted captures: hand-built
  * sessions go through the whole pipeline (reassembly, analyzers, event contract) and then the
- * rule engine, each rule with one capture that raises it and one that must not. Debian here
- * has no smbd, sshd or xrdp, so the peers are the byte builders the parser tests use.
+ * rule engine, each rule with one capture that raises it and one that must not. The byte
+ * builders reach cases real peers are not set up to show (SMB1 without extended security, other
+ * protocols' login verdicts); Samba, xrdp, FreeRDP and OpenSSH themselves are in
+ * test/e2e/smb-peers.test.ts, rdp-peers.test.ts and auth-peers.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import type { MuvaktEvent } from '../../../agent/events/types.js';
