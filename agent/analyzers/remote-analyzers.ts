@@ -1,15 +1,18 @@
 /**
  * Remote-access analyzers (MU 4.7, LEV 10.1; GUIDE-MAP G7, G8, G13): SSH, RDP, VNC, Telnet
- * and TeamViewer, each recognised by content on any port; RDP and TeamViewer over UDP too. Each labels its flow, emits exactly
+ * and TeamViewer, each recognised by content on any port; RDP and TeamViewer over UDP too, and
+ * AnyDesk's LAN discovery announcement. Each labels its flow, emits exactly
  * one `remote_access` event per session — `initiator` is always `client`, the flow's `src` —
  * and `credential.cleartext` where a credential crosses the wire in the clear (Telnet login,
  * VNC Authentication, VeNCrypt Plain). The flow's `encrypted` flag follows what the session
  * actually negotiated (RDP standard security or VNC without TLS turn it off).
  *
- * AnyDesk (and TeamViewer over TLS) run inside TLS: the TLS analyzer recognises them with
+ * AnyDesk's sessions (and TeamViewer over TLS) run inside TLS: the TLS analyzer recognises them with
  * `remoteAccessFromTls(sni, serverPort)` / `remoteAccessFromTlsSni(sni)` from here.
  */
 import {
+  AnyDeskDiscoveryDatagramParser,
+  probeAnyDeskDiscovery,
   probeRdpConnectionRequest,
   probeRfb,
   probeSsh,
@@ -143,7 +146,21 @@ export function teamViewerUdpAnalyzer(env: AnalyzerEnvironment): UdpAnalyzerFact
   };
 }
 
+/**
+ * AnyDesk's LAN discovery: the announcement's chain of fields, and the port it names being one of
+ * the flow's. The flow becomes `anydesk`, as AnyDesk over TLS does, so the remote-access rules
+ * judge it alike; the datagram is cleartext, so it is not encrypted.
+ */
+export function anyDeskDiscoveryAnalyzer(env: AnalyzerEnvironment): UdpAnalyzerFactory {
+  return {
+    app: 'anydesk',
+    encrypted: false,
+    probe: (_dir, buf, off, len, serverPort, clientPort) => probeAnyDeskDiscovery(buf, off, len, serverPort, clientPort),
+    create: (ctx) => new AnyDeskDiscoveryDatagramParser(options(env, ctx, 'anydesk')),
+  };
+}
+
 /** The UDP forms of remote access. */
 export function remoteUdpAnalyzers(env: AnalyzerEnvironment): UdpAnalyzerFactory[] {
-  return [rdpUdpAnalyzer(env), teamViewerUdpAnalyzer(env)];
+  return [rdpUdpAnalyzer(env), teamViewerUdpAnalyzer(env), anyDeskDiscoveryAnalyzer(env)];
 }

@@ -12,6 +12,8 @@ for (const p of [
   SERVER_PORTS[p] = 1;
 }
 for (let p = 5900; p <= 5910; p++) SERVER_PORTS[p] = 1;
+// AnyDesk's LAN discovery: whoever sends to these from an ephemeral port is the announcer.
+for (let p = 50001; p <= 50003; p++) SERVER_PORTS[p] = 1;
 
 export function isLikelyServerPort(port: number): boolean {
   return SERVER_PORTS[port] === 1;

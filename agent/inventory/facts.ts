@@ -278,6 +278,12 @@ export class DeviceFacts {
   }
 
   private onRemote(e: MuvaktEvent, client: Device | null, server: Device | null): void {
+    // An AnyDesk discovery announcement says the announcer runs AnyDesk; nobody reached anybody,
+    // so it is no remote access of either side (and its peer is mostly a broadcast address).
+    if (e.discovery === true) {
+      if (client) this.lists.addSoftware(client, 'AnyDesk', 'anydesk-discovery');
+      return;
+    }
     const f = e.flow!;
     const protocol = str(e, 'protocol') || f.app;
     const encrypted = e.encrypted === true;

@@ -30,7 +30,7 @@ export interface NameRecord {
 }
 
 /** `smb-ntlm`: the Windows version (major.minor.build) of the NTLM VERSION field of an SMB login. */
-export type SoftwareSource = 'ssh' | 'http-server' | 'http-user-agent' | 'telnet' | 'vnc' | 'rdp' | 'remote-banner' | 'dhcp-vendor-class' | 'dicom-implementation' | 'smb-ntlm';
+export type SoftwareSource = 'ssh' | 'http-server' | 'http-user-agent' | 'telnet' | 'vnc' | 'rdp' | 'remote-banner' | 'dhcp-vendor-class' | 'dicom-implementation' | 'smb-ntlm' | 'anydesk-discovery';
 
 export interface SoftwareRecord {
   source: SoftwareSource;

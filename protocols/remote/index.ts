@@ -34,3 +34,11 @@ export {
   TEAMVIEWER_UDP_PORT,
   type RdpUdpSyn,
 } from './udp.js';
+export {
+  AnyDeskDiscoveryDatagramParser,
+  ANYDESK_DISCOVERY_MAGIC,
+  ANYDESK_DISCOVERY_PORTS,
+  parseAnyDeskDiscovery,
+  probeAnyDeskDiscovery,
+  type AnyDeskDiscovery,
+} from './anydesk-discovery.js';

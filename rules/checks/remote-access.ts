@@ -10,6 +10,8 @@ function sessionFacts(e: RemoteAccessEvent): Record<string, unknown> {
     client_software: e.client_software,
     server_software: e.server_software,
     detection: e.detection,
+    transport: e.transport,
+    discovery: e.discovery,
   };
 }
 
@@ -83,8 +85,9 @@ export const remoteAccessUnencrypted = defineRule({
   requirements: ['G8', 'G3'],
   events: ['remote_access'],
   create: (ctx) => (e) => {
-    // A session whose negotiation was never seen is not known to be unencrypted.
-    if (e.encrypted !== false || e.incomplete === true || !ctx.policy.encryptionRequiredFor.has('remote-access')) return null;
+    // A session whose negotiation was never seen is not known to be unencrypted, and an AnyDesk
+    // discovery announcement is no session at all: the sessions it leads to run over TLS.
+    if (e.encrypted !== false || e.incomplete === true || e.discovery === true || !ctx.policy.encryptionRequiredFor.has('remote-access')) return null;
     const z = zonesOf(ctx, e);
     return z ? finding(e, z, sessionFacts(e), isExternal(z.src) || isExternal(z.dst) ? 'critical' : 'high') : null;
   },

@@ -1,13 +1,13 @@
 /**
  * Seeds for the parsers the corpus captures never reach (SMB, mail, LDAP, RDP, TeamViewer, TCP
- * syslog, SNMP, DNS, DHCP, RDP and TeamViewer over UDP) and more for TLS: one or two whole exchanges each, built with the
+ * syslog, SNMP, DNS, DHCP, RDP and TeamViewer over UDP, AnyDesk's discovery) and more for TLS: one or two whole exchanges each, built with the
  * message builders the unit tests check against tshark, and planted patient values and
  * passwords from the corpus manifest where a protocol carries text, so the privacy property is
  * tested from the first input. Without them, mutation starts from a few bytes of generic text
  * and never gets past a probe.
  */
 import { Direction } from '../../protocols/stream.js';
-import { connectionConfirm, connectionRequest, PROTOCOL_HYBRID, PROTOCOL_SSL, rdpUdpSyn, teamViewerUdpDatagram } from '../unit/remote/build.js';
+import { anyDeskDiscovery, connectionConfirm, connectionRequest, PROTOCOL_HYBRID, PROTOCOL_SSL, rdpUdpSyn, teamViewerUdpDatagram } from '../unit/remote/build.js';
 import { tls12Session, tls13Session } from '../unit/tls/build.js';
 import { ScriptWriter } from './script.js';
 
@@ -366,6 +366,14 @@ function rdpUdp(): Buffer[] {
   ];
 }
 
+/** AnyDesk's LAN discovery, with planted values as the host and user names it carries in the clear. */
+function anyDeskUdp(): Buffer[] {
+  return [
+    script([[TS, anyDeskDiscovery({ host: NAME, user: FNR })], [TS, anyDeskDiscovery({ host: NAME, user: FNR })]]),
+    script([[TC, anyDeskDiscovery({ host: '', user: PASSWORD, port: 50003 })]]),
+  ];
+}
+
 /** Target name → seeds built here (added to those recorded from the corpus). */
 export function protocolSeeds(): Map<string, Buffer[]> {
   const out = mail();
@@ -381,6 +389,7 @@ export function protocolSeeds(): Map<string, Buffer[]> {
   out.set('udp-dhcp', dhcp());
   out.set('udp-rdp', rdpUdp());
   out.set('udp-teamviewer', [script([[TS, teamViewerUdpDatagram(0)], [TC, teamViewerUdpDatagram(0)]])]);
+  out.set('udp-anydesk', anyDeskUdp());
   out.set('udp-phi-fallback', phiDatagrams());
   out.set('tcp-ftp', ftpDataChannels());
   out.set('tcp-ftp-data', [script([[TS, `id;navn\n${FNR};${NAME}\n`]])]);

@@ -192,6 +192,66 @@ export function teamViewerUdpDatagram(counter = 0, length = 48): Buffer {
   return b;
 }
 
+export interface AnyDeskDiscoveryOpts {
+  id?: number;
+  os?: number;
+  host?: string | Buffer;
+  user?: string | Buffer;
+  /** The discovery port the client announces (50001 = 0xc351). */
+  port?: number;
+  /** Bytes after the closing port (a layout that does not close). */
+  trailing?: Buffer;
+}
+
+/**
+ * AnyDesk's LAN discovery announcement, field by field as the public proof of concept for
+ * CVE-2020-13160 lays it out: magic 0x3e 0xd1, 1, ID, u32 0, 2, OS code, host name, user name,
+ * u32 0, "ad", 0, "main", 2, port; lengths and numbers big-endian.
+ */
+export function anyDeskDiscovery(o: AnyDeskDiscoveryOpts = {}): Buffer {
+  const u8 = (v: number) => Buffer.from([v]);
+  const u32 = (v: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(v >>> 0);
+    return b;
+  };
+  const field = (v: string | Buffer) => {
+    const b = typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
+    return Buffer.concat([u32(b.length), b]);
+  };
+  const port = Buffer.alloc(2);
+  port.writeUInt16BE(o.port ?? 50001);
+  return Buffer.concat([
+    Buffer.from([0x3e, 0xd1, 0x01]),
+    u32(o.id ?? 123456789),
+    u32(0),
+    u8(0x02),
+    u8(o.os ?? 1),
+    field(o.host ?? 'US-ROOM3-WS'),
+    field(o.user ?? 'biomed'),
+    u32(0),
+    field('ad'),
+    u8(0),
+    field('main'),
+    u8(0x02),
+    port,
+    o.trailing ?? Buffer.alloc(0),
+  ]);
+}
+
+/** Deterministic bytes for datagrams that must not be recognised (xorshift). */
+export function noise(seed: number, n: number): Buffer {
+  const b = Buffer.alloc(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
 /** UDP datagrams between two hosts as Ethernet frames, client first. */
 export function udpExchange(client: string, server: string, cport: number, sport: number, datagrams: [Direction, Buffer][], t0 = 1_795_000_000): TestFrame[] {
   let t = t0;

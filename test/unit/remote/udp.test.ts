@@ -12,7 +12,7 @@ import { Direction } from '../../../protocols/stream.js';
 import { ALL_RULES, RuleEngine, type EngineFinding, type RuleEvent } from '../../../rules/index.js';
 import { runFrames } from '../../support/frames.js';
 import { examplePolicy } from '../../support/rules.js';
-import { rdpUdpSyn, teamViewerUdpDatagram, udpExchange } from './build.js';
+import { noise, rdpUdpSyn, teamViewerUdpDatagram, udpExchange } from './build.js';
 import { collect } from './support.js';
 
 const TS = Direction.ToServer;
@@ -24,19 +24,6 @@ function findings(events: MuvaktEvent[]): EngineFinding[] {
   const engine = new RuleEngine(examplePolicy(), ALL_RULES, (f) => out.push(f));
   for (const e of events) engine.evaluate(e as RuleEvent);
   return out;
-}
-
-/** Deterministic bytes that are not an RDP-UDP SYN (xorshift). */
-function noise(seed: number, n: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
 }
 
 describe('RDP-UDP SYN datagram (MS-RDPEUDP)', () => {
