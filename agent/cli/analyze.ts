@@ -7,7 +7,6 @@ import { CaptureFormatError, type PacketRecord } from '../capture/packet-record.
 import { NdjsonSink } from '../events/ndjson-sink.js';
 import type { MuvaktEvent } from '../events/types.js';
 import { isoMicro } from '../events/format.js';
-import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
 import { assembleSensor, type SensorAssembly } from '../sensor/assembly.js';
 import { formatAlertSummary, formatDeviceSummary, formatSummary } from '../sensor/summary.js';
 import { applyLogFormat, positiveInt, sensorOption, UsageError } from './args.js';
@@ -30,7 +29,6 @@ export const ANALYZE_USAGE = `muvakt analyze <capture>... [--policy FILE] [--db 
   --alerts FILE   write the run's alerts as NDJSON to FILE ("-" = stdout)
   --quiet         no progress bar and no summary
 ${WORKERS_USAGE}  --pseudonym-key FILE  the site's HMAC key for pseudonyms (default: a random key for this run only)
-  --max-flows N   flow-table capacity (default ${DEFAULT_FLOW_LIMITS.maxFlows}); the flow idle longest is evicted
 ${MEMORY_USAGE}  --syslog HOST:PORT    backfill: send the run's new and reopened alerts to a SIEM over TCP (TLS with
                         --syslog-ca FILE), as "run --syslog" does live; waits until they are delivered
                         (at most --syslog-timeout S, default 30) and exits 1 if they were not, leaving them
@@ -69,7 +67,6 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
         db: { type: 'string' },
         sensor: { type: 'string' },
         quiet: { type: 'boolean', default: false },
-        'max-flows': { type: 'string' },
         ...MEMORY_PARSE_OPTIONS,
         ...WORKERS_PARSE_OPTIONS,
         'pseudonym-key': { type: 'string' },
@@ -89,7 +86,6 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (files.length === 0) throw new UsageError('analyze needs at least one capture file');
-  const maxFlows = positiveInt('max-flows', values['max-flows'], DEFAULT_FLOW_LIMITS.maxFlows);
   const bounds = memoryBounds(values);
   const workers = workersOption(values.workers);
 
@@ -109,7 +105,6 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     eventsFile: values.events,
     dbFile: values.db,
     sensor: values.policy ? await sensorOption(values.sensor) : undefined,
-    maxFlows,
     ...bounds,
     workers,
     onMemory: (e) => process.stderr.write(`muvakt: ${memoryEpisodeText(e)}\n`),

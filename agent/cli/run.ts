@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { CaptureBackendMissing, DEFAULT_LIVE_OPTIONS } from '../capture/live-capture.js';
 import { ConfigError } from '../errors.js';
-import { DEFAULT_FLOW_LIMITS } from '../flows/flow-table.js';
 import { createLogger } from '../log.js';
 import { readPolicyFile } from '../policy-file.js';
 import type { SensorSnapshot } from '../sensor/snapshot.js';
@@ -82,7 +81,6 @@ export async function runCommand(argv: string[]): Promise<number> {
         'no-promisc': { type: 'boolean', default: false },
         'stats-interval': { type: 'string' },
         'flow-history-interval': { type: 'string' },
-        'max-flows': { type: 'string' },
         ...MEMORY_PARSE_OPTIONS,
         'pseudonym-key': { type: 'string' },
         ...SYSLOG_PARSE_OPTIONS,
@@ -112,7 +110,6 @@ export async function runCommand(argv: string[]): Promise<number> {
     promiscuous: !v['no-promisc'],
     statsIntervalSec: positiveInt('stats-interval', v['stats-interval'] as string | undefined, 10),
     flowHistoryFlushMs: positiveInt('flow-history-interval', v['flow-history-interval'] as string | undefined, FLOW_HISTORY_FLUSH_MS / 1000) * 1000,
-    maxFlows: positiveInt('max-flows', v['max-flows'] as string | undefined, DEFAULT_FLOW_LIMITS.maxFlows),
     ...memoryBounds(v),
     events: v.events as string | undefined,
     alerts: v.alerts as string | undefined,

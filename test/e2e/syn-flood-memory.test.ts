@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultCaps } from '../../agent/sensor/memory-budget.js';
 import { writeSynFlood } from '../support/flood-capture.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -16,6 +17,12 @@ const FLOWS = 200_000;
 const FLOW_CAP = 100_000;
 const DEFAULT_LIMIT_MB = 1024;
 const CEILING_MB = 512;
+/**
+ * With the policy and a store the flood fills what the tables may hold under this ceiling (their
+ * caps shrink with it) several times over: a lower ceiling for a smaller flood. Measured:
+ * 276–278 MB; 344 MB before the caps followed the ceiling.
+ */
+const POLICY_CEILING_MB = 320;
 
 function num(out: string, re: RegExp): number {
   const m = re.exec(out);
@@ -64,6 +71,23 @@ describe('bounded memory under a SYN flood from distinct source addresses', () =
     expect(devices + devicesEvicted + devicesShed).toBeGreaterThanOrEqual(FLOWS);
     expect(rssMb, out).toBeLessThan(CEILING_MB);
   });
+
+  it(`with --policy and a SQLite store under --memory-ceiling ${POLICY_CEILING_MB}M it stays below the ceiling, every flow judged and counted, what did not fit evicted or shed and counted`, () => {
+    const db = join(tmp, 'flood-ceiling.db');
+    const { out, rssMb } = analyze([file, '--policy', join(ROOT, 'deploy/policy.example.yaml'), '--db', db, '--memory-ceiling', `${POLICY_CEILING_MB}M`]);
+    const caps = defaultCaps(POLICY_CEILING_MB * 1024 * 1024);
+    expect(num(out, /^flows\s+([\d,]+)/m)).toBe(FLOWS);
+    expect(out).toMatch(/flow-not-allowed\s+medium\s+[\d,]+ alerts/);
+    const evicted = num(out, /flow evictions \(table full\)\s+([\d,]+)/);
+    const squeezed = num(out, /flows ended early ([\d,]+)/);
+    expect(evicted + squeezed).toBeGreaterThanOrEqual(FLOWS - caps.maxFlows);
+    const devices = num(out, /^devices\s+(\d+)/m);
+    expect(devices).toBeLessThanOrEqual(caps.maxDevices);
+    const devicesEvicted = num(out, /device evictions \(inventory full\)\s+([\d,]+)/);
+    const devicesShed = num(out, /devices ([\d,]+), flows ended early/);
+    expect(devices + devicesEvicted + devicesShed).toBeGreaterThanOrEqual(FLOWS);
+    expect(rssMb, out).toBeLessThan(POLICY_CEILING_MB);
+  }, 600_000);
 
   // Half a minute on a quiet 2-core machine, minutes when other jobs share it: its own timeout.
   it(`with --policy and a SQLite store, ${FLOWS.toLocaleString('en')} addresses stay under 1 GB with the default caps, every flow judged and counted`, () => {

@@ -82,11 +82,14 @@ describe('shedding near the memory ceiling', () => {
     for (let i = 40_000; i < 46_000; i++) datagram(p, i);
     expect(p.flows.size).toBe(15_000);
     expect(p.flows.evictions).toBe(0);
+    // The flows it ended are not kept for reuse beyond the squeezed size: they are freed.
+    expect(p.flows.objects).toBe(15_000);
     near = false;
     p.tick(T0);
     for (let i = 46_000; i < 46_100; i++) datagram(p, i);
     expect(p.flows.size).toBe(15_100);
     expect(p.flows.squeezed).toBe(31_000);
+    expect(p.flows.objects).toBe(15_100);
     p.finish();
     // Ended early, never lost: every flow is reported.
     expect(sink.events.filter((e) => e.type === 'flow')).toHaveLength(46_100);
