@@ -25,7 +25,12 @@ export function enableCompileCache(): void {
   if (enable === undefined || process.env.NODE_DISABLE_COMPILE_CACHE) return;
   try {
     if (process.env.NODE_COMPILE_CACHE) enable();
-    else enable(path.join(cacheBase(), 'node-compile-cache'));
+    else {
+      const dir = path.join(cacheBase(), 'node-compile-cache');
+      // Made here first: Node's own recursive mkdir never returns under /proc (see makeDirectories).
+      if (!fs.existsSync(dir)) makeDirectories(dir);
+      enable(dir);
+    }
   } catch {
     // A cache is an optimisation: never a reason not to start.
   }
