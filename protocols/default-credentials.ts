@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { nodeCrypto } from './node-crypto.js';
 import { DEFAULT_CREDENTIAL_FINGERPRINTS } from './default-credential-list.js';
 
 /**
@@ -20,7 +20,7 @@ export interface DefaultCredentialEntry {
 
 /** The fingerprint of a user name and password; a credential with no user name (a community string) uses ''. */
 export function defaultCredentialFingerprint(username: string, secret: string): string {
-  return createHmac('sha256', DEFAULT_CREDENTIAL_SALT).update(`${username}\0${secret}`, 'utf8').digest('hex');
+  return nodeCrypto().createHmac('sha256', DEFAULT_CREDENTIAL_SALT).update(`${username}\0${secret}`, 'utf8').digest('hex');
 }
 
 let byFingerprint: Map<string, DefaultCredentialEntry> | null = null;

@@ -14,7 +14,7 @@
  *   as every module that looks for files relative to itself (the dashboard page, the worker,
  *   package.json).
  */
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -25,6 +25,8 @@ function repoRoot(): string {
 }
 
 export const CLI_BUNDLE = 'dist/agent/cli/cli.bundle.cjs';
+/** The installed command: main.js as CommonJS (package.json's bin, the units, the container). */
+export const CLI_LAUNCHER = 'dist/agent/cli/muvakt.cjs';
 /** Packages published as ES modules only: bundled rather than required. */
 const BUNDLED_PACKAGES = ['typebox', '@fastify/type-provider-typebox'];
 
@@ -53,7 +55,33 @@ export async function buildCliBundle(root = repoRoot()): Promise<{ file: string;
   return { file: out, bytes: result.metafile.outputs[Object.keys(result.metafile.outputs)[0]].bytes };
 }
 
+/**
+ * main.js and the start-up caches it turns on, as one CommonJS file: a CommonJS entry point
+ * spares Node its ES module loader. cli.js (the modules, when there is no bundle) stays an ES
+ * module, imported.
+ */
+export async function buildCliLauncher(root = repoRoot()): Promise<string> {
+  const out = join(root, CLI_LAUNCHER);
+  await build({
+    entryPoints: [join(root, 'dist/agent/cli/main.js')],
+    outfile: out,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    external: ['./cli.js'],
+    charset: 'ascii',
+    define: { 'import.meta.url': '__muvaktBundleUrl' },
+    banner: { js: '"use strict";\nconst __muvaktBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  chmodSync(out, 0o755);
+  return out;
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const r = await buildCliBundle();
   process.stdout.write(`wrote ${r.file} (${Math.round(r.bytes / 1024)} KB)\n`);
+  process.stdout.write(`wrote ${await buildCliLauncher()}\n`);
 }

@@ -17,7 +17,7 @@
  * shutdown, eviction) before its peers closed it did not end on the wire: its session is
  * written with no end (ongoing).
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../../protocols/node-crypto.js';
 import type { CompiledPolicy } from '../../rules/policy/index.js';
 import type { EventSink, FlowEvent, MuvaktEvent } from '../events/types.js';
 import type { Flow } from '../flows/flow.js';
@@ -61,7 +61,7 @@ export interface RemoteSessionLogOptions {
 
 /** The session's id: stable while it lasts and across writes, unique across sensors (flow ids hold the flow's start). */
 export function remoteSessionId(sensor: string, flow: string): string {
-  return createHash('sha256').update(`${sensor}\0${flow}`).digest('hex').slice(0, 32);
+  return nodeCrypto().createHash('sha256').update(`${sensor}\0${flow}`).digest('hex').slice(0, 32);
 }
 
 const ms = (iso: string): number => Math.floor(Date.parse(iso));

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../node-crypto.js';
 
 /**
  * Keyed pseudonyms: the same patient value yields the same token across flows and days (so
@@ -30,16 +30,23 @@ export function createPseudonymizer(key: Buffer, opts: PseudonymizerOptions = {}
   const k = Buffer.from(key);
   // The kind is part of the MAC input: the same digits as an fnr and as an order number
   // must not be linkable through their tokens.
-  const mac = (input: string) => `${input.slice(0, input.indexOf('\0'))}:${createHmac('sha256', k).update(input, 'utf8').digest('hex').slice(0, PSEUDONYM_HEX_LENGTH)}`;
+  const mac = (input: string) => `${input.slice(0, input.indexOf('\0'))}:${nodeCrypto().createHmac('sha256', k).update(input, 'utf8').digest('hex').slice(0, PSEUDONYM_HEX_LENGTH)}`;
 
   const cacheSize = opts.cacheSize ?? DEFAULT_CACHE;
   if (cacheSize <= 0) return (kind, value) => mac(`${kind}\0${value}`);
 
-  const salt = randomBytes(8);
-  const s1 = salt.readUInt32LE(0);
-  const s2 = salt.readUInt32LE(4);
+  // The salt is drawn at the first value, with the first HMAC: node:crypto is loaded then.
+  let s1 = 0;
+  let s2 = 0;
+  let salted = false;
   const cache = new Map<number, string>();
   return (kind: string, value: string): string => {
+    if (!salted) {
+      const salt = nodeCrypto().randomBytes(8);
+      s1 = salt.readUInt32LE(0);
+      s2 = salt.readUInt32LE(4);
+      salted = true;
+    }
     const input = `${kind}\0${value}`;
     // Two independent 32-bit multiplicative hashes, combined into a 53-bit map key.
     let h1 = s1 ^ input.length;

@@ -7,7 +7,8 @@
  * names and checks the self-signature. Nothing here throws.
  */
 import type { CertificateInfo } from '../events/index.js';
-import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
+import { nodeCrypto } from '../node-crypto.js';
 
 /**
  * Subject and issuer are kept whole up to this many characters. A longer name is cut after
@@ -77,7 +78,7 @@ export function readCertificate(buf: Buffer, s: number, e: number): LeafCertific
   const notAfterSec = na === null ? NaN : derTime(buf, na.tag, na.start, na.end);
 
   const der = buf.subarray(s, e);
-  const sha256 = createHash('sha256').update(der).digest('hex');
+  const sha256 = nodeCrypto().createHash('sha256').update(der).digest('hex');
   // A server shows the same certificate to every client: decode and verify it once.
   const known = certificateCache.get(sha256);
   if (known !== undefined) return { info: { ...known.info }, notBeforeSec: known.notBeforeSec, notAfterSec: known.notAfterSec };
@@ -93,7 +94,7 @@ export function readCertificate(buf: Buffer, s: number, e: number): LeafCertific
   };
   let x: X509Certificate | null = null;
   try {
-    x = new X509Certificate(der);
+    x = new (nodeCrypto().X509Certificate)(der);
     const subject = joinName(x.subject);
     const issuer = joinName(x.issuer);
     info.subject = cutName(subject);

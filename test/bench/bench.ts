@@ -44,7 +44,7 @@ const { values, positionals } = parseArgs({
 const file = positionals[0] ?? process.env.MUVAKT_BENCH_FILE ?? '/tmp/bench.pcap';
 const runs = Number(values.runs);
 const size = statSync(file).size;
-const cli = join(dirname(fileURLToPath(import.meta.url)), '../../agent/cli/main.js');
+const cli = join(dirname(fileURLToPath(import.meta.url)), '../../agent/cli/muvakt.cjs');
 const POLICY = join(dirname(fileURLToPath(import.meta.url)), '../../../deploy/policy.example.yaml');
 /** A small capture (a DICOM C-ECHO): its whole run is start-up, the first packet its first moment of work. */
 const SMALL = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/corpus/01_dicom_cecho.pcap');

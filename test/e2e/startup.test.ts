@@ -51,6 +51,28 @@ describe('start-up: each command loads what it needs', () => {
     expect([...modules.ours]).toContain('agent/cli/serve.js');
   });
 
+  it('the installed command is the CommonJS launcher: no ES module loader, and node:crypto and streams only when a run needs them', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    expect(pkg.bin.muvakt).toBe('dist/agent/cli/muvakt.cjs');
+    const launcher = join(ROOT, pkg.bin.muvakt);
+    expect(statSync(launcher).mode & 0o111).not.toBe(0);
+    const builtins = (capture: string) => {
+      const list = join(tmp, `builtins-${runs++}.txt`);
+      const preload = join(tmp, 'module-load-list.cjs');
+      writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));`);
+      const r = spawnSync(process.execPath, ['-r', preload, launcher, 'analyze', join(CORPUS, capture), '--quiet'], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return readFileSync(list, 'utf8').split('\n');
+    };
+    // A DICOM C-ECHO: nothing to pseudonymise, no certificate, nothing printed.
+    const echo = builtins('01_dicom_cecho.pcap');
+    expect(echo).not.toContain('NativeModule internal/modules/esm/module_job');
+    expect(echo).not.toContain('NativeModule crypto');
+    expect(echo).not.toContain('NativeModule stream');
+    // HL7 with patient data: the first pseudonym loads node:crypto.
+    expect(builtins('09_hl7_nack_ae_ar.pcap')).toContain('NativeModule crypto');
+  });
+
   it('analyze loads no web stack, no logger, no schema library, and without a policy no rules, YAML or SQLite', () => {
     const args = ['analyze', join(CORPUS, '02_dicom_cstore_ct_mr.pcap'), '--quiet'];
     const bundled = loaded(args);
