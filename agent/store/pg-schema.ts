@@ -1,10 +1,11 @@
 /**
  * PostgreSQL schema and its ordered migrations: the same versions, names and meaning as the
  * SQLite ones (schema.ts), in PostgreSQL's own SQL. `schema_version` holds one row per applied
- * migration (the same table as in a SQLite store). Each migration runs in its own transaction
- * together with its version row, under a transaction-level advisory lock, so several sensors
+ * migration (the same table as in a SQLite store). The pending migrations run in one transaction
+ * together with their version rows, under a transaction-level advisory lock, so several sensors
  * and API replicas starting at once migrate the database exactly once; a crash mid-migration
- * leaves the previous version.
+ * leaves the version the database had. One commit, not one per migration: each commit waits for
+ * the WAL to reach the disk, and a new fleet database has every migration to apply.
  *
  * Append migrations (to both files, same version number); never edit one that has shipped.
  * Text keys are COLLATE "C": byte order, as in SQLite, so keyset cursors page identically.
@@ -156,9 +157,9 @@ export async function pgSchemaVersion(db: pg.Pool | pg.PoolClient): Promise<numb
 }
 
 /**
- * Applies the migrations newer than the database's version, in order, each in its own
- * transaction under the advisory lock. Refuses a database written by a newer muvakt and a
- * database that holds other tables but no `schema_version`. Returns the versions applied.
+ * Applies the migrations newer than the database's version, in order, in one transaction under
+ * the advisory lock. Refuses a database written by a newer muvakt and a database that holds
+ * other tables but no `schema_version`. Returns the versions applied.
  */
 export async function pgMigrate(pool: pg.Pool, migrations: readonly PgMigration[] = PG_MIGRATIONS, nowIso = new Date().toISOString()): Promise<number[]> {
   for (let i = 0; i < migrations.length; i++) {
@@ -167,31 +168,27 @@ export async function pgMigrate(pool: pg.Pool, migrations: readonly PgMigration[
   const applied: number[] = [];
   const client = await pool.connect();
   try {
-    for (;;) {
-      await client.query('BEGIN');
-      try {
-        await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-        const hasVersionTable = (await client.query<{ n: string | null }>("SELECT to_regclass('schema_version')::text AS n")).rows[0].n !== null;
-        if (!hasVersionTable) {
-          const others = await client.query<{ n: string }>("SELECT count(*) AS n FROM pg_tables WHERE schemaname = current_schema()");
-          if (Number(others.rows[0].n) > 0) throw new Error('not a muvakt store: the database holds other tables');
-          await client.query('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-        }
-        const current = (await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_version')).rows[0].v ?? 0;
-        if (current > migrations.length) throw new Error(`store schema version ${current} is newer than this muvakt knows (${migrations.length}); upgrade muvakt`);
-        const next = migrations[current];
-        if (next === undefined) {
-          await client.query('COMMIT');
-          return applied;
-        }
+    await client.query('BEGIN');
+    try {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      const hasVersionTable = (await client.query<{ n: string | null }>("SELECT to_regclass('schema_version')::text AS n")).rows[0].n !== null;
+      if (!hasVersionTable) {
+        const others = await client.query<{ n: string }>("SELECT count(*) AS n FROM pg_tables WHERE schemaname = current_schema()");
+        if (Number(others.rows[0].n) > 0) throw new Error('not a muvakt store: the database holds other tables');
+        await client.query('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+      }
+      const current = (await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_version')).rows[0].v ?? 0;
+      if (current > migrations.length) throw new Error(`store schema version ${current} is newer than this muvakt knows (${migrations.length}); upgrade muvakt`);
+      for (const next of migrations.slice(current)) {
         await client.query(next.sql);
         await client.query('INSERT INTO schema_version (version, name, applied_at) VALUES ($1, $2, $3)', [next.version, next.name, nowIso]);
-        await client.query('COMMIT');
         applied.push(next.version);
-      } catch (e) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw e;
       }
+      await client.query('COMMIT');
+      return applied;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw e;
     }
   } finally {
     client.release();
