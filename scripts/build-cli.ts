@@ -17,7 +17,7 @@
 import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 
 function repoRoot(): string {
   const here = fileURLToPath(new URL('.', import.meta.url));
@@ -35,6 +35,25 @@ export const CLI_LAUNCHER = 'dist/agent/cli/muvakt.cjs';
  */
 const BUNDLED_PACKAGES = ['typebox', '@fastify/type-provider-typebox', 'pg'];
 const NEVER_BUNDLED = ['pg-native', 'pg-cloudflare'];
+
+/**
+ * node-postgres asks at load whether it runs on Cloudflare Workers; on Node 20, which has no
+ * `navigator`, it answers by constructing a fetch `Response`, which loads Node's whole fetch
+ * stack (undici, http, http2, zlib, worker_threads, perf_hooks: ~30 ms of a fleet sensor's
+ * start). muvakt runs on Node only: in the bundle the answer is no. A node-postgres whose file
+ * reads otherwise fails the build, so the change is never silently lost.
+ */
+const pgOnNodeOnly: Plugin = {
+  name: 'pg-on-node-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const call = 'if (isCloudflareRuntime()) {';
+      if (!source.includes(call)) throw new Error(`${args.path}: the Cloudflare check is not where the build expects it (node-postgres changed)`);
+      return { contents: source.replace(call, 'if (false) {'), loader: 'js' };
+    });
+  },
+};
 
 export async function buildCliBundle(root = repoRoot()): Promise<{ file: string; bytes: number }> {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
@@ -57,6 +76,7 @@ export async function buildCliBundle(root = repoRoot()): Promise<{ file: string;
     minifySyntax: true,
     metafile: true,
     logLevel: 'warning',
+    plugins: [pgOnNodeOnly],
   });
   return { file: out, bytes: result.metafile.outputs[Object.keys(result.metafile.outputs)[0]].bytes };
 }

@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = join(ROOT, 'dist/agent/cli/main.js');
+const CLI = join(ROOT, 'dist/agent/cli/muvakt.cjs');
 const POLICY = join(ROOT, 'deploy/policy.example.yaml');
 
 const enum Flag {

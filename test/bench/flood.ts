@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { writeSynFlood, writeUdpFlood } from '../support/flood-capture.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = join(ROOT, 'dist/agent/cli/main.js');
+const CLI = join(ROOT, 'dist/agent/cli/muvakt.cjs');
 const POLICY = join(ROOT, 'deploy/policy.example.yaml');
 
 const { values } = parseArgs({

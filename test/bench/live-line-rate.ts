@@ -27,7 +27,7 @@ import { NetnsPair, waitFor } from '../support/netns.js';
 import { writeConcurrentFlows } from './concurrent-flows.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = join(ROOT, 'dist/agent/cli/main.js');
+const CLI = join(ROOT, 'dist/agent/cli/muvakt.cjs');
 const POLICY = join(ROOT, 'deploy/policy.example.yaml');
 const API_PORT = 18480;
 const TOKEN = 'line-rate-bench-token-0123456789abcdef';

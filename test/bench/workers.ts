@@ -22,7 +22,7 @@ const rounds = Number(values.rounds);
 const counts = values.workers!.split(',').map(Number);
 const size = statSync(file).size;
 const ROOT = repoRoot();
-const CLI = join(ROOT, 'dist/agent/cli/main.js');
+const CLI = join(ROOT, 'dist/agent/cli/muvakt.cjs');
 const POLICY = join(ROOT, 'deploy/policy.example.yaml');
 
 function run(workers: number): { ms: number; packets: number } {

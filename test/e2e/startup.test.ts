@@ -101,6 +101,26 @@ describe('start-up: each command loads what it needs', () => {
     expect([...r.ours].filter((m) => m.startsWith('dashboard-api/'))).toEqual([]);
   });
 
+  it('analyze into PostgreSQL: node-postgres from the bundle, without Node\'s fetch stack', async () => {
+    const { startPostgres } = await import('../support/postgres.js');
+    const pg = await startPostgres();
+    try {
+      const url = await pg.createDatabase('startup');
+      const list = join(tmp, `builtins-${runs++}.txt`);
+      const preload = join(tmp, 'module-load-list-pg.cjs');
+      writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));`);
+      const r = spawnSync(process.execPath, ['-r', preload, join(ROOT, 'dist/agent/cli/muvakt.cjs'), 'analyze', join(CORPUS, '09_hl7_nack_ae_ar.pcap'), '--quiet', '--policy', POLICY], { encoding: 'utf8', env: { ...process.env, MUVAKT_DB: url } });
+      expect(r.status, r.stderr).toBe(0);
+      const builtins = readFileSync(list, 'utf8').split('\n');
+      // node-postgres' Cloudflare check would construct a fetch Response: undici, http2, zlib…
+      for (const m of ['NativeModule internal/deps/undici/undici', 'NativeModule http2', 'NativeModule zlib']) expect(builtins).not.toContain(m);
+      const alerts = await pg.query<{ n: string }>('SELECT count(*) AS n FROM alerts', [], 'startup');
+      expect(Number(alerts[0].n)).toBeGreaterThan(0);
+    } finally {
+      await pg.stop();
+    }
+  }, 60_000);
+
   it('policy check loads neither the pipeline nor the store', () => {
     const bundled = loaded(['policy', 'check', POLICY]);
     expect(bundled.code, bundled.stderr).toBe(0);
