@@ -18,7 +18,7 @@ export interface LiveCaptureOptions {
  * 64 MiB holds ~0.5 s of a saturated 1 Gbit/s link: enough for the analysis to fall behind
  * for a burst without the kernel dropping frames.
  */
-export const DEFAULT_LIVE_OPTIONS: Omit<LiveCaptureOptions, 'iface'> = { snaplen: 262144, bufferKiB: 65536, promiscuous: true };
+export const DEFAULT_LIVE_OPTIONS: Omit<LiveCaptureOptions, 'iface'> = { snaplen: 262144, bufferKiB: 262144, promiscuous: true };
 
 /** A source of live frames. The default keeps libpcap (and root) in a helper process. */
 export interface LiveCaptureBackend {

@@ -6,15 +6,17 @@
  * soon as the sensor says the capture has started.
  *
  *   npm run bench:live -- [--file F] [--mbps 1000,2000] [--pps N] [--seconds 60] [--busy]
- *                         [--find-max] [--small]
+ *                         [--find-max] [--small] [--sensor-args="--buffer-mb 256 …"]
  *
  * --busy      another process keeps one core busy for the whole run
  * --find-max  steps the rate up (20 s each) and reports the highest rate with zero drops
  * --small     replays a capture of small packets (TCP handshakes and first segments) instead,
  *             with rates in packets/s (--pps)
+ * --sensor-args  more options for `muvakt run` (space-separated), e.g. a larger --buffer-mb
  *
  * Prints, per run: packets sent (tcpreplay), received by the kernel, dropped (kernel), analysed
- * by muvakt, and the API's p50/p99 latency. Needs root (namespaces, capture).
+ * by muvakt, the API's p50/p99 latency, and the drops of each 5-second statistics interval (when
+ * in the run they happened). Needs root (namespaces, capture).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -41,6 +43,7 @@ const { values } = parseArgs({
     busy: { type: 'boolean', default: false },
     'find-max': { type: 'boolean', default: false },
     small: { type: 'boolean', default: false },
+    'sensor-args': { type: 'string', default: '' },
   },
 });
 
@@ -58,6 +61,8 @@ interface RunResult {
   received: number;
   dropped: number;
   analysed: number;
+  /** Cumulative drops at each statistics line (every 5 s from the start of the capture). */
+  dropTimeline: number[];
   p50: number;
   p99: number;
   probes: number;
@@ -139,6 +144,7 @@ async function runOnce(file: string, rate: Rate, seconds: number, busy: boolean)
       '--allow-plain-http',
       '--stats-interval',
       '5',
+      ...values['sensor-args']!.split(' ').filter(Boolean),
     ]);
     const sensorLog = collect(sensor);
     await waitFor(sensor.stderr!, /capture started/, 30_000);
@@ -165,6 +171,11 @@ async function runOnce(file: string, rate: Rate, seconds: number, busy: boolean)
       .map((l) => JSON.parse(l) as { received: number; dropped: number; packets: number })
       .pop();
     if (stopped === undefined) throw new Error(`the sensor logged no "capture stopped": ${sensorLog.err().slice(-2000)}`);
+    const dropTimeline = sensorLog
+      .err()
+      .split('\n')
+      .filter((l) => l.includes('capture statistics'))
+      .map((l) => (JSON.parse(l) as { dropped: number }).dropped);
     const lat = JSON.parse(proberOut.out() || '{"n":0,"p50":null,"p99":null}') as { n: number; p50: number; p99: number };
     return {
       rate,
@@ -175,6 +186,7 @@ async function runOnce(file: string, rate: Rate, seconds: number, busy: boolean)
       received: stopped.received,
       dropped: stopped.dropped,
       analysed: stopped.packets,
+      dropTimeline,
       p50: lat.p50,
       p99: lat.p99,
       probes: lat.n,
@@ -194,6 +206,7 @@ function print(r: RunResult): void {
       `kernel received ${fmt(r.received)}, dropped ${fmt(r.dropped)}, analysed ${fmt(r.analysed)}; ` +
       `API p50 ${r.p50?.toFixed(1)} ms, p99 ${r.p99?.toFixed(1)} ms (${fmt(r.probes)} requests)`,
   );
+  if (r.dropped > 0) console.log(`  drops by 5 s interval: ${r.dropTimeline.map((d, i) => fmt(d - (r.dropTimeline[i - 1] ?? 0))).join(', ')}`);
 }
 
 NetnsPair.requireRoot();
