@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AlertingSink } from '../../../agent/alerts.js';
 import { SqliteStore } from '../../../agent/store/index.js';
 import { ALL_RULES, RuleEngine, type EngineFinding, type RuleEvent } from '../../../rules/index.js';
+import { expectedFlowMissing } from '../../../rules/checks/expected-flows.js';
 import { CompiledPolicy, parsePolicy } from '../../../rules/policy/index.js';
 import { MemorySink } from '../../support/memory-sink.js';
 
@@ -118,5 +119,72 @@ expected_flows:
     expect(a?.history.at(-1)).toMatchObject({ actor: 'muvakt', action: 'resolve' });
     expect(a?.history.at(-1)?.comment).toContain('seen again');
     await store.close();
+  });
+});
+
+describe('expected-flow-missing: the server side must answer', () => {
+  const SILENCE_POLICY = `site: Test
+zones:
+  - {name: mu, kind: medical, cidrs: [10.77.10.0/24]}
+  - {name: servers, kind: server, cidrs: [10.77.20.0/24]}
+expected_flows:
+  - {name: Images, from: mu, to: 10.77.20.7, apps: [dicom], ports: [104], max_silence_s: 60}
+  - {name: Logs, from: mu, to: 10.77.20.5, apps: [syslog], max_silence_s: 60}
+  - {name: Time, from: mu, to: 10.77.20.6, apps: [ntp], max_silence_s: 60}
+`;
+  /** The end of a connection with what came back from the server. */
+  const ended = (s: number, dst: string, app: string, dport: number, state: string, toclient: number, proto = 'tcp'): RuleEvent => {
+    const e = flow(s, '10.77.10.21', dst, app, dport) as RuleEvent & Record<string, unknown>;
+    Object.assign(e, { state, pkts_toclient: toclient, bytes_toclient: toclient * 60 });
+    (e.flow as Record<string, unknown>).proto = proto;
+    return e;
+  };
+  /** A DICOM association ending on the flow `id`, as the analyzer reports it. */
+  const association = (s: number, id: string, result: string): RuleEvent =>
+    ({ ts: at(s), type: 'dicom.association', flow: { id, vlan: [], src_ip: '10.77.10.21', src_port: 40000, dst_ip: '10.77.20.7', dst_port: 104, proto: 'tcp', app: 'dicom' }, result }) as unknown as RuleEvent;
+  const idOf = (e: RuleEvent) => (e as { flow: { id: string } }).flow.id;
+
+  it('unanswered, refused and hung connections are attempts, not the flow; the alert counts them; an answer resolves it', () => {
+    const found: EngineFinding[] = [];
+    const engine = new RuleEngine(policy(SILENCE_POLICY), [expectedFlowMissing], (f) => found.push(f));
+    const of = (name: string) => found.filter((f) => f.evidence.expected_flow === name);
+    // 0 s: an association the PACS accepted; the logs (one-way syslog) and time (answered) flow.
+    const ok = ended(0, '10.77.20.7', 'dicom', 104, 'closed', 8);
+    engine.evaluate(association(0, idOf(ok), 'released'));
+    engine.evaluate(ok);
+    engine.evaluate(ended(0, '10.77.20.5', 'syslog', 514, 'new', 0, 'udp'));
+    engine.evaluate(ended(0, '10.77.20.6', 'ntp', 123, 'established', 1, 'udp'));
+    // The PACS stops answering: a SYN left unanswered, a SYN refused by RST (the app is not known
+    // yet: the port matches), an association request met by silence on an accepted connection.
+    engine.evaluate(ended(10, '10.77.20.7', 'unknown', 104, 'new', 0));
+    engine.evaluate(ended(20, '10.77.20.7', 'unknown', 104, 'new', 1));
+    const hung = ended(30, '10.77.20.7', 'dicom', 104, 'closed', 3);
+    engine.evaluate(association(30, idOf(hung), 'incomplete'));
+    engine.evaluate(hung); // the same connection: counted once
+    // The logs keep coming without a reply (syslog never gets one); a time request goes unanswered.
+    engine.evaluate(ended(40, '10.77.20.5', 'syslog', 514, 'new', 0, 'udp'));
+    engine.evaluate(ended(45, '10.77.20.6', 'ntp', 123, 'new', 0, 'udp'));
+    engine.evaluate(ended(61, '10.77.20.5', 'syslog', 514, 'new', 0, 'udp'));
+    expect(of('Logs')).toEqual([]);
+    expect(of('Images')).toHaveLength(1);
+    expect(of('Images')[0].evidence).toMatchObject({ never_seen: false, last_seen: new Date(T0).toISOString(), unanswered_attempts: 3, last_attempt: new Date(T0 + 30_000).toISOString() });
+    expect(of('Time')[0].evidence).toMatchObject({ unanswered_attempts: 1, last_attempt: new Date(T0 + 45_000).toISOString() });
+    // The PACS answers again: an accepted association resolves it.
+    const back = ended(70, '10.77.20.7', 'dicom', 104, 'closed', 8);
+    engine.evaluate(association(70, idOf(back), 'accepted'));
+    expect(of('Images').at(-1)).toMatchObject({ resolves: true, ts: at(70) });
+  });
+
+  it('a server that answers every connection raises nothing, however often it is asked', () => {
+    const found: EngineFinding[] = [];
+    const engine = new RuleEngine(policy(SILENCE_POLICY), [expectedFlowMissing], (f) => found.push(f));
+    for (let s = 0; s <= 300; s += 30) {
+      const c = ended(s, '10.77.20.7', 'dicom', 104, 'closed', 8);
+      engine.evaluate(association(s, idOf(c), 'released'));
+      engine.evaluate(c);
+      engine.evaluate(ended(s, '10.77.20.5', 'syslog', 514, 'new', 0, 'udp'));
+      engine.evaluate(ended(s, '10.77.20.6', 'ntp', 123, 'established', 1, 'udp'));
+    }
+    expect(found).toEqual([]);
   });
 });
