@@ -45,7 +45,7 @@ function verdict(e: RuleEvent): boolean {
   return e.type === 'flow' || e.type === 'dicom.association' || e.type === 'hl7.undelivered';
 }
 
-/** What is remembered of one flow: the expected flows it matches, whether its server answered, whether it was counted as an attempt. */
+/** What is remembered of one flow: the expected flows it matches, whether its server ever answered, whether it was counted as an attempt. */
 interface FlowMemo {
   hit: number[];
   served: boolean;
@@ -126,11 +126,14 @@ export const expectedFlowMissing = defineRule({
         }
         if (memo.hit.length > 0) {
           if (Number.isNaN(ms)) ms = Date.parse(e.ts);
-          const answered = memo.served || served(e);
+          // Each event is judged on its own: an HL7 engine that acknowledged the first messages
+          // of a long connection and then went quiet is not kept alive by its early answers.
+          const answered = served(e);
           if (answered) memo.served = true;
           // The connection ended, or a request in it went unanswered, without an answer from the
-          // server: an attempt, not the flow; counted once per connection.
-          const attempt = !answered && !memo.counted && verdict(e);
+          // server: an attempt, not the flow; counted once per connection. The end of a DICOM or
+          // HL7 connection the server did answer is neither.
+          const attempt = !answered && !memo.counted && verdict(e) && !(e.type === 'flow' && memo.served);
           if (attempt) memo.counted = true;
           for (const i of memo.hit) {
             if (!answered) {

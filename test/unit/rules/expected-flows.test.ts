@@ -175,6 +175,31 @@ expected_flows:
     expect(of('Images').at(-1)).toMatchObject({ resolves: true, ts: at(70) });
   });
 
+  it('an HL7 engine is served by its acknowledgements: messages it leaves unanswered are attempts', () => {
+    const yaml = `${SILENCE_POLICY}  - {name: Orders, from: mu, to: 10.77.20.8, apps: [hl7], ports: [2575], max_silence_s: 60}\n`;
+    const found: EngineFinding[] = [];
+    const engine = new RuleEngine(policy(yaml), [expectedFlowMissing], (f) => found.push(f));
+    const orders = () => found.filter((f) => f.evidence.expected_flow === 'Orders');
+    const hl7 = (s: number, id: string, type: string, extra: Record<string, unknown>): RuleEvent =>
+      ({ ts: at(s), type, flow: { id, vlan: [], src_ip: '10.77.10.21', src_port: 40001, dst_ip: '10.77.20.8', dst_port: 2575, proto: 'tcp', app: 'hl7' }, ...extra }) as unknown as RuleEvent;
+    // One long connection: an order acknowledged at 0 s, then two the engine never answers.
+    engine.evaluate(hl7(0, 'h1', 'hl7.message', { direction: 'to_server', ack_code: 'AA' }));
+    engine.evaluate(hl7(0, 'h1', 'hl7.message', { direction: 'to_client' }));
+    engine.evaluate(hl7(20, 'h1', 'hl7.message', { direction: 'to_server' }));
+    engine.evaluate(hl7(50, 'h1', 'hl7.undelivered', { direction: 'to_server', reason: 'ack-timeout' }));
+    // The connection closes (counted once already); on a new one a message goes unanswered as well.
+    const close = ended(55, '10.77.20.8', 'hl7', 2575, 'closed', 2);
+    (close as unknown as { flow: { id: string } }).flow.id = 'h1';
+    engine.evaluate(close);
+    engine.evaluate(hl7(56, 'h3', 'hl7.message', { direction: 'to_server' }));
+    engine.evaluate(hl7(61, 'h3', 'hl7.undelivered', { direction: 'to_server', reason: 'ack-timeout' }));
+    expect(orders()).toHaveLength(1);
+    // The first connection counts once (its unanswered message, not its end), then the second.
+    expect(orders()[0].evidence).toMatchObject({ never_seen: false, unanswered_attempts: 2, last_attempt: new Date(T0 + 61_000).toISOString() });
+    engine.evaluate(hl7(70, 'h3', 'hl7.message', { direction: 'to_client' }));
+    expect(orders().at(-1)).toMatchObject({ resolves: true });
+  });
+
   it('a server that answers every connection raises nothing, however often it is asked', () => {
     const found: EngineFinding[] = [];
     const engine = new RuleEngine(policy(SILENCE_POLICY), [expectedFlowMissing], (f) => found.push(f));
