@@ -28,8 +28,11 @@ function served(e: RuleEvent): boolean {
       // TCP: the handshake completed, so the server's side accepted the connection.
       return e.state !== 'new' && e.pkts_toclient > 0;
     case 'dicom.association':
-      // Accepted, released, refused or aborted: an answer came. Incomplete: the request met silence.
-      return e.result !== 'incomplete';
+      // Incomplete: the request met silence. An abort is an answer when the server sent it or had
+      // accepted the association first (a client giving up on a silent server aborts too).
+      if (e.result === 'incomplete') return false;
+      if (e.result === 'aborted') return e.abort?.direction === 'to_client' || e.presentation_contexts.some((c) => c.result !== undefined);
+      return true;
     case 'hl7.message':
       return e.direction === 'to_client' || e.ack_code !== undefined;
     case 'hl7.undelivered':

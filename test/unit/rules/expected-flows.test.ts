@@ -140,8 +140,8 @@ expected_flows:
     return e;
   };
   /** A DICOM association ending on the flow `id`, as the analyzer reports it. */
-  const association = (s: number, id: string, result: string): RuleEvent =>
-    ({ ts: at(s), type: 'dicom.association', flow: { id, vlan: [], src_ip: '10.77.10.21', src_port: 40000, dst_ip: '10.77.20.7', dst_port: 104, proto: 'tcp', app: 'dicom' }, result }) as unknown as RuleEvent;
+  const association = (s: number, id: string, result: string, extra: Record<string, unknown> = {}): RuleEvent =>
+    ({ ts: at(s), type: 'dicom.association', flow: { id, vlan: [], src_ip: '10.77.10.21', src_port: 40000, dst_ip: '10.77.20.7', dst_port: 104, proto: 'tcp', app: 'dicom' }, result, presentation_contexts: [], ...extra }) as unknown as RuleEvent;
   const idOf = (e: RuleEvent) => (e as { flow: { id: string } }).flow.id;
 
   it('unanswered, refused and hung connections are attempts, not the flow; the alert counts them; an answer resolves it', () => {
@@ -155,19 +155,24 @@ expected_flows:
     engine.evaluate(ended(0, '10.77.20.5', 'syslog', 514, 'new', 0, 'udp'));
     engine.evaluate(ended(0, '10.77.20.6', 'ntp', 123, 'established', 1, 'udp'));
     // The PACS stops answering: a SYN left unanswered, a SYN refused by RST (the app is not known
-    // yet: the port matches), an association request met by silence on an accepted connection.
+    // yet: the port matches), an association request met by silence on an accepted connection,
+    // and one the modality aborts after waiting.
     engine.evaluate(ended(10, '10.77.20.7', 'unknown', 104, 'new', 0));
     engine.evaluate(ended(20, '10.77.20.7', 'unknown', 104, 'new', 1));
     const hung = ended(30, '10.77.20.7', 'dicom', 104, 'closed', 3);
     engine.evaluate(association(30, idOf(hung), 'incomplete'));
     engine.evaluate(hung); // the same connection: counted once
+    // The modality gives up on a silent PACS and aborts: its own abort is no answer.
+    const gaveUp = ended(35, '10.77.20.7', 'dicom', 104, 'closed', 3);
+    engine.evaluate(association(35, idOf(gaveUp), 'aborted', { abort: { source: 0, source_name: 'service-user', reason: 0, reason_name: 'not-specified', direction: 'to_server' } }));
+    engine.evaluate(gaveUp);
     // The logs keep coming without a reply (syslog never gets one); a time request goes unanswered.
     engine.evaluate(ended(40, '10.77.20.5', 'syslog', 514, 'new', 0, 'udp'));
     engine.evaluate(ended(45, '10.77.20.6', 'ntp', 123, 'new', 0, 'udp'));
     engine.evaluate(ended(61, '10.77.20.5', 'syslog', 514, 'new', 0, 'udp'));
     expect(of('Logs')).toEqual([]);
     expect(of('Images')).toHaveLength(1);
-    expect(of('Images')[0].evidence).toMatchObject({ never_seen: false, last_seen: new Date(T0).toISOString(), unanswered_attempts: 3, last_attempt: new Date(T0 + 30_000).toISOString() });
+    expect(of('Images')[0].evidence).toMatchObject({ never_seen: false, last_seen: new Date(T0).toISOString(), unanswered_attempts: 4, last_attempt: new Date(T0 + 35_000).toISOString() });
     expect(of('Time')[0].evidence).toMatchObject({ unanswered_attempts: 1, last_attempt: new Date(T0 + 45_000).toISOString() });
     // The PACS answers again: an accepted association resolves it.
     const back = ended(70, '10.77.20.7', 'dicom', 104, 'closed', 8);
