@@ -75,11 +75,11 @@ export const expectedFlowMissing = defineRule({
   id: 'expected-flow-missing',
   title: { nb: 'Forventet trafikk mangler', en: 'Expected flow missing' },
   recommendation: {
-    nb: 'En flyt policyen sier skal finnes (sikkerhetskopi, logging, HL7-strøm, tidssynkronisering) er ikke sett innen avtalt tid. Har klientene koblet til uten å få svar (unanswered_attempts i bevisene), er det serveren som har sluttet å svare. Manglende sikkerhetskopi, manglende hendelsesregistrering og manglende tilgjengelighet ved nedetid på sentral infrastruktur er blant MU-veilederens eksempler på uønskede hendelser. Finn ut om tjenesten eller nettet har stoppet, og få flyten i gang igjen.',
-    en: 'A flow the policy says must exist (backup, logging, an HL7 feed, time sync) has not been seen within the agreed time. If clients connected and got no answer (unanswered_attempts in the evidence), it is the server that has stopped answering. Missing backup, missing event logging and unavailability while central infrastructure is down are among the MU guide’s examples of unwanted events. Find out whether the service or the network has stopped, and get the flow going again.',
+    nb: 'En flyt policyen sier skal finnes (sikkerhetskopi, logging, HL7-strøm, tidssynkronisering) er ikke sett innen avtalt tid. Har klientene koblet til uten å få svar (unanswered_attempts i bevisene), er det serveren som har sluttet å svare. Manglende sikkerhetskopi, manglende hendelsesregistrering og manglende tilgjengelighet ved nedetid på sentral infrastruktur er blant MU-veilederens eksempler på uønskede hendelser, og leverandørveilederen sier at logging med varsling når en melding ikke kommer fram til mottakeren, bør vurderes. Finn ut om tjenesten eller nettet har stoppet, og få flyten i gang igjen.',
+    en: 'A flow the policy says must exist (backup, logging, an HL7 feed, time sync) has not been seen within the agreed time. If clients connected and got no answer (unanswered_attempts in the evidence), it is the server that has stopped answering. Missing backup, missing event logging and unavailability while central infrastructure is down are among the MU guide’s examples of unwanted events, and the supplier guide says logging with an alert when a message does not reach its recipient should be considered. Find out whether the service or the network has stopped, and get the flow going again.',
   },
   severity: 'medium',
-  guide_refs: ['MU annex #7', 'MU annex #9', 'MU annex #11'],
+  guide_refs: ['MU annex #7', 'MU annex #9', 'MU annex #11', 'LEV 6.4'],
   requirements: ['G14'],
   events: CLOCK_EVENTS,
   create: (ctx) => {
