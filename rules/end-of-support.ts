@@ -8,7 +8,12 @@
  * the *later* of their dates, so the rule never reports before both have ended.
  *
  * Left out on purpose:
- *  - OpenSSH: the project publishes no end-of-support dates for its releases.
+ *  - OpenSSH itself: the project publishes no end-of-support dates for its releases. A Debian
+ *    package's revision in the banner ("OpenSSH_7.4p1 Debian-10+deb9u7": `+deb9u` is a stable
+ *    update of Debian 9) names the distribution release, and that has dates (below); a banner
+ *    without such an update suffix names no release and matches nothing.
+ *  - DICOM implementation versions and TLS library hints other than an OpenSSL token in an HTTP
+ *    header: their makers publish no dated support ends the table could cite.
  *  - OpenSSL 3.x: distributions keep shipping fixes for 3.0 well after upstream's date, so the
  *    version string alone says too little.
  *  - Windows 10 builds shared with a long-term servicing edition or a supported server (14393:
@@ -44,6 +49,7 @@ const MS = (product: string): EndOfSupportSource => ({ name: `Microsoft Lifecycl
 const OPENSSL: EndOfSupportSource = { name: 'OpenSSL release strategy', url: 'https://www.openssl.org/policies/releasestrat.html' };
 const HTTPD: EndOfSupportSource = { name: 'Apache HTTP Server Project: 2.2 end-of-life announcement', url: 'https://httpd.apache.org/' };
 const PHP: EndOfSupportSource = { name: 'PHP: Unsupported Branches', url: 'https://www.php.net/eol.php' };
+const DEBIAN_LTS: EndOfSupportSource = { name: 'Debian LTS: releases and their end of long-term support', url: 'https://wiki.debian.org/LTS' };
 
 /** Windows, by the NTLM VERSION field's major.minor (and build, for Windows 10). */
 export const WINDOWS_BY_NT_VERSION: readonly (EndOfSupportRow & { builds?: readonly number[] })[] = [
@@ -100,6 +106,18 @@ const PHP_LINES: Readonly<Record<string, string>> = {
   '8.0': '2023-11-26',
 };
 
+/** Debian releases by number: the end of their long-term support, the last free security updates. */
+const DEBIAN_LINES: Readonly<Record<string, string>> = {
+  '6': '2016-02-29',
+  '7': '2018-05-31',
+  '8': '2020-06-30',
+  '9': '2022-06-30',
+  '10': '2024-06-30',
+  '11': '2026-08-31',
+  '12': '2028-06-30',
+};
+const DEBIAN_NOTE = 'Freexian’s paid Extended LTS runs past this date for some packages.';
+
 const lineRows = (product: string, lines: Readonly<Record<string, string>>, source: EndOfSupportSource): EndOfSupportRow[] =>
   Object.entries(lines).map(([version, end]) => ({ product, version, end_of_support: end, source, checked: CHECKED }));
 
@@ -110,12 +128,14 @@ export const END_OF_SUPPORT: readonly EndOfSupportRow[] = [
   ...lineRows('OpenSSL', OPENSSL_LINES, OPENSSL),
   ...lineRows('Apache httpd', HTTPD_LINES, HTTPD),
   ...lineRows('PHP', PHP_LINES, PHP),
+  ...lineRows('Debian', DEBIAN_LINES, DEBIAN_LTS).map((r) => ({ ...r, note: DEBIAN_NOTE })),
 ];
 
 const byLine = (product: string) => new Map(END_OF_SUPPORT.filter((r) => r.product === product).map((r) => [r.version, r]));
 const OPENSSL_ROWS = byLine('OpenSSL');
 const HTTPD_ROWS = byLine('Apache httpd');
 const PHP_ROWS = byLine('PHP');
+const DEBIAN_ROWS = byLine('Debian');
 
 /** One table row matched, with the product and version the string actually carried. */
 export interface EndOfSupportMatch {
@@ -180,13 +200,27 @@ export function matchUserAgent(ua: string): EndOfSupportMatch[] {
   return hit ? [hit] : [];
 }
 
+// The Debian package revision after the OpenSSH version: "Debian-10+deb9u7" (a stable update of
+// Debian 9), "Debian-6+squeeze5" (Debian 6 named its updates after the release).
+const SSH_DEBIAN = /^SSH-\d\.\d+-OpenSSH_[0-9A-Za-z.]+ Debian-[0-9A-Za-z.~]+\+(?:deb(\d{1,2})u\d+|(squeeze)\d+)(?=$|[\s+])/;
+
+/** The Debian release an SSH identification string ("SSH-2.0-OpenSSH_7.4p1 Debian-10+deb9u7") names, when it has ended. */
+export function matchSshBanner(banner: string): EndOfSupportMatch[] {
+  const m = SSH_DEBIAN.exec(banner.slice(0, 255));
+  if (!m) return [];
+  const release = m[2] === 'squeeze' ? '6' : String(Number(m[1]));
+  const row = DEBIAN_ROWS.get(release);
+  return row ? [{ row, version_seen: release }] : [];
+}
+
 /** Where a software string was seen, as the inventory's software list and the rule's evidence name it. */
-export type SoftwareSeenIn = 'http-server' | 'http-user-agent' | 'smb-ntlm';
+export type SoftwareSeenIn = 'http-server' | 'http-user-agent' | 'smb-ntlm' | 'ssh';
 
 /** The rows a software string matches, read the way its source writes it; [] for sources the table does not cover. */
 export function matchSeen(seenIn: string, value: string): EndOfSupportMatch[] {
   if (seenIn === 'http-server') return matchSoftware(value);
   if (seenIn === 'http-user-agent') return matchUserAgent(value);
+  if (seenIn === 'ssh') return matchSshBanner(value);
   if (seenIn === 'smb-ntlm') {
     const m = matchWindowsVersion(value);
     return m ? [m] : [];

@@ -5,9 +5,9 @@
  * (docs/guide-references.md, rendered from this table) read it; a test fails on any reference
  * the code uses that is not here.
  *
- * Checked against the guides themselves, not against GUIDE-MAP: the MU annex lists 21 unwanted
- * events (not 22), and #15 is about *wireless* communication, which a wired SPAN port cannot see,
- * so no rule cites it.
+ * Checked against the guides themselves, not against GUIDE-MAP: the MU annex lists 22 examples
+ * of unwanted events, and #15 is about *wireless* communication, which a wired SPAN port cannot
+ * see, so no rule cites it.
  */
 import type { Bilingual } from './engine/types.js';
 

@@ -1,4 +1,4 @@
-import { endedBy, matchSoftware, matchUserAgent, matchWindowsVersion, type EndOfSupportMatch, type SoftwareSeenIn } from '../end-of-support.js';
+import { endedBy, matchSoftware, matchSshBanner, matchUserAgent, matchWindowsVersion, type EndOfSupportMatch, type SoftwareSeenIn } from '../end-of-support.js';
 import { isMedical } from '../engine/helpers.js';
 import { defineRule, type Rule, type RuleContext, type RuleFinding } from '../engine/types.js';
 
@@ -43,10 +43,11 @@ export const endOfLifeSoftware = defineRule({
   severity: 'medium',
   guide_refs: ['LEV 8', 'MU 4.6', 'MU 5.1.2 #4'],
   requirements: ['G13'],
-  events: ['http', 'smb'],
+  events: ['http', 'smb', 'remote_access'],
   create: (ctx) => {
     const servers = new MatchCache(matchSoftware);
     const agents = new MatchCache(matchUserAgent);
+    const banners = new MatchCache(matchSshBanner);
     return (e): RuleFinding[] | null => {
       const f = e.flow;
       const out: RuleFinding[] = [];
@@ -57,6 +58,10 @@ export const endOfLifeSoftware = defineRule({
       if (e.type === 'http') {
         if (e.http_server) add(f.dst_ip, ended(servers.get(e.http_server), 'http-server'));
         if (e.http_user_agent) add(f.src_ip, ended(agents.get(e.http_user_agent), 'http-user-agent'));
+      } else if (e.type === 'remote_access') {
+        if (e.protocol !== 'ssh') return null;
+        if (e.server_banner) add(f.dst_ip, ended(banners.get(e.server_banner), 'ssh'));
+        if (e.client_banner) add(f.src_ip, ended(banners.get(e.client_banner), 'ssh'));
       } else {
         if (e.server_os_version) add(f.dst_ip, ended([matchWindowsVersion(e.server_os_version)], 'smb-ntlm'));
         if (e.client_os_version) add(f.src_ip, ended([matchWindowsVersion(e.client_os_version)], 'smb-ntlm'));

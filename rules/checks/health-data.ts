@@ -3,13 +3,13 @@ import type { PhiObservedEvent } from '../../protocols/events/index.js';
 import { defineRule, type Rule, type RuleContext, type RuleFinding } from '../engine/types.js';
 
 const DICOM_CLEARTEXT_TEXT = {
-  nb: 'DICOM har lite innebygd sikkerhet og trenger ofte egne tiltak, særlig over åpne nett. Leverandørveilederen sier at all kommunikasjon bør krypteres, og over nett virksomheten ikke kontrollerer skal den krypteres. Bruk DICOM over TLS (for eksempel port 2762) og DICOMweb over HTTPS, og begrens hvilke verter som kan koble til tjenesten.',
-  en: 'DICOM has little built-in security and often needs added measures, above all over open networks. The supplier guide says all communication should be encrypted, and over networks the organisation does not control it shall be. Use DICOM over TLS (port 2762, for example) and DICOMweb over HTTPS, and restrict which hosts may connect to the service.',
+  nb: 'DICOM har lite innebygd sikkerhet og trenger ofte egne tiltak, særlig over åpne nett. Leverandørveilederen sier at all kommunikasjon bør krypteres, og MU-veilederen at kommunikasjon over eksterne nett virksomheten ikke kontrollerer, skal krypteres. Bruk DICOM over TLS (for eksempel port 2762) og DICOMweb over HTTPS, og begrens hvilke verter som kan koble til tjenesten.',
+  en: 'DICOM has little built-in security and often needs added measures, above all over open networks. The supplier guide says all communication should be encrypted, and the MU guide that communication over external networks the organisation does not control shall be. Use DICOM over TLS (port 2762, for example) and DICOMweb over HTTPS, and restrict which hosts may connect to the service.',
 };
 
 const HL7_CLEARTEXT_TEXT = {
-  nb: 'HL7-meldingene går ukryptert. Leverandørveilederen sier at all kommunikasjon bør krypteres, og over nett virksomheten ikke kontrollerer skal den krypteres. Send HL7 over TLS eller VPN, og begrens hvilke verter som kan sende til mottakeren.',
-  en: 'The HL7 messages travel unencrypted. The supplier guide says all communication should be encrypted, and over networks the organisation does not control it shall be. Carry HL7 over TLS or a VPN, and restrict which hosts may send to the receiver.',
+  nb: 'HL7-meldingene går ukryptert. Leverandørveilederen sier at all kommunikasjon bør krypteres, og MU-veilederen at kommunikasjon over eksterne nett virksomheten ikke kontrollerer, skal krypteres. Send HL7 over TLS eller VPN, og begrens hvilke verter som kan sende til mottakeren.',
+  en: 'The HL7 messages travel unencrypted. The supplier guide says all communication should be encrypted, and the MU guide that communication over external networks the organisation does not control shall be. Carry HL7 over TLS or a VPN, and restrict which hosts may send to the receiver.',
 };
 
 export const dicomCleartextPhi = defineRule({

@@ -5,8 +5,8 @@ export const retiredDeviceSeen = defineRule({
   id: 'retired-device-seen',
   title: { nb: 'Utfaset enhet er på nettet igjen', en: 'Retired device seen on the network again' },
   recommendation: {
-    nb: 'En enhet som policyen oppgir som utfaset (retired_devices), er på nettet igjen. MU-veilederen peker på at helse- og personopplysninger kan komme på avveie når utstyr avhendes eller fases ut, og at virksomheten må ha rutiner for sikker sletting; endringer i det medisinske IT-nettet skal dessuten ha en endringsforespørsel og risikovurderes. Finn ut hvorfor enheten er tilbake, og om opplysningene på den er slettet.',
-    en: 'A device the policy lists as retired (retired_devices) is on the network again. The MU guide points out that health and personal data can go astray when equipment is disposed of or phased out, and that the organisation must have routines for secure deletion; changes to the medical IT network shall moreover have a change request and a risk assessment. Find out why the device is back, and whether the data on it was deleted.',
+    nb: 'En enhet som policyen oppgir som utfaset (retired_devices), er på nettet igjen. MU-veilederen peker på at helse- og personopplysninger kan komme på avveie når utstyr avhendes eller fases ut, og at virksomheten må ha rutiner for sikker sletting; etter IEC 80001, slik veilederen beskriver den, skal dessuten en endring i det medisinske IT-nettet ha en endringsforespørsel og risikovurderes. Finn ut hvorfor enheten er tilbake, og om opplysningene på den er slettet.',
+    en: 'A device the policy lists as retired (retired_devices) is on the network again. The MU guide points out that health and personal data can go astray when equipment is disposed of or phased out, and that the organisation must have routines for secure deletion; under IEC 80001, as the guide describes it, a change to the medical IT network shall moreover have a change request and a risk assessment. Find out why the device is back, and whether the data on it was deleted.',
   },
   severity: 'medium',
   guide_refs: ['MU 4.3', 'MU 5.2.2'],

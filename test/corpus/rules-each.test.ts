@@ -47,7 +47,7 @@ const BASELINE = new Set(['baseline-new-device', 'baseline-new-peer', 'dicom-ae-
 const CRAFTED = new Set(['smb-ntlmv1', 'smb-anonymous-session', 'ssh-protocol-1', 'rdp-without-nla', 'repeated-authentication-failures', 'default-vendor-credential']);
 // Policy knowledge (retired devices, contract end dates) on crafted sessions: test/unit/rules/lifecycle-rules.test.ts.
 const POLICY_CRAFTED = new Set(['retired-device-seen', 'vendor-access-after-contract-end']);
-// No corpus capture carries an old Server header or an NTLM VERSION field: crafted HTTP and SMB sessions, test/unit/rules/end-of-life-rules.test.ts.
+// No corpus capture carries an old Server header, an NTLM VERSION field or an ended Debian's SSH banner (the corpus' sshd is Debian 12): crafted HTTP, SMB and SSH sessions, test/unit/rules/end-of-life-rules.test.ts.
 const END_OF_SUPPORT = new Set(['end-of-life-software']);
 // Silence longer than the corpus captures last, under a policy that declares the flow: test/unit/rules/expected-flows.test.ts and test/e2e/expected-flows.test.ts.
 const SILENCE = new Set(['expected-flow-missing']);

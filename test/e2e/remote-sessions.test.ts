@@ -5,7 +5,7 @@
  * into a store on each backend; `serve` over it answers the sessions and their CSV.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ const CLI = join(ROOT, 'dist/agent/cli/main.js');
 const POLICY = join(ROOT, 'deploy/policy.example.yaml');
 const OUTSIDE = join(ROOT, 'fixtures/rules/vendor_via_jump_host_outside.pcap');
 const INSIDE = join(ROOT, 'fixtures/rules/vendor_via_jump_host_inside.pcap');
+const MIDNIGHT = join(ROOT, 'fixtures/rules/vendor_via_jump_host_midnight.pcap');
 const tmp = mkdtempSync(join(tmpdir(), 'muvakt-remote-sessions-'));
 const TOKEN = 'remote-sessions-viewer-token-0123456789';
 
@@ -134,6 +135,41 @@ describe('remote-session log: analyze captures with a jump-host path, serve the 
     } finally {
       expect(await stop(s.proc)).toBe(0);
     }
+  }, 60_000);
+
+  it('across midnight: the vendor in at 23:59:50 on Friday, onward at 00:00:10 on Saturday (Oslo), judged by a night window that ends at midnight and by one that runs past it', async () => {
+    const example = readFileSync(POLICY, 'utf8');
+    const WINDOW = /windows: \[\{days: \[mon, tue, wed, thu, fri\], from: "07:00", to: "17:00"\}\]/;
+    expect(example).toMatch(WINDOW);
+    const run = async (window: string) => {
+      const policy = join(tmp, `night-${window.replace(':', '')}.yaml`);
+      writeFileSync(policy, example.replace(WINDOW, `windows: [{days: [fri], from: "22:00", to: "${window}"}]`));
+      const db = join(tmp, `night-${window.replace(':', '')}.db`);
+      const alerts = join(tmp, `night-${window.replace(':', '')}.ndjson`);
+      const r = muvakt(['analyze', MIDNIGHT, '--policy', policy, '--db', db, '--sensor', 'bygg3', '--alerts', alerts, '--quiet']);
+      expect(r.code, r.stderr).toBe(0);
+      const store = SqliteStore.open(db, { pruneOnOpen: false });
+      try {
+        const [onward, inbound] = (await store.listRemoteSessions()).items;
+        const rules = readFileSync(alerts, 'utf8').trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { rule_id: string }).rule_id);
+        return { onward, inbound, rules };
+      } finally {
+        await store.close();
+      }
+    };
+    // Friday 22:00 to midnight: the vendor logs in on time, the device session starts on Saturday, outside.
+    const ends = await run('00:00');
+    expect(ends.inbound).toMatchObject({ src_ip: '192.0.2.9', dst_ip: '10.77.40.5', vendor: 'Acme Medical service', outside_window: false, path: ['192.0.2.9', '10.77.40.5'] });
+    expect(ends.onward).toMatchObject({ src_ip: '10.77.40.5', dst_ip: '10.77.10.40', outside_window: true, inbound_id: ends.inbound.id, path: ['192.0.2.9', '10.77.40.5', '10.77.10.40'] });
+    expect(ends.onward.start.startsWith('2026-11-27T23:00:09')).toBe(true); // 00:00:09 Saturday in Oslo
+    expect(ends.rules).toContain('vendor-onward-session-outside-window');
+    expect(ends.rules).not.toContain('remote-access-from-external');
+    // Friday 22:00 to 02:00 on Saturday: both legs inside, nothing outside the window.
+    const runs = await run('02:00');
+    expect([runs.inbound.outside_window, runs.onward.outside_window]).toEqual([false, false]);
+    expect(runs.onward.path).toEqual(['192.0.2.9', '10.77.40.5', '10.77.10.40']);
+    expect(runs.rules).not.toContain('vendor-onward-session-outside-window');
+    expect(runs.rules).not.toContain('remote-access-from-external');
   }, 60_000);
 
   it('PostgreSQL: analyze writes the same sessions to the database, serve answers them', async () => {

@@ -105,7 +105,7 @@ export function guideReferencesMarkdown(root = repoRoot()): string {
   out.push('- MU annex #15 (manglende kryptering eller sikring av *trådløs* kommunikasjon / missing encryption of *wireless* communication): ' +
     'en sensor på en kablet speilport ser ikke det trådløse leddet, så ingen regel siterer den; ukryptert kablet trafikk siteres til MU 4.6, MU 5.1.2 #4 og LEV 6.4. ' +
     'A sensor on a wired mirror port does not see the wireless leg, so no rule cites it; wired cleartext cites MU 4.6, MU 5.1.2 #4 and LEV 6.4.');
-  out.push('- Vedlegget i MU-veilederen har 21 uønskede hendelser, ikke 22. The MU guide’s annex lists 21 unwanted events, not 22.');
+  out.push('- Vedlegget i MU-veilederen har 22 eksempler på uønskede hendelser; bare de som står i tabellen over, siteres. The MU guide’s annex lists 22 examples of unwanted events; only those in the table above are cited.');
   out.push('');
   return out.join('\n');
 }

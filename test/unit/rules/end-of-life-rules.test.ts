@@ -9,7 +9,7 @@ import type { MuvaktEvent } from '../../../agent/events/types.js';
 import { evidenceDocument, renderMarkdown, type EvidenceBundle } from '../../../agent/inventory/evidence.js';
 import { Inventory, deviceDetail } from '../../../agent/inventory/index.js';
 import { Direction } from '../../../protocols/stream.js';
-import { END_OF_SUPPORT, endedBy, matchSoftware, matchWindowsVersion } from '../../../rules/end-of-support.js';
+import { END_OF_SUPPORT, endedBy, matchSoftware, matchSshBanner, matchWindowsVersion } from '../../../rules/end-of-support.js';
 import { ALL_RULES, RuleEngine, type EngineFinding, type RuleEvent } from '../../../rules/index.js';
 import { CompiledPolicy, parsePolicy } from '../../../rules/policy/index.js';
 import { runFrames, type TestFrame } from '../../support/frames.js';
@@ -206,6 +206,43 @@ describe('end-of-life-software', () => {
 
   it('a Windows 7 SMB server captured in 2019 does not raise it', () => {
     expect(eol(analyze(smb([6, 1, 7601], undefined, at('2019-03-01T09:00:00Z'))).findings)).toEqual([]);
+  });
+});
+
+/** An SSH session whose two sides send these identification strings. */
+function ssh(server: string, serverBanner: string, clientBanner = 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10', t0 = NOW): TestFrame[] {
+  return tcpSession(CLIENT, server, 50022, 22, [
+    [TC, text(`${serverBanner}\r\n`)],
+    [TS, text(`${clientBanner}\r\n`)],
+  ], t0);
+}
+
+describe('SSH banners: the Debian release a package revision names', () => {
+  it('reads the release of a stable update, Debian 6 by its squeeze suffix', () => {
+    expect(matchSshBanner('SSH-2.0-OpenSSH_7.4p1 Debian-10+deb9u7').map((m) => [m.row.product, m.version_seen, m.row.end_of_support])).toEqual([['Debian', '9', '2022-06-30']]);
+    expect(matchSshBanner('SSH-2.0-OpenSSH_5.5p1 Debian-6+squeeze5').map((m) => m.version_seen)).toEqual(['6']);
+    expect(matchSshBanner('SSH-2.0-OpenSSH_8.4p1 Debian-5+deb11u3').map((m) => m.row.end_of_support)).toEqual(['2026-08-31']);
+  });
+
+  it('matches nothing without a Debian stable update, or for other systems', () => {
+    for (const b of ['SSH-2.0-OpenSSH_8.4p1 Debian-5', 'SSH-2.0-OpenSSH_8.2p1 Ubuntu-4ubuntu0.5', 'SSH-2.0-OpenSSH_7.4', 'SSH-2.0-dropbear_2019.78', 'SSH-2.0-OpenSSH_for_Windows_8.1', 'SSH-2.0-OpenSSH_7.4p1 Debian-10+deb99u7']) {
+      expect(matchSshBanner(b), b).toEqual([]);
+    }
+  });
+
+  it('a server on Debian 9 raises end-of-life-software on the server; its Debian 12 client does not', () => {
+    const found = eol(analyze(ssh(DEVICE, 'SSH-2.0-OpenSSH_7.4p1 Debian-10+deb9u7')).findings);
+    expect(found).toHaveLength(1);
+    expect(found[0].subject).toMatchObject({ src_ip: DEVICE, dst_ip: '' });
+    expect(found[0].evidence).toMatchObject({ device_ip: DEVICE, end_of_support: [{ product: 'Debian', version: '9', end_of_support: '2022-06-30', seen_in: 'ssh' }] });
+    // Neither banner is copied into the evidence.
+    expect(JSON.stringify(found[0].evidence)).not.toContain('OpenSSH');
+  });
+
+  it('Debian 11 before its end of long-term support, Debian 12, and an Ubuntu server do not raise it', () => {
+    expect(eol(analyze(ssh(DEVICE, 'SSH-2.0-OpenSSH_8.4p1 Debian-5+deb11u3', undefined, at('2026-08-31T20:00:00Z'))).findings)).toEqual([]);
+    expect(eol(analyze(ssh(DEVICE, 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10')).findings)).toEqual([]);
+    expect(eol(analyze(ssh(DEVICE, 'SSH-2.0-OpenSSH_8.2p1 Ubuntu-4ubuntu0.5')).findings)).toEqual([]);
   });
 });
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ALERT_WEIGHTS } from '../../../agent/inventory/classification.js';
+import { STRINGS } from '../../../dashboard-ui/i18n.js';
 import { ALL_RULES, type Rule } from '../../../rules/index.js';
 import { GUIDE_REFERENCES, RULES_WITHOUT_GUIDE_REFERENCE, guideReference, splitGuideRefs } from '../../../rules/guide-references.js';
 import { DOC_PATH, guideReferencesMarkdown, referencesInSources } from '../../support/guide-references-doc.js';
@@ -69,6 +70,13 @@ describe('guide references: every one the project uses is in the table', () => {
 });
 
 describe('citations the guides do not support are gone', () => {
+  it('annex references name one of the MU annex’s 22 examples of unwanted events', () => {
+    for (const g of GUIDE_REFERENCES.filter((x) => x.ref.startsWith('MU annex #'))) {
+      const n = Number(g.ref.slice('MU annex #'.length));
+      expect(n >= 1 && n <= 22, g.ref).toBe(true);
+    }
+  });
+
   it('no rule cites the wireless annex event (#15): a wired SPAN port cannot see it', () => {
     for (const r of ALL_RULES) expect(r.guide_refs, r.id).not.toContain('MU annex #15');
   });
@@ -113,6 +121,13 @@ describe('rule texts say no more than the guides, in one bokmål term set', () =
       expect(nb, r.id).not.toMatch(/NSM anbefaler|AES-GCM|ChaCha20|tidsvindu|Normen 5\.3\.5|skal ikke krysse/i);
       expect(en, r.id).not.toMatch(/NSM recommends|AES-GCM|ChaCha20|time window|Normen 5\.3\.5|must not cross/i);
     }
+    // LEV 6.4 says "bør" for encryption: a "skal" in a sentence that quotes the supplier guide
+    // belongs to the MU guide (4.6, external networks), and the sentence must say so.
+    for (const r of ALL_RULES) {
+      const { nb, en } = texts(r);
+      for (const s of nb.split(/[.;]\s/).filter((x) => /leverandørveilederen/i.test(x) && /\bskal\b/.test(x))) expect(s, r.id).toMatch(/MU-veilederen[^.;]*\bskal\b/);
+      for (const s of en.split(/[.;]\s/).filter((x) => /supplier guide/i.test(x) && /\bshall\b/.test(x))) expect(s, r.id).toMatch(/MU guide[^.;]*\bshall\b/);
+    }
     // LEV 6.4 says "bør" for encryption in general; "skal" only where MU 4.6 (external networks) or MU 4.7 (remote support) applies.
     expect(rule('phi-cleartext').recommendation.nb).toMatch(/bør krypteres/);
     expect(rule('phi-cleartext').recommendation.nb).not.toMatch(/skal/);
@@ -123,6 +138,12 @@ describe('rule texts say no more than the guides, in one bokmål term set', () =
       const { nb, en } = texts(r);
       expect(nb, r.id).not.toMatch(/pasientopplysning|pasientdata|(?<!helse- og )helseopplysning|legitimasjon|hoppvert|baselinje|fullt disk|\bcommunity\b|soner som ikke er tillatt/i);
       expect(en, r.id).not.toMatch(/\bpatient data\b|\bhealth data\b/i);
+    }
+  });
+
+  it('the workbench’s bokmål strings use the same terms', () => {
+    for (const [key, text] of Object.entries(STRINGS.nb)) {
+      expect(text, key).not.toMatch(/pasientopplysning|pasientdata|(?<!helse- og )helseopplysning|legitimasjon|hoppvert|baselinje|fullt disk|soner som ikke er tillatt/i);
     }
   });
 
