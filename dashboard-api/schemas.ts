@@ -229,4 +229,12 @@ export const AcceptanceListQuery = Type.Object(
   { additionalProperties: false },
 );
 
+export const AcceptanceCsvQuery = Type.Object(
+  {
+    ...AcceptanceListQuery.properties,
+    lang: Type.Optional(StrEnum(['nb', 'en'] as const, { default: 'en', description: 'Language of the headers and of the scope and active columns' })),
+  },
+  { additionalProperties: false },
+);
+
 export const AcceptanceIdParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{16}$' }) }, { additionalProperties: false });
