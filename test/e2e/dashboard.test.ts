@@ -251,6 +251,23 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
     for (const z of zones) expect(z.split(' → ')).toContain('MU');
     await shot(page, 'officer-filtered');
 
+    // The same filter as CSV, headed in the page's language: every alert it matches, none other.
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#alerts-csv')]);
+    expect(csv.suggestedFilename()).toBe('muvakt-alerts.csv');
+    const csvFile = join(OUT, 'alerts-filtered.csv');
+    await csv.saveAs(csvFile);
+    const csvLines = readFileSync(csvFile, 'utf8').split('\r\n').filter(Boolean);
+    expect(csvLines[0]).toMatch(/^id,regel,alvorlighet,status,tittel,/);
+    const filtered = await apiGet<{ items: ApiAlert[] }>(
+      `/api/v1/alerts?zone=MU&since=${osloDay(target.last_seen)}&until=${osloDay(target.first_seen)}&status=open,acknowledged&limit=1000`,
+      TOKENS.officer,
+    );
+    expect(filtered.items.length).toBeGreaterThan(0);
+    expect(csvLines.slice(1).map((l) => l.split(',')[0]).sort()).toEqual(filtered.items.map((a) => a.id).sort());
+    expect(csvLines.find((l) => l.startsWith(`${alertId},`))).toContain('Fjerntilgang fra ukjent ekstern adresse');
+    await page.locator('#msg.ok').waitFor({ timeout: 10_000 });
+    expect(await page.locator('#msg').textContent()).toBe('Varslene er lastet ned som CSV.');
+
     // Sorting by a column reorders the rows and says so to assistive technology.
     await page.click('th[data-sort-key="count"] button');
     await page.locator('th[data-sort-key="count"][aria-sort="descending"]').waitFor();
