@@ -75,4 +75,5 @@ export const api = {
   evidence: (id: string, format: 'json' | 'html') => file(`/assets/${encodeURIComponent(id)}/evidence?format=${format}`, `evidence.${format}`),
   /** Every alert the filter matches, as CSV (the API pages through them). */
   alertsCsv: (params: Params) => file(`/alerts.csv${qs(params)}`, 'muvakt-alerts.csv'),
+  acceptancesCsv: (params: Params) => file(`/risk-acceptances.csv${qs(params)}`, 'muvakt-risk-acceptances.csv'),
 };

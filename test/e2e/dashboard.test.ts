@@ -385,6 +385,43 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
     await page.context().close();
   });
 
+  it('the accepted risks are listed with what they cover, their alerts one click away, and download as CSV in bokmål', async () => {
+    const page = await openPage();
+    await signIn(page, TOKENS.viewer, '#acceptances');
+    const row = page.locator('#acceptance-rows tr').filter({ hasText: 'ROS-2026-031' });
+    await row.waitFor({ timeout: 10_000 });
+    const listed = await apiGet<{ items: { id: string; rule_id: string; covers_alerts?: number }[] }>('/api/v1/risk-acceptances', TOKENS.viewer);
+    expect(await page.locator('#acceptance-rows tr').count()).toBe(listed.items.length);
+    const recorded = listed.items.find((x) => x.rule_id === alertsAtStart.find((a) => a.id === alertId)!.rule_id)!;
+    expect(await row.getAttribute('data-acceptance-id')).toBe(recorded.id);
+    expect(await row.getAttribute('data-active')).toBe('true');
+    expect(await row.textContent()).toContain('Avdelingsleder radiologi');
+    expect(await row.textContent()).toContain('gjeldende');
+    expect(await row.locator('td.num').textContent()).toBe(String(recorded.covers_alerts));
+    expect(recorded.covers_alerts).toBeGreaterThan(0);
+    await shot(page, 'acceptances');
+    // Only the expired or revoked: none yet.
+    await page.selectOption('#acc-state', 'inactive');
+    await page.locator('#acceptances-empty').waitFor({ timeout: 5_000 });
+    expect(page.url()).toContain('state=inactive');
+    await page.selectOption('#acc-state', 'all');
+    await row.waitFor({ timeout: 5_000 });
+
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#acceptances-csv')]);
+    expect(csv.suggestedFilename()).toBe('muvakt-risk-acceptances.csv');
+    const file = join(OUT, 'risk-acceptances.csv');
+    await csv.saveAs(file);
+    const [head, ...rows] = readFileSync(file, 'utf8').split('\r\n').filter(Boolean);
+    expect(head).toMatch(/^id,regel,gjelder,enhet,kilde_ip,mål_ip,/);
+    expect(rows.find((l) => l.startsWith(`${recorded.id},`))).toMatch(/,ROS-2026-031,.*,ja,/);
+
+    // The rule links to its alerts: the accepted alert is among them.
+    await row.locator('a').first().click();
+    await page.locator('#nav-alerts[aria-current="page"]').waitFor({ timeout: 5_000 });
+    await page.locator(`tr[data-alert-id="${alertId}"]`).waitFor({ timeout: 10_000 });
+    await page.context().close();
+  });
+
   it('free text searches every stored alert: an alert beyond the first page is found, with paging still right', async () => {
     const page = await openPage();
     await signIn(page, TOKENS.officer);
@@ -523,6 +560,7 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
       ['alerts', `#alerts?alert=${encodeURIComponent(alertId)}`],
       ['devices', '#devices'],
       ['flows', '#flows'],
+      ['acceptances', '#acceptances'],
       ['guide', '#guide'],
     ];
     for (const [name, hash] of views) {
@@ -539,6 +577,7 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
         await page.locator('#panel #cell-apps').waitFor({ timeout: 10_000 });
       }
       if (name === 'devices') await page.locator('#panel #device-peers').waitFor({ timeout: 10_000 });
+      if (name === 'acceptances') await page.locator('#acceptance-rows tr').first().waitFor({ timeout: 10_000 });
       // The page's own words: text outside <script>/<style> and outside data from the wire (translate="no").
       const text = await page.evaluate(() => {
         const parts = [document.title];
@@ -566,11 +605,12 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
       await page.locator('#panel #evidence').waitFor({ timeout: 10_000 });
       await noOverflow(page, `alerts at ${width}`);
       await shot(page, `alerts-${width}`);
-      for (const view of ['devices', 'flows', 'guide']) {
+      for (const view of ['devices', 'flows', 'acceptances', 'guide']) {
         await page.click(`#nav-${view}`);
         await page.locator(`#nav-${view}[aria-current="page"]`).waitFor();
         if (view === 'devices') await page.locator('#device-rows tr').first().waitFor({ timeout: 10_000 });
         if (view === 'flows') await page.locator('#flow-matrix').waitFor({ timeout: 10_000 });
+        if (view === 'acceptances') await page.locator('#acceptance-rows tr').first().waitFor({ timeout: 10_000 });
         await noOverflow(page, `${view} at ${width}`);
         await shot(page, `${view}-${width}`);
         // The new panels: a device's peers and flows, a matrix cell's flows.
@@ -601,6 +641,7 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
       ['alerts', `#alerts?alert=${encodeURIComponent(alertId)}`, '#panel #evidence'],
       ['devices', '#devices', '#device-rows tr'],
       ['flows', '#flows', '#flow-matrix'],
+      ['acceptances', '#acceptances', '#acceptance-rows tr'],
       ['guide', '#guide', '#guide'],
       ['device panel', `#devices?device=${encodeURIComponent(deviceIdOf('10.77.10.50'))}`, '#panel #device-peers'],
       ['flow cell panel', `#flows?src=${encodeURIComponent(cellOf().src)}&dst=${encodeURIComponent(cellOf().dst)}`, '#panel #cell-pairs'],
