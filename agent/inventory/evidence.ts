@@ -110,12 +110,12 @@ async function provenanceOf(store: Pick<Store, 'kvList'>, device: DeviceDetail, 
   named.delete('');
   const sensors = [...named].sort();
   const runs = (await listProvenance(store)).filter((p) => named.has(p.sensor));
-  // ISO 8601 UTC strings order as the instants do.
+  // By instant: the store writes alert times with microseconds, device times with milliseconds.
   let from = device.first_seen;
   let to = device.last_seen;
   for (const a of alerts) {
-    if (a.first_seen < from) from = a.first_seen;
-    if (a.last_seen > to) to = a.last_seen;
+    if (Date.parse(a.first_seen) < Date.parse(from)) from = a.first_seen;
+    if (Date.parse(a.last_seen) > Date.parse(to)) to = a.last_seen;
   }
   return { muvakt_version: muvaktVersion(), sensors, runs, observation_window: { from, to } };
 }

@@ -201,8 +201,12 @@ describe('muvakt evidence', () => {
     ]);
     expect(b.provenance.runs[0].policy_since <= b.provenance.runs[0].recorded_at).toBe(true);
     const window = b.provenance.observation_window as { from: string; to: string };
-    expect(window.from <= b.device.first_seen && window.to >= b.device.last_seen).toBe(true);
-    for (const a of b.alerts as { first_seen: string; last_seen: string }[]) expect(window.from <= a.first_seen && window.to >= a.last_seen).toBe(true);
+    const [from, to] = [Date.parse(window.from), Date.parse(window.to)];
+    expect(from).toBeLessThan(to);
+    expect(from <= Date.parse(b.device.first_seen) && to >= Date.parse(b.device.last_seen)).toBe(true);
+    for (const a of b.alerts as { first_seen: string; last_seen: string }[]) expect(from <= Date.parse(a.first_seen) && to >= Date.parse(a.last_seen)).toBe(true);
+    // The window is the span of what was seen, not of the bundle's making.
+    expect([b.device.first_seen, ...b.alerts.map((a: { first_seen: string }) => a.first_seen)]).toContain(window.from);
     const acked = (b.alerts as { id: string; status: string; history: { actor: string; action: string; comment: string }[] }[]).find((a) => a.id === ackedId)!;
     expect(acked.status).toBe('acknowledged');
     expect(acked.history.at(-1)).toMatchObject({ actor: 'sikkerhetsleder', action: 'ack', comment });
