@@ -451,6 +451,28 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
     await page.context().close();
   });
 
+  it('the address filter takes a CIDR prefix, from the form and from a link', async () => {
+    const page = await openPage();
+    await signIn(page, TOKENS.viewer);
+    await page.locator(`tr[data-alert-id="${alertId}"]`).waitFor({ timeout: 10_000 });
+    await page.fill('#f-ip', '10.77.60.0/26');
+    await page.click('#apply-filters');
+    await page.waitForFunction(() => location.hash.includes('ip=10.77.60.0%2F26'));
+    // The seeded old alerts come from 10.77.60.1 upwards: .1 to .63 are inside the /26.
+    await page.waitForFunction(() => document.querySelectorAll('#alert-rows tr').length === 63, undefined, { timeout: 10_000 });
+    for (const a of await page.locator('#alert-rows td.addresses').allTextContents()) {
+      const last = Number(a.split(' → ')[0].split('.')[3]);
+      expect(a.startsWith('10.77.60.') && last >= 1 && last <= 63, a).toBe(true);
+    }
+    const link = await page.evaluate(() => location.hash);
+    const other = await openPage();
+    await signIn(other, TOKENS.viewer, link);
+    await other.waitForFunction(() => document.querySelectorAll('#alert-rows tr').length === 63, undefined, { timeout: 10_000 });
+    expect(await other.locator('#f-ip').inputValue()).toBe('10.77.60.0/26');
+    await other.context().close();
+    await page.context().close();
+  });
+
   it('an officer opens a device and downloads its evidence bundle', async () => {
     const page = await openPage();
     await signIn(page, TOKENS.officer, '#devices');
