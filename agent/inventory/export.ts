@@ -136,6 +136,7 @@ export function makeAndSoftware(detail: DeviceDetail | null): Pick<ExportedDevic
   const id = detail?.dicom_identity ?? null;
   const versions = new Set<string>();
   if (id?.software_versions) versions.add(id.software_versions);
+  for (const i of detail?.dicom?.implementations ?? []) if (i.version) versions.add(i.version);
   for (const s of detail?.software ?? []) if (s.value) versions.add(s.value);
   return { manufacturer: id?.manufacturer || null, model: id?.model || null, software_versions: [...versions] };
 }
