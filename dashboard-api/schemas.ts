@@ -50,7 +50,9 @@ export const AlertListQuery = Type.Object(
     rule_id: Type.Optional(listOf(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' }), 'One or more rule ids')),
     status: Type.Optional(listOf(StatusSchema, 'One or more statuses')),
     zone: Type.Optional(Text(128, 'Source or destination zone')),
-    ip: Type.Optional(Type.String({ minLength: 2, maxLength: 64, pattern: '^[0-9A-Fa-f.:]+$', description: 'Source or destination address (exact)' })),
+    ip: Type.Optional(
+      Type.String({ minLength: 2, maxLength: 64, pattern: '^[0-9A-Fa-f.:]+(/[0-9]{1,3})?$', description: 'Source or destination address (exact), or a CIDR prefix the source or destination is in (10.77.10.0/24, fd00::/64)' }),
+    ),
     sensor: sensorFilter('Alerts'),
     q: Type.Optional(
       Type.String({
@@ -225,6 +227,14 @@ export const AcceptanceSchema = Type.Object(
 export const AcceptanceListQuery = Type.Object(
   {
     active: Type.Optional(Type.Boolean({ description: 'true: only those in force; false: only expired or revoked' })),
+  },
+  { additionalProperties: false },
+);
+
+export const AcceptanceCsvQuery = Type.Object(
+  {
+    ...AcceptanceListQuery.properties,
+    lang: Type.Optional(StrEnum(['nb', 'en'] as const, { default: 'en', description: 'Language of the headers and of the scope and active columns' })),
   },
   { additionalProperties: false },
 );

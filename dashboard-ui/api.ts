@@ -48,6 +48,14 @@ async function json<T>(path: string, init?: { method?: string; body?: unknown })
   return (await (await request(path, init)).json()) as T;
 }
 
+/** A file the API serves as a download: fetched with the token (a plain link could not carry it), to be saved. */
+async function file(path: string, fallback: string): Promise<{ blob: Blob; filename: string }> {
+  const res = await request(path, { accept: '*/*' });
+  const disposition = res.headers.get('content-disposition') ?? '';
+  const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? fallback;
+  return { blob: await res.blob(), filename };
+}
+
 const qs = (params: Params) => (params.length ? `?${new URLSearchParams(params as [string, string][]).toString()}` : '');
 
 export const api = {
@@ -63,11 +71,9 @@ export const api = {
   cellFlows: (params: Params) => json<FlowPeers>(`/flows/peers${qs(params)}`),
   assetFlows: (id: string, params: Params = []) => json<FlowPeers>(`/assets/${encodeURIComponent(id)}/flows${qs(params)}`),
   acceptances: () => json<{ items: RiskAcceptance[] }>('/risk-acceptances'),
-  /** The evidence bundle as a file: fetched with the token (a plain link could not carry it), then saved. */
-  async evidence(id: string, format: 'json' | 'html'): Promise<{ blob: Blob; filename: string }> {
-    const res = await request(`/assets/${encodeURIComponent(id)}/evidence?format=${format}`, { accept: '*/*' });
-    const disposition = res.headers.get('content-disposition') ?? '';
-    const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `evidence.${format}`;
-    return { blob: await res.blob(), filename };
-  },
+  /** The evidence bundle as a file. */
+  evidence: (id: string, format: 'json' | 'html') => file(`/assets/${encodeURIComponent(id)}/evidence?format=${format}`, `evidence.${format}`),
+  /** Every alert the filter matches, as CSV (the API pages through them). */
+  alertsCsv: (params: Params) => file(`/alerts.csv${qs(params)}`, 'muvakt-alerts.csv'),
+  acceptancesCsv: (params: Params) => file(`/risk-acceptances.csv${qs(params)}`, 'muvakt-risk-acceptances.csv'),
 };

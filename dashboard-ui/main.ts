@@ -9,6 +9,7 @@ import { byId, el } from './dom.js';
 import type { Key } from './i18n.js';
 import { hidePanel, installPanelKeys } from './panel.js';
 import { parseRoute, routeHref, VIEWS, type Route, type View } from './state.js';
+import { AcceptancesView } from './views/acceptances.js';
 import { AlertsView } from './views/alerts.js';
 import { DevicesView } from './views/devices.js';
 import { FlowsView } from './views/flows.js';
@@ -19,7 +20,7 @@ interface ViewImpl {
   render(): void;
 }
 
-const NAV: Record<View, Key> = { alerts: 'nav.alerts', devices: 'nav.devices', flows: 'nav.flows', guide: 'nav.guide' };
+const NAV: Record<View, Key> = { alerts: 'nav.alerts', devices: 'nav.devices', flows: 'nav.flows', acceptances: 'nav.acceptances', guide: 'nav.guide' };
 
 let views: Record<View, ViewImpl> | null = null;
 let shownView: View | null = null;
@@ -122,7 +123,7 @@ async function start(): Promise<void> {
     return;
   }
   const main = byId('main');
-  views = { alerts: new AlertsView(main), devices: new DevicesView(main), flows: new FlowsView(main), guide: new GuideView(main) };
+  views = { alerts: new AlertsView(main), devices: new DevicesView(main), flows: new FlowsView(main), acceptances: new AcceptancesView(main), guide: new GuideView(main) };
   shownView = null;
   labels();
   await show();

@@ -3,8 +3,8 @@
  * link is shareable and the back button works. Only the language and the token are kept in
  * sessionStorage: the token must never be in a link.
  */
-export type View = 'alerts' | 'devices' | 'flows' | 'guide';
-export const VIEWS: readonly View[] = ['alerts', 'devices', 'flows', 'guide'];
+export type View = 'alerts' | 'devices' | 'flows' | 'acceptances' | 'guide';
+export const VIEWS: readonly View[] = ['alerts', 'devices', 'flows', 'acceptances', 'guide'];
 
 export interface Route {
   view: View;

@@ -168,4 +168,7 @@ export interface RiskAcceptance {
   reference: string;
   expires: string;
   active: boolean;
+  /** How many stored alerts an acceptance in force covers. */
+  covers_alerts?: number;
+  revoked_at?: string;
 }

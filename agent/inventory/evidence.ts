@@ -7,14 +7,19 @@
  * PHI-free: only what the store holds (device detail and alerts, both PHI-free by contract).
  */
 import { acceptanceFor, isActive, listAcceptances, type RiskAcceptance } from '../risk-acceptances.js';
+import { listProvenance, type SensorProvenance } from '../run-provenance.js';
+import { muvaktVersion } from '../version.js';
 import type { Store } from '../store/index.js';
 import { ALL_RULES } from '../../rules/index.js';
-import type { Alert } from '../store/types.js';
+import type { Alert, AlertHistoryEntry } from '../store/types.js';
 import { SEVERITY_RANK } from '../store/types.js';
+import { reasonInBokmal } from './reason-text.js';
 import { alertsByIp, alertsFor, allDevices, highestSeverity, type InventoryReader } from './export.js';
 import type { DeviceDetail } from './index.js';
 
 export interface EvidenceAlert extends Alert {
+  /** Status changes with who made them and their comments (acknowledgements, resolutions, reopenings). */
+  history: AlertHistoryEntry[];
   rule: { title: { nb: string; en: string }; recommendation: { nb: string; en: string }; guide_refs: string[]; requirements: string[] } | null;
 }
 
@@ -22,12 +27,28 @@ export interface EvidenceBundle {
   kind: 'muvakt.evidence';
   version: 1;
   generated_at: string;
+  /** Where the findings come from: the sensors that saw the device, the muvakt version and policy each judged with, and the time observed. */
+  provenance: EvidenceProvenance;
   device: DeviceDetail;
   alerts: EvidenceAlert[];
   /** Risk acceptances recorded for this device's findings (by device, address pair or zone), active or not: the decisions are part of the record. */
   risk_acceptances: (RiskAcceptance & { active: boolean })[];
   summary: { alerts: number; open_alerts: number; highest_open_severity: string | null; guide_refs: string[] };
 }
+
+export interface EvidenceProvenance {
+  /** The muvakt that made this bundle. */
+  muvakt_version: string;
+  /** The sensors that saw the device or raised its alerts (names; empty for a store from before sensors had names). */
+  sensors: string[];
+  /** What each of those sensors last recorded of itself: muvakt version, policy site and SHA-256 (none for a sensor older than these records). */
+  runs: SensorProvenance[];
+  /** From the first to the last sighting of the device or its alerts. */
+  observation_window: { from: string; to: string };
+}
+
+/** What the bundle reads: the inventory, the alerts with their history, acceptances and provenance. */
+export type EvidenceReader = InventoryReader & Pick<Store, 'kvList' | 'getAlert'>;
 
 /** A device by id (`mac:…` / `ip:…`) or by an address it holds; null when unknown. */
 export async function findDevice(store: InventoryReader, idOrIp: string): Promise<DeviceDetail | null> {
@@ -46,15 +67,18 @@ export function sanitizeId(id: string): string {
   return id.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 120) || 'device';
 }
 
-export async function buildEvidence(store: InventoryReader & Pick<Store, 'kvList'>, device: DeviceDetail, now: Date = new Date()): Promise<EvidenceBundle> {
+export async function buildEvidence(store: EvidenceReader, device: DeviceDetail, now: Date = new Date()): Promise<EvidenceBundle> {
   const rules = new Map(ALL_RULES.map((r) => [r.id, r]));
   const ips = device.addresses.map((a) => a.ip);
-  const alerts: EvidenceAlert[] = alertsFor(ips, await alertsByIp(store, 'all'))
-    .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || (a.last_seen < b.last_seen ? 1 : a.last_seen > b.last_seen ? -1 : 0))
-    .map((a) => {
-      const r = rules.get(a.rule_id);
-      return { ...a, rule: r ? { title: { ...r.title }, recommendation: { ...r.recommendation }, guide_refs: [...r.guide_refs], requirements: [...r.requirements] } : null };
-    });
+  const sorted = alertsFor(ips, await alertsByIp(store, 'all')).sort(
+    (a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || (a.last_seen < b.last_seen ? 1 : a.last_seen > b.last_seen ? -1 : 0),
+  );
+  const alerts: EvidenceAlert[] = [];
+  for (const a of sorted) {
+    const r = rules.get(a.rule_id);
+    const history = (await store.getAlert(a.id))?.history ?? [];
+    alerts.push({ ...a, history, rule: r ? { title: { ...r.title }, recommendation: { ...r.recommendation }, guide_refs: [...r.guide_refs], requirements: [...r.requirements] } : null });
+  }
   const ipSet = new Set(ips);
   const risk_acceptances = (await listAcceptances(store))
     .filter((x) => (x.scope === 'device' && x.device_id === device.id) || (x.scope === 'pair' && (ipSet.has(x.src_ip ?? '') || ipSet.has(x.dst_ip ?? ''))) || (x.scope === 'zones' && (x.zone_src === device.zone.name || x.zone_dst === device.zone.name)))
@@ -72,11 +96,28 @@ export async function buildEvidence(store: InventoryReader & Pick<Store, 'kvList
     kind: 'muvakt.evidence',
     version: 1,
     generated_at: now.toISOString(),
+    provenance: await provenanceOf(store, device, alerts),
     device,
     alerts,
     risk_acceptances,
     summary: { alerts: alerts.length, open_alerts: open.length, highest_open_severity: highestSeverity(open), guide_refs: [...refs].sort() },
   };
+}
+
+async function provenanceOf(store: Pick<Store, 'kvList'>, device: DeviceDetail, alerts: readonly Alert[]): Promise<EvidenceProvenance> {
+  const named = new Set<string>((device as DeviceDetail & { sensors?: string[] }).sensors ?? []);
+  for (const a of alerts) for (const s of a.sensors ?? []) named.add(s);
+  named.delete('');
+  const sensors = [...named].sort();
+  const runs = (await listProvenance(store)).filter((p) => named.has(p.sensor));
+  // By instant: the store writes alert times with microseconds, device times with milliseconds.
+  let from = device.first_seen;
+  let to = device.last_seen;
+  for (const a of alerts) {
+    if (Date.parse(a.first_seen) < Date.parse(from)) from = a.first_seen;
+    if (Date.parse(a.last_seen) > Date.parse(to)) to = a.last_seen;
+  }
+  return { muvakt_version: muvaktVersion(), sensors, runs, observation_window: { from, to } };
 }
 
 // ---- document model, rendered to Markdown and HTML ----
@@ -95,6 +136,8 @@ const PROPERTY_LABELS: Record<string, string> = {
   configuration_control: 'Konfigurasjonskontroll (configuration control)',
 };
 
+const HISTORY_ACTIONS: Record<string, string> = { ack: 'kvittert', resolve: 'løst', reopen: 'gjenåpnet' };
+
 const list = (xs: readonly string[]): string => (xs.length ? xs.join(', ') : '–');
 
 export function evidenceDocument(b: EvidenceBundle): Block[] {
@@ -102,6 +145,27 @@ export function evidenceDocument(b: EvidenceBundle): Block[] {
   const out: Block[] = [];
   out.push({ h: 1, text: `Bevismappe for ${d.id} (evidence bundle)` });
   out.push({ p: `Generert (generated) ${b.generated_at} av muvakt fra passiv trafikkobservasjon. Inneholder ingen helse- og personopplysninger (PHI-free).` });
+
+  const pv = b.provenance;
+  out.push({ h: 2, text: 'Opphav (provenance)' });
+  out.push({
+    table: {
+      head: ['Egenskap (field)', 'Verdi (value)'],
+      rows: [
+        ['muvakt-versjon (version)', pv.muvakt_version],
+        ['Observert (observed)', `${pv.observation_window.from} – ${pv.observation_window.to}`],
+        ['Sensorer (sensors)', list(pv.sensors)],
+      ],
+    },
+  });
+  if (pv.runs.length) {
+    out.push({
+      table: {
+        head: ['Sensor', 'muvakt-versjon (version)', 'Policy (site)', 'Policy SHA-256', 'Samme policy siden (same policy since)', 'Sist startet (last started)'],
+        rows: pv.runs.map((r) => [r.sensor, r.muvakt_version, r.policy.site, r.policy.sha256, r.policy_since, r.recorded_at]),
+      },
+    });
+  } else out.push({ p: 'Ingen sensor har registrert versjon og policy i databasen (no sensor recorded its version and policy in the store).' });
 
   out.push({ h: 2, text: 'Enhet (device)' });
   const rows: string[][] = [
@@ -139,7 +203,12 @@ export function evidenceDocument(b: EvidenceBundle): Block[] {
   });
 
   out.push({ h: 2, text: `Eksponering (exposure): ${d.exposure.score} poeng, nivå ${d.exposure.level}` });
-  out.push({ table: { head: ['Fakta (fact)', 'Poeng (points)', 'Veileder (guide)'], rows: d.exposure.reasons.map((r) => [r.fact, String(r.points), r.guide_ref]) } });
+  out.push({
+    table: {
+      head: ['Fakta', 'Fact (en)', 'Poeng (points)', 'Veileder (guide)'],
+      rows: d.exposure.reasons.map((r) => [reasonInBokmal(r.fact), r.fact, String(r.points), r.guide_ref]),
+    },
+  });
 
   out.push({ h: 2, text: 'Protokoller og tjenester (protocols and services)' });
   const proto: string[] = [];
@@ -185,6 +254,14 @@ export function evidenceDocument(b: EvidenceBundle): Block[] {
         ...((a as { accepted?: string }).accepted ? [`Risiko akseptert (risk accepted): ${(a as { accepted?: string }).accepted}`] : []),
       ],
     });
+    if (a.history.length) {
+      out.push({
+        table: {
+          head: ['Tid (time)', 'Av (by)', 'Handling (action)', 'Kommentar (comment)'],
+          rows: a.history.map((h) => [h.at, h.actor, `${HISTORY_ACTIONS[h.action] ?? h.action} (${h.action})`, h.comment || '–']),
+        },
+      });
+    }
   }
 
   out.push({ h: 2, text: `Akseptert risiko (risk acceptances): ${b.risk_acceptances.length}` });

@@ -12,14 +12,21 @@
 import type { Store } from '../store/store.js';
 import type { Alert, Severity } from '../store/types.js';
 import { SEVERITY_RANK } from '../store/types.js';
-import type { DeviceSummary } from './index.js';
+import type { DeviceDetail, DeviceSummary } from './index.js';
 import { csvCell } from '../export/csv.js';
 
 /** What the store offers that the export reads (either backend). */
 export type InventoryReader = Pick<Store, 'listDevices' | 'getDevice' | 'listAlerts'>;
 
-/** One exported device: its summary plus its open alerts. */
+/** One exported device: its summary, what its detail says of its make and software, and its open alerts. */
 export interface ExportedDevice extends DeviceSummary {
+  /** From the DICOM data sets it sent (Manufacturer, ManufacturerModelName); null when none was seen. */
+  manufacturer: string | null;
+  model: string | null;
+  /** Every software version seen (DICOM SoftwareVersions, implementation versions, banners, user agents). */
+  software_versions: string[];
+  /** The guide sections its exposure reasons rest on. */
+  guide_refs: string[];
   open_alerts: number;
   highest_open_severity: Severity | null;
 }
@@ -30,6 +37,9 @@ export const CSV_COLUMNS = [
   'mac',
   'ips',
   'vendor',
+  'manufacturer',
+  'model',
+  'software_versions',
   'names',
   'zone',
   'role',
@@ -37,11 +47,42 @@ export const CSV_COLUMNS = [
   'exposure_score',
   'exposure_level',
   'top_reasons',
+  'guide_refs',
   'first_seen',
   'last_seen',
   'open_alerts',
   'highest_open_severity',
 ] as const;
+
+export type CsvLanguage = 'en' | 'nb';
+
+/** The same columns headed in bokmål (`--lang nb`), for a register kept in Norwegian. */
+export const CSV_COLUMNS_NB: Readonly<Record<(typeof CSV_COLUMNS)[number], string>> = {
+  id: 'id',
+  mac: 'mac',
+  ips: 'ip_adresser',
+  vendor: 'leverandør_mac',
+  manufacturer: 'produsent',
+  model: 'modell',
+  software_versions: 'programvareversjoner',
+  names: 'navn',
+  zone: 'sone',
+  role: 'rolle',
+  scenario: 'bruksscenario',
+  exposure_score: 'eksponeringspoeng',
+  exposure_level: 'eksponeringsnivå',
+  top_reasons: 'viktigste_årsaker',
+  guide_refs: 'veilederhenvisninger',
+  first_seen: 'først_sett',
+  last_seen: 'sist_sett',
+  open_alerts: 'åpne_varsler',
+  highest_open_severity: 'høyeste_åpne_alvorlighet',
+};
+
+/** The header line's names in one language. */
+export function csvHeader(lang: CsvLanguage = 'en'): string[] {
+  return CSV_COLUMNS.map((c) => (lang === 'nb' ? CSV_COLUMNS_NB[c] : c));
+}
 
 /** How many exposure reasons (highest points first) go into the CSV's `top_reasons`. */
 export const TOP_REASONS = 3;
@@ -90,13 +131,33 @@ export function highestSeverity(alerts: readonly Pick<Alert, 'severity'>[]): Sev
   return best;
 }
 
-/** The export rows: every device with its open-alert count and highest open severity. */
+/** The make, model and software the device's detail records (null detail: none known). */
+export function makeAndSoftware(detail: DeviceDetail | null): Pick<ExportedDevice, 'manufacturer' | 'model' | 'software_versions'> {
+  const id = detail?.dicom_identity ?? null;
+  const versions = new Set<string>();
+  if (id?.software_versions) versions.add(id.software_versions);
+  for (const i of detail?.dicom?.implementations ?? []) if (i.version) versions.add(i.version);
+  for (const s of detail?.software ?? []) if (s.value) versions.add(s.value);
+  return { manufacturer: id?.manufacturer || null, model: id?.model || null, software_versions: [...versions] };
+}
+
+/** The guide sections behind the exposure reasons (a reason may cite several, comma-separated). */
+export function exposureGuideRefs(d: Pick<DeviceSummary, 'exposure'>): string[] {
+  const refs = new Set<string>();
+  for (const r of d.exposure.reasons) for (const g of r.guide_ref.split(/,\s*/)) if (g.trim()) refs.add(g.trim());
+  return [...refs];
+}
+
+/** The export rows: every device with its make and software, its exposure's guide sections, its open-alert count and highest open severity. */
 export async function exportRows(store: InventoryReader, opts: { zone?: string } = {}): Promise<ExportedDevice[]> {
   const open = await alertsByIp(store, 'open');
-  return (await allDevices(store, opts.zone)).map((d) => {
+  const out: ExportedDevice[] = [];
+  for (const d of await allDevices(store, opts.zone)) {
     const alerts = alertsFor(d.ips, open);
-    return { ...d, open_alerts: alerts.length, highest_open_severity: highestSeverity(alerts) };
-  });
+    const detail = (await store.getDevice(d.id)) as DeviceDetail | null;
+    out.push({ ...d, ...makeAndSoftware(detail), guide_refs: exposureGuideRefs(d), open_alerts: alerts.length, highest_open_severity: highestSeverity(alerts) });
+  }
+  return out;
 }
 
 function topReasons(d: DeviceSummary): string {
@@ -113,6 +174,9 @@ export function csvRow(d: ExportedDevice): string[] {
     d.mac ?? '',
     d.ips.join(' '),
     d.vendor ?? '',
+    d.manufacturer ?? '',
+    d.model ?? '',
+    d.software_versions.join('; '),
     d.names.join(' '),
     d.zone,
     d.role,
@@ -120,6 +184,7 @@ export function csvRow(d: ExportedDevice): string[] {
     String(d.exposure.score),
     d.exposure.level,
     topReasons(d),
+    d.guide_refs.join('; '),
     d.first_seen,
     d.last_seen,
     String(d.open_alerts),
@@ -127,9 +192,9 @@ export function csvRow(d: ExportedDevice): string[] {
   ];
 }
 
-/** The whole CSV: header plus one row per device, CRLF line ends (RFC 4180). */
-export function toCsv(rows: readonly ExportedDevice[]): string {
-  const lines = [CSV_COLUMNS.join(',')];
+/** The whole CSV: header (English column names, or bokmål) plus one row per device, CRLF line ends (RFC 4180). */
+export function toCsv(rows: readonly ExportedDevice[], lang: CsvLanguage = 'en'): string {
+  const lines = [csvHeader(lang).map(csvCell).join(',')];
   for (const d of rows) lines.push(csvRow(d).map(csvCell).join(','));
   return `${lines.join('\r\n')}\r\n`;
 }

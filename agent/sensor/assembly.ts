@@ -184,6 +184,11 @@ export async function assembleSensor(o: SensorAssemblyOptions): Promise<SensorAs
       import('./remote-sessions.js'),
     ]);
     const store = await openStoreAt(dbLocation(o.dbFile, o.defaultDb ?? ':memory:'), { retentionDays: policy.retentionDays, sensor });
+    // What this sensor's findings rest on (version, policy hash), for the evidence bundles.
+    const { policyFileSha256, recordProvenance } = await import('../run-provenance.js');
+    await recordProvenance(store, { sensor, policy: { site: policy.site, sha256: policyFileSha256(o.policyFile!) } }).catch((e: Error) =>
+      o.alertStream?.log?.warn({ err: e.message }, 'sensor provenance not recorded'),
+    );
     let onCommit: ((r: { created: Alert[]; reopened: Alert[] }) => void) | undefined;
     if (o.alertStream) ({ onCommit, syslog } = await alertStreamTo(o.alertStream, exporters, sensor));
     const log = o.alertStream?.log;

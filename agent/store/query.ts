@@ -20,6 +20,7 @@ import {
   STATUSES,
   StoreInputError,
 } from './types.js';
+import { filterPrefix, SQLITE_IP_IN } from './ip-prefix.js';
 import { alertIdFromKey, alertKey, boundEvidence, boundJson, containsFnr, parseTs, redactFnr, safeJson, toTs, tsFromMs, type Timestamp } from './values.js';
 
 export const DAY_MS = 86_400_000;
@@ -304,6 +305,8 @@ export function alertListPlan(q: AlertQuery, dialect: Dialect): ListPlan {
   for (const [f, v] of [['zone', q.zone], ['ip', q.ip]] as const) {
     if (v !== undefined && (!isText(v, 128) || v.length === 0)) throw new StoreInputError(`${f}: expected a non-empty string`);
   }
+  const prefix = q.ip !== undefined && q.ip.includes('/') ? filterPrefix(q.ip) : null;
+  if (q.ip !== undefined && q.ip.includes('/') && prefix === null) throw new StoreInputError('ip: expected an address or a CIDR prefix such as 10.77.10.0/24 or fd00::/64');
   const since = timeParam(q.since, 'since');
   const until = timeParam(q.until, 'until');
   const limit = limitParam(q.limit);
@@ -335,7 +338,12 @@ export function alertListPlan(q: AlertQuery, dialect: Dialect): ListPlan {
     where.push('(zone_src = ? OR zone_dst = ?)');
     params.push(q.zone, q.zone);
   }
-  if (q.ip !== undefined) {
+  if (prefix !== null) {
+    // PostgreSQL's inet: `<<=` is "inside or equal"; the guard keeps an empty address from the cast.
+    const inside = (col: string) => (dialect === 'postgres' ? `(CASE WHEN ${col} ~ '^[0-9A-Fa-f.:]+$' THEN ${col}::inet <<= ?::inet ELSE false END)` : `${SQLITE_IP_IN}(${col}, ?) = 1`);
+    where.push(`(${inside('src_ip')} OR ${inside('dst_ip')})`);
+    params.push(prefix.text, prefix.text);
+  } else if (q.ip !== undefined) {
     where.push('(src_ip = ? OR dst_ip = ?)');
     params.push(q.ip, q.ip);
   }

@@ -85,6 +85,7 @@ import {
   StoreInputError,
 } from './types.js';
 import { defaultSensorName, isSensorName } from './sensor-name.js';
+import { inPrefix, SQLITE_IP_IN } from './ip-prefix.js';
 import { containsFnr, tsFromMs } from './values.js';
 
 export { DEFAULT_RETENTION_DAYS, SYSTEM_ACTOR, type UpsertOptions };
@@ -153,6 +154,8 @@ export class SqliteStore implements Store {
     if (path !== ':memory:' && path !== '') createPrivate(path);
     const db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
     this.db = db;
+    // The alert list's CIDR filter (PostgreSQL has inet for it).
+    db.function(SQLITE_IP_IN, { deterministic: true }, inPrefix);
     try {
       // auto_vacuum only takes effect on a new file (before the first table): set it first.
       db.pragma('auto_vacuum = INCREMENTAL');

@@ -49,7 +49,7 @@ export interface AssetProvider {
 }
 
 /** Devices as the store keeps them (written by `analyze --db` / `run --db`). */
-export function storeAssets(store: Pick<Store, 'listDevices' | 'getDevice' | 'listAlerts' | 'kvList'>): AssetProvider {
+export function storeAssets(store: Pick<Store, 'listDevices' | 'getDevice' | 'listAlerts' | 'getAlert' | 'kvList'>): AssetProvider {
   return {
     list: async (q) => (await store.listDevices(q)) as { items: Asset[]; next_cursor: string | null },
     get: async (id) => (await store.getDevice(id)) as Record<string, unknown> | null,

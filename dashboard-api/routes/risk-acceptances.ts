@@ -11,11 +11,18 @@ import { csvLine } from '../../agent/export/csv.js';
 import { AcceptanceInputError, covers, isActive, listAcceptances, recordAcceptance, revokeAcceptance, type RiskAcceptance } from '../../agent/risk-acceptances.js';
 import type { Alert } from '../../agent/store/index.js';
 import { ApiError } from '../plugins/errors.js';
-import { AcceptanceBody, AcceptanceIdParams, AcceptanceListQuery, AcceptanceSchema, CommentBody, errorResponses, strictValidatorCompiler } from '../schemas.js';
+import { AcceptanceBody, AcceptanceCsvQuery, AcceptanceIdParams, AcceptanceListQuery, AcceptanceSchema, CommentBody, errorResponses, strictValidatorCompiler } from '../schemas.js';
 import type { ApiStore } from '../types.js';
 
 const RULE_IDS: ReadonlySet<string> = new Set(ALL_RULES.map((r) => r.id));
-const CSV_HEADERS = ['id', 'rule_id', 'scope', 'device_id', 'src_ip', 'dst_ip', 'zone_src', 'zone_dst', 'reason', 'owner', 'reference', 'expires', 'active', 'created_by', 'created_at', 'revoked_by', 'revoked_at'];
+const CSV_HEADERS = {
+  en: ['id', 'rule_id', 'scope', 'device_id', 'src_ip', 'dst_ip', 'zone_src', 'zone_dst', 'reason', 'owner', 'reference', 'expires', 'active', 'created_by', 'created_at', 'revoked_by', 'revoked_at'],
+  nb: ['id', 'regel', 'gjelder', 'enhet', 'kilde_ip', 'mål_ip', 'kildesone', 'målsone', 'begrunnelse', 'eier', 'ros_referanse', 'til_og_med', 'gjeldende', 'registrert_av', 'registrert', 'trukket_av', 'trukket'],
+} as const;
+const CSV_WORDS = {
+  en: { device: 'device', pair: 'pair', zones: 'zones', true: 'true', false: 'false' },
+  nb: { device: 'enhet', pair: 'adressepar', zones: 'sonepar', true: 'ja', false: 'nei' },
+} as const;
 /** Alerts read to count what each acceptance covers. */
 const MAX_ALERTS_COUNTED = 50_000;
 
@@ -72,12 +79,23 @@ export const riskAcceptanceRoutes: FastifyPluginAsync<RiskAcceptanceRoutesOption
     '/risk-acceptances.csv',
     {
       config: { access: 'viewer', audit: 'risk.export' },
-      schema: { tags, security, summary: 'Recorded risk acceptances as CSV (RFC 4180, formula-like cells neutralised)', querystring: AcceptanceListQuery, response: errorResponses() },
+      schema: {
+        tags,
+        security,
+        summary: 'Recorded risk acceptances as CSV (RFC 4180, formula-like cells neutralised)',
+        description: '`lang=nb` heads the columns in bokmål and writes the scope and whether it is in force in bokmål.',
+        querystring: AcceptanceCsvQuery,
+        response: errorResponses(),
+      },
     },
     async (request, reply) => {
-      const lines = [csvLine(CSV_HEADERS)];
+      const lang = request.query.lang ?? 'en';
+      const words = CSV_WORDS[lang];
+      const lines = [csvLine(CSV_HEADERS[lang])];
       for (const a of await listed(request.query.active)) {
-        lines.push(csvLine([a.id, a.rule_id, a.scope, a.device_id ?? '', a.src_ip ?? '', a.dst_ip ?? '', a.zone_src ?? '', a.zone_dst ?? '', a.reason, a.owner, a.reference, a.expires, String(a.active), a.created_by, a.created_at, a.revoked_by ?? '', a.revoked_at ?? '']));
+        lines.push(
+          csvLine([a.id, a.rule_id, words[a.scope], a.device_id ?? '', a.src_ip ?? '', a.dst_ip ?? '', a.zone_src ?? '', a.zone_dst ?? '', a.reason, a.owner, a.reference, a.expires, words[String(a.active) as 'true' | 'false'], a.created_by, a.created_at, a.revoked_by ?? '', a.revoked_at ?? '']),
+        );
       }
       void reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="muvakt-risk-acceptances.csv"');
       return `${lines.join('\r\n')}\r\n`;

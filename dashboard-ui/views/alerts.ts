@@ -5,7 +5,7 @@
  */
 import { api, type Params } from '../api.js';
 import { clearMessage, currentLang, explain, message, role, severityBadge, t, time } from '../context.js';
-import { compare, DATA, el, fill, sortHeader } from '../dom.js';
+import { compare, DATA, el, fill, saveFile, sortHeader } from '../dom.js';
 import { sectionsIn } from '../guide.js';
 import type { Key } from '../i18n.js';
 import { hidePanel, showPanel } from '../panel.js';
@@ -121,6 +121,21 @@ export class AlertsView {
     }
     if (cursor) out.push(['cursor', cursor]);
     return out;
+  }
+
+  /** The CSV export's query: the list's filters and order, every page, headed in the page's language. */
+  private csvParams(): Params {
+    return [...this.apiParams().filter(([k]) => k !== 'limit'), ['lang', currentLang()]];
+  }
+
+  private async downloadCsv(): Promise<void> {
+    try {
+      const { blob, filename } = await api.alertsCsv(this.csvParams());
+      saveFile(blob, filename);
+      message(() => t('csvDownloaded'), 'ok');
+    } catch (e) {
+      message(() => explain(e), 'error');
+    }
   }
 
   private key(): string {
@@ -300,7 +315,10 @@ export class AlertsView {
     return el('section', { cls: 'card' }, [
       form,
       el('div', { cls: 'field text-filter' }, [el('label', { text: t('text'), attrs: { for: 'f-text' } }), q, el('span', { cls: 'small', text: t('textNote'), attrs: { id: 'f-text-note' } })]),
-      el('p', { cls: 'small', text: t('copyLink') }),
+      el('div', { cls: 'export-row' }, [
+        el('p', { cls: 'small', text: t('copyLink') }),
+        el('button', { cls: 'secondary', text: t('csvExport'), attrs: { type: 'button', id: 'alerts-csv', title: t('csvExportNote') }, on: { click: () => void this.downloadCsv() } }),
+      ]),
     ]);
   }
 

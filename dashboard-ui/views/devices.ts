@@ -6,7 +6,7 @@
  */
 import { api, type Params } from '../api.js';
 import { explain, message, severityBadge, t, time } from '../context.js';
-import { compare, DATA, el, fill, sortHeader } from '../dom.js';
+import { compare, DATA, el, fill, saveFile, sortHeader } from '../dom.js';
 import type { Key } from '../i18n.js';
 import { hidePanel, showPanel } from '../panel.js';
 import { navigate, routeHref, withParam, type Route } from '../state.js';
@@ -31,6 +31,7 @@ const REASON_LEADS: readonly Key[] = [
   'r.in the medical-device zone',
   'r.integrations',
   'r.open alerts',
+  'r.software past its end of support',
   'r.the guide ranks this highest',
 ];
 
@@ -335,12 +336,7 @@ export class DevicesView {
   private async download(id: string, format: 'json' | 'html'): Promise<void> {
     try {
       const { blob, filename } = await api.evidence(id, format);
-      const url = URL.createObjectURL(blob);
-      const a = el('a', { attrs: { href: url, download: filename, hidden: true } });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveFile(blob, filename);
       message(() => t('downloaded'), 'ok');
     } catch (e) {
       message(() => explain(e), 'error');

@@ -220,6 +220,28 @@ describe('CLI papercuts', () => {
     expect(addr.stderr).toContain('--syslog expects HOST:PORT');
   });
 
+  it('npm run demo starts its database afresh: a second run gives the same alerts and counts, not double', () => {
+    // The demo script as package.json has it, after its build, writing a database in this test's directory.
+    const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { demo: string } }).scripts.demo;
+    expect(script.startsWith('npm run build --silent && ')).toBe(true);
+    const db = join(tmp, 'demo-twice.db');
+    const demo = script.slice('npm run build --silent && '.length).replaceAll('muvakt-demo.db', db);
+    const node = process.execPath.slice(0, process.execPath.lastIndexOf('/'));
+    const run = () => {
+      const r = bash(`cd "${ROOT}" && PATH="${node}:$PATH" ${demo} > /dev/null`);
+      expect(r.status, r.stderr).toBe(0);
+      const store = new Database(db, { readonly: true });
+      try {
+        return store.prepare('SELECT id, count FROM alerts ORDER BY id').all() as { id: string; count: number }[];
+      } finally {
+        store.close();
+      }
+    };
+    const first = run();
+    expect(first.length).toBeGreaterThan(5);
+    expect(run()).toEqual(first);
+  });
+
   it('policy check reports every problem in one round, YAML errors where they are', () => {
     const bad = join(tmp, 'bad-policy.yaml');
     writeFileSync(bad, 'site: t\nzones:\n  - {name: a, kind: medicl, cidrs: [10.0.0.0/24]}\n  - {name: b, kind: office, cidrs: [10.0.0.0/23]}\nencryption: {min_tls: 1.2}\nretention_days: 0\n');

@@ -251,6 +251,23 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
     for (const z of zones) expect(z.split(' → ')).toContain('MU');
     await shot(page, 'officer-filtered');
 
+    // The same filter as CSV, headed in the page's language: every alert it matches, none other.
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#alerts-csv')]);
+    expect(csv.suggestedFilename()).toBe('muvakt-alerts.csv');
+    const csvFile = join(OUT, 'alerts-filtered.csv');
+    await csv.saveAs(csvFile);
+    const csvLines = readFileSync(csvFile, 'utf8').split('\r\n').filter(Boolean);
+    expect(csvLines[0]).toMatch(/^id,regel,alvorlighet,status,tittel,/);
+    const filtered = await apiGet<{ items: ApiAlert[] }>(
+      `/api/v1/alerts?zone=MU&since=${osloDay(target.last_seen)}&until=${osloDay(target.first_seen)}&status=open,acknowledged&limit=1000`,
+      TOKENS.officer,
+    );
+    expect(filtered.items.length).toBeGreaterThan(0);
+    expect(csvLines.slice(1).map((l) => l.split(',')[0]).sort()).toEqual(filtered.items.map((a) => a.id).sort());
+    expect(csvLines.find((l) => l.startsWith(`${alertId},`))).toContain('Fjerntilgang fra ukjent ekstern adresse');
+    await page.locator('#msg.ok').waitFor({ timeout: 10_000 });
+    expect(await page.locator('#msg').textContent()).toBe('Varslene er lastet ned som CSV.');
+
     // Sorting by a column reorders the rows and says so to assistive technology.
     await page.click('th[data-sort-key="count"] button');
     await page.locator('th[data-sort-key="count"][aria-sort="descending"]').waitFor();
@@ -368,6 +385,43 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
     await page.context().close();
   });
 
+  it('the accepted risks are listed with what they cover, their alerts one click away, and download as CSV in bokmål', async () => {
+    const page = await openPage();
+    await signIn(page, TOKENS.viewer, '#acceptances');
+    const row = page.locator('#acceptance-rows tr').filter({ hasText: 'ROS-2026-031' });
+    await row.waitFor({ timeout: 10_000 });
+    const listed = await apiGet<{ items: { id: string; rule_id: string; covers_alerts?: number }[] }>('/api/v1/risk-acceptances', TOKENS.viewer);
+    expect(await page.locator('#acceptance-rows tr').count()).toBe(listed.items.length);
+    const recorded = listed.items.find((x) => x.rule_id === alertsAtStart.find((a) => a.id === alertId)!.rule_id)!;
+    expect(await row.getAttribute('data-acceptance-id')).toBe(recorded.id);
+    expect(await row.getAttribute('data-active')).toBe('true');
+    expect(await row.textContent()).toContain('Avdelingsleder radiologi');
+    expect(await row.textContent()).toContain('gjeldende');
+    expect(await row.locator('td.num').textContent()).toBe(String(recorded.covers_alerts));
+    expect(recorded.covers_alerts).toBeGreaterThan(0);
+    await shot(page, 'acceptances');
+    // Only the expired or revoked: none yet.
+    await page.selectOption('#acc-state', 'inactive');
+    await page.locator('#acceptances-empty').waitFor({ timeout: 5_000 });
+    expect(page.url()).toContain('state=inactive');
+    await page.selectOption('#acc-state', 'all');
+    await row.waitFor({ timeout: 5_000 });
+
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#acceptances-csv')]);
+    expect(csv.suggestedFilename()).toBe('muvakt-risk-acceptances.csv');
+    const file = join(OUT, 'risk-acceptances.csv');
+    await csv.saveAs(file);
+    const [head, ...rows] = readFileSync(file, 'utf8').split('\r\n').filter(Boolean);
+    expect(head).toMatch(/^id,regel,gjelder,enhet,kilde_ip,mål_ip,/);
+    expect(rows.find((l) => l.startsWith(`${recorded.id},`))).toMatch(/,ROS-2026-031,.*,ja,/);
+
+    // The rule links to its alerts: the accepted alert is among them.
+    await row.locator('a').first().click();
+    await page.locator('#nav-alerts[aria-current="page"]').waitFor({ timeout: 5_000 });
+    await page.locator(`tr[data-alert-id="${alertId}"]`).waitFor({ timeout: 10_000 });
+    await page.context().close();
+  });
+
   it('free text searches every stored alert: an alert beyond the first page is found, with paging still right', async () => {
     const page = await openPage();
     await signIn(page, TOKENS.officer);
@@ -394,6 +448,28 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
     await page.locator('#f-text').fill('<x>');
     await page.locator('#msg.error').waitFor({ timeout: 10_000 });
     expect(await page.locator('#msg').textContent()).toMatch(/q: expected 1–100 letters/);
+    await page.context().close();
+  });
+
+  it('the address filter takes a CIDR prefix, from the form and from a link', async () => {
+    const page = await openPage();
+    await signIn(page, TOKENS.viewer);
+    await page.locator(`tr[data-alert-id="${alertId}"]`).waitFor({ timeout: 10_000 });
+    await page.fill('#f-ip', '10.77.60.0/26');
+    await page.click('#apply-filters');
+    await page.waitForFunction(() => location.hash.includes('ip=10.77.60.0%2F26'));
+    // The seeded old alerts come from 10.77.60.1 upwards: .1 to .63 are inside the /26.
+    await page.waitForFunction(() => document.querySelectorAll('#alert-rows tr').length === 63, undefined, { timeout: 10_000 });
+    for (const a of await page.locator('#alert-rows td.addresses').allTextContents()) {
+      const last = Number(a.split(' → ')[0].split('.')[3]);
+      expect(a.startsWith('10.77.60.') && last >= 1 && last <= 63, a).toBe(true);
+    }
+    const link = await page.evaluate(() => location.hash);
+    const other = await openPage();
+    await signIn(other, TOKENS.viewer, link);
+    await other.waitForFunction(() => document.querySelectorAll('#alert-rows tr').length === 63, undefined, { timeout: 10_000 });
+    expect(await other.locator('#f-ip').inputValue()).toBe('10.77.60.0/26');
+    await other.context().close();
     await page.context().close();
   });
 
@@ -506,6 +582,7 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
       ['alerts', `#alerts?alert=${encodeURIComponent(alertId)}`],
       ['devices', '#devices'],
       ['flows', '#flows'],
+      ['acceptances', '#acceptances'],
       ['guide', '#guide'],
     ];
     for (const [name, hash] of views) {
@@ -522,6 +599,7 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
         await page.locator('#panel #cell-apps').waitFor({ timeout: 10_000 });
       }
       if (name === 'devices') await page.locator('#panel #device-peers').waitFor({ timeout: 10_000 });
+      if (name === 'acceptances') await page.locator('#acceptance-rows tr').first().waitFor({ timeout: 10_000 });
       // The page's own words: text outside <script>/<style> and outside data from the wire (translate="no").
       const text = await page.evaluate(() => {
         const parts = [document.title];
@@ -549,11 +627,12 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
       await page.locator('#panel #evidence').waitFor({ timeout: 10_000 });
       await noOverflow(page, `alerts at ${width}`);
       await shot(page, `alerts-${width}`);
-      for (const view of ['devices', 'flows', 'guide']) {
+      for (const view of ['devices', 'flows', 'acceptances', 'guide']) {
         await page.click(`#nav-${view}`);
         await page.locator(`#nav-${view}[aria-current="page"]`).waitFor();
         if (view === 'devices') await page.locator('#device-rows tr').first().waitFor({ timeout: 10_000 });
         if (view === 'flows') await page.locator('#flow-matrix').waitFor({ timeout: 10_000 });
+        if (view === 'acceptances') await page.locator('#acceptance-rows tr').first().waitFor({ timeout: 10_000 });
         await noOverflow(page, `${view} at ${width}`);
         await shot(page, `${view}-${width}`);
         // The new panels: a device's peers and flows, a matrix cell's flows.
@@ -584,6 +663,7 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
       ['alerts', `#alerts?alert=${encodeURIComponent(alertId)}`, '#panel #evidence'],
       ['devices', '#devices', '#device-rows tr'],
       ['flows', '#flows', '#flow-matrix'],
+      ['acceptances', '#acceptances', '#acceptance-rows tr'],
       ['guide', '#guide', '#guide'],
       ['device panel', `#devices?device=${encodeURIComponent(deviceIdOf('10.77.10.50'))}`, '#panel #device-peers'],
       ['flow cell panel', `#flows?src=${encodeURIComponent(cellOf().src)}&dst=${encodeURIComponent(cellOf().dst)}`, '#panel #cell-pairs'],

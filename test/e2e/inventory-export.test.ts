@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,9 +7,11 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { evidenceCommand } from '../../agent/cli/evidence.js';
 import { inventoryCommand } from '../../agent/cli/inventory.js';
 import { UsageError } from '../../agent/cli/args.js';
-import { CSV_COLUMNS, toCsv, type ExportedDevice } from '../../agent/inventory/export.js';
+import { CSV_COLUMNS, csvHeader, toCsv, type ExportedDevice } from '../../agent/inventory/export.js';
+import { SqliteStore } from '../../agent/store/index.js';
 import { csvCell } from '../../agent/export/csv.js';
 import { sanitizeId } from '../../agent/inventory/evidence.js';
+import { reasonInBokmal } from '../../agent/inventory/reason-text.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/agent/cli/main.js');
@@ -93,6 +96,35 @@ describe('muvakt inventory export', () => {
     expect(lines.some((l) => l.startsWith(`${vnc?.id},`))).toBe(true);
   });
 
+  it('make, model and software from what the device sent, the guide sections of its exposure; a bokmål header with --lang nb', async () => {
+    const json = JSON.parse((await quietly(() => inventoryCommand(['export', '--db', db, '--format', 'json']))).out) as ExportedDevice[];
+    const ct = json.find((d) => d.ips.includes('10.77.10.21'))!;
+    expect(ct.manufacturer).toBe('SyntheticMed CT');
+    expect(ct.software_versions).toContain('OFFIS_DCMTK_367');
+    expect(ct.role).toBe('modality');
+    expect(ct.scenario).toBe(3);
+    // Every section a reason cites, and none it does not.
+    const cited = new Set(ct.exposure.reasons.flatMap((r) => r.guide_ref.split(/,\s*/)).filter(Boolean));
+    expect(ct.guide_refs.length).toBeGreaterThan(0);
+    expect(new Set(ct.guide_refs)).toEqual(cited);
+    // Every reason the rank wrote over the corpus has a lead-in the bundle says in bokmål.
+    for (const d of json) for (const r of d.exposure.reasons) expect(reasonInBokmal(r.fact), r.fact).not.toBe(r.fact);
+    // A device that sent no DICOM data set has no make from it.
+    expect(json.find((d) => d.ips.includes('10.77.20.10'))!.manufacturer).toBeNull();
+
+    const nb = (await quietly(() => inventoryCommand(['export', '--db', db, '--format', 'csv', '--lang', 'nb']))).out.split('\r\n');
+    expect(nb[0]).toBe(csvHeader('nb').join(','));
+    expect(nb[0]).toContain('produsent,modell,programvareversjoner');
+    expect(nb[0]).toContain('veilederhenvisninger');
+    for (const english of ['manufacturer', 'software_versions', 'guide_refs', 'first_seen', 'open_alerts']) expect(nb[0]).not.toContain(english);
+    const en = (await quietly(() => inventoryCommand(['export', '--db', db, '--format', 'csv']))).out.split('\r\n');
+    // The rows are the same in both languages: only the header changes.
+    expect(nb.slice(1)).toEqual(en.slice(1));
+    const row = en.find((l) => l.startsWith(`${ct.id},`))!;
+    expect(row).toContain(',SyntheticMed CT,');
+    expect(row).toContain(ct.guide_refs.join('; '));
+  });
+
   it('RFC 4180 quoting and formula neutralisation', () => {
     expect(csvCell('a,b')).toBe('"a,b"');
     expect(csvCell('say "hi"')).toBe('"say ""hi"""');
@@ -102,8 +134,9 @@ describe('muvakt inventory export', () => {
     const row: ExportedDevice = {
       id: 'ip:10.0.0.1', mac: null, ips: ['10.0.0.1', 'fd00::1'], vendor: '=HYPERLINK("x")', names: ['a', 'b'], zone: 'MU', role: 'modality', scenario: 3,
       exposure: { score: 5, level: 'low', reasons: [{ fact: 'x', points: 5, guide_ref: 'G12' }] }, first_seen: 't0', last_seen: 't1', open_alerts: 0, highest_open_severity: null,
+      manufacturer: '@Acme', model: 'M1', software_versions: ['v1', 'v2'], guide_refs: ['G12'],
     };
-    expect(toCsv([row]).split('\r\n')[1]).toBe(`ip:10.0.0.1,,10.0.0.1 fd00::1,"'=HYPERLINK(""x"")",a b,MU,modality,3,5,low,x (+5),t0,t1,0,`);
+    expect(toCsv([row]).split('\r\n')[1]).toBe(`ip:10.0.0.1,,10.0.0.1 fd00::1,"'=HYPERLINK(""x"")",'@Acme,M1,v1; v2,a b,MU,modality,3,5,low,x (+5),G12,t0,t1,0,`);
   });
 
   it('bad arguments are usage errors', async () => {
@@ -111,6 +144,8 @@ describe('muvakt inventory export', () => {
     await expect(inventoryCommand(['export', '--format', 'csv'])).rejects.toThrow(UsageError);
     await expect(inventoryCommand(['export', '--db', join(tmp, 'missing.db'), '--format', 'csv'])).rejects.toThrow(UsageError);
     await expect(inventoryCommand(['list'])).rejects.toThrow(UsageError);
+    await expect(inventoryCommand(['export', '--db', db, '--format', 'csv', '--lang', 'de'])).rejects.toThrow('--lang expects en or nb, got "de"');
+    await expect(inventoryCommand(['export', '--db', db, '--format', 'json', '--lang', 'nb'])).rejects.toThrow(UsageError);
     expect(existsSync(join(tmp, 'missing.db'))).toBe(false);
   });
 });
@@ -138,6 +173,52 @@ describe('muvakt evidence', () => {
     const byId = join(tmp, 'ev-vnc-id');
     expect((await quietly(() => evidenceCommand([b.device.id, '--db', db, '--out', byId]))).result).toBe(0);
     expect(JSON.parse(readFileSync(join(byId, 'device.json'), 'utf8')).device.id).toBe(b.device.id);
+  });
+
+  it('provenance: the sensor, its muvakt version, the policy file\'s hash and the time observed; acknowledgement comments in every form', async () => {
+    // An officer's acknowledgement with a comment, as the API records it.
+    const comment = 'Leverandør kontaktet, økten stengt';
+    const store = SqliteStore.open(db, { sensor: 'inventory-test' });
+    let ackedId: string;
+    try {
+      const vncAlerts = (await store.listAlerts({ limit: 1000, ip: '10.77.10.50' })).items;
+      expect(vncAlerts.length).toBeGreaterThan(0);
+      ackedId = vncAlerts[0].id;
+      expect(await store.acknowledge(ackedId, 'sikkerhetsleder', comment)).not.toBeNull();
+    } finally {
+      await store.close();
+    }
+    const dir = join(tmp, 'ev-provenance');
+    expect((await quietly(() => evidenceCommand(['10.77.10.50', '--db', db, '--out', dir]))).result).toBe(0);
+    const b = JSON.parse(readFileSync(join(dir, 'device.json'), 'utf8'));
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const policySha = createHash('sha256').update(readFileSync(join(ROOT, 'deploy/policy.example.yaml'))).digest('hex');
+    expect(b.provenance.muvakt_version).toBe(pkg.version);
+    // analyze ran as one sensor (the host's name): it saw the device and recorded itself.
+    expect(b.provenance.sensors).toHaveLength(1);
+    expect(b.provenance.runs).toEqual([
+      expect.objectContaining({ sensor: b.provenance.sensors[0], muvakt_version: pkg.version, policy: { site: expect.any(String), sha256: policySha } }),
+    ]);
+    expect(b.provenance.runs[0].policy_since <= b.provenance.runs[0].recorded_at).toBe(true);
+    const window = b.provenance.observation_window as { from: string; to: string };
+    const [from, to] = [Date.parse(window.from), Date.parse(window.to)];
+    expect(from).toBeLessThan(to);
+    expect(from <= Date.parse(b.device.first_seen) && to >= Date.parse(b.device.last_seen)).toBe(true);
+    for (const a of b.alerts as { first_seen: string; last_seen: string }[]) expect(from <= Date.parse(a.first_seen) && to >= Date.parse(a.last_seen)).toBe(true);
+    // The window is the span of what was seen, not of the bundle's making.
+    expect([b.device.first_seen, ...b.alerts.map((a: { first_seen: string }) => a.first_seen)]).toContain(window.from);
+    const acked = (b.alerts as { id: string; status: string; history: { actor: string; action: string; comment: string }[] }[]).find((a) => a.id === ackedId)!;
+    expect(acked.status).toBe('acknowledged');
+    expect(acked.history.at(-1)).toMatchObject({ actor: 'sikkerhetsleder', action: 'ack', comment });
+    const md = readFileSync(join(dir, 'device.md'), 'utf8');
+    expect(md).toContain('## Opphav (provenance)');
+    expect(md).toContain(policySha);
+    expect(md).toContain(comment);
+    expect(md).toContain('kvittert (ack)');
+    // The exposure table's facts in bokmål beside the English.
+    expect(md).toContain('| Fakta | Fact (en) |');
+    expect(md).toContain('fjerntilgang utenfra');
+    expect(readFileSync(join(dir, 'device.html'), 'utf8')).toContain(`<td>${comment}</td>`);
   });
 
   it('unknown device: exit 1 with a clear message, nothing written', async () => {

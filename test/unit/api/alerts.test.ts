@@ -45,6 +45,16 @@ describe('GET /api/v1/alerts', () => {
     expect(await n('status=open')).toBe(6);
     expect(await n('zone=pacs')).toBe(1);
     expect(await n('ip=10.77.90.10')).toBe(1);
+    // A CIDR prefix: four sources in 10.77.10.0/24 and one destination (the remote-access session's).
+    expect(await n(`ip=${encodeURIComponent('10.77.10.0/24')}`)).toBe(5);
+    expect(await n(`ip=${encodeURIComponent('10.77.0.0/16')}`)).toBe(6);
+    const csv = await f.app.inject({ url: `/api/v1/alerts.csv?ip=${encodeURIComponent('10.77.30.0/24')}`, headers: bearer('viewer') });
+    expect(csv.body.split('\r\n').filter(Boolean)).toHaveLength(2);
+    for (const bad of ['10.77.10.0/33', '10.77.10/24']) {
+      const r = await f.app.inject({ url: `/api/v1/alerts?ip=${encodeURIComponent(bad)}`, headers: bearer('viewer') });
+      expect(r.statusCode, bad).toBe(400);
+      expect(r.json().message).toMatch(/ip: expected an address or a CIDR prefix/);
+    }
     expect(await n(`since=${encodeURIComponent(iso(4 * 60_000))}`)).toBe(2);
     expect(await n(`until=${T0 + 60_000}`)).toBe(2);
     const bySev = (await get('/api/v1/alerts?sort=severity')).body.items.map((a: { severity: string }) => a.severity);

@@ -50,6 +50,19 @@ describe('risk acceptance', () => {
       const accCsv = await f.app.inject({ url: '/api/v1/risk-acceptances.csv', headers: bearer('viewer') });
       expect(accCsv.headers['content-type']).toMatch(/^text\/csv/);
       expect(accCsv.body).toContain('ROS-2026-14');
+      const [enHead, enRow] = accCsv.body.split('\r\n');
+      expect(enHead).toBe('id,rule_id,scope,device_id,src_ip,dst_ip,zone_src,zone_dst,reason,owner,reference,expires,active,created_by,created_at,revoked_by,revoked_at');
+      expect(enRow).toContain(`,pair,,${body.src_ip},${body.dst_ip},`);
+      expect(enRow).toContain(`,${body.expires},true,sikkerhetsleder,`);
+      // In bokmål: the header and the words the export itself writes; the recorded texts as they are.
+      const nbCsv = await f.app.inject({ url: '/api/v1/risk-acceptances.csv?lang=nb', headers: bearer('viewer') });
+      expect(nbCsv.statusCode).toBe(200);
+      const [nbHead, nbRow] = nbCsv.body.split('\r\n');
+      expect(nbHead).toBe('id,regel,gjelder,enhet,kilde_ip,mål_ip,kildesone,målsone,begrunnelse,eier,ros_referanse,til_og_med,gjeldende,registrert_av,registrert,trukket_av,trukket');
+      expect(nbRow).toContain(`,adressepar,,${body.src_ip},${body.dst_ip},`);
+      expect(nbRow).toContain(`,${body.expires},ja,sikkerhetsleder,`);
+      expect(nbRow).toContain(body.reason);
+      expect((await f.app.inject({ url: '/api/v1/risk-acceptances.csv?lang=de', headers: bearer('viewer') })).statusCode).toBe(400);
       // counted in /metrics
       const m = await f.app.inject({ url: '/metrics', headers: bearer('metrics') });
       const sev = (target as unknown as { severity: string }).severity;

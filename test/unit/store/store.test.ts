@@ -196,6 +196,42 @@ describe.each(BACKENDS)('store on $name', (be) => {
       await s.close();
     });
 
+    it('filters by a CIDR prefix the source or destination is in, IPv4 and IPv6, paged', async () => {
+      const s = await seeded();
+      await s.upsertAlerts([
+        cand(100, { subject: subject(0, { src_ip: 'fd00:77:10::5', dst_ip: '2001:db8::9' }) }),
+        cand(101, { subject: subject(0, { src_ip: 'fd00:78::1', dst_ip: '2001:db8::9' }) }),
+      ]);
+      const sources = async (ip: string) => (await s.listAlerts({ ip, limit: 1000 })).items.map((a) => a.subject.src_ip).sort();
+      expect(await sources('10.77.10.0/28')).toEqual(Array.from({ length: 16 }, (_, i) => `10.77.10.${i}`).sort());
+      // Host bits in the prefix are ignored, as PostgreSQL's inet ignores them.
+      expect(await sources('10.77.10.5/28')).toEqual(await sources('10.77.10.0/28'));
+      expect(await sources('10.77.10.7/32')).toEqual(['10.77.10.7']);
+      expect(await sources('10.0.0.0/8')).toHaveLength(60);
+      expect(await sources('10.78.0.0/16')).toEqual([]);
+      // By destination.
+      expect(await sources('198.51.100.0/24')).toHaveLength(60);
+      expect(await sources('2001:db8::/32')).toEqual(['fd00:77:10::5', 'fd00:78::1']);
+      expect(await sources('fd00:77::/32')).toEqual(['fd00:77:10::5']);
+      // A prefix of one family holds no address of the other.
+      expect(await sources('::/0')).toEqual(['fd00:77:10::5', 'fd00:78::1']);
+      expect(await sources('0.0.0.0/0')).toHaveLength(60);
+      // Pages of a prefix: every match once.
+      const paged: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { items: { id: string }[]; next_cursor: string | null } = await s.listAlerts({ ip: '10.77.10.0/27', limit: 7, cursor });
+        paged.push(...page.items.map((a) => a.id));
+        cursor = page.next_cursor;
+      } while (cursor !== null);
+      expect(paged).toHaveLength(32);
+      expect(new Set(paged).size).toBe(32);
+      for (const bad of ['10.77.10.0/33', '10.77.10/24', 'fd00::/129', '10.77.10.0/']) {
+        await expect(s.listAlerts({ ip: bad }), bad).rejects.toThrow(/ip: expected an address or a CIDR prefix/);
+      }
+      await s.close();
+    });
+
     it('cursor pages are stable: no duplicates or misses while alerts are inserted and updated', async () => {
       for (const sort of ['last_seen', 'severity'] as const) {
         const s = await seeded();
