@@ -214,7 +214,7 @@ export function exposureOf(d: Device, props: Properties, opts: ClassifyOptions =
   const ended = endOfSupportOf(d);
   if (ended.length > 0) add(`software past its end of support: ${ended.map((x) => `${x.product} ${x.version} (ended ${x.end_of_support})`).join(', ')}`, 8, 'LEV 8, MU 4.6');
   if (!d.external && props.cloud.value === 'yes') add(`external/cloud contacts: ${props.cloud.facts[0]}`, 10, 'MU 5.1');
-  if (d.phi.sent_external > 0) add(`patient data sent to an external address (${d.phi.sent_external}×)`, 15, 'MU 5.1.2 #6, MU annex #16, MU annex #17');
+  if (d.phi.sent_external > 0) add(`health and personal data sent to an external address (${d.phi.sent_external}×)`, 15, 'MU 5.1.2 #6, MU annex #16, MU annex #17');
   const vendorAccess = props.configuration_control.value === 'yes' || extRemote.length > 0;
   if (!d.external && props.health_data.value === 'yes' && vendorAccess) {
     add('patient-identifiable data + networked + vendor remote access: the guide ranks this highest', 15, 'MU 5.2.1');

@@ -12,7 +12,7 @@ export const REASON_LEADS_NB: Readonly<Record<string, string>> = {
   'remote access': 'fjerntilgang',
   'configuration control by a vendor/external party': 'konfigurasjonskontroll hos leverandør eller ekstern part',
   'external/cloud contacts': 'eksterne kontakter eller skytjenester',
-  'patient data sent to an external address': 'pasientdata sendt til en ekstern adresse',
+  'health and personal data sent to an external address': 'helse- og personopplysninger sendt til en ekstern adresse',
   'networked (seen on the wire)': 'nettverkstilkoblet (sett på nettet)',
   'in the medical-device zone': 'i sonen for medisinsk utstyr',
   integrations: 'integrasjoner',

@@ -26,7 +26,7 @@ const REASON_LEADS: readonly Key[] = [
   'r.remote access',
   'r.configuration control by a vendor/external party',
   'r.external/cloud contacts',
-  'r.patient data sent to an external address',
+  'r.health and personal data sent to an external address',
   'r.networked (seen on the wire)',
   'r.in the medical-device zone',
   'r.integrations',
