@@ -265,7 +265,7 @@ describe('the inventory shows end-of-support software', () => {
     const reason = d.exposure.reasons.find((r) => r.fact.startsWith('software past its end of support'));
     expect(reason).toMatchObject({ points: 8, guide_ref: 'LEV 8, MU 4.6' });
     expect(reason!.fact).not.toContain('CentOS');
-    const bundle: EvidenceBundle = { kind: 'muvakt.evidence', version: 1, generated_at: '2026-12-01T12:00:00.000Z', device: d, alerts: [], risk_acceptances: [], summary: { alerts: 0, open_alerts: 0, highest_open_severity: null, guide_refs: [] } };
+    const bundle: EvidenceBundle = { kind: 'muvakt.evidence', version: 1, generated_at: '2026-12-01T12:00:00.000Z', provenance: { muvakt_version: '0.1.0', sensors: [], runs: [], observation_window: { from: '2026-11-30T08:00:00.000Z', to: '2026-12-01T08:00:00.000Z' } }, device: d, alerts: [], risk_acceptances: [], summary: { alerts: 0, open_alerts: 0, highest_open_severity: null, guide_refs: [] } };
     expect(renderMarkdown(evidenceDocument(bundle))).toContain('Windows 7 / Windows Server 2008 R2 6.1.7601: 2020-01-14 (Microsoft Lifecycle: Windows 7, Windows Server 2008 R2)');
     // The client runs LTSC 2021: supported, so not listed.
     expect(deviceDetail(inv, CLIENT)!.end_of_support).toEqual([]);
