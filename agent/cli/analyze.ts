@@ -113,8 +113,9 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const { pipeline, inventory, alerting } = sensor;
   const sink = sensor.events;
   // Whatever goes to stdout as NDJSON (events or alerts) keeps it to itself, so `| jq` parses it.
-  // Chosen when the summary is written: touching process.stdout loads Node's streams (~2 ms) before the first packet.
-  const summaryOut = { write: (text: string) => (values.events === '-' || values.alerts === '-' ? process.stderr : process.stdout).write(text) };
+  const summaryToStderr = values.events === '-' || values.alerts === '-';
+  // The stream is taken when the summary is written: touching process.stdout loads Node's streams (~2 ms) before the first packet.
+  const summaryOut = { write: (text: string) => (summaryToStderr ? process.stderr : process.stdout).write(text) };
   let stop = false;
   const onSignal = () => {
     stop = true;
