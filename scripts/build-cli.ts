@@ -17,7 +17,7 @@
 import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 
 function repoRoot(): string {
   const here = fileURLToPath(new URL('.', import.meta.url));
@@ -55,6 +55,23 @@ const pgOnNodeOnly: Plugin = {
   },
 };
 
+/**
+ * What the bundle and the launcher share: one CommonJS file for Node whose `import.meta.url` is
+ * its own URL, ASCII only (esbuild's default, said here because compile-cache.ts reads the
+ * bundle as latin1).
+ */
+const COMMONJS_FOR_NODE = {
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  charset: 'ascii',
+  define: { 'import.meta.url': '__muvaktBundleUrl' },
+  banner: { js: '"use strict";\nconst __muvaktBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  legalComments: 'none',
+  logLevel: 'warning',
+} as const satisfies BuildOptions;
+
 export async function buildCliBundle(root = repoRoot()): Promise<{ file: string; bytes: number }> {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
   const external = [...Object.keys(pkg.dependencies).filter((d) => !BUNDLED_PACKAGES.includes(d)), ...NEVER_BUNDLED];
@@ -62,20 +79,11 @@ export async function buildCliBundle(root = repoRoot()): Promise<{ file: string;
   const result = await build({
     entryPoints: [join(root, 'dist/agent/cli/cli.js')],
     outfile: out,
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
+    ...COMMONJS_FOR_NODE,
     external: [...external, ...external.map((d) => `${d}/*`)],
-    // ASCII only (esbuild's default, said here because compile-cache.ts reads it as latin1).
-    charset: 'ascii',
-    define: { 'import.meta.url': '__muvaktBundleUrl' },
-    banner: { js: '"use strict";\nconst __muvaktBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
-    legalComments: 'none',
     minifyWhitespace: true,
     minifySyntax: true,
     metafile: true,
-    logLevel: 'warning',
     plugins: [pgOnNodeOnly],
   });
   return { file: out, bytes: result.metafile.outputs[Object.keys(result.metafile.outputs)[0]].bytes };
@@ -91,16 +99,8 @@ export async function buildCliLauncher(root = repoRoot()): Promise<string> {
   await build({
     entryPoints: [join(root, 'dist/agent/cli/main.js')],
     outfile: out,
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
+    ...COMMONJS_FOR_NODE,
     external: ['./cli.js'],
-    charset: 'ascii',
-    define: { 'import.meta.url': '__muvaktBundleUrl' },
-    banner: { js: '"use strict";\nconst __muvaktBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
-    legalComments: 'none',
-    logLevel: 'warning',
   });
   chmodSync(out, 0o755);
   return out;
