@@ -12,6 +12,11 @@ export function StrEnum<T extends string>(values: readonly T[], options: Record<
   return Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
 }
 
+/** `lang`: the language a download is written in (CSV headers and words, the evidence bundle's text). */
+export function LanguageQuery(description: string, dflt: 'en' | 'nb' = 'en') {
+  return Type.Optional(StrEnum(['nb', 'en'] as const, { default: dflt, description }));
+}
+
 export const SeveritySchema = StrEnum<Severity>(SEVERITIES);
 export const StatusSchema = StrEnum<AlertStatus>(STATUSES);
 
@@ -75,7 +80,7 @@ export type AlertListQuery = Static<typeof AlertListQuery>;
 export const AlertCsvQuery = Type.Object(
   {
     ...Type.Omit(AlertListQuery, ['limit', 'cursor']).properties,
-    lang: Type.Optional(StrEnum(['nb', 'en'] as const, { default: 'en', description: 'Language of headers, titles and recommendations' })),
+    lang: LanguageQuery('Language of headers, titles and recommendations'),
   },
   { additionalProperties: false },
 );
@@ -234,7 +239,7 @@ export const AcceptanceListQuery = Type.Object(
 export const AcceptanceCsvQuery = Type.Object(
   {
     ...AcceptanceListQuery.properties,
-    lang: Type.Optional(StrEnum(['nb', 'en'] as const, { default: 'en', description: 'Language of the headers and of the scope and active columns' })),
+    lang: LanguageQuery('Language of the headers and of the scope and active columns'),
   },
   { additionalProperties: false },
 );

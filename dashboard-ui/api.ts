@@ -2,6 +2,7 @@
  * The API client: every request carries the token from this tab's sessionStorage, never a
  * cookie, and errors keep the API's status and message so the page can say what went wrong.
  */
+import type { Lang } from './i18n.js';
 import type { Alert, AlertDetail, Asset, AssetDetail, FlowPeers, FlowSummary, Page, RiskAcceptance, Whoami } from './types.js';
 
 const API = '/api/v1';
@@ -71,8 +72,8 @@ export const api = {
   cellFlows: (params: Params) => json<FlowPeers>(`/flows/peers${qs(params)}`),
   assetFlows: (id: string, params: Params = []) => json<FlowPeers>(`/assets/${encodeURIComponent(id)}/flows${qs(params)}`),
   acceptances: () => json<{ items: RiskAcceptance[] }>('/risk-acceptances'),
-  /** The evidence bundle as a file. */
-  evidence: (id: string, format: 'json' | 'html') => file(`/assets/${encodeURIComponent(id)}/evidence?format=${format}`, `evidence.${format}`),
+  /** The evidence bundle as a file, its text in the page's language. */
+  evidence: (id: string, format: 'json' | 'html', lang: Lang) => file(`/assets/${encodeURIComponent(id)}/evidence${qs([['format', format], ['lang', lang]])}`, `evidence.${format}`),
   /** Every alert the filter matches, as CSV (the API pages through them). */
   alertsCsv: (params: Params) => file(`/alerts.csv${qs(params)}`, 'muvakt-alerts.csv'),
   acceptancesCsv: (params: Params) => file(`/risk-acceptances.csv${qs(params)}`, 'muvakt-risk-acceptances.csv'),

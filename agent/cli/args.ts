@@ -21,6 +21,13 @@ export async function sensorOption(v: string | undefined): Promise<string> {
   return v;
 }
 
+/** `--lang en|nb`, checked; `dflt` when not given. */
+export function languageOption(v: string | undefined, dflt: 'en' | 'nb'): 'en' | 'nb' {
+  const lang = v ?? dflt;
+  if (lang !== 'en' && lang !== 'nb') throw new UsageError(`--lang expects en or nb, got "${lang}"`);
+  return lang;
+}
+
 export function positiveInt(name: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);

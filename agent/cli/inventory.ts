@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { openStoreAt } from '../store-file.js';
 import { dbLocation, isPostgresUrl, redactDbUrl } from '../store/location.js';
 import { exportRows, toCsv, toJson } from '../inventory/export.js';
-import { UsageError } from './args.js';
+import { languageOption, UsageError } from './args.js';
 
 export const INVENTORY_USAGE = `muvakt inventory export --db FILE|URL --format csv|json [--out FILE] [--zone NAME] [--lang en|nb]
 
@@ -41,8 +41,7 @@ export async function inventoryCommand(argv: string[]): Promise<number> {
   if (!isPostgresUrl(db) && !existsSync(db)) throw new UsageError(`--db: ${redactDbUrl(db)} does not exist`);
   const format = values.format;
   if (format !== 'csv' && format !== 'json') throw new UsageError(`--format expects csv or json${format === undefined ? '' : `, got "${format}"`}`);
-  const lang = values.lang ?? 'en';
-  if (lang !== 'en' && lang !== 'nb') throw new UsageError(`--lang expects en or nb, got "${lang}"`);
+  const lang = languageOption(values.lang, 'en');
   if (lang !== 'en' && format !== 'csv') throw new UsageError('--lang names the CSV header; JSON keys stay as they are');
   const store = await openStoreAt(db, { pruneOnOpen: false });
   let text: string;

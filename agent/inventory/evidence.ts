@@ -13,7 +13,7 @@ import type { Store } from '../store/index.js';
 import { ALL_RULES } from '../../rules/index.js';
 import type { Alert, AlertHistoryEntry } from '../store/types.js';
 import { SEVERITY_RANK } from '../store/types.js';
-import { reasonInBokmal } from './reason-text.js';
+import { factInBokmal, reasonInBokmal, type Language } from './reason-text.js';
 import { alertsByIp, alertsFor, allDevices, highestSeverity, type InventoryReader } from './export.js';
 import type { DeviceDetail } from './index.js';
 
@@ -124,166 +124,226 @@ async function provenanceOf(store: Pick<Store, 'kvList'>, device: DeviceDetail, 
 
 export type Block = { h: 1 | 2 | 3; text: string } | { p: string } | { ul: string[] } | { table: { head: string[]; rows: string[][] } };
 
-const PROPERTY_LABELS: Record<string, string> = {
-  health_data: 'Helse- og personopplysninger (health and personal data)',
-  display: 'Visning (display)',
-  print: 'Utskrift (print)',
-  storage: 'Lagring (storage)',
-  network: 'Nettverkstilknytning (network)',
-  integrations: 'Integrasjoner (integrations)',
-  remote_access: 'Fjerntilgang (remote access)',
-  cloud: 'Sky/eksterne tjenester (cloud/external)',
-  configuration_control: 'Konfigurasjonskontroll (configuration control)',
+/** Each property's label: bokmål with the English in parentheses, and English. */
+const PROPERTY_LABELS: Record<string, { nb: string; en: string }> = {
+  health_data: { nb: 'Helse- og personopplysninger (health and personal data)', en: 'Health and personal data' },
+  display: { nb: 'Visning (display)', en: 'Display' },
+  print: { nb: 'Utskrift (print)', en: 'Print' },
+  storage: { nb: 'Lagring (storage)', en: 'Storage' },
+  network: { nb: 'Nettverkstilknytning (network)', en: 'Network' },
+  integrations: { nb: 'Integrasjoner (integrations)', en: 'Integrations' },
+  remote_access: { nb: 'Fjerntilgang (remote access)', en: 'Remote access' },
+  cloud: { nb: 'Sky/eksterne tjenester (cloud/external)', en: 'Cloud/external services' },
+  configuration_control: { nb: 'Konfigurasjonskontroll (configuration control)', en: 'Configuration control' },
 };
+
+/** A property's value in bokmål (the workbench's `prop.*` words). */
+const PROPERTY_VALUES_NB: Record<string, string> = { yes: 'ja', 'not-seen': 'ikke sett', 'not-visible': 'ikke synlig på nettet' };
 
 const HISTORY_ACTIONS: Record<string, string> = { ack: 'kvittert', resolve: 'løst', reopen: 'gjenåpnet' };
 
 const list = (xs: readonly string[]): string => (xs.length ? xs.join(', ') : '–');
 
-export function evidenceDocument(b: EvidenceBundle): Block[] {
+/**
+ * The bundle as a document in one language. `nb`: the labels in bokmål with the English in
+ * parentheses, every fact and exposure reason in bokmål. `en`: all in English. The data seen
+ * (addresses, names, AE titles, protocols) stays as seen in both.
+ */
+export function evidenceDocument(b: EvidenceBundle, lang: Language = 'nb'): Block[] {
+  const nb = lang === 'nb';
+  const w = (bokmal: string, english: string): string => (nb ? bokmal : english);
+  const fact = (f: string): string => (nb ? (factInBokmal(f) ?? f) : f);
+  const facts = (fs: readonly string[]): string[] => fs.map(fact);
+  const yesNo = (x: boolean): string => (x ? w('ja (yes)', 'yes') : w('nei (no)', 'no'));
   const d = b.device;
   const out: Block[] = [];
-  out.push({ h: 1, text: `Bevismappe for ${d.id} (evidence bundle)` });
-  out.push({ p: `Generert (generated) ${b.generated_at} av muvakt fra passiv trafikkobservasjon. Inneholder ingen helse- og personopplysninger (PHI-free).` });
+  out.push({ h: 1, text: w(`Bevismappe for ${d.id} (evidence bundle)`, `Evidence bundle for ${d.id}`) });
+  out.push({
+    p: w(
+      `Generert (generated) ${b.generated_at} av muvakt fra passiv trafikkobservasjon. Inneholder ingen helse- og personopplysninger (PHI-free).`,
+      `Generated ${b.generated_at} by muvakt from passive traffic observation. Holds no health or personal data (PHI-free).`,
+    ),
+  });
 
+  const field = w('Egenskap (field)', 'Field');
+  const value = w('Verdi (value)', 'Value');
+  const version = w('muvakt-versjon (version)', 'muvakt version');
   const pv = b.provenance;
-  out.push({ h: 2, text: 'Opphav (provenance)' });
+  out.push({ h: 2, text: w('Opphav (provenance)', 'Provenance') });
   out.push({
     table: {
-      head: ['Egenskap (field)', 'Verdi (value)'],
+      head: [field, value],
       rows: [
-        ['muvakt-versjon (version)', pv.muvakt_version],
-        ['Observert (observed)', `${pv.observation_window.from} – ${pv.observation_window.to}`],
-        ['Sensorer (sensors)', list(pv.sensors)],
+        [version, pv.muvakt_version],
+        [w('Observert (observed)', 'Observed'), `${pv.observation_window.from} – ${pv.observation_window.to}`],
+        [w('Sensorer (sensors)', 'Sensors'), list(pv.sensors)],
       ],
     },
   });
   if (pv.runs.length) {
     out.push({
       table: {
-        head: ['Sensor', 'muvakt-versjon (version)', 'Policy (site)', 'Policy SHA-256', 'Samme policy siden (same policy since)', 'Sist startet (last started)'],
+        head: ['Sensor', version, w('Policy (site)', 'Policy (site)'), 'Policy SHA-256', w('Samme policy siden (same policy since)', 'Same policy since'), w('Sist startet (last started)', 'Last started')],
         rows: pv.runs.map((r) => [r.sensor, r.muvakt_version, r.policy.site, r.policy.sha256, r.policy_since, r.recorded_at]),
       },
     });
-  } else out.push({ p: 'Ingen sensor har registrert versjon og policy i databasen (no sensor recorded its version and policy in the store).' });
+  } else out.push({ p: w('Ingen sensor har registrert versjon og policy i databasen (no sensor recorded its version and policy in the store).', 'No sensor recorded its version and policy in the store.') });
 
-  out.push({ h: 2, text: 'Enhet (device)' });
+  out.push({ h: 2, text: w('Enhet (device)', 'Device') });
   const rows: string[][] = [
     ['ID', d.id],
     ['MAC', d.mac ?? '–'],
-    ['Leverandør (vendor)', d.vendor ?? '–'],
-    ['Adresser (addresses)', list(d.addresses.map((a) => `${a.ip} (${a.first_seen} – ${a.last_seen})`))],
+    [w('Leverandør (vendor)', 'Vendor'), d.vendor ?? '–'],
+    [w('Adresser (addresses)', 'Addresses'), list(d.addresses.map((a) => `${a.ip} (${a.first_seen} – ${a.last_seen})`))],
     ['VLAN', list(d.vlans.map(String))],
-    ['Sone (zone)', `${d.zone.name} (${d.zone.kind})`],
-    ['Navn (names)', list(d.names.map((n) => `${n.name} [${n.source}]`))],
-    ['Rolle (role)', d.role],
-    ['Programvare (software)', list(d.software.map((s) => `${s.value} [${s.source}]`))],
+    [w('Sone (zone)', 'Zone'), `${d.zone.name} (${d.zone.kind})`],
+    [w('Navn (names)', 'Names'), list(d.names.map((n) => `${n.name} [${n.source}]`))],
+    [w('Rolle (role)', 'Role'), d.role],
+    [w('Programvare (software)', 'Software'), list(d.software.map((s) => `${s.value} [${s.source}]`))],
     // A device saved by an older sensor has no such list.
-    ['Uten leverandørstøtte (end of support)', list((d.end_of_support ?? []).map((x) => `${x.product} ${x.version}: ${x.end_of_support} (${x.source})`))],
-    ['Først sett (first seen)', d.first_seen],
-    ['Sist sett (last seen)', d.last_seen],
+    [w('Uten leverandørstøtte (end of support)', 'Past end of support'), list((d.end_of_support ?? []).map((x) => `${x.product} ${x.version}: ${x.end_of_support} (${x.source})`))],
+    [w('Først sett (first seen)', 'First seen'), d.first_seen],
+    [w('Sist sett (last seen)', 'Last seen'), d.last_seen],
   ];
   if (d.dicom_identity) {
     const i = d.dicom_identity;
-    rows.push(['DICOM-identitet (identity)', [i.modality, i.manufacturer, i.model, i.software_versions && `SW ${i.software_versions}`, i.station_name && `station ${i.station_name}`].filter(Boolean).join(' / ')]);
+    rows.push([w('DICOM-identitet (identity)', 'DICOM identity'), [i.modality, i.manufacturer, i.model, i.software_versions && `SW ${i.software_versions}`, i.station_name && `station ${i.station_name}`].filter(Boolean).join(' / ')]);
   }
-  out.push({ table: { head: ['Egenskap (field)', 'Verdi (value)'], rows } });
-  if (d.roles.length) out.push({ ul: d.roles.map((r) => `${r.role}: ${r.facts.join('; ')}`) });
+  out.push({ table: { head: [field, value], rows } });
+  if (d.roles.length) out.push({ ul: d.roles.map((r) => `${r.role}: ${facts(r.facts).join('; ')}`) });
 
-  out.push({ h: 2, text: 'Bruksscenario (usage scenario, MU 5.1.1)' });
-  out.push({ p: d.scenario.number === null ? `Ikke virksomhetens utstyr (not the site's equipment): ${d.scenario.name}` : `Bruksscenario ${d.scenario.number}: ${d.scenario.name}${d.scenario.candidate ? ' (kandidat / candidate)' : ''} — ${d.scenario.guide_ref}` });
-  if (d.scenario.facts.length) out.push({ ul: d.scenario.facts });
+  out.push({ h: 2, text: w('Bruksscenario (usage scenario, MU 5.1.1)', 'Usage scenario (MU 5.1.1)') });
+  const sc = d.scenario;
+  out.push({
+    p:
+      sc.number === null
+        ? w(`Ikke virksomhetens utstyr (not the site's equipment): ${fact(sc.name)}`, `Not the site's equipment: ${sc.name}`)
+        : `${w('Bruksscenario', 'Usage scenario')} ${sc.number}: ${sc.name}${sc.candidate ? w(' (kandidat / candidate)', ' (candidate)') : ''} — ${sc.guide_ref}`,
+  });
+  if (sc.facts.length) out.push({ ul: facts(sc.facts) });
 
-  out.push({ h: 2, text: 'Egenskaper av sikkerhetsmessig betydning (security-relevant properties, MU 5.1)' });
+  out.push({ h: 2, text: w('Egenskaper av sikkerhetsmessig betydning (security-relevant properties, MU 5.1)', 'Properties of security significance (MU 5.1)') });
   out.push({
     table: {
-      head: ['Egenskap (property)', 'Verdi (value)', 'Fakta (facts)'],
-      rows: Object.entries(d.properties).map(([k, p]) => [PROPERTY_LABELS[k] ?? k, p.value, p.facts.join('; ') || '–']),
+      head: [w('Egenskap (property)', 'Property'), value, w('Fakta (facts)', 'Facts')],
+      rows: Object.entries(d.properties).map(([k, p]) => [PROPERTY_LABELS[k]?.[lang] ?? k, nb ? (PROPERTY_VALUES_NB[p.value] ?? p.value) : p.value, facts(p.facts).join('; ') || '–']),
     },
   });
 
-  out.push({ h: 2, text: `Eksponering (exposure): ${d.exposure.score} poeng, nivå ${d.exposure.level}` });
+  out.push({ h: 2, text: w(`Eksponering (exposure): ${d.exposure.score} poeng, nivå ${d.exposure.level}`, `Exposure: ${d.exposure.score} points, level ${d.exposure.level}`) });
   out.push({
     table: {
-      head: ['Fakta', 'Fact (en)', 'Poeng (points)', 'Veileder (guide)'],
-      rows: d.exposure.reasons.map((r) => [reasonInBokmal(r.fact), r.fact, String(r.points), r.guide_ref]),
+      head: [w('Fakta (fact)', 'Fact'), w('Poeng (points)', 'Points'), w('Veileder (guide)', 'Guide')],
+      rows: d.exposure.reasons.map((r) => [nb ? reasonInBokmal(r.fact) : r.fact, String(r.points), r.guide_ref]),
     },
   });
 
-  out.push({ h: 2, text: 'Protokoller og tjenester (protocols and services)' });
+  out.push({ h: 2, text: w('Protokoller og tjenester (protocols and services)', 'Protocols and services') });
   const proto: string[] = [];
-  for (const s of d.services_offered) proto.push(`tilbyr (offers) ${s.app} på ${s.proto}/${s.port}, ${s.count}×`);
-  for (const s of d.services_used) proto.push(`bruker (uses) ${s.app}, ${s.count}×`);
-  if (d.dicom.calling_aes.length || d.dicom.called_aes.length) proto.push(`DICOM AE: kaller som (calling) ${list(d.dicom.calling_aes)}; svarer som (called) ${list(d.dicom.called_aes)}`);
-  for (const i of d.dicom.implementations) proto.push(`DICOM implementasjon (implementation): ${i.class_uid} ${i.version}`);
-  if (d.hl7.applications.length || d.hl7.addressed_as.length) proto.push(`HL7: sender som (sends as) ${list(d.hl7.applications)}; adressert som (addressed as) ${list(d.hl7.addressed_as)}; meldinger (messages) ${list(d.hl7.message_types_sent)}`);
-  if (d.hl7.equipment_ids.length) proto.push(`HL7 utstyrs-ID (equipment ids): ${list(d.hl7.equipment_ids)}`);
-  if (d.tls.versions.length || d.tls.contacted_names.length) proto.push(`TLS: versjoner (versions) ${list(d.tls.versions)}; kontaktede navn (SNI) ${list(d.tls.contacted_names)}; svak (weak) server ${d.tls.weak_as_server}, klient ${d.tls.weak_as_client}`);
-  if (d.credentials_cleartext.protocols.length) proto.push(`Klartekst-pålogging (cleartext credentials): ${list(d.credentials_cleartext.protocols)} (klient ${d.credentials_cleartext.as_client}, server ${d.credentials_cleartext.as_server})`);
-  if (d.phi.protocols.length) proto.push(`Helse- og personopplysninger i klartekst (cleartext health and personal data): ${list(d.phi.protocols)}; typer (kinds) ${list(d.phi.kinds)}; sendt ${d.phi.sent}, mottatt ${d.phi.received}, til eksterne ${d.phi.sent_external}`);
+  for (const s of d.services_offered) proto.push(w(`tilbyr (offers) ${s.app} på ${s.proto}/${s.port}, ${s.count}×`, `offers ${s.app} on ${s.proto}/${s.port}, ${s.count}×`));
+  for (const s of d.services_used) proto.push(w(`bruker (uses) ${s.app}, ${s.count}×`, `uses ${s.app}, ${s.count}×`));
+  if (d.dicom.calling_aes.length || d.dicom.called_aes.length) proto.push(w(`DICOM AE: kaller som (calling) ${list(d.dicom.calling_aes)}; svarer som (called) ${list(d.dicom.called_aes)}`, `DICOM AE: calling ${list(d.dicom.calling_aes)}; called ${list(d.dicom.called_aes)}`));
+  for (const i of d.dicom.implementations) proto.push(`${w('DICOM implementasjon (implementation)', 'DICOM implementation')}: ${i.class_uid} ${i.version}`);
+  if (d.hl7.applications.length || d.hl7.addressed_as.length) {
+    proto.push(
+      w(
+        `HL7: sender som (sends as) ${list(d.hl7.applications)}; adressert som (addressed as) ${list(d.hl7.addressed_as)}; meldinger (messages) ${list(d.hl7.message_types_sent)}`,
+        `HL7: sends as ${list(d.hl7.applications)}; addressed as ${list(d.hl7.addressed_as)}; messages ${list(d.hl7.message_types_sent)}`,
+      ),
+    );
+  }
+  if (d.hl7.equipment_ids.length) proto.push(`${w('HL7 utstyrs-ID (equipment ids)', 'HL7 equipment ids')}: ${list(d.hl7.equipment_ids)}`);
+  if (d.tls.versions.length || d.tls.contacted_names.length) {
+    proto.push(
+      w(
+        `TLS: versjoner (versions) ${list(d.tls.versions)}; kontaktede navn (SNI) ${list(d.tls.contacted_names)}; svak (weak) server ${d.tls.weak_as_server}, klient ${d.tls.weak_as_client}`,
+        `TLS: versions ${list(d.tls.versions)}; names contacted (SNI) ${list(d.tls.contacted_names)}; weak as server ${d.tls.weak_as_server}, as client ${d.tls.weak_as_client}`,
+      ),
+    );
+  }
+  if (d.credentials_cleartext.protocols.length) {
+    const c = d.credentials_cleartext;
+    proto.push(w(`Klartekst-pålogging (cleartext credentials): ${list(c.protocols)} (klient ${c.as_client}, server ${c.as_server})`, `Cleartext credentials: ${list(c.protocols)} (as client ${c.as_client}, as server ${c.as_server})`));
+  }
+  if (d.phi.protocols.length) {
+    const p = d.phi;
+    proto.push(
+      w(
+        `Helse- og personopplysninger i klartekst (cleartext health and personal data): ${list(p.protocols)}; typer (kinds) ${list(p.kinds)}; sendt ${p.sent}, mottatt ${p.received}, til eksterne ${p.sent_external}`,
+        `Cleartext health and personal data: ${list(p.protocols)}; kinds ${list(p.kinds)}; sent ${p.sent}, received ${p.received}, to external addresses ${p.sent_external}`,
+      ),
+    );
+  }
   out.push(proto.length ? { ul: proto } : { p: '–' });
 
-  out.push({ h: 2, text: 'Motparter (peers)' });
+  out.push({ h: 2, text: w('Motparter (peers)', 'Peers') });
   const peers = Object.entries(d.peers);
-  out.push(peers.length ? { table: { head: ['Protokoll (app)', 'Motparter (peers)'], rows: peers.map(([app, ips]) => [app, ips.join(', ')]) } } : { p: '–' });
+  out.push(peers.length ? { table: { head: [w('Protokoll (app)', 'Protocol (app)'), w('Motparter (peers)', 'Peers')], rows: peers.map(([app, ips]) => [app, ips.join(', ')]) } } : { p: '–' });
   if (d.remote_access.length) {
-    out.push({ h: 3, text: 'Fjerntilgang (remote access)' });
+    out.push({ h: 3, text: w('Fjerntilgang (remote access)', 'Remote access') });
     out.push({
       table: {
-        head: ['Protokoll', 'Retning (direction)', 'Motpart (peer)', 'Sone (zone)', 'Kryptert (encrypted)', 'Antall (count)', 'Sist sett (last seen)'],
-        rows: d.remote_access.map((r) => [r.protocol, r.direction, `${r.peer}${r.peer_country ? ` (${r.peer_country})` : ''}`, r.peer_zone, r.encrypted ? 'ja (yes)' : 'nei (no)', String(r.count), r.last_seen]),
+        head: [w('Protokoll', 'Protocol'), w('Retning (direction)', 'Direction'), w('Motpart (peer)', 'Peer'), w('Sone (zone)', 'Zone'), w('Kryptert (encrypted)', 'Encrypted'), w('Antall (count)', 'Count'), w('Sist sett (last seen)', 'Last seen')],
+        rows: d.remote_access.map((r) => [r.protocol, r.direction, `${r.peer}${r.peer_country ? ` (${r.peer_country})` : ''}`, r.peer_zone, yesNo(r.encrypted), String(r.count), r.last_seen]),
       },
     });
   }
   if (d.external_peers.length) {
-    out.push({ h: 3, text: 'Eksterne motparter (external peers)' });
-    out.push({ table: { head: ['Adresse', 'Land (country)', 'Retning', 'Protokoller', 'Antall'], rows: d.external_peers.map((p) => [p.ip, p.country ?? '–', p.direction, p.apps.join(', '), String(p.count)]) } });
+    out.push({ h: 3, text: w('Eksterne motparter (external peers)', 'External peers') });
+    out.push({
+      table: {
+        head: [w('Adresse', 'Address'), w('Land (country)', 'Country'), w('Retning', 'Direction'), w('Protokoller', 'Protocols'), w('Antall', 'Count')],
+        rows: d.external_peers.map((p) => [p.ip, p.country ?? '–', p.direction, p.apps.join(', '), String(p.count)]),
+      },
+    });
   }
 
-  out.push({ h: 2, text: `Varsler (alerts): ${b.summary.alerts}, åpne (open) ${b.summary.open_alerts}` });
-  if (b.alerts.length === 0) out.push({ p: 'Ingen varsler (no alerts).' });
+  out.push({ h: 2, text: w(`Varsler (alerts): ${b.summary.alerts}, åpne (open) ${b.summary.open_alerts}`, `Alerts: ${b.summary.alerts}, open ${b.summary.open_alerts}`) });
+  if (b.alerts.length === 0) out.push({ p: w('Ingen varsler (no alerts).', 'No alerts.') });
   for (const a of b.alerts) {
-    out.push({ h: 3, text: `[${a.severity}] ${a.rule?.title.nb ?? a.title} (${a.rule?.title.en ?? a.rule_id})` });
+    out.push({ h: 3, text: nb ? `[${a.severity}] ${a.rule?.title.nb ?? a.title} (${a.rule?.title.en ?? a.rule_id})` : `[${a.severity}] ${a.rule?.title.en ?? a.title} (${a.rule_id})` });
+    const accepted = (a as { accepted?: string }).accepted;
     out.push({
       ul: [
-        `Regel (rule): ${a.rule_id}; status ${a.status}; ${a.count}× ${a.first_seen} – ${a.last_seen}`,
-        `Mellom (between): ${a.subject.src_ip} (${a.subject.zone_src}) → ${a.subject.dst_ip} (${a.subject.zone_dst})`,
-        `Veileder (guide refs): ${list(a.guide_refs)}`,
-        `Tiltak (recommendation, nb): ${a.rule?.recommendation.nb ?? a.recommendation}`,
-        ...(a.rule ? [`Recommendation (en): ${a.rule.recommendation.en}`] : []),
-        ...((a as { accepted?: string }).accepted ? [`Risiko akseptert (risk accepted): ${(a as { accepted?: string }).accepted}`] : []),
+        `${w('Regel (rule)', 'Rule')}: ${a.rule_id}; status ${a.status}; ${a.count}× ${a.first_seen} – ${a.last_seen}`,
+        `${w('Mellom (between)', 'Between')}: ${a.subject.src_ip} (${a.subject.zone_src}) → ${a.subject.dst_ip} (${a.subject.zone_dst})`,
+        `${w('Veileder (guide refs)', 'Guide refs')}: ${list(a.guide_refs)}`,
+        ...(nb
+          ? [`Tiltak (recommendation, nb): ${a.rule?.recommendation.nb ?? a.recommendation}`, ...(a.rule ? [`Recommendation (en): ${a.rule.recommendation.en}`] : [])]
+          : [`Recommendation: ${a.rule?.recommendation.en ?? a.recommendation}`]),
+        ...(accepted ? [`${w('Risiko akseptert (risk accepted)', 'Risk accepted')}: ${accepted}`] : []),
       ],
     });
     if (a.history.length) {
       out.push({
         table: {
-          head: ['Tid (time)', 'Av (by)', 'Handling (action)', 'Kommentar (comment)'],
-          rows: a.history.map((h) => [h.at, h.actor, `${HISTORY_ACTIONS[h.action] ?? h.action} (${h.action})`, h.comment || '–']),
+          head: [w('Tid (time)', 'Time'), w('Av (by)', 'By'), w('Handling (action)', 'Action'), w('Kommentar (comment)', 'Comment')],
+          rows: a.history.map((h) => [h.at, h.actor, nb ? `${HISTORY_ACTIONS[h.action] ?? h.action} (${h.action})` : h.action, h.comment || '–']),
         },
       });
     }
   }
 
-  out.push({ h: 2, text: `Akseptert risiko (risk acceptances): ${b.risk_acceptances.length}` });
-  if (b.risk_acceptances.length === 0) out.push({ p: 'Ingen registrert (none recorded).' });
+  out.push({ h: 2, text: `${w('Akseptert risiko (risk acceptances)', 'Risk acceptances')}: ${b.risk_acceptances.length}` });
+  if (b.risk_acceptances.length === 0) out.push({ p: w('Ingen registrert (none recorded).', 'None recorded.') });
   else {
     out.push({
       table: {
-        head: ['Regel (rule)', 'Gjelder (scope)', 'Begrunnelse (reason)', 'Eier (owner)', 'ROS', 'Til og med (expires)', 'Gjeldende (active)'],
+        head: [w('Regel (rule)', 'Rule'), w('Gjelder (scope)', 'Scope'), w('Begrunnelse (reason)', 'Reason'), w('Eier (owner)', 'Owner'), w('ROS', 'Risk assessment'), w('Til og med (expires)', 'Expires'), w('Gjeldende (active)', 'Active')],
         rows: b.risk_acceptances.map((x) => [
           x.rule_id,
-          x.scope === 'device' ? `enhet ${x.device_id}` : x.scope === 'pair' ? `${x.src_ip} → ${x.dst_ip}` : `${x.zone_src} → ${x.zone_dst}`,
+          x.scope === 'device' ? `${w('enhet', 'device')} ${x.device_id}` : x.scope === 'pair' ? `${x.src_ip} → ${x.dst_ip}` : `${x.zone_src} → ${x.zone_dst}`,
           x.reason,
           x.owner,
           x.reference,
           x.expires,
-          x.active ? 'ja (yes)' : x.revoked_at ? `trukket tilbake (revoked) ${x.revoked_at}` : 'utløpt (expired)',
+          x.active ? yesNo(true) : x.revoked_at ? `${w('trukket tilbake (revoked)', 'revoked')} ${x.revoked_at}` : w('utløpt (expired)', 'expired'),
         ]),
       },
     });
   }
 
-  out.push({ h: 2, text: 'Veilederreferanser (guide references)' });
+  out.push({ h: 2, text: w('Veilederreferanser (guide references)', 'Guide references') });
   out.push({ p: list(b.summary.guide_refs) });
   return out;
 }
@@ -311,7 +371,7 @@ function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }
 
-export function renderHtml(blocks: readonly Block[], title: string): string {
+export function renderHtml(blocks: readonly Block[], title: string, lang: Language = 'nb'): string {
   const body: string[] = [];
   for (const b of blocks) {
     if ('h' in b) body.push(`<h${b.h}>${esc(b.text)}</h${b.h}>`);
@@ -320,7 +380,7 @@ export function renderHtml(blocks: readonly Block[], title: string): string {
     else body.push(`<table><thead><tr>${b.table.head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${b.table.rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`);
   }
   return `<!doctype html>
-<html lang="nb"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'"><title>${esc(title)}</title>
+<html lang="${lang}"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'"><title>${esc(title)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.4}table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #bbb;padding:.25rem .5rem;text-align:left;vertical-align:top}th{background:#eee}</style>
 </head><body>
 ${body.join('\n')}

@@ -7,7 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
 import { splitCommaLists } from '../alert-query.js';
 import { ApiError } from '../plugins/errors.js';
-import { PageQuery, errorResponses } from '../schemas.js';
+import { LanguageQuery, PageQuery, errorResponses } from '../schemas.js';
 import type { Store } from '../../agent/store/index.js';
 import { buildEvidence, evidenceDocument, renderHtml, renderMarkdown, sanitizeId, type EvidenceBundle } from '../../agent/inventory/evidence.js';
 import type { DeviceDetail } from '../../agent/inventory/index.js';
@@ -119,9 +119,16 @@ export const assetRoutes: FastifyPluginAsync<{ assets?: AssetProvider }> = async
         tags,
         security,
         summary: 'The evidence bundle of one device, as a download',
-        description: 'The same bundle `muvakt evidence` writes: the device with its exposure reasons and every alert about its addresses. `format`: `json` (default, device.json), `md` or `html`.',
+        description:
+          'The same bundle `muvakt evidence` writes: the device with its exposure reasons and every alert about its addresses. `format`: `json` (default, device.json), `md` or `html`. `lang` (md and html): `nb` (default), bokmål with the English labels in parentheses and every fact in bokmål, or `en`, all in English; json is the record as stored whatever the language.',
         params: AssetIdParams,
-        querystring: Type.Object({ format: Type.Optional(Type.Union(EVIDENCE_FORMATS.map((f) => Type.Literal(f)))) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          {
+            format: Type.Optional(Type.Union(EVIDENCE_FORMATS.map((f) => Type.Literal(f)))),
+            lang: LanguageQuery('Language of the Markdown and HTML text', 'nb'),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.String({ description: 'The bundle as a file (Content-Disposition: attachment)' }), ...errorResponses(404) },
       },
     },
@@ -129,9 +136,10 @@ export const assetRoutes: FastifyPluginAsync<{ assets?: AssetProvider }> = async
       const bundle = (await opts.assets?.evidence?.(request.params.id)) ?? null;
       if (bundle === null) throw new ApiError(404, 'no device with this id');
       const format = request.query.format ?? 'json';
-      const blocks = format === 'json' ? [] : evidenceDocument(bundle);
+      const lang = request.query.lang ?? 'nb';
+      const blocks = format === 'json' ? [] : evidenceDocument(bundle, lang);
       const body =
-        format === 'json' ? `${JSON.stringify(bundle, null, 2)}\n` : format === 'md' ? renderMarkdown(blocks) : renderHtml(blocks, `muvakt evidence ${bundle.device.id}`);
+        format === 'json' ? `${JSON.stringify(bundle, null, 2)}\n` : format === 'md' ? renderMarkdown(blocks) : renderHtml(blocks, `muvakt evidence ${bundle.device.id}`, lang);
       // A bundle opened in the browser must not run as a page of this origin: it is a file to keep.
       return reply
         .type(EVIDENCE_TYPES[format])

@@ -11,7 +11,7 @@ import { csvLine } from '../../agent/export/csv.js';
 import { REMOTE_PROTOCOLS } from '../../protocols/events/remote.js';
 import { splitCommaLists, timeParam } from '../alert-query.js';
 import { ApiError } from '../plugins/errors.js';
-import { errorResponses, SensorNameSchema, StrEnum } from '../schemas.js';
+import { errorResponses, LanguageQuery, SensorNameSchema, StrEnum } from '../schemas.js';
 import type { ApiStore } from '../types.js';
 import { MAX_CSV_ROWS } from './alerts.js';
 
@@ -40,7 +40,10 @@ export const RemoteSessionListQuery = Type.Object(
 );
 export type RemoteSessionListQuery = Static<typeof RemoteSessionListQuery>;
 
-export const RemoteSessionCsvQuery = Type.Object(FILTERS, { additionalProperties: false });
+export const RemoteSessionCsvQuery = Type.Object(
+  { ...FILTERS, lang: LanguageQuery('Language of the headers and of the yes/no cells') },
+  { additionalProperties: false },
+);
 
 export const RemoteSessionSchema = Type.Object(
   {
@@ -79,13 +82,42 @@ export const RemoteSessionPageSchema = Type.Object({
 /** The CSV's columns: the same fields as the list, in its order. */
 export const REMOTE_SESSION_CSV_HEADERS = Object.keys(RemoteSessionSchema.properties) as (keyof RemoteSession)[];
 
-function csvRowOf(s: RemoteSession): string {
+/** The same columns headed in bokmål (`lang=nb`). */
+export const REMOTE_SESSION_CSV_HEADERS_NB: Readonly<Record<keyof RemoteSession, string>> = {
+  id: 'id',
+  sensor: 'sensor',
+  flow_id: 'flyt_id',
+  protocol: 'protokoll',
+  encrypted: 'kryptert',
+  src_ip: 'kilde_ip',
+  src_port: 'kildeport',
+  dst_ip: 'mål_ip',
+  dst_port: 'målport',
+  zone_src: 'kildesone',
+  zone_dst: 'målsone',
+  start: 'start',
+  end: 'slutt',
+  ongoing: 'pågår',
+  last_seen: 'sist_sett',
+  duration_s: 'varighet_s',
+  bytes_toserver: 'byte_til_tjener',
+  bytes_toclient: 'byte_til_klient',
+  vendor: 'leverandør',
+  outside_window: 'utenfor_vindu',
+  jump_host: 'hoppvert',
+  inbound_id: 'inngående_id',
+  path: 'sti',
+};
+
+const CSV_BOOLEANS = { en: { true: 'true', false: 'false' }, nb: { true: 'ja', false: 'nei' } } as const;
+
+function csvRowOf(s: RemoteSession, lang: 'en' | 'nb'): string {
   return csvLine(
     REMOTE_SESSION_CSV_HEADERS.map((k) => {
       const v = s[k];
       if (v === null || v === undefined) return '';
       if (Array.isArray(v)) return v.join(' > ');
-      return typeof v === 'boolean' ? String(v) : v;
+      return typeof v === 'boolean' ? CSV_BOOLEANS[lang][String(v) as 'true' | 'false'] : v;
     }),
   );
 }
@@ -140,19 +172,20 @@ export const remoteSessionRoutes: FastifyPluginAsync<{ store: ApiStore }> = asyn
         tags,
         security,
         summary: 'Remote-access sessions matching the filters as CSV',
-        description: `The list's columns, filters and order, every page (at most ${MAX_CSV_ROWS} rows; more is a 400 asking for a narrower filter). The path is written as addresses joined by " > ". RFC 4180 with CRLF; cells a spreadsheet would take for a formula start with an apostrophe.`,
+        description: `The list's columns, filters and order, every page (at most ${MAX_CSV_ROWS} rows; more is a 400 asking for a narrower filter). The path is written as addresses joined by " > ". \`lang=nb\` heads the columns in bokmål and writes true/false as ja/nei. RFC 4180 with CRLF; cells a spreadsheet would take for a formula start with an apostrophe.`,
         querystring: RemoteSessionCsvQuery,
         response: errorResponses(),
       },
     },
     async (request, reply) => {
+      const lang = request.query.lang ?? 'en';
       const q = { ...toStoreQuery(request.query), limit: 1000 };
-      const lines: string[] = [csvLine(REMOTE_SESSION_CSV_HEADERS)];
+      const lines: string[] = [csvLine(lang === 'nb' ? REMOTE_SESSION_CSV_HEADERS.map((k) => REMOTE_SESSION_CSV_HEADERS_NB[k]) : REMOTE_SESSION_CSV_HEADERS)];
       let cursor: string | null = null;
       do {
         const page = await store.listRemoteSessions({ ...q, cursor });
         if (lines.length - 1 + page.items.length > MAX_CSV_ROWS) throw new ApiError(400, `more than ${MAX_CSV_ROWS} sessions match: narrow the filter (since/until, vendor, protocol)`);
-        for (const s of page.items) lines.push(csvRowOf(s));
+        for (const s of page.items) lines.push(csvRowOf(s, lang));
         cursor = page.next_cursor;
       } while (cursor !== null);
       void reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="muvakt-remote-sessions.csv"');

@@ -5,7 +5,7 @@
  * acceptances that cover it and the evidence bundle to download.
  */
 import { api, type Params } from '../api.js';
-import { explain, message, severityBadge, t, time } from '../context.js';
+import { currentLang, explain, message, severityBadge, t, time } from '../context.js';
 import { compare, DATA, el, fill, saveFile, sortHeader } from '../dom.js';
 import type { Key } from '../i18n.js';
 import { hidePanel, showPanel } from '../panel.js';
@@ -335,7 +335,7 @@ export class DevicesView {
 
   private async download(id: string, format: 'json' | 'html'): Promise<void> {
     try {
-      const { blob, filename } = await api.evidence(id, format);
+      const { blob, filename } = await api.evidence(id, format, currentLang());
       saveFile(blob, filename);
       message(() => t('downloaded'), 'ok');
     } catch (e) {
