@@ -121,7 +121,7 @@ export const FACT_TEXTS_NB: readonly (readonly [RegExp, (...m: string[]) => stri
   [/^(to|from) (\S+)( \(\w+\))? over (.*)$/, (dir, ip, country, apps) => `${dir === 'to' ? 'til' : 'fra'} ${ip}${country ?? ''} over ${apps}`],
   [/^names contacted: (.*)$/, (names) => `kontaktede navn: ${names}`],
   [/^(declared vendor|external party) (\S+) has (\S+) access$/, (who, peer, proto) => `${who === 'declared vendor' ? 'leverandør oppført i policyen' : 'ekstern part'} ${peer} har ${proto}-tilgang`],
-  [/^seen on the network at (.*?)(?: \(zone (.*)\))?$/, (ips, zone) => `sett på nettet med ${ips}${zone ? ` (sone ${zone})` : ''}`],
+  [/^seen on the network at (.*?)(?: \(zone (.*)\))?$/, (ips, zone) => `sett på nettet som ${ips}${zone ? ` (sone ${zone})` : ''}`],
   // usage scenarios
   [/^transfers data over external networks$/, () => 'overfører data over eksterne nett'],
   [/^external address delivering health data into the site \(equipment with the patient\?\)$/, () => 'ekstern adresse som leverer helsedata inn til virksomheten (utstyr hos pasienten?)'],

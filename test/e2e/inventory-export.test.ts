@@ -11,7 +11,7 @@ import { CSV_COLUMNS, csvHeader, toCsv, type ExportedDevice } from '../../agent/
 import { SqliteStore } from '../../agent/store/index.js';
 import { csvCell } from '../../agent/export/csv.js';
 import { sanitizeId } from '../../agent/inventory/evidence.js';
-import { reasonInBokmal } from '../../agent/inventory/reason-text.js';
+import { factInBokmal, reasonInBokmal } from '../../agent/inventory/reason-text.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/agent/cli/main.js');
@@ -215,10 +215,55 @@ describe('muvakt evidence', () => {
     expect(md).toContain(policySha);
     expect(md).toContain(comment);
     expect(md).toContain('kvittert (ack)');
-    // The exposure table's facts in bokmål beside the English.
-    expect(md).toContain('| Fakta | Fact (en) |');
+    // The exposure table's facts in bokmål.
+    expect(md).toContain('| Fakta (fact) | Poeng (points) |');
     expect(md).toContain('fjerntilgang utenfra');
     expect(readFileSync(join(dir, 'device.html'), 'utf8')).toContain(`<td>${comment}</td>`);
+  });
+
+  it('every device, in bokmål and in English: each role, property and scenario fact and each exposure reason in the language asked for, none in the other', async () => {
+    const json = join(tmp, 'ev-lang.json');
+    expect((await quietly(() => inventoryCommand(['export', '--db', db, '--format', 'json', '--out', json]))).result).toBe(0);
+    const devices = JSON.parse(readFileSync(json, 'utf8')) as ExportedDevice[];
+    expect(devices.length).toBeGreaterThan(5);
+    const html = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+    let checked = 0;
+    for (const d of devices) {
+      const texts: Record<string, { md: string; html: string; json: string }> = {};
+      for (const lang of ['nb', 'en']) {
+        const dir = join(tmp, 'ev-lang', lang, sanitizeId(d.id));
+        expect((await quietly(() => evidenceCommand([d.id, '--db', db, '--out', dir, '--lang', lang]))).result).toBe(0);
+        texts[lang] = { md: readFileSync(join(dir, 'device.md'), 'utf8'), html: readFileSync(join(dir, 'device.html'), 'utf8'), json: readFileSync(join(dir, 'device.json'), 'utf8') };
+      }
+      // The record is the same whatever the language.
+      expect(texts.nb.json.replace(/"generated_at": "[^"]+"/, '')).toBe(texts.en.json.replace(/"generated_at": "[^"]+"/, ''));
+      expect(texts.nb.html).toContain('<html lang="nb">');
+      expect(texts.en.html).toContain('<html lang="en">');
+      const b = JSON.parse(texts.nb.json) as { device: { roles: { facts: string[] }[]; properties: Record<string, { facts: string[] }>; scenario: { number: number | null; name: string; facts: string[] }; exposure: { reasons: { fact: string }[] } } };
+      const facts = [
+        ...b.device.roles.flatMap((r) => r.facts),
+        ...Object.values(b.device.properties).flatMap((p) => p.facts),
+        ...b.device.scenario.facts,
+        ...(b.device.scenario.number === null ? [b.device.scenario.name] : []),
+      ];
+      expect(facts.length).toBeGreaterThan(0);
+      for (const en of facts) {
+        const nb = factInBokmal(en);
+        expect([d.id, en, nb]).not.toEqual([d.id, en, null]);
+        expect({ id: d.id, nb, in_nb: texts.nb.html.includes(html(nb!)), en_in_nb: texts.nb.html.includes(html(en)) }).toEqual({ id: d.id, nb, in_nb: true, en_in_nb: false });
+        expect({ id: d.id, en, in_en: texts.en.html.includes(html(en)), nb_in_en: texts.en.html.includes(html(nb!)) }).toEqual({ id: d.id, en, in_en: true, nb_in_en: false });
+        checked++;
+      }
+      for (const { fact } of b.device.exposure.reasons) {
+        expect({ id: fact, in_nb: texts.nb.html.includes(html(reasonInBokmal(fact))), en_in_nb: texts.nb.html.includes(html(fact)), in_en: texts.en.html.includes(html(fact)) }).toEqual({ id: fact, in_nb: true, en_in_nb: false, in_en: true });
+      }
+      // The labels follow the language too.
+      expect(texts.nb.md).toContain('## Egenskaper av sikkerhetsmessig betydning');
+      expect(texts.en.md).toContain('## Properties of security significance (MU 5.1)');
+      expect(texts.en.md).not.toContain('Bruksscenario (usage scenario');
+    }
+    expect(checked).toBeGreaterThan(devices.length);
+    await expect(evidenceCommand([devices[0].id, '--db', db, '--lang', 'de'])).rejects.toThrow('--lang expects en or nb, got "de"');
   });
 
   it('unknown device: exit 1 with a clear message, nothing written', async () => {

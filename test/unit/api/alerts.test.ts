@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Compile } from 'typebox/compile';
 import { AlertDetailSchema, AlertPageSchema } from '../../../dashboard-api/schemas.js';
 import { bearer, fixture, iso, tempDir, T0, type Fixture } from './helpers.js';
+import { factInBokmal, reasonInBokmal } from '../../../agent/inventory/reason-text.js';
 
 const tmp = tempDir('muvakt-api-');
 let f: Fixture;
@@ -285,11 +286,36 @@ describe('assets, flows, policy', () => {
       const md = await g.app.inject({ url: `/api/v1/assets/${encodeURIComponent(ct.id)}/evidence?format=md`, headers: bearer('viewer') });
       expect(md.headers['content-type']).toMatch(/^text\/markdown/);
       expect((await g.app.inject({ url: `/api/v1/assets/${encodeURIComponent(ct.id)}/evidence?format=pdf`, headers: bearer('viewer') })).statusCode).toBe(400);
+      // The text in the language asked for: bokmål by default and with lang=nb, English with lang=en; every fact of the device in it, none in the other language.
+      const detail = d.json() as { roles: { facts: string[] }[]; properties: Record<string, { facts: string[] }>; scenario: { facts: string[] }; exposure: { reasons: { fact: string }[] } };
+      const facts = [...detail.roles.flatMap((r) => r.facts), ...Object.values(detail.properties).flatMap((p) => p.facts), ...detail.scenario.facts];
+      expect(facts.length).toBeGreaterThan(5);
+      const mdNb = await g.app.inject({ url: `/api/v1/assets/${encodeURIComponent(ct.id)}/evidence?format=md&lang=nb`, headers: bearer('viewer') });
+      const mdEn = await g.app.inject({ url: `/api/v1/assets/${encodeURIComponent(ct.id)}/evidence?format=md&lang=en`, headers: bearer('viewer') });
+      expect([mdNb.statusCode, mdEn.statusCode]).toEqual([200, 200]);
+      expect(mdNb.body.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '')).toBe(md.body.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, ''));
+      const unescape = (s: string) => s.replace(/\\(.)/g, '$1');
+      for (const en of facts) {
+        const nb = factInBokmal(en);
+        expect({ en, nb, in_nb: unescape(mdNb.body).includes(nb ?? en), en_in_nb: unescape(mdNb.body).includes(en), in_en: unescape(mdEn.body).includes(en) }).toEqual({ en, nb: expect.any(String), in_nb: true, en_in_nb: false, in_en: true });
+      }
+      for (const { fact } of detail.exposure.reasons) expect([fact, unescape(mdNb.body).includes(reasonInBokmal(fact)), unescape(mdEn.body).includes(fact)]).toEqual([fact, true, true]);
+      expect(mdEn.body).toContain('# Evidence bundle for');
+      expect(mdEn.body).not.toContain('Bevismappe');
+      const htmlEn = await g.app.inject({ url: `/api/v1/assets/${encodeURIComponent(ct.id)}/evidence?format=html&lang=en`, headers: bearer('viewer') });
+      expect(htmlEn.body).toContain('<html lang="en">');
+      expect(html.body).toContain('<html lang="nb">');
+      // json is the record whatever the language; a language the schema does not know is a 400.
+      const evEn = await g.app.inject({ url: `/api/v1/assets/${encodeURIComponent(ct.id)}/evidence?lang=en`, headers: bearer('viewer') });
+      expect({ ...evEn.json(), generated_at: '' }).toEqual({ ...ev.json(), generated_at: '' });
+      const de = await g.app.inject({ url: `/api/v1/assets/${encodeURIComponent(ct.id)}/evidence?format=md&lang=de`, headers: bearer('viewer') });
+      expect(de.statusCode).toBe(400);
+      expect(de.json().message).toMatch(/lang/);
       expect((await g.app.inject({ url: '/api/v1/assets/mac:00:00:00:00:00:01/evidence', headers: bearer('viewer') })).statusCode).toBe(404);
       expect((await g.app.inject({ url: `/api/v1/assets/${encodeURIComponent(ct.id)}/evidence` })).statusCode).toBe(401);
       const audit = (await g.app.inject({ url: '/api/v1/audit?action=assets.evidence', headers: bearer('admin') })).json();
       expect(audit.items.length).toBeGreaterThanOrEqual(4);
-      const body = page1.body + page2 + d.body + ev.body + html.body + md.body;
+      const body = page1.body + page2 + d.body + ev.body + html.body + md.body + mdNb.body + mdEn.body + htmlEn.body;
       for (const planted of ['NORDMANN', 'KARI', '14078521210', 'BERG^INGRID', '29020456165']) expect(body).not.toContain(planted);
     } finally {
       await g.close();

@@ -119,6 +119,19 @@ describe('GET /api/v1/remote-sessions: the remote-access session log from the st
     expect(lines[1]).toContain(',rdp,true,10.77.40.5,');
     expect(lines[1]).toContain(',,true,'); // no end, ongoing
     expect(lines[1].endsWith(`,${idOf('a1')},192.0.2.9 > 10.77.40.5 > 10.77.10.40`)).toBe(true);
+    // lang=en is the default; lang=nb heads the same columns in bokmål and writes yes/no in bokmål, the rest as it is.
+    const en = await get('/api/v1/remote-sessions.csv?protocol=rdp,ssh&lang=en');
+    expect(en.body).toBe(r.body);
+    const nb = await get('/api/v1/remote-sessions.csv?protocol=rdp,ssh&lang=nb');
+    expect(nb.code).toBe(200);
+    const nbLines = (nb.body as string).trimEnd().split('\r\n');
+    expect(nbLines[0]).toBe(
+      'id,sensor,flyt_id,protokoll,kryptert,kilde_ip,kildeport,mål_ip,målport,kildesone,målsone,start,slutt,pågår,sist_sett,varighet_s,byte_til_tjener,byte_til_klient,leverandør,utenfor_vindu,hoppvert,inngående_id,sti',
+    );
+    const words = { true: 'ja', false: 'nei' } as Record<string, string>;
+    expect(nbLines.slice(1)).toEqual(lines.slice(1).map((l) => l.split(',').map((c) => words[c] ?? c).join(',')));
+    expect(nbLines[1]).toContain(',rdp,ja,10.77.40.5,');
+    expect((await get('/api/v1/remote-sessions.csv?lang=de')).code).toBe(400);
     const audit = await get('/api/v1/audit?limit=20', 'admin');
     const actions = audit.body.items.map((a: { action: string }) => a.action);
     expect(actions).toEqual(expect.arrayContaining(['remote_sessions.list', 'remote_sessions.export']));
