@@ -115,7 +115,8 @@ export const FACT_TEXTS_NB: readonly (readonly [RegExp, (...m: string[]) => stri
   [/^DICOM AE (.*)$/, (aes) => `DICOM AE-titler ${aes}`],
   [/^HL7 application (.*)$/, (apps) => `HL7-applikasjon ${apps}`],
   [
-    /^(\S+) from (\S+) \((?:(external)|zone (.*)), (encrypted|unencrypted)\), (\d+)×$/,
+    // \u00d7 for ×: the CLI bundle is read as latin1, and esbuild leaves regular expressions unescaped.
+    /^(\S+) from (\S+) \((?:(external)|zone (.*)), (encrypted|unencrypted)\), (\d+)\u00d7$/,
     (proto, peer, ext, zone, enc, n) => `${proto} fra ${peer} (${ext ? 'ekstern' : `sone ${zone}`}, ${enc === 'encrypted' ? 'kryptert' : 'ukryptert'}), ${n}×`,
   ],
   [/^(to|from) (\S+)( \(\w+\))? over (.*)$/, (dir, ip, country, apps) => `${dir === 'to' ? 'til' : 'fra'} ${ip}${country ?? ''} over ${apps}`],

@@ -12,6 +12,7 @@ import { SqliteStore } from '../../agent/store/index.js';
 import { tokenHash } from '../../dashboard-api/plugins/auth.js';
 import { ALL_RULES, RuleEngine, type EngineFinding, type RuleEvent } from '../../rules/index.js';
 import { GUIDE_REFERENCES } from '../../rules/guide-references.js';
+import { factInBokmal } from '../../agent/inventory/reason-text.js';
 import { STRINGS } from '../../dashboard-ui/i18n.js';
 import { analyzeFiles } from '../support/analyze.js';
 import { examplePolicy } from '../support/rules.js';
@@ -479,7 +480,10 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
     const vnc = page.locator('#device-rows tr[data-ips~="10.77.10.50"]');
     await vnc.waitFor({ timeout: 10_000 });
     const deviceId = (await vnc.getAttribute('data-device-id'))!;
-    const detail = await apiGet<{ exposure: { reasons: { fact: string }[] } }>(`/api/v1/assets/${encodeURIComponent(deviceId)}`, TOKENS.officer);
+    const detail = await apiGet<{ exposure: { reasons: { fact: string }[] }; roles: { facts: string[] }[]; properties: Record<string, { facts: string[] }>; scenario: { facts: string[] } }>(
+      `/api/v1/assets/${encodeURIComponent(deviceId)}`,
+      TOKENS.officer,
+    );
     await vnc.locator('button.device').click();
     await page.locator('#panel #device-facts').waitFor({ timeout: 10_000 });
     expect(await page.locator('#device-reasons > li').count()).toBe(detail.exposure.reasons.length);
@@ -522,6 +526,37 @@ describe('the workbench in headless Chromium against muvakt serve', () => {
     const res = await fetch(`${base}/api/v1/assets/${encodeURIComponent(deviceId)}/evidence?format=html`, { headers: { authorization: `Bearer ${TOKENS.officer}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="evidence-.+\.html"$/);
+
+    // The HTML bundle follows the page's language: every role, property and scenario fact of the
+    // device in bokmål on the Norwegian page, in English after the switch, none in the other.
+    const facts = [...detail.roles.flatMap((r) => r.facts), ...Object.values(detail.properties).flatMap((p) => p.facts), ...detail.scenario.facts];
+    expect(facts.length).toBeGreaterThan(5);
+    const escaped = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+    const htmlBundle = async (): Promise<string> => {
+      const [d] = await Promise.all([page.waitForEvent('download'), page.click('#evidence-html')]);
+      const file = join(OUT, `${await page.evaluate(() => document.documentElement.lang)}-${d.suggestedFilename()}`);
+      await d.saveAs(file);
+      return readFileSync(file, 'utf8');
+    };
+    const nb = await htmlBundle();
+    expect(nb).toContain('<html lang="nb">');
+    await page.click('#lang');
+    await page.locator('html[lang="en"]').waitFor({ timeout: 5_000 });
+    const en = await htmlBundle();
+    expect(en).toContain('<html lang="en">');
+    for (const fact of facts) {
+      const bokmal = factInBokmal(fact);
+      expect({ fact, bokmal, in_nb: nb.includes(escaped(bokmal ?? fact)), en_in_nb: nb.includes(escaped(fact)), in_en: en.includes(escaped(fact)), nb_in_en: en.includes(escaped(bokmal ?? '')) }).toEqual({
+        fact,
+        bokmal: expect.any(String),
+        in_nb: true,
+        en_in_nb: false,
+        in_en: true,
+        nb_in_en: false,
+      });
+    }
+    await page.click('#lang');
+    await page.locator('html[lang="nb"]').waitFor({ timeout: 5_000 });
 
     // The device's alert opens the alert panel.
     await page.locator(`#device-alerts li[data-alert-id="${alertId}"] a`).click();
