@@ -2,7 +2,8 @@
  * The evidence bundle of one device: what a risk assessment (ROS) or a
  * vendor follow-up needs — its properties (MU 5.1), usage scenario, exposure rank with the facts
  * behind it, peers, protocols, and its alerts with guide references and the rule texts in bokmål
- * and English. Rendered as JSON, Markdown and HTML from one document model.
+ * and English. Rendered as JSON (the record as stored), and as Markdown and HTML from one
+ * document model in bokmål or English.
  *
  * PHI-free: only what the store holds (device detail and alerts, both PHI-free by contract).
  */
