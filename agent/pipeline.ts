@@ -10,18 +10,17 @@ import { Direction, type StreamEndReason } from '../protocols/stream.js';
 import type { PacketRecord } from './capture/packet-record.js';
 import { Flow, TimeoutClass, type FlowEndReason } from './flows/flow.js';
 import { DEFAULT_FLOW_LIMITS, FlowTable, type FlowTableLimits } from './flows/flow-table.js';
-import { flowEndEvent, flowRef } from './flows/flow-event.js';
+import { flowEndEvent } from './flows/flow-event.js';
 import { closedByPeers, initialTcpState, synStartsNewConnection, tcpTimeoutClass, trackSegment } from './flows/tcp-state.js';
 import { udpAppForPorts } from './flows/udp-apps.js';
 import { DEFAULT_FTP_DATA_LIMITS, FtpDataExpectations, type FtpDataLimits } from './flows/ftp-data-expectations.js';
 import type { FlowHistory } from './flows/flow-history.js';
-import { carriesCleartextPhi } from './events/phi-seen.js';
 import { DEFAULT_REASSEMBLY_LIMITS, ReassemblyBudget, TcpReassembler, type ReassemblyLimits } from './reassembly/tcp-reassembler.js';
 import { AnalyzerDispatcher, AnalyzerRegistry, type AnalyzerContext, type TcpAnalyzerFactory } from './analyzers/registry.js';
+import { FlowContext, type FlowContextHost } from './analyzers/flow-context.js';
 import { dispatchDatagram, UDP_PROBE_DATAGRAMS, udpWantsDatagrams } from './analyzers/udp-probing.js';
 import { isoMicro } from './events/format.js';
 import type { EventSink, MuvaktEvent } from './events/types.js';
-import { eventFromRecord } from '../protocols/events/from-record.js';
 
 /** Decode failures, counted per layer (the `layer` label of muvakt_decode_errors_total). */
 export class DecodeErrors {
@@ -160,6 +159,12 @@ export class Pipeline {
   private shedding = false;
   /** contextFor as a value, made once: UDP probing creates contexts through it. */
   private readonly contextOf = (f: Flow): AnalyzerContext => this.contextFor(f);
+  /** What every flow's analyzer context shares. */
+  private readonly contextHost: FlowContextHost;
+  /** Counts a stream no analyzer recognised (one function for all dispatchers). */
+  private readonly countUnrecognised = (): void => {
+    this.stats.unrecognisedStreams++;
+  };
 
   constructor(opts: PipelineOptions) {
     this.events = opts.events;
@@ -172,6 +177,14 @@ export class Pipeline {
     this.reassembly = new ReassemblyBudget(opts.reassemblyLimits ?? DEFAULT_REASSEMBLY_LIMITS);
     this.fragments = new FragmentReassembler(opts.fragmentLimits ?? DEFAULT_FRAGMENT_LIMITS);
     this.ftpData = new FtpDataExpectations(opts.ftpDataLimits ?? DEFAULT_FTP_DATA_LIMITS);
+    this.contextHost = {
+      events: this.events,
+      ftpData: this.ftpData,
+      captureTime: () => this.lastTsSec + this.lastTsNsec * 1e-9,
+      addTicker: (flow, generation, fn) => {
+        this.tickers.add({ flow, generation, fn });
+      },
+    };
   }
 
   readonly handle = (rec: PacketRecord): void => {
@@ -469,18 +482,8 @@ export class Pipeline {
 
   /** Reassembly and analyzer dispatch start with a connection's first payload byte. */
   private openStream(f: Flow, dir: Direction, syn: boolean): TcpReassembler {
-    const ctx = this.contextFor(f);
-    let reassembler: TcpReassembler;
-    const dispatcher = new AnalyzerDispatcher(
-      this.factoriesFor(f),
-      ctx,
-      (skipDir, n) => reassembler.addSkip(skipDir, n),
-      () => {
-        this.stats.unrecognisedStreams++;
-      },
-      this.registry.fallbackTcp,
-    );
-    reassembler = new TcpReassembler(dispatcher, this.reassembly);
+    const reassembler = new TcpReassembler(null, this.reassembly);
+    reassembler.setParser(new AnalyzerDispatcher(this.factoriesFor(f), this.contextFor(f), reassembler, this.countUnrecognised, this.registry.fallbackTcp));
     // Replay the handshake we saw so sequence numbers start at the ISNs, not at this segment.
     const ts = this.lastTsSec;
     const tn = this.lastTsNsec;
@@ -537,34 +540,7 @@ export class Pipeline {
   }
 
   private contextFor(f: Flow): AnalyzerContext {
-    const events = this.events;
-    // Flow objects are recycled: an analyzer that outlives its flow must not write into the next one.
-    const generation = f.generation;
-    return {
-      flow: f,
-      emit: (rec) => {
-        if (f.generation !== generation) return;
-        if (!f.phiSeen && carriesCleartextPhi(rec)) f.phiSeen = true;
-        events.write(eventFromRecord(rec, flowRef(f, true)), ++f.eventsEmitted);
-      },
-      setApp: (app, encrypted) => {
-        if (f.generation !== generation) return;
-        f.app = app;
-        f.encrypted = encrypted;
-        f.ref = null;
-      },
-      onTick: (fn) => {
-        if (f.generation === generation) this.tickers.add({ flow: f, generation, fn });
-      },
-      expectFtpDataEndpoint: (ep) => {
-        if (f.generation === generation) this.ftpData.expectEndpoint(f, ep, this.lastTsSec + this.lastTsNsec * 1e-9);
-      },
-      expectFtpTlsSession: () => {
-        if (f.generation !== generation) return;
-        f.ftpTlsSession = true;
-        this.ftpData.expectTlsSession(f);
-      },
-    };
+    return new FlowContext(f, this.contextHost);
   }
 
   private lookAtMemory(m: MemoryCheck): void {

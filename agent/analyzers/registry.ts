@@ -1,6 +1,5 @@
 import { ProbeVerdict } from '../../protocols/probe.js';
 import { DETACH, type Direction, type StreamEndReason, type StreamParser } from '../../protocols/stream.js';
-import { pooledBytes } from '../../protocols/pooled-bytes.js';
 import type { DatagramParser } from '../../protocols/datagram.js';
 import type { Flow } from '../flows/flow.js';
 import type { AnalyzerRecord } from '../events/types.js';
@@ -120,19 +119,35 @@ const EMPTY = Buffer.alloc(0);
 /** Bytes per direction a connection may show before we give up recognising it. */
 export const PROBE_WINDOW = 256;
 
+/** Where a dispatcher's bytes come from: the connection's reassembler. */
+export interface DispatchHost {
+  /** Drop the next n bytes of a direction. */
+  addSkip(dir: Direction, n: number): void;
+  /** From now on, deliver the stream to `p` directly: the dispatcher has done its work. */
+  setParser(p: StreamParser): void;
+}
+
+/** Probe verdicts are kept as one bit per factory and direction. */
+const MAX_FACTORIES = 32;
+
 /**
  * Sits in front of every new TCP connection until one analyzer recognises it. It copies at
  * most PROBE_WINDOW bytes per direction (once per connection), then hands over — replaying
- * what it held in arrival order — or detaches so unrecognised traffic costs nothing more.
+ * what it held in arrival order, and telling the host to deliver to the chosen parser from
+ * then on, so an open connection keeps no dispatcher — or detaches so unrecognised traffic
+ * costs nothing more.
  */
 export class AnalyzerDispatcher implements StreamParser {
   private parser: StreamParser | null = null;
-  private readonly held: [Buffer | null, Buffer | null] = [null, null];
-  private readonly heldLen = [0, 0];
+  private held0: Buffer | null = null;
+  private held1: Buffer | null = null;
+  private heldLen0 = 0;
+  private heldLen1 = 0;
   /** Arrival order of held chunks: direction, length, direction, length… (≤ 2·PROBE_WINDOW entries). */
-  private order: number[] = [];
-  /** Per direction, per factory: that probe said No (direction d's flags start at d · factories.length). */
-  private readonly ruledOut: Buffer;
+  private order: number[] | null = null;
+  /** Per direction, a bit per factory: that probe said No. */
+  private ruledOut0 = 0;
+  private ruledOut1 = 0;
   private gaveUp = false;
   /** Capture time of the last chunk held, for records made when the stream is given up. */
   private lastTsSec = 0;
@@ -141,13 +156,13 @@ export class AnalyzerDispatcher implements StreamParser {
   constructor(
     private readonly factories: readonly TcpAnalyzerFactory[],
     private readonly ctx: AnalyzerContext,
-    /** Asks the reassembler to drop the next n bytes of a direction. */
-    private readonly addSkip: (dir: Direction, n: number) => void,
+    private readonly host: DispatchHost,
+    /** Told when nobody recognised the stream (one function shared by all dispatchers). */
     private readonly onUnrecognised: () => void,
     /** Takes streams nobody recognised (the cleartext PHI scanner); null detaches them. */
     private readonly fallback: TcpAnalyzerFactory | null = null,
   ) {
-    this.ruledOut = pooledBytes(2 * factories.length);
+    if (factories.length > MAX_FACTORIES) throw new Error(`at most ${MAX_FACTORIES} TCP analyzers can be registered`);
   }
 
   data(dir: Direction, buf: Buffer, off: number, len: number, tsSec: number, tsNsec: number): number {
@@ -155,24 +170,40 @@ export class AnalyzerDispatcher implements StreamParser {
     if (this.gaveUp) return DETACH;
     this.lastTsSec = tsSec;
     this.lastTsNsec = tsNsec;
-    const have = this.heldLen[dir];
-    let window = this.held[dir];
-    if (window === null) window = this.held[dir] = Buffer.allocUnsafe(PROBE_WINDOW);
+    const have = dir === 0 ? this.heldLen0 : this.heldLen1;
     const take = Math.min(len, PROBE_WINDOW - have);
-    buf.copy(window, have, off, off + take);
     const seen = have + take;
-    const ruled = this.ruledOut;
-    const base = dir * this.factories.length;
-    for (let i = 0; i < this.factories.length; i++) {
-      if (ruled[base + i]) continue;
-      const v = this.factories[i].probe(dir, window, 0, seen);
-      if (v === ProbeVerdict.Yes) return this.handOver(this.factories[i], dir, buf, off, len, tsSec, tsNsec);
-      if (v === ProbeVerdict.No) ruled[base + i] = 1;
+    // Nothing held yet in this direction (the common case): the probes read the segment where it
+    // lies, and a copy is made only if they want more.
+    let window = dir === 0 ? this.held0 : this.held1;
+    let wOff = 0;
+    if (have === 0) {
+      window = buf;
+      wOff = off;
+    } else buf.copy(window!, have, off, off + take);
+    let ruled = dir === 0 ? this.ruledOut0 : this.ruledOut1;
+    const factories = this.factories;
+    for (let i = 0; i < factories.length; i++) {
+      if ((ruled & (1 << i)) !== 0) continue;
+      const v = factories[i].probe(dir, window!, wOff, seen);
+      if (v === ProbeVerdict.Yes) return this.handOver(factories[i], dir, buf, off, len, tsSec, tsNsec);
+      if (v === ProbeVerdict.No) ruled |= 1 << i;
     }
+    if (dir === 0) this.ruledOut0 = ruled;
+    else this.ruledOut1 = ruled;
     // Bytes beyond the window could not be replayed to a parser chosen later.
     if (take < len) return this.giveUp(dir, buf, off, len, tsSec, tsNsec);
-    this.heldLen[dir] = seen;
-    this.order.push(dir, len);
+    if (have === 0) {
+      // Its own memory, not a slice of Node's shared pool: the window is garbage once the
+      // stream is recognised, and a pool slab stays alive while any of its slices does.
+      const held = Buffer.from(new ArrayBuffer(PROBE_WINDOW));
+      buf.copy(held, 0, off, off + take);
+      if (dir === 0) this.held0 = held;
+      else this.held1 = held;
+    }
+    if (dir === 0) this.heldLen0 = seen;
+    else this.heldLen1 = seen;
+    (this.order ??= []).push(dir, len);
     return this.allRuledOut() ? this.giveUp(dir, buf, off, 0, tsSec, tsNsec) : 0;
   }
 
@@ -187,19 +218,16 @@ export class AnalyzerDispatcher implements StreamParser {
 
   end(reason: StreamEndReason): void {
     // Undecided when the connection ends (one side never spoke): the fallback still reads it.
-    if (this.parser === null && !this.gaveUp && this.order.length > 0) this.giveUp(0, EMPTY, 0, 0, this.lastTsSec, this.lastTsNsec);
+    if (this.parser === null && !this.gaveUp && this.order !== null) this.giveUp(0, EMPTY, 0, 0, this.lastTsSec, this.lastTsNsec);
     if (this.parser !== null) this.parser.end(reason);
     this.release();
   }
 
   /** Every factory said No in both directions (a direction without data has not said No yet). */
   private allRuledOut(): boolean {
-    if (this.heldLen[0] === 0 || this.heldLen[1] === 0) return false;
-    const n = this.factories.length;
-    for (let i = 0; i < n; i++) {
-      if (!this.ruledOut[i] || !this.ruledOut[n + i]) return false;
-    }
-    return true;
+    if (this.heldLen0 === 0 || this.heldLen1 === 0) return false;
+    const all = this.factories.length === 32 ? -1 : (1 << this.factories.length) - 1;
+    return (this.ruledOut0 & all) === all && (this.ruledOut1 & all) === all;
   }
 
   /**
@@ -220,44 +248,54 @@ export class AnalyzerDispatcher implements StreamParser {
     if (label) this.ctx.setApp(f.app, f.encrypted);
     const p = f.create(this.ctx);
     this.parser = p;
+    this.host.setParser(p);
     // Replay held chunks in arrival order, then the current one from the caller's buffer,
     // honouring any skip the parser asks for along the way.
-    const skip = [0, 0];
-    const pos = [0, 0];
+    let skip0 = 0;
+    let skip1 = 0;
+    let pos0 = 0;
+    let pos1 = 0;
     const order = this.order;
-    const held = this.held;
-    this.order = [];
-    for (let i = 0; i < order.length; i += 2) {
-      const d = order[i] as Direction;
-      const n = order[i + 1];
-      let from = pos[d];
-      pos[d] += n;
-      let count = n;
-      const s = Math.min(skip[d], count);
-      skip[d] -= s;
-      from += s;
-      count -= s;
-      if (count === 0) continue;
-      const r = p.data(d, held[d]!, from, count, tsSec, tsNsec);
-      if (r === DETACH) {
-        this.release();
-        return DETACH;
+    const held0 = this.held0;
+    const held1 = this.held1;
+    this.order = null;
+    if (order !== null) {
+      for (let i = 0; i < order.length; i += 2) {
+        const d = order[i] as Direction;
+        const n = order[i + 1];
+        let from = d === 0 ? pos0 : pos1;
+        if (d === 0) pos0 += n;
+        else pos1 += n;
+        let count = n;
+        const s = Math.min(d === 0 ? skip0 : skip1, count);
+        if (d === 0) skip0 -= s;
+        else skip1 -= s;
+        from += s;
+        count -= s;
+        if (count === 0) continue;
+        const r = p.data(d, (d === 0 ? held0 : held1)!, from, count, tsSec, tsNsec);
+        if (r === DETACH) {
+          this.release();
+          return DETACH;
+        }
+        if (d === 0) skip0 += r;
+        else skip1 += r;
       }
-      skip[d] += r;
     }
     this.release();
-    const other = dir === 0 ? 1 : 0;
-    if (skip[other] > 0) this.addSkip(other as Direction, skip[other]);
-    const s = Math.min(skip[dir], len);
-    const rest = skip[dir] - s;
+    const skipOther = dir === 0 ? skip1 : skip0;
+    if (skipOther > 0) this.host.addSkip(dir === 0 ? 1 : 0, skipOther);
+    const skipHere = dir === 0 ? skip0 : skip1;
+    const s = Math.min(skipHere, len);
+    const rest = skipHere - s;
     if (len - s === 0) return rest;
     const r = p.data(dir, buf, off + s, len - s, tsSec, tsNsec);
     return r === DETACH ? DETACH : r + rest;
   }
 
   private release(): void {
-    this.held[0] = null;
-    this.held[1] = null;
-    this.order = [];
+    this.held0 = null;
+    this.held1 = null;
+    this.order = null;
   }
 }

@@ -4,7 +4,6 @@
  * from the offline database).
  */
 import { IpProto } from '../../protocols/packet.js';
-import { ENCAP_KIND_NAMES } from '../../protocols/link/tunnel.js';
 import { macVendorOf } from '../enrich/mac-vendor.js';
 import { countryOfWords } from '../enrich/country.js';
 import { ipToString, isoMicro, macFromHalves, protoName } from '../events/format.js';
@@ -102,17 +101,8 @@ function buildFlowRef(f: Flow): FlowRef {
     proto: protoName(f.proto),
     app: f.app,
   };
-  if (f.encapKind !== 0) ref.tunnel = tunnelRef(f);
+  if (f.tunnel !== null) ref.tunnel = f.tunnel;
   if (f.controlFlowId !== null) ref.control_flow_id = f.controlFlowId;
   return ref;
 }
 
-function tunnelRef(f: Flow): NonNullable<FlowRef['tunnel']> {
-  const t: NonNullable<FlowRef['tunnel']> = { kind: ENCAP_KIND_NAMES[f.encapKind] };
-  if (f.encapId >= 0) t.id = f.encapId;
-  if (f.outerIpVersion !== 0) {
-    t.outer_src_ip = ipToString(f.outerIpVersion, f.o0, f.o1, f.o2, f.o3);
-    t.outer_dst_ip = ipToString(f.outerIpVersion, f.od0, f.od1, f.od2, f.od3);
-  }
-  return t;
-}

@@ -37,7 +37,7 @@
  * until written (beyond that, while writes fail, flows are dropped and counted).
  */
 import { ipToString } from '../events/format.js';
-import type { Flow } from './flow.js';
+import { FlowHistoryMarks, type Flow } from './flow.js';
 
 /**
  * Five minutes: fine enough to zoom onto an incident (and the step a Prometheus/Grafana view
@@ -217,48 +217,46 @@ export class FlowHistory {
 
   private account(f: Flow): void {
     const total = f.bytesToServer + f.bytesToClient;
-    const delta = total - f.histBytes;
+    let h = f.hist;
+    const delta = total - (h === null ? 0 : h.bytes);
     if (delta <= 0) return;
-    f.histBytes = total;
-    if (f.histZoneSrc === null || f.histZoneDst === null) {
+    if (h === null) {
       const [src, dst] = this.zonesOf(f);
-      f.histZoneSrc = src;
-      f.histZoneDst = dst;
+      h = f.hist = new FlowHistoryMarks(src, dst, ipToString(f.ipVersion, f.c0, f.c1, f.c2, f.c3), ipToString(f.ipVersion, f.s0, f.s1, f.s2, f.s3));
     }
+    h.bytes = total;
     const bucket = this.cur;
-    const newFlow = f.histBucket !== bucket;
-    const row = this.rowFor(bucket, f.histZoneSrc, f.histZoneDst, f.app, f.encrypted);
+    const newFlow = h.bucket !== bucket;
+    const row = this.rowFor(bucket, h.zoneSrc, h.zoneDst, f.app, f.encrypted);
     if (row === null) {
       if (newFlow) this.stats.droppedFlows++;
       this.stats.droppedBytes += delta;
-      f.histBucket = bucket;
+      h.bucket = bucket;
       return;
     }
     row.bytes += delta;
     if (newFlow) {
-      f.histBucket = bucket;
+      h.bucket = bucket;
       row.flows++;
       if (row.app === OVERFLOW_LABEL) this.stats.overflowFlows++;
     }
-    if (f.phiSeen && f.histPhiBucket !== bucket) {
-      f.histPhiBucket = bucket;
+    if (f.phiSeen && h.phiBucket !== bucket) {
+      h.phiBucket = bucket;
       row.phiFlows++;
     }
-    this.accountPeer(f, delta);
+    this.accountPeer(f, h, delta);
   }
 
   /** The same bytes into the flow's address-pair row of the current peer bucket. */
-  private accountPeer(f: Flow, delta: number): void {
+  private accountPeer(f: Flow, h: FlowHistoryMarks, delta: number): void {
     const bucket = this.cur - (this.cur % this.peerBucketSeconds);
     if (bucket !== this.curPeer) {
       this.curPeer = bucket;
       this.curPeerKeys.clear();
     }
-    const newFlow = f.histPeerBucket !== bucket;
-    f.histPeerBucket = bucket;
-    f.histClient ??= ipToString(f.ipVersion, f.c0, f.c1, f.c2, f.c3);
-    f.histServer ??= ipToString(f.ipVersion, f.s0, f.s1, f.s2, f.s3);
-    const key = peerKeyOf(bucket, f.histClient, f.histServer, f.histZoneSrc!, f.histZoneDst!, f.app, f.encrypted);
+    const newFlow = h.peerBucket !== bucket;
+    h.peerBucket = bucket;
+    const key = peerKeyOf(bucket, h.client, h.server, h.zoneSrc, h.zoneDst, f.app, f.encrypted);
     let row = this.pending.get(key);
     if (row === undefined) {
       if ((!this.curPeerKeys.has(key) && this.curPeerKeys.size >= this.maxPeerKeys) || this.pending.size >= this.maxPending) {
@@ -270,23 +268,23 @@ export class FlowHistory {
         bucketMs: bucket * 1000,
         bucketSeconds: this.peerBucketSeconds,
         sensor: this.sensor,
-        zoneSrc: f.histZoneSrc!,
-        zoneDst: f.histZoneDst!,
+        zoneSrc: h.zoneSrc,
+        zoneDst: h.zoneDst,
         app: f.app,
         encrypted: f.encrypted,
         bytes: 0,
         flows: 0,
         phiFlows: 0,
-        clientIp: f.histClient,
-        serverIp: f.histServer,
+        clientIp: h.client,
+        serverIp: h.server,
       };
       this.pending.set(key, row);
       if (this.pending.size >= this.maxPending / 2) this.ready = true;
     }
     row.bytes += delta;
     if (newFlow) row.flows++;
-    if (f.phiSeen && f.histPeerPhiBucket !== bucket) {
-      f.histPeerPhiBucket = bucket;
+    if (f.phiSeen && h.peerPhiBucket !== bucket) {
+      h.peerPhiBucket = bucket;
       row.phiFlows++;
     }
   }

@@ -1,5 +1,7 @@
 import { IpProto, type DecodedPacket } from '../../protocols/packet.js';
-import { Flow, TIMEOUT_CLASS_COUNT, TimeoutClass, type FlowEndReason } from './flow.js';
+import { Flow, TIMEOUT_CLASS_COUNT, TimeoutClass, type FlowEndReason, type FlowTunnel } from './flow.js';
+import { ENCAP_KIND_NAMES } from '../../protocols/link/tunnel.js';
+import { ipToString } from '../events/format.js';
 import { isLikelyServerPort } from './service-ports.js';
 
 export interface FlowTableLimits {
@@ -157,13 +159,7 @@ export class FlowTable {
     f.vlanInner = d.vlanInner;
     f.ipVersion = d.ipVersion;
     f.proto = d.l4Proto;
-    if (d.encapDepth !== 0) {
-      f.encapKind = d.encapKind;
-      f.encapId = d.encapId;
-      f.outerIpVersion = d.outerIpVersion;
-      f.o0 = d.outerSrc0; f.o1 = d.outerSrc1; f.o2 = d.outerSrc2; f.o3 = d.outerSrc3;
-      f.od0 = d.outerDst0; f.od1 = d.outerDst1; f.od2 = d.outerDst2; f.od3 = d.outerDst3;
-    }
+    if (d.encapDepth !== 0) f.tunnel = tunnelOf(d);
     if (srcIsClient) {
       f.c0 = d.src0; f.c1 = d.src1; f.c2 = d.src2; f.c3 = d.src3; f.cport = d.sport;
       f.s0 = d.dst0; f.s1 = d.dst1; f.s2 = d.dst2; f.s3 = d.dst3; f.sport = d.dport;
@@ -358,4 +354,15 @@ export function flowId(f: Flow): string {
   h2 = mix(h2, f.startNsec);
   h2 = mix(h2, f.proto | (f.vlanOuter << 8) | (f.vlanInner << 20));
   return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
+}
+
+/** The tunnel of a flow's first packet, as its events report it. */
+function tunnelOf(d: DecodedPacket): FlowTunnel {
+  const t: FlowTunnel = { kind: ENCAP_KIND_NAMES[d.encapKind] };
+  if (d.encapId >= 0) t.id = d.encapId;
+  if (d.outerIpVersion !== 0) {
+    t.outer_src_ip = ipToString(d.outerIpVersion, d.outerSrc0, d.outerSrc1, d.outerSrc2, d.outerSrc3);
+    t.outer_dst_ip = ipToString(d.outerIpVersion, d.outerDst0, d.outerDst1, d.outerDst2, d.outerDst3);
+  }
+  return t;
 }

@@ -2,6 +2,8 @@ import type { TcpReassembler } from '../reassembly/tcp-reassembler.js';
 import type { DatagramParser } from '../../protocols/datagram.js';
 import type { FlowRef } from '../events/types.js';
 
+export type FlowTunnel = NonNullable<FlowRef['tunnel']>;
+
 /** TCP connection state as far as a passive observer can tell. */
 export const enum TcpState {
   /** Only the client's SYN so far. */
@@ -82,21 +84,11 @@ export class Flow {
   serverMacHi = -1;
   serverMacLo = 0;
   /**
-   * The tunnel the first packet came through (EncapKind, 0 = none) and its id (GRE key, ERSPAN
-   * session, VNI, TEID; -1 = none), with the outer addresses (outerIpVersion 0 = none): which
-   * mirror delivered the flow. Not part of the flow's identity.
+   * The tunnel the first packet came through (kind, id, outer addresses): which mirror delivered
+   * the flow. Not part of the flow's identity. Made once, as the events show it, and only for a
+   * tunnelled flow: most flows carry no field for it.
    */
-  encapKind = 0;
-  encapId = -1;
-  outerIpVersion = 0;
-  o0 = 0;
-  o1 = 0;
-  o2 = 0;
-  o3 = 0;
-  od0 = 0;
-  od1 = 0;
-  od2 = 0;
-  od3 = 0;
+  tunnel: FlowTunnel | null = null;
 
   tcpState: TcpState = TcpState.None;
   /** How the client/server roles were decided. */
@@ -135,21 +127,8 @@ export class Flow {
   ftpDataCandidate: string | null = null;
   /** An FTP control flow whose AUTH TLS session expects data connections (dropped when it ends). */
   ftpTlsSession = false;
-  // Flow history (agent/flows/flow-history.ts): what has been counted into time buckets so far.
-  /** Bytes (both directions) already counted into a bucket. */
-  histBytes = 0;
-  /** Start (s) of the last bucket the flow was counted in as a flow, and as a PHI flow; -1 = none. */
-  histBucket = -1;
-  histPhiBucket = -1;
-  /** Zones of client and server, looked up once per flow (policy zone names: no per-sweep strings). */
-  histZoneSrc: string | null = null;
-  histZoneDst: string | null = null;
-  /** The same for the per-address-pair rows (hourly): last peer bucket counted as a flow, and as a PHI flow. */
-  histPeerBucket = -1;
-  histPeerPhiBucket = -1;
-  /** Client and server address as text, made once per flow when it is first counted. */
-  histClient: string | null = null;
-  histServer: string | null = null;
+  /** What the flow history (agent/flows/flow-history.ts) has counted of this flow; null until it first does (and without a store). */
+  hist: FlowHistoryMarks | null = null;
 
   /**
    * Clears the object for reuse. The flow table recycles ended flows: under a SYN flood the
@@ -176,11 +155,7 @@ export class Flow {
     this.clientMacLo = 0;
     this.serverMacHi = -1;
     this.serverMacLo = 0;
-    this.encapKind = 0;
-    this.encapId = -1;
-    this.outerIpVersion = 0;
-    this.o0 = this.o1 = this.o2 = this.o3 = 0;
-    this.od0 = this.od1 = this.od2 = this.od3 = 0;
+    this.tunnel = null;
     this.tcpState = TcpState.None;
     this.roleBySyn = false;
     this.synSeen = false;
@@ -201,15 +176,28 @@ export class Flow {
     this.controlFlowId = null;
     this.ftpDataCandidate = null;
     this.ftpTlsSession = false;
-    this.histBytes = 0;
-    this.histBucket = -1;
-    this.histPhiBucket = -1;
-    this.histZoneSrc = null;
-    this.histZoneDst = null;
-    this.histPeerBucket = -1;
-    this.histPeerPhiBucket = -1;
-    this.histClient = null;
-    this.histServer = null;
+    this.hist = null;
     this.generation++;
   }
+}
+
+/** What has been counted of one flow into the flow history's time buckets so far. */
+export class FlowHistoryMarks {
+  /** Bytes (both directions) already counted into a bucket. */
+  bytes = 0;
+  /** Start (s) of the last bucket the flow was counted in as a flow, and as a PHI flow; -1 = none. */
+  bucket = -1;
+  phiBucket = -1;
+  /** The same for the per-address-pair rows (hourly). */
+  peerBucket = -1;
+  peerPhiBucket = -1;
+
+  constructor(
+    /** Zones of client and server, looked up once per flow (policy zone names: no per-sweep strings). */
+    readonly zoneSrc: string,
+    readonly zoneDst: string,
+    /** Client and server address as text, made once per flow. */
+    readonly client: string,
+    readonly server: string,
+  ) {}
 }

@@ -35,10 +35,14 @@ const enum Fin {
   None = -1,
 }
 
+/** Shared by every direction that holds nothing: most connections never see a segment out of order. */
+const NO_PIECES: Piece[] = [];
+
 class DirectionState {
   started = false;
   nextSeq = 0;
-  pending: Piece[] = [];
+  /** Held pieces in sequence order; NO_PIECES (never written to) until the first is held. */
+  pending: Piece[] = NO_PIECES;
   pendingBytes = 0;
   /** Bytes the parser asked us to drop without delivering. */
   skip = 0;
@@ -139,6 +143,11 @@ export class TcpReassembler {
       this.gap(dir, d, seqDiff(first.seq, d.nextSeq));
       this.drain(dir, d);
     }
+  }
+
+  /** Later bytes go to `p` (the parser the analyzer dispatcher chose, which then steps out of the path). */
+  setParser(p: StreamParser): void {
+    this.parser = p;
   }
 
   /** The parser wants the next n bytes of a direction dropped (asked outside a data() return). */
@@ -257,6 +266,7 @@ export class TcpReassembler {
 
   /** Inserts [seq, seq+len) keeping only bytes no held piece covers yet (first wins). */
   private insert(d: DirectionState, seq: number, len: number, buf: Buffer | null, off: number): void {
+    if (d.pending === NO_PIECES) d.pending = [];
     const pending = d.pending;
     let s = seqDiff(seq, d.nextSeq);
     const e = s + len;
@@ -293,7 +303,7 @@ export class TcpReassembler {
   private release(): void {
     for (const d of this.dirs) {
       for (const p of d.pending) this.release1(d, p);
-      d.pending = [];
+      d.pending = NO_PIECES;
     }
   }
 

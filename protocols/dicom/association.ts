@@ -24,6 +24,9 @@ export interface ContextInfo {
   enc: DatasetEncoding;
 }
 
+const NO_COMMANDS: ReadonlyMap<string, number> = new Map();
+const NO_FIELDS: ReadonlySet<string> = new Set();
+
 export class Association {
   rq: AssociateInfo | null = null;
   ac: AssociateInfo | null = null;
@@ -35,11 +38,13 @@ export class Association {
   startNsec = 0;
   /** Accepted presentation contexts by id: how to read each context's data sets. */
   readonly contexts = new Map<number, ContextInfo>();
-  readonly commands = new Map<string, number>();
+  /** DIMSE commands by name; NO_COMMANDS (never written to) until the first one. */
+  commands: ReadonlyMap<string, number> = NO_COMMANDS;
   dimse = 0;
   failures = 0;
   warnings = 0;
-  readonly phi = new Set<string>();
+  /** Patient fields seen; NO_FIELDS (never written to) until the first one. */
+  phi: ReadonlySet<string> = NO_FIELDS;
   pdus = 0;
   malformed = 0;
   gaps = 0;
@@ -66,10 +71,12 @@ export class Association {
 
   countDimse(command: string, response: boolean, status: StatusClass | undefined, phi: Iterable<string>): void {
     this.dimse++;
-    this.commands.set(command, (this.commands.get(command) ?? 0) + 1);
+    // Most open associations have no command yet: the collections are made with the first.
+    const commands = this.commands === NO_COMMANDS ? (this.commands = new Map<string, number>()) : (this.commands as Map<string, number>);
+    commands.set(command, (commands.get(command) ?? 0) + 1);
     if (response && status === 'failure') this.failures++;
     if (response && status === 'warning') this.warnings++;
-    for (const f of phi) this.phi.add(f);
+    for (const f of phi) (this.phi === NO_FIELDS ? (this.phi = new Set<string>()) : (this.phi as Set<string>)).add(f);
   }
 
   /** Whether anything worth a record was seen (a stray PDU alone is not an association). */

@@ -13,27 +13,39 @@ const MAX_IDS = 8;
 
 export type PhiSource = 'query' | 'request' | 'response';
 
+const NONE: ReadonlySet<string> = new Set();
+const NO_IDS: ReadonlyMap<string, PatientIdKind> = new Map();
+
 export class DicomwebObservations implements PeekSink {
+  // Made with their first entry (most exchanges have none): NONE and NO_IDS are never written to.
   /** Patient elements present with a value, by keyword. */
-  readonly fields = new Set<string>();
+  fields: ReadonlySet<string> = NONE;
   /** pseudonym → kind; the key is already keyed, never the value. */
-  readonly ids = new Map<string, PatientIdKind>();
-  readonly sources = new Set<PhiSource>();
+  ids: ReadonlyMap<string, PatientIdKind> = NO_IDS;
+  sources: ReadonlySet<PhiSource> = NONE as ReadonlySet<PhiSource>;
   /** Where the elements given to phi() were found. */
   source: PhiSource = 'query';
 
   constructor(private readonly pseudonymize: Pseudonymize) {}
 
   phi(name: string): void {
-    this.fields.add(name);
-    this.sources.add(this.source);
+    this.addField(name, this.source);
+  }
+
+  private addField(name: string, source: PhiSource): void {
+    (this.fields === NONE ? (this.fields = new Set<string>()) : (this.fields as Set<string>)).add(name);
+    this.addSource(source);
+  }
+
+  private addSource(source: PhiSource): void {
+    (this.sources === NONE ? (this.sources = new Set<PhiSource>()) : (this.sources as Set<PhiSource>)).add(source);
   }
 
   patientId(value: string): void {
     if (this.ids.size >= MAX_IDS) return;
     const kind = patientIdKind(value);
     // The same pseudonym as DIMSE, HL7 and the payload scanners give the same number.
-    this.ids.set(this.pseudonymize(kind === 'other' ? 'patient-id' : kind, value), kind);
+    (this.ids === NO_IDS ? (this.ids = new Map<string, PatientIdKind>()) : (this.ids as Map<string, PatientIdKind>)).set(this.pseudonymize(kind === 'other' ? 'patient-id' : kind, value), kind);
   }
 
   device(_key: DeviceKey, _value: string): void {
@@ -43,12 +55,9 @@ export class DicomwebObservations implements PeekSink {
   /** A sink that notes `source` for what it is given (request and response bodies may interleave). */
   from(source: PhiSource): PeekSink {
     return {
-      phi: (name) => {
-        this.fields.add(name);
-        this.sources.add(source);
-      },
+      phi: (name) => this.addField(name, source),
       patientId: (value) => {
-        this.sources.add(source);
+        this.addSource(source);
         this.patientId(value);
       },
       device: () => {},

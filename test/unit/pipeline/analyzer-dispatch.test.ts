@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AnalyzerDispatcher, AnalyzerRegistry, PROBE_WINDOW, type AnalyzerContext, type TcpAnalyzerFactory } from '../../../agent/analyzers/registry.js';
+import { AnalyzerDispatcher, AnalyzerRegistry, PROBE_WINDOW, type AnalyzerContext, type DispatchHost, type TcpAnalyzerFactory } from '../../../agent/analyzers/registry.js';
 import { Flow } from '../../../agent/flows/flow.js';
 import { ProbeVerdict } from '../../../protocols/probe.js';
 import { DETACH, Direction, type StreamParser } from '../../../protocols/stream.js';
@@ -37,6 +37,16 @@ function serverFirstFactory(log: string[], skipAfterHello = 0): TcpAnalyzerFacto
   };
 }
 
+/** A reassembler stand-in: records skips and the parser the dispatcher hands the stream to. */
+function host(skips: [number, number][] = []): DispatchHost & { parser: StreamParser | null } {
+  const h = {
+    parser: null as StreamParser | null,
+    addSkip: (dir: number, n: number) => void skips.push([dir, n]),
+    setParser: (p: StreamParser) => void (h.parser = p),
+  };
+  return h;
+}
+
 function ctx(): AnalyzerContext & { app: string } {
   const c = {
     flow: new Flow(),
@@ -53,22 +63,27 @@ describe('AnalyzerDispatcher', () => {
   it('replays what it held in arrival order once a later chunk identifies the protocol', () => {
     const log: string[] = [];
     const c = ctx();
-    const d = new AnalyzerDispatcher([serverFirstFactory(log)], c, () => {}, () => {});
+    const h = host();
+    const d = new AnalyzerDispatcher([serverFirstFactory(log)], c, h, () => {});
     expect(d.data(Direction.ToServer, B('hi'), 0, 2, 0, 0)).toBe(0);
     expect(d.data(Direction.ToClient, B('MAG'), 0, 3, 0, 0)).toBe(0);
     expect(d.data(Direction.ToServer, B('there'), 0, 5, 0, 0)).toBe(0);
+    expect(h.parser).toBeNull();
     expect(d.data(Direction.ToClient, B('IC v1'), 0, 5, 0, 0)).toBe(0);
     expect(c.app).toBe('magic');
     expect(log).toEqual(['0:hi', '1:MAG', '0:there', '1:IC v1']);
-    d.data(Direction.ToServer, B('more'), 0, 4, 0, 0);
+    // The reassembler now feeds the chosen parser itself; the dispatcher still forwards what it is given.
+    expect(h.parser).not.toBeNull();
+    h.parser!.data(Direction.ToServer, B('more'), 0, 4, 0, 0);
+    d.data(Direction.ToClient, B('again'), 0, 5, 0, 0);
     d.end('fin');
-    expect(log.slice(-2)).toEqual(['0:more', 'end:fin']);
+    expect(log.slice(-3)).toEqual(['0:more', '1:again', 'end:fin']);
   });
 
   it('passes a skip asked for during replay to the reassembler of that direction', () => {
     const log: string[] = [];
     const skips: [number, number][] = [];
-    const d = new AnalyzerDispatcher([serverFirstFactory(log, 1000)], ctx(), (dir, n) => skips.push([dir, n]), () => {});
+    const d = new AnalyzerDispatcher([serverFirstFactory(log, 1000)], ctx(), host(skips), () => {});
     d.data(Direction.ToServer, B('hello'), 0, 5, 0, 0);
     d.data(Direction.ToClient, B('MAGIC'), 0, 5, 0, 0);
     expect(skips).toEqual([[Direction.ToServer, 1000]]);
@@ -76,12 +91,12 @@ describe('AnalyzerDispatcher', () => {
 
   it('gives up (detaches) when nothing matches both directions or the window fills, and on a gap', () => {
     let unrecognised = 0;
-    const none = new AnalyzerDispatcher([serverFirstFactory([])], ctx(), () => {}, () => unrecognised++);
+    const none = new AnalyzerDispatcher([serverFirstFactory([])], ctx(), host(), () => unrecognised++);
     expect(none.data(Direction.ToServer, B('abc'), 0, 3, 0, 0)).toBe(0);
     expect(none.data(Direction.ToClient, B('xyz'), 0, 3, 0, 0)).toBe(DETACH);
-    const full = new AnalyzerDispatcher([serverFirstFactory([])], ctx(), () => {}, () => unrecognised++);
+    const full = new AnalyzerDispatcher([serverFirstFactory([])], ctx(), host(), () => unrecognised++);
     expect(full.data(Direction.ToServer, Buffer.alloc(PROBE_WINDOW + 1), 0, PROBE_WINDOW + 1, 0, 0)).toBe(DETACH);
-    const gapped = new AnalyzerDispatcher([serverFirstFactory([])], ctx(), () => {}, () => unrecognised++);
+    const gapped = new AnalyzerDispatcher([serverFirstFactory([])], ctx(), host(), () => unrecognised++);
     gapped.data(Direction.ToServer, B('abc'), 0, 3, 0, 0);
     gapped.gap(Direction.ToServer, 10);
     expect(gapped.data(Direction.ToClient, B('MAGIC'), 0, 5, 0, 0)).toBe(DETACH);
