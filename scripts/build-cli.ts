@@ -86,7 +86,21 @@ export async function buildCliBundle(root = repoRoot()): Promise<{ file: string;
     metafile: true,
     plugins: [pgOnNodeOnly],
   });
+  assertAscii(out);
   return { file: out, bytes: result.metafile.outputs[Object.keys(result.metafile.outputs)[0]].bytes };
+}
+
+/**
+ * esbuild's `charset: 'ascii'` escapes strings but leaves a regular expression's literal
+ * characters as they are; read as latin1, a `×` in a pattern would then never match in the
+ * installed command while it does in the tests that load the modules. Fail the build instead.
+ */
+function assertAscii(file: string): void {
+  const text = readFileSync(file);
+  const at = text.findIndex((b) => b > 0x7f);
+  if (at < 0) return;
+  const line = text.subarray(0, at).toString('latin1').split('\n').length;
+  throw new Error(`${file}: a non-ASCII byte at line ${line} (write the character as a \\uXXXX escape in the source, e.g. in a regular expression)`);
 }
 
 /**
