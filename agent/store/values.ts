@@ -17,8 +17,29 @@ export interface Timestamp {
 
 const ISO_RE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:[.,](\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/;
 
+/**
+ * The whole second (`YYYY-MM-DDTHH:MM:SS`) of the last time parsed in the store's own UTC form,
+ * and its epoch ms: alert candidates come in capture order, many a second, each parsed twice.
+ */
+let lastSecond = '';
+let lastSecondMs = 0;
+
+/** Microseconds of `YYYY-MM-DDTHH:MM:SS.ffffffZ` in lastSecond, or -1 when it is not that. */
+function microsInLastSecond(value: string): number {
+  if (value.length !== 27 || value.charCodeAt(19) !== 0x2e || value.charCodeAt(26) !== 0x5a || !value.startsWith(lastSecond) || lastSecond === '') return -1;
+  let us = 0;
+  for (let i = 20; i < 26; i++) {
+    const c = value.charCodeAt(i) - 0x30;
+    if (c < 0 || c > 9) return -1;
+    us = us * 10 + c;
+  }
+  return us;
+}
+
 /** Parses ISO 8601 (any fraction, Z or offset) into the store's µs UTC form; null if malformed. */
 export function parseTs(value: string): Timestamp | null {
+  const us = microsInLastSecond(value);
+  if (us >= 0) return { iso: value, ms: lastSecondMs + Math.floor(us / 1000) };
   const m = ISO_RE.exec(value);
   if (m === null) return null;
   // Date.parse rolls 30 Feb over to March: require the calendar fields to survive a round trip.
@@ -27,8 +48,12 @@ export function parseTs(value: string): Timestamp | null {
   const base = Date.parse(m[1] + (m[3].length === 5 ? `${m[3].slice(0, 3)}:${m[3].slice(3)}` : m[3]));
   if (!Number.isFinite(base)) return null;
   const frac = (m[2] ?? '').padEnd(6, '0').slice(0, 6);
-  const us = Number(frac);
-  return { iso: new Date(base).toISOString().slice(0, 19) + '.' + frac + 'Z', ms: base + Math.floor(us / 1000) };
+  const micros = Number(frac);
+  if (m[3] === 'Z') {
+    lastSecond = m[1];
+    lastSecondMs = base;
+  }
+  return { iso: new Date(base).toISOString().slice(0, 19) + '.' + frac + 'Z', ms: base + Math.floor(micros / 1000) };
 }
 
 export function tsFromMs(ms: number): Timestamp {

@@ -117,6 +117,17 @@ describe.each(BACKENDS)('store on $name', (be) => {
       expect(parseTs('2026-03-01T00:00:00.123456789Z')).toEqual({ iso: '2026-03-01T00:00:00.123456Z', ms: T0 + 123 });
       expect(parseTs('yesterday')).toBeNull();
     });
+
+    it('parses times of the second it last saw as it parses any other', async () => {
+      // The store's own form within the last second parsed takes a shorter path: same answers.
+      expect(parseTs('2026-03-01T00:00:00.000001Z')).toEqual({ iso: '2026-03-01T00:00:00.000001Z', ms: T0 });
+      expect(parseTs('2026-03-01T00:00:00.999999Z')).toEqual({ iso: '2026-03-01T00:00:00.999999Z', ms: T0 + 999 });
+      expect(parseTs('2026-03-01T00:00:00.12345xZ')).toBeNull();
+      expect(parseTs('2026-03-01T00:00:00.123456+01:00')).toEqual({ iso: '2026-02-28T23:00:00.123456Z', ms: T0 - 3_600_000 + 123 });
+      expect(parseTs('2026-03-01T00:00:01.250000Z')).toEqual({ iso: '2026-03-01T00:00:01.250000Z', ms: T0 + 1250 });
+      expect(parseTs('2026-03-01T00:00:01.000000Z')).toEqual({ iso: '2026-03-01T00:00:01.000000Z', ms: T0 + 1000 });
+      expect(parseTs('2026-02-30T00:00:00.000000Z')).toBeNull();
+    });
   });
 
   describe('lifecycle', () => {
