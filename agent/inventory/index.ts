@@ -92,10 +92,16 @@ export function summarize(d: Device, c: Classification): DeviceSummary {
   };
 }
 
+/**
+ * The device with its classification, as the API and the store show it. It shares the device's
+ * own lists instead of copying them: it is only serialised (a response, a saved row; a row that
+ * waits for the store shows the device as it is when written), and a deep copy of every device
+ * at each inventory save cost as much as the save itself.
+ */
 export function detail(d: Device, c: Classification): DeviceDetail {
   const own = ownDataset(d);
   const identity = own ? { modality: own.modality, manufacturer: own.manufacturer, model: own.model, software_versions: own.software_versions, station_name: own.station_name } : null;
-  return { ...structuredClone(d), role: c.role, roles: c.roles, properties: c.properties, scenario: c.scenario, exposure: c.exposure, dicom_identity: identity, end_of_support: endOfSupportOf(d) };
+  return { ...d, role: c.role, roles: c.roles, properties: c.properties, scenario: c.scenario, exposure: c.exposure, dicom_identity: identity, end_of_support: endOfSupportOf(d) };
 }
 
 /** Every device, most exposed first (ties: newest last_seen first). */
