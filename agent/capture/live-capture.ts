@@ -53,6 +53,13 @@ export function permissionHint(tcpdumpStderr: string): string {
   ].join('\n');
 }
 
+/**
+ * How long a stop waits for the analysis to take what the kernel already received (systemd's
+ * TimeoutStopSec in deploy/muvakt-sensor.service leaves room for it and the final writes).
+ */
+export const STOP_DRAIN_MS = 15_000;
+const DRAIN_POLL_MS = 250;
+
 /** tcpdump's packet-buffer timeout (1000 ms) plus a margin. */
 const BLOCK_RETIRE_MS = 1200;
 
@@ -170,7 +177,7 @@ function spawnedHelper(file: string, args: string[]): Helper & { child: ChildPro
  */
 export class TcpdumpBackend implements LiveCaptureBackend {
   readonly name = 'tcpdump';
-  readonly stats: CaptureStats = { received: 0, dropped: 0, ifDropped: 0 };
+  readonly stats: CaptureStats = { received: 0, dropped: 0, ifDropped: 0, captured: 0 };
   private helper: Helper | null = null;
   private reader: CaptureStreamReader | null = null;
   private stderrTail = '';
@@ -247,6 +254,7 @@ export class TcpdumpBackend implements LiveCaptureBackend {
     const helper = this.helper;
     if (!helper) return;
     if (helper.running()) {
+      await this.drain(STOP_DRAIN_MS);
       // libpcap on Linux (TPACKET_V3) hands packets over in blocks that retire after up to
       // 1 s; a stop before that loses the last block although the kernel "received" it.
       await new Promise((resolve) => setTimeout(resolve, BLOCK_RETIRE_MS));
@@ -258,11 +266,32 @@ export class TcpdumpBackend implements LiveCaptureBackend {
     this.reader?.end();
   }
 
+  /**
+   * Before stopping, lets the analysis catch up with what the kernel already holds: the ring
+   * buffer (256 MiB by default) can hold several seconds of traffic the analysis has yet to
+   * read, and tcpdump drops it on exit. Waits until everything received when the stop was asked
+   * for has been taken, or `limitMs`. On a link that stays busy, what arrives after the stop
+   * request is not waited for.
+   */
+  private async drain(limitMs: number): Promise<void> {
+    const helper = this.helper!;
+    const until = Date.now() + limitMs;
+    let target = -1;
+    while (helper.running() && Date.now() < until) {
+      helper.signal('SIGUSR1');
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+      const s = this.stats;
+      if (target < 0) target = s.received - s.dropped;
+      if ((s.captured ?? 0) >= target) return;
+    }
+  }
+
   /** tcpdump prints "N packets captured / received by filter / dropped by kernel". */
   private parseCounters(text: string): void {
-    for (const m of text.matchAll(/(\d+) packets? (received by filter|dropped by kernel|dropped by interface)/g)) {
+    for (const m of text.matchAll(/(\d+) packets? (captured|received by filter|dropped by kernel|dropped by interface)/g)) {
       const n = Number(m[1]);
-      if (m[2] === 'received by filter') this.stats.received = n;
+      if (m[2] === 'captured') this.stats.captured = n;
+      else if (m[2] === 'received by filter') this.stats.received = n;
       else if (m[2] === 'dropped by kernel') this.stats.dropped = n;
       else this.stats.ifDropped = n;
     }

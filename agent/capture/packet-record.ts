@@ -40,4 +40,11 @@ export interface CaptureStats {
   received: number;
   dropped: number;
   ifDropped: number;
+  /** Packets the capture helper took from the kernel and passed on (tcpdump's "captured"; absent elsewhere). */
+  captured?: number;
+}
+
+/** Packets the kernel received that the capture helper never took (left in its buffer at a stop); 0 when unknown. */
+export function unreadAtStop(s: CaptureStats): number {
+  return s.captured === undefined ? 0 : Math.max(0, s.received - s.dropped - s.captured);
 }

@@ -1,4 +1,5 @@
 import { CaptureBackendMissing, TcpdumpBackend, type LiveCaptureBackend } from '../capture/live-capture.js';
+import { unreadAtStop } from '../capture/packet-record.js';
 import { isoMicro } from '../events/format.js';
 import type { SyslogExporterOptions } from '../export/syslog.js';
 import { createLogger } from '../log.js';
@@ -197,10 +198,11 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
         log.error({ err: (e as Error).message }, 'the last alerts could not be stored');
       }
       const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      log.info({ received: backend.stats.received, dropped: backend.stats.dropped, packets: pipeline.stats.packets }, 'capture stopped');
+      const unread = unreadAtStop(backend.stats);
+      log.info({ received: backend.stats.received, dropped: backend.stats.dropped, captured: backend.stats.captured, unread, packets: pipeline.stats.packets }, 'capture stopped');
       const c = inventory.inventory.counters;
       const bounds = { devicesEvicted: c.devices_evicted, devicesShed: c.devices_shed, devicesDropped: c.devices_dropped + c.external_devices_dropped, memoryEpisodes: sensor.memory?.episodes ?? 0 };
-      return formatSummary(pipeline, { wallSeconds, captureBytes: pipeline.stats.bytes, files: 0, captureDrops: backend.stats.dropped, error, bounds });
+      return formatSummary(pipeline, { wallSeconds, captureBytes: pipeline.stats.bytes, files: 0, captureDrops: backend.stats.dropped, captureUnread: unread, error, bounds });
     },
   };
 }

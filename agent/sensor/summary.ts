@@ -5,6 +5,8 @@ export interface RunFigures {
   captureBytes: number;
   files: number;
   captureDrops?: number;
+  /** Received by the kernel but still in its buffer when the capture stopped (the analysis was behind). */
+  captureUnread?: number;
   error?: string;
   /** What the memory bounds cost: devices evicted or not made, and the memory-ceiling episodes. */
   bounds?: { devicesEvicted: number; devicesShed: number; devicesDropped: number; memoryEpisodes: number };
@@ -59,6 +61,7 @@ export function formatSummary(p: PipelineFigures, fig: RunFigures): string {
   if (r.gaps > 0) rows.push(['TCP gaps (capture loss)', `${fmtInt(r.gaps)} (${fmtBytes(r.gapBytes)})`]);
   if (r.capHits > 0) rows.push(['reassembly cap hits', fmtInt(r.capHits)]);
   if (fig.captureDrops !== undefined) rows.push(['kernel drops', fmtInt(fig.captureDrops)]);
+  if (fig.captureUnread !== undefined && fig.captureUnread > 0) rows.push(['left unread at stop', fmtInt(fig.captureUnread)]);
   rows.push(['duration', `${fig.wallSeconds.toFixed(2)} s`]);
   const pps = fig.wallSeconds > 0 ? st.packets / fig.wallSeconds : 0;
   const mbps = fig.wallSeconds > 0 ? fig.captureBytes / 1e6 / fig.wallSeconds : 0;

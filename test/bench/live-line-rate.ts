@@ -15,7 +15,8 @@
  * --sensor-args  more options for `muvakt run` (space-separated), e.g. a larger --buffer-mb
  *
  * Prints, per run: packets sent (tcpreplay), received by the kernel, dropped (kernel), analysed
- * by muvakt, the API's p50/p99 latency, and the drops of each 5-second statistics interval (when
+ * by muvakt, left unread in the kernel buffer after the stop's drain, how long the stop took (a
+ * long stop means the analysis was that far behind the replay), the API's p50/p99 latency, and the drops of each 5-second statistics interval (when
  * in the run they happened). Needs root (namespaces, capture).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -61,6 +62,10 @@ interface RunResult {
   received: number;
   dropped: number;
   analysed: number;
+  /** Left in the kernel buffer after the sensor's stop-time drain (it was that far behind). */
+  unread: number;
+  /** From the stop signal to the sensor's exit: the drain of what it had yet to read, then the final writes. */
+  stopSeconds: number;
   /** Cumulative drops at each statistics line (every 5 s from the start of the capture). */
   dropTimeline: number[];
   p50: number;
@@ -158,8 +163,10 @@ async function runOnce(file: string, rate: Rate, seconds: number, busy: boolean)
     await new Promise((r) => setTimeout(r, 3000));
     prober.kill('SIGTERM');
     await exited(prober, 5000);
+    const stopAt = process.hrtime.bigint();
     sensor.kill('SIGINT');
     await exited(sensor, 60_000);
+    const stopSeconds = Number(process.hrtime.bigint() - stopAt) / 1e9;
     const text = replayLog.out() + replayLog.err();
     const sent = /Actual: (\d+) packets/.exec(text);
     const failed = /Failed packets:\s+(\d+)/.exec(text);
@@ -168,7 +175,7 @@ async function runOnce(file: string, rate: Rate, seconds: number, busy: boolean)
       .err()
       .split('\n')
       .filter((l) => l.includes('capture stopped'))
-      .map((l) => JSON.parse(l) as { received: number; dropped: number; packets: number })
+      .map((l) => JSON.parse(l) as { received: number; dropped: number; unread?: number; packets: number })
       .pop();
     if (stopped === undefined) throw new Error(`the sensor logged no "capture stopped": ${sensorLog.err().slice(-2000)}`);
     const dropTimeline = sensorLog
@@ -186,6 +193,8 @@ async function runOnce(file: string, rate: Rate, seconds: number, busy: boolean)
       received: stopped.received,
       dropped: stopped.dropped,
       analysed: stopped.packets,
+      unread: stopped.unread ?? 0,
+      stopSeconds,
       dropTimeline,
       p50: lat.p50,
       p99: lat.p99,
@@ -203,7 +212,7 @@ function print(r: RunResult): void {
   const rate = r.rate.kind === 'mbps' ? `${r.rate.value} Mbit/s` : `${fmt(r.rate.value)} packets/s`;
   console.log(
     `${rate.padEnd(18)} ${r.seconds}s${r.busy ? ', one core busy' : ''}: sent ${fmt(r.sent)}${r.failed > 0 ? ` (${fmt(r.failed)} failed)` : ''}, ` +
-      `kernel received ${fmt(r.received)}, dropped ${fmt(r.dropped)}, analysed ${fmt(r.analysed)}; ` +
+      `kernel received ${fmt(r.received)}, dropped ${fmt(r.dropped)}, analysed ${fmt(r.analysed)}, unread at stop ${fmt(r.unread)}, stop took ${r.stopSeconds.toFixed(1)} s; ` +
       `API p50 ${r.p50?.toFixed(1)} ms, p99 ${r.p99?.toFixed(1)} ms (${fmt(r.probes)} requests)`,
   );
   if (r.dropped > 0) console.log(`  drops by 5 s interval: ${r.dropTimeline.map((d, i) => fmt(d - (r.dropTimeline[i - 1] ?? 0))).join(', ')}`);
@@ -236,7 +245,7 @@ if (values['find-max']) {
   for (const value of steps) {
     const r = await runOnce(file, { kind: values.small ? 'pps' : 'mbps', value }, 20, values.busy);
     print(r);
-    if (r.dropped > 0 || r.analysed < r.received) break;
+    if (r.dropped > 0 || r.unread > 0 || r.analysed < r.received) break;
     best = r;
   }
   console.log(best === null ? 'no rate tried was free of drops' : `highest rate with zero drops: ${best.rate.value} ${best.rate.kind === 'mbps' ? 'Mbit/s' : 'packets/s'}`);

@@ -8,6 +8,7 @@ import type { FlowEvent, MuvaktEvent } from '../../agent/events/types.js';
 import { NetnsPair, waitFor } from '../support/netns.js';
 import { tsharkConversations } from '../support/tshark.js';
 import { readEventsFile } from '../support/event-schemas.js';
+import { writeConcurrentFlows } from '../bench/concurrent-flows.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/agent/cli/main.js');
@@ -106,6 +107,32 @@ describe('live capture on a veth pair with real dcmtk peers', () => {
     for (const a of alerts) expect(siem).toContain(`rule="${a.rule_id}"`);
     expect(siem).not.toContain('TEST^LIVE');
   });
+
+  it('on a stop, analyses what the kernel already received before it exits', async () => {
+    // 60,000 new connections replayed at full speed: more than the analysis takes in the time
+    // the replay lasts, so the kernel buffer still holds packets when the stop comes.
+    const burst = join(tmp, 'burst.pcap');
+    writeConcurrentFlows(burst, 60_000);
+    const sensor = pair.spawn(pair.b, process.execPath, [CLI, 'run', '--interface', pair.ifB, '--policy', join(ROOT, 'deploy/policy.example.yaml'), '--db', join(tmp, 'burst.db'), '--stats-interval', '60']);
+    let err = '';
+    sensor.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await waitFor(sensor.stderr!, /capture started/);
+    pair.exec(pair.a, 'tcpreplay', '-i', pair.ifA, '--topspeed', burst);
+    const exited = new Promise<number | null>((resolve) => sensor.once('exit', resolve));
+    sensor.kill('SIGTERM');
+    expect(await exited, err).toBe(0);
+    const stopped = err
+      .split('\n')
+      .filter((l) => l.includes('capture stopped'))
+      .map((l) => JSON.parse(l) as { received: number; dropped: number; captured: number; unread: number; packets: number })
+      .pop();
+    expect(stopped, err).toBeDefined();
+    // Every packet the kernel kept was taken and analysed; none was left in the buffer.
+    expect(stopped!.received).toBeGreaterThanOrEqual(200_000);
+    expect(stopped!.unread).toBe(0);
+    expect(stopped!.captured).toBe(stopped!.received - stopped!.dropped);
+    expect(stopped!.packets).toBe(stopped!.captured);
+  }, 90_000);
 
   it('says exactly what to install when the capture backend is missing', () => {
     let out = '';
