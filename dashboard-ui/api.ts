@@ -67,7 +67,8 @@ export const api = {
     json<AlertDetail>(`/alerts/${encodeURIComponent(id)}/${what}`, { method: 'POST', body: comment.trim() ? { comment: comment.trim() } : {} }),
   accept: (body: Record<string, string>) => json<{ id: string }>('/risk-acceptances', { method: 'POST', body }),
   assets: (params: Params) => json<Page<Asset>>(`/assets${qs(params)}`),
-  asset: (id: string) => json<AssetDetail>(`/assets/${encodeURIComponent(id)}`),
+  /** One device, its facts and exposure reasons in the page's language. */
+  asset: (id: string, lang: Lang) => json<AssetDetail>(`/assets/${encodeURIComponent(id)}${qs([['lang', lang]])}`),
   flows: (params: Params) => json<FlowSummary>(`/flows/summary${qs(params)}`),
   cellFlows: (params: Params) => json<FlowPeers>(`/flows/peers${qs(params)}`),
   assetFlows: (id: string, params: Params = []) => json<FlowPeers>(`/assets/${encodeURIComponent(id)}/flows${qs(params)}`),

@@ -86,6 +86,7 @@ export interface AssetDetail {
   vlans?: number[];
   zone?: { name: string } | string;
   role?: string;
+  roles?: { role: string; facts: string[] }[];
   scenario?: { number: number | null; name: string; facts?: string[]; guide_ref?: string } | number | null;
   properties?: Record<string, { value: string; facts: string[] }>;
   exposure?: { score: number; level: string; reasons: ExposureReason[] };

@@ -14,7 +14,7 @@ import type { Store } from '../store/index.js';
 import { ALL_RULES } from '../../rules/index.js';
 import type { Alert, AlertHistoryEntry } from '../store/types.js';
 import { SEVERITY_RANK } from '../store/types.js';
-import { factInBokmal, reasonInBokmal, type Language } from './reason-text.js';
+import { factIn, reasonInBokmal, type Language } from './reason-text.js';
 import { alertsByIp, alertsFor, allDevices, highestSeverity, type InventoryReader } from './export.js';
 import type { DeviceDetail } from './index.js';
 
@@ -153,7 +153,7 @@ const list = (xs: readonly string[]): string => (xs.length ? xs.join(', ') : 'â€
 export function evidenceDocument(b: EvidenceBundle, lang: Language = 'nb'): Block[] {
   const nb = lang === 'nb';
   const w = (bokmal: string, english: string): string => (nb ? bokmal : english);
-  const fact = (f: string): string => (nb ? (factInBokmal(f) ?? f) : f);
+  const fact = (f: string): string => factIn(lang, f);
   const facts = (fs: readonly string[]): string[] => fs.map(fact);
   const yesNo = (x: boolean): string => (x ? w('ja (yes)', 'yes') : w('nei (no)', 'no'));
   const d = b.device;

@@ -1,12 +1,13 @@
 /**
  * The inventory's texts in bokmål. The inventory writes and stores them in English (the API's
- * contract); each is translated here, beside its English, when a bokmål document is rendered.
+ * contract); each is translated here, beside its English, when a bokmål document is rendered:
+ * the evidence bundle, and the device record the workbench asks for with
+ * `GET /api/v1/assets/:id?lang=nb` (the browser bundle imports nothing from agent/, so this is
+ * the one table of these texts).
  *
  * Exposure reasons: the rank (classification.ts) writes each as a lead-in and a detail
  * ("handles patient-identifiable data: patient identifiers observed in …"). The lead-ins are
- * translated by the table below; the workbench shows the same words (its `r.*` strings in
- * dashboard-ui/i18n.ts; the browser bundle imports nothing from agent/, so a test holds the two
- * tables equal). A detail that is itself a property fact is translated as one.
+ * translated by the table below; a detail that is itself a property fact is translated as one.
  *
  * Role, property and scenario facts: `FACT_TEXTS_NB`, one pattern per text, the device's own
  * detail in it (addresses, AE titles, protocols, counts) carried over as seen.
@@ -15,7 +16,7 @@
 /** The languages the inventory's documents are rendered in. */
 export type Language = 'nb' | 'en';
 
-export const REASON_LEADS_NB: Readonly<Record<string, string>> = {
+const REASON_LEADS_NB: Readonly<Record<string, string>> = {
   'patient-identifiable data + networked + vendor remote access': 'pasientidentifiserbare data + nettverkstilkoblet + fjerntilgang for leverandør',
   'handles patient-identifiable data': 'behandler pasientidentifiserbare data',
   'remote access from outside': 'fjerntilgang utenfra',
@@ -137,4 +138,34 @@ export function factInBokmal(fact: string): string | null {
     if (m) return nb(...m.slice(1).map((x) => x ?? ''));
   }
   return null;
+}
+
+/** A role, property or scenario fact in the language asked for: as written when no pattern knows it. */
+export function factIn(lang: Language, fact: string): string {
+  return lang === 'nb' ? (factInBokmal(fact) ?? fact) : fact;
+}
+
+/** The parts of a device record (`DeviceDetail`) that are the inventory's own English texts. */
+interface DeviceTexts {
+  roles?: readonly { facts: readonly string[] }[];
+  properties?: Readonly<Record<string, { facts: readonly string[] }>>;
+  scenario?: { number: number | null; name: string; facts: readonly string[] } | null;
+  exposure?: { reasons: readonly { fact: string }[] };
+}
+
+/**
+ * The device record with its role, property and scenario facts and its exposure reasons in
+ * bokmål, as the evidence bundle writes them; every other field (the property values, roles and
+ * levels, which are codes, and the data seen) as stored, so the record keeps its shape. A part a
+ * record of an older sensor lacks stays absent.
+ */
+export function deviceTextsInBokmal<T extends DeviceTexts>(d: T): T {
+  const fact = (f: string): string => factIn('nb', f);
+  const out: T = { ...d };
+  if (d.roles) out.roles = d.roles.map((r) => ({ ...r, facts: r.facts.map(fact) }));
+  if (d.properties) out.properties = Object.fromEntries(Object.entries(d.properties).map(([k, p]) => [k, { ...p, facts: p.facts.map(fact) }]));
+  // The guide's own names of scenarios 3 and 4 are bokmål already; "not site equipment" is the inventory's.
+  if (d.scenario) out.scenario = { ...d.scenario, name: d.scenario.number === null ? fact(d.scenario.name) : d.scenario.name, facts: d.scenario.facts.map(fact) };
+  if (d.exposure) out.exposure = { ...d.exposure, reasons: d.exposure.reasons.map((r) => ({ ...r, fact: reasonInBokmal(r.fact) })) };
+  return out;
 }

@@ -11,6 +11,7 @@ import { LanguageQuery, PageQuery, errorResponses } from '../schemas.js';
 import type { Store } from '../../agent/store/index.js';
 import { buildEvidence, evidenceDocument, renderHtml, renderMarkdown, sanitizeId, type EvidenceBundle } from '../../agent/inventory/evidence.js';
 import type { DeviceDetail } from '../../agent/inventory/index.js';
+import { deviceTextsInBokmal } from '../../agent/inventory/reason-text.js';
 
 const ExposureSchema = Type.Object({
   score: Type.Integer(),
@@ -101,14 +102,17 @@ export const assetRoutes: FastifyPluginAsync<{ assets?: AssetProvider }> = async
         tags,
         security,
         summary: 'One device with its facts, roles, properties and exposure rank',
+        description:
+          '`lang`: `en` (default), the record as stored, or `nb`, the same record with its role, property and scenario facts and its exposure reasons in bokmål, as the evidence bundle writes them. Property values, roles and levels are codes and stay as they are in both.',
         params: AssetIdParams,
+        querystring: Type.Object({ lang: LanguageQuery('Language of the facts and exposure reasons') }, { additionalProperties: false }),
         response: { 200: AssetDetailSchema, ...errorResponses(404) },
       },
     },
     async (request) => {
       const a = (await opts.assets?.get(request.params.id)) ?? null;
       if (a === null) throw new ApiError(404, opts.assets ? 'no device with this id' : 'no device with this id (this API runs without a device inventory)');
-      return a;
+      return request.query.lang === 'nb' ? deviceTextsInBokmal(a as Partial<DeviceDetail>) : a;
     },
   );
   app.get(

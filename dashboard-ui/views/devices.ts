@@ -1,13 +1,15 @@
 /**
  * Devices: the inventory, most exposed first from the API, filterable (zone and sensor by the
- * API, text over the rows loaded) and sortable; a device's panel shows its facts, the exposure
- * reasons in the chosen language, its peers and flows over time, its alerts, the risk
- * acceptances that cover it and the evidence bundle to download.
+ * API, text over the rows loaded) and sortable; a device's panel shows its facts, why it has its
+ * role and usage scenario, its properties and exposure reasons, its peers and flows over time,
+ * its alerts, the risk acceptances that cover it and the evidence bundle to download. The
+ * inventory's own texts (facts, reasons) come from the API in the page's language, translated
+ * where the evidence bundle is: the page holds no second table of them.
  */
 import { api, type Params } from '../api.js';
 import { currentLang, explain, message, severityBadge, t, time } from '../context.js';
 import { compare, DATA, el, fill, saveFile, sortHeader } from '../dom.js';
-import type { Key } from '../i18n.js';
+import type { Key, Lang } from '../i18n.js';
 import { hidePanel, showPanel } from '../panel.js';
 import { navigate, routeHref, withParam, type Route } from '../state.js';
 import type { Alert, Asset, AssetDetail, ExposureReason, FlowPeers, RiskAcceptance } from '../types.js';
@@ -17,44 +19,6 @@ import { devicePeersTable, seriesTable, truncatedNote } from './peers.js';
 const PAGE = 200;
 type SortKey = 'device' | 'vendor' | 'zone' | 'role' | 'scenario' | 'exposure' | 'last_seen';
 const SORT_KEYS: readonly SortKey[] = ['device', 'vendor', 'zone', 'role', 'scenario', 'exposure', 'last_seen'];
-
-/** The inventory writes its reasons in English; the lead-ins it uses are translated, the facts after them are data. */
-const REASON_LEADS: readonly Key[] = [
-  'r.patient-identifiable data + networked + vendor remote access',
-  'r.handles patient-identifiable data',
-  'r.remote access from outside',
-  'r.remote access',
-  'r.configuration control by a vendor/external party',
-  'r.external/cloud contacts',
-  'r.health and personal data sent to an external address',
-  'r.networked (seen on the wire)',
-  'r.in the medical-device zone',
-  'r.integrations',
-  'r.open alerts',
-  'r.software past its end of support',
-  'r.the guide ranks this highest',
-];
-
-/** A reason as [translated lead-in, the inventory's own detail, translated ending]; the detail is data. */
-export function reasonParts(fact: string): [string, string, string] {
-  let lead = '';
-  let rest = fact;
-  let end = '';
-  const ranks = 'r.the guide ranks this highest' as const;
-  if (rest.endsWith(ranks.slice(2))) {
-    end = t(ranks);
-    rest = rest.slice(0, -ranks.slice(2).length);
-  }
-  for (const key of REASON_LEADS) {
-    const en = key.slice(2);
-    if (key !== ranks && rest.startsWith(en)) {
-      lead = t(key);
-      rest = rest.slice(en.length);
-      break;
-    }
-  }
-  return [lead, rest, end];
-}
 
 function sortValue(d: Asset, key: SortKey): string | number {
   switch (key) {
@@ -91,7 +55,8 @@ export class DevicesView {
   private next: string | null = null;
   private loadedKey: string | null = null;
   private route: Route = { view: 'devices', params: new URLSearchParams() };
-  private detail: { device: AssetDetail; alerts: Alert[]; flows: FlowPeers | null; exceptions: RiskAcceptance[] | null } | null = null;
+  /** The open device, with the language its texts were fetched in. */
+  private detail: { device: AssetDetail; lang: Lang; alerts: Alert[]; flows: FlowPeers | null; exceptions: RiskAcceptance[] | null } | null = null;
   private loading = false;
 
   constructor(private readonly root: HTMLElement) {}
@@ -155,9 +120,24 @@ export class DevicesView {
       hidePanel();
       return;
     }
+    const lang = currentLang();
+    if (this.detail?.device.id === id && this.detail.lang !== lang) {
+      // The language button: only the device's texts change, its alerts, flows and acceptances stay.
+      try {
+        const device = await api.asset(id, lang);
+        // A faster click or another device since: that request's answer is the one to show.
+        if (this.params.get('device') !== id || currentLang() !== lang || this.detail?.device.id !== id) return;
+        this.detail = { ...this.detail, device, lang };
+      } catch (e) {
+        message(() => explain(e), 'error');
+        return;
+      }
+      this.renderDetail(false);
+      return;
+    }
     if (this.detail?.device.id !== id) {
       try {
-        const device = await api.asset(id);
+        const device = await api.asset(id, lang);
         const ips = (device.addresses ?? []).map((a) => a.ip).slice(0, 8);
         // Flows and acceptances are extras: a store without them (or a refusal) leaves the rest of the panel.
         const [pages, flows, exceptions] = await Promise.all([
@@ -167,7 +147,7 @@ export class DevicesView {
         ]);
         const seen = new Map<string, Alert>();
         for (const p of pages) for (const a of p.items) seen.set(a.id, a);
-        this.detail = { device, alerts: [...seen.values()], flows, exceptions };
+        this.detail = { device, lang, alerts: [...seen.values()], flows, exceptions };
       } catch (e) {
         message(() => explain(e), 'error');
         return;
@@ -205,7 +185,11 @@ export class DevicesView {
       this.loading ? el('p', { cls: 'small', text: t('loading') }) : rows.length === 0 ? el('p', { cls: 'empty', text: t('noDevices') }) : null,
       this.next ? el('button', { cls: 'secondary', text: t('more'), attrs: { type: 'button', id: 'devices-more' }, on: { click: () => void this.more() } }) : null,
     ]);
-    if (this.detail && this.params.get('device') === this.detail.device.id) this.renderDetail(false);
+    if (this.detail && this.params.get('device') === this.detail.device.id) {
+      this.renderDetail(false);
+      // The language was switched with the device open: its texts again, in the new language.
+      if (this.detail.lang !== currentLang()) void this.syncDetail();
+    }
   }
 
   private visible(): Asset[] {
@@ -262,6 +246,15 @@ export class DevicesView {
       ['f.sensors', (d.sensors ?? []).join(', ') || '–'],
     ];
     if (d.dicom_identity) facts.push(['f.dicom', Object.values(d.dicom_identity).filter(Boolean).join(' · ')]);
+    // Why the device has its role and usage scenario: the inventory's facts, under the value they explain.
+    const why: Partial<Record<Key, { id: string; facts: string[] }>> = {
+      'f.role': { id: 'role-facts', facts: (d.roles ?? []).map((r) => `${r.role}: ${r.facts.join('; ')}`) },
+      'f.scenario': { id: 'scenario-facts', facts: d.scenario !== null && typeof d.scenario === 'object' ? (d.scenario.facts ?? []) : [] },
+    };
+    const factValue = (k: Key, v: string): HTMLElement => {
+      const w = why[k];
+      return el('dd', { attrs: k === 'f.first' || k === 'f.last' ? {} : DATA }, [v, w?.facts.length ? el('ul', { cls: 'why small', attrs: { id: w.id } }, w.facts.map((f) => el('li', { text: f }))) : null]);
+    };
     const reasons = [...(d.exposure?.reasons ?? [])].sort((a, b) => b.points - a.points);
     const props = Object.entries(d.properties ?? {});
     const body: Node[] = [
@@ -270,14 +263,14 @@ export class DevicesView {
         el('button', { cls: 'secondary', text: t('evidenceBundleHtml'), attrs: { type: 'button', id: 'evidence-html' }, on: { click: () => void this.download(d.id, 'html') } }),
       ]),
       el('h3', { text: t('factsH') }),
-      el('dl', { cls: 'facts', attrs: { id: 'device-facts' } }, facts.flatMap(([k, v]) => [el('dt', { text: t(k) }), el('dd', { text: v, attrs: k === 'f.first' || k === 'f.last' ? {} : DATA })])),
+      el('dl', { cls: 'facts', attrs: { id: 'device-facts' } }, facts.flatMap(([k, v]) => [el('dt', { text: t(k) }), factValue(k, v)])),
       el('h3', { text: d.exposure ? t('exposureH', { score: d.exposure.score, level: t(`sev.${d.exposure.level}` as Key) || d.exposure.level }) : t('d.exposure') }),
       el('ul', { cls: 'reasons', attrs: { id: 'device-reasons' } }, reasons.map((r) => this.reason(r))),
     ];
     if (props.length) {
       body.push(
         el('h3', { text: t('propertiesH') }),
-        el('dl', { cls: 'facts' }, props.flatMap(([k, p]) => [
+        el('dl', { cls: 'facts', attrs: { id: 'device-properties' } }, props.flatMap(([k, p]) => [
           el('dt', { cls: 'mono', text: k, attrs: DATA }),
           el('dd', {}, [t(`prop.${p.value}` as Key) || p.value, p.facts.length ? el('span', { text: ` – ${p.facts.join('; ')}`, attrs: DATA }) : null]),
         ])),
@@ -327,7 +320,8 @@ export class DevicesView {
 
   private reason(r: ExposureReason): HTMLElement {
     return el('li', {}, [
-      el('span', { cls: 'fact' }, (([lead, rest, end]) => [lead, el('span', { text: rest, attrs: DATA }), end])(reasonParts(r.fact))),
+      // The inventory's text, in the page's language as the API gave it; its detail is data seen.
+      el('span', { cls: 'fact', text: r.fact, attrs: DATA }),
       el('span', { cls: 'small', text: ` (${t('reasonPoints', { n: r.points })}) ` }),
       el('details', {}, [el('summary', { cls: 'ref', text: r.guide_ref }), ...guideBlock(r.guide_ref)]),
     ]);

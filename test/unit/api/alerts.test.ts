@@ -315,7 +315,47 @@ describe('assets, flows, policy', () => {
       expect((await g.app.inject({ url: `/api/v1/assets/${encodeURIComponent(ct.id)}/evidence` })).statusCode).toBe(401);
       const audit = (await g.app.inject({ url: '/api/v1/audit?action=assets.evidence', headers: bearer('admin') })).json();
       expect(audit.items.length).toBeGreaterThanOrEqual(4);
-      const body = page1.body + page2 + d.body + ev.body + html.body + md.body + mdNb.body + mdEn.body + htmlEn.body;
+
+      // The device record in the language asked for (the workbench's device panel): with `lang=nb`
+      // every role, property and scenario fact and every exposure reason of every device differs
+      // from the English and is the text the device's bokmål bundle writes; the rest of the record
+      // is unchanged. `en` is the record as stored, and the default.
+      type Record_ = typeof detail & { scenario: { number: number | null; name: string } };
+      const texts = (x: Record_): string[] => [
+        ...x.roles.flatMap((r) => r.facts),
+        ...Object.values(x.properties).flatMap((p) => p.facts),
+        ...x.scenario.facts,
+        ...(x.scenario.number === null ? [x.scenario.name] : []),
+        ...x.exposure.reasons.map((r) => r.fact),
+      ];
+      const withoutTexts = (x: Record_) => ({
+        ...x,
+        roles: x.roles.map((r) => ({ ...r, facts: r.facts.length })),
+        properties: Object.fromEntries(Object.entries(x.properties).map(([k, p]) => [k, { ...p, facts: p.facts.length }])),
+        scenario: { ...x.scenario, facts: x.scenario.facts.length, name: x.scenario.number === null ? '' : x.scenario.name },
+        exposure: { ...x.exposure, reasons: x.exposure.reasons.map((r) => ({ ...r, fact: '' })) },
+      });
+      const devices = (await g.app.inject({ url: '/api/v1/assets?limit=100', headers: bearer('viewer') })).json().items as { id: string }[];
+      expect(devices.length).toBeGreaterThan(3);
+      let nbBodies = '';
+      let compared = 0;
+      for (const { id } of devices) {
+        const url = `/api/v1/assets/${encodeURIComponent(id)}`;
+        const [stored, en, nb] = await Promise.all(['', '?lang=en', '?lang=nb'].map((q) => g.app.inject({ url: url + q, headers: bearer('viewer') })));
+        expect([stored.statusCode, en.statusCode, nb.statusCode]).toEqual([200, 200, 200]);
+        expect(en.json()).toEqual(stored.json());
+        nbBodies += nb.body;
+        const bundle = unescape((await g.app.inject({ url: `${url}/evidence?format=md&lang=nb`, headers: bearer('viewer') })).body);
+        const [textsEn, textsNb] = [texts(en.json()), texts(nb.json())];
+        expect(textsNb).toHaveLength(textsEn.length);
+        textsEn.forEach((e, i) => expect({ en: e, nb: textsNb[i], differs: textsNb[i] !== e, in_bundle: bundle.includes(textsNb[i]) }).toEqual({ en: e, nb: textsNb[i], differs: true, in_bundle: true }));
+        expect(withoutTexts(nb.json())).toEqual(withoutTexts(en.json()));
+        compared += textsEn.length;
+      }
+      expect(compared).toBeGreaterThan(20);
+      const deDetail = await g.app.inject({ url: `/api/v1/assets/${encodeURIComponent(ct.id)}?lang=de`, headers: bearer('viewer') });
+      expect([deDetail.statusCode, deDetail.json().message]).toEqual([400, expect.stringMatching(/lang/)]);
+      const body = page1.body + page2 + d.body + ev.body + html.body + md.body + mdNb.body + mdEn.body + htmlEn.body + nbBodies;
       for (const planted of ['NORDMANN', 'KARI', '14078521210', 'BERG^INGRID', '29020456165']) expect(body).not.toContain(planted);
     } finally {
       await g.close();
