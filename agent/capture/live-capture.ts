@@ -254,7 +254,9 @@ export class TcpdumpBackend implements LiveCaptureBackend {
     const helper = this.helper;
     if (!helper) return;
     if (helper.running()) {
+      const t0 = Date.now();
       await this.drain(STOP_DRAIN_MS);
+      this.stats.drainMs = Date.now() - t0;
       // libpcap on Linux (TPACKET_V3) hands packets over in blocks that retire after up to
       // 1 s; a stop before that loses the last block although the kernel "received" it.
       await new Promise((resolve) => setTimeout(resolve, BLOCK_RETIRE_MS));

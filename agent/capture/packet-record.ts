@@ -42,6 +42,8 @@ export interface CaptureStats {
   ifDropped: number;
   /** Packets the capture helper took from the kernel and passed on (tcpdump's "captured"; absent elsewhere). */
   captured?: number;
+  /** How long the stop waited for the analysis to take what the kernel had received (it was that far behind). */
+  drainMs?: number;
 }
 
 /** Packets the kernel received that the capture helper never took (left in its buffer at a stop); 0 when unknown. */

@@ -199,7 +199,7 @@ export async function startLiveSensor(o: LiveSensorOptions): Promise<LiveSensor>
       }
       const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const unread = unreadAtStop(backend.stats);
-      log.info({ received: backend.stats.received, dropped: backend.stats.dropped, captured: backend.stats.captured, unread, packets: pipeline.stats.packets }, 'capture stopped');
+      log.info({ received: backend.stats.received, dropped: backend.stats.dropped, captured: backend.stats.captured, unread, drain_ms: backend.stats.drainMs, packets: pipeline.stats.packets }, 'capture stopped');
       const c = inventory.inventory.counters;
       const bounds = { devicesEvicted: c.devices_evicted, devicesShed: c.devices_shed, devicesDropped: c.devices_dropped + c.external_devices_dropped, memoryEpisodes: sensor.memory?.episodes ?? 0 };
       return formatSummary(pipeline, { wallSeconds, captureBytes: pipeline.stats.bytes, files: 0, captureDrops: backend.stats.dropped, captureUnread: unread, error, bounds });
