@@ -29,6 +29,7 @@ import { Pipeline } from '../../agent/pipeline.js';
 import { InventorySink } from '../../agent/inventory/sink.js';
 import { concurrentFlowsRss } from './concurrent-flows.js';
 import { buildBigCapture } from './big-capture.js';
+import { workerRows } from './workers.js';
 import { Inventory } from '../../agent/inventory/inventory.js';
 
 const { values, positionals } = parseArgs({
@@ -304,6 +305,9 @@ if (!values['no-big']) {
     console.log(bigRow('tshark -Y "dicom || hl7" (DICOM and HL7 dissected), one run', ts));
     console.log(`muvakt analyze vs tshark: ${(ts / median(bigPlain)).toFixed(1)}× faster (plain), ${(ts / median(bigPolicy)).toFixed(1)}× (with --policy --db)`);
   }
+  // ---- several cores: the same process with one and two analysis workers ---------------------
+  console.log('');
+  for (const row of workerRows(big.path, 3, [1, 2])) console.log(row);
 }
 
 // ---- memory with many concurrent open flows --------------------------------------------------
