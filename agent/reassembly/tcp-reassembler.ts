@@ -64,7 +64,9 @@ function seqDiff(a: number, b: number): number {
  * In-order data — the steady state — is passed through as a view, never copied.
  */
 export class TcpReassembler {
-  private readonly dirs: [DirectionState, DirectionState] = [new DirectionState(), new DirectionState()];
+  // Two fields, not a pair array: one array and its backing store fewer per open connection.
+  private readonly toServer = new DirectionState();
+  private readonly toClient = new DirectionState();
   private detached = false;
   private tsSec = 0;
   private tsNsec = 0;
@@ -80,7 +82,7 @@ export class TcpReassembler {
 
   /** Bytes of a direction handed to the parser, skipped at its request, and lost. */
   counters(dir: Direction): { delivered: number; skipped: number; gapBytes: number } {
-    const d = this.dirs[dir];
+    const d = this.side(dir);
     return { delivered: d.delivered, skipped: d.skipped, gapBytes: d.gapBytes };
   }
 
@@ -92,7 +94,7 @@ export class TcpReassembler {
     if (this.detached) return;
     this.tsSec = tsSec;
     this.tsNsec = tsNsec;
-    const d = this.dirs[dir];
+    const d = this.side(dir);
     if (syn) {
       if (!d.started) {
         d.started = true;
@@ -136,13 +138,17 @@ export class TcpReassembler {
   /** The peer acknowledged up to `ack`: anything before it that we never saw is lost for good. */
   acknowledged(dir: Direction, ack: number): void {
     if (this.detached) return;
-    const d = this.dirs[dir];
+    const d = this.side(dir);
     if (!d.started || d.pending.length === 0) return;
     const first = d.pending[0];
     if (seqDiff(ack, first.seq) > 0 && seqDiff(first.seq, d.nextSeq) > 0) {
       this.gap(dir, d, seqDiff(first.seq, d.nextSeq));
       this.drain(dir, d);
     }
+  }
+
+  private side(dir: Direction): DirectionState {
+    return dir === Direction.ToServer ? this.toServer : this.toClient;
   }
 
   /** Later bytes go to `p` (the parser the analyzer dispatcher chose, which then steps out of the path). */
@@ -152,12 +158,13 @@ export class TcpReassembler {
 
   /** The parser wants the next n bytes of a direction dropped (asked outside a data() return). */
   addSkip(dir: Direction, n: number): void {
-    this.dirs[dir].skip += n;
+    this.side(dir).skip += n;
   }
 
   /** True once both directions delivered everything up to their FIN. */
   get bothFinished(): boolean {
-    const [a, b] = this.dirs;
+    const a = this.toServer;
+    const b = this.toClient;
     return a.finSeq !== Fin.None && b.finSeq !== Fin.None && a.nextSeq === a.finSeq && b.nextSeq === b.finSeq;
   }
 
@@ -165,7 +172,7 @@ export class TcpReassembler {
   end(reason: StreamEndReason): void {
     if (!this.detached) {
       for (const dir of [Direction.ToServer, Direction.ToClient] as const) {
-        const d = this.dirs[dir];
+        const d = this.side(dir);
         while (d.pending.length > 0 && !this.detached) {
           const hole = seqDiff(d.pending[0].seq, d.nextSeq);
           if (hole > 0) this.gap(dir, d, hole);
@@ -301,10 +308,13 @@ export class TcpReassembler {
   }
 
   private release(): void {
-    for (const d of this.dirs) {
-      for (const p of d.pending) this.release1(d, p);
-      d.pending = NO_PIECES;
-    }
+    this.releaseSide(this.toServer);
+    this.releaseSide(this.toClient);
+  }
+
+  private releaseSide(d: DirectionState): void {
+    for (const p of d.pending) this.release1(d, p);
+    d.pending = NO_PIECES;
   }
 
   private detach(): void {

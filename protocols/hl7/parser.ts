@@ -111,6 +111,17 @@ interface PartialIds {
   ids: Set<string>;
 }
 
+/** Offsets into Hl7StreamParser's per-direction times: last seconds, nanoseconds, ms, then the same before them. */
+const enum Time {
+  LastSec = 0,
+  LastNsec = 1,
+  LastMs = 2,
+  PrevSec = 3,
+  PrevNsec = 4,
+  PrevMs = 5,
+  PerDirection = 6,
+}
+
 export class Hl7StreamParser implements StreamParser {
   private readonly stats: Hl7Counters = newCounters();
   private readonly framerCounters: FramerCounters = newFramerCounters();
@@ -126,13 +137,11 @@ export class Hl7StreamParser implements StreamParser {
   private nowSec = 0;
   private nowNsec = 0;
   private nowMs = 0;
-  /** Capture time of each direction's latest bytes: a frame flushed later was complete by then. */
-  private readonly lastSec = [0, 0];
-  private readonly lastNsec = [0, 0];
-  private readonly lastMs = [0, 0];
-  private readonly prevSec = [0, 0];
-  private readonly prevNsec = [0, 0];
-  private readonly prevMs = [0, 0];
+  /**
+   * Capture time of each direction's latest bytes, and of the bytes before them: a frame flushed
+   * later was complete by then. Six numbers per direction (Time.*) in one array, not six arrays.
+   */
+  private readonly times: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   private ended = false;
   private orphans: OrphanAck[] | null = null;
   /** Frames delivered per direction, and the control ids of each direction's unfinished frame (see partialControlIds). */
@@ -170,12 +179,14 @@ export class Hl7StreamParser implements StreamParser {
       // Unframed: the peer speaking means the other side's message is complete.
       if (len > 0) this.framers[dir ^ 1].flush();
     }
-    this.prevSec[dir] = this.lastSec[dir];
-    this.prevNsec[dir] = this.lastNsec[dir];
-    this.prevMs[dir] = this.lastMs[dir];
-    this.lastSec[dir] = this.nowSec;
-    this.lastNsec[dir] = this.nowNsec;
-    this.lastMs[dir] = this.nowMs;
+    const t = this.times;
+    const at = dir * Time.PerDirection;
+    t[at + Time.PrevSec] = t[at + Time.LastSec];
+    t[at + Time.PrevNsec] = t[at + Time.LastNsec];
+    t[at + Time.PrevMs] = t[at + Time.LastMs];
+    t[at + Time.LastSec] = this.nowSec;
+    t[at + Time.LastNsec] = this.nowNsec;
+    t[at + Time.LastMs] = this.nowMs;
     this.framers[dir].push(buf, off, len);
     this.bytesSeen += len;
     if (this.bytesSeen > this.detachAfterBytes && this.neverSawHl7()) return DETACH;
@@ -321,9 +332,10 @@ export class Hl7StreamParser implements StreamParser {
   private onMessage(dir: Direction, from: number, to: number, batchId: string, flags: FrameFlags): void {
     const sc = scanner;
     const earlier = (flags & FrameFlags.EndedEarlier) !== 0;
-    const tsSec = earlier ? this.prevSec[dir] : this.lastSec[dir];
-    const tsNsec = earlier ? this.prevNsec[dir] : this.lastNsec[dir];
-    const tsMs = earlier ? this.prevMs[dir] : this.lastMs[dir];
+    const at = dir * Time.PerDirection + (earlier ? Time.PrevSec : Time.LastSec);
+    const tsSec = this.times[at];
+    const tsNsec = this.times[at + 1];
+    const tsMs = this.times[at + 2];
     const h = readHeader(sc, from);
     const ack = readAck(sc, from, to);
     const phi = readPhi(sc, from, to, this.pseudonymize);
