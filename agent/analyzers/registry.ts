@@ -49,6 +49,9 @@ export interface AnalyzerHints {
   portApps: Map<number, string>;
 }
 
+/** The analyzer dispatcher keeps its probes' verdicts as one bit per factory and direction. */
+const MAX_FACTORIES = 32;
+
 /**
  * The analyzers in play, in probe order. Port numbers never decide a protocol; a hint only
  * changes which probe runs first.
@@ -71,6 +74,8 @@ export class AnalyzerRegistry {
   fallbackUdp: UdpAnalyzerFactory | null = null;
 
   register(f: TcpAnalyzerFactory): this {
+    // One left for the TLS analyzer an FTP data connection is offered first.
+    if (this.factories.length >= MAX_FACTORIES - 1) throw new Error(`at most ${MAX_FACTORIES - 1} TCP analyzers can be registered`);
     this.factories.push(f);
     this.rebuildHints();
     return this;
@@ -127,9 +132,6 @@ export interface DispatchHost {
   setParser(p: StreamParser): void;
 }
 
-/** Probe verdicts are kept as one bit per factory and direction. */
-const MAX_FACTORIES = 32;
-
 /**
  * Sits in front of every new TCP connection until one analyzer recognises it. It copies at
  * most PROBE_WINDOW bytes per direction (once per connection), then hands over — replaying
@@ -162,7 +164,6 @@ export class AnalyzerDispatcher implements StreamParser {
     /** Takes streams nobody recognised (the cleartext PHI scanner); null detaches them. */
     private readonly fallback: TcpAnalyzerFactory | null = null,
   ) {
-    if (factories.length > MAX_FACTORIES) throw new Error(`at most ${MAX_FACTORIES} TCP analyzers can be registered`);
   }
 
   data(dir: Direction, buf: Buffer, off: number, len: number, tsSec: number, tsNsec: number): number {
@@ -226,7 +227,7 @@ export class AnalyzerDispatcher implements StreamParser {
   /** Every factory said No in both directions (a direction without data has not said No yet). */
   private allRuledOut(): boolean {
     if (this.heldLen0 === 0 || this.heldLen1 === 0) return false;
-    const all = this.factories.length === 32 ? -1 : (1 << this.factories.length) - 1;
+    const all = this.factories.length === MAX_FACTORIES ? -1 : (1 << this.factories.length) - 1;
     return (this.ruledOut0 & all) === all && (this.ruledOut1 & all) === all;
   }
 

@@ -280,7 +280,7 @@ export class TcpdumpBackend implements LiveCaptureBackend {
     const until = Date.now() + limitMs;
     let target = -1;
     while (helper.running() && Date.now() < until) {
-      helper.signal('SIGUSR1');
+      this.requestStats();
       await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
       const s = this.stats;
       if (target < 0) target = s.received - s.dropped;
