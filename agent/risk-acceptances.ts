@@ -10,7 +10,7 @@
  * backends hold them without a table of their own.
  */
 import { randomBytes } from 'node:crypto';
-import { isIP } from 'node:net';
+import { ipTextVersion } from '../protocols/ip/ip-text.js';
 import type { Alert, Store } from './store/index.js';
 import { containsFnr } from './store/values.js';
 
@@ -80,7 +80,7 @@ export function validateAcceptance(a: RiskAcceptanceInput, knownRules: ReadonlyS
   } else if (a.scope === 'pair') {
     need('src_ip');
     need('dst_ip');
-    for (const f of ['src_ip', 'dst_ip'] as const) if (typeof a[f] === 'string' && isIP(a[f]!) === 0) problems.push(`${f}: not an IP address`);
+    for (const f of ['src_ip', 'dst_ip'] as const) if (typeof a[f] === 'string' && ipTextVersion(a[f]!) === 0) problems.push(`${f}: not an IP address`);
     for (const f of ['device_id', 'zone_src', 'zone_dst'] as const) none(f);
   } else if (a.scope === 'zones') {
     need('zone_src');

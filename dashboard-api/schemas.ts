@@ -3,7 +3,8 @@
  * (fast-json-stringify), so a field not declared here never leaves the API, whatever the
  * store or a provider hands over.
  */
-import Type, { type Static, type TSchema } from 'typebox';
+import * as Type from 'typebox';
+import { type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { SEVERITIES, STATUSES, type AlertStatus, type Severity } from '../agent/store/index.js';
 

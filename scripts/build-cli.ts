@@ -32,8 +32,9 @@ export const CLI_LAUNCHER = 'dist/agent/cli/muvakt.cjs';
  * (pure JavaScript, ~50 ms of loading and compiling on Node 20 when required, which a fleet
  * sensor pays at every start; in the bundle its compiled code comes from the code cache). What
  * node-postgres loads only on request stays out: the native binding and Cloudflare's sockets.
+ * yaml (some 60 modules) is built too, into a chunk of its own (CHUNKS below).
  */
-const BUNDLED_PACKAGES = ['typebox', '@fastify/type-provider-typebox', 'pg'];
+const BUNDLED_PACKAGES = ['typebox', '@fastify/type-provider-typebox', 'pg', 'yaml'];
 const NEVER_BUNDLED = ['pg-native', 'pg-cloudflare'];
 
 /**
@@ -72,7 +73,47 @@ const COMMONJS_FOR_NODE = {
   logLevel: 'warning',
 } as const satisfies BuildOptions;
 
+/**
+ * Packages the bundle leaves in files of their own next to it (dist/agent/cli/chunk-*.cjs), each
+ * one file: required when a module that imports them is first initialised, so a command that
+ * never needs them never reads or compiles them, and one that does reads one file instead of
+ * resolving dozens in node_modules (yaml's ~60 modules took ~25 ms to load).
+ * - TypeBox's checkers (the compiler, the value checker, the settings both read): over a quarter
+ *   of the bundle, needed only where a policy file or an API request is checked. One chunk holds
+ *   all three, so the error limit load.ts sets is the one the checkers read.
+ * - yaml: the policy file and the API's auth and token configuration.
+ */
+export const CHUNKS: readonly { file: string; modules: readonly string[] }[] = [
+  { file: 'chunk-typebox-check.cjs', modules: ['typebox/compile', 'typebox/system', 'typebox/value'] },
+  { file: 'chunk-yaml.cjs', modules: ['yaml'] },
+];
+
+const chunksInTheirOwnFiles: Plugin = {
+  name: 'chunks-in-their-own-files',
+  setup(b) {
+    for (const chunk of CHUNKS) {
+      const filter = new RegExp(`^(${chunk.modules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`);
+      b.onResolve({ filter }, () => ({ path: `./${chunk.file}`, external: true }));
+    }
+  },
+};
+
+async function buildChunks(root: string): Promise<void> {
+  for (const chunk of CHUNKS) {
+    const out = join(root, 'dist/agent/cli', chunk.file);
+    await build({
+      stdin: { contents: chunk.modules.map((m) => `export * from '${m}';`).join('\n'), resolveDir: root, loader: 'js' },
+      outfile: out,
+      ...COMMONJS_FOR_NODE,
+      minifyWhitespace: true,
+      minifySyntax: true,
+    });
+    assertAscii(out);
+  }
+}
+
 export async function buildCliBundle(root = repoRoot()): Promise<{ file: string; bytes: number }> {
+  await buildChunks(root);
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
   const external = [...Object.keys(pkg.dependencies).filter((d) => !BUNDLED_PACKAGES.includes(d)), ...NEVER_BUNDLED];
   const out = join(root, CLI_BUNDLE);
@@ -84,7 +125,7 @@ export async function buildCliBundle(root = repoRoot()): Promise<{ file: string;
     minifyWhitespace: true,
     minifySyntax: true,
     metafile: true,
-    plugins: [pgOnNodeOnly],
+    plugins: [pgOnNodeOnly, chunksInTheirOwnFiles],
   });
   assertAscii(out);
   return { file: out, bytes: result.metafile.outputs[Object.keys(result.metafile.outputs)[0]].bytes };

@@ -50,17 +50,48 @@ function cacheBase(): string {
  * is kept under, the first argument). The cache is written at exit when there was none or V8
  * rejected it (another bundle, Node or V8 flags): V8 then includes every function the run
  * compiled, so the next start of that command compiles almost nothing.
+ *
+ * The bundle's chunks (the packages the build keeps in files of their own next to it,
+ * chunk-*.cjs) are required the same way when the bundle first asks for one, each with its own
+ * cache under the same command.
  */
 export function runBundle(file: string, command: string): boolean {
+  const name = /^[a-z]+$/.test(command) ? command : 'other';
+  const wrapped = compileCached(file, name);
+  if (wrapped === null) return false;
+  const dir = path.dirname(file);
+  const nodeRequire = module.createRequire(file);
+  const chunks = new Map<string, unknown>();
+  const bundleRequire = ((id: string) => {
+    if (!id.startsWith('./chunk-')) return nodeRequire(id);
+    let exports = chunks.get(id);
+    if (exports === undefined) {
+      const chunkFile = path.join(dir, id);
+      const chunk = compileCached(chunkFile, `${name}+${path.basename(id, '.cjs')}`);
+      if (chunk === null) return nodeRequire(id);
+      exports = runWrapped(chunk, chunkFile, nodeRequire);
+      chunks.set(id, exports);
+    }
+    return exports;
+  }) as NodeJS.Require;
+  Object.assign(bundleRequire, { resolve: nodeRequire.resolve, cache: nodeRequire.cache, main: nodeRequire.main });
+  runWrapped(wrapped, file, bundleRequire);
+  return true;
+}
+
+type Wrapped = (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
+
+/** The CommonJS file at `file` compiled as one V8 script with the code cache kept as `cacheName` (null when it cannot be read). */
+function compileCached(file: string, cacheName: string): Wrapped | null {
   let source: string;
   try {
     // The bundle is ASCII (esbuild escapes the rest): latin1 is the cheapest exact decoding.
     source = fs.readFileSync(file, 'latin1');
   } catch {
-    return false;
+    return null;
   }
   const vm = process.getBuiltinModule('node:vm');
-  const cacheFile = process.env.NODE_DISABLE_COMPILE_CACHE ? null : codeCacheFile(file, command, source.length);
+  const cacheFile = process.env.NODE_DISABLE_COMPILE_CACHE ? null : codeCacheFile(file, cacheName, source.length);
   let cachedData: Buffer | undefined;
   if (cacheFile !== null) {
     try {
@@ -69,29 +100,31 @@ export function runBundle(file: string, command: string): boolean {
       // none yet
     }
   }
-  // The same wrapper as require() uses, so line 1 of the bundle is line 1 in stack traces.
+  // The same wrapper as require() uses, so line 1 of the file is line 1 in stack traces.
   const script = new vm.Script(module.wrap(source), { filename: file, cachedData });
   if (cacheFile !== null && (cachedData === undefined || script.cachedDataRejected === true)) {
-    process.once('exit', () => writeCodeCache(cacheFile, script));
+    process.once('exit', () => writeCodeCache(cacheFile, cacheName, script));
   }
-  const wrapped = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
-  const mod = { exports: {}, filename: file, id: file };
-  wrapped.call(mod.exports, mod.exports, module.createRequire(file), mod, file, path.dirname(file));
-  return true;
+  return script.runInThisContext() as Wrapped;
 }
 
-/** One cache file per command and bundle build (size and time of the bundle) and Node. */
-function codeCacheFile(file: string, command: string, size: number): string | null {
+function runWrapped(wrapped: Wrapped, file: string, req: NodeJS.Require): unknown {
+  const mod = { exports: {}, filename: file, id: file };
+  wrapped.call(mod.exports, mod.exports, req, mod, file, path.dirname(file));
+  return mod.exports;
+}
+
+/** One cache file per name (command, or command+chunk), build of the file (its size and time) and Node. */
+function codeCacheFile(file: string, cacheName: string, size: number): string | null {
   try {
     const mtime = Math.round(fs.statSync(file).mtimeMs);
-    const name = /^[a-z]+$/.test(command) ? command : 'other';
-    return path.join(cacheBase(), 'code-cache', `${name}-${process.version}-${process.arch}-${size}-${mtime}.bin`);
+    return path.join(cacheBase(), 'code-cache', `${cacheName}-${process.version}-${process.arch}-${size}-${mtime}.bin`);
   } catch {
     return null;
   }
 }
 
-function writeCodeCache(cacheFile: string, script: import('node:vm').Script): void {
+function writeCodeCache(cacheFile: string, cacheName: string, script: import('node:vm').Script): void {
   try {
     const dir = path.dirname(cacheFile);
     makeDirectories(dir);
@@ -99,8 +132,8 @@ function writeCodeCache(cacheFile: string, script: import('node:vm').Script): vo
     const tmp = `${cacheFile}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, script.createCachedData());
     fs.renameSync(tmp, cacheFile);
-    // The command's caches of earlier builds are of no further use.
-    const prefix = path.basename(cacheFile).split('-')[0] + '-';
+    // The caches of earlier builds under this name are of no further use.
+    const prefix = `${cacheName}-`;
     for (const f of fs.readdirSync(dir)) {
       if (f.startsWith(prefix) && f !== path.basename(cacheFile) && !f.endsWith('.tmp')) fs.rmSync(path.join(dir, f), { force: true });
     }

@@ -9,7 +9,7 @@
  * standard CEF dictionary (docs/alerts.md lists them); muvakt's own facts go to cs1…cs6 with
  * their labels. IPv6 addresses go to c6a2/c6a3 (CEF's src and dst are IPv4 only).
  */
-import { isIPv4 } from 'node:net';
+import { ipTextVersion } from '../../protocols/ip/ip-text.js';
 import type { Severity } from '../store/index.js';
 import { muvaktVersion } from '../version.js';
 import { epochMs, type SiemRecord } from './siem-record.js';
@@ -49,7 +49,7 @@ export function formatCef(r: SiemRecord, o: CefOptions): string {
     ['dvchost', o.hostname],
   ];
   const side = (ip: string, v4: string, v6: string, label: string) => {
-    if (isIPv4(ip)) ext.push([v4, ip]);
+    if (ipTextVersion(ip) === 4) ext.push([v4, ip]);
     else {
       ext.push([v6, ip]);
       ext.push([`${v6}Label`, label]);

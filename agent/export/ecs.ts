@@ -5,7 +5,7 @@
  * parser, a Fluent Bit `tcp` input). ECS_FIELDS is the complete set of fields a document can
  * carry (docs/alerts.md); fields of muvakt's own that ECS has no place for go under `muvakt.*`.
  */
-import { isIP } from 'node:net';
+import { ipTextVersion } from '../../protocols/ip/ip-text.js';
 import { muvaktVersion } from '../version.js';
 import { CEF_SEVERITY } from './cef.js';
 import type { SiemRecord } from './siem-record.js';
@@ -60,7 +60,7 @@ export interface EcsOptions {
 
 /** The ECS document (an object; formatEcs serialises it). */
 export function ecsDocument(r: SiemRecord, o: EcsOptions): Record<string, unknown> {
-  const network: Record<string, unknown> = { type: isIP(r.src) === 6 ? 'ipv6' : 'ipv4' };
+  const network: Record<string, unknown> = { type: ipTextVersion(r.src) === 6 ? 'ipv6' : 'ipv4' };
   if (r.proto !== undefined) network.transport = r.proto;
   if (r.app !== undefined) network.protocol = r.app;
   const source: Record<string, unknown> = { ip: r.src };

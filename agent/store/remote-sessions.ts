@@ -4,7 +4,7 @@
  * them), and the row → API shape. The SQL of each backend lives beside it
  * (sqlite-remote-sessions.ts, pg-remote-sessions.ts).
  */
-import { isIP } from 'node:net';
+import { ipTextVersion } from '../../protocols/ip/ip-text.js';
 import { REMOTE_PROTOCOLS } from '../../protocols/events/remote.js';
 import { asList, decodeCursor, encodeCursor, fingerprint, isText, limitParam, parseJson, timeParam } from './query.js';
 import { StoreInputError, type RemoteSession, type RemoteSessionQuery, type RemoteSessionRow } from './types.js';
@@ -46,7 +46,7 @@ export interface RemoteSessionDbRow {
 const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_NAME && !containsFnr(v);
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isPort = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535;
-const isAddress = (v: unknown): v is string => typeof v === 'string' && v.length <= 64 && isIP(v) !== 0;
+const isAddress = (v: unknown): v is string => typeof v === 'string' && v.length <= 64 && ipTextVersion(v) !== 0;
 const isId = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{32}$/.test(v);
 
 /** Whether a row may be written: every field in its shape, names free of fødselsnummer-like values. */

@@ -2,7 +2,7 @@
  * Small pure helpers of the store: timestamps, alert ids, evidence bounds and the defensive
  * fødselsnummer check. No SQLite here, so they are cheap to test and to use in the writer.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../../protocols/node-crypto.js';
 import { isValidFnr } from '../../protocols/phi/fodselsnummer.js';
 import type { AlertSubject } from './types.js';
 
@@ -81,7 +81,7 @@ export function alertKey(ruleId: string, s: AlertSubject): string {
 
 /** Stable alert id: the first 128 bits of SHA-256 over the dedup key, so a restart continues the same alerts. */
 export function alertIdFromKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 32);
+  return nodeCrypto().createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 32);
 }
 
 export function alertId(ruleId: string, subject: AlertSubject): string {

@@ -4,7 +4,8 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Type, { type Static } from 'typebox';
+import * as Type from 'typebox';
+import { type Static } from 'typebox';
 import { splitCommaLists } from '../alert-query.js';
 import { ApiError } from '../plugins/errors.js';
 import { LanguageQuery, PageQuery, errorResponses } from '../schemas.js';

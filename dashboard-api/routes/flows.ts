@@ -5,7 +5,8 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Type, { type Static } from 'typebox';
+import * as Type from 'typebox';
+import { type Static } from 'typebox';
 import { MAX_MATRIX_ITEMS, MAX_PEER_ITEMS } from '../../agent/store/index.js';
 import type { FlowPeers } from '../../agent/store/index.js';
 import { SITE_TIME_ZONE, timeParam } from '../alert-query.js';

@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
+import * as Type from 'typebox';
 import type { ApiStore } from '../types.js';
 
 const Ready = Type.Object({

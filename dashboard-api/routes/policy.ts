@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
+import * as Type from 'typebox';
 import { PolicySchema, type Policy } from '../../rules/policy/index.js';
 import { ApiError } from '../plugins/errors.js';
 import { errorResponses } from '../schemas.js';

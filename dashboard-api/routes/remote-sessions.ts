@@ -5,7 +5,8 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Type, { type Static } from 'typebox';
+import * as Type from 'typebox';
+import { type Static } from 'typebox';
 import type { RemoteSession, RemoteSessionQuery } from '../../agent/store/index.js';
 import { csvLine } from '../../agent/export/csv.js';
 import { REMOTE_PROTOCOLS } from '../../protocols/events/remote.js';

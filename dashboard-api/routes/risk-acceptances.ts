@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
+import * as Type from 'typebox';
 import { ALL_RULES } from '../../rules/index.js';
 import { csvLine } from '../../agent/export/csv.js';
 import { AcceptanceInputError, covers, isActive, listAcceptances, recordAcceptance, revokeAcceptance, type RiskAcceptance } from '../../agent/risk-acceptances.js';

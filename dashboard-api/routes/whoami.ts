@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
+import * as Type from 'typebox';
 import { ApiError } from '../plugins/errors.js';
 import { errorResponses, StrEnum } from '../schemas.js';
 import { ROLES } from '../types.js';

@@ -1,4 +1,5 @@
-import Type, { type Static, type TProperties } from 'typebox';
+import * as Type from 'typebox';
+import { type Static, type TProperties } from 'typebox';
 
 /**
  * Building blocks of the event contract: every event the sensor writes is one NDJSON object

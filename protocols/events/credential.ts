@@ -1,4 +1,5 @@
-import Type, { type Static } from 'typebox';
+import * as Type from 'typebox';
+import { type Static } from 'typebox';
 import { flowEventSchema, oneOf, type RecordOf } from './common.js';
 
 export const CREDENTIAL_KINDS = ['password', 'community', 'basic-auth', 'digest-auth', 'sasl-plain', 'sasl-login', 'dicom-user-identity', 'vnc-auth'] as const;

@@ -1,4 +1,5 @@
-import Type, { type Static } from 'typebox';
+import * as Type from 'typebox';
+import { type Static } from 'typebox';
 import { closed, flowEventSchema, oneOf, Strings, WireDirectionSchema, type RecordOf } from './common.js';
 
 /**

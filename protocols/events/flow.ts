@@ -1,4 +1,5 @@
-import Type, { type Static } from 'typebox';
+import * as Type from 'typebox';
+import { type Static } from 'typebox';
 import { flowEventSchema, oneOf } from './common.js';
 
 export const FlowEventSchema = flowEventSchema('flow', 'One per flow, when it ends (FIN/RST, timeout, eviction or end of capture)', {

@@ -1,4 +1,5 @@
-import Type, { type Static } from 'typebox';
+import * as Type from 'typebox';
+import { type Static } from 'typebox';
 import { closed, flowEventSchema, oneOf, Strings, WireDirectionSchema, type RecordOf } from './common.js';
 
 /** HL7 v2 over MLLP. Nothing here is a patient value: identities appear only as field names. */

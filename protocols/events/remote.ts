@@ -1,4 +1,5 @@
-import Type, { type Static } from 'typebox';
+import * as Type from 'typebox';
+import { type Static } from 'typebox';
 import { flowEventSchema, oneOf, Strings, type RecordOf } from './common.js';
 
 export const REMOTE_PROTOCOLS = ['rdp', 'vnc', 'ssh', 'teamviewer', 'anydesk', 'telnet'] as const;

@@ -1,4 +1,5 @@
-import Type, { type Static } from 'typebox';
+import * as Type from 'typebox';
+import { type Static } from 'typebox';
 import { closed, sensorEventSchema } from './common.js';
 
 /** Events about the sensor itself: they carry no flow. */

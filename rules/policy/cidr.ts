@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { ipTextVersion } from '../../protocols/ip/ip-text.js';
 
 /** A parsed prefix: four 32-bit words (IPv4 as ::ffff:a.b.c.d, like the packet path) and a length in that space. */
 export interface Prefix {
@@ -16,7 +16,7 @@ function v6Words(s: string): [number, number, number, number] | null {
   if (text.includes('.') && lastColon >= 0) {
     // ::ffff:1.2.3.4 style
     const v4 = text.slice(lastColon + 1);
-    if (isIP(v4) !== 4) return null;
+    if (ipTextVersion(v4) !== 4) return null;
     const o = v4.split('.').map(Number);
     tail = [(o[0] << 8) | o[1], (o[2] << 8) | o[3]];
     text = text.slice(0, lastColon + 1) + '0:0';
@@ -39,7 +39,7 @@ export function parsePrefix(text: string): Prefix | null {
   const slash = text.indexOf('/');
   const addr = slash < 0 ? text : text.slice(0, slash);
   const lenText = slash < 0 ? null : text.slice(slash + 1);
-  const version = isIP(addr);
+  const version = ipTextVersion(addr);
   if (version === 0) return null;
   const max = version === 4 ? 32 : 128;
   const len = lenText === null ? max : /^\d{1,3}$/.test(lenText) ? Number(lenText) : NaN;

@@ -1,4 +1,5 @@
-import Type, { type Static } from 'typebox';
+import * as Type from 'typebox';
+import { type Static } from 'typebox';
 
 /**
  * The site policy (docs/policy.md): one TypeBox schema gives the TypeScript type, the

@@ -56,11 +56,11 @@ describe('start-up: each command loads what it needs', () => {
     expect(pkg.bin.muvakt).toBe('dist/agent/cli/muvakt.cjs');
     const launcher = join(ROOT, pkg.bin.muvakt);
     expect(statSync(launcher).mode & 0o111).not.toBe(0);
-    const builtins = (capture: string) => {
+    const builtins = (capture: string, extra: string[] = []) => {
       const list = join(tmp, `builtins-${runs++}.txt`);
       const preload = join(tmp, 'module-load-list.cjs');
       writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));`);
-      const r = spawnSync(process.execPath, ['-r', preload, launcher, 'analyze', join(CORPUS, capture), '--quiet'], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['-r', preload, launcher, 'analyze', join(CORPUS, capture), '--quiet', ...extra], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       return readFileSync(list, 'utf8').split('\n');
     };
@@ -69,6 +69,8 @@ describe('start-up: each command loads what it needs', () => {
     expect(echo).not.toContain('NativeModule internal/modules/esm/module_job');
     expect(echo).not.toContain('NativeModule crypto');
     expect(echo).not.toContain('NativeModule stream');
+    // With a policy: its addresses are read without node:net (which brings the streams along).
+    expect(builtins('01_dicom_cecho.pcap', ['--policy', POLICY])).not.toContain('NativeModule net');
     // HL7 with patient data: the first pseudonym loads node:crypto.
     expect(builtins('09_hl7_nack_ae_ar.pcap')).toContain('NativeModule crypto');
   });
@@ -95,9 +97,12 @@ describe('start-up: each command loads what it needs', () => {
     const r = loaded(args('b.db'), CLI_MODULES);
     expect(r.code, r.stderr).toBe(0);
     for (const x of [bundled, r]) {
-      expect([...x.packages]).toEqual(expect.arrayContaining(['better-sqlite3', 'yaml']));
+      expect([...x.packages]).toContain('better-sqlite3');
       for (const p of SERVING_ONLY) expect([...x.packages], p).not.toContain(p);
     }
+    // The modules load yaml from node_modules; the bundle from its chunk, one file beside it.
+    expect([...r.packages]).toContain('yaml');
+    expect([...bundled.packages]).not.toContain('yaml');
     expect([...r.ours].filter((m) => m.startsWith('dashboard-api/'))).toEqual([]);
   });
 
@@ -150,6 +155,13 @@ describe('start-up: each command loads what it needs', () => {
     // Another command has its own.
     expect(spawnSync(process.execPath, [CLI, 'policy', 'check', POLICY], { env: { ...process.env, XDG_CACHE_HOME: cache } }).status).toBe(0);
     expect(readdirSync(codeDir).filter((f) => f.startsWith('policy-'))).toHaveLength(1);
+    // A policy is read with the bundle's chunks (yaml, TypeBox's checker), each cached under the
+    // command; plain analyze above read neither (its one cache file). A second start rewrites none.
+    const policyCaches = () => readdirSync(codeDir).filter((f) => f.startsWith('policy+')).sort();
+    expect(policyCaches().map((f) => f.split('-v')[0])).toEqual(['policy+chunk-typebox-check', 'policy+chunk-yaml']);
+    const chunkTimes = policyCaches().map((f) => statSync(join(codeDir, f)).mtimeMs);
+    expect(spawnSync(process.execPath, [CLI, 'policy', 'check', POLICY], { env: { ...process.env, XDG_CACHE_HOME: cache } }).status).toBe(0);
+    expect(policyCaches().map((f) => statSync(join(codeDir, f)).mtimeMs)).toEqual(chunkTimes);
     const dir = join(cache, 'muvakt', 'node-compile-cache');
     if ('enableCompileCache' in module) {
       // Node 22.1+: Node's own cache for the modules (the npm packages), one subdirectory per Node version.
