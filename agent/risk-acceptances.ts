@@ -9,7 +9,7 @@
  * API replicas recording acceptances at the same time cannot overwrite each other, and both
  * backends hold them without a table of their own.
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../protocols/node-crypto.js';
 import { ipTextVersion } from '../protocols/ip/ip-text.js';
 import type { Alert, Store } from './store/index.js';
 import { containsFnr } from './store/values.js';
@@ -133,7 +133,7 @@ export async function recordAcceptance(store: AcceptanceStore, input: RiskAccept
   validateAcceptance(input, knownRules, nowMs);
   const clean: RiskAcceptanceInput = { rule_id: input.rule_id, scope: input.scope, reason: input.reason.trim(), owner: input.owner.trim(), reference: input.reference.trim(), expires: input.expires };
   for (const f of ['device_id', 'src_ip', 'dst_ip', 'zone_src', 'zone_dst'] as const) if (input[f] !== undefined) clean[f] = input[f];
-  const a: RiskAcceptance = { id: randomBytes(8).toString('hex'), ...clean, expires_at: new Date(endOfOsloDay(input.expires)).toISOString(), created_by: actor, created_at: new Date(nowMs).toISOString() };
+  const a: RiskAcceptance = { id: nodeCrypto().randomBytes(8).toString('hex'), ...clean, expires_at: new Date(endOfOsloDay(input.expires)).toISOString(), created_by: actor, created_at: new Date(nowMs).toISOString() };
   await store.kvSet(ACCEPTANCE_KEY_PREFIX + a.id, a);
   return a;
 }

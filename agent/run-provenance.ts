@@ -5,7 +5,7 @@
  * per sensor (`provenance:<sensor>`), so sensors sharing one store never overwrite each other.
  * An evidence bundle carries the records of the sensors that saw its device.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../protocols/node-crypto.js';
 import { readFileSync } from 'node:fs';
 import type { Store } from './store/index.js';
 import { muvaktVersion } from './version.js';
@@ -25,7 +25,7 @@ export interface SensorProvenance {
 
 /** SHA-256 of a policy file's bytes, hex. */
 export function policyFileSha256(file: string): string {
-  return createHash('sha256').update(readFileSync(file)).digest('hex');
+  return nodeCrypto().createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
 /** Records (or refreshes) this sensor's provenance; `policy_since` survives a restart with the same policy. */

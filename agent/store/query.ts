@@ -4,7 +4,7 @@
  * same way (and a cursor means the same thing on both). SQL here uses `?` placeholders; the
  * PostgreSQL backend numbers them (`toPgParams`).
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../../protocols/node-crypto.js';
 import {
   type Alert,
   type AlertCandidate,
@@ -167,7 +167,7 @@ export function decodeCursor(cursor: string, fingerprint: string, shape: ('s' | 
 }
 
 export function fingerprint(o: unknown): string {
-  return createHash('sha256').update(JSON.stringify(o)).digest('base64url').slice(0, 12);
+  return nodeCrypto().createHash('sha256').update(JSON.stringify(o)).digest('base64url').slice(0, 12);
 }
 
 /**

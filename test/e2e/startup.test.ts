@@ -146,6 +146,13 @@ describe('start-up: each command loads what it needs', () => {
     const files = readdirSync(codeDir);
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(new RegExp(`^analyze-${process.version}-${process.arch}-\\d+-\\d+\\.bin$`));
+    // Of analyze's own bundle (the CLI without the API, the dashboard and the daemon), by its size.
+    const own = join(ROOT, 'dist/agent/cli/cli-analyze.bundle.cjs');
+    expect(files[0].split('-')[3]).toBe(String(statSync(own).size));
+    const ownText = readFileSync(own, 'latin1');
+    expect(ownText).toContain('"dist/agent/cli/analyze.js"');
+    for (const m of ['dashboard-api/app.js', 'dashboard-api/routes/alerts.js', 'agent/sensor/live-sensor.js']) expect(ownText).not.toContain(`"dist/${m}"`);
+    expect(readFileSync(join(ROOT, 'dist/agent/cli/cli.bundle.cjs'), 'latin1')).toContain('"dist/dashboard-api/app.js"');
     const written = statSync(join(codeDir, files[0])).mtimeMs;
     // The next start takes it as it is (V8 accepted it: nothing is rewritten).
     const second = run();
