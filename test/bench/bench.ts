@@ -68,9 +68,9 @@ function timeCommand(cmd: string, args: string[]): number {
  * MUVAKT_MARK_FIRST_PACKET=1) less the moment just before spawning; and the whole run of the
  * small capture. Both in ms.
  */
-function timeToFirstPacket(): { firstMs: number; wholeMs: number } {
+function timeToFirstPacket(extra: string[] = []): { firstMs: number; wholeMs: number } {
   const spawnedAt = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [...process.execArgv, cli, 'analyze', SMALL, '--quiet'], { encoding: 'utf8', env: { ...process.env, MUVAKT_MARK_FIRST_PACKET: '1' } });
+  const r = spawnSync(process.execPath, [...process.execArgv, cli, 'analyze', SMALL, '--quiet', ...extra], { encoding: 'utf8', env: { ...process.env, MUVAKT_MARK_FIRST_PACKET: '1' } });
   const endedAt = process.hrtime.bigint();
   const mark = /first packet at hrtime (\d+) ns/.exec(r.stderr);
   if (r.status !== 0 || mark === null) throw new Error(`analyze ${SMALL} gave no first-packet mark: ${r.stderr}`);
@@ -155,15 +155,19 @@ readFileSync(file); // warm the page cache so every contender reads from memory
 const firstPacket = [] as number[];
 const smallWhole = [] as number[];
 const bareNode = [] as number[];
+/** The same with the example policy (YAML, its schema, the rules, an in-memory alert store). */
+const firstPacketPolicy = [] as number[];
 if (!values['no-cli']) {
   // One run first, untimed: it writes the CLI's code cache, as any earlier run of `analyze` has.
   timeToFirstPacket();
+  timeToFirstPacket(['--policy', POLICY]);
   // Start-up is short and noisy: more runs than the throughput rows, bare `node -e 0` beside it.
   for (let i = 0; i < Math.max(runs * 3, 15); i++) {
     const t = timeToFirstPacket();
     firstPacket.push(t.firstMs);
     smallWhole.push(t.wholeMs);
     bareNode.push(timeCommand(process.execPath, [...process.execArgv, '-e', '0']) * 1000);
+    firstPacketPolicy.push(timeToFirstPacket(['--policy', POLICY]).firstMs);
   }
 }
 const tcpdump = [] as number[];
@@ -251,6 +255,7 @@ if (firstPacket.length > 0) {
   console.log(
     `time to first packet (exec → first packet processed): ${median(firstPacket).toFixed(0)} ms; whole \`analyze\` of a ${statSync(SMALL).size}-byte capture ${median(smallWhole).toFixed(0)} ms; bare \`node -e 0\` ${median(bareNode).toFixed(0)} ms (medians of ${firstPacket.length})`,
   );
+  console.log(`time to first packet with --policy (the example policy; rules, an in-memory alert store): ${median(firstPacketPolicy).toFixed(0)} ms`);
 }
 console.log(`DICOM on / off rate: ${(median(noDicom) / median(all)).toFixed(2)}×`);
 console.log(`all analyzers / foundation rate: ${(median(foundation) / median(all)).toFixed(2)}×`);
