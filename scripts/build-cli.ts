@@ -157,8 +157,19 @@ export async function buildCliBundle(root = repoRoot()): Promise<{ file: string;
     await build({ ...options, entryPoints: [cliEntry], outfile: own, plugins: [pgOnNodeOnly, chunksInTheirOwnFiles, onlyCommand(command, keep)] });
     assertAscii(own);
   }
+  for (const [name, entry] of Object.entries(WORKER_ENTRIES)) {
+    const file = join(root, `dist/agent/cli/${name}.bundle.cjs`);
+    await build({ ...options, entryPoints: [join(root, entry)], outfile: file, plugins: [pgOnNodeOnly, chunksInTheirOwnFiles] });
+    assertAscii(file);
+  }
+  // What a worker thread starts its bundle with (agent/sensor/worker-entry.ts).
+  await build({ ...COMMONJS_FOR_NODE, entryPoints: [join(root, 'dist/agent/cli/compile-cache.js')], outfile: join(root, COMPILE_CACHE_RUNNER) });
   return { file: out, bytes: result.metafile.outputs[Object.keys(result.metafile.outputs)[0]].bytes };
 }
+
+/** The worker threads' bundles (dist/agent/cli/<name>.bundle.cjs), from their modules; agent/sensor/worker-entry.ts starts them. */
+const WORKER_ENTRIES = { 'analysis-worker': 'dist/agent/sensor/analysis-worker.js', 'live-worker': 'dist/agent/sensor/worker.js' };
+export const COMPILE_CACHE_RUNNER = 'dist/agent/cli/compile-cache.cjs';
 
 /** The bundle main.ts runs for `command`. */
 export function commandBundle(command: string): string {

@@ -56,7 +56,7 @@ function cacheBase(): string {
  * cache under the same command.
  */
 export function runBundle(file: string, command: string): boolean {
-  const name = /^[a-z]+$/.test(command) ? command : 'other';
+  const name = /^[a-z]+(-[a-z]+)?$/.test(command) ? command : 'other';
   const wrapped = compileCached(file, name);
   if (wrapped === null) return false;
   const dir = path.dirname(file);
@@ -78,6 +78,22 @@ export function runBundle(file: string, command: string): boolean {
   runWrapped(wrapped, file, bundleRequire);
   return true;
 }
+
+/** Caches to write (none when every one was read and accepted). */
+const pendingWrites: (() => void)[] = [];
+
+/**
+ * Writes the code caches this thread still owes, now. At exit for a process; a worker thread,
+ * which its parent ends with terminate() (no 'exit' runs then), calls it through
+ * WRITE_CODE_CACHES once its work is compiled.
+ */
+export function writeCodeCachesNow(): void {
+  for (const write of pendingWrites.splice(0)) write();
+}
+
+/** Where a bundle finds writeCodeCachesNow of the launcher that runs it (the bundle has its own copy of no launcher). */
+export const WRITE_CODE_CACHES = Symbol.for('muvakt.writeCodeCaches');
+(globalThis as Record<symbol, unknown>)[WRITE_CODE_CACHES] = writeCodeCachesNow;
 
 type Wrapped = (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
 
@@ -103,7 +119,8 @@ function compileCached(file: string, cacheName: string): Wrapped | null {
   // The same wrapper as require() uses, so line 1 of the file is line 1 in stack traces.
   const script = new vm.Script(module.wrap(source), { filename: file, cachedData });
   if (cacheFile !== null && (cachedData === undefined || script.cachedDataRejected === true)) {
-    process.once('exit', () => writeCodeCache(cacheFile, cacheName, script));
+    if (pendingWrites.length === 0) process.once('exit', writeCodeCachesNow);
+    pendingWrites.push(() => writeCodeCache(cacheFile, cacheName, script));
   }
   return script.runInThisContext() as Wrapped;
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
+import { startWorker } from '../sensor/worker-entry.js';
 import { CaptureBackendMissing, DEFAULT_LIVE_OPTIONS } from '../capture/live-capture.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../log.js';
@@ -166,7 +166,7 @@ async function runWithApi(opts: LiveSensorOptions, v: Record<string, string | bo
   // Opened (and migrated) here first, so the worker's writer finds the schema in place.
   const store = await openStoreAt(dbFile, { retentionDays: policy.retention_days, sensor: opts.sensor });
 
-  const worker = new Worker(new URL('../sensor/worker.js', import.meta.url), { workerData: { ...opts, db: dbFile } });
+  const worker = startWorker('live-worker', { workerData: { ...opts, db: dbFile } });
   let snapshot: SensorSnapshot = {};
   let lastSnapshotAt = 0;
   let alive = true;

@@ -10,6 +10,7 @@ import { analyzersFor } from './assembly.js';
 import { policyZones } from './flow-history-writer.js';
 import { MemoryGuard } from './memory-guard.js';
 import { figuresMessage } from './pipeline-figures.js';
+import { writeCodeCaches } from './worker-entry.js';
 import { END_REASONS, Phase, type AnalysisBatch, type AnalysisWorkerData } from './analysis-messages.js';
 
 /** Records processed between two batches posted. */
@@ -132,6 +133,8 @@ async function main(): Promise<void> {
       }
       if (n > 0) reader.release();
       if (ended) {
+        // Everything the run needed is compiled now: the next start of a worker takes it from the cache.
+        writeCodeCaches();
         post('end', seq);
         return;
       }

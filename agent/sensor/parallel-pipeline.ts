@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { createRingBuffer, maxFrameBytes, RecordKind, RingWriter } from '../capture/packet-ring.js';
 import type { PacketRecord } from '../capture/packet-record.js';
 import type { EventSink, MuvaktEvent } from '../events/types.js';
@@ -7,6 +7,7 @@ import type { FlowHistory } from '../flows/flow-history.js';
 import type { MemoryCheck } from '../pipeline.js';
 import { END_REASONS, type AnalysisBatch, type AnalysisWorkerData } from './analysis-messages.js';
 import { PacketRouter } from './packet-router.js';
+import { startWorker } from './worker-entry.js';
 import { sumFigures, type FiguresMessage, type PipelineFigures } from './pipeline-figures.js';
 
 export interface ParallelPipelineOptions {
@@ -91,8 +92,7 @@ export class ParallelPipeline implements PipelineFigures {
       const sab = createRingBuffer(o.ringBytes ?? DEFAULT_RING_BYTES);
       maxFrame = Math.min(maxFrame, maxFrameBytes(sab));
       const data: AnalysisWorkerData = { ...o.worker, ring: sab };
-      // Through the folder's name: from the CLI bundle (dist/agent/cli/) and from this module alike.
-      const worker = new Worker(new URL('../sensor/analysis-worker.js', import.meta.url), { workerData: data });
+      const worker = startWorker('analysis-worker', { workerData: data });
       const lane: Lane = { worker, ring: new RingWriter(sab), queue: [], head: 0, done: 0, written: 0, ended: false, figures: null };
       worker.on('message', (m: AnalysisBatch | { type: 'error'; message: string }) => this.received(lane, m));
       worker.on('error', (e) => this.failed(new Error(`analysis worker ${i + 1} failed: ${e.message}`)));

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConfigError } from '../errors.js';
 import { startLiveSensor, type LiveSensorOptions } from './live-sensor.js';
+import { writeCodeCaches } from './worker-entry.js';
 
 /**
  * The live sensor inside a worker thread: the API on the main thread stays responsive however
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
     if (m.type !== 'stop') return;
     clearInterval(timer);
     void sensor.stop().then((summary) => {
+      writeCodeCaches();
       port.postMessage({ type: 'stopped', summary });
       port.close();
     });

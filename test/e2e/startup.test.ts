@@ -194,6 +194,25 @@ describe('start-up: each command loads what it needs', () => {
     }
   });
 
+  it('analysis workers start from their own bundle with its code cache, written once the work is done and reused', () => {
+    const cache = join(tmp, 'xdg-workers');
+    const run = () =>
+      spawnSync(process.execPath, [CLI, 'analyze', join(CORPUS, '25_dicom_hl7_mixed.pcapng'), '--quiet', '--policy', POLICY, '--workers', '2'], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: cache } });
+    const first = run();
+    expect(first.status, first.stderr).toBe(0);
+    const codeDir = join(cache, 'muvakt', 'code-cache');
+    const workerCaches = () => readdirSync(codeDir).filter((f) => f.startsWith('analysis-worker')).sort();
+    // The worker's bundle and the chunks it read (the policy's YAML and schema check), each once
+    // however many workers wrote them.
+    expect(workerCaches().map((f) => f.split('-v')[0])).toEqual(['analysis-worker+chunk-typebox-check', 'analysis-worker+chunk-yaml', 'analysis-worker']);
+    expect(workerCaches()[2].split('-')[4]).toBe(String(statSync(join(ROOT, 'dist/agent/cli/analysis-worker.bundle.cjs')).size));
+    const times = workerCaches().map((f) => statSync(join(codeDir, f)).mtimeMs);
+    const second = run();
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stdout).toBe(first.stdout);
+    expect(workerCaches().map((f) => statSync(join(codeDir, f)).mtimeMs)).toEqual(times);
+  });
+
   it('MUVAKT_MARK_FIRST_PACKET=1 prints when the first packet has been processed (the bench reads it)', () => {
     const spawnedAt = process.hrtime.bigint();
     const r = spawnSync(process.execPath, [CLI, 'analyze', join(CORPUS, '01_dicom_cecho.pcap'), '--quiet'], { encoding: 'utf8', env: { ...process.env, MUVAKT_MARK_FIRST_PACKET: '1' } });
