@@ -106,7 +106,8 @@ export class RingWriter {
     w[at + 5] = tsNsec;
     w[at + 6] = rec === null ? arg : rec.origLen;
     w[at + 7] = capLen;
-    if (rec !== null && capLen > 0) this.bytes.set(rec.buf.subarray(rec.off, rec.off + capLen), (at + RECORD_HEADER_WORDS) * 4);
+    // Buffer#copy takes the source range itself: no view object per frame, as subarray() made.
+    if (rec !== null && capLen > 0) rec.buf.copy(this.bytes, (at + RECORD_HEADER_WORDS) * 4, rec.off, rec.off + capLen);
     this.pos = (this.pos + need) | 0;
     this.pending++;
     return true;

@@ -313,6 +313,9 @@ if (!values['no-big']) {
   // ---- several cores: the same process with one and two analysis workers ---------------------
   console.log('');
   for (const row of workerRows(big.path, 3, [1, 2])) console.log(row);
+  // The same traffic from four times as many devices: the workers are given whole address pairs,
+  // and the capture above has eight, nearly all of whose bytes hash to one of two workers.
+  for (const row of workerRows(buildBigCapture(file, true).path, 3, [1, 2])) console.log(row);
 }
 
 // ---- memory with many concurrent open flows --------------------------------------------------

@@ -2,6 +2,7 @@
  * The bench's large capture: four copies of the benchmark capture, each shifted 200 s past the
  * previous one (editcap -t) and concatenated (mergecap -a), so timestamps never overlap and every
  * copy's connections are new ones to the flow table. Built once next to the source and reused.
+ * Its spread variant also gives each copy other hosts (below).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -16,8 +17,24 @@ function run(cmd: string, args: string[]): string {
   return r.stdout;
 }
 
-export function buildBigCapture(source: string): { path: string; packets: number } {
-  const path = source.replace(/(\.pcapng|\.pcap)?$/, `-x${COPIES}$1`);
+/**
+ * Copy `i` of the spread capture: every address 10.77.N.h (h < 64, as make-bench.sh gives its
+ * hosts) moved to 10.77.N.(64·i + h), in the same /24 and so the same policy zone, and every MAC
+ * address replaced consistently, so each copy's hosts are other devices and other conversations.
+ */
+function spreadArgs(i: number): string[] {
+  const pnat = Array.from({ length: 256 }, (_, n) => `10.77.${n}.0/26:10.77.${n}.${64 * i}/26`).join(',');
+  return [`--pnat=${pnat}`, `--enet-mac-seed=${i}`, '--fixcsum'];
+}
+
+/**
+ * The bench's large capture (`spread` false), or the same with each copy's hosts made other hosts
+ * (`spread` true: four times the address pairs, tcprewrite). The benchmark capture has eight
+ * address pairs, and the workers are given whole address pairs (packet-router.ts), so on it a
+ * second worker finds almost nothing to do; a segment of many devices is the spread one.
+ */
+export function buildBigCapture(source: string, spread = false): { path: string; packets: number } {
+  const path = source.replace(/(\.pcapng|\.pcap)?$/, `-x${COPIES}${spread ? '-spread' : ''}$1`);
   if (!existsSync(path) || statSync(path).mtimeMs < statSync(source).mtimeMs) {
     const parts: string[] = [];
     try {
@@ -25,6 +42,10 @@ export function buildBigCapture(source: string): { path: string; packets: number
         const part = `${path}.part${i}`;
         run('editcap', ['-t', String(i * SHIFT_S), source, part]);
         parts.push(part);
+        if (spread && i > 0) {
+          run('tcprewrite', [...spreadArgs(i), '-i', part, '-o', `${part}.moved`]);
+          renameSync(`${part}.moved`, part);
+        }
       }
       run('mergecap', ['-a', '-w', `${path}.tmp`, ...parts]);
       renameSync(`${path}.tmp`, path);

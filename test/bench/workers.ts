@@ -1,11 +1,12 @@
 /**
- * npm run bench:workers -- [--file F] [--rounds N] [--workers 1,2]
+ * npm run bench:workers -- [--file F] [--spread] [--rounds N] [--workers 1,2]
  *
  * `muvakt analyze FILE --policy … --quiet --workers N` as the process a user runs (alerts in
  * the in-memory store, the inventory built), for each N in turn, N rounds, alternating so the
  * drift of a shared machine falls on all alike. Prints the median wall time, packets/s and MB/s
  * and the speed-up against the first N, with the machine's core count: the figures mean
- * nothing without it. Also used by bench.ts, which prints the same rows.
+ * nothing without it. Also used by bench.ts, which prints the same rows. With --spread, the
+ * four-copy capture of F whose copies are other hosts (big-capture.ts): many address pairs.
  */
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../support/repo-root.js';
+import { buildBigCapture } from './big-capture.js';
 
 const ROOT = repoRoot();
 const CLI = join(ROOT, 'dist/agent/cli/muvakt.cjs');
@@ -61,7 +63,8 @@ export function workerRows(file: string, rounds: number, counts: number[]): stri
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { values } = parseArgs({
-    options: { file: { type: 'string', default: '/tmp/bench.pcap' }, rounds: { type: 'string', default: '5' }, workers: { type: 'string', default: '1,2' } },
+    options: { file: { type: 'string', default: '/tmp/bench.pcap' }, spread: { type: 'boolean', default: false }, rounds: { type: 'string', default: '5' }, workers: { type: 'string', default: '1,2' } },
   });
-  for (const row of workerRows(values.file!, Number(values.rounds), values.workers!.split(',').map(Number))) process.stdout.write(`${row}\n`);
+  const file = values.spread ? buildBigCapture(values.file!, true).path : values.file!;
+  for (const row of workerRows(file, Number(values.rounds), values.workers!.split(',').map(Number))) process.stdout.write(`${row}\n`);
 }
