@@ -34,3 +34,14 @@ export interface StreamParser {
 }
 
 export type StreamEndReason = 'fin' | 'rst' | 'timeout' | 'evicted' | 'shutdown';
+
+/**
+ * Where a parser's records go: a function, or an object with an `emit` method (an analyzer's
+ * context), so that an open connection needs no closure of its own for it.
+ */
+export type RecordOut<R> = ((record: R) => void) | { emit(record: R): void };
+
+export function emitTo<R>(out: RecordOut<R>, record: R): void {
+  if (typeof out === 'function') out(record);
+  else out.emit(record);
+}

@@ -1,4 +1,4 @@
-import { DicomStreamParser, probeDicom, type DicomRecord } from '../../protocols/dicom/index.js';
+import { DicomStreamParser, probeDicom } from '../../protocols/dicom/index.js';
 import { Direction } from '../../protocols/stream.js';
 import { ProbeVerdict } from '../../protocols/probe.js';
 import type { AnalyzerEnvironment } from './environment.js';
@@ -12,9 +12,10 @@ export function dicomAnalyzer(env: AnalyzerEnvironment): TcpAnalyzerFactory {
     // The association request comes from the client; a server never speaks first.
     probe: (dir, buf, off, len) => (dir === Direction.ToServer ? probeDicom(buf, off, len) : ProbeVerdict.No),
     create(ctx) {
+      // The context itself receives the records: no closures per connection.
       return new DicomStreamParser({
-        emit: (rec: DicomRecord) => ctx.emit(rec),
-        emitCredential: (rec) => ctx.emit(rec),
+        emit: ctx,
+        emitCredential: ctx,
         pseudonymize: env.pseudonymize,
         maxPduLength: env.dicomMaxPduLength,
         metrics: env.dicomMetrics,

@@ -1,9 +1,9 @@
 /**
  * DICOM upper layer over one TCP connection, as a StreamParser.
  *
- * Framing follows node-postgres' pg-protocol parser: per direction, a 6-byte header buffer
- * that only fills when a header straddles two chunks (the common case reads the header
- * straight from the chunk), then a body handled by PDU type. Association PDUs are small and
+ * Framing follows node-postgres' pg-protocol parser: per direction, a 6-byte header that is
+ * only collected (into two number fields, no buffer) when it straddles two chunks (the common
+ * case reads it straight from the chunk), then a body handled by PDU type. Association PDUs are small and
  * copied whole; P-DATA-TF is never buffered: PDV headers are read, command fragments are
  * copied into a small command buffer, the first bytes of each data set into a bounded peek
  * buffer, and everything else (pixel data) is handed back to the reassembler as a skip.
@@ -13,8 +13,7 @@
  * header; if none turns up the parser detaches. Nothing a peer sends can make it throw,
  * allocate more than the configured caps, or emit a patient value.
  */
-import { DETACH, Direction, type StreamEndReason, type StreamParser } from '../stream.js';
-import { pooledBytes } from '../pooled-bytes.js';
+import { DETACH, Direction, emitTo, type RecordOut, type StreamEndReason, type StreamParser } from '../stream.js';
 import type { Pseudonymize } from '../phi/pseudonym.js';
 import type { CredentialFields } from '../credentials.js';
 import type { CredentialCleartextRecord } from '../events/index.js';
@@ -43,7 +42,7 @@ export interface DicomMetricsHooks {
 
 export interface DicomParserOptions {
   /** Receives every record; called synchronously from data()/gap()/end(). */
-  emit: (record: DicomRecord) => void;
+  emit: RecordOut<DicomRecord>;
   /** Keyed pseudonym for a value of the given kind ('patient-id', 'dicom-username'). */
   pseudonymize: Pseudonymize;
   /** PDUs longer than this are malformed, whatever the peers negotiated. Default 16 MiB. */
@@ -63,7 +62,7 @@ export interface DicomParserOptions {
    * Receives a `credential.cleartext` for each user identity that carries a passcode, beside the
    * association record (which only says that one was present). Without it none is made.
    */
-  emitCredential?: (record: CredentialCleartextRecord) => void;
+  emitCredential?: RecordOut<CredentialCleartextRecord>;
 }
 
 export const DEFAULT_MAX_PDU_LENGTH = 16 * 1024 * 1024;
@@ -95,6 +94,28 @@ export interface DicomCounters {
   internal_errors: number;
 }
 
+/** The counters that only move when something goes wrong (or at most once a data set): made with the first. */
+type DicomRareCounters = Omit<DicomCounters, 'bytes' | 'bytes_skipped' | 'pdus' | 'commands' | 'datasets'>;
+
+function newRareCounters(): DicomRareCounters {
+  return {
+    malformed: 0,
+    pdu_too_long: 0,
+    pdu_exceeds_negotiated: 0,
+    resyncs: 0,
+    resync_failures: 0,
+    gaps: 0,
+    bytes_lost: 0,
+    datasets_truncated: 0,
+    datasets_deflated: 0,
+    datasets_without_command: 0,
+    records_suppressed: 0,
+    internal_errors: 0,
+  };
+}
+
+const NO_RARE_COUNTERS: Readonly<DicomRareCounters> = Object.freeze(newRareCounters());
+
 const enum St {
   Header,
   Body,
@@ -110,10 +131,29 @@ const enum Mode {
   Skip,
 }
 
+/** Scratch for one PDU header or resync window at a time: the parser is synchronous, so all parsers share it. */
+const SCRATCH = Buffer.alloc(SIG_BYTES);
+
+/** The bytes of a PDU (or PDV) header split by a chunk boundary, back in SCRATCH[0..6). */
+function headerBytes(hi: number, lo: number): Buffer {
+  SCRATCH[0] = hi >>> 16;
+  SCRATCH[1] = (hi >>> 8) & 0xff;
+  SCRATCH[2] = hi & 0xff;
+  SCRATCH[3] = lo >>> 16;
+  SCRATCH[4] = (lo >>> 8) & 0xff;
+  SCRATCH[5] = lo & 0xff;
+  return SCRATCH;
+}
+
 class DirState {
   state = St.Header;
   synced = false;
-  readonly hdr = pooledBytes(SIG_BYTES);
+  /**
+   * A PDU or PDV header split by a chunk boundary, collected as numbers (hdrHi: its first three
+   * bytes, hdrLo: the last three) so no direction needs a header buffer of its own.
+   */
+  hdrHi = 0;
+  hdrLo = 0;
   hdrLen = 0;
   pduType = 0;
   pduRemaining = 0;
@@ -128,11 +168,24 @@ class DirState {
   cmdLen = 0;
   cmdBroken = false;
   msg: Message | null = null;
-  readonly tail = pooledBytes(SIG_BYTES);
+  /** Last bytes of the resync window, carried into the next chunk; only while resyncing. */
+  tail: Buffer | null = null;
   tailLen = 0;
   scanned = 0;
   scanLimit = 0;
   constructor(readonly dir: Direction) {}
+
+  /** Adds the next byte of a header split by a chunk boundary. */
+  pushHeaderByte(b: number): void {
+    if (this.hdrLen < 3) this.hdrHi = (this.hdrHi << 8) | b;
+    else this.hdrLo = (this.hdrLo << 8) | b;
+    this.hdrLen++;
+  }
+}
+
+/** The direction's resync tail, made when a resync first needs it (an own store, not a pool slice). */
+function resyncTail(ds: DirState): Buffer {
+  return (ds.tail ??= Buffer.alloc(SIG_BYTES));
 }
 
 function dirName(dir: Direction): DicomDirection {
@@ -140,27 +193,15 @@ function dirName(dir: Direction): DicomDirection {
 }
 
 export class DicomStreamParser implements StreamParser {
-  readonly counters: DicomCounters = {
-    bytes: 0,
-    bytes_skipped: 0,
-    pdus: 0,
-    malformed: 0,
-    pdu_too_long: 0,
-    pdu_exceeds_negotiated: 0,
-    resyncs: 0,
-    resync_failures: 0,
-    gaps: 0,
-    bytes_lost: 0,
-    commands: 0,
-    datasets: 0,
-    datasets_truncated: 0,
-    datasets_deflated: 0,
-    datasets_without_command: 0,
-    records_suppressed: 0,
-    internal_errors: 0,
-  };
+  // What moves on every chunk or PDU is a plain field; the rest waits for its first count.
+  private bytes = 0;
+  private bytesSkipped = 0;
+  private pdus = 0;
+  private commands = 0;
+  private datasets = 0;
+  private rareCounters: DicomRareCounters | null = null;
 
-  private readonly emitFn: (r: DicomRecord) => void;
+  private readonly out: RecordOut<DicomRecord>;
   private readonly pseudonymize: Pseudonymize;
   private readonly maxPdu: number;
   private readonly maxAssocPdu: number;
@@ -179,11 +220,12 @@ export class DicomStreamParser implements StreamParser {
   private malformedEmitted = 0;
   private tsSec = 0;
   private tsNsec = 0;
-  private readonly sink: MessageSink;
-  private readonly credential: ((f: CredentialFields) => void) | undefined;
+  /** For the data-set walk; made with the first data set peeked. */
+  private sink: MessageSink | null = null;
+  private readonly emitCredential: RecordOut<CredentialCleartextRecord> | undefined;
 
   constructor(opts: DicomParserOptions) {
-    this.emitFn = opts.emit;
+    this.out = opts.emit;
     this.pseudonymize = opts.pseudonymize;
     this.maxPdu = opts.maxPduLength ?? DEFAULT_MAX_PDU_LENGTH;
     this.maxAssocPdu = Math.min(opts.maxAssociatePduLength ?? DEFAULT_MAX_ASSOCIATE_PDU, this.maxPdu);
@@ -192,9 +234,35 @@ export class DicomStreamParser implements StreamParser {
     this.resyncLimit = opts.resyncLimit ?? this.maxPdu + SIG_BYTES;
     this.maxMalformed = opts.maxMalformedRecords ?? 16;
     this.metrics = opts.metrics;
-    this.sink = new MessageSink(this.pseudonymize);
-    const emitCredential = opts.emitCredential;
-    if (emitCredential) this.credential = (f) => emitCredential({ type: 'credential.cleartext', ts_sec: this.tsSec, ts_nsec: this.tsNsec, ...f });
+    this.emitCredential = opts.emitCredential;
+  }
+
+  /** The connection's counters, as a snapshot. */
+  get counters(): DicomCounters {
+    const r = this.rareCounters ?? NO_RARE_COUNTERS;
+    return {
+      bytes: this.bytes,
+      bytes_skipped: this.bytesSkipped,
+      pdus: this.pdus,
+      malformed: r.malformed,
+      pdu_too_long: r.pdu_too_long,
+      pdu_exceeds_negotiated: r.pdu_exceeds_negotiated,
+      resyncs: r.resyncs,
+      resync_failures: r.resync_failures,
+      gaps: r.gaps,
+      bytes_lost: r.bytes_lost,
+      commands: this.commands,
+      datasets: this.datasets,
+      datasets_truncated: r.datasets_truncated,
+      datasets_deflated: r.datasets_deflated,
+      datasets_without_command: r.datasets_without_command,
+      records_suppressed: r.records_suppressed,
+      internal_errors: r.internal_errors,
+    };
+  }
+
+  private get rare(): DicomRareCounters {
+    return (this.rareCounters ??= newRareCounters());
   }
 
   // ---------------------------------------------------------------- StreamParser
@@ -203,7 +271,7 @@ export class DicomStreamParser implements StreamParser {
     if (this.detached || this.ended) return DETACH;
     this.tsSec = tsSec;
     this.tsNsec = tsNsec;
-    this.counters.bytes += len;
+    this.bytes += len;
     const ds = this.dirs[dir];
     try {
       this.consume(ds, buf, off, Math.min(off + len, buf.length));
@@ -218,8 +286,8 @@ export class DicomStreamParser implements StreamParser {
   gap(dir: Direction, len: number): void {
     if (this.detached || this.ended || len <= 0) return;
     const ds = this.dirs[dir];
-    this.counters.gaps++;
-    this.counters.bytes_lost += len;
+    this.rare.gaps++;
+    this.rare.bytes_lost += len;
     if (this.assoc) {
       this.assoc.gaps++;
       this.assoc.bytesLost += len;
@@ -236,7 +304,7 @@ export class DicomStreamParser implements StreamParser {
     this.ended = true;
     try {
       for (const ds of this.dirs) this.finishMessage(ds, true);
-      if (!this.detached && !this.sawDicom && this.counters.bytes > 0) {
+      if (!this.detached && !this.sawDicom && this.bytes > 0) {
         for (const ds of this.dirs) {
           if (ds.state === St.Resync && !ds.synced) {
             this.malformed(ds, 'not-dicom', 'detach');
@@ -246,7 +314,7 @@ export class DicomStreamParser implements StreamParser {
       }
       this.emitAssociation(reason);
     } catch {
-      this.counters.internal_errors++;
+      this.rare.internal_errors++;
     }
   }
 
@@ -264,25 +332,28 @@ export class DicomStreamParser implements StreamParser {
           let type: number;
           let reserved: number;
           let length: number;
+          // Where the header's bytes are, in case it is rejected and we resync from its second byte.
+          let seed: Buffer;
+          let seedAt: number;
           if (ds.hdrLen === 0 && end - p >= PDU_HEADER_LENGTH) {
             type = buf[p];
             reserved = buf[p + 1];
             length = buf.readUInt32BE(p + 2);
-            // Keep the header bytes in case it is rejected and we resync from its second byte.
-            buf.copy(ds.hdr, 0, p, p + PDU_HEADER_LENGTH);
+            seed = buf;
+            seedAt = p;
             p += PDU_HEADER_LENGTH;
           } else {
-            const n = Math.min(PDU_HEADER_LENGTH - ds.hdrLen, end - p);
-            buf.copy(ds.hdr, ds.hdrLen, p, p + n);
-            ds.hdrLen += n;
-            p += n;
+            if (ds.hdrLen === 0) ds.hdrHi = ds.hdrLo = 0;
+            while (ds.hdrLen < PDU_HEADER_LENGTH && p < end) ds.pushHeaderByte(buf[p++]);
             if (ds.hdrLen < PDU_HEADER_LENGTH) break;
-            type = ds.hdr[0];
-            reserved = ds.hdr[1];
-            length = ds.hdr.readUInt32BE(2);
+            type = ds.hdrHi >>> 16;
+            reserved = (ds.hdrHi >>> 8) & 0xff;
+            length = (ds.hdrHi & 0xff) * 0x1000000 + ds.hdrLo;
+            seed = headerBytes(ds.hdrHi, ds.hdrLo);
+            seedAt = 0;
           }
           ds.hdrLen = 0;
-          this.onPduHeader(ds, type, reserved, length);
+          this.onPduHeader(ds, type, reserved, length, seed, seedAt);
           break;
         }
         case St.Body: {
@@ -325,14 +396,12 @@ export class DicomStreamParser implements StreamParser {
             mch = buf[p + 5];
             p += PDV_HEADER_LENGTH;
           } else {
-            const n = Math.min(PDV_HEADER_LENGTH - ds.hdrLen, end - p);
-            buf.copy(ds.hdr, ds.hdrLen, p, p + n);
-            ds.hdrLen += n;
-            p += n;
+            if (ds.hdrLen === 0) ds.hdrHi = ds.hdrLo = 0;
+            while (ds.hdrLen < PDV_HEADER_LENGTH && p < end) ds.pushHeaderByte(buf[p++]);
             if (ds.hdrLen < PDV_HEADER_LENGTH) break;
-            pdvLen = ds.hdr.readUInt32BE(0);
-            ctx = ds.hdr[4];
-            mch = ds.hdr[5];
+            pdvLen = ds.hdrHi * 0x100 + (ds.hdrLo >>> 16);
+            ctx = (ds.hdrLo >>> 8) & 0xff;
+            mch = ds.hdrLo & 0xff;
           }
           ds.hdrLen = 0;
           ds.pduRemaining -= PDV_HEADER_LENGTH;
@@ -388,21 +457,22 @@ export class DicomStreamParser implements StreamParser {
       ds.pduRemaining = 0;
       ds.state = St.Header;
     }
-    this.counters.bytes_skipped += s;
+    this.bytesSkipped += s;
     return this.detached ? DETACH : s;
   }
 
-  private onPduHeader(ds: DirState, type: number, reserved: number, length: number): void {
+  /** `seed[seedAt..seedAt+6)` holds the header's bytes, for a resync if it is rejected. */
+  private onPduHeader(ds: DirState, type: number, reserved: number, length: number, seed: Buffer, seedAt: number): void {
     if (type < PduType.AssociateRq || type > PduType.Abort || reserved !== 0) {
       if (ds.synced) this.malformed(ds, type > PduType.Abort || type === 0 ? 'bad-pdu-type' : 'bad-pdu-header', 'resync', type, length);
-      this.enterResync(ds, ds.hdr, 1, PDU_HEADER_LENGTH);
+      this.enterResync(ds, seed, seedAt + 1, seedAt + PDU_HEADER_LENGTH);
       return;
     }
     this.sawDicom = true;
     if (length > this.maxPdu) {
-      this.counters.pdu_too_long++;
+      this.rare.pdu_too_long++;
       this.malformed(ds, 'pdu-too-long', 'resync', type, length);
-      this.enterResync(ds, ds.hdr, 1, PDU_HEADER_LENGTH);
+      this.enterResync(ds, seed, seedAt + 1, seedAt + PDU_HEADER_LENGTH);
       return;
     }
     let ok: boolean;
@@ -411,9 +481,9 @@ export class DicomStreamParser implements StreamParser {
       case PduType.AssociateAc:
         ok = length >= ASSOCIATE_FIXED_LENGTH;
         if (ok && length > this.maxAssocPdu) {
-          this.counters.pdu_too_long++;
+          this.rare.pdu_too_long++;
           this.malformed(ds, 'pdu-too-long', 'resync', type, length);
-          this.enterResync(ds, ds.hdr, 1, PDU_HEADER_LENGTH);
+          this.enterResync(ds, seed, seedAt + 1, seedAt + PDU_HEADER_LENGTH);
           return;
         }
         break;
@@ -426,11 +496,11 @@ export class DicomStreamParser implements StreamParser {
     }
     if (!ok) {
       this.malformed(ds, 'pdu-too-short', 'resync', type, length);
-      this.enterResync(ds, ds.hdr, 1, PDU_HEADER_LENGTH);
+      this.enterResync(ds, seed, seedAt + 1, seedAt + PDU_HEADER_LENGTH);
       return;
     }
     ds.synced = true;
-    this.counters.pdus++;
+    this.pdus++;
     // An RQ may open a new association; it is counted once we know which.
     if (type !== PduType.AssociateRq) this.association().pdus++;
     ds.pduType = type;
@@ -451,7 +521,7 @@ export class DicomStreamParser implements StreamParser {
     if (a === null) return;
     // The receiver announces what it accepts: the client's limit binds the server's PDUs.
     const limit = ds.dir === Direction.ToServer ? a.ac?.max_pdu_length : a.rq?.max_pdu_length;
-    if (limit !== undefined && limit > 0 && length > limit) this.counters.pdu_exceeds_negotiated++;
+    if (limit !== undefined && limit > 0 && length > limit) this.rare.pdu_exceeds_negotiated++;
   }
 
   private onPduBody(ds: DirState, buf: Buffer, off: number, end: number): void {
@@ -465,7 +535,8 @@ export class DicomStreamParser implements StreamParser {
           a = this.newAssociation();
         }
         a.pdus++;
-        a.rq = parseAssociate(buf, off, end, false, { pseudonymize: this.pseudonymize, credential: this.credential });
+        const credential = this.emitCredential === undefined ? undefined : (f: CredentialFields) => this.credentialRecord(f);
+        a.rq = parseAssociate(buf, off, end, false, { pseudonymize: this.pseudonymize, credential });
         a.startSec = this.tsSec;
         a.startNsec = this.tsNsec;
         this.associateIssues(ds, type, end - off, a.rq);
@@ -529,7 +600,7 @@ export class DicomStreamParser implements StreamParser {
     const m = ds.msg;
     if (m === null) {
       // Data set whose command we never saw (capture started mid-message, or after a resync).
-      this.counters.datasets_without_command++;
+      this.rare.datasets_without_command++;
       ds.mode = Mode.Skip;
       return;
     }
@@ -539,13 +610,13 @@ export class DicomStreamParser implements StreamParser {
 
   private startDataset(m: Message, ctx: number): void {
     m.datasetStarted = true;
-    this.counters.datasets++;
+    this.datasets++;
     const c = this.assoc?.contexts.get(ctx);
     if (c !== undefined) {
       m.enc = c.enc;
       m.transferSyntax = c.transferSyntax;
       if (c.enc.deflated) {
-        this.counters.datasets_deflated++;
+        this.rare.datasets_deflated++;
         m.peekDone = true;
       }
     }
@@ -590,7 +661,7 @@ export class DicomStreamParser implements StreamParser {
       this.malformed(ds, 'command-invalid', 'continue', PduType.PData, len);
       return;
     }
-    this.counters.commands++;
+    this.commands++;
     const m = newMessage(cmd, ds.pdvContext, this.tsSec, this.tsNsec);
     if (m.expectDataset) ds.msg = m;
     else this.emitDimse(ds, m);
@@ -642,9 +713,10 @@ export class DicomStreamParser implements StreamParser {
       m.enc = g;
       m.encGuessed = true;
     }
-    this.sink.message = m;
-    const r = peekDataset(m.peek, m.peekNext, m.peekLen, m.enc, this.sink);
-    this.sink.message = null;
+    const sink = (this.sink ??= new MessageSink(this.pseudonymize));
+    sink.message = m;
+    const r = peekDataset(m.peek, m.peekNext, m.peekLen, m.enc, sink);
+    sink.message = null;
     m.peekNext = r.next;
     if (r.status === PeekStatus.Done) this.stopPeek(m, false);
     else if (r.status === PeekStatus.Invalid) this.stopPeek(m, true);
@@ -724,11 +796,11 @@ export class DicomStreamParser implements StreamParser {
         return;
     }
     this.breakMessage(ds);
-    this.enterResync(ds, ds.hdr, 0, 0);
+    this.enterResync(ds, SCRATCH, 0, 0);
   }
 
   private enterResync(ds: DirState, seed: Buffer, from: number, to: number): void {
-    if (ds.state !== St.Resync) this.counters.resyncs++;
+    if (ds.state !== St.Resync) this.rare.resyncs++;
     if (ds.body !== null) ds.body.fill(0);
     ds.body = null;
     ds.bodyLen = 0;
@@ -738,12 +810,13 @@ export class DicomStreamParser implements StreamParser {
     ds.scanLimit = ds.synced ? this.resyncLimit : Math.min(this.resyncLimit, UNSYNCED_RESYNC_LIMIT);
     // The rejected header's later bytes may be the start of the real one.
     const n = Math.min(to - from, SIG_BYTES - 1);
-    seed.copy(ds.tail, 0, to - n, to);
+    if (n > 0) seed.copy(resyncTail(ds), 0, to - n, to);
     ds.tailLen = n;
   }
 
   private byteAt(ds: DirState, buf: Buffer, p: number, i: number): number {
-    return i < 0 ? ds.tail[ds.tailLen + i] : buf[p + i];
+    // i < 0 only reaches back into a tail we hold (tailLen > 0).
+    return i < 0 ? ds.tail![ds.tailLen + i] : buf[p + i];
   }
 
   /**
@@ -753,7 +826,7 @@ export class DicomStreamParser implements StreamParser {
   private scan(ds: DirState, buf: Buffer, p: number, end: number): number {
     const n = end - p;
     const tl = ds.tailLen;
-    const w = ds.hdr;
+    const w = SCRATCH;
     const lim = { maxPdu: this.maxPdu, maxAssocPdu: this.maxAssocPdu, contexts: this.assoc?.contexts };
     for (let s = -tl; s < n; s++) {
       const b0 = this.byteAt(ds, buf, p, s);
@@ -767,17 +840,19 @@ export class DicomStreamParser implements StreamParser {
       ds.state = St.Header;
       ds.hdrLen = 0;
       if (s < 0) {
-        const replay = Buffer.from(ds.tail.subarray(tl + s, tl));
+        const replay = Buffer.from(ds.tail!.subarray(tl + s, tl));
+        ds.tail = null;
         ds.tailLen = 0;
         this.consume(ds, replay, 0, replay.length);
         return p;
       }
+      ds.tail = null;
       ds.tailLen = 0;
       return p + s;
     }
     ds.scanned += n;
     if (ds.scanned > ds.scanLimit) {
-      this.counters.resync_failures++;
+      this.rare.resync_failures++;
       if (ds.synced || this.sawDicom) this.malformed(ds, 'resync-failed', 'detach');
       else this.malformed(ds, 'not-dicom', 'detach');
       this.detach();
@@ -785,9 +860,8 @@ export class DicomStreamParser implements StreamParser {
     }
     // Keep the last bytes that could begin a header split by the chunk boundary.
     const keep = Math.min(SIG_BYTES - 1, tl + n);
-    const merged = Buffer.allocUnsafe(keep);
-    for (let i = 0; i < keep; i++) merged[i] = this.byteAt(ds, buf, p, n - keep + i);
-    merged.copy(ds.tail, 0, 0, keep);
+    for (let i = 0; i < keep; i++) SCRATCH[i] = this.byteAt(ds, buf, p, n - keep + i);
+    if (keep > 0) SCRATCH.copy(resyncTail(ds), 0, 0, keep);
     ds.tailLen = keep;
     return end;
   }
@@ -801,7 +875,7 @@ export class DicomStreamParser implements StreamParser {
   }
 
   private internalError(ds: DirState): number {
-    this.counters.internal_errors++;
+    this.rare.internal_errors++;
     try {
       this.malformed(ds, 'internal-error', 'detach');
     } catch {
@@ -830,10 +904,10 @@ export class DicomStreamParser implements StreamParser {
     length?: number,
     issues?: string[],
   ): void {
-    this.counters.malformed++;
+    this.rare.malformed++;
     if (this.assoc !== null) this.assoc.malformed++;
     if (this.malformedEmitted >= this.maxMalformed) {
-      this.counters.records_suppressed++;
+      this.rare.records_suppressed++;
       return;
     }
     this.malformedEmitted++;
@@ -848,7 +922,11 @@ export class DicomStreamParser implements StreamParser {
     if (pduType !== undefined) r.pdu_type = pduType;
     if (length !== undefined) r.length = length;
     if (issues !== undefined && issues.length > 0) r.issues = issues.slice();
-    this.emitFn(r);
+    emitTo(this.out, r);
+  }
+
+  private credentialRecord(f: CredentialFields): void {
+    if (this.emitCredential !== undefined) emitTo(this.emitCredential, { type: 'credential.cleartext', ts_sec: this.tsSec, ts_nsec: this.tsNsec, ...f });
   }
 
   private emitDimse(ds: DirState, m: Message): void {
@@ -856,10 +934,10 @@ export class DicomStreamParser implements StreamParser {
     const r = dimseRecord(m, dirName(ds.dir), a.rq?.calling_ae ?? '', a.rq?.called_ae ?? '');
     // Release the peek buffer now rather than with the message.
     m.peek = null;
-    if (r.dataset?.truncated) this.counters.datasets_truncated++;
+    if (r.dataset?.truncated) this.rare.datasets_truncated++;
     a.countDimse(r.command, isResponse(r.command_field), r.status_class, r.phi_fields);
     this.metrics?.dimse(r.command);
-    this.emitFn(r);
+    emitTo(this.out, r);
   }
 
   private emitAssociation(endReason?: StreamEndReason): void {
@@ -868,6 +946,6 @@ export class DicomStreamParser implements StreamParser {
     a.emitted = true;
     const r = a.record(this.tsSec, this.tsNsec, endReason);
     this.metrics?.association(r.result);
-    this.emitFn(r);
+    emitTo(this.out, r);
   }
 }
