@@ -26,15 +26,7 @@ export function tlsAnalyzer(env: AnalyzerEnvironment, opts: TlsAnalyzerOptions =
     create(ctx) {
       if (env.dicomPorts.has(ctx.flow.sport)) ctx.setApp('dicom-tls', true);
       return new TlsStreamParser({
-        emit: (rec: TlsHandshakeRecord) => {
-          // TeamViewer and AnyDesk hide inside TLS: their SNI, AnyDesk's own certificate or ALPN,
-          // or the port names them (MU 4.7). The flow is relabelled before the handshake is
-          // reported, so every event of the flow carries the one app it ends with.
-          const remote = remoteAccessFromTls(rec, ctx.flow.sport);
-          if (remote !== null) ctx.setApp(remote.protocol, true);
-          ctx.emit(rec);
-          if (remote !== null) ctx.emit(tlsRemoteAccessRecord(remote.protocol, remote.detection, rec.ts_sec, rec.ts_nsec));
-        },
+        emit: new TlsHandshakeOut(ctx),
         maxMessageLength: opts.maxMessageLength,
         metrics: opts.metrics,
       });
@@ -49,8 +41,24 @@ export function tlsAnalyzer(env: AnalyzerEnvironment, opts: TlsAnalyzerOptions =
  */
 export function upgradedTlsParser(ctx: AnalyzerContext, opts: TlsAnalyzerOptions = {}): TlsStreamParser {
   return new TlsStreamParser({
-    emit: (rec: TlsHandshakeRecord) => ctx.emit(rec),
+    emit: ctx,
     maxMessageLength: opts.maxMessageLength,
     metrics: opts.metrics,
   });
+}
+
+/** Receives a direct TLS connection's handshake: one small object per connection instead of a closure. */
+class TlsHandshakeOut {
+  constructor(private readonly ctx: AnalyzerContext) {}
+
+  emit(rec: TlsHandshakeRecord): void {
+    const ctx = this.ctx;
+    // TeamViewer and AnyDesk hide inside TLS: their SNI, AnyDesk's own certificate or ALPN,
+    // or the port names them (MU 4.7). The flow is relabelled before the handshake is
+    // reported, so every event of the flow carries the one app it ends with.
+    const remote = remoteAccessFromTls(rec, ctx.flow.sport);
+    if (remote !== null) ctx.setApp(remote.protocol, true);
+    ctx.emit(rec);
+    if (remote !== null) ctx.emit(tlsRemoteAccessRecord(remote.protocol, remote.detection, rec.ts_sec, rec.ts_nsec));
+  }
 }

@@ -1,9 +1,10 @@
 /**
  * The TLS handshake over one TCP connection, as a StreamParser.
  *
- * Per direction: a 5-byte record-header buffer that only fills when a header straddles two
- * chunks, then the record body by content type. Handshake records feed a small message
- * assembler (4-byte header buffer, and a body buffer only for the three messages we read —
+ * Per direction: a 5-byte record header, collected into number fields (no buffer) only when
+ * it straddles two chunks, then the record body by content type. Handshake records feed a
+ * small message assembler (a 4-byte header collected the same way, and a body buffer only
+ * for the three messages we read —
  * ClientHello, ServerHello, Certificate — capped at `maxMessageLength`); messages that fit in
  * the chunk are read in place. Alerts give their first two bytes. Everything else, and every
  * record after a direction's ChangeCipherSpec or first application data, is encrypted or
@@ -15,8 +16,7 @@
  * at once (with what was learnt so far); lengths are never trusted past their record or
  * message; nothing a peer sends can make it throw or hold more than the caps.
  */
-import { DETACH, Direction, type StreamEndReason, type StreamParser } from '../stream.js';
-import { pooledBytes } from '../pooled-bytes.js';
+import { DETACH, Direction, emitTo, type RecordOut, type StreamEndReason, type StreamParser } from '../stream.js';
 import { parseCertificateMessage, readCertificate, type LeafCertificate } from './certificate.js';
 import { cipherSuiteName, cipherSuiteWeaknesses, hex16 } from './cipher-suites.js';
 import {
@@ -37,7 +37,7 @@ import {
 } from './constants.js';
 import { parseClientHello, parseServerHello, type ClientHelloInfo, type ServerHelloInfo } from './hello.js';
 import { parseV2ClientHello, parseV2ServerHello, SSL2, v2CipherName, v2CipherWeaknesses, V2_HEADER_LENGTH, v2MasterKeyCipher, V2MessageType } from './sslv2.js';
-import { newTlsCounters, type TlsCounters, type TlsHandshakeRecord, type WeakReason } from './records.js';
+import type { TlsCounters, TlsHandshakeRecord, WeakReason } from './records.js';
 
 export interface TlsMetricsHooks {
   /** muvakt_tls_handshakes_total{version}: a bounded label ("TLS 1.2", …, "other", "none"). */
@@ -46,7 +46,7 @@ export interface TlsMetricsHooks {
 
 export interface TlsParserOptions {
   /** Receives the connection's one tls.handshake record, synchronously. */
-  emit: (record: TlsHandshakeRecord) => void;
+  emit: RecordOut<TlsHandshakeRecord>;
   /** Handshake messages we read (hellos, certificate chain) are kept up to this. Default 64 KiB. */
   maxMessageLength?: number;
   /** Bytes (both directions, read or skipped) after which a handshake without its facts is given up. Default 256 KiB. */
@@ -68,15 +68,40 @@ const enum Rec {
   V2,
 }
 
+/** Counters that move only on an anomaly or once a connection: made with the first count. */
+type TlsRareCounters = Omit<TlsCounters, 'bytes' | 'bytes_skipped' | 'records' | 'handshake_messages'>;
+
+function newRareCounters(): TlsRareCounters {
+  return {
+    messages_truncated: 0,
+    bad_records: 0,
+    malformed_messages: 0,
+    certificates: 0,
+    certificates_unreadable: 0,
+    gaps: 0,
+    gap_bytes: 0,
+    abandoned: 0,
+    handshakes_emitted: 0,
+    internal_errors: 0,
+  };
+}
+
+const NO_RARE_COUNTERS: Readonly<TlsRareCounters> = Object.freeze(newRareCounters());
+
 /** SSL 2.0 records read per direction: the hello, and the client's CLIENT-MASTER-KEY. */
 const V2_RECORDS_READ = 2;
 
 class DirState {
   rec = Rec.Header;
-  readonly hdr = pooledBytes(RECORD_HEADER_LENGTH);
+  /**
+   * A record header split by a chunk boundary, collected as numbers so no direction needs a
+   * header buffer: hdrHi holds its first three bytes (or an SSL 2.0 header's two), hdrLo the length.
+   */
+  hdrHi = 0;
+  hdrLo = 0;
   hdrLen = 0;
   recRemaining = 0;
-  readonly hsHdr = pooledBytes(HANDSHAKE_HEADER_LENGTH);
+  /** Bytes of a handshake header split by a chunk boundary, collected into msgType and msgLen. */
   hsHdrLen = 0;
   inMessage = false;
   msgType = 0;
@@ -97,6 +122,30 @@ class DirState {
   v2Records = 0;
   constructor(readonly dir: Direction) {}
 
+  /** Adds the next byte of a record header split by a chunk boundary. */
+  pushHeaderByte(b: number): void {
+    if (this.hdrLen === 0) this.hdrHi = this.hdrLo = 0;
+    if (this.hdrLen < 3) this.hdrHi = (this.hdrHi << 8) | b;
+    else this.hdrLo = (this.hdrLo << 8) | b;
+    this.hdrLen++;
+  }
+
+  /** First byte of the record header being collected (hdrLen > 0). */
+  firstHeaderByte(): number {
+    return this.hdrHi >>> (8 * (Math.min(this.hdrLen, 3) - 1));
+  }
+
+  /** Adds the next byte of a handshake header split by a chunk boundary. */
+  pushHandshakeHeaderByte(b: number): void {
+    if (this.hsHdrLen === 0) {
+      this.msgType = b;
+      this.msgLen = 0;
+    } else {
+      this.msgLen = (this.msgLen << 8) | b;
+    }
+    this.hsHdrLen++;
+  }
+
   dropMessage(): void {
     this.inMessage = false;
     this.hsHdrLen = 0;
@@ -107,9 +156,14 @@ class DirState {
 }
 
 export class TlsStreamParser implements StreamParser {
-  readonly counters: TlsCounters = newTlsCounters();
+  // What moves on every chunk or record is a plain field; the rest waits for its first count.
+  private bytes = 0;
+  private bytesSkipped = 0;
+  private records = 0;
+  private handshakeMessages = 0;
+  private rareCounters: TlsRareCounters | null = null;
 
-  private readonly emitFn: (r: TlsHandshakeRecord) => void;
+  private readonly out: RecordOut<TlsHandshakeRecord>;
   private readonly maxMessage: number;
   private readonly maxBytes: number;
   private readonly metrics: TlsMetricsHooks | undefined;
@@ -138,10 +192,35 @@ export class TlsStreamParser implements StreamParser {
   private tsNsec = 0;
 
   constructor(opts: TlsParserOptions) {
-    this.emitFn = opts.emit;
+    this.out = opts.emit;
     this.maxMessage = Math.max(64, opts.maxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH);
     this.maxBytes = opts.maxHandshakeBytes ?? DEFAULT_MAX_HANDSHAKE_BYTES;
     this.metrics = opts.metrics;
+  }
+
+  /** The connection's counters, as a snapshot. */
+  get counters(): TlsCounters {
+    const r = this.rareCounters ?? NO_RARE_COUNTERS;
+    return {
+      bytes: this.bytes,
+      bytes_skipped: this.bytesSkipped,
+      records: this.records,
+      handshake_messages: this.handshakeMessages,
+      messages_truncated: r.messages_truncated,
+      bad_records: r.bad_records,
+      malformed_messages: r.malformed_messages,
+      certificates: r.certificates,
+      certificates_unreadable: r.certificates_unreadable,
+      gaps: r.gaps,
+      gap_bytes: r.gap_bytes,
+      abandoned: r.abandoned,
+      handshakes_emitted: r.handshakes_emitted,
+      internal_errors: r.internal_errors,
+    };
+  }
+
+  private get rare(): TlsRareCounters {
+    return (this.rareCounters ??= newRareCounters());
   }
 
   // ---------------------------------------------------------------- StreamParser
@@ -150,22 +229,22 @@ export class TlsStreamParser implements StreamParser {
     if (this.done || this.ended) return DETACH;
     this.tsSec = tsSec;
     this.tsNsec = tsNsec;
-    this.counters.bytes += len;
+    this.bytes += len;
     const ds = this.dirs[dir];
     try {
       if (!ds.lost) this.consume(ds, buf, off, Math.min(off + len, buf.length));
       if (this.done) return DETACH;
       const skip = this.takeSkip(ds);
       // Skipped bytes count too: endless ciphertext before a ServerHello must end somewhere.
-      if (this.counters.bytes + this.counters.bytes_skipped > this.maxBytes) {
-        this.counters.abandoned++;
+      if (this.bytes + this.bytesSkipped > this.maxBytes) {
+        this.rare.abandoned++;
         this.finish();
         return DETACH;
       }
       return skip;
     } catch {
       // A bug here must cost one connection's decoding, never the sensor.
-      this.counters.internal_errors++;
+      this.rare.internal_errors++;
       this.safeFinish();
       return DETACH;
     }
@@ -173,8 +252,8 @@ export class TlsStreamParser implements StreamParser {
 
   gap(dir: Direction, len: number): void {
     if (len <= 0) return;
-    this.counters.gaps++;
-    this.counters.gap_bytes += len;
+    this.rare.gaps++;
+    this.rare.gap_bytes += len;
     if (this.done || this.ended) return;
     const ds = this.dirs[dir];
     ds.lost = true;
@@ -183,7 +262,7 @@ export class TlsStreamParser implements StreamParser {
       // Once the server has spoken, its direction is the only one that still matters.
       if (this.server !== null ? dir === this.serverDir : this.bothSilenced()) this.finish();
     } catch {
-      this.counters.internal_errors++;
+      this.rare.internal_errors++;
       this.safeFinish();
     }
   }
@@ -212,14 +291,11 @@ export class TlsStreamParser implements StreamParser {
     while (p < end && !this.done) {
       switch (ds.rec) {
         case Rec.Header: {
-          if (ds.v2Allowed && ((ds.hdrLen === 0 ? buf[p] : ds.hdr[0]) & 0x80) !== 0) {
-            const n = Math.min(V2_HEADER_LENGTH - ds.hdrLen, end - p);
-            buf.copy(ds.hdr, ds.hdrLen, p, p + n);
-            ds.hdrLen += n;
-            p += n;
+          if (ds.v2Allowed && ((ds.hdrLen === 0 ? buf[p] : ds.firstHeaderByte()) & 0x80) !== 0) {
+            while (ds.hdrLen < V2_HEADER_LENGTH && p < end) ds.pushHeaderByte(buf[p++]);
             if (ds.hdrLen < V2_HEADER_LENGTH) break;
             ds.hdrLen = 0;
-            this.onV2Header(ds, ((ds.hdr[0] & 0x7f) << 8) | ds.hdr[1]);
+            this.onV2Header(ds, ds.hdrHi & 0x7fff);
             break;
           }
           let type: number;
@@ -233,16 +309,13 @@ export class TlsStreamParser implements StreamParser {
             length = buf.readUInt16BE(p + 3);
             p += RECORD_HEADER_LENGTH;
           } else {
-            const n = Math.min(RECORD_HEADER_LENGTH - ds.hdrLen, end - p);
-            buf.copy(ds.hdr, ds.hdrLen, p, p + n);
-            ds.hdrLen += n;
-            p += n;
+            while (ds.hdrLen < RECORD_HEADER_LENGTH && p < end) ds.pushHeaderByte(buf[p++]);
             if (ds.hdrLen < RECORD_HEADER_LENGTH) break;
             ds.hdrLen = 0;
-            type = ds.hdr[0];
-            major = ds.hdr[1];
-            minor = ds.hdr[2];
-            length = ds.hdr.readUInt16BE(3);
+            type = ds.hdrHi >>> 16;
+            major = (ds.hdrHi >>> 8) & 0xff;
+            minor = ds.hdrHi & 0xff;
+            length = ds.hdrLo;
           }
           this.onRecordHeader(ds, type, major, minor, length);
           break;
@@ -307,12 +380,12 @@ export class TlsStreamParser implements StreamParser {
   private onRecordHeader(ds: DirState, type: number, major: number, minor: number, length: number): void {
     if (type < ContentType.ChangeCipherSpec || type > ContentType.Heartbeat || major !== 3 || minor > 4 || length > MAX_RECORD_LENGTH) {
       // Not a TLS record: the stream is not (or no longer) TLS we can frame.
-      this.counters.bad_records++;
+      this.rare.bad_records++;
       this.issue('bad-record');
       this.finish();
       return;
     }
-    this.counters.records++;
+    this.records++;
     ds.v2Allowed = false;
     ds.recRemaining = length;
     switch (type) {
@@ -320,7 +393,7 @@ export class TlsStreamParser implements StreamParser {
       case ContentType.ApplicationData:
         if (ds.inMessage || ds.hsHdrLen > 0) {
           // A handshake message cut off by another content type (RFC 8446 §5.1 forbids it).
-          this.counters.malformed_messages++;
+          this.rare.malformed_messages++;
           this.issue('interleaved-record');
           ds.dropMessage();
         }
@@ -349,14 +422,14 @@ export class TlsStreamParser implements StreamParser {
 
   /** An SSL 2.0 record: the first two of a direction are read (hello, CLIENT-MASTER-KEY), the rest skipped. */
   private onV2Header(ds: DirState, length: number): void {
-    this.counters.records++;
+    this.records++;
     ds.recRemaining = length;
     ds.msgLen = length;
     ds.bodyLen = 0;
     ds.body = null;
     ds.keep = ds.v2Records++ < V2_RECORDS_READ ? Math.min(length, this.maxMessage) : 0;
     if (ds.keep > 0 && length > this.maxMessage) {
-      this.counters.messages_truncated++;
+      this.rare.messages_truncated++;
       this.truncated = true;
     }
     ds.rec = ds.keep > 0 ? Rec.V2 : Rec.Skip;
@@ -365,7 +438,7 @@ export class TlsStreamParser implements StreamParser {
 
   private onV2Record(ds: DirState, buf: Buffer, s: number, e: number, truncated: boolean): void {
     if (e <= s) return;
-    this.counters.handshake_messages++;
+    this.handshakeMessages++;
     switch (buf[s]) {
       case V2MessageType.ClientHello: {
         this.helloSeen = true;
@@ -393,10 +466,10 @@ export class TlsStreamParser implements StreamParser {
         this.serverDir = ds.dir;
         if (h.info.issue !== null) this.malformed('server_hello', h.info.issue);
         if (h.certEnd > h.certStart) {
-          this.counters.certificates++;
+          this.rare.certificates++;
           const leaf = readCertificate(buf, h.certStart, h.certEnd);
           if (leaf === null) {
-            this.counters.certificates_unreadable++;
+            this.rare.certificates_unreadable++;
             this.malformed('certificate', 'bad-der');
           } else {
             this.leaf = leaf;
@@ -423,7 +496,7 @@ export class TlsStreamParser implements StreamParser {
     const s = ds.recRemaining;
     ds.recRemaining = 0;
     ds.rec = Rec.Header;
-    this.counters.bytes_skipped += s;
+    this.bytesSkipped += s;
     return s;
   }
 
@@ -445,14 +518,11 @@ export class TlsStreamParser implements StreamParser {
             continue;
           }
         } else {
-          const n = Math.min(HANDSHAKE_HEADER_LENGTH - ds.hsHdrLen, e - p);
-          buf.copy(ds.hsHdr, ds.hsHdrLen, p, p + n);
-          ds.hsHdrLen += n;
-          p += n;
+          while (ds.hsHdrLen < HANDSHAKE_HEADER_LENGTH && p < e) ds.pushHandshakeHeaderByte(buf[p++]);
           if (ds.hsHdrLen < HANDSHAKE_HEADER_LENGTH) return;
           ds.hsHdrLen = 0;
-          type = ds.hsHdr[0];
-          len = ds.hsHdr.readUIntBE(1, 3);
+          type = ds.msgType;
+          len = ds.msgLen;
         }
         this.startMessage(ds, type, len);
         continue;
@@ -476,7 +546,7 @@ export class TlsStreamParser implements StreamParser {
     ds.body = null;
     ds.keep = this.wants(type) ? Math.min(len, this.maxMessage) : 0;
     if (ds.keep > 0 && len > this.maxMessage) {
-      this.counters.messages_truncated++;
+      this.rare.messages_truncated++;
       this.truncated = true;
       if (type === HandshakeType.Certificate) this.certTruncated = true;
     }
@@ -519,7 +589,7 @@ export class TlsStreamParser implements StreamParser {
   }
 
   private onMessage(ds: DirState, type: number, buf: Buffer, s: number, e: number, truncated: boolean): void {
-    this.counters.handshake_messages++;
+    this.handshakeMessages++;
     if (type === HandshakeType.ClientHello || type === HandshakeType.ServerHello) this.helloSeen = true;
     switch (type) {
       case HandshakeType.ClientHello: {
@@ -551,10 +621,10 @@ export class TlsStreamParser implements StreamParser {
       }
       case HandshakeType.Certificate: {
         if (this.server === null || this.leaf !== null || isTls13(this.negotiatedVersion())) return;
-        this.counters.certificates++;
+        this.rare.certificates++;
         const r = parseCertificateMessage(buf, s, e);
         if (typeof r === 'string') {
-          this.counters.certificates_unreadable++;
+          this.rare.certificates_unreadable++;
           this.malformed('certificate', r);
         } else {
           this.leaf = r;
@@ -593,7 +663,7 @@ export class TlsStreamParser implements StreamParser {
   }
 
   private malformed(what: string, issue: string): void {
-    this.counters.malformed_messages++;
+    this.rare.malformed_messages++;
     this.issue(`${what}:${issue}`);
   }
 
@@ -608,7 +678,7 @@ export class TlsStreamParser implements StreamParser {
     try {
       this.finish();
     } catch {
-      this.counters.internal_errors++;
+      this.rare.internal_errors++;
       this.done = true;
     }
   }
@@ -619,11 +689,11 @@ export class TlsStreamParser implements StreamParser {
     this.done = true;
     for (const d of this.dirs) d.dropMessage();
     // Records but no hello: a connection picked up mid-stream still gets its (partial) event.
-    if (this.client === null && this.server === null && (this.helloSeen || this.counters.records === 0)) return;
+    if (this.client === null && this.server === null && (this.helloSeen || this.records === 0)) return;
     const r = this.record();
-    this.counters.handshakes_emitted++;
+    this.rare.handshakes_emitted++;
     this.metrics?.handshake(metricVersion(this.server === null ? -1 : this.negotiatedVersion()));
-    this.emitFn(r);
+    emitTo(this.out, r);
   }
 
   private record(): TlsHandshakeRecord {

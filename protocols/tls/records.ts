@@ -29,22 +29,3 @@ export interface TlsCounters {
   handshakes_emitted: number;
   internal_errors: number;
 }
-
-export function newTlsCounters(): TlsCounters {
-  return {
-    bytes: 0,
-    bytes_skipped: 0,
-    records: 0,
-    handshake_messages: 0,
-    messages_truncated: 0,
-    bad_records: 0,
-    malformed_messages: 0,
-    certificates: 0,
-    certificates_unreadable: 0,
-    gaps: 0,
-    gap_bytes: 0,
-    abandoned: 0,
-    handshakes_emitted: 0,
-    internal_errors: 0,
-  };
-}
