@@ -78,7 +78,7 @@ export function parseAssociate(buf: Buffer, off: number, end: number, ac: boolea
   r.skip(32);
   if (r.overrun) {
     issue(info, 'short-fixed-part');
-    return info;
+    return shareEmptyLists(info);
   }
   if (info.called_ae === INVALID_AE || info.calling_ae === INVALID_AE) issue(info, 'invalid-ae-title');
   for (let it = nextItem(r, info); it !== null; it = nextItem(r, info)) {
@@ -100,6 +100,21 @@ export function parseAssociate(buf: Buffer, off: number, end: number, ac: boolea
         issue(info, 'unknown-item');
     }
   }
+  return shareEmptyLists(info);
+}
+
+/** Frozen: nothing adds to a list once its PDU is decoded. */
+const NONE: never[] = Object.freeze([]) as never[];
+
+/**
+ * An open association keeps its RQ for its whole life, and most of its lists stay empty: they
+ * share one frozen empty array instead of one each.
+ */
+function shareEmptyLists(info: AssociateInfo): AssociateInfo {
+  if (info.role_selection.length === 0) info.role_selection = NONE;
+  if (info.extended_negotiation.length === 0) info.extended_negotiation = NONE;
+  if (info.common_extended_negotiation.length === 0) info.common_extended_negotiation = NONE;
+  if (info.issues.length === 0) info.issues = NONE;
   return info;
 }
 
