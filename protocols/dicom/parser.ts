@@ -168,11 +168,8 @@ class DirState {
   cmdLen = 0;
   cmdBroken = false;
   msg: Message | null = null;
-  /** Last bytes of the resync window, carried into the next chunk; only while resyncing. */
-  tail: Buffer | null = null;
-  tailLen = 0;
-  scanned = 0;
-  scanLimit = 0;
+  /** Only while resyncing (state Resync). */
+  resync: ResyncWindow | null = null;
   constructor(readonly dir: Direction) {}
 
   /** Adds the next byte of a header split by a chunk boundary. */
@@ -187,9 +184,13 @@ function unsyncedResync(ds: DirState): boolean {
   return ds.state === St.Resync && !ds.synced;
 }
 
-/** The direction's resync tail, made when a resync first needs it (an own store, not a pool slice). */
-function resyncTail(ds: DirState): Buffer {
-  return (ds.tail ??= Buffer.alloc(SIG_BYTES));
+/** A direction's scan for a PDU header after losing framing: made by each resync, dropped when it ends. */
+class ResyncWindow {
+  /** Last bytes of the window, carried into the next chunk (an own store, not a pool slice). */
+  readonly tail = Buffer.alloc(SIG_BYTES);
+  tailLen = 0;
+  scanned = 0;
+  constructor(readonly limit: number) {}
 }
 
 function dirName(dir: Direction): DicomDirection {
@@ -799,7 +800,7 @@ export class DicomStreamParser implements StreamParser {
         break;
       case St.Resync:
         // Bytes on either side of the hole are not adjacent: forget the partial window.
-        ds.tailLen = 0;
+        ds.resync!.tailLen = 0;
         return;
     }
     this.breakMessage(ds);
@@ -813,17 +814,15 @@ export class DicomStreamParser implements StreamParser {
     ds.bodyLen = 0;
     ds.hdrLen = 0;
     ds.state = St.Resync;
-    ds.scanned = 0;
-    ds.scanLimit = ds.synced ? this.resyncLimit : Math.min(this.resyncLimit, UNSYNCED_RESYNC_LIMIT);
+    const rw = (ds.resync = new ResyncWindow(ds.synced ? this.resyncLimit : Math.min(this.resyncLimit, UNSYNCED_RESYNC_LIMIT)));
     // The rejected header's later bytes may be the start of the real one.
     const n = Math.min(to - from, SIG_BYTES - 1);
-    if (n > 0) seed.copy(resyncTail(ds), 0, to - n, to);
-    ds.tailLen = n;
+    seed.copy(rw.tail, 0, to - n, to);
+    rw.tailLen = n;
   }
 
-  private byteAt(ds: DirState, buf: Buffer, p: number, i: number): number {
-    // i < 0 only reaches back into a tail we hold (tailLen > 0).
-    return i < 0 ? ds.tail![ds.tailLen + i] : buf[p + i];
+  private byteAt(rw: ResyncWindow, buf: Buffer, p: number, i: number): number {
+    return i < 0 ? rw.tail[rw.tailLen + i] : buf[p + i];
   }
 
   /**
@@ -831,34 +830,31 @@ export class DicomStreamParser implements StreamParser {
    * continue from (framing restored there) or `end` (still scanning, tail updated).
    */
   private scan(ds: DirState, buf: Buffer, p: number, end: number): number {
+    const rw = ds.resync!;
     const n = end - p;
-    const tl = ds.tailLen;
+    const tl = rw.tailLen;
     const w = SCRATCH;
     const lim = { maxPdu: this.maxPdu, maxAssocPdu: this.maxAssocPdu, contexts: this.assoc?.contexts };
     for (let s = -tl; s < n; s++) {
-      const b0 = this.byteAt(ds, buf, p, s);
+      const b0 = this.byteAt(rw, buf, p, s);
       if (b0 < PduType.AssociateRq || b0 > PduType.Abort) continue;
       const avail = Math.min(n - s, SIG_BYTES);
       const need = signatureBytes(b0);
       if (avail < need) break; // not enough bytes yet: keep from here in the tail
-      for (let i = 0; i < need; i++) w[i] = this.byteAt(ds, buf, p, s + i);
+      for (let i = 0; i < need; i++) w[i] = this.byteAt(rw, buf, p, s + i);
       if (!isPduSignature(w, need, lim)) continue;
-      ds.scanned += s + tl;
       ds.state = St.Header;
       ds.hdrLen = 0;
+      ds.resync = null;
       if (s < 0) {
-        const replay = Buffer.from(ds.tail!.subarray(tl + s, tl));
-        ds.tail = null;
-        ds.tailLen = 0;
+        const replay = Buffer.from(rw.tail.subarray(tl + s, tl));
         this.consume(ds, replay, 0, replay.length);
         return p;
       }
-      ds.tail = null;
-      ds.tailLen = 0;
       return p + s;
     }
-    ds.scanned += n;
-    if (ds.scanned > ds.scanLimit) {
+    rw.scanned += n;
+    if (rw.scanned > rw.limit) {
       this.rare.resync_failures++;
       if (ds.synced || this.sawDicom) this.malformed(ds, 'resync-failed', 'detach');
       else this.malformed(ds, 'not-dicom', 'detach');
@@ -867,9 +863,9 @@ export class DicomStreamParser implements StreamParser {
     }
     // Keep the last bytes that could begin a header split by the chunk boundary.
     const keep = Math.min(SIG_BYTES - 1, tl + n);
-    for (let i = 0; i < keep; i++) SCRATCH[i] = this.byteAt(ds, buf, p, n - keep + i);
-    if (keep > 0) SCRATCH.copy(resyncTail(ds), 0, 0, keep);
-    ds.tailLen = keep;
+    for (let i = 0; i < keep; i++) SCRATCH[i] = this.byteAt(rw, buf, p, n - keep + i);
+    SCRATCH.copy(rw.tail, 0, 0, keep);
+    rw.tailLen = keep;
     return end;
   }
 
