@@ -9,11 +9,11 @@
 import { ProbeVerdict } from '../../protocols/probe.js';
 import { Direction } from '../../protocols/stream.js';
 import { FtpStreamParser } from '../../protocols/cleartext/ftp.js';
-import { HttpStreamParser, type HttpParserSink } from '../../protocols/cleartext/http.js';
+import { HttpStreamParser, type HttpParserOptions } from '../../protocols/cleartext/http.js';
 import { LdapStreamParser, probeLdapStartTls } from '../../protocols/cleartext/ldap.js';
 import { MailStreamParser, type MailProtocol } from '../../protocols/cleartext/mail.js';
 import { probeFtp, probeHttp, probeImap, probePop3, probeSmb, probeSmtp } from '../../protocols/cleartext/probes.js';
-import type { CleartextEmit, CleartextRecord } from '../../protocols/cleartext/records.js';
+import type { CleartextEmit } from '../../protocols/cleartext/records.js';
 import { SmbStreamParser } from '../../protocols/cleartext/smb.js';
 import { looksLikeSnmp, parseSnmp, SnmpDatagramParser } from '../../protocols/cleartext/snmp.js';
 import { looksLikePri, looksLikeSyslogStream, parseSyslogHeader, SyslogDatagramParser, SyslogStreamParser } from '../../protocols/cleartext/syslog.js';
@@ -36,23 +36,6 @@ function emitter(ctx: AnalyzerContext): CleartextEmit {
   return (rec) => ctx.emit(rec);
 }
 
-/**
- * The HTTP parser's records become the flow's events, and a DICOMweb exchange relabels the flow.
- * One small object per connection with its methods on the prototype, where two callbacks were
- * two closures and their contexts.
- */
-class HttpFlowSink implements HttpParserSink {
-  constructor(private readonly ctx: AnalyzerContext) {}
-
-  emit(rec: CleartextRecord): void {
-    this.ctx.emit(rec);
-  }
-
-  dicomweb(): void {
-    this.ctx.setApp('dicomweb', false);
-  }
-}
-
 const verdict = (v: 'no' | 'partial' | 'yes') => (v === 'yes' ? ProbeVerdict.Yes : v === 'partial' ? ProbeVerdict.NeedMore : ProbeVerdict.No);
 
 /**
@@ -60,16 +43,14 @@ const verdict = (v: 'no' | 'partial' | 'yes') => (v === 'yes' ? ProbeVerdict.Yes
  * exchanges are DICOMweb (QIDO-RS, WADO-RS, STOW-RS) is relabelled `dicomweb`, still unencrypted.
  */
 export function httpAnalyzer(env: AnalyzerEnvironment, opts: CleartextAnalyzerOptions = {}): TcpAnalyzerFactory {
+  // One options object for every connection (the parser keeps it); the flow's context is each
+  // connection's sink: its records become the flow's events, and DICOMweb relabels the flow.
+  const parserOpts: HttpParserOptions = { pseudonymize: env.pseudonymize, phiScanDepth: opts.httpPhiScanDepth ?? env.phiScanDepth };
   return {
     app: 'http',
     encrypted: false,
     probe: (_dir, buf, off, len) => probeHttp(buf, off, len),
-    create: (ctx) =>
-      new HttpStreamParser({
-        sink: new HttpFlowSink(ctx),
-        pseudonymize: env.pseudonymize,
-        phiScanDepth: opts.httpPhiScanDepth ?? env.phiScanDepth,
-      }),
+    create: (ctx) => new HttpStreamParser(parserOpts, ctx),
   };
 }
 

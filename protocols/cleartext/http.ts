@@ -28,21 +28,23 @@ import type { CleartextEmit, CleartextPhiRecord, CleartextRecord, HttpRecord } f
 import { cleanText, decodeBase64, holdsFnr } from './text.js';
 
 /**
- * Where the records of a connection go, as an object with methods: an analyzer hands over one
- * object it has per flow anyway, where two callbacks would be two closures (and their contexts)
- * kept alive per open connection.
+ * Where the records of a connection go, as an object with methods: an analyzer hands over the
+ * flow's context, which it has anyway, where two callbacks would be two closures (and their
+ * contexts) kept alive per open connection.
  */
 export interface HttpParserSink {
   emit(rec: CleartextRecord): void;
-  /** Called once, at the first exchange recognised as DICOMweb (the analyzer relabels the flow). */
-  dicomweb?(): void;
+  /** The flow's label: called once, as ('dicomweb', false), at the first exchange recognised as DICOMweb. */
+  setApp?(app: string, encrypted: boolean): void;
 }
 
+/**
+ * The parser keeps the options object and reads its limits from it: an analyzer passes one
+ * object to all its connections (and each its own sink), so the limits cost nothing per connection.
+ */
 export interface HttpParserOptions {
-  /** Receives the records; or give `sink` instead. */
+  /** Receives the records, when no sink is passed to the constructor. */
   emit?: CleartextEmit;
-  /** Receives the records and the DICOMweb notice, in place of `emit` and `onDicomweb`. */
-  sink?: HttpParserSink;
   pseudonymize: Pseudonymize;
   /** Body bytes per connection (both directions) scanned for fødselsnumre. Default 64 KiB. */
   phiScanDepth?: number;
@@ -56,7 +58,7 @@ export interface HttpParserOptions {
   maxPending?: number;
   /** Bytes a direction may search for a start line after losing framing. Default 64 KiB. */
   maxLostBytes?: number;
-  /** Called once, at the first exchange recognised as DICOMweb (with `emit`; a sink has `dicomweb()`). */
+  /** Called once, at the first exchange recognised as DICOMweb (with `emit`; a sink has `setApp`). */
   onDicomweb?: () => void;
   /** Bounds of the DICOMweb body inspection (protocols/dicomweb/body.ts). */
   dicomwebLimits?: DicomwebBodyLimits;
@@ -370,7 +372,6 @@ function headerName(b: Buffer, o: number, c: number): H {
 
 export class HttpStreamParser implements StreamParser {
   private readonly sink: HttpParserSink;
-  private readonly pseudonymize: Pseudonymize;
   /** Made at the first credential. */
   private creds: CredentialLog | null = null;
   private readonly toServer: Side;
@@ -379,11 +380,6 @@ export class HttpStreamParser implements StreamParser {
   private oldest: Msg | null = null;
   private younger: Msg[] | null = null;
   private budget: number;
-  private readonly maxHeaderBytes: number;
-  private readonly maxHeaderLines: number;
-  private readonly maxPending: number;
-  private readonly maxLostBytes: number;
-  private readonly dicomwebLimits: DicomwebBodyLimits | undefined;
   private dicomwebSeen = false;
   private ended = false;
   private requests = 0;
@@ -393,18 +389,36 @@ export class HttpStreamParser implements StreamParser {
   private bodyBytesSkipped = 0;
   private rareCounters: RareCounters | null = null;
 
-  constructor(opts: HttpParserOptions) {
-    this.sink = opts.sink ?? callbackSink(opts);
-    this.pseudonymize = opts.pseudonymize;
+  /** `sink` takes the place of `opts.emit` and `opts.onDicomweb`. */
+  constructor(
+    private readonly opts: HttpParserOptions,
+    sink?: HttpParserSink,
+  ) {
+    this.sink = sink ?? callbackSink(opts);
     const maxLine = opts.maxLineLength ?? 16 * 1024;
     this.toServer = new Side(maxLine);
     this.toClient = new Side(maxLine);
     this.budget = opts.phiScanDepth ?? DEFAULT_PHI_SCAN_DEPTH;
-    this.maxHeaderBytes = opts.maxHeaderBytes ?? 64 * 1024;
-    this.maxHeaderLines = opts.maxHeaderLines ?? 256;
-    this.maxPending = opts.maxPending ?? 64;
-    this.maxLostBytes = opts.maxLostBytes ?? 64 * 1024;
-    this.dicomwebLimits = opts.dicomwebLimits;
+  }
+
+  private get pseudonymize(): Pseudonymize {
+    return this.opts.pseudonymize;
+  }
+
+  private get maxHeaderBytes(): number {
+    return this.opts.maxHeaderBytes ?? 64 * 1024;
+  }
+
+  private get maxHeaderLines(): number {
+    return this.opts.maxHeaderLines ?? 256;
+  }
+
+  private get maxPending(): number {
+    return this.opts.maxPending ?? 64;
+  }
+
+  private get maxLostBytes(): number {
+    return this.opts.maxLostBytes ?? 64 * 1024;
   }
 
   /** The connection's counters, as a snapshot made on each read (only tests and tools read them). */
@@ -1036,7 +1050,7 @@ export class HttpStreamParser implements StreamParser {
     m.dw = dw;
     dw.addMedia(m.dicomMedia);
     if (m.dicomContentType !== undefined && !m.encoded && (toServer || (m.status !== 204 && m.status !== 304))) {
-      m.dwBody = dw.bodyFor(toServer, m.dicomContentType, this.dicomwebLimits);
+      m.dwBody = dw.bodyFor(toServer, m.dicomContentType, this.opts.dicomwebLimits);
       if (m.dwBody !== null) this.rare().dicomwebBodies++;
     }
     // Known from the request alone: the label is set before the request's own events.
@@ -1046,7 +1060,7 @@ export class HttpStreamParser implements StreamParser {
   private dicomwebRecognised(): void {
     if (this.dicomwebSeen) return;
     this.dicomwebSeen = true;
-    this.sink.dicomweb?.();
+    this.sink.setApp?.('dicomweb', false);
   }
 }
 
@@ -1055,7 +1069,7 @@ function callbackSink(opts: HttpParserOptions): HttpParserSink {
   const emit = opts.emit;
   if (emit === undefined) throw new TypeError('HttpStreamParser needs emit or sink');
   const onDicomweb = opts.onDicomweb;
-  return onDicomweb === undefined ? { emit } : { emit, dicomweb: onDicomweb };
+  return onDicomweb === undefined ? { emit } : { emit, setApp: () => onDicomweb() };
 }
 
 /** Whether b[from, to) holds "dicom" in any case: the test before an Accept value becomes a string. */
