@@ -265,9 +265,12 @@ function newMsg(tsSec: number, tsNsec: number): Msg {
   };
 }
 
-class Side {
+/**
+ * One direction of the connection: its head lines' assembler with the state of the message
+ * being read. It is the LineBuffer itself: one object per direction, not two.
+ */
+class Side extends LineBuffer {
   state = St.Start;
-  readonly lines: LineBuffer;
   headBytes = 0;
   headLines = 0;
   msg: Msg | null = null;
@@ -278,10 +281,6 @@ class Side {
   lostBytes = 0;
   lastSec = 0;
   lastNsec = 0;
-
-  constructor(maxLine: number) {
-    this.lines = new LineBuffer(maxLine);
-  }
 }
 
 const isUpperToken = (c: number) => (c >= 0x41 && c <= 0x5a) || c === 0x2d || c === 0x5f;
@@ -435,7 +434,7 @@ export class HttpStreamParser implements StreamParser {
 
   /** Bytes held by the line buffers (bounded by 2 × maxLineLength). */
   get bufferedBytes(): number {
-    return this.toServer.lines.capacity + this.toClient.lines.capacity;
+    return this.toServer.capacity + this.toClient.capacity;
   }
 
   get pendingRequests(): number {
@@ -476,7 +475,7 @@ export class HttpStreamParser implements StreamParser {
     // counts derived from it stay small integers in the fields of Side and LineBuffer.
     const r = this.read(dir, s, buf, off >>> 0, (off + len) >>> 0);
     // The chunk is the caller's: no view of it may stay behind in an idle connection.
-    s.lines.forget();
+    s.forget();
     return r;
   }
 
@@ -528,7 +527,7 @@ export class HttpStreamParser implements StreamParser {
         return skip;
       }
 
-      const next = s.lines.take(buf, pos, end);
+      const next = s.take(buf, pos, end);
       const used = (next < 0 ? end : next) - pos;
       pos = next < 0 ? end : next;
       if (st === St.Lost) {
@@ -546,7 +545,7 @@ export class HttpStreamParser implements StreamParser {
         continue;
       }
       s.headBytes += used;
-      if (s.headBytes > this.maxHeaderBytes || s.lines.overflowing || (next >= 0 && s.lines.truncated)) return this.overflow();
+      if (s.headBytes > this.maxHeaderBytes || s.overflowing || (next >= 0 && s.truncated)) return this.overflow();
       if (next < 0) break;
       const r = this.onLine(dir, s);
       if (r === DETACH) return DETACH;
@@ -593,7 +592,7 @@ export class HttpStreamParser implements StreamParser {
     }
     s.state = St.Lost;
     s.scanning = false;
-    s.lines.reset();
+    s.reset();
     s.lostBytes = 0;
   }
 
@@ -641,7 +640,7 @@ export class HttpStreamParser implements StreamParser {
   }
 
   private onLine(dir: Direction, s: Side): number {
-    const ln = s.lines;
+    const ln: LineBuffer = s;
     switch (s.state) {
       case St.Start:
         if (ln.lineLen === 0) return 0;
@@ -690,7 +689,7 @@ export class HttpStreamParser implements StreamParser {
 
   /** The line in the buffer as a request line (to server) or status line (to client). */
   private parseStart(dir: Direction, s: Side, resync: boolean): boolean {
-    const ln = s.lines;
+    const ln: LineBuffer = s;
     const b = ln.line;
     const o = ln.lineOff;
     const e = o + ln.lineLen;
@@ -772,7 +771,7 @@ export class HttpStreamParser implements StreamParser {
   }
 
   private header(dir: Direction, s: Side): void {
-    const ln = s.lines;
+    const ln: LineBuffer = s;
     const b = ln.line;
     const o = ln.lineOff;
     const e = o + ln.lineLen;
