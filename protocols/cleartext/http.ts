@@ -471,8 +471,8 @@ export class HttpStreamParser implements StreamParser {
     const s = this.side(dir);
     s.lastSec = tsSec;
     s.lastNsec = tsNsec;
-    // `>>> 0` is exact for Buffer offsets and makes a boxed offset a small integer again, so the
-    // counts derived from it stay small integers in the fields of Side and LineBuffer.
+    // `>>> 0` is exact below 4 GiB (far beyond any chunk) and makes a boxed offset a small
+    // integer again, so the counts derived from it stay small integers in Side's fields.
     const r = this.read(dir, s, buf, off >>> 0, (off + len) >>> 0);
     // The chunk is the caller's: no view of it may stay behind in an idle connection.
     s.forget();

@@ -29,8 +29,8 @@ export class LineBuffer {
    * `line`/`lineOff`/`lineLen`, or returns -1 when all bytes went into the partial line.
    */
   take(buf: Buffer, off: number, end: number): number {
-    // Offsets computed by a caller from a non-integer field arrive boxed; `>>> 0` (exact for any
-    // Buffer offset) keeps this object's fields small integers rather than a boxed number each.
+    // Offsets computed by a caller from a non-integer field arrive boxed; `>>> 0` (exact below
+    // 4 GiB, far beyond any chunk) keeps this object's fields small integers, not a box each.
     off >>>= 0;
     end >>>= 0;
     let i = off;
