@@ -9,7 +9,7 @@
 import { ProbeVerdict } from '../../protocols/probe.js';
 import { Direction } from '../../protocols/stream.js';
 import { FtpStreamParser } from '../../protocols/cleartext/ftp.js';
-import { HttpStreamParser } from '../../protocols/cleartext/http.js';
+import { HttpStreamParser, type HttpParserOptions } from '../../protocols/cleartext/http.js';
 import { LdapStreamParser, probeLdapStartTls } from '../../protocols/cleartext/ldap.js';
 import { MailStreamParser, type MailProtocol } from '../../protocols/cleartext/mail.js';
 import { probeFtp, probeHttp, probeImap, probePop3, probeSmb, probeSmtp } from '../../protocols/cleartext/probes.js';
@@ -43,17 +43,14 @@ const verdict = (v: 'no' | 'partial' | 'yes') => (v === 'yes' ? ProbeVerdict.Yes
  * exchanges are DICOMweb (QIDO-RS, WADO-RS, STOW-RS) is relabelled `dicomweb`, still unencrypted.
  */
 export function httpAnalyzer(env: AnalyzerEnvironment, opts: CleartextAnalyzerOptions = {}): TcpAnalyzerFactory {
+  // One options object for every connection (the parser keeps it); the flow's context is each
+  // connection's sink: its records become the flow's events, and DICOMweb relabels the flow.
+  const parserOpts: HttpParserOptions = { pseudonymize: env.pseudonymize, phiScanDepth: opts.httpPhiScanDepth ?? env.phiScanDepth };
   return {
     app: 'http',
     encrypted: false,
     probe: (_dir, buf, off, len) => probeHttp(buf, off, len),
-    create: (ctx) =>
-      new HttpStreamParser({
-        emit: emitter(ctx),
-        pseudonymize: env.pseudonymize,
-        phiScanDepth: opts.httpPhiScanDepth ?? env.phiScanDepth,
-        onDicomweb: () => ctx.setApp('dicomweb', false),
-      }),
+    create: (ctx) => new HttpStreamParser(parserOpts, ctx),
   };
 }
 

@@ -24,11 +24,27 @@ import { DETACH, type Direction, type StreamEndReason, type StreamParser } from 
 import { CredentialLog } from './credential-log.js';
 import { LineBuffer } from './lines.js';
 import { FnrStream, PhiAccumulator } from './phi-scan.js';
-import type { CleartextEmit, CleartextPhiRecord, HttpRecord } from './records.js';
+import type { CleartextEmit, CleartextPhiRecord, CleartextRecord, HttpRecord } from './records.js';
 import { cleanText, decodeBase64, holdsFnr } from './text.js';
 
+/**
+ * Where the records of a connection go, as an object with methods: an analyzer hands over the
+ * flow's context, which it has anyway, where two callbacks would be two closures (and their
+ * contexts) kept alive per open connection.
+ */
+export interface HttpParserSink {
+  emit(rec: CleartextRecord): void;
+  /** The flow's label: called once, as ('dicomweb', false), at the first exchange recognised as DICOMweb. */
+  setApp?(app: string, encrypted: boolean): void;
+}
+
+/**
+ * The parser keeps the options object and reads its limits from it: an analyzer passes one
+ * object to all its connections (and each its own sink), so the limits cost nothing per connection.
+ */
 export interface HttpParserOptions {
-  emit: CleartextEmit;
+  /** Receives the records, when no sink is passed to the constructor. */
+  emit?: CleartextEmit;
   pseudonymize: Pseudonymize;
   /** Body bytes per connection (both directions) scanned for fødselsnumre. Default 64 KiB. */
   phiScanDepth?: number;
@@ -42,7 +58,7 @@ export interface HttpParserOptions {
   maxPending?: number;
   /** Bytes a direction may search for a start line after losing framing. Default 64 KiB. */
   maxLostBytes?: number;
-  /** Called once, at the first exchange recognised as DICOMweb (the analyzer relabels the flow). */
+  /** Called once, at the first exchange recognised as DICOMweb (with `emit`; a sink has `setApp`). */
   onDicomweb?: () => void;
   /** Bounds of the DICOMweb body inspection (protocols/dicomweb/body.ts). */
   dicomwebLimits?: DicomwebBodyLimits;
@@ -92,12 +108,14 @@ export interface HttpCounters {
   dicomwebBodies: number;
 }
 
-function newCounters(): HttpCounters {
+/** Counters that move with every message or body: plain fields of the parser. */
+type CommonCounter = 'requests' | 'responses' | 'exchanges' | 'bodyBytesScanned' | 'bodyBytesSkipped';
+/** The others (anomalies, rarer features): an object made at the first of them, most connections never need it. */
+type RareCounters = Omit<HttpCounters, CommonCounter>;
+
+function newRareCounters(): RareCounters {
   return {
-    requests: 0,
-    responses: 0,
     interimResponses: 0,
-    exchanges: 0,
     unpairedResponses: 0,
     incompleteRequests: 0,
     headerOverflows: 0,
@@ -114,8 +132,6 @@ function newCounters(): HttpCounters {
     resyncs: 0,
     lostBytes: 0,
     deadDirections: 0,
-    bodyBytesScanned: 0,
-    bodyBytesSkipped: 0,
     encodedBodies: 0,
     depthReached: 0,
     phiMessages: 0,
@@ -124,6 +140,8 @@ function newCounters(): HttpCounters {
     dicomwebBodies: 0,
   };
 }
+
+const NO_RARE_COUNTERS: Readonly<RareCounters> = Object.freeze(newRareCounters());
 
 const enum St {
   Start,
@@ -141,6 +159,12 @@ const enum St {
 
 /** "Skip everything that follows": a direction with nothing left to read. */
 const FOREVER = 2 ** 50;
+/**
+ * `remaining` of a body read until the connection closes: more than any chunk handed in, and a
+ * small integer, so the field keeps its integer representation (Infinity there once would box
+ * the field of every Side in the process).
+ */
+const UNTIL_CLOSE = 2 ** 30 - 1;
 const MAX_URL = 1024;
 const MAX_QUERY_PARAMS = 16;
 const PARAM_NAME = /^[A-Za-z_%][\w.\-[\]%]{0,63}$/;
@@ -241,22 +265,22 @@ function newMsg(tsSec: number, tsNsec: number): Msg {
   };
 }
 
-class Side {
+/**
+ * One direction of the connection: its head lines' assembler with the state of the message
+ * being read. It is the LineBuffer itself: one object per direction, not two.
+ */
+class Side extends LineBuffer {
   state = St.Start;
-  readonly lines: LineBuffer;
   headBytes = 0;
   headLines = 0;
   msg: Msg | null = null;
   remaining = 0;
   scanning = false;
-  readonly fnr = new FnrStream();
+  /** Made when a body is first scanned: many connections never send one. */
+  fnr: FnrStream | null = null;
   lostBytes = 0;
   lastSec = 0;
   lastNsec = 0;
-
-  constructor(maxLine: number) {
-    this.lines = new LineBuffer(maxLine);
-  }
 }
 
 const isUpperToken = (c: number) => (c >= 0x41 && c <= 0x5a) || c === 0x2d || c === 0x5f;
@@ -346,52 +370,116 @@ function headerName(b: Buffer, o: number, c: number): H {
 }
 
 export class HttpStreamParser implements StreamParser {
-  readonly counters: HttpCounters = newCounters();
-  private readonly emit: CleartextEmit;
-  private readonly pseudonymize: Pseudonymize;
-  private readonly creds: CredentialLog;
-  private readonly sides: [Side, Side];
-  private readonly queue: Msg[] = [];
+  private readonly sink: HttpParserSink;
+  /** Made at the first credential. */
+  private creds: CredentialLog | null = null;
+  private readonly toServer: Side;
+  private readonly toClient: Side;
+  /** Requests waiting for their response, oldest first: the oldest in a field, the rest (pipelining) in an array made when needed. */
+  private oldest: Msg | null = null;
+  private younger: Msg[] | null = null;
   private budget: number;
-  private readonly maxHeaderBytes: number;
-  private readonly maxHeaderLines: number;
-  private readonly maxPending: number;
-  private readonly maxLostBytes: number;
-  private readonly onDicomweb: (() => void) | undefined;
-  private readonly dicomwebLimits: DicomwebBodyLimits | undefined;
   private dicomwebSeen = false;
   private ended = false;
+  private requests = 0;
+  private responses = 0;
+  private exchanges = 0;
+  private bodyBytesScanned = 0;
+  private bodyBytesSkipped = 0;
+  private rareCounters: RareCounters | null = null;
 
-  constructor(opts: HttpParserOptions) {
-    this.emit = opts.emit;
-    this.pseudonymize = opts.pseudonymize;
-    this.creds = new CredentialLog(opts.pseudonymize, 'http', opts.emit);
+  /** `sink` takes the place of `opts.emit` and `opts.onDicomweb`. */
+  constructor(
+    private readonly opts: HttpParserOptions,
+    sink?: HttpParserSink,
+  ) {
+    this.sink = sink ?? callbackSink(opts);
     const maxLine = opts.maxLineLength ?? 16 * 1024;
-    this.sides = [new Side(maxLine), new Side(maxLine)];
+    this.toServer = new Side(maxLine);
+    this.toClient = new Side(maxLine);
     this.budget = opts.phiScanDepth ?? DEFAULT_PHI_SCAN_DEPTH;
-    this.maxHeaderBytes = opts.maxHeaderBytes ?? 64 * 1024;
-    this.maxHeaderLines = opts.maxHeaderLines ?? 256;
-    this.maxPending = opts.maxPending ?? 64;
-    this.maxLostBytes = opts.maxLostBytes ?? 64 * 1024;
-    this.onDicomweb = opts.onDicomweb;
-    this.dicomwebLimits = opts.dicomwebLimits;
+  }
+
+  private get pseudonymize(): Pseudonymize {
+    return this.opts.pseudonymize;
+  }
+
+  private get maxHeaderBytes(): number {
+    return this.opts.maxHeaderBytes ?? 64 * 1024;
+  }
+
+  private get maxHeaderLines(): number {
+    return this.opts.maxHeaderLines ?? 256;
+  }
+
+  private get maxPending(): number {
+    return this.opts.maxPending ?? 64;
+  }
+
+  private get maxLostBytes(): number {
+    return this.opts.maxLostBytes ?? 64 * 1024;
+  }
+
+  /** The connection's counters, as a snapshot made on each read (only tests and tools read them). */
+  get counters(): Readonly<HttpCounters> {
+    return {
+      requests: this.requests,
+      responses: this.responses,
+      exchanges: this.exchanges,
+      bodyBytesScanned: this.bodyBytesScanned,
+      bodyBytesSkipped: this.bodyBytesSkipped,
+      ...(this.rareCounters ?? NO_RARE_COUNTERS),
+    };
   }
 
   /** Bytes held by the line buffers (bounded by 2 × maxLineLength). */
   get bufferedBytes(): number {
-    return this.sides[0].lines.capacity + this.sides[1].lines.capacity;
+    return this.toServer.capacity + this.toClient.capacity;
   }
 
   get pendingRequests(): number {
-    return this.queue.length;
+    return this.oldest === null ? 0 : 1 + (this.younger?.length ?? 0);
+  }
+
+  private rare(): RareCounters {
+    return (this.rareCounters ??= newRareCounters());
+  }
+
+  private side(dir: Direction): Side {
+    return dir === 0 ? this.toServer : this.toClient;
+  }
+
+  private emit(rec: CleartextRecord): void {
+    this.sink.emit(rec);
+  }
+
+  private enqueue(m: Msg): void {
+    if (this.oldest === null) this.oldest = m;
+    else (this.younger ??= []).push(m);
+  }
+
+  /** The oldest waiting request, taken out of the queue. */
+  private dequeue(): Msg | null {
+    const m = this.oldest;
+    const y = this.younger;
+    this.oldest = y !== null && y.length > 0 ? y.shift()! : null;
+    return m;
   }
 
   data(dir: Direction, buf: Buffer, off: number, len: number, tsSec: number, tsNsec: number): number {
     if (this.ended) return DETACH;
-    const s = this.sides[dir];
+    const s = this.side(dir);
     s.lastSec = tsSec;
     s.lastNsec = tsNsec;
-    const end = off + len;
+    // `>>> 0` is exact below 4 GiB (far beyond any chunk) and makes a boxed offset a small
+    // integer again, so the counts derived from it stay small integers in Side's fields.
+    const r = this.read(dir, s, buf, off >>> 0, (off + len) >>> 0);
+    // The chunk is the caller's: no view of it may stay behind in an idle connection.
+    s.forget();
+    return r;
+  }
+
+  private read(dir: Direction, s: Side, buf: Buffer, off: number, end: number): number {
     let pos = off;
     while (pos < end) {
       const st = s.state;
@@ -402,14 +490,14 @@ export class HttpStreamParser implements StreamParser {
         if (s.scanning) {
           const k = Math.min(n, this.budget);
           if (k > 0) {
-            s.fnr.push(buf, pos, k);
+            s.fnr!.push(buf, pos, k);
             this.budget -= k;
-            this.counters.bodyBytesScanned += k;
+            this.bodyBytesScanned += k;
           }
           if (this.budget === 0) {
             s.scanning = false;
-            s.fnr.flush();
-            this.counters.depthReached++;
+            s.fnr!.flush();
+            this.rare().depthReached++;
           }
         }
         const dwb = m.dwBody;
@@ -432,32 +520,32 @@ export class HttpStreamParser implements StreamParser {
         }
         const skip = s.remaining;
         m.bodyBytes += skip;
-        this.counters.bodyBytesSkipped += skip;
+        this.bodyBytesSkipped += skip;
         dwb?.skipped(skip);
         s.remaining = 0;
         this.bodyPartDone(dir, s);
         return skip;
       }
 
-      const next = s.lines.take(buf, pos, end);
+      const next = s.take(buf, pos, end);
       const used = (next < 0 ? end : next) - pos;
       pos = next < 0 ? end : next;
       if (st === St.Lost) {
-        this.counters.lostBytes += used;
+        this.rare().lostBytes += used;
         s.lostBytes += used;
         if (s.lostBytes > this.maxLostBytes) {
-          this.counters.deadDirections++;
+          this.rare().deadDirections++;
           return this.kill(s, true);
         }
         if (next < 0) break;
         if (this.parseStart(dir, s, true)) {
-          this.counters.resyncs++;
+          this.rare().resyncs++;
           s.lostBytes = 0;
         }
         continue;
       }
       s.headBytes += used;
-      if (s.headBytes > this.maxHeaderBytes || s.lines.overflowing || (next >= 0 && s.lines.truncated)) return this.overflow();
+      if (s.headBytes > this.maxHeaderBytes || s.overflowing || (next >= 0 && s.truncated)) return this.overflow();
       if (next < 0) break;
       const r = this.onLine(dir, s);
       if (r === DETACH) return DETACH;
@@ -467,15 +555,15 @@ export class HttpStreamParser implements StreamParser {
 
   gap(dir: Direction, len: number): void {
     if (this.ended) return;
-    this.counters.gaps++;
-    this.counters.gapBytes += len;
-    const s = this.sides[dir];
+    this.rare().gaps++;
+    this.rare().gapBytes += len;
+    const s = this.side(dir);
     const m = s.msg;
     switch (s.state) {
       case St.Dead:
         return;
       case St.ToClose:
-        s.fnr.poison();
+        s.fnr?.poison();
         m!.bodyBytes += len;
         m!.dwBody?.gap(len);
         return;
@@ -484,7 +572,7 @@ export class HttpStreamParser implements StreamParser {
         if (len <= s.remaining) {
           s.remaining -= len;
           m!.bodyBytes += len;
-          s.fnr.poison();
+          s.fnr?.poison();
           m!.dwBody?.gap(len);
           if (s.remaining === 0) this.bodyPartDone(dir, s);
           return;
@@ -496,7 +584,7 @@ export class HttpStreamParser implements StreamParser {
     // Framing is lost: keep what the message had, then search for the next start line.
     if (m !== null) {
       if (s.state === St.Headers) {
-        this.counters.truncatedHeads++;
+        this.rare().truncatedHeads++;
         s.msg = null;
       } else {
         this.messageDone(dir, s);
@@ -504,7 +592,7 @@ export class HttpStreamParser implements StreamParser {
     }
     s.state = St.Lost;
     s.scanning = false;
-    s.lines.reset();
+    s.reset();
     s.lostBytes = 0;
   }
 
@@ -517,24 +605,23 @@ export class HttpStreamParser implements StreamParser {
     if (this.ended) return;
     this.ended = true;
     for (const dir of [0, 1] as Direction[]) {
-      const s = this.sides[dir];
+      const s = this.side(dir);
       if (s.msg === null) continue;
       if (s.state === St.Headers) {
-        this.counters.truncatedHeads++;
+        this.rare().truncatedHeads++;
         s.msg = null;
       } else {
         this.messageDone(dir, s);
       }
     }
-    for (const req of this.queue) {
-      this.counters.incompleteRequests++;
-      this.exchange(req, null, this.sides[0].lastSec, this.sides[0].lastNsec);
+    for (let req = this.dequeue(); req !== null; req = this.dequeue()) {
+      this.rare().incompleteRequests++;
+      this.exchange(req, null, this.toServer.lastSec, this.toServer.lastNsec);
     }
-    this.queue.length = 0;
   }
 
   private overflow(): number {
-    this.counters.headerOverflows++;
+    this.rare().headerOverflows++;
     this.finishAll();
     return DETACH;
   }
@@ -544,7 +631,7 @@ export class HttpStreamParser implements StreamParser {
     s.state = St.Dead;
     s.scanning = false;
     if (lost) s.msg = null;
-    const other = this.sides[0] === s ? this.sides[1] : this.sides[0];
+    const other = this.toServer === s ? this.toClient : this.toServer;
     if (other.state === St.Dead) {
       this.finishAll();
       return DETACH;
@@ -553,12 +640,12 @@ export class HttpStreamParser implements StreamParser {
   }
 
   private onLine(dir: Direction, s: Side): number {
-    const ln = s.lines;
+    const ln: LineBuffer = s;
     switch (s.state) {
       case St.Start:
         if (ln.lineLen === 0) return 0;
         if (!this.parseStart(dir, s, false)) {
-          this.counters.badStartLines++;
+          this.rare().badStartLines++;
           s.state = St.Lost;
           s.lostBytes = 0;
         }
@@ -593,7 +680,7 @@ export class HttpStreamParser implements StreamParser {
   }
 
   private badChunk(dir: Direction, s: Side): number {
-    this.counters.badChunks++;
+    this.rare().badChunks++;
     this.messageDone(dir, s);
     s.state = St.Lost;
     s.lostBytes = 0;
@@ -602,7 +689,7 @@ export class HttpStreamParser implements StreamParser {
 
   /** The line in the buffer as a request line (to server) or status line (to client). */
   private parseStart(dir: Direction, s: Side, resync: boolean): boolean {
-    const ln = s.lines;
+    const ln: LineBuffer = s;
     const b = ln.line;
     const o = ln.lineOff;
     const e = o + ln.lineLen;
@@ -684,19 +771,19 @@ export class HttpStreamParser implements StreamParser {
   }
 
   private header(dir: Direction, s: Side): void {
-    const ln = s.lines;
+    const ln: LineBuffer = s;
     const b = ln.line;
     const o = ln.lineOff;
     const e = o + ln.lineLen;
     const m = s.msg!;
     if (b[o] === 0x20 || b[o] === 0x09) {
-      this.counters.foldedHeaders++;
+      this.rare().foldedHeaders++;
       return;
     }
     let c = o;
     while (c < e && b[c] !== 0x3a && b[c] > 0x20 && b[c] < 0x7f) c++;
     if (c === o || c >= e || b[c] !== 0x3a) {
-      this.counters.badHeaders++;
+      this.rare().badHeaders++;
       return;
     }
     this.scanPhi(m, b, c + 1, e - c - 1, 'headers');
@@ -741,7 +828,7 @@ export class HttpStreamParser implements StreamParser {
         const v = value();
         const n = /^\d{1,15}$/.test(v) ? Number(v) : -2;
         if (n === -2 || (m.contentLength >= 0 && m.contentLength !== n)) {
-          this.counters.badContentLength++;
+          this.rare().badContentLength++;
           m.contentLength = -2;
         } else if (m.contentLength !== -2) {
           m.contentLength = n;
@@ -772,7 +859,7 @@ export class HttpStreamParser implements StreamParser {
     const sp = v.indexOf(' ');
     const scheme = (sp < 0 ? v : v.slice(0, sp)).toLowerCase();
     if (!/^[a-z0-9_-]{1,24}$/.test(scheme)) {
-      this.counters.badAuthorization++;
+      this.rare().badAuthorization++;
       return;
     }
     m.authScheme = scheme;
@@ -780,37 +867,38 @@ export class HttpStreamParser implements StreamParser {
     if (scheme === 'basic') {
       const raw = decodeBase64(rest);
       if (raw === null) {
-        this.counters.badAuthorization++;
+        this.rare().badAuthorization++;
         return;
       }
       const text = raw.toString('utf8');
       const colon = text.indexOf(':');
       const user = colon < 0 ? text : text.slice(0, colon);
       const pass = colon < 0 ? undefined : text.slice(colon + 1);
-      if (colon < 0) this.counters.badAuthorization++;
+      if (colon < 0) this.rare().badAuthorization++;
       this.credential('basic-auth', user, pass, m);
     } else if (scheme === 'digest') {
       const user = digestUsername(rest);
-      if (user === null) this.counters.badAuthorization++;
+      if (user === null) this.rare().badAuthorization++;
       this.credential('digest-auth', user ?? undefined, undefined, m);
     }
   }
 
   private credential(kind: 'basic-auth' | 'digest-auth', user: string | undefined, secret: string | undefined, m: Msg): void {
-    this.counters.credentials++;
-    this.creds.report(this.creds.record(kind, user, secret, m.tsSec, m.tsNsec));
+    this.rare().credentials++;
+    const creds = (this.creds ??= new CredentialLog(this.pseudonymize, 'http', (rec) => this.emit(rec)));
+    creds.report(creds.record(kind, user, secret, m.tsSec, m.tsNsec));
   }
 
   private headEnd(dir: Direction, s: Side): number {
     const m = s.msg!;
     if (dir === 0) {
-      this.counters.requests++;
-      if (this.queue.length >= this.maxPending) {
-        this.counters.pendingOverflow++;
-        this.counters.incompleteRequests++;
-        this.exchange(this.queue.shift()!, null, s.lastSec, s.lastNsec);
+      this.requests++;
+      if (this.pendingRequests >= this.maxPending) {
+        this.rare().pendingOverflow++;
+        this.rare().incompleteRequests++;
+        this.exchange(this.dequeue()!, null, s.lastSec, s.lastNsec);
       }
-      this.queue.push(m);
+      this.enqueue(m);
       if (m.dw !== null) this.dicomwebHead(true, m, m.dw);
       if (m.chunked) return this.beginBody(s, m, St.ChunkSize);
       if (m.contentLength === -2 || m.otherCoding) {
@@ -826,13 +914,13 @@ export class HttpStreamParser implements StreamParser {
     }
     const status = m.status;
     if (status >= 100 && status < 200 && status !== 101) {
-      this.counters.interimResponses++;
+      this.rare().interimResponses++;
       s.msg = null;
       s.state = St.Start;
       return 0;
     }
-    this.counters.responses++;
-    const req = this.queue.length > 0 ? this.queue[0] : null;
+    this.responses++;
+    const req = this.oldest;
     if (req !== null && req.dw !== null) this.dicomwebHead(false, m, req.dw);
     if (status === 101 || (req !== null && req.method === 'CONNECT' && status >= 200 && status < 300)) {
       // The connection now carries another protocol (WebSocket, a tunnel): nothing more for us.
@@ -856,10 +944,10 @@ export class HttpStreamParser implements StreamParser {
 
   private beginBody(s: Side, m: Msg, state: St): number {
     s.state = state;
-    s.remaining = state === St.Body ? m.contentLength : state === St.ToClose ? Infinity : 0;
-    if (m.encoded) this.counters.encodedBodies++;
+    s.remaining = state === St.Body ? m.contentLength : state === St.ToClose ? UNTIL_CLOSE : 0;
+    if (m.encoded) this.rare().encodedBodies++;
     s.scanning = this.budget > 0 && !m.encoded;
-    if (s.scanning) s.fnr.begin(this.acc(m), 'body');
+    if (s.scanning) (s.fnr ??= new FnrStream()).begin(this.acc(m), 'body');
     return 0;
   }
 
@@ -878,7 +966,7 @@ export class HttpStreamParser implements StreamParser {
     s.headBytes = 0;
     s.remaining = 0;
     if (m === null) return;
-    if (s.scanning) s.fnr.flush();
+    if (s.scanning) s.fnr!.flush();
     s.scanning = false;
     if (m.dwBody !== null) m.dwBody.end(cut);
     const tsSec = s.lastSec;
@@ -886,8 +974,8 @@ export class HttpStreamParser implements StreamParser {
     const phi = m.phi;
     if (phi !== null && phi.empty) m.phi = null;
     if (m.phi !== null) {
-      this.counters.phiMessages++;
-      const req = dir === 0 ? m : this.queue.length > 0 ? this.queue[0] : null;
+      this.rare().phiMessages++;
+      const req = dir === 0 ? m : this.oldest;
       const rec: CleartextPhiRecord = {
         type: 'phi.observed',
         ts_sec: tsSec,
@@ -909,14 +997,14 @@ export class HttpStreamParser implements StreamParser {
       this.emit(rec);
     }
     if (dir === 1) {
-      const req = this.queue.length > 0 ? this.queue.shift()! : null;
-      if (req === null) this.counters.unpairedResponses++;
+      const req = this.dequeue();
+      if (req === null) this.rare().unpairedResponses++;
       this.exchange(req, m, tsSec, tsNsec);
     }
   }
 
   private exchange(req: Msg | null, res: Msg | null, tsSec: number, tsNsec: number): void {
-    this.counters.exchanges++;
+    this.exchanges++;
     // Decided before the http record, so both carry the flow's new label.
     const dw = req?.dw?.record(res?.status, res === null, tsSec, tsNsec) ?? null;
     if (dw !== null) this.dicomwebRecognised();
@@ -951,7 +1039,7 @@ export class HttpStreamParser implements StreamParser {
     }
     this.emit(r);
     if (dw !== null) {
-      this.counters.dicomwebRequests++;
+      this.rare().dicomwebRequests++;
       this.emit(dw);
     }
   }
@@ -961,8 +1049,8 @@ export class HttpStreamParser implements StreamParser {
     m.dw = dw;
     dw.addMedia(m.dicomMedia);
     if (m.dicomContentType !== undefined && !m.encoded && (toServer || (m.status !== 204 && m.status !== 304))) {
-      m.dwBody = dw.bodyFor(toServer, m.dicomContentType, this.dicomwebLimits);
-      if (m.dwBody !== null) this.counters.dicomwebBodies++;
+      m.dwBody = dw.bodyFor(toServer, m.dicomContentType, this.opts.dicomwebLimits);
+      if (m.dwBody !== null) this.rare().dicomwebBodies++;
     }
     // Known from the request alone: the label is set before the request's own events.
     if (dw.confirmed) this.dicomwebRecognised();
@@ -971,8 +1059,16 @@ export class HttpStreamParser implements StreamParser {
   private dicomwebRecognised(): void {
     if (this.dicomwebSeen) return;
     this.dicomwebSeen = true;
-    this.onDicomweb?.();
+    this.sink.setApp?.('dicomweb', false);
   }
+}
+
+/** The sink of a parser made with callbacks (`emit`, `onDicomweb`). */
+function callbackSink(opts: HttpParserOptions): HttpParserSink {
+  const emit = opts.emit;
+  if (emit === undefined) throw new TypeError('HttpStreamParser needs emit or sink');
+  const onDicomweb = opts.onDicomweb;
+  return onDicomweb === undefined ? { emit } : { emit, setApp: () => onDicomweb() };
 }
 
 /** Whether b[from, to) holds "dicom" in any case: the test before an Accept value becomes a string. */

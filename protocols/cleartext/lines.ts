@@ -3,6 +3,10 @@
  * over TCP). A line that lies whole inside one chunk is handed out as a view into that chunk
  * (no copy); only a line split over chunks is copied, into a buffer that grows as needed up to
  * `max` bytes: the rest of an over-long line is dropped and the line is marked truncated.
+ *
+ * A LineBuffer lives as long as its connection, so what it keeps matters: its buffer is its own
+ * memory (a slice of Node's shared 8 KiB pool would keep the whole slab alive), and a parser
+ * calls forget() once it is done with a chunk, so no view into the caller's chunk stays behind.
  */
 
 const EMPTY = Buffer.alloc(0);
@@ -25,6 +29,10 @@ export class LineBuffer {
    * `line`/`lineOff`/`lineLen`, or returns -1 when all bytes went into the partial line.
    */
   take(buf: Buffer, off: number, end: number): number {
+    // Offsets computed by a caller from a non-integer field arrive boxed; `>>> 0` (exact below
+    // 4 GiB, far beyond any chunk) keeps this object's fields small integers, not a box each.
+    off >>>= 0;
+    end >>>= 0;
     let i = off;
     while (i < end && buf[i] !== 0x0a) i++;
     if (i === end) {
@@ -75,6 +83,13 @@ export class LineBuffer {
     this.over = false;
   }
 
+  /** Drops the view of the last line: it may point into the caller's chunk, which must not outlive the call. */
+  forget(): void {
+    this.line = EMPTY;
+    this.lineOff = 0;
+    this.lineLen = 0;
+  }
+
   private append(buf: Buffer, s: number, e: number): void {
     const n = e - s;
     if (n === 0) return;
@@ -89,7 +104,7 @@ export class LineBuffer {
       // Grow by doubling from 256 bytes: most split lines are short, and a flow keeps its buffer.
       let size = this.buf === null ? 256 : this.buf.length * 2;
       while (size < need) size *= 2;
-      const next = Buffer.allocUnsafe(Math.min(size, this.max));
+      const next = Buffer.from(new ArrayBuffer(Math.min(size, this.max)));
       if (this.buf !== null) this.buf.copy(next, 0, 0, this.len);
       this.buf = next;
     }

@@ -25,8 +25,10 @@ const MAX_QUERY_ITEMS = 64;
 type BodyRecord = NonNullable<DicomwebRequestRecord['request_body']>;
 
 export class DicomwebExchange {
-  readonly obs: DicomwebObservations;
-  readonly queryKeys: string[] = [];
+  // Both made with their first entry: an exchange lives as long as its request waits, and most
+  // have no query keys and nothing to observe.
+  private obs: DicomwebObservations | null = null;
+  private queryKeys: string[] | null = null;
   private qidoControl = false;
   private media = 0;
   private requestBody: DicomwebBody | null = null;
@@ -50,25 +52,28 @@ export class DicomwebExchange {
     /** The path template the http event reports. */
     readonly url: string,
     query: string | null,
-    pseudonymize: Pseudonymize,
+    private readonly pseudonymize: Pseudonymize,
   ) {
-    this.obs = new DicomwebObservations(pseudonymize);
     if (query !== null) this.readQuery(query);
+  }
+
+  private observations(): DicomwebObservations {
+    return (this.obs ??= new DicomwebObservations(this.pseudonymize));
   }
 
   /** Names of the query: the attributes matched on, and whether each carried a value (never the value). */
   private readQuery(query: string): void {
     const items = query.split(/[&;]/, MAX_QUERY_ITEMS);
-    this.obs.source = 'query';
     for (const item of items) {
       const eq = item.indexOf('=');
       const name = eq < 0 ? item : item.slice(0, eq);
       if (isQidoControl(name)) this.qidoControl = true;
       const attr = queryAttribute(name);
       if (attr === null) continue;
-      if (!this.queryKeys.includes(attr)) this.queryKeys.push(attr);
-      // A patient key with a value put that value in the URL, in the clear.
-      if (isPatientAttribute(attr) && eq >= 0 && eq < item.length - 1) this.obs.phi(attr);
+      const keys = (this.queryKeys ??= []);
+      if (!keys.includes(attr)) keys.push(attr);
+      // A patient key with a value put that value in the URL, in the clear (the observations' source is 'query' until a body is read).
+      if (isPatientAttribute(attr) && eq >= 0 && eq < item.length - 1) this.observations().phi(attr);
     }
   }
 
@@ -79,12 +84,12 @@ export class DicomwebExchange {
 
   /** Whether the exchange is DICOMweb by more than its path. */
   get confirmed(): boolean {
-    return this.target.uid || this.media !== 0 || this.queryKeys.length > 0 || this.qidoControl;
+    return this.target.uid || this.media !== 0 || this.queryKeys !== null || this.qidoControl;
   }
 
   /** The body inspector for the request (to server) or response, or null when the body is not DICOM. */
   bodyFor(toServer: boolean, contentType: string, limits?: DicomwebBodyLimits): DicomwebBody | null {
-    const b = DicomwebBody.forContentType(contentType, this.obs.from(toServer ? 'request' : 'response'), limits);
+    const b = DicomwebBody.forContentType(contentType, this.observations().from(toServer ? 'request' : 'response'), limits);
     if (b === null) return null;
     const semi = contentType.indexOf(';');
     const type = (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
@@ -111,13 +116,13 @@ export class DicomwebExchange {
       http_method: this.method,
       url: this.url,
       media_types: dicomMediaNames(this.media),
-      phi_fields: [...o.fields],
+      phi_fields: o === null ? [] : [...o.fields],
     };
     if (this.target.resource !== undefined) r.resource = this.target.resource;
     if (status !== undefined) r.status = status;
-    if (this.queryKeys.length > 0) r.query_keys = this.queryKeys;
-    if (o.sources.size > 0) r.phi_sources = [...o.sources];
-    if (o.ids.size > 0) r.patient_ids = [...o.ids].map(([pseudonym, kind]) => ({ kind, pseudonym }));
+    if (this.queryKeys !== null) r.query_keys = this.queryKeys;
+    if (o !== null && o.sources.size > 0) r.phi_sources = [...o.sources];
+    if (o !== null && o.ids.size > 0) r.patient_ids = [...o.ids].map(([pseudonym, kind]) => ({ kind, pseudonym }));
     if (this.requestBody !== null) r.request_body = bodyRecord(this.requestMediaType, this.requestBody.summary);
     if (this.responseBody !== null) r.response_body = bodyRecord(this.responseMediaType, this.responseBody.summary);
     if (incomplete) r.incomplete = true;
