@@ -143,7 +143,7 @@ export class Hl7StreamParser implements StreamParser, FrameSink {
   /** The framers of Direction.ToServer and Direction.ToClient. */
   private framer0: Framer;
   private framer1: Framer;
-  /** Made when the first message waits for its ACK. */
+  /** Made when a message waits for its ACK, released when none does. */
   private tracker: AckTracker<Hl7MessageRecord> | null = null;
   private readonly ackTimeoutMs: number;
   private readonly maxOutstanding: number;
@@ -316,14 +316,24 @@ export class Hl7StreamParser implements StreamParser, FrameSink {
   }
 
   private expire(): void {
-    if (this.tracker === null || this.tracker.size === 0) return;
-    this.tracker.expire(this.nowMs, (e) => {
+    const tracker = this.tracker;
+    if (tracker === null || tracker.size === 0) return;
+    for (let e = tracker.takeExpired(this.nowMs); e !== null; e = tracker.takeExpired(this.nowMs)) {
       this.counted().ackTimeouts++;
       this.out.emit(e.data);
       const rec = this.undelivered(e, 'ack-timeout', { waited_ms: round3(this.nowMs - e.sentMs) });
       if (this.gapsIn(e.dir ^ 1) !== e.gapsAtSend) rec.capture_loss = true;
       this.out.emit(rec);
-    });
+    }
+    this.releaseIdleTracker();
+  }
+
+  /**
+   * Lets go of the tracker once nothing waits for an ACK: between messages it would keep its
+   * maps, and the answered messages' records until its queue is compacted.
+   */
+  private releaseIdleTracker(): void {
+    if (this.tracker !== null && this.tracker.size === 0) this.tracker = null;
   }
 
   private gapsIn(dir: number): number {
@@ -460,10 +470,12 @@ export class Hl7StreamParser implements StreamParser, FrameSink {
     const e = tracker.match(dir, ack.controlId);
     if (e !== null) {
       this.answer(e, ack, ackMs);
+      this.releaseIdleTracker();
       return true;
     }
     const batch = tracker.matchBatch(dir, ack.controlId);
     for (const b of batch) this.answer(b, ack, ackMs);
+    this.releaseIdleTracker();
     return batch.length > 0;
   }
 
