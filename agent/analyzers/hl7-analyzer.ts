@@ -1,4 +1,4 @@
-import { Hl7StreamParser, probeHl7, type Hl7Record } from '../../protocols/hl7/index.js';
+import { Hl7StreamParser, probeHl7 } from '../../protocols/hl7/index.js';
 import type { AnalyzerEnvironment } from './environment.js';
 import type { TcpAnalyzerFactory } from './registry.js';
 
@@ -9,13 +9,15 @@ export function hl7Analyzer(env: AnalyzerEnvironment): TcpAnalyzerFactory {
     encrypted: false,
     probe: (_dir, buf, off, len) => probeHl7(buf, off, len),
     create(ctx) {
+      // The context itself takes the records, and the ticker is a bound method: no closure
+      // (and no scope kept for it) per connection.
       const parser = new Hl7StreamParser({
-        emit: (rec: Hl7Record) => ctx.emit(rec),
+        emit: ctx,
         pseudonymize: env.pseudonymize,
         ackTimeoutMs: env.hl7AckTimeoutSec * 1000,
         maxMessageSize: env.hl7MaxMessageSize,
       });
-      ctx.onTick((sec, nsec) => parser.tick(sec, nsec));
+      ctx.onTick(parser.tick.bind(parser));
       return parser;
     },
   };

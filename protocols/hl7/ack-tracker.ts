@@ -37,10 +37,12 @@ class Chains<T> {
 }
 
 export class AckTracker<T> {
-  // Made on first use: most connections carry one direction's messages, many none (an open
-  // connection costs no maps until it has a message outstanding).
-  private readonly byId: [Chains<T> | null, Chains<T> | null] = [null, null];
-  private readonly byBatch: [Chains<T> | null, Chains<T> | null] = [null, null];
+  // Per direction (0, 1), made on first use: most connections carry one direction's messages,
+  // many no batches. Fields rather than two-element arrays, which cost an array each.
+  private ids0: Chains<T> | null = null;
+  private ids1: Chains<T> | null = null;
+  private batches0: Chains<T> | null = null;
+  private batches1: Chains<T> | null = null;
   private queue: Pending<T>[] = [];
   private head = 0;
   /** Outstanding (not yet resolved) messages. */
@@ -72,7 +74,7 @@ export class AckTracker<T> {
       batchPrev: null,
       batchNext: null,
     };
-    const ids = (this.byId[dir] ??= new Chains());
+    const ids = this.idChains(dir, true)!;
     const last = ids.last.get(controlId);
     if (last === undefined) ids.first.set(controlId, e);
     else {
@@ -81,7 +83,7 @@ export class AckTracker<T> {
     }
     ids.last.set(controlId, e);
     if (batchId !== '') {
-      const batches = (this.byBatch[dir] ??= new Chains());
+      const batches = this.batchChains(dir, true)!;
       const lastOfBatch = batches.last.get(batchId);
       if (lastOfBatch === undefined) batches.first.set(batchId, e);
       else {
@@ -97,7 +99,7 @@ export class AckTracker<T> {
 
   /** The oldest outstanding message sent opposite to `ackDir` with this control id, removed. */
   match(ackDir: number, controlId: string): Pending<T> | null {
-    const e = this.byId[ackDir ^ 1]?.first.get(controlId);
+    const e = this.idChains(ackDir ^ 1, false)?.first.get(controlId);
     if (e === undefined) return null;
     this.unlink(e);
     return e;
@@ -107,23 +109,33 @@ export class AckTracker<T> {
   matchBatch(ackDir: number, batchId: string): Pending<T>[] {
     const out: Pending<T>[] = [];
     if (batchId === '') return out;
-    for (let e = this.byBatch[ackDir ^ 1]?.first.get(batchId) ?? null; e !== null; e = e.batchNext) out.push(e);
+    for (let e = this.batchChains(ackDir ^ 1, false)?.first.get(batchId) ?? null; e !== null; e = e.batchNext) out.push(e);
     for (const e of out) this.unlink(e);
     return out;
   }
 
   /** Calls `out` for each message whose deadline is at or before nowMs, oldest first. */
   expire(nowMs: number, out: (e: Pending<T>) => void): void {
+    for (let e = this.takeExpired(nowMs); e !== null; e = this.takeExpired(nowMs)) out(e);
+  }
+
+  /**
+   * The oldest message whose deadline is at or before nowMs, removed, or null. expire() without
+   * a callback: a caller that checks on every packet needs no closure per call.
+   */
+  takeExpired(nowMs: number): Pending<T> | null {
     while (this.head < this.queue.length) {
       const e = this.queue[this.head];
       if (!e.done) {
         if (e.dueMs > nowMs) break;
         this.unlink(e);
-        out(e);
+        this.head++;
+        return e;
       }
       this.head++;
     }
     this.compact();
+    return null;
   }
 
   /** Removes and returns every outstanding message, oldest first. */
@@ -147,6 +159,18 @@ export class AckTracker<T> {
     return this.head < this.queue.length ? this.queue[this.head].dueMs : Infinity;
   }
 
+  /** The chains of one direction's control ids, made when `make` and missing. */
+  private idChains(dir: number, make: boolean): Chains<T> | null {
+    if (dir === 0) return this.ids0 ?? (make ? (this.ids0 = new Chains()) : null);
+    return this.ids1 ?? (make ? (this.ids1 = new Chains()) : null);
+  }
+
+  /** The chains of one direction's batch ids, made when `make` and missing. */
+  private batchChains(dir: number, make: boolean): Chains<T> | null {
+    if (dir === 0) return this.batches0 ?? (make ? (this.batches0 = new Chains()) : null);
+    return this.batches1 ?? (make ? (this.batches1 = new Chains()) : null);
+  }
+
   private shiftOldest(): Pending<T> | null {
     while (this.head < this.queue.length) {
       const e = this.queue[this.head++];
@@ -163,7 +187,7 @@ export class AckTracker<T> {
     e.done = true;
     this.size--;
     // An entry was added through add(), which made its direction's chains.
-    const ids = this.byId[e.dir]!;
+    const ids = this.idChains(e.dir, false)!;
     if (e.prev === null) {
       if (e.next === null) ids.first.delete(e.controlId);
       else ids.first.set(e.controlId, e.next);
@@ -174,7 +198,7 @@ export class AckTracker<T> {
     } else e.next.prev = e.prev;
     e.prev = e.next = null;
     if (e.batchId !== '') {
-      const batches = this.byBatch[e.dir]!;
+      const batches = this.batchChains(e.dir, false)!;
       if (e.batchPrev === null) {
         if (e.batchNext === null) batches.first.delete(e.batchId);
         else batches.first.set(e.batchId, e.batchNext);

@@ -10,15 +10,24 @@ export const enum FrameFlags {
   EndedEarlier = 4,
 }
 
+/**
+ * Where a framer delivers. One sink serves both directions of a connection (the framer passes
+ * its direction), so a connection needs no closure or sink object per direction.
+ */
 export interface FrameSink {
   /** One HL7 payload, buf[off..off+len) valid only during the call. */
-  onFrame(buf: Buffer, off: number, len: number, flags: FrameFlags): void;
+  onFrame(dir: number, buf: Buffer, off: number, len: number, flags: FrameFlags): void;
   /** MLLP release 2 commit acknowledgement (<VT><ACK><FS><CR>) or negative (<NAK>). */
-  onCommitAck(positive: boolean): void;
+  onCommitAck(dir: number, positive: boolean): void;
+  /**
+   * Where the framer counts what went wrong (and commit ACKs). Called only when there is
+   * something to count, so a connection without anomalies can do without the object.
+   * The frames delivered are the sink's to count: each is one onFrame call.
+   */
+  framerCounters(): FramerCounters;
 }
 
 export interface FramerCounters {
-  frames: number;
   /** Frames over maxMessageSize, dropped while skipping to the next start block. */
   oversizeFrames: number;
   /** Bytes dropped because their frame was over the cap. */
@@ -34,7 +43,6 @@ export interface FramerCounters {
 
 export function newFramerCounters(): FramerCounters {
   return {
-    frames: 0,
     oversizeFrames: 0,
     oversizeBytes: 0,
     bytesOutsideFrames: 0,
@@ -61,7 +69,11 @@ export interface Framer {
 
 export const DEFAULT_MAX_MESSAGE_SIZE = 4 * 1024 * 1024;
 
-/** Growable byte accumulator with a hard ceiling; shrinks back after big messages. */
+/**
+ * Growable byte accumulator with a hard ceiling; shrinks back after big messages. Its buffer is
+ * made by the first append and kept while small, so a connection that splits its frames over
+ * segments reuses one buffer.
+ */
 export class Accumulator {
   buf: Buffer | null = null;
   len = 0;
@@ -72,11 +84,12 @@ export class Accumulator {
     const need = this.len + n;
     if (need > this.ceiling) return false;
     if (this.buf === null || need > this.buf.length) {
-      // Start small: most frames split over segments are a few hundred bytes, and sizes under
-      // 4 KiB come from Node's shared pool instead of an ArrayBuffer of their own per connection.
+      // Start small: most frames split over segments are a few hundred bytes. Not from Node's
+      // shared pool (allocUnsafe under 4 KiB): the buffer lives as long as its connection, and
+      // one live slice keeps the whole 8 KiB slab it was cut from.
       let cap = this.buf === null ? 512 : this.buf.length * 2;
       while (cap < need) cap *= 2;
-      const next = Buffer.allocUnsafe(Math.min(cap, this.ceiling));
+      const next = Buffer.allocUnsafeSlow(Math.min(cap, this.ceiling));
       if (this.buf !== null && this.len > 0) this.buf.copy(next, 0, 0, this.len);
       this.buf = next;
     }

@@ -1,4 +1,4 @@
-import { Accumulator, FrameFlags, type Framer, type FramerCounters, type FrameSink } from './framing.js';
+import { Accumulator, FrameFlags, type Framer, type FrameSink } from './framing.js';
 
 /**
  * MLLP (HL7 v2 Minimal Lower Layer Protocol): <VT=0x0B> payload <FS=0x1C><CR=0x0D>.
@@ -29,15 +29,18 @@ const enum State {
 
 export class MllpFramer implements Framer {
   private state = State.Hunt;
-  private readonly acc: Accumulator;
+  /**
+   * Made when a frame first continues past its chunk: many directions (ACKs, short messages)
+   * never split one, and an idle connection then holds no accumulator for them.
+   */
+  private acc: Accumulator | null = null;
 
   constructor(
     private readonly sink: FrameSink,
+    /** Passed back to the sink with each frame. */
+    private readonly dir: number,
     private readonly maxMessageSize: number,
-    private readonly counters: FramerCounters,
-  ) {
-    this.acc = new Accumulator(maxMessageSize);
-  }
+  ) {}
 
   push(chunk: Buffer, off: number, len: number): void {
     // Work on a view bounded to this chunk so the native indexOf (memchr) never runs past it
@@ -73,17 +76,20 @@ export class MllpFramer implements Framer {
             return;
           }
           const flags = buf[q] === FS ? FrameFlags.None : FrameFlags.Unterminated;
-          if (this.acc.len === 0) {
+          const acc = this.acc;
+          if (acc === null || acc.len === 0) {
             // Whole frame inside this chunk: deliver the view, no copy.
             if (q - i > this.maxMessageSize) this.countOversize(q - i);
             else this.deliver(buf, i, q - i, flags);
-          } else if (this.acc.len + (q - i) > this.maxMessageSize) {
-            this.countOversize(this.acc.len + (q - i));
           } else {
-            this.acc.append(buf, i, q - i);
-            this.deliver(this.acc.buf!, 0, this.acc.len, flags);
+            if (acc.len + (q - i) > this.maxMessageSize) {
+              this.countOversize(acc.len + (q - i));
+            } else {
+              acc.append(buf, i, q - i);
+              this.deliver(acc.buf!, 0, acc.len, flags);
+            }
+            acc.clear();
           }
-          this.acc.clear();
           i = q + 1;
           // After a VT inside a frame the previous frame lost its end block; a new one begins here.
           if (flags === FrameFlags.None) this.state = State.AfterEnd;
@@ -96,73 +102,76 @@ export class MllpFramer implements Framer {
 
   private startFrame(): void {
     this.state = State.Frame;
-    this.acc.clear();
+    this.acc?.clear();
   }
 
   private countSkipped(buf: Buffer, from: number, to: number): void {
     if (to <= from) return;
     if (this.state === State.Discard) {
-      this.counters.oversizeBytes += to - from;
+      this.sink.framerCounters().oversizeBytes += to - from;
       return;
     }
     // Stray CR/LF after an end block is common and not worth counting as garbage.
     let n = 0;
     for (let k = from; k < to; k++) if (buf[k] !== CR && buf[k] !== 0x0a) n++;
-    this.counters.bytesOutsideFrames += n;
+    if (n > 0) this.sink.framerCounters().bytesOutsideFrames += n;
   }
 
   private countOversize(n: number): void {
-    this.counters.oversizeFrames++;
-    this.counters.oversizeBytes += n;
+    const c = this.sink.framerCounters();
+    c.oversizeFrames++;
+    c.oversizeBytes += n;
   }
 
   /** Copies the unfinished frame's bytes; past the cap, drops them and skips to the next VT. */
   private accumulate(buf: Buffer, from: number, to: number): void {
     if (to === from) return;
-    if (!this.acc.append(buf, from, to - from)) {
-      this.countOversize(this.acc.len + (to - from));
-      this.acc.clear();
+    const acc = (this.acc ??= new Accumulator(this.maxMessageSize));
+    if (!acc.append(buf, from, to - from)) {
+      this.countOversize(acc.len + (to - from));
+      acc.clear();
       this.state = State.Discard;
     }
   }
 
   private deliver(buf: Buffer, off: number, len: number, flags: FrameFlags): void {
     if (len === 1 && (buf[off] === ACK || buf[off] === NAK)) {
-      if (buf[off] === ACK) this.counters.commitAcks++;
-      else this.counters.commitNaks++;
-      this.sink.onCommitAck(buf[off] === ACK);
+      if (buf[off] === ACK) this.sink.framerCounters().commitAcks++;
+      else this.sink.framerCounters().commitNaks++;
+      this.sink.onCommitAck(this.dir, buf[off] === ACK);
       return;
     }
-    this.counters.frames++;
-    if (flags & FrameFlags.Unterminated) this.counters.unterminatedFrames++;
-    this.sink.onFrame(buf, off, len, flags);
+    if (flags & FrameFlags.Unterminated) this.sink.framerCounters().unterminatedFrames++;
+    this.sink.onFrame(this.dir, buf, off, len, flags);
   }
 
   gap(): void {
-    if (this.state === State.Frame) this.counters.framesLostToGap++;
-    this.acc.clear();
+    if (this.state === State.Frame) this.sink.framerCounters().framesLostToGap++;
+    this.acc?.clear();
     // Keep discarding if we already were: the oversize frame's end is still ahead.
     if (this.state !== State.Discard) this.state = State.Hunt;
   }
 
   flush(): boolean {
-    if (this.state !== State.Frame || this.acc.len === 0) return false;
-    this.deliver(this.acc.buf!, 0, this.acc.len, FrameFlags.Unterminated);
-    this.acc.clear();
+    const acc = this.acc;
+    if (this.state !== State.Frame || acc === null || acc.len === 0) return false;
+    this.deliver(acc.buf!, 0, acc.len, FrameFlags.Unterminated);
+    acc.clear();
     this.state = State.Hunt;
     return true;
   }
 
   partial(): Buffer | null {
-    if (this.state !== State.Frame || this.acc.len === 0) return null;
-    return this.acc.buf!.subarray(0, this.acc.len);
+    const acc = this.acc;
+    if (this.state !== State.Frame || acc === null || acc.len === 0) return null;
+    return acc.buf!.subarray(0, acc.len);
   }
 
   buffered(): number {
-    return this.acc.len;
+    return this.acc === null ? 0 : this.acc.len;
   }
 
   capacity(): number {
-    return this.acc.capacity();
+    return this.acc === null ? 0 : this.acc.capacity();
   }
 }

@@ -2,16 +2,21 @@ import { wireDirection } from '../events/wire-direction.js';
 import type { Pseudonymize } from '../phi/pseudonym.js';
 import { DETACH, type Direction, type StreamEndReason, type StreamParser } from '../stream.js';
 import { AckTracker, DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_OUTSTANDING, type Pending } from './ack-tracker.js';
-import { DEFAULT_MAX_MESSAGE_SIZE, FrameFlags, newFramerCounters, type Framer, type FramerCounters, type FrameSink } from './framing.js';
+import { DEFAULT_MAX_MESSAGE_SIZE, FrameFlags, type Framer, type FramerCounters, type FrameSink } from './framing.js';
 import { Hl7Scanner, readAck, readEquipment, readHeader, Seg, type Hl7AckInfo, type Hl7Header } from './message.js';
 import { MllpFramer } from './mllp-framer.js';
 import { readPhi } from './phi.js';
 import type { Hl7Counters, Hl7MessageRecord, Hl7Record, Hl7UndeliveredRecord, PhiObservedRecord } from './records.js';
 import { UnframedFramer } from './unframed-framer.js';
 
+/** Takes the parser's records: the flow's analyzer context, without a closure per connection. */
+export interface Hl7RecordSink {
+  emit(rec: Hl7Record): void;
+}
+
 export interface Hl7ParserOptions {
-  /** Receives every record, synchronously. */
-  emit: (rec: Hl7Record) => void;
+  /** Receives every record, synchronously: a function, or an object with an emit method. */
+  emit: ((rec: Hl7Record) => void) | Hl7RecordSink;
   /** Keyed pseudonymizer for identifiers; without it records carry kinds and counts only. */
   pseudonymize?: Pseudonymize;
   /** Default 4 MiB. */
@@ -100,11 +105,7 @@ const typeEvents: string[] = new Array<string>(TYPE_CACHE).fill('');
 const typeTexts: string[] = new Array<string>(TYPE_CACHE).fill('');
 let typeNext = 0;
 
-/**
- * HL7 v2 over one TCP connection: frames both directions, parses each message once, pairs
- * messages with the ACK that comes back the other way (MSA-2 = MSH-10) and reports messages
- * that were refused, never answered or left outstanding when the connection ended.
- */
+/** The MSH-10 ids found in one direction's unfinished frame, and the frame state they belong to. */
 interface PartialIds {
   frames: number;
   len: number;
@@ -122,17 +123,37 @@ const enum Time {
   PerDirection = 6,
 }
 
-export class Hl7StreamParser implements StreamParser {
-  private readonly stats: Hl7Counters = newCounters();
-  private readonly framerCounters: FramerCounters = newFramerCounters();
-  private readonly framers: [Framer, Framer];
-  private readonly tracker: AckTracker<Hl7MessageRecord>;
-  private readonly emit: (rec: Hl7Record) => void;
+/**
+ * HL7 v2 over one TCP connection: frames both directions, parses each message once, pairs
+ * messages with the ACK that comes back the other way (MSA-2 = MSH-10) and reports messages
+ * that were refused, never answered or left outstanding when the connection ended.
+ *
+ * The parser is its framers' sink (they pass their direction) and keeps its state in fields and
+ * in objects made on first use: connections sit open for hours between messages, and what
+ * each one holds meanwhile is multiplied by every open connection.
+ */
+export class Hl7StreamParser implements StreamParser, FrameSink {
+  // Counted for nearly every message: plain fields. The rest (anomalies, gaps, batches, commit
+  // ACKs, the framers' counts) live in `rare`, made when the first of them is counted.
+  private messages = 0;
+  private responses = 0;
+  private acksMatched = 0;
+  private phiMessages = 0;
+  private rare: Hl7Counters | null = null;
+  /** The framers of Direction.ToServer and Direction.ToClient. */
+  private framer0: Framer;
+  private framer1: Framer;
+  /** Made when a message waits for its ACK, released when none does. */
+  private tracker: AckTracker<Hl7MessageRecord> | null = null;
+  private readonly ackTimeoutMs: number;
+  private readonly maxOutstanding: number;
+  private readonly out: Hl7RecordSink;
   private readonly pseudonymize: Pseudonymize | undefined;
   private readonly unframed: boolean;
   private readonly detachAfterBytes: number;
   private readonly maxMessageSize: number;
-  private readonly gapsByDir = [0, 0];
+  /** Capture gaps per direction, made on the first gap. */
+  private gapsByDir: [number, number] | null = null;
   private bytesSeen = 0;
   private nowSec = 0;
   private nowNsec = 0;
@@ -144,40 +165,56 @@ export class Hl7StreamParser implements StreamParser {
   private readonly times: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   private ended = false;
   private orphans: OrphanAck[] | null = null;
-  /** Frames delivered per direction, and the control ids of each direction's unfinished frame (see partialControlIds). */
-  private readonly framesByDir = [0, 0];
-  private readonly partialIds: [PartialIds | null, PartialIds | null] = [null, null];
-  /** Unframed mode: whether each direction's first byte has been looked at (VT switches to MLLP). */
-  private sniffed = [false, false];
+  /** Frames delivered per direction (Direction.ToServer, ToClient). */
+  private frames0 = 0;
+  private frames1 = 0;
+  /** The control ids of each direction's unfinished frame (see partialControlIds), made on first use. */
+  private partialIds: [PartialIds | null, PartialIds | null] | null = null;
+  /** Unframed mode: bit 1 << dir is set once that direction's first byte was looked at (VT switches to MLLP). */
+  private sniffed = 0;
 
   constructor(opts: Hl7ParserOptions) {
-    this.emit = opts.emit;
+    const emit = opts.emit;
+    this.out = typeof emit === 'function' ? { emit } : emit;
     this.pseudonymize = opts.pseudonymize;
     this.unframed = opts.unframed === true;
     this.detachAfterBytes = opts.detachAfterBytes ?? 1024 * 1024;
     this.maxMessageSize = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
-    this.tracker = new AckTracker(opts.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS, opts.maxOutstanding ?? DEFAULT_MAX_OUTSTANDING);
-    this.framers = [this.makeFramer(0), this.makeFramer(1)];
+    this.ackTimeoutMs = opts.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
+    this.maxOutstanding = opts.maxOutstanding ?? DEFAULT_MAX_OUTSTANDING;
+    this.framer0 = this.makeFramer(0);
+    this.framer1 = this.makeFramer(1);
   }
 
   private makeFramer(dir: Direction): Framer {
-    const sink: FrameSink = {
-      onFrame: (buf, off, len, flags) => this.onFrame(dir, buf, off, len, flags),
-      onCommitAck: () => {},
-    };
-    return this.unframed
-      ? new UnframedFramer(sink, this.maxMessageSize, this.framerCounters)
-      : new MllpFramer(sink, this.maxMessageSize, this.framerCounters);
+    return this.unframed ? new UnframedFramer(this, dir, this.maxMessageSize) : new MllpFramer(this, dir, this.maxMessageSize);
   }
+
+  private framer(dir: Direction): Framer {
+    return dir === 0 ? this.framer0 : this.framer1;
+  }
+
+  /** The counters made on the first thing only they count. */
+  private counted(): Hl7Counters {
+    return (this.rare ??= newCounters());
+  }
+
+  /** FrameSink: the framers count anomalies and commit ACKs in the same object. */
+  framerCounters(): FramerCounters {
+    return this.counted();
+  }
+
+  /** FrameSink: commit ACKs are only counted (by the framer). */
+  onCommitAck(): void {}
 
   data(dir: Direction, buf: Buffer, off: number, len: number, tsSec: number, tsNsec: number): number {
     if (this.ended) return DETACH;
     this.setNow(tsSec, tsNsec);
     this.expire();
     if (this.unframed) {
-      if (!this.sniffed[dir]) this.sniff(dir, buf, off, len);
+      if ((this.sniffed & (1 << dir)) === 0) this.sniff(dir, buf, off, len);
       // Unframed: the peer speaking means the other side's message is complete.
-      if (len > 0) this.framers[dir ^ 1].flush();
+      if (len > 0) this.framer((dir ^ 1) as Direction).flush();
     }
     const t = this.times;
     const at = dir * Time.PerDirection;
@@ -187,31 +224,33 @@ export class Hl7StreamParser implements StreamParser {
     t[at + Time.LastSec] = this.nowSec;
     t[at + Time.LastNsec] = this.nowNsec;
     t[at + Time.LastMs] = this.nowMs;
-    this.framers[dir].push(buf, off, len);
+    this.framer(dir).push(buf, off, len);
     this.bytesSeen += len;
     if (this.bytesSeen > this.detachAfterBytes && this.neverSawHl7()) return DETACH;
     return 0;
   }
 
   gap(dir: Direction, len: number): void {
-    this.stats.gaps++;
-    this.stats.gapBytes += len;
-    this.gapsByDir[dir]++;
-    this.framers[dir].gap();
+    const c = this.counted();
+    c.gaps++;
+    c.gapBytes += len;
+    (this.gapsByDir ??= [0, 0])[dir]++;
+    this.framer(dir).gap();
   }
 
   end(reason: StreamEndReason): void {
     if (this.ended) return;
     // Frames without an end block are delivered: the sender may never send one.
-    this.framers[0].flush();
-    this.framers[1].flush();
+    this.framer0.flush();
+    this.framer1.flush();
     this.ended = true;
     // What already passed its deadline is a timeout, not a casualty of the close.
     this.expire();
+    if (this.tracker === null) return;
     for (const e of this.tracker.drain()) {
-      this.stats.closedOutstanding++;
-      this.emit(e.data);
-      this.emit(this.undelivered(e, 'connection-closed', { waited_ms: round3(this.nowMs - e.sentMs), end_reason: reason }));
+      this.counted().closedOutstanding++;
+      this.out.emit(e.data);
+      this.out.emit(this.undelivered(e, 'connection-closed', { waited_ms: round3(this.nowMs - e.sentMs), end_reason: reason }));
     }
   }
 
@@ -224,33 +263,33 @@ export class Hl7StreamParser implements StreamParser {
 
   /** Messages waiting for an ACK. */
   get outstanding(): number {
-    return this.tracker.size;
+    return this.tracker === null ? 0 : this.tracker.size;
   }
 
   /** Bytes buffered by the framers (bounded by maxMessageSize per direction). */
   get bufferedBytes(): number {
-    return this.framers[0].capacity() + this.framers[1].capacity();
+    return this.framer0.capacity() + this.framer1.capacity();
   }
 
-  /** This connection's counters (a live object; read it at end() to add to the agent's metrics). */
+  /** This connection's counters so far (a new object per read, e.g. at end()). */
   get counters(): Hl7Counters {
-    const f = this.framerCounters;
-    const c = this.stats;
-    c.frames = f.frames;
-    c.oversizeFrames = f.oversizeFrames;
-    c.oversizeBytes = f.oversizeBytes;
-    c.bytesOutsideFrames = f.bytesOutsideFrames;
-    c.unterminatedFrames = f.unterminatedFrames;
-    c.framesLostToGap = f.framesLostToGap;
-    c.commitAcks = f.commitAcks;
-    c.commitNaks = f.commitNaks;
+    const c = this.rare === null ? newCounters() : { ...this.rare };
+    c.frames = this.frames0 + this.frames1;
+    c.messages = this.messages;
+    c.responses = this.responses;
+    c.acksMatched = this.acksMatched;
+    c.phiMessages = this.phiMessages;
     return c;
   }
 
   /** No frame yet and none in progress (a big first message is not a reason to give up). */
   private neverSawHl7(): boolean {
-    const f = this.framerCounters;
-    return f.frames === 0 && f.oversizeFrames === 0 && this.framers[0].partial() === null && this.framers[1].partial() === null;
+    return (
+      this.frames0 + this.frames1 === 0 &&
+      (this.rare === null || this.rare.oversizeFrames === 0) &&
+      this.framer0.partial() === null &&
+      this.framer1.partial() === null
+    );
   }
 
   private setNow(tsSec: number, tsNsec: number): void {
@@ -266,38 +305,52 @@ export class Hl7StreamParser implements StreamParser {
     for (let i = off; i < off + len; i++) {
       const b = buf[i];
       if (b === 0x0d || b === 0x0a || b === 0x20) continue;
-      this.sniffed[dir] = true;
+      this.sniffed |= 1 << dir;
       if (b === 0x0b) {
-        this.framers[dir] = new MllpFramer(
-          { onFrame: (bb, o, l, fl) => this.onFrame(dir, bb, o, l, fl), onCommitAck: () => {} },
-          this.maxMessageSize,
-          this.framerCounters,
-        );
+        const mllp = new MllpFramer(this, dir, this.maxMessageSize);
+        if (dir === 0) this.framer0 = mllp;
+        else this.framer1 = mllp;
       }
       return;
     }
   }
 
   private expire(): void {
-    if (this.tracker.size === 0) return;
-    this.tracker.expire(this.nowMs, (e) => {
-      this.stats.ackTimeouts++;
-      this.emit(e.data);
+    const tracker = this.tracker;
+    if (tracker === null || tracker.size === 0) return;
+    for (let e = tracker.takeExpired(this.nowMs); e !== null; e = tracker.takeExpired(this.nowMs)) {
+      this.counted().ackTimeouts++;
+      this.out.emit(e.data);
       const rec = this.undelivered(e, 'ack-timeout', { waited_ms: round3(this.nowMs - e.sentMs) });
-      if (this.gapsByDir[e.dir ^ 1] !== e.gapsAtSend) rec.capture_loss = true;
-      this.emit(rec);
-    });
+      if (this.gapsIn(e.dir ^ 1) !== e.gapsAtSend) rec.capture_loss = true;
+      this.out.emit(rec);
+    }
+    this.releaseIdleTracker();
   }
 
-  private onFrame(dir: Direction, buf: Buffer, off: number, len: number, flags: FrameFlags): void {
-    this.framesByDir[dir]++;
+  /**
+   * Lets go of the tracker once nothing waits for an ACK: between messages it would keep its
+   * maps, and the answered messages' records until its queue is compacted.
+   */
+  private releaseIdleTracker(): void {
+    if (this.tracker !== null && this.tracker.size === 0) this.tracker = null;
+  }
+
+  private gapsIn(dir: number): number {
+    return this.gapsByDir === null ? 0 : this.gapsByDir[dir];
+  }
+
+  /** FrameSink: one frame of `dir`, delivered by its framer. */
+  onFrame(dir: Direction, buf: Buffer, off: number, len: number, flags: FrameFlags): void {
+    if (dir === 0) this.frames0++;
+    else this.frames1++;
     const sc = scanner;
     const n = sc.scan(buf, off, len);
     if (n === 0) {
-      this.stats.nonHl7Frames++;
+      this.counted().nonHl7Frames++;
       return;
     }
-    if (sc.truncated) this.stats.truncatedMessages++;
+    if (sc.truncated) this.counted().truncatedMessages++;
     let batchId = '';
     let s = 0;
     while (s < n) {
@@ -307,7 +360,7 @@ export class Hl7StreamParser implements StreamParser {
         const b = sc.field(s, 11) ? sc.text(sc.rs, sc.re) : '';
         // BHS-11 names the batch a batch-level ACK refers to; FHS-11 only if there is no BHS.
         if (id === Seg.BHS) {
-          this.stats.batches++;
+          this.counted().batches++;
           batchId = b;
         } else if (batchId === '') batchId = b;
         s++;
@@ -339,7 +392,7 @@ export class Hl7StreamParser implements StreamParser {
     const h = readHeader(sc, from);
     const ack = readAck(sc, from, to);
     const phi = readPhi(sc, from, to, this.pseudonymize);
-    this.stats.messages++;
+    this.messages++;
 
     const rec: Hl7MessageRecord = {
       type: 'hl7.message',
@@ -368,7 +421,7 @@ export class Hl7StreamParser implements StreamParser {
       unterminated: (flags & FrameFlags.Unterminated) !== 0 ? true : undefined,
     };
 
-    if (phi !== null) this.stats.phiMessages++;
+    if (phi !== null) this.phiMessages++;
     if (phi !== null && phi.count > 0) {
       const p: PhiObservedRecord = {
         type: 'phi.observed',
@@ -382,57 +435,62 @@ export class Hl7StreamParser implements StreamParser {
         phi_fields: phi.fields,
         control_id: h.controlId,
       };
-      this.emit(p);
+      this.out.emit(p);
     }
 
     if (ack !== null) {
-      this.stats.responses++;
+      this.responses++;
       rec.acknowledgment = { code: ack.code, control_id: ack.controlId, error_codes: ack.errorCodes, severities: ack.severities };
       // The answered message goes out first, so consumers see request before response.
       if (!this.resolve(dir, ack, tsMs)) {
         // Maybe the message it answers is still in the other framer, missing its end block.
-        if (this.framers[dir ^ 1].partial() !== null) (this.orphans ??= []).push({ ack, ackMs: tsMs });
-        else this.stats.acksUnmatched++;
+        if (this.framer((dir ^ 1) as Direction).partial() !== null) (this.orphans ??= []).push({ ack, ackMs: tsMs });
+        else this.counted().acksUnmatched++;
       }
-      this.emit(rec);
+      this.out.emit(rec);
       return;
     }
 
     if (h.controlId === '' || !expectsAck(h)) {
-      this.emit(rec);
+      this.out.emit(rec);
       return;
     }
-    const evicted = this.tracker.add(dir, h.controlId, batchId, tsMs, this.gapsByDir[dir ^ 1], rec);
+    const tracker = (this.tracker ??= new AckTracker(this.ackTimeoutMs, this.maxOutstanding));
+    const evicted = tracker.add(dir, h.controlId, batchId, tsMs, this.gapsIn(dir ^ 1), rec);
     if (evicted !== null) {
-      this.stats.outstandingOverflow++;
-      this.emit(evicted.data);
+      this.counted().outstandingOverflow++;
+      this.out.emit(evicted.data);
     }
   }
 
   /** Pairs a response arriving in `dir` with what it answers. */
   private resolve(dir: Direction, ack: Hl7AckInfo, ackMs: number): boolean {
-    const e = this.tracker.match(dir, ack.controlId);
+    const tracker = this.tracker;
+    if (tracker === null) return false;
+    const e = tracker.match(dir, ack.controlId);
     if (e !== null) {
       this.answer(e, ack, ackMs);
+      this.releaseIdleTracker();
       return true;
     }
-    const batch = this.tracker.matchBatch(dir, ack.controlId);
+    const batch = tracker.matchBatch(dir, ack.controlId);
     for (const b of batch) this.answer(b, ack, ackMs);
+    this.releaseIdleTracker();
     return batch.length > 0;
   }
 
   private answer(e: Pending<Hl7MessageRecord>, ack: Hl7AckInfo, ackMs: number): void {
-    this.stats.acksMatched++;
+    this.acksMatched++;
     const latency = round3(Math.max(0, ackMs - e.sentMs));
     const rec = e.data;
     rec.ack_code = ack.code;
     rec.ack_latency_ms = latency;
-    this.emit(rec);
+    this.out.emit(rec);
     if (NEGATIVE.has(ack.code)) {
-      this.stats.negativeAcks++;
+      this.counted().negativeAcks++;
       const u = this.undelivered(e, 'negative-ack', { ack_code: ack.code, ack_latency_ms: latency });
       if (ack.errorCodes.length > 0) u.error_codes = ack.errorCodes;
-      this.emit(u);
+      this.out.emit(u);
     }
   }
 
@@ -443,7 +501,7 @@ export class Hl7StreamParser implements StreamParser {
   private retryOrphans(dir: Direction): void {
     const orphans = this.orphans!;
     this.orphans = null;
-    const other = this.framers[dir ^ 1];
+    const other = this.framer((dir ^ 1) as Direction);
     const p = other.partial();
     let found = false;
     if (p !== null) {
@@ -451,7 +509,7 @@ export class Hl7StreamParser implements StreamParser {
       for (const o of orphans) if (ids.has(o.ack.controlId)) found = true;
     }
     if (found) other.flush();
-    for (const o of orphans) if (!found || !this.resolve(dir, o.ack, o.ackMs)) this.stats.acksUnmatched++;
+    for (const o of orphans) if (!found || !this.resolve(dir, o.ack, o.ackMs)) this.counted().acksUnmatched++;
   }
 
   /**
@@ -459,16 +517,18 @@ export class Hl7StreamParser implements StreamParser {
    * ACK retries against it, and rescanning a large frame per ACK would be quadratic.
    */
   private partialControlIds(dir: Direction, p: Buffer): Set<string> {
-    const c = this.partialIds[dir];
+    const cache = (this.partialIds ??= [null, null]);
+    const frames = dir === 0 ? this.frames0 : this.frames1;
+    const c = cache[dir];
     // The frame only grows until it completes: same frame count and length = same bytes.
-    if (c !== null && c.frames === this.framesByDir[dir] && c.len === p.length) return c.ids;
+    if (c !== null && c.frames === frames && c.len === p.length) return c.ids;
     const ids = new Set<string>();
     if (scanner.scan(p, 0, p.length) > 0) {
       for (let s = 0; s < scanner.count; s++) {
         if (scanner.segId[s] === Seg.MSH && scanner.field(s, 10)) ids.add(scanner.text(scanner.rs, scanner.re));
       }
     }
-    this.partialIds[dir] = { frames: this.framesByDir[dir], len: p.length, ids };
+    cache[dir] = { frames, len: p.length, ids };
     return ids;
   }
 

@@ -1,4 +1,4 @@
-import { Accumulator, FrameFlags, type Framer, type FramerCounters, type FrameSink } from './framing.js';
+import { Accumulator, FrameFlags, type Framer, type FrameSink } from './framing.js';
 
 /**
  * HL7 v2 without MLLP, on ports the policy declares. Message boundaries are the only thing the
@@ -37,8 +37,9 @@ export class UnframedFramer implements Framer {
 
   constructor(
     private readonly sink: FrameSink,
+    /** Passed back to the sink with each frame. */
+    private readonly dir: number,
     private readonly maxMessageSize: number,
-    private readonly counters: FramerCounters,
   ) {
     this.acc = new Accumulator(maxMessageSize + STEP);
   }
@@ -80,8 +81,9 @@ export class UnframedFramer implements Framer {
       const keep = this.m >= 0 ? this.cand : this.acc.len;
       this.drop(keep, true);
     } else if (this.acc.len > this.maxMessageSize) {
-      this.counters.oversizeFrames++;
-      this.counters.oversizeBytes += this.acc.len;
+      const c = this.sink.framerCounters();
+      c.oversizeFrames++;
+      c.oversizeBytes += this.acc.len;
       this.acc.clear();
       this.pos = 0;
       this.state = State.Hunt;
@@ -113,9 +115,8 @@ export class UnframedFramer implements Framer {
   }
 
   private emit(n: number): void {
-    this.counters.frames++;
     const flags = n <= this.chunkStart ? FrameFlags.Unframed | FrameFlags.EndedEarlier : FrameFlags.Unframed;
-    this.sink.onFrame(this.acc.buf!, 0, n, flags);
+    this.sink.onFrame(this.dir, this.acc.buf!, 0, n, flags);
     this.drop(n, false);
   }
 
@@ -125,7 +126,7 @@ export class UnframedFramer implements Framer {
       let k = 0;
       const a = this.acc.buf!;
       for (let i = 0; i < n; i++) if (a[i] !== CR && a[i] !== LF) k++;
-      this.counters.bytesOutsideFrames += k;
+      if (k > 0) this.sink.framerCounters().bytesOutsideFrames += k;
     }
     this.acc.shift(n);
     this.pos = Math.max(0, this.pos - n);
@@ -134,7 +135,7 @@ export class UnframedFramer implements Framer {
   }
 
   gap(): void {
-    if (this.state === State.Message && this.acc.len > 0) this.counters.framesLostToGap++;
+    if (this.state === State.Message && this.acc.len > 0) this.sink.framerCounters().framesLostToGap++;
     this.acc.clear();
     this.pos = 0;
     this.state = State.Hunt;
@@ -144,8 +145,7 @@ export class UnframedFramer implements Framer {
 
   flush(): boolean {
     if (this.state !== State.Message || this.acc.len === 0) return false;
-    this.counters.frames++;
-    this.sink.onFrame(this.acc.buf!, 0, this.acc.len, FrameFlags.Unframed);
+    this.sink.onFrame(this.dir, this.acc.buf!, 0, this.acc.len, FrameFlags.Unframed);
     this.acc.clear();
     this.pos = 0;
     this.state = State.Hunt;

@@ -9,10 +9,11 @@ function collect(max = 4 * 1024 * 1024, unframed = false) {
   const commits: boolean[] = [];
   const counters = newFramerCounters();
   const sink: FrameSink = {
-    onFrame: (b, o, l, f) => frames.push([b.toString('latin1', o, o + l), f]),
-    onCommitAck: (p) => commits.push(p),
+    onFrame: (_dir, b, o, l, f) => frames.push([b.toString('latin1', o, o + l), f]),
+    onCommitAck: (_dir, p) => commits.push(p),
+    framerCounters: () => counters,
   };
-  const framer = unframed ? new UnframedFramer(sink, max, counters) : new MllpFramer(sink, max, counters);
+  const framer = unframed ? new UnframedFramer(sink, 0, max) : new MllpFramer(sink, 0, max);
   const push = (s: string | Buffer) => {
     const b = typeof s === 'string' ? Buffer.from(s, 'latin1') : s;
     const big = Buffer.alloc(b.length + 16, 0x1c); // trailing FS bytes past the view must be ignored
@@ -121,6 +122,28 @@ describe('MllpFramer', () => {
     const f = collect();
     f.push(`\x0b${A}\x1c\r`);
     expect(f.framer.capacity()).toBe(0);
+  });
+
+  it('hands its direction to the sink and asks for counters only when it has something to count', () => {
+    const seen: number[] = [];
+    let asked = 0;
+    const counters = newFramerCounters();
+    const sink: FrameSink = {
+      onFrame: (dir) => seen.push(dir),
+      onCommitAck: (dir) => seen.push(dir),
+      framerCounters: () => {
+        asked++;
+        return counters;
+      },
+    };
+    const framer = new MllpFramer(sink, 1, 1024);
+    const clean = Buffer.from(`\x0b${A}\x1c\r\r\n\x0b${B}`, 'latin1');
+    framer.push(clean, 0, clean.length);
+    framer.push(Buffer.from('\x1c\r', 'latin1'), 0, 2);
+    expect([seen, asked]).toEqual([[1, 1], 0]);
+    const commit = Buffer.from('\x0b\x06\x1c\r', 'latin1');
+    framer.push(commit, 0, commit.length);
+    expect([seen, asked, counters.commitAcks]).toEqual([[1, 1, 1], 1, 1]);
   });
 });
 

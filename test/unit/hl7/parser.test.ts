@@ -62,6 +62,32 @@ describe('ACK correlation', () => {
     ]);
   });
 
+  it('keeps pairing and timing out after every message was answered (the idle connection holds no tracker)', () => {
+    const h = harness({ ackTimeoutMs: 1000 });
+    h.send(0, mllp(msg('M1')), 100, 0);
+    h.send(1, mllp(ack('AA', 'M1')), 100, 5_000_000);
+    expect(h.parser.outstanding).toBe(0);
+    h.parser.gap(1, 10);
+    h.send(0, mllp(msg('M2')), 200, 0);
+    h.send(0, mllp(msg('M3')), 200, 0);
+    h.send(1, mllp(ack('AA', 'M3')), 200, 1_000_000);
+    h.parser.gap(1, 20);
+    h.parser.tick(202, 0);
+    h.send(0, mllp(msg('M4')), 300, 0);
+    h.send(1, mllp(ack('AR', 'M4')), 300, 2_000_000);
+    expect(h.originals().map((m) => [m.control_id, m.ack_code, m.ack_latency_ms])).toEqual([
+      ['M1', 'AA', 5],
+      ['M3', 'AA', 1],
+      ['M2', undefined, undefined],
+      ['M4', 'AR', 2],
+    ]);
+    expect(h.undelivered().map((u) => [u.control_id, u.reason, u.waited_ms, u.capture_loss])).toEqual([
+      ['M2', 'ack-timeout', 2000, true],
+      ['M4', 'negative-ack', undefined, undefined],
+    ]);
+    expect(h.parser.counters).toMatchObject({ messages: 7, responses: 3, acksMatched: 3, ackTimeouts: 1, negativeAcks: 1, gaps: 2, gapBytes: 30 });
+  });
+
   it('flags a timeout when bytes were lost in the ACK direction', () => {
     const h = harness({ ackTimeoutMs: 1000 });
     h.send(0, mllp(msg('M1')), 100, 0);
