@@ -9,7 +9,7 @@
  *   rules          rules/              may import types from protocols/ (`import type`), and values
  *                                      only from the pure modules both sides share: the event
  *                                      contract (protocols/events/) and the address classes
- *                                      (protocols/ip/address-class.ts) — never a decoder
+ *                                      (protocols/ip/address-class.ts, ip-text.ts) — never a decoder
  *   store          agent/store/        may import rules/ and protocols/ (not the rest of agent/)
  *   agent          agent/ (the rest)   may import capture, protocols, rules, store and agent/;
  *                                      never dashboard-api/ and never the CLI
@@ -53,7 +53,7 @@ interface ImportArrow {
 }
 
 /** Pure modules of protocols/ whose values rules may use: shared answers, not decoders. */
-const RULES_MAY_USE = ['protocols/events/', 'protocols/ip/address-class.ts'];
+const RULES_MAY_USE = ['protocols/events/', 'protocols/ip/address-class.ts', 'protocols/ip/ip-text.ts'];
 
 /** What the browser bundle may take from the rest: the guide-reference table, which is plain data. */
 const UI_MAY_USE = ['rules/guide-references.ts'];
