@@ -5,6 +5,7 @@
  */
 import type { Static, TSchema } from 'typebox';
 import type { CaptureTime, FlowRef } from './common.js';
+import type { EventTypeName } from './event-types.js';
 import { CredentialCleartextEventSchema } from './credential.js';
 import { DhcpEventSchema, DnsEventSchema, FtpEventSchema, HttpEventSchema, ImapEventSchema, Pop3EventSchema, SmbEventSchema, SmtpEventSchema, SnmpEventSchema, SyslogEventSchema } from './cleartext.js';
 import { DicomAssociationEventSchema, DicomDimseEventSchema, DicomMalformedEventSchema } from './dicom.js';
@@ -71,6 +72,10 @@ export type AnalyzerEvent = Exclude<SensorEvent, { type: 'capture.error' | 'stat
 /** What a parser emits: an analyzer event's fields with the capture time as numbers. */
 export type AnalyzerRecord = AnalyzerEvent extends infer E ? (E extends AnalyzerEvent ? Omit<E, 'ts' | 'flow'> & CaptureTime : never) : never;
 
-export const EVENT_TYPES = Object.keys(EVENT_SCHEMAS) as EventType[];
+export { EVENT_TYPES } from './event-types.js';
+// The schemas and the list of names (event-types.ts) name the same types.
+type SameNames<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const sameNames: SameNames<EventType, EventTypeName> = true;
+void sameNames;
 
 export { eventFromRecord } from './from-record.js';

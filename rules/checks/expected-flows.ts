@@ -1,4 +1,5 @@
-import { EVENT_TYPES, type EventType } from '../../protocols/events/index.js';
+import { EVENT_TYPES } from '../../protocols/events/event-types.js';
+import type { EventType } from '../../protocols/events/index.js';
 import type { ExpectedFlowRule } from '../policy/compiled.js';
 import { defineRule, type Rule, type RuleContext, type RuleEvent, type RuleFinding } from '../engine/types.js';
 

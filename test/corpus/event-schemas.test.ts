@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderEventDocs, SCHEMA_DIR } from '../../scripts/event-docs.js';
 import { ALL_RULES, RuleEngine, type EngineFinding } from '../../rules/index.js';
-import { EVENT_TYPES } from '../../protocols/events/index.js';
+import { EVENT_SCHEMAS, EVENT_TYPES } from '../../protocols/events/index.js';
 import { analyzeFiles } from '../support/analyze.js';
 import { eventSchemaProblems } from '../support/event-schemas.js';
 import { examplePolicy } from '../support/rules.js';
@@ -18,6 +18,10 @@ describe('the published event contract', () => {
     const published = readdirSync(join(ROOT, SCHEMA_DIR)).map((f) => `${SCHEMA_DIR}/${f}`);
     expect(published.filter((p) => !files.has(p)), 'schemas of event types that no longer exist').toEqual([]);
     expect(published).toHaveLength(EVENT_TYPES.length);
+  });
+
+  it('the list of event type names is the schemas\' own, in the same order', () => {
+    expect([...EVENT_TYPES]).toEqual(Object.keys(EVENT_SCHEMAS));
   });
 
   it('every event of the whole corpus matches its published schema, and the rules run on them', async () => {
