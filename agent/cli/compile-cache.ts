@@ -84,16 +84,16 @@ const pendingWrites: (() => void)[] = [];
 
 /**
  * Writes the code caches this thread still owes, now. At exit for a process; a worker thread,
- * which its parent ends with terminate() (no 'exit' runs then), calls it through
- * WRITE_CODE_CACHES once its work is compiled.
+ * which its parent ends with terminate() (no 'exit' runs then), calls it through the global
+ * below once its work is compiled.
  */
-export function writeCodeCachesNow(): void {
+function writeCodeCachesNow(): void {
   for (const write of pendingWrites.splice(0)) write();
 }
 
-/** Where a bundle finds writeCodeCachesNow of the launcher that runs it (the bundle has its own copy of no launcher). */
-export const WRITE_CODE_CACHES = Symbol.for('muvakt.writeCodeCaches');
-(globalThis as Record<symbol, unknown>)[WRITE_CODE_CACHES] = writeCodeCachesNow;
+// The bundles cannot import the launcher that runs them: they find it under this global
+// (agent/sensor/worker-entry.ts, writeCodeCaches).
+(globalThis as Record<symbol, unknown>)[Symbol.for('muvakt.writeCodeCaches')] = writeCodeCachesNow;
 
 type Wrapped = (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
 

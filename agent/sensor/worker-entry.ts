@@ -26,7 +26,10 @@ export function startWorker(name: WorkerName, options: WorkerOptions): Worker {
   return new Worker(code, { ...options, eval: true });
 }
 
-/** Has the launcher that runs this bundle write the code caches it owes (a worker's parent ends it with terminate(), which runs no 'exit'). */
+/**
+ * Has the launcher that runs this bundle (agent/cli/compile-cache.ts, which sets the global)
+ * write the code caches it owes: a worker's parent ends it with terminate(), which runs no 'exit'.
+ */
 export function writeCodeCaches(): void {
   const write = (globalThis as Record<symbol, unknown>)[Symbol.for('muvakt.writeCodeCaches')];
   if (typeof write === 'function') (write as () => void)();

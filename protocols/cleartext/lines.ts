@@ -104,7 +104,7 @@ export class LineBuffer {
       // Grow by doubling from 256 bytes: most split lines are short, and a flow keeps its buffer.
       let size = this.buf === null ? 256 : this.buf.length * 2;
       while (size < need) size *= 2;
-      const next = Buffer.from(new ArrayBuffer(Math.min(size, this.max)));
+      const next = Buffer.allocUnsafeSlow(Math.min(size, this.max));
       if (this.buf !== null) this.buf.copy(next, 0, 0, this.len);
       this.buf = next;
     }

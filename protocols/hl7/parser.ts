@@ -1,6 +1,6 @@
 import { wireDirection } from '../events/wire-direction.js';
 import type { Pseudonymize } from '../phi/pseudonym.js';
-import { DETACH, type Direction, type StreamEndReason, type StreamParser } from '../stream.js';
+import { DETACH, emitTo, type Direction, type RecordOut, type StreamEndReason, type StreamParser } from '../stream.js';
 import { AckTracker, DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_OUTSTANDING, type Pending } from './ack-tracker.js';
 import { DEFAULT_MAX_MESSAGE_SIZE, FrameFlags, type Framer, type FramerCounters, type FrameSink } from './framing.js';
 import { Hl7Scanner, readAck, readEquipment, readHeader, Seg, type Hl7AckInfo, type Hl7Header } from './message.js';
@@ -9,14 +9,9 @@ import { readPhi } from './phi.js';
 import type { Hl7Counters, Hl7MessageRecord, Hl7Record, Hl7UndeliveredRecord, PhiObservedRecord } from './records.js';
 import { UnframedFramer } from './unframed-framer.js';
 
-/** Takes the parser's records: the flow's analyzer context, without a closure per connection. */
-export interface Hl7RecordSink {
-  emit(rec: Hl7Record): void;
-}
-
 export interface Hl7ParserOptions {
-  /** Receives every record, synchronously: a function, or an object with an emit method. */
-  emit: ((rec: Hl7Record) => void) | Hl7RecordSink;
+  /** Receives every record, synchronously: a function, or an object with an emit method (the flow's context, without a closure per connection). */
+  emit: RecordOut<Hl7Record>;
   /** Keyed pseudonymizer for identifiers; without it records carry kinds and counts only. */
   pseudonymize?: Pseudonymize;
   /** Default 4 MiB. */
@@ -147,7 +142,7 @@ export class Hl7StreamParser implements StreamParser, FrameSink {
   private tracker: AckTracker<Hl7MessageRecord> | null = null;
   private readonly ackTimeoutMs: number;
   private readonly maxOutstanding: number;
-  private readonly out: Hl7RecordSink;
+  private readonly out: RecordOut<Hl7Record>;
   private readonly pseudonymize: Pseudonymize | undefined;
   private readonly unframed: boolean;
   private readonly detachAfterBytes: number;
@@ -174,8 +169,7 @@ export class Hl7StreamParser implements StreamParser, FrameSink {
   private sniffed = 0;
 
   constructor(opts: Hl7ParserOptions) {
-    const emit = opts.emit;
-    this.out = typeof emit === 'function' ? { emit } : emit;
+    this.out = opts.emit;
     this.pseudonymize = opts.pseudonymize;
     this.unframed = opts.unframed === true;
     this.detachAfterBytes = opts.detachAfterBytes ?? 1024 * 1024;
@@ -249,8 +243,8 @@ export class Hl7StreamParser implements StreamParser, FrameSink {
     if (this.tracker === null) return;
     for (const e of this.tracker.drain()) {
       this.counted().closedOutstanding++;
-      this.out.emit(e.data);
-      this.out.emit(this.undelivered(e, 'connection-closed', { waited_ms: round3(this.nowMs - e.sentMs), end_reason: reason }));
+      emitTo(this.out, e.data);
+      emitTo(this.out, this.undelivered(e, 'connection-closed', { waited_ms: round3(this.nowMs - e.sentMs), end_reason: reason }));
     }
   }
 
@@ -320,10 +314,10 @@ export class Hl7StreamParser implements StreamParser, FrameSink {
     if (tracker === null || tracker.size === 0) return;
     for (let e = tracker.takeExpired(this.nowMs); e !== null; e = tracker.takeExpired(this.nowMs)) {
       this.counted().ackTimeouts++;
-      this.out.emit(e.data);
+      emitTo(this.out, e.data);
       const rec = this.undelivered(e, 'ack-timeout', { waited_ms: round3(this.nowMs - e.sentMs) });
       if (this.gapsIn(e.dir ^ 1) !== e.gapsAtSend) rec.capture_loss = true;
-      this.out.emit(rec);
+      emitTo(this.out, rec);
     }
     this.releaseIdleTracker();
   }
@@ -435,7 +429,7 @@ export class Hl7StreamParser implements StreamParser, FrameSink {
         phi_fields: phi.fields,
         control_id: h.controlId,
       };
-      this.out.emit(p);
+      emitTo(this.out, p);
     }
 
     if (ack !== null) {
@@ -447,19 +441,19 @@ export class Hl7StreamParser implements StreamParser, FrameSink {
         if (this.framer((dir ^ 1) as Direction).partial() !== null) (this.orphans ??= []).push({ ack, ackMs: tsMs });
         else this.counted().acksUnmatched++;
       }
-      this.out.emit(rec);
+      emitTo(this.out, rec);
       return;
     }
 
     if (h.controlId === '' || !expectsAck(h)) {
-      this.out.emit(rec);
+      emitTo(this.out, rec);
       return;
     }
     const tracker = (this.tracker ??= new AckTracker(this.ackTimeoutMs, this.maxOutstanding));
     const evicted = tracker.add(dir, h.controlId, batchId, tsMs, this.gapsIn(dir ^ 1), rec);
     if (evicted !== null) {
       this.counted().outstandingOverflow++;
-      this.out.emit(evicted.data);
+      emitTo(this.out, evicted.data);
     }
   }
 
@@ -485,12 +479,12 @@ export class Hl7StreamParser implements StreamParser, FrameSink {
     const rec = e.data;
     rec.ack_code = ack.code;
     rec.ack_latency_ms = latency;
-    this.out.emit(rec);
+    emitTo(this.out, rec);
     if (NEGATIVE.has(ack.code)) {
       this.counted().negativeAcks++;
       const u = this.undelivered(e, 'negative-ack', { ack_code: ack.code, ack_latency_ms: latency });
       if (ack.errorCodes.length > 0) u.error_codes = ack.errorCodes;
-      this.out.emit(u);
+      emitTo(this.out, u);
     }
   }
 

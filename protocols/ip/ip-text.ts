@@ -54,10 +54,9 @@ function isIpv6(s: string): boolean {
   const percent = s.indexOf('%');
   const end = percent < 0 ? s.length : percent;
   if (percent >= 0 && !isZone(s, percent + 1)) return false;
+  // A second `::` is refused by the group walk itself.
   const gap = s.indexOf('::');
-  if (gap >= end) return isIpv6Groups(s, 0, end, false);
-  if (gap >= 0 && s.indexOf('::', gap + 1) >= 0 && s.indexOf('::', gap + 1) < end) return false;
-  return isIpv6Groups(s, 0, end, gap >= 0);
+  return isIpv6Groups(s, 0, end, gap >= 0 && gap < end);
 }
 
 /**

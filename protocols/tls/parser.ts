@@ -129,7 +129,7 @@ class DirState {
     return (this.flags & Flag.InMessage) !== 0;
   }
   set inMessage(v: boolean) {
-    this.flags = v ? this.flags | Flag.InMessage : this.flags & ~Flag.InMessage;
+    this.setFlag(Flag.InMessage, v);
   }
 
   /** ChangeCipherSpec or application data seen: the rest of this direction is ciphertext. */
@@ -137,7 +137,7 @@ class DirState {
     return (this.flags & Flag.Encrypted) !== 0;
   }
   set encrypted(v: boolean) {
-    this.flags = v ? this.flags | Flag.Encrypted : this.flags & ~Flag.Encrypted;
+    this.setFlag(Flag.Encrypted, v);
   }
 
   /** A gap broke this direction's framing: its bytes are ignored. */
@@ -145,7 +145,7 @@ class DirState {
     return (this.flags & Flag.Lost) !== 0;
   }
   set lost(v: boolean) {
-    this.flags = v ? this.flags | Flag.Lost : this.flags & ~Flag.Lost;
+    this.setFlag(Flag.Lost, v);
   }
 
   /** No TLS record yet in this direction: a 2-byte SSL 2.0 header (high bit set) is still possible. */
@@ -153,7 +153,11 @@ class DirState {
     return (this.flags & Flag.V2Allowed) !== 0;
   }
   set v2Allowed(v: boolean) {
-    this.flags = v ? this.flags | Flag.V2Allowed : this.flags & ~Flag.V2Allowed;
+    this.setFlag(Flag.V2Allowed, v);
+  }
+
+  private setFlag(f: Flag, v: boolean): void {
+    this.flags = v ? this.flags | f : this.flags & ~f;
   }
 
   /** Adds the next byte of a record header split by a chunk boundary. */
